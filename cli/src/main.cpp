@@ -1,10 +1,18 @@
-// basin: the one executable of Basin. Subcommands are added by the groups
-// listed in commands.hpp.
+// basin: the one executable of Basin. Each command group registers itself
+// (see commands.hpp); main only parses and reports errors.
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
 #include "commands.hpp"
 #include "version.hpp"
+
+namespace basin::cli {
+std::vector<CommandGroup>& command_groups() {
+  static std::vector<CommandGroup> groups;
+  return groups;
+}
+}  // namespace basin::cli
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -16,7 +24,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", basin::cli::version_string(),
                        "Print the version and git commit, then exit");
   app.set_help_all_flag("--help-all", "Print help for every command, then exit");
+
   basin::cli::CommandContext ctx;
+  auto groups = basin::cli::command_groups();
+  std::sort(groups.begin(), groups.end(),
+            [](const auto& a, const auto& b) { return a.order < b.order; });
+  for (const auto& group : groups) group.add(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,71 @@
+# Shared by the Slurm tests: bring a local pool up in a fresh directory, bring
+# it down on exit whatever happens, and small assertions.
+#
+#   source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
+#   pool_up            # exports SLURM_CONF, POOL_DIR
+#   ...                # sbatch / srun against the pool
+#   (pool_down runs from the EXIT trap and checks nothing is left running)
+set -euo pipefail
+
+: "${BASIN_SOURCE_DIR:?set BASIN_SOURCE_DIR to the source tree}"
+: "${BASIN_BUILD_DIR:?set BASIN_BUILD_DIR to the build tree}"
+# Tests use their own port range so a pool a person has up is not disturbed.
+POOL_PORT="${BASIN_TEST_POOL_PORT:-16850}"
+LOCAL_POOL="$BASIN_SOURCE_DIR/scripts/local-pool"
+BASIN="$BASIN_BUILD_DIR/cli/basin"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+pool_up() {
+  POOL_DIR="$(mktemp -d /tmp/basin-test-pool.XXXXXX)"
+  export POOL_DIR
+  trap pool_down EXIT
+  "$LOCAL_POOL" up --dir "$POOL_DIR" --port-base "$POOL_PORT" \
+    --plugin "$BASIN_BUILD_DIR/plugin/basin_spank.so" --timeout 90 >/dev/null
+  export SLURM_CONF="$POOL_DIR/etc/slurm.conf"
+}
+
+# Processes of this pool that are still alive (zombies have ended).
+pool_leftovers() {
+  local p
+  for p in /proc/[0-9]*; do
+    grep -qszxF "BASIN_POOL_MARKER=$POOL_DIR" "$p/environ" 2>/dev/null || continue
+    [ -s "$p/cmdline" ] && echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")"
+  done
+  return 0
+}
+
+pool_down() {
+  local rc=$?
+  trap - EXIT
+  if [ $rc -ne 0 ] && [ -d "${POOL_DIR:-}/log" ]; then
+    echo "--- pool logs (test failed) ---" >&2
+    tail -n 30 "$POOL_DIR"/log/*.log >&2 || true
+  fi
+  "$LOCAL_POOL" down --dir "$POOL_DIR" >/dev/null || rc=1
+  local left
+  left="$(pool_leftovers)"
+  if [ -n "$left" ]; then
+    echo "FAIL: processes left running after pool down:" >&2
+    echo "$left" >&2
+    rc=1
+  fi
+  [ $rc -eq 0 ] && rm -rf "$POOL_DIR"
+  exit $rc
+}
+
+# wait_job JOBID [SECONDS]: wait until the job has ended; prints its state.
+wait_job() {
+  local id="$1" secs="${2:-120}" state=""
+  local deadline=$((SECONDS + secs))
+  while [ $SECONDS -lt $deadline ]; do
+    state="$(scontrol show job "$id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')"
+    case "$state" in
+      COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|BOOT_FAIL|DEADLINE)
+        echo "$state"; return 0 ;;
+    esac
+    sleep 1
+  done
+  echo "TIMEOUT_WAITING($state)"
+}
