@@ -1,5 +1,7 @@
 #include "basin/plugin/options.hpp"
 
+#include <algorithm>
+
 namespace basin::plugin {
 
 std::optional<Tier> parse_tier(std::string_view text) {
@@ -24,12 +26,59 @@ std::string_view tier_name(Tier tier) {
 std::string bad_value_message(std::string_view option, std::string_view value,
                               std::string_view allowed) {
   std::string msg = "basin: invalid value '";
-  msg += value;
+  // Never echo control characters back into a terminal or a log.
+  for (char c : value) msg += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
   msg += "' for --";
   msg += option;
   msg += ": allowed values are ";
   msg += allowed;
   return msg;
+}
+
+std::optional<std::string> apply_tier(std::string_view value, JobOptions& opts) {
+  auto t = parse_tier(value);
+  if (!t) return bad_value_message("basin-tier", value, "institutional, volunteer, any");
+  opts.tier = t;
+  return std::nullopt;
+}
+
+std::optional<std::string> apply_account(std::string_view value, JobOptions& opts) {
+  auto ok_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  };
+  const bool ok = !value.empty() && value.size() <= 64 &&
+                  std::all_of(value.begin(), value.end(), ok_char) && value[0] != '.' &&
+                  value[0] != '_' && value[0] != '-';
+  if (!ok) return bad_value_message("basin-account", value, kAccountAllowed);
+  opts.account = std::string(value);
+  return std::nullopt;
+}
+
+std::optional<std::string> apply_replicas(std::string_view value, JobOptions& opts) {
+  if (value.size() != 1 || value[0] < '1' || value[0] > '5')
+    return bad_value_message("basin-replicas", value, kReplicasAllowed);
+  opts.replicas = value[0] - '0';
+  return std::nullopt;
+}
+
+std::optional<std::string> apply_checkpoint(std::string_view value, JobOptions& opts) {
+  // Slurm 22.05 forwards an optional-argument option given without a value to
+  // job steps as the text "(null)" in SLURM_SPANK_OPTION_* variables.
+  if (value.empty() || value == "(null)") {
+    opts.checkpoint = true;
+    opts.checkpoint_dir.reset();
+    return std::nullopt;
+  }
+  const bool printable = std::none_of(value.begin(), value.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+  });
+  const bool ok = value.size() < 1024 && value[0] == '/' && printable &&
+                  value.find("/../") == std::string_view::npos && !value.ends_with("/..");
+  if (!ok) return bad_value_message("basin-checkpoint", value, kCheckpointAllowed);
+  opts.checkpoint = true;
+  opts.checkpoint_dir = std::string(value);
+  return std::nullopt;
 }
 
 }  // namespace basin::plugin

@@ -1,0 +1,31 @@
+// Writing and reading files safely.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace basin::records {
+
+// Writes `bytes` as dir/name so that a crash leaves either the old file or
+// the whole new one: a temporary name in the same directory, fsync, rename,
+// fsync of the directory. The directory is opened without following a
+// symlink. Throws std::system_error naming the step that failed; the
+// temporary file is removed on failure.
+void write_file_durably(const std::string& dir, const std::string& name,
+                        std::span<const std::uint8_t> bytes, unsigned mode = 0640);
+
+// Reads a whole file of at most max_bytes (throws if larger or unreadable).
+std::vector<std::uint8_t> read_file(const std::string& path, std::size_t max_bytes);
+
+// Reads dir/name where dir and name are controlled by another user, as root:
+// neither is followed if it is a symlink, the file must be a regular file
+// owned by `owner_uid`, and at most max_bytes are read. Returns nullopt with
+// `why` set when any check fails (never throws).
+std::optional<std::string> read_user_file(const std::string& dir, const std::string& name,
+                                          unsigned owner_uid, std::size_t max_bytes,
+                                          std::string& why);
+
+}  // namespace basin::records

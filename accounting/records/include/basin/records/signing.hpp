@@ -1,0 +1,86 @@
+// Node keys and signed record files.
+//
+// Every node signs its own records with its own Ed25519 key (libsodium), so a
+// volunteer node cannot sign for another node or site: a verifier picks the
+// public key by the record's node name.
+//
+// Signed record file (what the plugin writes into the spool):
+//   8 bytes  magic "BASINREC"
+//   u16      file format version (1)
+//   u32      payload length
+//   payload  the canonical UsageRecord encoding (usage_record.hpp)
+//   64 bytes Ed25519 signature over "basin/usage-record/v1\n" || all bytes above
+//
+// Key files are text:
+//   secret key file (root-owned, mode 0600):  ed25519-secret:<64 hex: 32-byte seed>
+//   keys file (public, one node per line):    <node> ed25519:<64 hex>   (# comments)
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "basin/records/usage_record.hpp"
+
+namespace basin::records {
+
+inline constexpr std::size_t kPublicKeyBytes = 32;
+inline constexpr std::size_t kSignatureBytes = 64;
+inline constexpr std::size_t kMaxRecordFile = 64 * 1024;
+
+using PublicKey = std::array<std::uint8_t, kPublicKeyBytes>;
+
+// A node's signing key. The secret never leaves this object; it is wiped on
+// destruction.
+class NodeKey {
+ public:
+  static NodeKey generate();
+  // Loads a secret key file. With require_root_only, the file must be a
+  // regular file owned by root with no group/other permissions (it is opened
+  // without following symlinks).
+  static NodeKey load(const std::string& path, bool require_root_only);
+  ~NodeKey();
+  NodeKey(NodeKey&&) noexcept;
+  NodeKey& operator=(NodeKey&&) noexcept;
+  NodeKey(const NodeKey&) = delete;
+  NodeKey& operator=(const NodeKey&) = delete;
+
+  const PublicKey& public_key() const { return public_; }
+  std::string secret_file_text() const;  // "ed25519-secret:<hex>\n"
+  std::array<std::uint8_t, kSignatureBytes> sign(std::span<const std::uint8_t> msg) const;
+
+ private:
+  NodeKey() = default;
+  std::array<std::uint8_t, 64> secret_{};  // libsodium's seed || public key
+  PublicKey public_{};
+};
+
+std::string public_key_text(const PublicKey& key);  // "ed25519:<hex>"
+
+// Public keys by node name, parsed strictly from a keys file.
+class KeyRing {
+ public:
+  static KeyRing parse(const std::string& text, const std::string& source_name);
+  static KeyRing load(const std::string& path);
+  void add(const std::string& node, const PublicKey& key);
+  const PublicKey* find(const std::string& node) const;
+  std::size_t size() const { return keys_.size(); }
+
+ private:
+  std::map<std::string, PublicKey> keys_;
+};
+
+// Builds a signed record file.
+std::vector<std::uint8_t> sign_record(const UsageRecord& record, const NodeKey& key);
+
+// Parses a signed record file without checking the signature (for `show`).
+UsageRecord parse_signed_record(std::span<const std::uint8_t> file);
+
+// Parses and checks the signature with the key of the record's node.
+// Throws RecordError naming what is wrong (format, unknown node, signature).
+UsageRecord verify_signed_record(std::span<const std::uint8_t> file, const KeyRing& keys);
+
+}  // namespace basin::records

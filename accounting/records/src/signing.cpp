@@ -1,0 +1,210 @@
+#include "basin/records/signing.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+#include <system_error>
+
+#include "basin/records/durable_file.hpp"
+#include "byte_codec.hpp"
+
+namespace basin::records {
+namespace {
+
+constexpr char kMagic[8] = {'B', 'A', 'S', 'I', 'N', 'R', 'E', 'C'};
+constexpr std::uint16_t kFileVersion = 1;
+constexpr char kDomain[] = "basin/usage-record/v1\n";
+constexpr char kSecretPrefix[] = "ed25519-secret:";
+constexpr char kPublicPrefix[] = "ed25519:";
+
+void ensure_sodium() {
+  if (sodium_init() < 0) throw RecordError("libsodium failed to initialise");
+}
+
+std::string to_hex(std::span<const std::uint8_t> b) {
+  std::string s(b.size() * 2 + 1, '\0');
+  sodium_bin2hex(s.data(), s.size(), b.data(), b.size());
+  s.pop_back();
+  return s;
+}
+
+// Exactly `out.size()` bytes of lower- or upper-case hex, nothing else.
+bool from_hex(std::string_view hex, std::span<std::uint8_t> out) {
+  if (hex.size() != out.size() * 2) return false;
+  std::size_t len = 0;
+  const char* end = nullptr;
+  return sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, &end) == 0 &&
+         len == out.size() && end == hex.data() + hex.size();
+}
+
+std::vector<std::uint8_t> signed_message(std::span<const std::uint8_t> body) {
+  std::vector<std::uint8_t> msg(kDomain, kDomain + sizeof(kDomain) - 1);
+  msg.insert(msg.end(), body.begin(), body.end());
+  return msg;
+}
+
+struct SplitFile {
+  std::span<const std::uint8_t> body;     // magic .. payload
+  std::span<const std::uint8_t> payload;  // the record encoding
+  std::span<const std::uint8_t> signature;
+};
+
+SplitFile split(std::span<const std::uint8_t> file) {
+  if (file.size() > kMaxRecordFile) throw RecordError("file larger than any record");
+  detail::ByteReader in(file);
+  auto magic = in.get_bytes(sizeof(kMagic), "magic");
+  if (std::memcmp(magic.data(), kMagic, sizeof(kMagic)) != 0)
+    throw RecordError("not a Basin record (bad magic)");
+  const auto version = in.get<std::uint16_t>("file version");
+  if (version != kFileVersion)
+    throw RecordError("unsupported record file version " + std::to_string(version));
+  const auto len = in.get<std::uint32_t>("payload length");
+  if (len + kSignatureBytes != in.remaining())
+    throw RecordError("payload length " + std::to_string(len) + " does not match the file size");
+  SplitFile s;
+  s.payload = in.get_bytes(len, "payload");
+  s.body = file.first(file.size() - kSignatureBytes);
+  s.signature = in.get_bytes(kSignatureBytes, "signature");
+  return s;
+}
+
+}  // namespace
+
+NodeKey NodeKey::generate() {
+  ensure_sodium();
+  NodeKey k;
+  crypto_sign_keypair(k.public_.data(), k.secret_.data());
+  return k;
+}
+
+NodeKey NodeKey::load(const std::string& path, bool require_root_only) {
+  ensure_sodium();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    throw RecordError("cannot open key file " + path + ": " + std::strerror(errno) +
+                      " (generate one with `basin records keygen`)");
+  struct stat st {};
+  std::string text(256, '\0');
+  ssize_t n = -1;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) n = ::read(fd, text.data(), text.size());
+  ::close(fd);
+  if (!S_ISREG(st.st_mode)) throw RecordError("key file " + path + " is not a regular file");
+  if (require_root_only && (st.st_uid != 0 || (st.st_mode & 077) != 0))
+    throw RecordError("key file " + path +
+                      " must be owned by root with mode 0600 (chown root:root; chmod 600)");
+  if (n < 0 || n >= static_cast<ssize_t>(text.size()))
+    throw RecordError("key file " + path + " is unreadable or too large");
+  text.resize(static_cast<std::size_t>(n));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.rfind(kSecretPrefix, 0) != 0)
+    throw RecordError("key file " + path + " does not start with '" + kSecretPrefix + "'");
+  std::array<std::uint8_t, crypto_sign_SEEDBYTES> seed{};
+  const bool ok = from_hex(std::string_view(text).substr(sizeof(kSecretPrefix) - 1), seed);
+  sodium_memzero(text.data(), text.size());
+  if (!ok) throw RecordError("key file " + path + " does not hold 64 hex digits after the prefix");
+  NodeKey k;
+  crypto_sign_seed_keypair(k.public_.data(), k.secret_.data(), seed.data());
+  sodium_memzero(seed.data(), seed.size());
+  return k;
+}
+
+NodeKey::~NodeKey() {
+  sodium_memzero(secret_.data(), secret_.size());
+}
+NodeKey::NodeKey(NodeKey&& o) noexcept : secret_(o.secret_), public_(o.public_) {
+  sodium_memzero(o.secret_.data(), o.secret_.size());
+}
+NodeKey& NodeKey::operator=(NodeKey&& o) noexcept {
+  secret_ = o.secret_;
+  public_ = o.public_;
+  sodium_memzero(o.secret_.data(), o.secret_.size());
+  return *this;
+}
+
+std::string NodeKey::secret_file_text() const {
+  return std::string(kSecretPrefix) + to_hex(std::span(secret_.data(), crypto_sign_SEEDBYTES)) +
+         "\n";
+}
+
+std::array<std::uint8_t, kSignatureBytes> NodeKey::sign(std::span<const std::uint8_t> msg) const {
+  std::array<std::uint8_t, kSignatureBytes> sig{};
+  crypto_sign_detached(sig.data(), nullptr, msg.data(), msg.size(), secret_.data());
+  return sig;
+}
+
+std::string public_key_text(const PublicKey& key) {
+  return kPublicPrefix + to_hex(key);
+}
+
+KeyRing KeyRing::parse(const std::string& text, const std::string& source) {
+  KeyRing ring;
+  std::istringstream lines(text);
+  std::string line;
+  for (int lineno = 1; std::getline(lines, line); ++lineno) {
+    const auto where = source + ":" + std::to_string(lineno) + ": ";
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string node, key, extra;
+    fields >> node >> key;
+    if (node.empty() || key.empty() || (fields >> extra))
+      throw RecordError(where + "expected '<node> ed25519:<64 hex>'");
+    if (key.rfind(kPublicPrefix, 0) != 0)
+      throw RecordError(where + "key must start with '" + kPublicPrefix + "'");
+    PublicKey pk{};
+    if (!from_hex(std::string_view(key).substr(sizeof(kPublicPrefix) - 1), pk))
+      throw RecordError(where + "key must be 64 hex digits");
+    if (ring.find(node)) throw RecordError(where + "node '" + node + "' listed twice");
+    ring.add(node, pk);
+  }
+  return ring;
+}
+
+KeyRing KeyRing::load(const std::string& path) {
+  const auto bytes = read_file(path, 16 * 1024 * 1024);
+  return parse(std::string(bytes.begin(), bytes.end()), path);
+}
+
+void KeyRing::add(const std::string& node, const PublicKey& key) {
+  keys_[node] = key;
+}
+
+const PublicKey* KeyRing::find(const std::string& node) const {
+  auto it = keys_.find(node);
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::uint8_t> sign_record(const UsageRecord& record, const NodeKey& key) {
+  const auto payload = encode(record);
+  detail::ByteWriter w;
+  w.put_bytes(std::span(reinterpret_cast<const std::uint8_t*>(kMagic), sizeof(kMagic)));
+  w.put<std::uint16_t>(kFileVersion);
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(payload.size()));
+  w.put_bytes(payload);
+  auto file = w.take();
+  const auto sig = key.sign(signed_message(file));
+  file.insert(file.end(), sig.begin(), sig.end());
+  return file;
+}
+
+UsageRecord parse_signed_record(std::span<const std::uint8_t> file) {
+  return decode(split(file).payload);
+}
+
+UsageRecord verify_signed_record(std::span<const std::uint8_t> file, const KeyRing& keys) {
+  ensure_sodium();
+  const auto parts = split(file);
+  auto record = decode(parts.payload);
+  const PublicKey* pk = keys.find(record.node);
+  if (!pk) throw RecordError("no public key for node '" + record.node + "' in the keys file");
+  const auto msg = signed_message(parts.body);
+  if (crypto_sign_verify_detached(parts.signature.data(), msg.data(), msg.size(), pk->data()) != 0)
+    throw RecordError("bad signature: not signed by node '" + record.node + "'s key");
+  return record;
+}
+
+}  // namespace basin::records

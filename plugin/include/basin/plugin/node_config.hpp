@@ -1,0 +1,43 @@
+// The node's plugstack.conf arguments, strictly parsed.
+//
+//   required /usr/lib/basin/basin_spank.so tier=volunteer site=home
+//       cluster=mycluster node_key=/etc/basin/node.key spool=/var/spool/basin
+//       scratch=/var/tmp/basin default_tier=any
+//
+// Every argument is key=value; an unknown key, a repeated key or a bad value
+// is an error naming it (logged by slurmd; the node then refuses jobs in
+// task_init rather than running them unaccounted).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "basin/plugin/options.hpp"
+
+namespace basin::plugin {
+
+struct NodeConfig {
+  std::optional<Tier> tier;       // tier=institutional|volunteer: this node's tier
+  std::string site;               // site=NAME
+  std::string cluster;            // cluster=NAME (defaults to Slurm's ClusterName)
+  std::string node;               // node=NAME (defaults to SLURMD_NODENAME)
+  std::string node_key;           // node_key=PATH: Ed25519 secret key, root-only
+  std::string spool;              // spool=DIR: where usage records go (root-owned)
+  std::string scratch;            // scratch=DIR: default checkpoint root
+  Tier default_tier = Tier::any;  // default_tier=...: when a job names none
+  bool records = true;            // records=yes|no
+};
+
+struct NodeConfigResult {
+  NodeConfig config;
+  std::vector<std::string> errors;  // empty when the arguments are valid
+  // For a node that runs jobs (remote context), tier, site, node_key and
+  // spool are required; clients only need default_tier.
+  bool complete_for_node() const;
+  std::vector<std::string> missing_for_node() const;
+};
+
+NodeConfigResult parse_node_config(const std::vector<std::string>& args);
+
+}  // namespace basin::plugin

@@ -1,0 +1,255 @@
+// Remote side: the hooks that run in slurmstepd on each node of a step.
+//
+//   init_post_opt   (root)  gather the step's facts; prepare the checkpoint dir
+//   user_init       (user)  export BASIN_* to the tasks
+//   task_init       (user, in each task before exec) refuse a job on a node
+//                   of the wrong tier: the message goes to the job's stderr,
+//                   and only this job fails (never fail init_post_opt or
+//                   user_init: Slurm drains the node for that)
+//   task_exit       (root)  collect each task's exit status
+//   exit            (root)  write the signed usage record; never fail the job
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/fsuid.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <vector>
+
+#include "basin/records/durable_file.hpp"
+#include "basin/records/signing.hpp"
+#include "spank_state.hpp"
+
+namespace basin::plugin {
+namespace {
+
+constexpr const char* kDigestFile = "basin-result-digest";
+constexpr std::size_t kMaxDigestFile = 256;
+
+std::string user_name(std::uint32_t uid) {
+  struct passwd pw {};
+  struct passwd* out = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &out) != 0 || !out) return {};
+  return pw.pw_name;
+}
+
+std::int64_t parse_time(const std::optional<std::string>& s) {
+  if (!s || s->empty() || s->size() > 12) return 0;
+  std::int64_t v = 0;
+  for (char c : *s) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+void gather_facts(spank_t sp) {
+  auto& f = state().facts;
+  f.start_time = std::time(nullptr);
+  f.job_id = item_u32(sp, S_JOB_ID, 0);
+  f.step_id = item_u32(sp, S_JOB_STEPID, 0);
+  f.uid = item_u32(sp, S_JOB_UID, 0);
+  f.array_job_id = item_u32(sp, S_JOB_ARRAY_ID, 0);
+  f.array_task_id = item_u32(sp, S_JOB_ARRAY_TASK_ID, 0);
+  // For a job that is not an array task, 22.05 reports the job id as array
+  // id and NO_VAL as task id: record both as 0.
+  constexpr std::uint32_t kNoVal = 0xfffffffe;
+  if (f.array_task_id == kNoVal || f.array_task_id == kNoVal + 1)
+    f.array_job_id = f.array_task_id = 0;
+  f.restart_count = item_u32(sp, S_SLURM_RESTART_COUNT, 0);
+  f.cpus_per_task = item_u32(sp, S_STEP_CPUS_PER_TASK, 1);
+  f.alloc_cores = item_string(sp, S_STEP_ALLOC_CORES).value_or("");
+  std::uint64_t mem = 0;
+  if (spank_get_item(sp, S_STEP_ALLOC_MEM, &mem) == ESPANK_SUCCESS) f.alloc_mem_mb = mem;
+  f.cluster = job_getenv(sp, "SLURM_CLUSTER_NAME").value_or("");
+  f.node = job_getenv(sp, "SLURMD_NODENAME").value_or("");
+  f.job_name = job_getenv(sp, "SLURM_JOB_NAME").value_or("");
+  f.slurm_account = job_getenv(sp, "SLURM_JOB_ACCOUNT").value_or("");
+  f.submit_time = parse_time(job_getenv(sp, "BASIN_SUBMIT_TIME"));
+  f.user_name = user_name(f.uid);
+  state().facts_ready = true;
+}
+
+// mkdir name below the open directory `parent` (if missing) owned by uid,
+// mode 0700, without following symlinks; returns the new directory's fd.
+int make_user_dir(int parent, const std::string& name, uid_t uid, gid_t gid) {
+  if (mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST) return -1;
+  const int fd = openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || (st.st_uid != uid && st.st_uid != 0) ||
+      (st.st_uid == 0 && fchown(fd, uid, gid) != 0)) {
+    close(fd);
+    errno = EPERM;
+    return -1;
+  }
+  return fd;
+}
+
+// The default checkpoint directory SCRATCH/<uid>/<job>, created as root for
+// the job's user. SCRATCH is the admin's (plugstack scratch=).
+void prepare_checkpoint_dir(spank_t sp) {
+  auto& s = state();
+  if (!s.options.checkpoint) return;
+  if (s.options.checkpoint_dir) {
+    s.checkpoint_dir = *s.options.checkpoint_dir;
+    return;
+  }
+  const auto& cfg = s.node.config;
+  if (cfg.scratch.empty()) {
+    slurm_error(
+        "basin: --basin-checkpoint without DIR, but this node has no scratch= in "
+        "plugstack.conf; no checkpoint directory is set");
+    return;
+  }
+  const uid_t uid = s.facts.uid;
+  const gid_t gid = item_u32(sp, S_JOB_GID, uid);
+  const int root = open(cfg.scratch.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int user_dir = root < 0 ? -1 : make_user_dir(root, std::to_string(uid), uid, gid);
+  int job_dir =
+      user_dir < 0 ? -1 : make_user_dir(user_dir, std::to_string(s.facts.job_id), uid, gid);
+  if (job_dir < 0)
+    slurm_error("basin: cannot prepare checkpoint directory under %s: %s", cfg.scratch.c_str(),
+                std::strerror(errno));
+  else
+    s.checkpoint_dir = default_checkpoint_dir(cfg, s.facts);
+  for (int fd : {job_dir, user_dir, root})
+    if (fd >= 0) close(fd);
+}
+
+// Reads the runtime's digest with the job user's file-system identity, so
+// even a path through directories only the user controls opens nothing the
+// user could not open; the file must also be the user's own regular file.
+std::string read_result_digest() {
+  auto& s = state();
+  if (s.checkpoint_dir.empty()) return {};
+  const uid_t uid = s.facts.uid;
+  const int old_uid = setfsuid(uid);
+  std::string why;
+  auto content = records::read_user_file(s.checkpoint_dir, kDigestFile, uid, kMaxDigestFile, why);
+  setfsuid(static_cast<uid_t>(old_uid));
+  if (!content) {
+    if (why.find("No such file") == std::string::npos)
+      slurm_info("basin: no result digest recorded: %s", why.c_str());
+    return {};
+  }
+  auto digest = parse_result_digest(*content);
+  if (!digest) {
+    slurm_error("basin: %s/%s is not '<algorithm>:<hex>'; not recorded", s.checkpoint_dir.c_str(),
+                kDigestFile);
+    return {};
+  }
+  return *digest;
+}
+
+bool is_refused() {
+  const auto& s = state();
+  if (!s.node.complete_for_node()) return true;
+  return tier_refusal(requested_tier(s.options, s.node.config), *s.node.config.tier, "")
+      .has_value();
+}
+
+}  // namespace
+
+int remote_init_post_opt(spank_t sp) {
+  gather_facts(sp);
+  prepare_checkpoint_dir(sp);
+  return ESPANK_SUCCESS;
+}
+
+}  // namespace basin::plugin
+
+using namespace basin::plugin;
+
+extern "C" int slurm_spank_user_init(spank_t sp, int, char**) {
+  // Never fail: a failing user_init drains the node.
+  return guard("slurm_spank_user_init", ESPANK_SUCCESS, [&]() -> int {
+    auto& s = state();
+    if (!s.facts_ready) return ESPANK_SUCCESS;
+    for (const auto& [k, v] : task_environment(s.node.config, s.options, s.facts, s.checkpoint_dir))
+      spank_setenv(sp, k.c_str(), v.c_str(), 1);
+    return ESPANK_SUCCESS;
+  });
+}
+
+// Slurm treats only a negative return from task_init as failure (a positive
+// spank_err_t is logged but the task still runs), so refusals return -1.
+extern "C" int slurm_spank_task_init(spank_t, int, char**) {
+  return guard("slurm_spank_task_init", -1, [&]() -> int {
+    auto& s = state();
+    if (!s.facts_ready) return ESPANK_SUCCESS;
+    const auto node = s.node.config.node.empty() ? s.facts.node : s.node.config.node;
+    if (!s.node.complete_for_node()) {
+      // Fail closed: a node that cannot account for jobs does not run them.
+      std::fprintf(stderr,
+                   "basin: node %s has an invalid Basin configuration (see its slurmd log); "
+                   "the job was refused. Ask the site's admins.\n",
+                   node.c_str());
+      return -1;
+    }
+    const auto refusal =
+        tier_refusal(requested_tier(s.options, s.node.config), *s.node.config.tier, node);
+    if (refusal) {
+      std::fprintf(stderr, "%s\n", refusal->c_str());
+      std::fflush(stderr);
+      return -1;
+    }
+    return ESPANK_SUCCESS;
+  });
+}
+
+extern "C" int slurm_spank_task_exit(spank_t sp, int, char**) {
+  return guard("slurm_spank_task_exit", ESPANK_SUCCESS, [&]() -> int {
+    int status = 0;
+    if (spank_get_item(sp, S_TASK_EXIT_STATUS, &status) == ESPANK_SUCCESS)
+      state().usage.task_exit_status.push_back(status);
+    return ESPANK_SUCCESS;
+  });
+}
+
+extern "C" int slurm_spank_exit(spank_t, int, char**) {
+  // Accounting problems are logged loudly and never fail the job.
+  return guard("slurm_spank_exit", ESPANK_SUCCESS, [&]() -> int {
+    if (spank_context() != S_CTX_REMOTE) return ESPANK_SUCCESS;
+    auto& s = state();
+    const auto& cfg = s.node.config;
+    if (!s.facts_ready || !cfg.records || s.facts.step_id == basin::records::kExternStep)
+      return ESPANK_SUCCESS;
+    if (cfg.node_key.empty() || cfg.spool.empty()) {
+      slurm_error(
+          "basin: job %u: no usage record written: node_key= or spool= missing in "
+          "plugstack.conf",
+          s.facts.job_id);
+      return ESPANK_SUCCESS;
+    }
+    // The step's tasks are the children slurmstepd has reaped.
+    struct rusage ru {};
+    getrusage(RUSAGE_CHILDREN, &ru);
+    auto& u = s.usage;
+    u.end_time = std::time(nullptr);
+    u.cpu_user_us = static_cast<std::uint64_t>(ru.ru_utime.tv_sec) * 1000000u +
+                    static_cast<std::uint64_t>(ru.ru_utime.tv_usec);
+    u.cpu_system_us = static_cast<std::uint64_t>(ru.ru_stime.tv_sec) * 1000000u +
+                      static_cast<std::uint64_t>(ru.ru_stime.tv_usec);
+    u.max_rss_kb = static_cast<std::uint64_t>(ru.ru_maxrss);
+    u.refused = is_refused();
+    u.result_digest = read_result_digest();
+    const auto record = build_record(cfg, s.options, s.facts, u);
+    try {
+      const auto key = basin::records::NodeKey::load(cfg.node_key, /*require_root_only=*/true);
+      const auto file = basin::records::sign_record(record, key);
+      basin::records::write_file_durably(cfg.spool, record_file_name(record), file, 0640);
+      slurm_info("basin: usage record %s written", basin::records::identity(record).c_str());
+    } catch (const std::exception& e) {
+      slurm_error("basin: LOST usage record %s: %s", basin::records::identity(record).c_str(),
+                  e.what());
+    }
+    return ESPANK_SUCCESS;
+  });
+}
