@@ -15,10 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <system_error>
 #include <vector>
 
 #include "basin/records/durable_file.hpp"
@@ -49,6 +51,15 @@ std::int64_t parse_time(const std::optional<std::string>& s) {
   return v;
 }
 
+// 22.05's S_SLURM_RESTART_COUNT reads 0 in a requeued batch step, whose
+// environment carries SLURM_RESTART_COUNT (set by slurmstepd, not the user)
+// only once the task environment is built: read both, as late as possible.
+std::uint32_t restart_count(spank_t sp) {
+  return std::max<std::uint32_t>(
+      item_u32(sp, S_SLURM_RESTART_COUNT, 0),
+      static_cast<std::uint32_t>(parse_time(job_getenv(sp, "SLURM_RESTART_COUNT"))));
+}
+
 void gather_facts(spank_t sp) {
   auto& f = state().facts;
   f.start_time = std::time(nullptr);
@@ -62,7 +73,7 @@ void gather_facts(spank_t sp) {
   constexpr std::uint32_t kNoVal = 0xfffffffe;
   if (f.array_task_id == kNoVal || f.array_task_id == kNoVal + 1)
     f.array_job_id = f.array_task_id = 0;
-  f.restart_count = item_u32(sp, S_SLURM_RESTART_COUNT, 0);
+  f.restart_count = restart_count(sp);
   f.cpus_per_task = item_u32(sp, S_STEP_CPUS_PER_TASK, 1);
   f.alloc_cores = item_string(sp, S_STEP_ALLOC_CORES).value_or("");
   std::uint64_t mem = 0;
@@ -213,7 +224,7 @@ extern "C" int slurm_spank_task_exit(spank_t sp, int, char**) {
   });
 }
 
-extern "C" int slurm_spank_exit(spank_t, int, char**) {
+extern "C" int slurm_spank_exit(spank_t sp, int, char**) {
   // Accounting problems are logged loudly and never fail the job.
   return guard("slurm_spank_exit", ESPANK_SUCCESS, [&]() -> int {
     if (spank_context() != S_CTX_REMOTE) return ESPANK_SUCCESS;
@@ -228,6 +239,7 @@ extern "C" int slurm_spank_exit(spank_t, int, char**) {
           s.facts.job_id);
       return ESPANK_SUCCESS;
     }
+    s.facts.restart_count = std::max(s.facts.restart_count, restart_count(sp));
     // The step's tasks are the children slurmstepd has reaped.
     struct rusage ru {};
     getrusage(RUSAGE_CHILDREN, &ru);
@@ -244,7 +256,19 @@ extern "C" int slurm_spank_exit(spank_t, int, char**) {
     try {
       const auto key = basin::records::NodeKey::load(cfg.node_key, /*require_root_only=*/true);
       const auto file = basin::records::sign_record(record, key);
-      basin::records::write_file_durably(cfg.spool, record_file_name(record), file, 0640);
+      // Never replace a record: a second record with the same name (which
+      // should not happen) is kept beside the first for the ledger to flag.
+      const auto name = record_file_name(record);
+      for (int n = 0;; ++n) {
+        try {
+          basin::records::write_file_durably(
+              cfg.spool, n == 0 ? name : name + "." + std::to_string(n), file, 0640,
+              /*replace=*/false);
+          break;
+        } catch (const std::system_error& e) {
+          if (e.code() != std::errc::file_exists || n >= 100) throw;
+        }
+      }
       slurm_info("basin: usage record %s written", basin::records::identity(record).c_str());
     } catch (const std::exception& e) {
       slurm_error("basin: LOST usage record %s: %s", basin::records::identity(record).c_str(),

@@ -1,6 +1,7 @@
 #include "basin/records/durable_file.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,7 +39,7 @@ class Fd {
 }  // namespace
 
 void write_file_durably(const std::string& dir, const std::string& name,
-                        std::span<const std::uint8_t> bytes, unsigned mode) {
+                        std::span<const std::uint8_t> bytes, unsigned mode, bool replace) {
   if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
     throw std::invalid_argument("bad file name '" + name + "'");
   Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -62,7 +63,8 @@ void write_file_durably(const std::string& dir, const std::string& name,
   }
   if (::fsync(fd.get()) != 0) cleanup_and_fail("fsync " + dir + "/" + tmp);
   if (::close(fd.release()) != 0) cleanup_and_fail("close " + dir + "/" + tmp);
-  if (::renameat(dfd.get(), tmp.c_str(), dfd.get(), name.c_str()) != 0)
+  if (::renameat2(dfd.get(), tmp.c_str(), dfd.get(), name.c_str(),
+                  replace ? 0 : RENAME_NOREPLACE) != 0)
     cleanup_and_fail("rename to " + dir + "/" + name);
   if (::fsync(dfd.get()) != 0) fail("fsync directory " + dir);
 }

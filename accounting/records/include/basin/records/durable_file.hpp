@@ -13,9 +13,11 @@ namespace basin::records {
 // the whole new one: a temporary name in the same directory, fsync, rename,
 // fsync of the directory. The directory is opened without following a
 // symlink. Throws std::system_error naming the step that failed; the
-// temporary file is removed on failure.
+// temporary file is removed on failure. With replace=false an existing
+// dir/name is left alone and std::errc::file_exists is thrown.
 void write_file_durably(const std::string& dir, const std::string& name,
-                        std::span<const std::uint8_t> bytes, unsigned mode = 0640);
+                        std::span<const std::uint8_t> bytes, unsigned mode = 0640,
+                        bool replace = true);
 
 // Reads a whole file of at most max_bytes (throws if larger or unreadable).
 std::vector<std::uint8_t> read_file(const std::string& path, std::size_t max_bytes);

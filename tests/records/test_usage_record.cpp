@@ -1,0 +1,238 @@
+// Usage records: canonical encoding, strict decoding, signatures, key files,
+// durable writes.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "basin/records/durable_file.hpp"
+#include "basin/records/signing.hpp"
+#include "basin/records/usage_record.hpp"
+
+using namespace basin::records;
+namespace fs = std::filesystem;
+
+namespace {
+
+UsageRecord sample() {
+  UsageRecord r;
+  r.cluster = "basin-local";
+  r.job_id = 42;
+  r.step_id = kBatchStep;
+  r.restart_count = 1;
+  r.submit_time = 1795340000;
+  r.start_time = 1795340010;
+  r.end_time = 1795340070;
+  r.uid = 1000;
+  r.account = "climate-lab";
+  r.node = "vol1";
+  r.site = "home";
+  r.tier = "volunteer";
+  r.requested_tier = "any";
+  r.alloc_cores = 2;
+  r.alloc_mem_mb = 512;
+  r.cpu_user_us = 119000000;
+  r.cpu_system_us = 1000000;
+  r.max_rss_kb = 20480;
+  r.task_exit_status = {0, 256};
+  r.replica_group = "basin-local:1000:rep";
+  r.replicas = 3;
+  r.step_state = "failed:1";
+  r.result_digest = "sha256:" + std::string(64, 'a');
+  return r;
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/basin-records-test.XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+KeyRing ring_with(const std::string& node, const NodeKey& key) {
+  KeyRing ring;
+  ring.add(node, key.public_key());
+  return ring;
+}
+
+}  // namespace
+
+TEST(UsageRecord, RoundTripsEveryField) {
+  const auto r = sample();
+  EXPECT_EQ(decode(encode(r)), r);
+}
+
+TEST(UsageRecord, EncodingIsCanonical) {
+  // Same record, same bytes; any field change, different bytes.
+  const auto a = encode(sample());
+  EXPECT_EQ(a, encode(decode(a)));
+  auto b = sample();
+  b.cpu_user_us += 1;
+  EXPECT_NE(encode(b), a);
+}
+
+TEST(UsageRecord, RefusesEveryTruncation) {
+  const auto bytes = encode(sample());
+  for (std::size_t n = 0; n < bytes.size(); ++n)
+    EXPECT_THROW(decode(std::span(bytes.data(), n)), RecordError) << "length " << n;
+}
+
+TEST(UsageRecord, RefusesTrailingBytesAndBadVersions) {
+  auto bytes = encode(sample());
+  bytes.push_back(0);
+  EXPECT_THROW(decode(bytes), RecordError);
+  bytes.pop_back();
+  bytes[0] = 2;
+  EXPECT_THROW(decode(bytes), RecordError);
+}
+
+TEST(UsageRecord, RefusesHugeCountsWithoutAllocating) {
+  auto r = sample();
+  r.task_exit_status.clear();
+  auto bytes = encode(r);
+  // Find the task count (0) just before the replica group: patch it to 2^31.
+  const auto good = encode(r);
+  auto r2 = r;
+  r2.task_exit_status = {7};
+  const auto with_one = encode(r2);
+  std::size_t off = 0;
+  while (good[off] == with_one[off]) ++off;
+  bytes[off + 3] = 0x80;
+  EXPECT_THROW(decode(bytes), RecordError);
+}
+
+TEST(UsageRecord, RefusesOversizedStringsOnEncode) {
+  auto r = sample();
+  r.account = std::string(kMaxString + 1, 'x');
+  EXPECT_THROW(encode(r), RecordError);
+  r.account = std::string("a\0b", 3);
+  EXPECT_THROW(encode(r), RecordError);
+}
+
+TEST(UsageRecord, RandomMutationsNeverCrashTheParser) {
+  // A replay fuzzer: random byte flips, truncations and insertions of a
+  // valid record must either decode or throw RecordError, nothing else.
+  const auto base = sign_record(sample(), NodeKey::generate());
+  std::mt19937 rng(12345);
+  for (int i = 0; i < 20000; ++i) {
+    auto m = base;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      switch (rng() % 3) {
+        case 0:
+          m[rng() % m.size()] ^= static_cast<std::uint8_t>(1 + rng() % 255);
+          break;
+        case 1:
+          m.resize(rng() % m.size());
+          break;
+        default:
+          m.insert(m.begin() + rng() % (m.size() + 1), static_cast<std::uint8_t>(rng()));
+      }
+      if (m.empty()) m.push_back(0);
+    }
+    try {
+      (void)parse_signed_record(m);
+    } catch (const RecordError&) {
+    }
+  }
+}
+
+TEST(UsageRecord, IdentityNamesClusterJobStepRunAndNode) {
+  EXPECT_EQ(identity(sample()), "basin-local/42.batch/r1/vol1");
+}
+
+TEST(Signing, SignedRecordVerifiesWithItsNodesKey) {
+  const auto key = NodeKey::generate();
+  const auto file = sign_record(sample(), key);
+  EXPECT_EQ(verify_signed_record(file, ring_with("vol1", key)), sample());
+}
+
+TEST(Signing, EveryFlippedByteIsRefused) {
+  const auto key = NodeKey::generate();
+  const auto ring = ring_with("vol1", key);
+  const auto file = sign_record(sample(), key);
+  for (std::size_t i = 0; i < file.size(); ++i) {
+    auto bad = file;
+    bad[i] ^= 0x01;
+    EXPECT_THROW(verify_signed_record(bad, ring), RecordError) << "byte " << i;
+  }
+}
+
+TEST(Signing, ANodeCannotSignForAnotherNode) {
+  const auto vol1 = NodeKey::generate(), vol2 = NodeKey::generate();
+  KeyRing ring;
+  ring.add("vol1", vol1.public_key());
+  ring.add("vol2", vol2.public_key());
+  auto forged = sample();  // claims node vol1, signed by vol2's key
+  EXPECT_THROW(verify_signed_record(sign_record(forged, vol2), ring), RecordError);
+  forged.node = "inst9";  // a node the pool does not know
+  EXPECT_THROW(verify_signed_record(sign_record(forged, vol2), ring), RecordError);
+}
+
+TEST(Keys, SecretKeyFileRoundTripsAndMustBeRootOnly) {
+  TempDir dir;
+  const auto key = NodeKey::generate();
+  const auto text = key.secret_file_text();
+  write_file_durably(dir.path, "node.key",
+                     std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+                     0600);
+  const auto path = (dir.path / "node.key").string();
+  EXPECT_EQ(NodeKey::load(path, geteuid() == 0).public_key(), key.public_key());
+  chmod(path.c_str(), 0644);
+  if (geteuid() == 0) {
+    EXPECT_THROW(NodeKey::load(path, true), RecordError);
+  }
+  // A symlink to a key is not followed.
+  fs::create_symlink(path, dir.path / "link.key");
+  EXPECT_THROW(NodeKey::load((dir.path / "link.key").string(), false), RecordError);
+}
+
+TEST(Keys, KeyRingParsingIsStrict) {
+  const std::string hex(64, 'a');
+  EXPECT_EQ(KeyRing::parse("# nodes\nvol1 ed25519:" + hex + "\n\n", "k").size(), 1u);
+  EXPECT_THROW(KeyRing::parse("vol1 ed25519:abcd\n", "k"), RecordError);
+  EXPECT_THROW(KeyRing::parse("vol1 rsa:" + hex + "\n", "k"), RecordError);
+  EXPECT_THROW(KeyRing::parse("vol1 ed25519:" + hex + " extra\n", "k"), RecordError);
+  EXPECT_THROW(KeyRing::parse("vol1 ed25519:" + hex + "\nvol1 ed25519:" + hex + "\n", "k"),
+               RecordError);
+}
+
+TEST(DurableFile, WritesWholeFilesAndCanRefuseToReplace) {
+  TempDir dir;
+  const std::vector<std::uint8_t> a{1, 2, 3}, b{4, 5};
+  write_file_durably(dir.path, "r.basinrec", a);
+  EXPECT_EQ(read_file((dir.path / "r.basinrec").string(), 100), a);
+  try {
+    write_file_durably(dir.path, "r.basinrec", b, 0640, /*replace=*/false);
+    FAIL() << "replaced an existing file";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::file_exists);
+  }
+  EXPECT_EQ(read_file((dir.path / "r.basinrec").string(), 100), a);
+  write_file_durably(dir.path, "r.basinrec", b);
+  EXPECT_EQ(read_file((dir.path / "r.basinrec").string(), 100), b);
+  // No temporary files are left behind.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}), 1);
+}
+
+TEST(DurableFile, ReadUserFileRefusesLinksForeignOwnersAndBigFiles) {
+  TempDir dir;
+  std::string why;
+  { std::ofstream(dir.path / "basin-result-digest") << "sha256:" << std::string(64, 'b') << "\n"; }
+  const auto me = geteuid();
+  auto ok = read_user_file(dir.path, "basin-result-digest", me, 256, why);
+  ASSERT_TRUE(ok) << why;
+  EXPECT_EQ(ok->size(), 72u);
+  EXPECT_FALSE(read_user_file(dir.path, "basin-result-digest", me + 1, 256, why));
+  EXPECT_FALSE(read_user_file(dir.path, "basin-result-digest", me, 10, why));
+  fs::create_symlink("/etc/shadow", dir.path / "evil");
+  EXPECT_FALSE(read_user_file(dir.path, "evil", me, 256, why));
+  fs::create_directory_symlink("/etc", dir.path / "evil-dir");
+  EXPECT_FALSE(read_user_file((dir.path / "evil-dir").string(), "shadow", me, 4096, why));
+}
