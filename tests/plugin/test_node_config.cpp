@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "basin/plugin/node_config.hpp"
 
 using basin::plugin::parse_node_config;
@@ -41,4 +43,29 @@ TEST(NodeConfig, ANodeNeedsTierSiteKeyAndSpool) {
             (std::vector<std::string>{"tier", "site", "node_key", "spool"}));
   const auto no_records = parse_node_config({"tier=institutional", "site=campus", "records=no"});
   EXPECT_TRUE(no_records.complete_for_node());
+}
+
+TEST(NodeConfig, RandomArgumentsNeverCrashTheParser) {
+  // Replay fuzzing: random bytes, known keys with random values; the parser
+  // must only ever return errors, and an error for every unknown key.
+  std::mt19937 rng(7);
+  const std::vector<std::string> keys{"tier",     "site",  "cluster", "node",
+                                      "node_key", "spool", "scratch", "default_tier",
+                                      "records",  "bogus", ""};
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<std::string> args;
+    const int n = static_cast<int>(rng() % 6);
+    for (int a = 0; a < n; ++a) {
+      std::string v;
+      const int len = static_cast<int>(rng() % 12);
+      for (int c = 0; c < len; ++c) v += static_cast<char>(rng() % 256);
+      args.push_back(keys[rng() % keys.size()] + (rng() % 4 ? "=" : "") + v);
+    }
+    const auto r = parse_node_config(args);
+    for (const auto& a : args) {
+      if (a.rfind("bogus=", 0) == 0) {
+        EXPECT_FALSE(r.errors.empty());
+      }
+    }
+  }
 }

@@ -2,7 +2,7 @@
 # it down on exit whatever happens, and small assertions.
 #
 #   source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
-#   pool_up            # exports SLURM_CONF, POOL_DIR
+#   pool_up [ARGS]     # exports SLURM_CONF, POOL_DIR; ARGS go to local-pool up
 #   ...                # sbatch / srun against the pool
 #   (pool_down runs from the EXIT trap and checks nothing is left running)
 set -euo pipefail
@@ -22,7 +22,7 @@ pool_up() {
   export POOL_DIR
   trap pool_down EXIT
   "$LOCAL_POOL" up --dir "$POOL_DIR" --port-base "$POOL_PORT" \
-    --plugin "$BASIN_BUILD_DIR/plugin/basin_spank.so" --timeout 90 >/dev/null
+    --plugin "$BASIN_BUILD_DIR/plugin/basin_spank.so" --timeout 90 "$@" >/dev/null
   export SLURM_CONF="$POOL_DIR/etc/slurm.conf"
 }
 
