@@ -126,7 +126,21 @@ wait_record "$timeout_job" 0 vol2
   fail "timed-out step recorded as $(record_field "$timeout_job" 0 vol2 step_state)"
 pass "a job killed by its time limit has its records"
 
-# 7. Every record verifies against the pool's node keys; a flipped byte does not.
+# 7. An unusable key (here: readable by others) loses the record loudly but
+#    never fails the job.
+key="$POOL_DIR/basin/inst1/node.key"
+chmod 644 "$key"
+id="$(sbatch --parsable -o /dev/null -w inst1 --wrap true)"
+state="$(wait_job "$id")"
+chmod 600 "$key"
+[ "$state" = COMPLETED ] || fail "a bad node key failed job $id ($state)"
+sleep 1
+grep -q "basin: LOST usage record basin-local/$id.batch/r0/inst1: key file .* must be owned by root with mode 0600" \
+  "$POOL_DIR/log/slurmd.inst1.log" || fail "no loud log line for the lost record"
+[ ! -e "$POOL_DIR/basin/inst1/spool/$id.batch.r0.inst1.basinrec" ] || fail "record signed with a bad key"
+pass "a bad node key is logged loudly (LOST usage record) and the job still completes"
+
+# 8. Every record verifies against the pool's node keys; a flipped byte does not.
 "$BASIN" records verify "${spools[@]}" --keys "$keys" >"$POOL_DIR/verify.out" ||
   { cat "$POOL_DIR/verify.out"; fail "some record does not verify"; }
 count="$(tail -n1 "$POOL_DIR/verify.out")"
