@@ -38,7 +38,9 @@ TEST(PluginOptions, AccountReplicasAndCheckpointValues) {
   JobOptions o;
   EXPECT_FALSE(basin::plugin::apply_account("climate-lab", o));
   EXPECT_EQ(o.account, "climate-lab");
-  for (const char* bad : {"", "-x", "a b", "a/b", "x;rm", std::string(65, 'a').c_str()})
+  const std::string too_long(65, 'a');
+  for (const std::string& bad : {std::string(""), std::string("-x"), std::string("a b"),
+                                 std::string("a/b"), std::string("x;rm"), too_long})
     EXPECT_TRUE(basin::plugin::apply_account(bad, o)) << bad;
 
   EXPECT_FALSE(basin::plugin::apply_replicas("3", o));
