@@ -8,8 +8,10 @@
 #include <sstream>
 #include <string>
 
+#include "basin/records/durable_file.hpp"
 #include "basin/tlog/leaf_input.hpp"
 #include "basin/tlog/merkle.hpp"
+#include "basin/tlog/signed_note.hpp"
 #include "commands.hpp"
 
 namespace basin::cli {
@@ -49,6 +51,79 @@ void run(CommandContext& ctx, F&& f) {
 
 void print_proof(const std::vector<tlog::Hash>& proof) {
   for (const auto& h : proof) std::printf("%s\n", tlog::to_hex(h).c_str());
+}
+
+// Signed tree heads: C2SP checkpoints in signed notes.
+void add_checkpoint_verbs(CLI::App& log, CommandContext& ctx) {
+  auto* cp = log.add_subcommand(
+      "checkpoint", "Signed tree heads in the C2SP tlog-checkpoint / signed-note format");
+  cp->require_subcommand(1);
+  auto name = std::make_shared<std::string>();
+  auto secret = std::make_shared<std::string>();
+  auto origin = std::make_shared<std::string>();
+  auto file = std::make_shared<std::string>();
+  auto vkey = std::make_shared<std::string>();
+  auto leaves_file = std::make_shared<std::string>();
+
+  auto* keygen =
+      cp->add_subcommand("keygen",
+                         "Generate a log signing key: the secret signer key goes to --secret (mode "
+                         "0600), the public verifier key is printed");
+  keygen->add_option("--name", *name, "Key name, e.g. the log's origin")->required();
+  keygen->add_option("--secret", *secret, "Where to write the signer key")->required();
+  keygen->callback([=, &ctx] {
+    run(ctx, [&] {
+      if (std::ifstream(*secret)) throw tlog::InputError(*secret + " exists; not replacing a key");
+      const auto signer = tlog::NoteSigner::generate(*name);
+      const auto text = signer.text() + "\n";
+      const auto slash = secret->rfind('/');
+      records::write_file_durably(
+          slash == std::string::npos ? "." : secret->substr(0, slash),
+          slash == std::string::npos ? *secret : secret->substr(slash + 1),
+          std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), 0600);
+      std::printf("%s\n", signer.verifier().text().c_str());
+      return 0;
+    });
+  });
+
+  auto* sign = cp->add_subcommand("sign", "Print the signed checkpoint of a tree of leaves");
+  sign->add_option("--key", *secret, "Signer key file (from checkpoint keygen)")->required();
+  sign->add_option("--origin", *origin, "The log's origin line")->required();
+  sign->add_option("FILE", *file, "Leaves as hex lines (default: standard input)");
+  sign->callback([=, &ctx] {
+    run(ctx, [&] {
+      auto key = read_input(*secret);
+      while (!key.empty() && key.back() == '\n') key.pop_back();
+      const auto signer = tlog::NoteSigner::parse(key);
+      const auto leaves = tlog::hash_leaves(tlog::parse_hex_leaves(read_input(*file)));
+      const tlog::Checkpoint c{*origin, leaves.size(), tlog::root(leaves)};
+      std::fputs(tlog::sign_note(tlog::checkpoint_text(c), signer).c_str(), stdout);
+      return 0;
+    });
+  });
+
+  auto* verify = cp->add_subcommand(
+      "verify", "Check a checkpoint's signature (and, with --leaves, that it commits to them)");
+  verify->add_option("--key", *vkey, "Verifier key string name+hash+base64")->required();
+  verify->add_option("--leaves", *leaves_file, "Leaves as hex lines to recompute the root");
+  verify->add_option("CHECKPOINT", *file, "Signed checkpoint (default: standard input)");
+  verify->callback([=, &ctx] {
+    run(ctx, [&] {
+      const auto text = tlog::open_note(read_input(*file), tlog::parse_verifier_key(*vkey));
+      const auto c = tlog::parse_checkpoint(text);
+      std::printf("origin %s\nsize %llu\nroot %s\nsignature ok\n", c.origin.c_str(),
+                  static_cast<unsigned long long>(c.size), tlog::to_hex(c.root).c_str());
+      if (!leaves_file->empty()) {
+        const auto leaves = tlog::hash_leaves(tlog::parse_hex_leaves(read_input(*leaves_file)));
+        if (leaves.size() != c.size || tlog::root(leaves) != c.root) {
+          std::printf("the leaves do NOT match the checkpoint\n");
+          return 1;
+        }
+        std::printf("leaves match the checkpoint\n");
+      }
+      return 0;
+    });
+  });
 }
 
 void add_log(CLI::App& app, CommandContext& ctx) {
@@ -146,6 +221,8 @@ void add_log(CLI::App& app, CommandContext& ctx) {
       return ok ? 0 : 1;
     });
   });
+
+  add_checkpoint_verbs(*log, ctx);
 }
 
 }  // namespace
