@@ -1,0 +1,128 @@
+// The ledger: idempotent ingestion, conflicts kept and flagged, bad records
+// refused, migrations, and two processes ingesting at once.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "basin/ledger/ledger.hpp"
+#include "basin/records/durable_file.hpp"
+
+using namespace basin;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Fixture {
+  fs::path dir;
+  records::NodeKey key = records::NodeKey::generate();
+  records::KeyRing ring;
+  Fixture() {
+    char tmpl[] = "/tmp/basin-ledger-test.XXXXXX";
+    dir = mkdtemp(tmpl);
+    fs::create_directory(dir / "spool");
+    ring.add("vol1", key.public_key());
+  }
+  ~Fixture() { fs::remove_all(dir); }
+  std::string db() const { return (dir / "ledger.sqlite").string(); }
+  std::string spool() const { return (dir / "spool").string(); }
+  void write(const std::string& name, std::uint32_t job, std::uint64_t cpu = 1000) {
+    records::UsageRecord r;
+    r.cluster = "c";
+    r.job_id = job;
+    r.step_id = 0;
+    r.node = "vol1";
+    r.site = "home";
+    r.account = "lab";
+    r.cpu_user_us = cpu;
+    r.start_time = 1;
+    r.end_time = 2;
+    records::write_file_durably(spool(), name, records::sign_record(r, key));
+  }
+};
+
+}  // namespace
+
+TEST(Ledger, MigratesOnceAndReopens) {
+  Fixture f;
+  {
+    ledger::Ledger l(f.db());
+    EXPECT_EQ(l.schema_version(), 1);
+  }
+  ledger::Ledger again(f.db());
+  EXPECT_EQ(again.schema_version(), 1);
+}
+
+TEST(Ledger, IngestingTwiceStoresOnce) {
+  Fixture f;
+  for (std::uint32_t j = 1; j <= 5; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
+  ledger::Ledger l(f.db());
+  auto r1 = l.ingest({f.spool()}, f.ring);
+  EXPECT_EQ(r1.added, 5u);
+  auto r2 = l.ingest({f.spool()}, f.ring);
+  EXPECT_EQ(r2.added, 0u);
+  EXPECT_EQ(r2.duplicate, 5u);
+  EXPECT_EQ(l.record_count(), 5u);
+}
+
+TEST(Ledger, TwoRecordsForOneIdentityAreBothKeptAndFlagged) {
+  Fixture f;
+  f.write("7.0.r0.vol1.basinrec", 7, 1000);
+  f.write("7.0.r0.vol1.basinrec.1", 7, 999999);  // same step, other numbers
+  ledger::Ledger l(f.db());
+  const auto rep = l.ingest({(fs::path(f.spool()) / "7.0.r0.vol1.basinrec").string(),
+                             (fs::path(f.spool()) / "7.0.r0.vol1.basinrec.1").string()},
+                            f.ring);
+  EXPECT_EQ(rep.added, 2u);
+  EXPECT_EQ(rep.conflicts, 1u);
+  const auto c = l.records(/*conflicts_only=*/true);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].identity, "c/7.0/r0/vol1");
+  EXPECT_TRUE(c[0].conflict && c[1].conflict);
+}
+
+TEST(Ledger, ForgedAndCorruptRecordsAreRejectedNotStored) {
+  Fixture f;
+  f.write("1.0.r0.vol1.basinrec", 1);
+  const auto other = records::NodeKey::generate();  // not vol1's key
+  records::UsageRecord r;
+  r.cluster = "c";
+  r.job_id = 2;
+  r.node = "vol1";
+  records::write_file_durably(f.spool(), "2.0.r0.vol1.basinrec", records::sign_record(r, other));
+  const std::vector<std::uint8_t> junk{1, 2, 3};
+  records::write_file_durably(f.spool(), "3.0.r0.vol1.basinrec", junk);
+  ledger::Ledger l(f.db());
+  const auto rep = l.ingest({f.spool()}, f.ring);
+  EXPECT_EQ(rep.added, 1u);
+  ASSERT_EQ(rep.rejected.size(), 2u);
+  EXPECT_NE(rep.rejected[0].reason.find("bad signature"), std::string::npos);
+  EXPECT_EQ(l.record_count(), 1u);
+}
+
+TEST(Ledger, TwoProcessesIngestingAtOnceBothSucceed) {
+  Fixture f;
+  for (std::uint32_t j = 1; j <= 200; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
+  { ledger::Ledger create(f.db()); }
+  pid_t kids[2];
+  for (auto& pid : kids) {
+    pid = fork();
+    if (pid == 0) {
+      try {
+        ledger::Ledger l(f.db());
+        l.ingest({f.spool()}, f.ring);
+        _exit(0);
+      } catch (...) {
+        _exit(1);
+      }
+    }
+  }
+  for (auto pid : kids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  ledger::Ledger l(f.db());
+  EXPECT_EQ(l.record_count(), 200u);
+}
