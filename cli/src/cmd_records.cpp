@@ -61,25 +61,6 @@ nlohmann::json to_json(const UsageRecord& r) {
           {"result_digest", r.result_digest}};
 }
 
-// Expands directories into the record files they hold, in name order.
-std::vector<std::string> expand(const std::vector<std::string>& paths) {
-  std::vector<std::string> out;
-  for (const auto& p : paths) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      std::vector<std::string> files;
-      for (const auto& e : std::filesystem::directory_iterator(p))
-        if (e.is_regular_file() && e.path().extension() == ".basinrec")
-          files.push_back(e.path().string());
-      std::sort(files.begin(), files.end());
-      out.insert(out.end(), files.begin(), files.end());
-    } else {
-      out.push_back(p);
-    }
-  }
-  return out;
-}
-
 UsageRecord read_record(const std::string& path, const records::KeyRing* keys) {
   const auto bytes = records::read_file(path, records::kMaxRecordFile);
   return keys ? records::verify_signed_record(bytes, *keys) : records::parse_signed_record(bytes);
@@ -104,7 +85,7 @@ void add_records(CLI::App& app, CommandContext& ctx) {
     if (!show_args->json)
       std::printf("%-34s %-13s %-12s %6s %10s %9s %-18s %s\n", "IDENTITY", "ACCOUNT", "TIER",
                   "CORES", "CPU_S", "MEM_MB", "STATE", "END");
-    for (const auto& path : expand(show_args->paths)) {
+    for (const auto& path : records::list_record_files(show_args->paths)) {
       try {
         const auto r = read_record(path, nullptr);
         if (show_args->json) {
@@ -142,7 +123,7 @@ void add_records(CLI::App& app, CommandContext& ctx) {
   verify->callback([verify_args, &ctx] {
     const auto keys = records::KeyRing::load(verify_args->keys);
     std::size_t good = 0, bad = 0;
-    for (const auto& path : expand(verify_args->paths)) {
+    for (const auto& path : records::list_record_files(verify_args->paths)) {
       try {
         const auto r = read_record(path, &keys);
         std::printf("ok   %s  %s\n", path.c_str(), records::identity(r).c_str());

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <ctime>
-#include <filesystem>
 
 #include "basin/records/durable_file.hpp"
 #include "migrations.hpp"
@@ -46,25 +45,6 @@ void migrate(Db& db) {
   tx.commit();
 }
 
-std::vector<std::string> expand(const std::vector<std::string>& paths) {
-  namespace fs = std::filesystem;
-  std::vector<std::string> out;
-  for (const auto& p : paths) {
-    std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-      std::vector<std::string> files;
-      for (const auto& e : fs::directory_iterator(p))
-        if (e.is_regular_file() && e.path().extension() == ".basinrec")
-          files.push_back(e.path().string());
-      std::sort(files.begin(), files.end());
-      out.insert(out.end(), files.begin(), files.end());
-    } else {
-      out.push_back(p);
-    }
-  }
-  return out;
-}
-
 std::string to_hex(std::span<const std::uint8_t> b) {
   std::string s(b.size() * 2 + 1, '\0');
   sodium_bin2hex(s.data(), s.size(), b.data(), b.size());
@@ -98,7 +78,7 @@ IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records
   Stmt others(db, "SELECT COUNT(*) FROM records WHERE identity = ? AND content_hash != ?");
   Stmt flag(db, "UPDATE records SET conflict = 1 WHERE identity = ?");
   const std::int64_t now = std::time(nullptr);
-  for (const auto& path : expand(paths)) {
+  for (const auto& path : records::list_record_files(paths)) {
     std::vector<std::uint8_t> bytes;
     records::UsageRecord r;
     try {

@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <system_error>
 
 namespace basin::records {
@@ -67,6 +69,25 @@ void write_file_durably(const std::string& dir, const std::string& name,
                   replace ? 0 : RENAME_NOREPLACE) != 0)
     cleanup_and_fail("rename to " + dir + "/" + name);
   if (::fsync(dfd.get()) != 0) fail("fsync directory " + dir);
+}
+
+std::vector<std::string> list_record_files(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) {
+      out.push_back(p);
+      continue;
+    }
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(p))
+      if (e.is_regular_file() && e.path().extension() == ".basinrec")
+        files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    out.insert(out.end(), files.begin(), files.end());
+  }
+  return out;
 }
 
 std::vector<std::uint8_t> read_file(const std::string& path, std::size_t max_bytes) {

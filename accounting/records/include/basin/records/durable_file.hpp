@@ -19,6 +19,10 @@ void write_file_durably(const std::string& dir, const std::string& name,
                         std::span<const std::uint8_t> bytes, unsigned mode = 0640,
                         bool replace = true);
 
+// Record files named by `paths`: a directory stands for every *.basinrec file
+// in it (in name order), anything else for itself.
+std::vector<std::string> list_record_files(const std::vector<std::string>& paths);
+
 // Reads a whole file of at most max_bytes (throws if larger or unreadable).
 std::vector<std::uint8_t> read_file(const std::string& path, std::size_t max_bytes);
 
