@@ -11,8 +11,11 @@ grep -q '^vol1 idle tier_volunteer,site_home$' <<<"$nodes" || fail "vol1 not idl
 grep -q '^vol2 idle tier_volunteer,site_home$' <<<"$nodes" || fail "vol2 not idle: $nodes"
 pass "three nodes idle with their tier and site features"
 
-sbatch --help | grep -q -- '--basin-tier=TIER' || fail "sbatch --help does not list --basin-tier"
-srun --help | grep -q -- '--basin-tier=TIER' || fail "srun --help does not list --basin-tier"
+# (Capture first: `cmd | grep -q` can kill cmd with SIGPIPE, failing under pipefail.)
+help="$(sbatch --help)"
+grep -q -- '--basin-tier=TIER' <<<"$help" || fail "sbatch --help does not list --basin-tier"
+help="$(srun --help)"
+grep -q -- '--basin-tier=TIER' <<<"$help" || fail "srun --help does not list --basin-tier"
 pass "sbatch --help and srun --help list --basin-tier"
 
 out="$POOL_DIR/job.out"

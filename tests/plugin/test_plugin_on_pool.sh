@@ -144,7 +144,8 @@ pass "a bad node key is logged loudly (LOST usage record) and the job still comp
 "$BASIN" records verify "${spools[@]}" --keys "$keys" >"$POOL_DIR/verify.out" ||
   { cat "$POOL_DIR/verify.out"; fail "some record does not verify"; }
 count="$(tail -n1 "$POOL_DIR/verify.out")"
-victim="$(ls "$POOL_DIR"/basin/vol1/spool/*.basinrec | head -n1)"
+victims=("$POOL_DIR"/basin/vol1/spool/*.basinrec)
+victim="${victims[0]}"
 cp "$victim" "$POOL_DIR/tampered.basinrec"
 printf '\x01' | dd of="$POOL_DIR/tampered.basinrec" bs=1 seek=40 conv=notrunc status=none
 set +e
