@@ -1,12 +1,16 @@
 // Times the weather model the way miniWeather times itself (the time loop
 // only) and prints cell-steps per second and the relative mass/energy changes.
-// Usage: weather_bench CASE NX NZ SIM_TIME   (e.g. weather_bench thermal 400 200 100)
+// Usage: [THREADS=n] weather_bench CASE NX NZ SIM_TIME   (e.g. weather_bench thermal 400 200 100)
 #include <mpi.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <optional>
 #include <string>
+
+#include <tbb/global_control.h>
 
 #include "basin/jobs/weather/model.hpp"
 #include "basin/runtime/mpi_session.hpp"
@@ -22,6 +26,10 @@ int main(int argc, char** argv) {
   try {
     bw::Config cfg{bw::parse_case(argv[1]), std::stoi(argv[2]), std::stoi(argv[3]),
                    std::stod(argv[4])};
+    // THREADS=n caps the TBB threads of each rank (default: TBB's choice).
+    std::optional<tbb::global_control> cap;
+    if (const char* t = std::getenv("THREADS"))
+      cap.emplace(tbb::global_control::max_allowed_parallelism, std::stoi(t));
     bw::Model m(cfg, MPI_COMM_WORLD);
     const bw::Totals t0 = m.totals();
     MPI_Barrier(MPI_COMM_WORLD);

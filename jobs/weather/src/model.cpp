@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cases.hpp"
+#include "fluxes.hpp"
 #include "physics.hpp"
 
 namespace basin::jobs::weather {
@@ -24,7 +25,6 @@ constexpr std::array<double, 3> qpoints = {0.112701665379258311482073460022E0, 0
 constexpr std::array<double, 3> qweights = {0.277777777777777777777777777779E0,
                                             0.444444444444444444444444444444E0,
                                             0.277777777777777777777777777779E0};
-constexpr double inv12 = 1.0 / 12.0;
 }  // namespace
 
 struct Model::Impl {
@@ -215,28 +215,7 @@ void Model::Impl::sweep_x(const std::vector<double>& init, const std::vector<dou
       const double* rw = &f[idx(ID_WMOM, k + hs, 0)];
       const double* rt = &f[idx(ID_RHOT, k + hs, 0)];
       const double hr = hy_dens_cell[k + hs], hrt = hy_dens_theta_cell[k + hs];
-      for (int i = 0; i <= nx; ++i) {
-        // Interface i lies between cells i-1 and i: stencil i-2..i+1 (= padded i..i+3).
-        const double vd = (7. * (rd_[i + 1] + rd_[i + 2]) - (rd_[i] + rd_[i + 3])) * inv12;
-        const double vu = (7. * (ru[i + 1] + ru[i + 2]) - (ru[i] + ru[i + 3])) * inv12;
-        const double vw = (7. * (rw[i + 1] + rw[i + 2]) - (rw[i] + rw[i + 3])) * inv12;
-        const double vt = (7. * (rt[i + 1] + rt[i + 2]) - (rt[i] + rt[i + 3])) * inv12;
-        const double dd = -rd_[i] + 3. * (rd_[i + 1] - rd_[i + 2]) + rd_[i + 3];
-        const double du = -ru[i] + 3. * (ru[i + 1] - ru[i + 2]) + ru[i + 3];
-        const double dw = -rw[i] + 3. * (rw[i + 1] - rw[i + 2]) + rw[i + 3];
-        const double dtt = -rt[i] + 3. * (rt[i + 1] - rt[i + 2]) + rt[i + 3];
-        const double r = vd + hr;
-        const double inv_r = 1. / r;
-        const double u = vu * inv_r, w = vw * inv_r;
-        const double rth = vt + hrt;
-        const double t = rth * inv_r;
-        const double p = pressure(rth);
-        const double ru_ = r * u;
-        fd[i] = ru_ - hv_coef * dd;
-        fu[i] = ru_ * u + p - hv_coef * du;
-        fw[i] = ru_ * w - hv_coef * dw;
-        ft[i] = ru_ * t - hv_coef * dtt;
-      }
+      flux_x({rd_, ru, rw, rt}, hr, hrt, hv_coef, nx + 1, {fd, fu, fw, ft});
       const double* force =
           w_forcing.empty() ? nullptr : &w_forcing[static_cast<std::size_t>(k) * nx];
       for (int v = 0; v < NUM_VARS; ++v) {
@@ -267,38 +246,15 @@ void Model::Impl::sweep_z(const std::vector<double>& init, const std::vector<dou
     for (int k = 0; k <= nz; ++k) {
       // Interface k lies between cells k-1 and k: padded rows k..k+3.
       const double hr = hy_dens_int[k], hrt = hy_dens_theta_int[k], hp = hy_pressure_int[k];
-      const bool wall = (k == 0 || k == nz);
+      // 0 at the walls (no flow through them, exact mass conservation), else 1;
+      // a factor rather than a branch keeps the loop vectorisable.
+      const double open = (k == 0 || k == nz) ? 0. : 1.;
       const double* r0 = &f[idx(ID_DENS, k, hs + i0)];
       const double* u0 = &f[idx(ID_UMOM, k, hs + i0)];
       const double* w0 = &f[idx(ID_WMOM, k, hs + i0)];
       const double* t0 = &f[idx(ID_RHOT, k, hs + i0)];
-      const std::size_t s = sx;
-      for (int i = 0; i < n; ++i) {
-        const double vd = (7. * (r0[i + s] + r0[i + 2 * s]) - (r0[i] + r0[i + 3 * s])) * inv12;
-        const double vu = (7. * (u0[i + s] + u0[i + 2 * s]) - (u0[i] + u0[i + 3 * s])) * inv12;
-        const double vw = (7. * (w0[i + s] + w0[i + 2 * s]) - (w0[i] + w0[i + 3 * s])) * inv12;
-        const double vt = (7. * (t0[i + s] + t0[i + 2 * s]) - (t0[i] + t0[i + 3 * s])) * inv12;
-        double dd = -r0[i] + 3. * (r0[i + s] - r0[i + 2 * s]) + r0[i + 3 * s];
-        const double du = -u0[i] + 3. * (u0[i + s] - u0[i + 2 * s]) + u0[i + 3 * s];
-        const double dw = -w0[i] + 3. * (w0[i + s] - w0[i + 2 * s]) + w0[i + 3 * s];
-        const double dtt = -t0[i] + 3. * (t0[i + s] - t0[i + 2 * s]) + t0[i + 3 * s];
-        const double r = vd + hr;
-        const double inv_r = 1. / r;
-        const double u = vu * inv_r;
-        double w = vw * inv_r;
-        const double rth = vt + hrt;
-        const double t = rth * inv_r;
-        const double p = pressure(rth) - hp;
-        if (wall) {  // no flow through the walls, and exact mass conservation
-          w = 0.;
-          dd = 0.;
-        }
-        const double rw_ = r * w;
-        above[i] = rw_ - hv_coef * dd;
-        above[n + i] = rw_ * u - hv_coef * du;
-        above[2 * n + i] = rw_ * w + p - hv_coef * dw;
-        above[3 * n + i] = rw_ * t - hv_coef * dtt;
-      }
+      flux_z({r0, u0, w0, t0}, sx, hr, hrt, hp, open, hv_coef, n,
+             {above, above + n, above + 2 * n, above + 3 * n});
       if (k > 0) {
         const int kc = k - 1;  // the cell between interfaces k-1 and k
         for (int v = 0; v < NUM_VARS; ++v) {

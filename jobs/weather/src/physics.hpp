@@ -31,10 +31,15 @@ inline double log_pos(double x) {
   const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
   const std::uint64_t mant = (bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull;
   double m = std::bit_cast<double>(mant);
-  double e = static_cast<double>(static_cast<std::int64_t>(bits >> 52) - 1023);
-  const bool big = m > 1.41421356237309504880;
-  m = big ? m * 0.5 : m;
-  e = big ? e + 1.0 : e;
+  // The exponent field as a double without an int-to-double instruction (none
+  // exists for 64-bit lanes before AVX-512): 2^52 + field, minus 2^52 + 1023.
+  double e = std::bit_cast<double>((bits >> 52) | 0x4330000000000000ull) - 4503599627371519.0;
+  // big = (m > sqrt 2) from the mantissa bits, with integer arithmetic only so
+  // that the loop around it vectorises (a compare-and-select does not).
+  const std::uint64_t big_bit = (0x6A09E667F3BCCull - (bits & 0x000FFFFFFFFFFFFFull)) >> 63;
+  const double big = std::bit_cast<double>(big_bit | 0x4330000000000000ull) - 4503599627370496.0;
+  m = m * (1.0 - 0.5 * big);
+  e = e + big;
   const double f = (m - 1.0) / (m + 1.0);
   const double s = f * f;
   double p = 1.0 / 19.0;
@@ -54,7 +59,8 @@ inline double log_pos(double x) {
 // e^y for |y| < 700: y = n ln2 + r, |r| <= ln2/2, Taylor to r^13.
 inline double exp_small(double y) {
   const double shifter = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
-  const double nd = (y * 1.44269504088896338700 + shifter) - shifter;
+  const double shifted = y * 1.44269504088896338700 + shifter;
+  const double nd = shifted - shifter;
   const double ln2_hi = 6.93147180369123816490e-01;
   const double ln2_lo = 1.90821492927058770002e-10;
   const double r = (y - nd * ln2_hi) - nd * ln2_lo;
@@ -72,8 +78,11 @@ inline double exp_small(double y) {
   p = p * r + 0.5;
   p = p * r + 1.0;
   p = p * r + 1.0;
-  const std::int64_t n = static_cast<std::int64_t>(nd);
-  const double scale = std::bit_cast<double>(static_cast<std::uint64_t>(n + 1023) << 52);
+  // n sits in the low mantissa bits of `shifted`; build 2^n from them with
+  // integer lane operations only, so the loop stays vectorisable.
+  const std::uint64_t n_bits =
+      std::bit_cast<std::uint64_t>(shifted) - std::bit_cast<std::uint64_t>(shifter);
+  const double scale = std::bit_cast<double>((n_bits + 1023) << 52);
   return p * scale;
 }
 
