@@ -1,14 +1,18 @@
 // The weather model against miniWeather's own check, on every case, and bit
 // for bit across rank counts, thread counts and a checkpoint/restart.
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <mpi.h>
 #include <tbb/global_control.h>
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <string>
 #include <vector>
 
 #include "basin/jobs/weather/model.hpp"
+#include "basin/jobs/weather/run.hpp"
 
 namespace bw = basin::jobs::weather;
 
@@ -150,5 +154,68 @@ TEST(Weather, BadCaseIsRefusedWithTheChoices) {
     FAIL();
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("thermal"), std::string::npos);
+  }
+}
+
+namespace {
+// The last time level of one variable in a weather output file (rank 0 reads).
+std::vector<double> last_level(const std::string& path, const char* var) {
+  std::vector<double> out;
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t d = H5Dopen2(f, var, H5P_DEFAULT);
+  const hid_t fs = H5Dget_space(d);
+  hsize_t dims[3];
+  H5Sget_simple_extent_dims(fs, dims, nullptr);
+  hsize_t start[3] = {dims[0] - 1, 0, 0}, count[3] = {1, dims[1], dims[2]};
+  H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, nullptr, count, nullptr);
+  const hid_t ms = H5Screate_simple(3, count, nullptr);
+  out.resize(dims[1] * dims[2]);
+  H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, out.data());
+  H5Sclose(ms);
+  H5Sclose(fs);
+  H5Dclose(d);
+  H5Fclose(f);
+  return out;
+}
+}  // namespace
+
+TEST(Weather, RunRestartedFromACheckpointFileEndsBitIdentical) {
+  const std::string dir = "weather_restart_test";
+  if (world_rank() == 0) std::filesystem::create_directories(dir);
+  MPI_Barrier(MPI_COMM_WORLD);
+  bw::RunOptions full;
+  full.model = {bw::Case::thermal, 60, 30, 60.};
+  full.output = dir + "/full.nc";
+  const bw::RunResult a = bw::run(full, MPI_COMM_WORLD, nullptr);
+
+  bw::RunOptions first = full;  // stops midway with a checkpoint, like a job hitting its limit
+  first.output = dir + "/first.nc";
+  first.checkpoint = dir + "/ck.h5";
+  first.max_steps = a.steps / 2;
+  const bw::RunResult b = bw::run(first, MPI_COMM_WORLD, nullptr);
+  EXPECT_LT(b.time, a.time);
+
+  bw::RunOptions second = first;
+  second.output = dir + "/second.nc";
+  second.max_steps = -1;
+  second.restart = true;
+  const bw::RunResult c = bw::run(second, MPI_COMM_WORLD, nullptr);
+  EXPECT_EQ(c.steps, a.steps);
+  EXPECT_EQ(std::memcmp(&c.final, &a.final, sizeof(bw::Totals)), 0);
+  if (world_rank() == 0) {
+    for (const char* v : {"dens", "uwnd", "wwnd", "theta"})
+      EXPECT_TRUE(same_bits(last_level(full.output, v), last_level(second.output, v))) << v;
+  }
+}
+
+TEST(Weather, RestartFromAMissingCheckpointSaysWhatToDo) {
+  bw::RunOptions o;
+  o.checkpoint = "weather_no_such_checkpoint.h5";
+  o.restart = true;
+  try {
+    bw::run(o, MPI_COMM_WORLD, nullptr);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos);
   }
 }
