@@ -41,14 +41,17 @@ bw::RunOptions parse(const std::vector<std::string>& sets) {
       o.model.sim_time = number(k, v);
     else if (k == "output_interval")
       o.output_interval = number(k, v);
+    else if (k == "threads")
+      o.threads = static_cast<int>(number(k, v));
     else if (k == "max_steps")
       o.max_steps = static_cast<std::int64_t>(number(k, v));
     else if (k == "checkpoint_interval")
       o.checkpoint_interval = number(k, v);
     else
-      throw std::invalid_argument("--set " + k +
-                                  ": unknown parameter; known: case, nx, nz, "
-                                  "sim_time, output_interval, checkpoint_interval, max_steps");
+      throw std::invalid_argument(
+          "--set " + k +
+          ": unknown parameter; known: case, nx, nz, "
+          "sim_time, output_interval, checkpoint_interval, max_steps, threads");
   }
   return o;
 }
@@ -65,7 +68,8 @@ void add_weather(CLI::App& app, basin::cli::CommandContext& ctx) {
       "  sim_time             simulated seconds [400]\n"
       "  output_interval      simulated seconds between output levels; <0: start and end [-1]\n"
       "  checkpoint_interval  simulated seconds between checkpoints; <0: end only [-1]\n"
-      "  max_steps            stop after this many steps, checkpointing (for time limits) [-1]\n\n"
+      "  max_steps            stop after this many steps, checkpointing (for time limits) [-1]\n"
+      "  threads              TBB threads per rank; 0: node's cores / ranks on the node [0]\n\n"
       "Example:\n"
       "  srun --mpi=pmix -n 2 basin weather --set case=thermal --set nx=400 --set nz=200 \\\n"
       "       --set sim_time=1000 --set output_interval=100 --output out.nc \\\n"

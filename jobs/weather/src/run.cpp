@@ -4,6 +4,10 @@
 #include "basin/jobs/weather/run.hpp"
 
 #include <hdf5.h>
+#include <tbb/global_control.h>
+
+#include <algorithm>
+#include <thread>
 
 #include <cstdio>
 #include <filesystem>
@@ -46,6 +50,18 @@ RunResult run(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
   if (!root) log = nullptr;
   if (opt.restart && opt.checkpoint.empty())
     throw std::invalid_argument("weather: restart needs a checkpoint file (--set checkpoint=PATH)");
+
+  // Ranks sharing a node share its cores: more TBB threads than cores only
+  // adds switching. Thread count never changes the bits.
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int on_node = 1;
+  MPI_Comm_size(node, &on_node);
+  MPI_Comm_free(&node);
+  const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = opt.threads > 0 ? opt.threads : std::max(1, hw / on_node);
+  tbb::global_control cap(tbb::global_control::max_allowed_parallelism, threads);
+  if (log) std::fprintf(log, "weather: %d TBB thread(s) per rank\n", threads);
 
   Model model(opt.model, comm);
   Totals initial = model.totals();

@@ -19,6 +19,7 @@ struct RunOptions {
   double checkpoint_interval = -1;  // simulated seconds between checkpoints; < 0: only at the end
   bool restart = false;             // continue from `checkpoint` instead of the initial state
   std::int64_t max_steps = -1;      // stop (with a checkpoint) after this many steps; < 0: none
+  int threads = 0;                  // TBB threads per rank; 0: cores of the node / ranks on it
 };
 
 struct RunResult {
