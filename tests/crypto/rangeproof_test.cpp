@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "basin/crypto/detail/reference_verifier.hpp"
 #include "basin/crypto/pedersen.hpp"
 #include "basin/crypto/rangeproof.hpp"
 
@@ -178,4 +179,11 @@ TEST(CryptoRangeProof, BatchVerifyNamesTheBadProof) {
   cases[4].proof.resize(10);        // fails parsing
   const auto bad = batch_verify_range(items());
   EXPECT_EQ(bad, (std::vector<std::size_t>{3, 4}));
+}
+
+TEST(CryptoRangeProof, SodiumReferenceVerifierAgrees) {
+  Case c = make({77, 0});
+  EXPECT_TRUE(detail::verify_range_sodium_reference(c.V, c.proof, c.context));
+  c.proof[40] ^= 1;
+  EXPECT_FALSE(detail::verify_range_sodium_reference(c.V, c.proof, c.context));
 }

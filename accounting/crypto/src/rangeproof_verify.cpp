@@ -3,6 +3,7 @@
 
 #include <optional>
 
+#include "basin/crypto/detail/reference_verifier.hpp"
 #include "basin/crypto/msm.hpp"
 #include "rangeproof_common.hpp"
 
@@ -232,5 +233,34 @@ std::vector<std::size_t> batch_verify_range(std::span<const RangeProofItem> item
   std::sort(bad.begin(), bad.end());
   return bad;
 }
+
+namespace detail {
+
+bool verify_range_sodium_reference(std::span<const Bytes32> commitments,
+                                   std::span<const std::uint8_t> proof,
+                                   std::span<const std::uint8_t> context) {
+  auto t = terms_for(commitments, proof, context);
+  if (!t) return false;
+  const VectorGens& vg = vector_gens();
+  const PedersenGens& pg = pedersen_gens();
+  Bytes32 acc{};  // the identity's encoding
+  auto add_term = [&](const Scalar& k, const Point& P) {
+    const Bytes32 ke = k.encode(), pe = P.encode();
+    Bytes32 q;
+    // libsodium returns -1 (and zeroes q) when k*P is the identity: nothing to add.
+    if (crypto_scalarmult_ristretto255(q.data(), ke.data(), pe.data()) != 0) return;
+    crypto_core_ristretto255_add(acc.data(), acc.data(), q.data());
+  };
+  for (std::size_t i = 0; i < t->g.size(); ++i) {
+    add_term(t->g[i], vg.G[i]);
+    add_term(t->h[i], vg.H[i]);
+  }
+  add_term(t->b, pg.B);
+  add_term(t->b_blinding, pg.B_blinding);
+  for (std::size_t i = 0; i < t->own.size(); ++i) add_term(t->own[i], t->own_points[i]);
+  return acc == Bytes32{};
+}
+
+}  // namespace detail
 
 }  // namespace basin::crypto
