@@ -66,7 +66,17 @@ Point msm_straus(std::span<const Scalar> scalars, std::span<const Point> points)
 Point msm_pippenger(std::span<const Scalar> scalars, std::span<const Point> points) {
   check_sizes(scalars, points);
   const std::size_t n = points.size();
-  const int c = n < 500 ? 6 : (n < 800 ? 7 : 8);
+  // Window width minimising point additions: windows * (n + 2^c) (bucket
+  // fills plus the two running sums over 2^(c-1) buckets).
+  int c = 4;
+  double best = 1e300;
+  for (int w = 4; w <= 12; ++w) {
+    const double cost = ((256.0 + w - 1) / w + 1) * (static_cast<double>(n) + (1 << w));
+    if (cost < best) {
+      best = cost;
+      c = w;
+    }
+  }
   std::vector<std::vector<int>> digits(n);
   for (std::size_t i = 0; i < n; ++i) digits[i] = signed_digits(scalars[i], c);
   const int windows = (256 + c - 1) / c + 1;

@@ -1,3 +1,6 @@
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
+
 #include <stdexcept>
 
 #include "basin/crypto/msm.hpp"
@@ -34,34 +37,29 @@ void inner_product_argument(Transcript& t, const Point& Q, std::vector<Point> G,
                             std::vector<std::uint8_t>& out) {
   Scalar g_factor = Scalar::from_u64(1);
   std::size_t len = a.size();
-  std::vector<Scalar> sc;
-  std::vector<Point> pts;
   while (len > 1) {
     const std::size_t h = len / 2;
     const Scalar cL = inner(std::span(a).first(h), std::span(b).subspan(h, h));
     const Scalar cR = inner(std::span(a).subspan(h, h), std::span(b).first(h));
-    sc.clear();
-    pts.clear();
-    for (std::size_t i = 0; i < h; ++i) {
-      sc.push_back(a[i] * g_factor);
-      pts.push_back(G[h + i]);
-      sc.push_back(b[h + i] * h_factor[i]);
-      pts.push_back(H[i]);
-    }
-    sc.push_back(cL);
-    pts.push_back(Q);
-    const Point L = msm(sc, pts);
-    sc.clear();
-    pts.clear();
-    for (std::size_t i = 0; i < h; ++i) {
-      sc.push_back(a[h + i] * g_factor);
-      pts.push_back(G[i]);
-      sc.push_back(b[i] * h_factor[h + i]);
-      pts.push_back(H[h + i]);
-    }
-    sc.push_back(cR);
-    pts.push_back(Q);
-    const Point R = msm(sc, pts);
+    // L and R are independent MSMs: one per core.
+    Point L, R;
+    auto side = [&](bool left, Point& outp) {
+      std::vector<Scalar> sc;
+      std::vector<Point> pts;
+      sc.reserve(2 * h + 1);
+      pts.reserve(2 * h + 1);
+      const std::size_t ga = left ? 0 : h, gp = left ? h : 0;  // a index, G index
+      for (std::size_t i = 0; i < h; ++i) {
+        sc.push_back(a[ga + i] * g_factor);
+        pts.push_back(G[gp + i]);
+        sc.push_back(b[gp + i] * h_factor[ga + i]);
+        pts.push_back(H[ga + i]);
+      }
+      sc.push_back(left ? cL : cR);
+      pts.push_back(Q);
+      outp = msm(sc, pts);
+    };
+    tbb::parallel_invoke([&] { side(true, L); }, [&] { side(false, R); });
     const Bytes32 Le = L.encode(), Re = R.encode();
     put(out, Le);
     put(out, Re);
@@ -77,10 +75,13 @@ void inner_product_argument(Transcript& t, const Point& Q, std::vector<Point> G,
     for (std::size_t i = 0; i < h; ++i) {
       a[i] = a[i] * u + a[h + i] * u_inv;
       b[i] = b[i] * u_inv + b[h + i] * u;
-      G[i] = G[i] + G[h + i] * u2;
-      H[i] = H[i] + H[h + i] * h_mult;
       h_factor[i] = h_factor[i] * u;
     }
+    // The folds are one scalar multiplication per point: spread over the cores.
+    tbb::parallel_for(std::size_t{0}, h, [&](std::size_t i) {
+      G[i] = G[i] + G[h + i] * u2;
+      H[i] = H[i] + H[h + i] * h_mult;
+    });
     g_factor = g_factor * u_inv;
     len = h;
     a.resize(len);

@@ -123,20 +123,23 @@ std::optional<Terms> terms_for(std::span<const Bytes32> commitments,
   out.g.resize(nm);
   out.h.resize(nm);
   const Scalar ab = p.a * p.b;
+  // r1 is folded into the per-proof constants so each element costs few multiplications.
+  const Scalar r1z = r1 * z, r1a = r1 * p.a, r1b = r1 * p.b;
   Scalar y_inv_i = Scalar::from_u64(1);
-  Scalar zj = zz;
+  Scalar r1zj = r1 * zz;
   for (std::size_t j = 0; j < m; ++j) {
-    Scalar two_i = Scalar::from_u64(1);
+    Scalar c = r1zj;  // r1 * z^{2+j} * 2^i, doubled along i
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t k = j * n + i;
-      out.g[k] = r1 * (-z - p.a * s[k]);
+      out.g[k] = -r1z - r1a * s[k];
       // s_k^{-1} is s of the bitwise complement index.
-      out.h[k] = r1 * (z + y_inv_i * (zj * two_i - p.b * s[nm - 1 - k]));
-      two_i = two_i + two_i;
+      out.h[k] = r1z + y_inv_i * (c - r1b * s[nm - 1 - k]);
+      c = c + c;
       y_inv_i = y_inv_i * y_inv;
     }
-    zj = zj * z;
+    r1zj = r1zj * z;
   }
+  Scalar zj = zz;
   out.b = r1 * w * (p.t_hat - ab) + r2 * (detail::delta(y, z, m) - p.t_hat);
   out.b_blinding = -(r1 * p.mu) - r2 * p.taux;
   auto add = [&](const Scalar& c, const Point& P) {
@@ -147,7 +150,6 @@ std::optional<Terms> terms_for(std::span<const Bytes32> commitments,
   add(r1 * x, p.S);
   add(r2 * x, p.T1);
   add(r2 * x * x, p.T2);
-  zj = zz;
   for (std::size_t j = 0; j < m; ++j) {
     add(r2 * zj, p.V[j]);
     zj = zj * z;
