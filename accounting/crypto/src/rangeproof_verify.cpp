@@ -98,7 +98,26 @@ std::optional<Terms> terms_for(std::span<const Bytes32> commitments,
     t.append_point("R", p.Renc[k]);
     u[k] = t.challenge("u");
     if (u[k].is_zero()) return std::nullopt;
-    u_inv[k] = u[k].invert();
+  }
+  // One inversion for all of u_0..u_{lg-1} and y (Montgomery's trick):
+  // a scalar inversion costs as much as a few hundred multiplications.
+  std::vector<Scalar> to_invert = u;
+  to_invert.push_back(y);
+  std::vector<Scalar> prefix(to_invert.size());
+  Scalar acc = Scalar::from_u64(1);
+  for (std::size_t i = 0; i < to_invert.size(); ++i) {
+    prefix[i] = acc;
+    acc = acc * to_invert[i];
+  }
+  if (acc.is_zero()) return std::nullopt;
+  Scalar inv = acc.invert();
+  std::vector<Scalar> inverses(to_invert.size());
+  for (std::size_t i = to_invert.size(); i-- > 0;) {
+    inverses[i] = inv * prefix[i];
+    inv = inv * to_invert[i];
+  }
+  for (std::size_t k = 0; k < p.lg; ++k) {
+    u_inv[k] = inverses[k];
     u2[k] = u[k] * u[k];
     u_inv2[k] = u_inv[k] * u_inv[k];
   }
@@ -118,7 +137,7 @@ std::optional<Terms> terms_for(std::span<const Bytes32> commitments,
   // the polynomial (t) equation. They also make batches sound.
   const Scalar r1 = Scalar::random(), r2 = Scalar::random();
   const Scalar zz = z * z;
-  const Scalar y_inv = y.invert();
+  const Scalar y_inv = inverses[p.lg];
   Terms out;
   out.g.resize(nm);
   out.h.resize(nm);
