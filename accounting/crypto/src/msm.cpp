@@ -1,0 +1,109 @@
+#include "basin/crypto/msm.hpp"
+
+#include <stdexcept>
+#include <vector>
+
+namespace basin::crypto {
+
+namespace {
+
+// Signed base-2^w digits d_j in [-2^(w-1), 2^(w-1)] with k = sum d_j 2^(w j).
+// Scalars are canonical (< 2^253), so ceil(256/w) + 1 digits always suffice.
+std::vector<int> signed_digits(const Scalar& k, int w) {
+  const Bytes32 b = k.encode();
+  const int count = (256 + w - 1) / w + 1;
+  std::vector<int> d(count, 0);
+  int carry = 0;
+  for (int j = 0; j < count; ++j) {
+    int v = 0;
+    for (int t = 0; t < w; ++t) {
+      const int bit = j * w + t;
+      if (bit < 256) v |= ((b[bit / 8] >> (bit % 8)) & 1) << t;
+    }
+    v += carry;
+    if (v > (1 << (w - 1))) {
+      v -= 1 << w;
+      carry = 1;
+    } else {
+      carry = 0;
+    }
+    d[j] = v;
+  }
+  return d;
+}
+
+void check_sizes(std::span<const Scalar> s, std::span<const Point> p) {
+  if (s.size() != p.size()) throw std::invalid_argument("msm: scalars and points differ in count");
+}
+
+}  // namespace
+
+Point msm_straus(std::span<const Scalar> scalars, std::span<const Point> points) {
+  check_sizes(scalars, points);
+  constexpr int w = 4;
+  const std::size_t n = points.size();
+  // table[i][j] = (j+1) * P_i for j = 0..7
+  std::vector<std::array<Point, 8>> table(n);
+  std::vector<std::vector<int>> digits(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    table[i][0] = points[i];
+    for (int j = 1; j < 8; ++j) table[i][j] = table[i][j - 1] + points[i];
+    digits[i] = signed_digits(scalars[i], w);
+  }
+  Point acc;
+  if (n == 0) return acc;
+  for (int j = static_cast<int>(digits[0].size()) - 1; j >= 0; --j) {
+    for (int t = 0; t < w; ++t) acc = acc.dbl();
+    for (std::size_t i = 0; i < n; ++i) {
+      const int d = digits[i][j];
+      if (d > 0) acc = acc + table[i][d - 1];
+      if (d < 0) acc = acc - table[i][-d - 1];
+    }
+  }
+  return acc;
+}
+
+Point msm_pippenger(std::span<const Scalar> scalars, std::span<const Point> points) {
+  check_sizes(scalars, points);
+  const std::size_t n = points.size();
+  // Window width minimising point additions: windows * (n + 2^c) (bucket
+  // fills plus the two running sums over 2^(c-1) buckets).
+  int c = 4;
+  double best = 1e300;
+  for (int w = 4; w <= 12; ++w) {
+    const double cost = ((256.0 + w - 1) / w + 1) * (static_cast<double>(n) + (1 << w));
+    if (cost < best) {
+      best = cost;
+      c = w;
+    }
+  }
+  std::vector<std::vector<int>> digits(n);
+  for (std::size_t i = 0; i < n; ++i) digits[i] = signed_digits(scalars[i], c);
+  const int windows = (256 + c - 1) / c + 1;
+  const std::size_t nb = std::size_t{1} << (c - 1);
+  std::vector<Point> buckets(nb);
+  Point acc;
+  for (int j = windows - 1; j >= 0; --j) {
+    for (int t = 0; t < c; ++t) acc = acc.dbl();
+    for (auto& b : buckets) b = Point();
+    for (std::size_t i = 0; i < n; ++i) {
+      const int d = digits[i][j];
+      if (d > 0) buckets[d - 1] += points[i];
+      if (d < 0) buckets[-d - 1] = buckets[-d - 1] - points[i];
+    }
+    // sum_k (k+1) * bucket[k] by running sums from the top.
+    Point running, total;
+    for (std::size_t k = nb; k-- > 0;) {
+      running += buckets[k];
+      total += running;
+    }
+    acc += total;
+  }
+  return acc;
+}
+
+Point msm(std::span<const Scalar> scalars, std::span<const Point> points) {
+  return points.size() < 64 ? msm_straus(scalars, points) : msm_pippenger(scalars, points);
+}
+
+}  // namespace basin::crypto
