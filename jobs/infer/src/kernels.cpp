@@ -202,21 +202,28 @@ void gemm(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
   if (K != K2) fail(n, "inner dimensions differ: A " + str(a.shape) + ", B " + str(b.shape));
   size_f(y, {M, N}, n);
   const float alpha = n.getf("alpha", 1.0f), beta = n.getf("beta", 1.0f);
+  const Tensor* c = in.size() > 2 ? in[2] : nullptr;
+  float blas_beta = 0.0f;
+  if (c) {
+    // Y starts as beta*C broadcast to [M, N]; sgemm then accumulates into it.
+    need_f(n, *c);
+    Shape r = broadcast(n, {M, N}, c->shape);
+    if (r != Shape{M, N})
+      fail(n, "bias C " + str(c->shape) + " does not broadcast to " + str({M, N}));
+    if (c->f.size() == size_t(N) && (c->shape.empty() || c->shape.back() == N)) {
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t j = 0; j < N; ++j) y.f[size_t(m * N + j)] = beta * c->f[size_t(j)];
+    } else {
+      const float one = 1.0f;
+      binary(r, c->f.data(), c->shape, &one, Shape{}, y.f.data(),
+             [beta](float p, float) { return beta * p; });
+    }
+    blas_beta = 1.0f;
+  }
   if (M > 0 && N > 0)
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 int(M), int(N), int(K), alpha, a.f.data(), int(a.shape[1]), b.f.data(),
-                int(b.shape[1]), 0.0f, y.f.data(), int(N));
-  if (in.size() > 2 && in[2]) {
-    const Tensor& c = *in[2];
-    need_f(n, c);
-    Shape r = broadcast(n, {M, N}, c.shape);
-    if (r != Shape{M, N})
-      fail(n, "bias C " + str(c.shape) + " does not broadcast to " + str({M, N}));
-    std::vector<float> bc(c.f.size());
-    for (size_t k = 0; k < bc.size(); ++k) bc[k] = beta * c.f[k];
-    binary(r, y.f.data(), r, bc.data(), c.shape, y.f.data(),
-           [](float p, float q) { return p + q; });
-  }
+                int(b.shape[1]), blas_beta, y.f.data(), int(N));
 }
 
 void matmul(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
