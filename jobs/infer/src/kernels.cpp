@@ -75,7 +75,7 @@ std::vector<int64_t> bstrides(const Shape& s, const Shape& r) {
 template <class T, class F>
 void binary(const Shape& r, const T* a, const Shape& sa, const T* b, const Shape& sb, T* y, F f) {
   const int64_t total = std::accumulate(r.begin(), r.end(), int64_t{1}, std::multiplies<>());
-  if (sa == sb) {
+  if (sa == sb && sa == r) {
     for (int64_t k = 0; k < total; ++k) y[k] = f(a[k], b[k]);
     return;
   }
