@@ -1,0 +1,84 @@
+// Batched ONNX inference: load and check a model, plan it for fixed input
+// shapes, run it. Only the small operator set of MLPs and CNNs exported by
+// torch.onnx.export is supported; anything else is refused at load time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace basin::infer {
+
+// A model or an input that cannot be run; the message names the node,
+// operator or value and what was expected.
+struct ModelError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class DType { f32, i64 };
+
+// A dense row-major tensor. Float data lives in `f`, int64 data in `i`.
+struct Tensor {
+  DType dtype = DType::f32;
+  std::vector<int64_t> shape;
+  std::vector<float> f;
+  std::vector<int64_t> i;
+  int64_t numel() const;
+};
+
+// One graph input or output: name, element type, dims (-1 = symbolic).
+struct ValueInfo {
+  std::string name;
+  DType dtype = DType::f32;
+  std::vector<int64_t> dims;
+};
+
+struct Graph;  // internal
+
+class Model {
+ public:
+  // Reads and checks a model: opset, operators and attributes, initializer
+  // sizes, graph connectivity (no cycles, no missing values).
+  static Model load_file(const std::string& path);
+  static Model load_bytes(const std::string& bytes, const std::string& origin);
+  // Reads a serialized TensorProto (the ONNX test-data .pb files).
+  static Tensor load_tensor_file(const std::string& path);
+
+  const std::string& name() const;
+  int64_t opset() const;
+  const std::vector<ValueInfo>& inputs() const;
+  const std::vector<ValueInfo>& outputs() const;
+  const Graph& graph() const { return *graph_; }
+
+ private:
+  std::shared_ptr<const Graph> graph_;
+};
+
+// A model planned for fixed input shapes: shapes are resolved and constant
+// subgraphs (Shape/Gather/Unsqueeze/...) folded once, every buffer is
+// allocated once and reused by each run(). Not thread-safe: one per thread.
+class Plan {
+ public:
+  Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes);
+  // Plans with example values: needed when an int64 graph input feeds a
+  // shape (Reshape's shape, Unsqueeze's axes), as in the ONNX node tests.
+  Plan(const Model& model, const std::vector<const Tensor*>& example_inputs);
+  ~Plan();
+  Plan(Plan&&) noexcept;
+  Plan& operator=(Plan&&) noexcept;
+
+  // Runs on inputs of exactly the planned shapes; the returned references
+  // stay valid until the next run().
+  std::vector<const Tensor*> run(const std::vector<const Tensor*>& inputs);
+  const std::vector<int64_t>& output_shape(size_t k) const;
+
+ private:
+  Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes,
+       const std::vector<const Tensor*>* examples);
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace basin::infer

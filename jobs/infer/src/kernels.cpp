@@ -1,0 +1,676 @@
+// The operator kernels. Matrix products and convolutions (im2col) go
+// through OpenBLAS sgemm; the rest are plain loops.
+#include "kernels.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <numeric>
+
+namespace basin::infer {
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+void size_f(Tensor& t, Shape s, const Node& n) {
+  const int64_t k = checked_numel(s, n.where() + " output");
+  t.dtype = DType::f32;
+  t.shape = std::move(s);
+  t.f.resize(size_t(k));
+  t.i.clear();
+}
+void size_i(Tensor& t, Shape s, const Node& n) {
+  const int64_t k = checked_numel(s, n.where() + " output");
+  t.dtype = DType::i64;
+  t.shape = std::move(s);
+  t.i.resize(size_t(k));
+  t.f.clear();
+}
+[[noreturn]] void fail(const Node& n, const std::string& msg) {
+  throw ModelError(n.where() + ": " + msg);
+}
+std::string str(const Shape& s) {
+  std::string r = "[";
+  for (size_t k = 0; k < s.size(); ++k) r += (k ? "," : "") + std::to_string(s[k]);
+  return r + "]";
+}
+int64_t norm_axis(const Node& n, int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    fail(n, "axis " + std::to_string(axis) + " out of range for rank " + std::to_string(rank));
+  return axis < 0 ? axis + rank : axis;
+}
+const Tensor& need(const Node& n, const std::vector<const Tensor*>& in, size_t k) {
+  if (k >= in.size() || !in[k]) fail(n, "missing input " + std::to_string(k));
+  return *in[k];
+}
+void need_f(const Node& n, const Tensor& t) {
+  if (t.dtype != DType::f32) fail(n, "expects float32 data");
+}
+
+// ---- elementwise ---------------------------------------------------------
+Shape broadcast(const Node& n, const Shape& a, const Shape& b) {
+  Shape r(std::max(a.size(), b.size()));
+  for (size_t k = 0; k < r.size(); ++k) {
+    int64_t da = k < r.size() - a.size() ? 1 : a[k - (r.size() - a.size())];
+    int64_t db = k < r.size() - b.size() ? 1 : b[k - (r.size() - b.size())];
+    if (da != db && da != 1 && db != 1) fail(n, "cannot broadcast " + str(a) + " with " + str(b));
+    r[k] = da == 1 ? db : da;
+  }
+  return r;
+}
+// Strides of `s` read as shape `r` (0 where broadcast).
+std::vector<int64_t> bstrides(const Shape& s, const Shape& r) {
+  std::vector<int64_t> st(r.size(), 0);
+  int64_t acc = 1;
+  for (size_t k = s.size(); k-- > 0;) {
+    size_t rk = k + r.size() - s.size();
+    st[rk] = s[k] == 1 ? 0 : acc;
+    acc *= s[k];
+  }
+  return st;
+}
+template <class T, class F>
+void binary(const Shape& r, const T* a, const Shape& sa, const T* b, const Shape& sb, T* y, F f) {
+  const int64_t total = std::accumulate(r.begin(), r.end(), int64_t{1}, std::multiplies<>());
+  if (sa == sb && sa == r) {
+    for (int64_t k = 0; k < total; ++k) y[k] = f(a[k], b[k]);
+    return;
+  }
+  const int64_t nb = std::accumulate(sb.begin(), sb.end(), int64_t{1}, std::multiplies<>());
+  // Common case: b repeats along the trailing dims of a (bias).
+  if (sa == r && nb > 0 && total % nb == 0 && std::equal(sb.rbegin(), sb.rend(), r.rbegin())) {
+    for (int64_t k = 0; k < total; ++k) y[k] = f(a[k], b[k % nb]);
+    return;
+  }
+  auto sta = bstrides(sa, r), stb = bstrides(sb, r);
+  std::vector<int64_t> idx(r.size(), 0);
+  for (int64_t k = 0; k < total; ++k) {
+    int64_t oa = 0, ob = 0;
+    for (size_t d = 0; d < r.size(); ++d) oa += idx[d] * sta[d], ob += idx[d] * stb[d];
+    y[k] = f(a[oa], b[ob]);
+    for (size_t d = r.size(); d-- > 0;) {
+      if (++idx[d] < r[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+void elementwise(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
+  if (a.dtype != b.dtype) fail(n, "inputs have different element types");
+  Shape r = broadcast(n, a.shape, b.shape);
+  const std::string& op = n.op;
+  if (a.dtype == DType::f32) {
+    size_f(y, r, n);
+    if (op == "Add")
+      binary(r, a.f.data(), a.shape, b.f.data(), b.shape, y.f.data(),
+             [](float p, float q) { return p + q; });
+    else if (op == "Sub")
+      binary(r, a.f.data(), a.shape, b.f.data(), b.shape, y.f.data(),
+             [](float p, float q) { return p - q; });
+    else if (op == "Mul")
+      binary(r, a.f.data(), a.shape, b.f.data(), b.shape, y.f.data(),
+             [](float p, float q) { return p * q; });
+    else
+      binary(r, a.f.data(), a.shape, b.f.data(), b.shape, y.f.data(),
+             [](float p, float q) { return p / q; });
+  } else {
+    size_i(y, r, n);
+    using I = int64_t;
+    if (op == "Add")
+      binary(r, a.i.data(), a.shape, b.i.data(), b.shape, y.i.data(),
+             [](I p, I q) { return p + q; });
+    else if (op == "Sub")
+      binary(r, a.i.data(), a.shape, b.i.data(), b.shape, y.i.data(),
+             [](I p, I q) { return p - q; });
+    else if (op == "Mul")
+      binary(r, a.i.data(), a.shape, b.i.data(), b.shape, y.i.data(),
+             [](I p, I q) { return p * q; });
+    else
+      binary(r, a.i.data(), a.shape, b.i.data(), b.shape, y.i.data(), [&](I p, I q) {
+        if (q == 0) fail(n, "integer division by zero");
+        return p / q;
+      });
+  }
+}
+
+void unary(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  need_f(n, x);
+  size_f(y, x.shape, n);
+  const float* a = x.f.data();
+  float* o = y.f.data();
+  const size_t k = x.f.size();
+  if (n.op == "Relu") {
+    for (size_t j = 0; j < k; ++j) o[j] = a[j] > 0 ? a[j] : 0.0f;
+  } else if (n.op == "LeakyRelu") {
+    const float al = n.getf("alpha", 0.01f);
+    for (size_t j = 0; j < k; ++j) o[j] = a[j] >= 0 ? a[j] : al * a[j];
+  } else if (n.op == "Sigmoid") {
+    for (size_t j = 0; j < k; ++j)
+      o[j] = a[j] >= 0 ? 1.0f / (1.0f + std::exp(-a[j])) : std::exp(a[j]) / (1.0f + std::exp(a[j]));
+  } else {  // Tanh
+    for (size_t j = 0; j < k; ++j) o[j] = std::tanh(a[j]);
+  }
+}
+
+void copy(const Node& n, const Tensor& x, Tensor& y, Shape s) {
+  if (x.dtype == DType::f32) {
+    size_f(y, std::move(s), n);
+    std::copy(x.f.begin(), x.f.end(), y.f.begin());
+  } else {
+    size_i(y, std::move(s), n);
+    std::copy(x.i.begin(), x.i.end(), y.i.begin());
+  }
+}
+
+// Softmax over [outer, axis, inner] blocks; opset < 13 coerces to 2-D at axis.
+void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  need_f(n, x);
+  const int64_t rank = int64_t(x.shape.size());
+  const int64_t axis = norm_axis(n, n.geti("axis", opset >= 13 ? -1 : 1), rank);
+  int64_t outer = 1, mid = 1, inner = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < axis ? outer : (d == axis || opset < 13) ? mid : inner) *= x.shape[size_t(d)];
+  size_f(y, x.shape, n);
+  const bool log = n.op == "LogSoftmax";
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const float* a = x.f.data() + o * mid * inner + i;
+      float* r = y.f.data() + o * mid * inner + i;
+      float mx = -INFINITY;
+      for (int64_t m = 0; m < mid; ++m) mx = std::max(mx, a[m * inner]);
+      float sum = 0;
+      for (int64_t m = 0; m < mid; ++m) sum += std::exp(a[m * inner] - mx);
+      for (int64_t m = 0; m < mid; ++m)
+        r[m * inner] = log ? a[m * inner] - mx - std::log(sum) : std::exp(a[m * inner] - mx) / sum;
+    }
+}
+
+// ---- matrix products -----------------------------------------------------
+void gemm(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
+  need_f(n, a), need_f(n, b);
+  if (a.shape.size() != 2 || b.shape.size() != 2)
+    fail(n, "expects 2-D A and B, got " + str(a.shape) + " and " + str(b.shape));
+  const bool ta = n.geti("transA", 0) != 0, tb = n.geti("transB", 0) != 0;
+  const int64_t M = ta ? a.shape[1] : a.shape[0], K = ta ? a.shape[0] : a.shape[1];
+  const int64_t K2 = tb ? b.shape[1] : b.shape[0], N = tb ? b.shape[0] : b.shape[1];
+  if (K != K2) fail(n, "inner dimensions differ: A " + str(a.shape) + ", B " + str(b.shape));
+  size_f(y, {M, N}, n);
+  const float alpha = n.getf("alpha", 1.0f), beta = n.getf("beta", 1.0f);
+  const Tensor* c = in.size() > 2 ? in[2] : nullptr;
+  float blas_beta = 0.0f;
+  if (c) {
+    // Y starts as beta*C broadcast to [M, N]; sgemm then accumulates into it.
+    need_f(n, *c);
+    Shape r = broadcast(n, {M, N}, c->shape);
+    if (r != Shape{M, N})
+      fail(n, "bias C " + str(c->shape) + " does not broadcast to " + str({M, N}));
+    if (c->f.size() == size_t(N) && (c->shape.empty() || c->shape.back() == N)) {
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t j = 0; j < N; ++j) y.f[size_t(m * N + j)] = beta * c->f[size_t(j)];
+    } else {
+      const float one = 1.0f;
+      binary(r, c->f.data(), c->shape, &one, Shape{}, y.f.data(),
+             [beta](float p, float) { return beta * p; });
+    }
+    blas_beta = 1.0f;
+  }
+  if (M > 0 && N > 0)
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                int(M), int(N), int(K), alpha, a.f.data(), int(a.shape[1]), b.f.data(),
+                int(b.shape[1]), blas_beta, y.f.data(), int(N));
+}
+
+void matmul(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
+  need_f(n, a), need_f(n, b);
+  Shape sa = a.shape, sb = b.shape;
+  if (sa.empty() || sb.empty()) fail(n, "scalar operands are not supported");
+  const bool va = sa.size() == 1, vb = sb.size() == 1;
+  if (va) sa.insert(sa.begin(), 1);
+  if (vb) sb.push_back(1);
+  const int64_t M = sa[sa.size() - 2], K = sa.back(), N = sb.back();
+  if (sb[sb.size() - 2] != K)
+    fail(n, "inner dimensions differ: " + str(a.shape) + " x " + str(b.shape));
+  Shape ba(sa.begin(), sa.end() - 2), bb(sb.begin(), sb.end() - 2);
+  Shape batch = broadcast(n, ba, bb);
+  Shape out = batch;
+  if (!va) out.push_back(M);
+  if (!vb) out.push_back(N);
+  size_f(y, out, n);
+  const int64_t nbatch =
+      std::accumulate(batch.begin(), batch.end(), int64_t{1}, std::multiplies<>());
+  if (M == 0 || N == 0) return;
+  if (bb.empty() || std::accumulate(bb.begin(), bb.end(), int64_t{1}, std::multiplies<>()) == 1) {
+    // B shared by every batch: one product with the batch folded into M.
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(nbatch * M), int(N), int(K), 1.0f,
+                a.f.data(), int(K), b.f.data(), int(N), 0.0f, y.f.data(), int(N));
+    return;
+  }
+  auto sta = bstrides(ba, batch), stb = bstrides(bb, batch);
+  std::vector<int64_t> idx(batch.size(), 0);
+  for (int64_t k = 0; k < nbatch; ++k) {
+    int64_t oa = 0, ob = 0;
+    for (size_t d = 0; d < batch.size(); ++d) oa += idx[d] * sta[d], ob += idx[d] * stb[d];
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(M), int(N), int(K), 1.0f,
+                a.f.data() + oa * M * K, int(K), b.f.data() + ob * K * N, int(N), 0.0f,
+                y.f.data() + k * M * N, int(N));
+    for (size_t d = batch.size(); d-- > 0;) {
+      if (++idx[d] < batch[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+// ---- convolution and pooling ---------------------------------------------
+struct Window {
+  int64_t k[2], s[2], d[2], pb[2], pe[2], out[2];
+};
+Window window(const Node& n, const Shape& x, Shape kernel, bool ceil_mode) {
+  if (x.size() != 4) fail(n, "only 2-D (NCHW) inputs are supported, got " + str(x));
+  Window w{};
+  auto strides = n.getints("strides", {1, 1}), dil = n.getints("dilations", {1, 1});
+  auto pads = n.getints("pads", {0, 0, 0, 0});
+  if (kernel.size() != 2 || strides.size() != 2 || dil.size() != 2 || pads.size() != 4)
+    fail(n, "kernel_shape/strides/dilations/pads must describe 2 spatial dims");
+  const std::string ap = n.gets("auto_pad", "NOTSET");
+  for (int j = 0; j < 2; ++j) {
+    w.k[j] = kernel[size_t(j)], w.s[j] = strides[size_t(j)], w.d[j] = dil[size_t(j)];
+    if (w.k[j] < 1 || w.s[j] < 1 || w.d[j] < 1)
+      fail(n, "kernel, strides and dilations must be positive");
+    const int64_t in = x[size_t(j) + 2], ext = (w.k[j] - 1) * w.d[j] + 1;
+    if (ap == "NOTSET") {
+      w.pb[j] = pads[size_t(j)], w.pe[j] = pads[size_t(j) + 2];
+      if (w.pb[j] < 0 || w.pe[j] < 0) fail(n, "negative pads");
+      const int64_t span = in + w.pb[j] + w.pe[j] - ext;
+      if (span < 0) fail(n, "kernel larger than padded input " + str(x));
+      w.out[j] = (ceil_mode ? (span + w.s[j] - 1) / w.s[j] : span / w.s[j]) + 1;
+      // A window may not start in the end padding (ONNX/PyTorch rule).
+      if (ceil_mode && (w.out[j] - 1) * w.s[j] >= in + w.pb[j]) --w.out[j];
+    } else if (ap == "VALID") {
+      w.pb[j] = w.pe[j] = 0;
+      if (in < ext) fail(n, "kernel larger than input " + str(x));
+      w.out[j] = (in - ext) / w.s[j] + 1;
+    } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+      w.out[j] = (in + w.s[j] - 1) / w.s[j];
+      const int64_t total = std::max<int64_t>((w.out[j] - 1) * w.s[j] + ext - in, 0);
+      w.pb[j] = ap == "SAME_UPPER" ? total / 2 : total - total / 2;
+      w.pe[j] = total - w.pb[j];
+    } else {
+      fail(n, "auto_pad '" + ap + "' is not supported");
+    }
+  }
+  return w;
+}
+
+void conv(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor &x = need(n, in, 0), &wt = need(n, in, 1);
+  need_f(n, x), need_f(n, wt);
+  if (wt.shape.size() != 4)
+    fail(n, "only 2-D convolutions are supported, weight is " + str(wt.shape));
+  const int64_t N = x.shape.size() == 4 ? x.shape[0] : 0, C = x.shape.size() == 4 ? x.shape[1] : 0;
+  const int64_t M = wt.shape[0], g = n.geti("group", 1);
+  Window w = window(n, x.shape, n.getints("kernel_shape", {wt.shape[2], wt.shape[3]}), false);
+  if (w.k[0] != wt.shape[2] || w.k[1] != wt.shape[3])
+    fail(n, "kernel_shape does not match the weight " + str(wt.shape));
+  if (g < 1 || C % g || M % g || wt.shape[1] != C / g)
+    fail(n, "input " + str(x.shape) + ", weight " + str(wt.shape) + " and group " +
+                std::to_string(g) + " do not fit");
+  const Tensor* bias = in.size() > 2 ? in[2] : nullptr;
+  if (bias && (bias->dtype != DType::f32 || bias->shape != Shape{M}))
+    fail(n, "bias must be float [" + std::to_string(M) + "]");
+  const int64_t H = x.shape[2], W = x.shape[3], OH = w.out[0], OW = w.out[1];
+  size_f(y, {N, M, OH, OW}, n);
+  const int64_t Cg = C / g, Mg = M / g, KK = Cg * w.k[0] * w.k[1], P = OH * OW;
+  std::vector<float> col(size_t(checked_numel({KK, P}, n.where() + " im2col")));
+  for (int64_t b = 0; b < N; ++b)
+    for (int64_t gi = 0; gi < g; ++gi) {
+      const float* xs = x.f.data() + (b * C + gi * Cg) * H * W;
+      for (int64_t c = 0; c < Cg; ++c)
+        for (int64_t ki = 0; ki < w.k[0]; ++ki)
+          for (int64_t kj = 0; kj < w.k[1]; ++kj) {
+            float* row = col.data() + ((c * w.k[0] + ki) * w.k[1] + kj) * P;
+            for (int64_t oh = 0; oh < OH; ++oh) {
+              const int64_t ih = oh * w.s[0] - w.pb[0] + ki * w.d[0];
+              for (int64_t ow = 0; ow < OW; ++ow) {
+                const int64_t iw = ow * w.s[1] - w.pb[1] + kj * w.d[1];
+                row[oh * OW + ow] =
+                    (ih >= 0 && ih < H && iw >= 0 && iw < W) ? xs[(c * H + ih) * W + iw] : 0.0f;
+              }
+            }
+          }
+      float* ys = y.f.data() + (b * M + gi * Mg) * P;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(Mg), int(P), int(KK), 1.0f,
+                  wt.f.data() + gi * Mg * KK, int(KK), col.data(), int(P), 0.0f, ys, int(P));
+      if (bias)
+        for (int64_t m = 0; m < Mg; ++m)
+          for (int64_t p = 0; p < P; ++p) ys[m * P + p] += bias->f[size_t(gi * Mg + m)];
+    }
+}
+
+void pool(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  need_f(n, x);
+  if (n.out.size() > 1 && n.out[1] >= 0) fail(n, "the Indices output is not supported");
+  const bool mx = n.op == "MaxPool";
+  if (!mx && n.has("dilations")) fail(n, "dilations are not supported");
+  Window w = window(n, x.shape, n.getints("kernel_shape", {}), n.geti("ceil_mode", 0) != 0);
+  const bool incl = n.geti("count_include_pad", 0) != 0;
+  const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3], OH = w.out[0],
+                OW = w.out[1];
+  size_f(y, {N, C, OH, OW}, n);
+  for (int64_t bc = 0; bc < N * C; ++bc) {
+    const float* xs = x.f.data() + bc * H * W;
+    float* ys = y.f.data() + bc * OH * OW;
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        float acc = mx ? -INFINITY : 0.0f;
+        int64_t cnt = 0, padded = 0;
+        for (int64_t ki = 0; ki < w.k[0]; ++ki) {
+          const int64_t ih = oh * w.s[0] - w.pb[0] + ki * w.d[0];
+          for (int64_t kj = 0; kj < w.k[1]; ++kj) {
+            const int64_t iw = ow * w.s[1] - w.pb[1] + kj * w.d[1];
+            if (ih < H + w.pe[0] && iw < W + w.pe[1]) ++padded;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            const float v = xs[ih * W + iw];
+            acc = mx ? std::max(acc, v) : acc + v;
+            ++cnt;
+          }
+        }
+        ys[oh * OW + ow] = mx ? acc : acc / float(incl ? padded : std::max<int64_t>(cnt, 1));
+      }
+  }
+}
+
+void global_avg(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  need_f(n, x);
+  if (x.shape.size() < 3) fail(n, "expects [N, C, spatial...], got " + str(x.shape));
+  Shape out = {x.shape[0], x.shape[1]};
+  int64_t sp = 1;
+  for (size_t d = 2; d < x.shape.size(); ++d) out.push_back(1), sp *= x.shape[d];
+  size_f(y, out, n);
+  for (int64_t k = 0; k < x.shape[0] * x.shape[1]; ++k) {
+    float s = 0;
+    for (int64_t j = 0; j < sp; ++j) s += x.f[size_t(k * sp + j)];
+    y.f[size_t(k)] = s / float(sp);
+  }
+}
+
+void batchnorm(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  need_f(n, x);
+  if (n.geti("training_mode", 0) != 0 || (n.out.size() > 1 && n.out[1] >= 0))
+    fail(n, "training mode is not supported");
+  if (n.geti("spatial", 1) != 1) fail(n, "spatial=0 is not supported");
+  if (x.shape.size() < 2) fail(n, "expects [N, C, ...], got " + str(x.shape));
+  const int64_t C = x.shape[1];
+  for (size_t k = 1; k < 5; ++k) {
+    const Tensor& p = need(n, in, k);
+    if (p.dtype != DType::f32 || p.shape != Shape{C})
+      fail(n, "parameter " + std::to_string(k) + " must be float [" + std::to_string(C) + "]");
+  }
+  const float eps = n.getf("epsilon", 1e-5f);
+  int64_t inner = 1;
+  for (size_t d = 2; d < x.shape.size(); ++d) inner *= x.shape[d];
+  size_f(y, x.shape, n);
+  for (int64_t b = 0; b < x.shape[0]; ++b)
+    for (int64_t c = 0; c < C; ++c) {
+      const float sc = in[1]->f[size_t(c)] / std::sqrt(in[4]->f[size_t(c)] + eps);
+      const float sh = in[2]->f[size_t(c)] - in[3]->f[size_t(c)] * sc;
+      const float* a = x.f.data() + (b * C + c) * inner;
+      float* o = y.f.data() + (b * C + c) * inner;
+      for (int64_t j = 0; j < inner; ++j) o[j] = a[j] * sc + sh;
+    }
+}
+
+// ---- shape and data movement ---------------------------------------------
+const std::vector<int64_t>& ints_input(const Node& n, const Tensor& t) {
+  if (t.dtype != DType::i64) fail(n, "expects an int64 shape/index input");
+  return t.i;
+}
+
+void reshape(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  Shape s = ints_input(n, need(n, in, 1));
+  const bool allowzero = n.geti("allowzero", 0) != 0;
+  int64_t known = 1, infer = -1;
+  for (size_t k = 0; k < s.size(); ++k) {
+    if (s[k] == 0 && !allowzero) {
+      if (k >= x.shape.size())
+        fail(n, "shape " + str(s) + " copies a dim the input " + str(x.shape) + " lacks");
+      s[k] = x.shape[k];
+    }
+    if (s[k] == -1) {
+      if (infer >= 0) fail(n, "more than one -1 in shape " + str(s));
+      infer = int64_t(k);
+    } else if (s[k] < 0) {
+      fail(n, "invalid shape " + str(s));
+    } else {
+      known *= s[k];
+    }
+  }
+  if (infer >= 0) s[size_t(infer)] = known ? x.numel() / known : 0;
+  if (checked_numel(s, n.where()) != x.numel())
+    fail(n, "cannot reshape " + str(x.shape) + " to " + str(s));
+  copy(n, x, y, s);
+}
+
+void flatten(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  const int64_t rank = int64_t(x.shape.size());
+  int64_t axis = n.geti("axis", 1);
+  if (axis < -rank || axis > rank) fail(n, "axis out of range");
+  if (axis < 0) axis += rank;
+  int64_t a = 1, b = 1;
+  for (int64_t d = 0; d < rank; ++d) (d < axis ? a : b) *= x.shape[size_t(d)];
+  copy(n, x, y, {a, b});
+}
+
+void transpose(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  const size_t r = x.shape.size();
+  std::vector<int64_t> def(r);
+  for (size_t k = 0; k < r; ++k) def[k] = int64_t(r - 1 - k);
+  auto perm = n.getints("perm", def);
+  std::vector<bool> seen(r, false);
+  if (perm.size() != r) fail(n, "perm has the wrong length");
+  for (auto p : perm) {
+    if (p < 0 || size_t(p) >= r || seen[size_t(p)]) fail(n, "perm is not a permutation");
+    seen[size_t(p)] = true;
+  }
+  Shape out(r);
+  for (size_t k = 0; k < r; ++k) out[k] = x.shape[size_t(perm[k])];
+  std::vector<int64_t> st(r, 1);
+  for (size_t k = r; k-- > 1;) st[k - 1] = st[k] * x.shape[k];
+  if (x.dtype == DType::f32)
+    size_f(y, out, n);
+  else
+    size_i(y, out, n);
+  const int64_t total = x.numel();
+  std::vector<int64_t> idx(r, 0);
+  for (int64_t k = 0; k < total; ++k) {
+    int64_t src = 0;
+    for (size_t d = 0; d < r; ++d) src += idx[d] * st[size_t(perm[d])];
+    if (x.dtype == DType::f32)
+      y.f[size_t(k)] = x.f[size_t(src)];
+    else
+      y.i[size_t(k)] = x.i[size_t(src)];
+    for (size_t d = r; d-- > 0;) {
+      if (++idx[d] < out[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+void concat(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor& x0 = need(n, in, 0);
+  if (!n.has("axis")) fail(n, "attribute 'axis' is required");
+  const int64_t rank = int64_t(x0.shape.size());
+  const int64_t axis = norm_axis(n, n.geti("axis", 0), rank);
+  Shape out = x0.shape;
+  out[size_t(axis)] = 0;
+  for (size_t k = 0; k < in.size(); ++k) {
+    const Tensor& t = need(n, in, k);
+    if (t.dtype != x0.dtype || int64_t(t.shape.size()) != rank)
+      fail(n, "inputs differ in type or rank");
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis && t.shape[size_t(d)] != x0.shape[size_t(d)])
+        fail(n, "cannot concatenate " + str(x0.shape) + " and " + str(t.shape));
+    out[size_t(axis)] += t.shape[size_t(axis)];
+  }
+  if (x0.dtype == DType::f32)
+    size_f(y, out, n);
+  else
+    size_i(y, out, n);
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= out[size_t(d)];
+  for (int64_t d = axis + 1; d < rank; ++d) inner *= out[size_t(d)];
+  int64_t off = 0;
+  const int64_t row = out[size_t(axis)] * inner;
+  for (const Tensor* t : in) {
+    const int64_t blk = t->shape[size_t(axis)] * inner;
+    for (int64_t o = 0; o < outer; ++o) {
+      if (x0.dtype == DType::f32)
+        std::copy_n(t->f.data() + o * blk, blk, y.f.data() + o * row + off);
+      else
+        std::copy_n(t->i.data() + o * blk, blk, y.i.data() + o * row + off);
+    }
+    off += blk;
+  }
+}
+
+void constant(const Node& n, Tensor& y) {
+  if (n.has("value")) {
+    const Tensor& t = n.attrs.at("value").tv;
+    copy(n, t, y, t.shape);
+  } else if (n.has("value_float")) {
+    size_f(y, {}, n), y.f[0] = n.getf("value_float", 0);
+  } else if (n.has("value_floats")) {
+    const auto& v = n.attrs.at("value_floats").floats_v;
+    size_f(y, {int64_t(v.size())}, n), std::copy(v.begin(), v.end(), y.f.begin());
+  } else if (n.has("value_int")) {
+    size_i(y, {}, n), y.i[0] = n.geti("value_int", 0);
+  } else if (n.has("value_ints")) {
+    const auto& v = n.attrs.at("value_ints").ints_v;
+    size_i(y, {int64_t(v.size())}, n), std::copy(v.begin(), v.end(), y.i.begin());
+  } else {
+    fail(n, "needs one of value, value_float(s), value_int(s)");
+  }
+}
+
+void shape_op(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Shape& s = need(n, in, 0).shape;
+  const int64_t r = int64_t(s.size());
+  auto clampi = [&](int64_t v) { return std::clamp(v < 0 ? v + r : v, int64_t{0}, r); };
+  const int64_t b = clampi(n.geti("start", 0)), e = clampi(n.geti("end", r));
+  size_i(y, {std::max<int64_t>(e - b, 0)}, n);
+  for (int64_t k = b; k < e; ++k) y.i[size_t(k - b)] = s[size_t(k)];
+}
+
+void gather(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor &x = need(n, in, 0), &ix = need(n, in, 1);
+  const auto& idx = ints_input(n, ix);
+  const int64_t rank = int64_t(x.shape.size());
+  if (rank == 0) fail(n, "data must have rank >= 1");
+  const int64_t axis = norm_axis(n, n.geti("axis", 0), rank);
+  Shape out(x.shape.begin(), x.shape.begin() + axis);
+  out.insert(out.end(), ix.shape.begin(), ix.shape.end());
+  out.insert(out.end(), x.shape.begin() + axis + 1, x.shape.end());
+  if (x.dtype == DType::f32)
+    size_f(y, out, n);
+  else
+    size_i(y, out, n);
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= x.shape[size_t(d)];
+  for (int64_t d = axis + 1; d < rank; ++d) inner *= x.shape[size_t(d)];
+  const int64_t A = x.shape[size_t(axis)], I = int64_t(idx.size());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k = 0; k < I; ++k) {
+      int64_t j = idx[size_t(k)];
+      if (j < -A || j >= A)
+        fail(n, "index " + std::to_string(j) + " out of range [" + std::to_string(-A) + ", " +
+                    std::to_string(A) + ")");
+      if (j < 0) j += A;
+      const int64_t src = (o * A + j) * inner, dst = (o * I + k) * inner;
+      if (x.dtype == DType::f32)
+        std::copy_n(x.f.data() + src, inner, y.f.data() + dst);
+      else
+        std::copy_n(x.i.data() + src, inner, y.i.data() + dst);
+    }
+}
+
+void unsqueeze(const Node& n, int64_t opset, const std::vector<const Tensor*>& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  std::vector<int64_t> axes = opset >= 13 ? ints_input(n, need(n, in, 1)) : n.getints("axes", {});
+  const int64_t r = int64_t(x.shape.size() + axes.size());
+  std::vector<bool> ins(size_t(r), false);
+  for (auto a : axes) {
+    a = norm_axis(n, a, r);
+    if (ins[size_t(a)]) fail(n, "repeated axis");
+    ins[size_t(a)] = true;
+  }
+  Shape out;
+  size_t src = 0;
+  for (int64_t d = 0; d < r; ++d) out.push_back(ins[size_t(d)] ? 1 : x.shape[src++]);
+  copy(n, x, y, out);
+}
+
+}  // namespace
+
+void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
+              const std::vector<Tensor*>& out) {
+  if (out.empty() || !out[0]) fail(n, "has no output");
+  Tensor& y = *out[0];
+  const std::string& op = n.op;
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div")
+    elementwise(n, in, y);
+  else if (op == "Relu" || op == "LeakyRelu" || op == "Sigmoid" || op == "Tanh")
+    unary(n, in, y);
+  else if (op == "Softmax" || op == "LogSoftmax")
+    softmax(n, opset, in, y);
+  else if (op == "Gemm")
+    gemm(n, in, y);
+  else if (op == "MatMul")
+    matmul(n, in, y);
+  else if (op == "Conv")
+    conv(n, in, y);
+  else if (op == "MaxPool" || op == "AveragePool")
+    pool(n, in, y);
+  else if (op == "GlobalAveragePool")
+    global_avg(n, in, y);
+  else if (op == "BatchNormalization")
+    batchnorm(n, in, y);
+  else if (op == "Flatten")
+    flatten(n, in, y);
+  else if (op == "Reshape")
+    reshape(n, in, y);
+  else if (op == "Transpose")
+    transpose(n, in, y);
+  else if (op == "Concat")
+    concat(n, in, y);
+  else if (op == "Constant")
+    constant(n, y);
+  else if (op == "Shape")
+    shape_op(n, in, y);
+  else if (op == "Gather")
+    gather(n, in, y);
+  else if (op == "Unsqueeze")
+    unsqueeze(n, opset, in, y);
+  else if (op == "Identity")
+    copy(n, need(n, in, 0), y, need(n, in, 0).shape);
+  else if (op == "Dropout") {
+    if (out.size() > 1 && out[1]) fail(n, "the mask output is not supported");
+    if (in.size() > 2 && in[2] && (in[2]->i.empty() || in[2]->i[0] != 0))
+      fail(n, "training_mode is not supported");
+    copy(n, need(n, in, 0), y, need(n, in, 0).shape);
+  } else
+    fail(n, "operator is not supported");
+}
+
+}  // namespace basin::infer

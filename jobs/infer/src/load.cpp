@@ -1,0 +1,356 @@
+// Reading a model with libonnx's protobuf classes and checking it before any
+// work: opset, operators and their attributes, initializer sizes, and graph
+// connectivity (Kahn's algorithm refuses cycles and undefined values).
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "graph.hpp"
+
+namespace basin::infer {
+namespace {
+
+constexpr int64_t kMinOpset = 1, kMaxOpset = 17;
+constexpr size_t kMaxModelBytes = size_t{1} << 31;
+
+// Supported operators and the attributes each may carry.
+const std::map<std::string, std::set<std::string>>& supported() {
+  static const std::map<std::string, std::set<std::string>> ops = {
+      {"Gemm", {"alpha", "beta", "transA", "transB"}},
+      {"MatMul", {}},
+      {"Add", {}},
+      {"Sub", {}},
+      {"Mul", {}},
+      {"Div", {}},
+      {"Relu", {}},
+      {"LeakyRelu", {"alpha"}},
+      {"Sigmoid", {}},
+      {"Tanh", {}},
+      {"Softmax", {"axis"}},
+      {"LogSoftmax", {"axis"}},
+      {"Conv", {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}},
+      {"MaxPool",
+       {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"}},
+      {"AveragePool",
+       {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"}},
+      {"GlobalAveragePool", {}},
+      {"BatchNormalization", {"epsilon", "momentum", "spatial", "training_mode"}},
+      {"Flatten", {"axis"}},
+      {"Reshape", {"allowzero"}},
+      {"Transpose", {"perm"}},
+      {"Concat", {"axis"}},
+      {"Identity", {}},
+      {"Dropout", {"ratio", "seed"}},
+      {"Constant", {"value", "value_float", "value_floats", "value_int", "value_ints"}},
+      {"Shape", {"start", "end"}},
+      {"Gather", {"axis"}},
+      {"Unsqueeze", {"axes"}},
+  };
+  return ops;
+}
+
+DType dtype_of(int onnx_type, const std::string& what) {
+  if (onnx_type == onnx::TensorProto::FLOAT) return DType::f32;
+  if (onnx_type == onnx::TensorProto::INT64) return DType::i64;
+  if (onnx_type == onnx::TensorProto::INT32) return DType::i64;  // widened on load
+  throw ModelError(what + ": element type " + onnx::TensorProto::DataType_Name(onnx_type) +
+                   " is not supported (float32 and int64 only)");
+}
+
+Tensor to_tensor(const onnx::TensorProto& p, const std::string& what) {
+  if (p.data_location() == onnx::TensorProto::EXTERNAL)
+    throw ModelError(what + ": external tensor data is not supported; save the model as one file");
+  Tensor t;
+  t.dtype = dtype_of(p.data_type(), what);
+  for (auto d : p.dims()) t.shape.push_back(d);
+  const int64_t n = checked_numel(t.shape, what);
+  const std::string& raw = p.raw_data();
+  auto bad_size = [&](int64_t found) {
+    return ModelError(what + ": holds " + std::to_string(found) + " values but its dims need " +
+                      std::to_string(n));
+  };
+  if (p.data_type() == onnx::TensorProto::FLOAT) {
+    if (!raw.empty()) {
+      if (raw.size() != size_t(n) * 4) throw bad_size(int64_t(raw.size() / 4));
+      t.f.resize(size_t(n));
+      std::memcpy(t.f.data(), raw.data(), raw.size());
+    } else {
+      if (p.float_data_size() != n) throw bad_size(p.float_data_size());
+      t.f.assign(p.float_data().begin(), p.float_data().end());
+    }
+  } else if (p.data_type() == onnx::TensorProto::INT64) {
+    if (!raw.empty()) {
+      if (raw.size() != size_t(n) * 8) throw bad_size(int64_t(raw.size() / 8));
+      t.i.resize(size_t(n));
+      std::memcpy(t.i.data(), raw.data(), raw.size());
+    } else {
+      if (p.int64_data_size() != n) throw bad_size(p.int64_data_size());
+      t.i.assign(p.int64_data().begin(), p.int64_data().end());
+    }
+  } else {  // INT32
+    if (!raw.empty()) {
+      if (raw.size() != size_t(n) * 4) throw bad_size(int64_t(raw.size() / 4));
+      std::vector<int32_t> v(static_cast<size_t>(n));
+      std::memcpy(v.data(), raw.data(), raw.size());
+      t.i.assign(v.begin(), v.end());
+    } else {
+      if (p.int32_data_size() != n) throw bad_size(p.int32_data_size());
+      t.i.assign(p.int32_data().begin(), p.int32_data().end());
+    }
+  }
+  return t;
+}
+
+ValueInfo to_info(const onnx::ValueInfoProto& v) {
+  ValueInfo info;
+  info.name = v.name();
+  const std::string what = "graph value '" + v.name() + "'";
+  if (!v.type().has_tensor_type())
+    throw ModelError(what + ": only tensor inputs/outputs are supported");
+  info.dtype = dtype_of(v.type().tensor_type().elem_type(), what);
+  for (const auto& d : v.type().tensor_type().shape().dim()) {
+    if (d.has_dim_value()) {
+      if (d.dim_value() < 0 || d.dim_value() > kMaxElements)
+        throw ModelError(what + ": dimension " + std::to_string(d.dim_value()) +
+                         " is out of range");
+      info.dims.push_back(d.dim_value());
+    } else {
+      info.dims.push_back(-1);
+    }
+  }
+  return info;
+}
+
+Attr to_attr(const onnx::AttributeProto& a, const std::string& what) {
+  Attr r;
+  switch (a.type()) {
+    case onnx::AttributeProto::INT:
+      r.kind = Attr::i;
+      r.iv = a.i();
+      break;
+    case onnx::AttributeProto::FLOAT:
+      r.kind = Attr::f;
+      r.fv = a.f();
+      break;
+    case onnx::AttributeProto::INTS:
+      r.kind = Attr::ints;
+      r.ints_v.assign(a.ints().begin(), a.ints().end());
+      break;
+    case onnx::AttributeProto::FLOATS:
+      r.kind = Attr::floats;
+      r.floats_v.assign(a.floats().begin(), a.floats().end());
+      break;
+    case onnx::AttributeProto::STRING:
+      r.kind = Attr::s;
+      r.sv = a.s();
+      break;
+    case onnx::AttributeProto::TENSOR:
+      r.kind = Attr::t;
+      r.tv = to_tensor(a.t(), what + " attribute '" + a.name() + "'");
+      break;
+    default:
+      throw ModelError(what + ": attribute '" + a.name() + "' has an unsupported type");
+  }
+  return r;
+}
+
+// Attribute values and optional outputs the kernels do not implement are
+// refused here, before any work, rather than run wrongly.
+void check_values(const Node& n, int outputs) {
+  auto refuse = [&](const std::string& what) {
+    throw ModelError(n.where() + ": " + what + " is not supported");
+  };
+  if ((n.op == "Conv" || n.op == "MaxPool" || n.op == "AveragePool") && n.has("kernel_shape") &&
+      n.attrs.at("kernel_shape").ints_v.size() != 2)
+    refuse(std::to_string(n.attrs.at("kernel_shape").ints_v.size()) + "-D kernel_shape (2-D only)");
+  if (n.has("auto_pad")) {
+    const auto& ap = n.attrs.at("auto_pad").sv;
+    if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER")
+      refuse("auto_pad '" + ap + "'");
+  }
+  if (n.op == "MaxPool" && outputs > 1) refuse("the Indices output");
+  if (n.op == "MaxPool" && n.geti("storage_order", 0) != 0) refuse("storage_order=1");
+  if (n.op == "BatchNormalization" && (n.geti("training_mode", 0) != 0 || outputs > 1))
+    refuse("training mode");
+  if (n.op == "Dropout" && outputs > 1) refuse("the mask output");
+}
+
+}  // namespace
+
+int64_t checked_numel(const std::vector<int64_t>& shape, const std::string& what) {
+  int64_t n = 1;
+  for (auto d : shape) {
+    if (d < 0) throw ModelError(what + ": negative dimension " + std::to_string(d));
+    if (d != 0 && n > kMaxElements / d)
+      throw ModelError(what + ": more than " + std::to_string(kMaxElements) +
+                       " elements; refusing to allocate it");
+    n *= d;
+  }
+  return n;
+}
+
+int64_t Tensor::numel() const {
+  int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+int64_t Node::geti(const std::string& a, int64_t def) const {
+  auto it = attrs.find(a);
+  return it == attrs.end() ? def : it->second.iv;
+}
+float Node::getf(const std::string& a, float def) const {
+  auto it = attrs.find(a);
+  return it == attrs.end() ? def : it->second.fv;
+}
+std::vector<int64_t> Node::getints(const std::string& a, std::vector<int64_t> def) const {
+  auto it = attrs.find(a);
+  return it == attrs.end() ? def : it->second.ints_v;
+}
+std::string Node::gets(const std::string& a, std::string def) const {
+  auto it = attrs.find(a);
+  return it == attrs.end() ? def : it->second.sv;
+}
+std::string Node::where() const {
+  return "node '" + name + "' (" + op + ")";
+}
+
+Model Model::load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw ModelError("cannot open model file '" + path + "'");
+  const auto size = size_t(in.tellg());
+  if (size > kMaxModelBytes) throw ModelError("model file '" + path + "' is larger than 2 GiB");
+  std::string bytes(size, '\0');
+  in.seekg(0);
+  in.read(bytes.data(), std::streamsize(size));
+  if (!in) throw ModelError("cannot read model file '" + path + "'");
+  return load_bytes(bytes, path);
+}
+
+Tensor Model::load_tensor_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  onnx::TensorProto p;
+  if (!in || !p.ParseFromString(ss.str()))
+    throw ModelError("cannot parse tensor file '" + path + "'");
+  return to_tensor(p, "tensor file '" + path + "'");
+}
+
+Model Model::load_bytes(const std::string& bytes, const std::string& origin) {
+  onnx::ModelProto m;
+  if (bytes.size() > kMaxModelBytes || !m.ParseFromString(bytes))
+    throw ModelError("'" + origin + "' is not a valid ONNX model (protobuf parse failed)");
+  auto g = std::make_shared<Graph>();
+  for (const auto& op : m.opset_import())
+    if (op.domain().empty() || op.domain() == "ai.onnx") g->opset = op.version();
+  if (g->opset == 0 && m.opset_import_size() == 0) g->opset = 1;
+  if (g->opset < kMinOpset || g->opset > kMaxOpset)
+    throw ModelError("'" + origin + "': opset " + std::to_string(g->opset) + " is not supported (" +
+                     std::to_string(kMinOpset) + ".." + std::to_string(kMaxOpset) +
+                     "); re-export with torch.onnx.export(..., opset_version=13)");
+  const auto& gp = m.graph();
+  g->name = gp.name().empty() ? origin : gp.name();
+
+  std::map<std::string, int> id;
+  auto value = [&](const std::string& n) {
+    auto [it, fresh] = id.emplace(n, int(g->values.size()));
+    if (fresh) g->values.push_back(n);
+    return it->second;
+  };
+  std::set<int> defined;
+  for (const auto& init : gp.initializer()) {
+    int v = value(init.name());
+    g->constants[v] = to_tensor(init, "initializer '" + init.name() + "'");
+    defined.insert(v);
+  }
+  for (const auto& in : gp.input()) {
+    int v = value(in.name());
+    if (g->constants.count(v)) continue;  // an initializer listed as input
+    g->input_ids.push_back(v);
+    g->inputs.push_back(to_info(in));
+    defined.insert(v);
+  }
+
+  // Convert nodes, then order them (Kahn): a node whose inputs are never
+  // produced means a missing initializer or a cycle; both are refused.
+  std::vector<Node> raw;
+  for (int k = 0; k < gp.node_size(); ++k) {
+    const auto& np = gp.node(k);
+    Node n;
+    n.name = np.name().empty() ? "#" + std::to_string(k) : np.name();
+    n.op = np.op_type();
+    if (!np.domain().empty() && np.domain() != "ai.onnx")
+      throw ModelError(n.where() + ": operator domain '" + np.domain() + "' is not supported");
+    auto sup = supported().find(n.op);
+    if (sup == supported().end())
+      throw ModelError(n.where() + ": operator '" + n.op + "' is not supported");
+    for (const auto& a : np.attribute()) {
+      if (!sup->second.count(a.name()))
+        throw ModelError(n.where() + ": attribute '" + a.name() + "' is not supported");
+      n.attrs[a.name()] = to_attr(a, n.where());
+    }
+    check_values(n, np.output_size());
+    for (const auto& s : np.input()) n.in.push_back(s.empty() ? -1 : value(s));
+    for (const auto& s : np.output()) n.out.push_back(s.empty() ? -1 : value(s));
+    raw.push_back(std::move(n));
+  }
+  std::set<int> produced;
+  for (const auto& n : raw)
+    for (int o : n.out)
+      if (o >= 0 && (defined.count(o) || !produced.insert(o).second))
+        throw ModelError(n.where() + ": value '" + g->values[size_t(o)] + "' is defined twice");
+  std::vector<bool> done(raw.size(), false);
+  for (size_t left = raw.size(); left > 0;) {
+    size_t progressed = 0;
+    for (size_t k = 0; k < raw.size(); ++k) {
+      if (done[k]) continue;
+      bool ready = true;
+      for (int v : raw[k].in) ready = ready && (v < 0 || defined.count(v));
+      if (!ready) continue;
+      for (int o : raw[k].out)
+        if (o >= 0) defined.insert(o);
+      g->nodes.push_back(raw[k]);
+      done[k] = true;
+      ++progressed;
+    }
+    if (progressed == 0) {
+      for (size_t k = 0; k < raw.size(); ++k) {
+        if (done[k]) continue;
+        for (int v : raw[k].in)
+          if (v >= 0 && !defined.count(v))
+            throw ModelError(
+                raw[k].where() + ": input '" + g->values[size_t(v)] + "' is " +
+                (produced.count(v) ? "part of a cycle" : "never defined (missing initializer?)"));
+      }
+    }
+    left -= progressed;
+  }
+  for (const auto& out : gp.output()) {
+    int v = value(out.name());
+    if (!defined.count(v)) throw ModelError("graph output '" + out.name() + "' is never computed");
+    g->output_ids.push_back(v);
+    g->outputs.push_back(to_info(out));
+  }
+  Model model;
+  model.graph_ = std::move(g);
+  return model;
+}
+
+const std::string& Model::name() const {
+  return graph_->name;
+}
+int64_t Model::opset() const {
+  return graph_->opset;
+}
+const std::vector<ValueInfo>& Model::inputs() const {
+  return graph_->inputs;
+}
+const std::vector<ValueInfo>& Model::outputs() const {
+  return graph_->outputs;
+}
+
+}  // namespace basin::infer

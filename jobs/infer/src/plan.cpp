@@ -1,0 +1,125 @@
+// Planning: input shapes are fixed, every node runs once on zeros to resolve
+// shapes and size every buffer; nodes whose inputs are all constants
+// (initializers, Constant, Shape of a planned input, ...) are folded then and
+// never run again. run() re-executes only the remaining nodes in place.
+#include "graph.hpp"
+#include "kernels.hpp"
+
+namespace basin::infer {
+
+struct Plan::State {
+  const Graph* g = nullptr;
+  int64_t opset = 0;
+  std::vector<Tensor> values;
+  std::vector<const Node*> live;  // nodes that depend on the inputs
+  std::vector<std::vector<int64_t>> in_shapes;
+};
+
+namespace {
+std::string str(const std::vector<int64_t>& s) {
+  std::string r = "[";
+  for (size_t k = 0; k < s.size(); ++k)
+    r += (k ? "," : "") + (s[k] < 0 ? std::string("N") : std::to_string(s[k]));
+  return r + "]";
+}
+}  // namespace
+
+namespace {
+std::vector<std::vector<int64_t>> shapes_of(const std::vector<const Tensor*>& xs) {
+  std::vector<std::vector<int64_t>> r;
+  for (const Tensor* x : xs) r.push_back(x->shape);
+  return r;
+}
+}  // namespace
+
+Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes)
+    : Plan(model, input_shapes, nullptr) {}
+Plan::Plan(const Model& model, const std::vector<const Tensor*>& example_inputs)
+    : Plan(model, shapes_of(example_inputs), &example_inputs) {}
+
+Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes,
+           const std::vector<const Tensor*>* examples)
+    : s_(std::make_unique<State>()) {
+  const Graph& g = model.graph();
+  s_->g = &g;
+  s_->opset = g.opset;
+  s_->values.resize(g.values.size());
+  if (input_shapes.size() != g.inputs.size())
+    throw ModelError("the model has " + std::to_string(g.inputs.size()) + " inputs, " +
+                     std::to_string(input_shapes.size()) + " given");
+  std::vector<bool> is_const(g.values.size(), false);
+  for (const auto& [id, t] : g.constants) s_->values[size_t(id)] = t, is_const[size_t(id)] = true;
+  for (size_t k = 0; k < g.inputs.size(); ++k) {
+    const auto& want = g.inputs[k].dims;
+    const auto& got = input_shapes[k];
+    bool ok = want.size() == got.size();
+    for (size_t d = 0; ok && d < want.size(); ++d) ok = want[d] < 0 || want[d] == got[d];
+    if (!ok)
+      throw ModelError("input '" + g.inputs[k].name + "': the model expects shape " + str(want) +
+                       ", found " + str(got));
+    Tensor& t = s_->values[size_t(g.input_ids[k])];
+    t.dtype = g.inputs[k].dtype;
+    t.shape = got;
+    const auto n = size_t(checked_numel(got, "input '" + g.inputs[k].name + "'"));
+    if (examples && (*examples)[k]->dtype != t.dtype)
+      throw ModelError("input '" + g.inputs[k].name + "': element type differs from the model's");
+    if (examples)
+      t = *(*examples)[k];
+    else if (t.dtype == DType::f32)
+      t.f.assign(n, 0.0f);
+    else
+      t.i.assign(n, 0);
+  }
+  s_->in_shapes = input_shapes;
+  for (const Node& n : g.nodes) {
+    std::vector<const Tensor*> in;
+    bool all_const = true;
+    for (int v : n.in) {
+      in.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
+      all_const = all_const && (v < 0 || is_const[size_t(v)]);
+    }
+    // Shape only needs its input's shape, which the plan has fixed.
+    if (n.op == "Shape") all_const = true;
+    std::vector<Tensor*> out;
+    for (int v : n.out) out.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
+    run_node(n, g.opset, in, out);
+    if (all_const) {
+      for (int v : n.out)
+        if (v >= 0) is_const[size_t(v)] = true;
+    } else {
+      s_->live.push_back(&n);
+    }
+  }
+}
+
+Plan::~Plan() = default;
+Plan::Plan(Plan&&) noexcept = default;
+Plan& Plan::operator=(Plan&&) noexcept = default;
+
+std::vector<const Tensor*> Plan::run(const std::vector<const Tensor*>& inputs) {
+  const Graph& g = *s_->g;
+  if (inputs.size() != g.input_ids.size()) throw ModelError("wrong number of inputs");
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (inputs[k]->shape != s_->in_shapes[k] || inputs[k]->dtype != g.inputs[k].dtype)
+      throw ModelError("input '" + g.inputs[k].name + "': planned for shape " +
+                       str(s_->in_shapes[k]) + ", found " + str(inputs[k]->shape));
+    s_->values[size_t(g.input_ids[k])] = *inputs[k];  // same size: no reallocation
+  }
+  std::vector<const Tensor*> in;
+  std::vector<Tensor*> out;
+  for (const Node* n : s_->live) {
+    in.clear(), out.clear();
+    for (int v : n->in) in.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
+    for (int v : n->out) out.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
+    run_node(*n, s_->opset, in, out);
+  }
+  std::vector<const Tensor*> r;
+  for (int v : g.output_ids) r.push_back(&s_->values[size_t(v)]);
+  return r;
+}
+
+const std::vector<int64_t>& Plan::output_shape(size_t k) const {
+  return s_->values[size_t(s_->g->output_ids.at(k))].shape;
+}
+
+}  // namespace basin::infer

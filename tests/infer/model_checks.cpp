@@ -1,0 +1,205 @@
+// Hostile and mismatched models are refused with a clear message; the
+// determinism rule holds: a sample's output is bit-identical whatever the
+// number of samples scored together or the number of threads.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <random>
+
+#include "basin/infer/batch.hpp"
+#include "basin/infer/model.hpp"
+
+using namespace basin::infer;
+
+namespace {
+
+void add_input(onnx::GraphProto& g, const std::string& name, std::vector<int64_t> dims) {
+  auto* v = g.add_input();
+  v->set_name(name);
+  auto* tt = v->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  for (auto d : dims) {
+    auto* dim = tt->mutable_shape()->add_dim();
+    if (d < 0)
+      dim->set_dim_param("N");
+    else
+      dim->set_dim_value(d);
+  }
+}
+void add_output(onnx::GraphProto& g, const std::string& name) {
+  auto* v = g.add_output();
+  v->set_name(name);
+  v->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+}
+void add_init(onnx::GraphProto& g, const std::string& name, std::vector<int64_t> dims,
+              std::mt19937& rng) {
+  auto* t = g.add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  int64_t n = 1;
+  for (auto d : dims) t->add_dims(d), n *= d;
+  std::normal_distribution<float> nd(0.0f, 0.3f);
+  for (int64_t k = 0; k < n; ++k) t->add_float_data(nd(rng));
+}
+onnx::NodeProto* add_node(onnx::GraphProto& g, const std::string& op, std::vector<std::string> in,
+                          std::vector<std::string> out) {
+  auto* n = g.add_node();
+  n->set_op_type(op);
+  n->set_name(op + "_" + std::to_string(g.node_size()));
+  for (auto& s : in) n->add_input(s);
+  for (auto& s : out) n->add_output(s);
+  return n;
+}
+onnx::ModelProto base() {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  m.mutable_graph()->set_name("test");
+  return m;
+}
+// A 20-64-10 MLP with Gemm + Relu + Softmax.
+onnx::ModelProto mlp() {
+  std::mt19937 rng(7);
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 20});
+  add_init(g, "w1", {64, 20}, rng);
+  add_init(g, "b1", {64}, rng);
+  add_init(g, "w2", {10, 64}, rng);
+  add_init(g, "b2", {10}, rng);
+  auto* n = add_node(g, "Gemm", {"x", "w1", "b1"}, {"h"});
+  auto* a = n->add_attribute();
+  a->set_name("transB"), a->set_type(onnx::AttributeProto::INT), a->set_i(1);
+  add_node(g, "Relu", {"h"}, {"r"});
+  n = add_node(g, "Gemm", {"r", "w2", "b2"}, {"z"});
+  *n->add_attribute() = *a;
+  add_node(g, "Softmax", {"z"}, {"y"});
+  add_output(g, "y");
+  return m;
+}
+std::string bytes(const onnx::ModelProto& m) {
+  return m.SerializeAsString();
+}
+std::string refusal(const onnx::ModelProto& m) {
+  try {
+    Model::load_bytes(bytes(m), "test");
+  } catch (const ModelError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(ModelChecks, GarbageIsRefused) {
+  EXPECT_THROW(Model::load_bytes("not a model at all", "junk"), ModelError);
+}
+
+TEST(ModelChecks, UnsupportedOperatorNamedWithNode) {
+  auto m = mlp();
+  m.mutable_graph()->mutable_node(1)->set_op_type("Elu");
+  const auto msg = refusal(m);
+  EXPECT_NE(msg.find("'Elu'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Relu_2"), std::string::npos) << msg;
+}
+
+TEST(ModelChecks, UnsupportedAttributeNamed) {
+  auto m = mlp();
+  auto* a = m.mutable_graph()->mutable_node(1)->add_attribute();
+  a->set_name("frobnicate"), a->set_type(onnx::AttributeProto::INT), a->set_i(1);
+  EXPECT_NE(refusal(m).find("attribute 'frobnicate'"), std::string::npos);
+}
+
+TEST(ModelChecks, UnsupportedOpsetRefused) {
+  auto m = mlp();
+  m.mutable_opset_import(0)->set_version(99);
+  EXPECT_NE(refusal(m).find("opset 99"), std::string::npos);
+}
+
+TEST(ModelChecks, MissingInitializerRefused) {
+  auto m = mlp();
+  m.mutable_graph()->mutable_initializer()->RemoveLast();  // b2
+  EXPECT_NE(refusal(m).find("'b2' is never defined"), std::string::npos) << refusal(m);
+}
+
+TEST(ModelChecks, CycleRefused) {
+  auto m = mlp();
+  m.mutable_graph()->mutable_node(0)->set_input(0, "y");  // Gemm reads the final output
+  EXPECT_NE(refusal(m).find("cycle"), std::string::npos) << refusal(m);
+}
+
+TEST(ModelChecks, InitializerSizeMismatchRefused) {
+  auto m = mlp();
+  m.mutable_graph()->mutable_initializer(0)->set_dims(0, 65);
+  EXPECT_NE(refusal(m).find("holds"), std::string::npos);
+}
+
+TEST(ModelChecks, HugeDimsRefusedWithoutAllocating) {
+  auto m = mlp();
+  auto* t = m.mutable_graph()->mutable_initializer(0);
+  t->set_dims(0, int64_t{1} << 40), t->set_dims(1, int64_t{1} << 40);
+  EXPECT_NE(refusal(m).find("refusing to allocate"), std::string::npos);
+  auto m2 = mlp();
+  m2.mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(1)
+      ->set_dim_value(int64_t{1} << 50);
+  EXPECT_NE(refusal(m2).find("out of range"), std::string::npos);
+}
+
+TEST(ModelChecks, HugeIntermediateRefusedAtPlan) {
+  // A Reshape whose target has 2^40 elements never gets a buffer.
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 4});
+  auto* c = add_node(g, "Constant", {}, {"s"});
+  auto* a = c->add_attribute();
+  a->set_name("value"), a->set_type(onnx::AttributeProto::TENSOR);
+  a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+  a->mutable_t()->add_dims(2);
+  a->mutable_t()->add_int64_data(int64_t{1} << 20),
+      a->mutable_t()->add_int64_data(int64_t{1} << 20);
+  add_node(g, "Reshape", {"x", "s"}, {"y"});
+  add_output(g, "y");
+  Model model = Model::load_bytes(bytes(m), "t");
+  EXPECT_THROW(Plan(model, {{2, 4}}), ModelError);
+}
+
+TEST(ModelChecks, InputShapeMismatchNamesExpectedAndFound) {
+  Model model = Model::load_bytes(bytes(mlp()), "mlp");
+  try {
+    BatchRunner r(model, {21});
+    FAIL();
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("expects [N,20], found [N,21]"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Determinism, SampleOutputIndependentOfBatchAndThreads) {
+  Model model = Model::load_bytes(bytes(mlp()), "mlp");
+  const int64_t n = 300;
+  std::vector<float> x(size_t(n * 20));
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(-2, 2);
+  for (auto& v : x) v = u(rng);
+  BatchRunner r(model, {20});
+  ASSERT_EQ(r.output_sample_size(), 10);
+  std::vector<float> all(size_t(n * 10));
+  r.run(x.data(), n, all.data(), 1);
+  for (int threads : {1, 2, 3}) {
+    // Score the samples in uneven slices (as ranks would) with several threads.
+    std::vector<float> parts(all.size());
+    for (int64_t b = 0, len = 1; b < n; b += len, len = len * 3 + 7) {
+      const int64_t m = std::min(len, n - b);
+      r.run(x.data() + b * 20, m, parts.data() + b * 10, threads, b);
+    }
+    EXPECT_EQ(parts, all) << threads << " threads";
+  }
+  float s = 0;
+  for (int k = 0; k < 10; ++k) s += all[size_t(k)];
+  EXPECT_NEAR(s, 1.0f, 1e-5f);
+}

@@ -1,0 +1,146 @@
+// Runs the official ONNX backend node tests (Debian's libonnx-testdata) for
+// every supported operator, within the backend's default tolerances
+// (rtol 1e-3, atol 1e-7). Prints per operator how many cases ran and passed;
+// each skipped case is listed with the engine's reason.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include "basin/infer/model.hpp"
+
+namespace fs = std::filesystem;
+using namespace basin::infer;
+
+namespace {
+
+// Test-name prefix (after "test_") -> operator.
+const std::vector<std::pair<std::string, std::string>> kOps = {
+    {"gemm", "Gemm"},
+    {"matmul", "MatMul"},
+    {"add", "Add"},
+    {"sub", "Sub"},
+    {"mul", "Mul"},
+    {"div", "Div"},
+    {"relu", "Relu"},
+    {"leakyrelu", "LeakyRelu"},
+    {"sigmoid", "Sigmoid"},
+    {"tanh", "Tanh"},
+    {"softmax", "Softmax"},
+    {"logsoftmax", "LogSoftmax"},
+    {"conv", "Conv"},
+    {"maxpool", "MaxPool"},
+    {"averagepool", "AveragePool"},
+    {"globalaveragepool", "GlobalAveragePool"},
+    {"batchnorm", "BatchNormalization"},
+    {"flatten", "Flatten"},
+    {"reshape", "Reshape"},
+    {"transpose", "Transpose"},
+    {"concat", "Concat"},
+    {"identity", "Identity"},
+    {"dropout", "Dropout"},
+    {"constant", "Constant"},
+    {"shape", "Shape"},
+    {"gather", "Gather"},
+    {"unsqueeze", "Unsqueeze"}};
+
+std::string op_of(const std::string& test) {
+  std::string best;
+  size_t len = 0;
+  for (const auto& [pre, op] : kOps) {
+    const std::string p = "test_" + pre;
+    if (test.rfind(p, 0) == 0 && (test.size() == p.size() || test[p.size()] == '_') &&
+        p.size() > len)
+      best = op, len = p.size();
+  }
+  return best;
+}
+
+struct Tally {
+  int ran = 0, passed = 0;
+  std::vector<std::string> skipped, failed;
+};
+
+// Returns "" on pass, else the reason it failed.
+std::string compare(const Tensor& got, const Tensor& want) {
+  if (got.shape != want.shape) return "shape differs";
+  if (got.dtype != want.dtype) return "dtype differs";
+  if (got.dtype == DType::i64) return got.i == want.i ? "" : "int values differ";
+  for (size_t k = 0; k < got.f.size(); ++k) {
+    const double a = got.f[k], b = want.f[k];
+    if (std::isnan(b) ? !std::isnan(a) : !(std::fabs(a - b) <= 1e-7 + 1e-3 * std::fabs(b)))
+      return "value " + std::to_string(k) + ": " + std::to_string(a) + " vs " + std::to_string(b);
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(OnnxNodeTests, EverySupportedOperatorPasses) {
+  std::map<std::string, Tally> tally;
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(BASIN_ONNX_NODE_DIR)) dirs.push_back(e.path());
+  std::sort(dirs.begin(), dirs.end());
+  for (const auto& dir : dirs) {
+    const std::string name = dir.filename().string();
+    const std::string op = op_of(name);
+    if (op.empty()) continue;
+    Tally& t = tally[op];
+    std::optional<Model> model;
+    try {
+      model = Model::load_file((dir / "model.onnx").string());
+    } catch (const ModelError& e) {
+      t.skipped.push_back(name + ": " + e.what());
+      continue;
+    }
+    for (const auto& set : fs::directory_iterator(dir)) {
+      if (set.path().filename().string().rfind("test_data_set_", 0) != 0) continue;
+      std::vector<Tensor> ins, outs;
+      std::string why;
+      try {
+        for (size_t k = 0; k < model->inputs().size(); ++k)
+          ins.push_back(Model::load_tensor_file(
+              (set.path() / ("input_" + std::to_string(k) + ".pb")).string()));
+        for (size_t k = 0; k < model->outputs().size(); ++k)
+          outs.push_back(Model::load_tensor_file(
+              (set.path() / ("output_" + std::to_string(k) + ".pb")).string()));
+      } catch (const ModelError& e) {
+        t.skipped.push_back(name + ": " + e.what());
+        continue;
+      }
+      std::vector<const Tensor*> ptrs;
+      for (const auto& x : ins) ptrs.push_back(&x);
+      std::optional<Plan> plan;
+      try {
+        plan.emplace(*model, ptrs);
+      } catch (const ModelError& e) {
+        t.skipped.push_back(name + " (refused at plan): " + e.what());
+        continue;
+      }
+      ++t.ran;
+      try {
+        auto got = plan->run(ptrs);
+        for (size_t k = 0; k < outs.size() && why.empty(); ++k) why = compare(*got[k], outs[k]);
+      } catch (const ModelError& e) {
+        why = e.what();
+      }
+      if (why.empty())
+        ++t.passed;
+      else
+        t.failed.push_back(name + ": " + why);
+    }
+  }
+  std::cout << "ONNX backend node tests (rtol 1e-3, atol 1e-7):\n";
+  for (const auto& [op, t] : tally) {
+    std::cout << "  " << op << ": " << t.passed << "/" << t.ran << " passed, " << t.skipped.size()
+              << " skipped\n";
+    for (const auto& s : t.skipped) std::cout << "    skipped " << s << "\n";
+    for (const auto& f : t.failed) std::cout << "    FAILED " << f << "\n";
+    EXPECT_TRUE(t.failed.empty()) << op;
+  }
+  for (const auto& [pre, op] : kOps) EXPECT_GT(tally[op].passed, 0) << op << " has no passing case";
+}
