@@ -267,7 +267,7 @@ std::string render_plugstack_line(const Pool& pool, const Node& node,
   if (site == pool.sites.end()) throw PoolError("node '" + node.name + "' has no site");
   return "required " + opt.plugin_path + " tier=" + to_string(site->tier) + " site=" + site->name +
          " node_key=" + opt.key_dir + "/" + node.name + ".key spool=" + opt.spool +
-         " scratch=" + opt.scratch + "\n";
+         " scratch=" + opt.scratch + " cluster=" + pool.cluster + "\n";
 }
 
 }  // namespace basin::federation

@@ -96,7 +96,9 @@ std::string generate_signing_key_file(const std::string& secret_path) {
   unsigned char pk[crypto_sign_PUBLICKEYBYTES];
   unsigned char sk[crypto_sign_SECRETKEYBYTES];
   crypto_sign_keypair(pk, sk);
-  std::string secret = hex(sk, sizeof sk) + "\n";
+  // The format accounting/records (branch plugin) reads: the SPANK plugin
+  // loads this file as node_key=.
+  std::string secret = "basin-ed25519-secret " + hex(sk, sizeof sk) + "\n";
   sodium_memzero(sk, sizeof sk);
   write_file_atomic(secret_path, secret, 0600);
   sodium_memzero(secret.data(), secret.size());
@@ -109,7 +111,7 @@ std::string generate_box_key_file(const std::string& secret_path) {
   unsigned char pk[crypto_box_PUBLICKEYBYTES];
   unsigned char sk[crypto_box_SECRETKEYBYTES];
   crypto_box_keypair(pk, sk);
-  std::string secret = hex(sk, sizeof sk) + "\n";
+  std::string secret = "basin-x25519-secret " + hex(sk, sizeof sk) + "\n";
   sodium_memzero(sk, sizeof sk);
   write_file_atomic(secret_path, secret, 0600);
   sodium_memzero(secret.data(), secret.size());
