@@ -1,0 +1,85 @@
+// pool.toml: the federation's membership: sites with their tier and rate
+// card, nodes with their keys and sizes, and accounts. Parsed strictly: every
+// mistake names its line and the fix, since a wrong key or rate here means
+// wrong money later.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace basin::federation {
+
+enum class Tier { institutional, volunteer };
+const char* to_string(Tier tier);
+
+// Integer micro-credits per unit: no floating point in prices.
+struct RateCard {
+  std::int64_t core_second = 0;
+  std::int64_t mem_mb_second = 0;
+  std::int64_t gpu_second = 0;
+  std::int64_t wall_second = 0;
+};
+
+struct Site {
+  std::string name;
+  Tier tier = Tier::volunteer;
+  std::string signing_key;  // Ed25519 public key, 64 hex digits
+  RateCard rates;
+};
+
+struct Node {
+  std::string name;
+  std::string site;
+  std::string public_key;  // Ed25519 public key, 64 hex digits
+  std::uint32_t cpus = 0;
+  std::uint64_t memory_mb = 0;
+};
+
+struct Account {
+  std::string name;
+  std::string home_site;
+  std::string public_key;  // X25519 (crypto_box) public key, 64 hex digits
+};
+
+struct Pool {
+  std::string name;
+  std::string cluster;
+  std::vector<Site> sites;
+  std::vector<Node> nodes;
+  std::vector<Account> accounts;
+};
+
+// "pool.toml:12:3: unknown key 'cpu' in [[node]]; allowed: ..." style.
+struct PoolError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Parses and validates; throws PoolError naming file, line and the fix.
+Pool parse_pool(std::string_view toml_text, std::string_view file_name = "pool.toml");
+
+// Checks what the parser checks, for a Pool built in code (e.g. after
+// `basin pool add-node`): names, references, keys, rates.
+void validate_pool(const Pool& pool);
+
+// Canonical pool.toml text for `pool`; parse_pool(render_pool(p)) == p.
+std::string render_pool(const Pool& pool);
+
+struct SlurmRenderOptions {
+  std::string plugin_path = "/usr/lib/basin/basin_spank.so";
+  std::string key_dir = "/etc/basin";  // node_key=<key_dir>/<node>.key
+  std::string spool = "/var/spool/basin";
+  std::string scratch = "/tmp";
+};
+
+// slurm.conf lines: one NodeName per node (Features=tier_*,site_*; Weight
+// from the site's core_second price so cheaper nodes are allocated first),
+// one partition per tier and a default partition with every node.
+std::string render_slurm_nodes(const Pool& pool);
+// plugstack.conf line for one node.
+std::string render_plugstack_line(const Pool& pool, const Node& node,
+                                  const SlurmRenderOptions& options = {});
+
+}  // namespace basin::federation

@@ -1,0 +1,28 @@
+// Files behind `basin pool`: pool.toml itself and the key pairs it records.
+// Every write is atomic (temp file, fsync, rename, fsync of the directory), so
+// a crash leaves either the old file or the new one, never half of one.
+#pragma once
+
+#include <sys/types.h>
+#include <string>
+
+#include "basin/federation/pool.hpp"
+
+namespace basin::federation {
+
+void write_file_atomic(const std::string& path, const std::string& content, mode_t mode);
+
+Pool load_pool(const std::string& path);
+// Validates first; throws PoolError and leaves the file untouched on error.
+// The file is rewritten in canonical form: comments are not kept, data is.
+void save_pool(const std::string& path, const Pool& pool);
+
+// Generates an Ed25519 key pair (libsodium crypto_sign), writes the 64-byte
+// secret key as the line "basin-ed25519-secret <128 hex>" (the node key file
+// of accounting/records) to `secret_path` (mode 0600,
+// refusing to overwrite) and returns the public key as 64 hex digits.
+std::string generate_signing_key_file(const std::string& secret_path);
+// The same for an X25519 crypto_box key pair: "basin-x25519-secret <64 hex>".
+std::string generate_box_key_file(const std::string& secret_path);
+
+}  // namespace basin::federation

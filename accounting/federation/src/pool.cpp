@@ -1,0 +1,273 @@
+#include "basin/federation/pool.hpp"
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace basin::federation {
+namespace {
+
+[[noreturn]] void fail(std::string_view file, const toml::source_region& where,
+                       const std::string& message) {
+  std::ostringstream s;
+  s << file << ':' << where.begin.line << ':' << where.begin.column << ": " << message;
+  throw PoolError(s.str());
+}
+
+bool is_hex_key(std::string_view k) {
+  return k.size() == 64 && std::all_of(k.begin(), k.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+bool is_name(std::string_view n) {
+  return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
+// Reads one table with a fixed set of keys; anything else is an error.
+class Fields {
+ public:
+  Fields(std::string_view file, const toml::table& t, std::string what,
+         std::vector<std::string> allowed)
+      : file_(file), t_(t), what_(std::move(what)), allowed_(std::move(allowed)) {
+    for (auto&& [k, v] : t_) {
+      if (std::find(allowed_.begin(), allowed_.end(), k.str()) == allowed_.end()) {
+        std::string list;
+        for (const auto& a : allowed_) list += (list.empty() ? "" : ", ") + a;
+        fail(file_, k.source(),
+             "unknown key '" + std::string(k.str()) + "' in " + what_ + "; allowed: " + list);
+      }
+    }
+  }
+  const toml::node& need(const char* key) const {
+    const toml::node* n = t_.get(key);
+    if (n == nullptr) fail(file_, t_.source(), what_ + " lacks '" + key + "'");
+    return *n;
+  }
+  std::string text(const char* key) const {
+    const auto& n = need(key);
+    if (!n.is_string()) fail(file_, n.source(), std::string("'") + key + "' must be a string");
+    return std::string(*n.value<std::string_view>());
+  }
+  std::string name(const char* key) const {
+    auto s = text(key);
+    if (!is_name(s)) {
+      fail(file_, need(key).source(),
+           std::string("'") + key + "' = \"" + s + "\" must be 1-64 letters, digits, - or _");
+    }
+    return s;
+  }
+  std::string key(const char* key) const {
+    auto s = text(key);
+    if (!is_hex_key(s)) {
+      fail(file_, need(key).source(),
+           std::string("'") + key + "' must be a 32-byte public key as 64 lowercase hex digits");
+    }
+    return s;
+  }
+  std::int64_t integer(const char* key, std::int64_t lo, std::int64_t hi) const {
+    const auto& n = need(key);
+    if (!n.is_integer()) fail(file_, n.source(), std::string("'") + key + "' must be an integer");
+    const auto v = *n.value<std::int64_t>();
+    if (v < lo || v > hi) {
+      fail(file_, n.source(),
+           std::string("'") + key + "' = " + std::to_string(v) + " is outside " +
+               std::to_string(lo) + ".." + std::to_string(hi));
+    }
+    return v;
+  }
+  const toml::table& table(const char* key) const {
+    const auto& n = need(key);
+    if (!n.is_table()) fail(file_, n.source(), std::string("'") + key + "' must be a table");
+    return *n.as_table();
+  }
+
+ private:
+  std::string_view file_;
+  const toml::table& t_;
+  std::string what_;
+  std::vector<std::string> allowed_;
+};
+
+const toml::array* array_of_tables(std::string_view file, const toml::table& root,
+                                   const char* key) {
+  const toml::node* n = root.get(key);
+  if (n == nullptr) return nullptr;
+  if (!n->is_array_of_tables()) {
+    fail(file, n->source(), std::string("'") + key + "' must be written as [[" + key + "]]");
+  }
+  return n->as_array();
+}
+
+constexpr std::int64_t kMaxRate = std::numeric_limits<std::int32_t>::max();
+
+}  // namespace
+
+const char* to_string(Tier tier) {
+  return tier == Tier::institutional ? "institutional" : "volunteer";
+}
+
+Pool parse_pool(std::string_view text, std::string_view file) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    fail(file, e.source(), std::string(e.description()));
+  }
+  Fields top(file, root, "the file", {"pool", "site", "node", "account"});
+  Pool pool;
+  {
+    Fields p(file, top.table("pool"), "[pool]", {"name", "cluster"});
+    pool.name = p.name("name");
+    pool.cluster = p.name("cluster");
+  }
+  std::map<std::string, const toml::node*> seen;
+  auto unique = [&](const std::string& kind, const std::string& name, const toml::node& at) {
+    if (auto [it, fresh] = seen.emplace(kind + ":" + name, &at); !fresh) {
+      fail(file, at.source(),
+           kind + " '" + name + "' is defined twice (first at line " +
+               std::to_string(it->second->source().begin.line) + ")");
+    }
+  };
+  if (const auto* sites = array_of_tables(file, root, "site")) {
+    for (const auto& n : *sites) {
+      Fields s(file, *n.as_table(), "[[site]]", {"name", "tier", "signing_key", "rates"});
+      Site site;
+      site.name = s.name("name");
+      unique("site", site.name, n);
+      const auto tier = s.text("tier");
+      if (tier == "institutional") {
+        site.tier = Tier::institutional;
+      } else if (tier == "volunteer") {
+        site.tier = Tier::volunteer;
+      } else {
+        fail(file, s.need("tier").source(),
+             "tier \"" + tier + "\" is neither \"institutional\" nor \"volunteer\"");
+      }
+      site.signing_key = s.key("signing_key");
+      Fields r(file, s.table("rates"), "[site.rates] of '" + site.name + "'",
+               {"core_second", "mem_mb_second", "gpu_second", "wall_second"});
+      site.rates = {r.integer("core_second", 0, kMaxRate), r.integer("mem_mb_second", 0, kMaxRate),
+                    r.integer("gpu_second", 0, kMaxRate), r.integer("wall_second", 0, kMaxRate)};
+      pool.sites.push_back(std::move(site));
+    }
+  }
+  auto site_exists = [&](const std::string& s) {
+    return std::any_of(pool.sites.begin(), pool.sites.end(),
+                       [&](const Site& x) { return x.name == s; });
+  };
+  if (const auto* nodes = array_of_tables(file, root, "node")) {
+    for (const auto& n : *nodes) {
+      Fields f(file, *n.as_table(), "[[node]]",
+               {"name", "site", "public_key", "cpus", "memory_mb"});
+      Node node;
+      node.name = f.name("name");
+      unique("node", node.name, n);
+      node.site = f.name("site");
+      if (!site_exists(node.site)) {
+        fail(file, f.need("site").source(),
+             "node '" + node.name + "' names site '" + node.site +
+                 "', which no [[site]] defines; add that [[site]] first or fix the name");
+      }
+      node.public_key = f.key("public_key");
+      node.cpus = static_cast<std::uint32_t>(f.integer("cpus", 1, 1 << 20));
+      node.memory_mb = static_cast<std::uint64_t>(f.integer("memory_mb", 1, INT64_C(1) << 40));
+      pool.nodes.push_back(std::move(node));
+    }
+  }
+  if (const auto* accounts = array_of_tables(file, root, "account")) {
+    for (const auto& n : *accounts) {
+      Fields f(file, *n.as_table(), "[[account]]", {"name", "home_site", "public_key"});
+      Account a;
+      a.name = f.name("name");
+      unique("account", a.name, n);
+      a.home_site = f.name("home_site");
+      if (!site_exists(a.home_site)) {
+        fail(file, f.need("home_site").source(),
+             "account '" + a.name + "' names home site '" + a.home_site +
+                 "', which no [[site]] defines");
+      }
+      a.public_key = f.key("public_key");
+      pool.accounts.push_back(std::move(a));
+    }
+  }
+  return pool;
+}
+
+void validate_pool(const Pool& pool) {
+  parse_pool(render_pool(pool), "(pool being written)");
+}
+
+std::string render_pool(const Pool& pool) {
+  auto q = [](const std::string& s) { return toml::value<std::string>(s); };
+  std::ostringstream o;
+  o << "# Basin federation pool: sites, nodes and accounts. Managed by `basin pool`;\n"
+       "# rates are integer micro-credits per unit.\n\n";
+  o << "[pool]\nname = " << q(pool.name) << "\ncluster = " << q(pool.cluster) << "\n";
+  for (const Site& s : pool.sites) {
+    o << "\n[[site]]\nname = " << q(s.name) << "\ntier = " << q(to_string(s.tier))
+      << "\nsigning_key = " << q(s.signing_key)
+      << "\n[site.rates]\ncore_second = " << s.rates.core_second
+      << "\nmem_mb_second = " << s.rates.mem_mb_second << "\ngpu_second = " << s.rates.gpu_second
+      << "\nwall_second = " << s.rates.wall_second << "\n";
+  }
+  for (const Node& n : pool.nodes) {
+    o << "\n[[node]]\nname = " << q(n.name) << "\nsite = " << q(n.site)
+      << "\npublic_key = " << q(n.public_key) << "\ncpus = " << n.cpus
+      << "\nmemory_mb = " << n.memory_mb << "\n";
+  }
+  for (const Account& a : pool.accounts) {
+    o << "\n[[account]]\nname = " << q(a.name) << "\nhome_site = " << q(a.home_site)
+      << "\npublic_key = " << q(a.public_key) << "\n";
+  }
+  return o.str();
+}
+
+std::string render_slurm_nodes(const Pool& pool) {
+  std::map<std::string, const Site*> sites;
+  for (const Site& s : pool.sites) sites[s.name] = &s;
+  std::ostringstream o;
+  std::map<std::string, std::vector<std::string>> by_tier;
+  std::vector<std::string> all;
+  for (const Node& n : pool.nodes) {
+    const Site& s = *sites.at(n.site);
+    // Slurm allocates lower Weight first; the price is the weight, so the
+    // cheapest capacity fills first. Weight 0 is not allowed, hence +1.
+    const auto weight = std::min<std::int64_t>(s.rates.core_second + 1, kMaxRate);
+    o << "NodeName=" << n.name << " CPUs=" << n.cpus << " RealMemory=" << n.memory_mb
+      << " Features=tier_" << to_string(s.tier) << ",site_" << s.name << " Weight=" << weight
+      << "\n";
+    by_tier[to_string(s.tier)].push_back(n.name);
+    all.push_back(n.name);
+  }
+  auto join = [](const std::vector<std::string>& v) {
+    std::string r;
+    for (const auto& x : v) r += (r.empty() ? "" : ",") + x;
+    return r;
+  };
+  for (const auto& [tier, nodes] : by_tier) {
+    o << "PartitionName=" << tier << " Nodes=" << join(nodes) << " MaxTime=INFINITE State=UP\n";
+  }
+  if (!all.empty()) {
+    o << "PartitionName=pool Nodes=" << join(all) << " Default=YES MaxTime=INFINITE State=UP\n";
+  }
+  return o.str();
+}
+
+std::string render_plugstack_line(const Pool& pool, const Node& node,
+                                  const SlurmRenderOptions& opt) {
+  const auto site = std::find_if(pool.sites.begin(), pool.sites.end(),
+                                 [&](const Site& s) { return s.name == node.site; });
+  if (site == pool.sites.end()) throw PoolError("node '" + node.name + "' has no site");
+  return "required " + opt.plugin_path + " tier=" + to_string(site->tier) + " site=" + site->name +
+         " node_key=" + opt.key_dir + "/" + node.name + ".key spool=" + opt.spool +
+         " scratch=" + opt.scratch + " cluster=" + pool.cluster + "\n";
+}
+
+}  // namespace basin::federation

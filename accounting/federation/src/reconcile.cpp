@@ -1,0 +1,192 @@
+#include "basin/federation/reconcile.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+namespace basin::federation {
+namespace {
+
+using JobKey = std::pair<std::string, std::uint64_t>;  // cluster, job id
+
+bool within(std::uint64_t a, std::uint64_t b, const ReconcileOptions& o) {
+  const std::uint64_t diff = a > b ? a - b : b - a;
+  const double allowed = std::max(static_cast<double>(o.absolute_core_seconds),
+                                  o.relative_tolerance * static_cast<double>(std::max(a, b)));
+  return static_cast<double>(diff) <= allowed;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+}  // namespace
+
+const char* to_string(FindingKind kind) {
+  switch (kind) {
+    case FindingKind::no_receipt:
+      return "no_receipt";
+    case FindingKind::no_slurm_job:
+      return "no_slurm_job";
+    case FindingKind::duplicate_receipt:
+      return "duplicate_receipt";
+    case FindingKind::duplicate_row:
+      return "duplicate_row";
+    case FindingKind::requeued_run:
+      return "requeued_run";
+    case FindingKind::orphan_step:
+      return "orphan_step";
+    case FindingKind::core_seconds_mismatch:
+      return "core_seconds_mismatch";
+  }
+  return "unknown";
+}
+
+ReconcileReport reconcile(const std::vector<ExpectedJob>& expected,
+                          const std::vector<SacctRow>& rows, const ReconcileOptions& options) {
+  ReconcileReport report;
+  auto add = [&](FindingKind kind, const std::string& cluster, std::uint64_t job,
+                 std::int64_t submit, std::size_t line, std::uint64_t exp, std::uint64_t got,
+                 std::string detail) {
+    report.findings.push_back({kind, cluster, job, submit, line, exp, got, std::move(detail)});
+  };
+
+  // Final runs per job id; a job id can hold several (id reuse), told apart
+  // by submit time.
+  std::map<JobKey, std::vector<const SacctRow*>> finals;
+  std::map<JobKey, std::vector<const SacctRow*>> requeued;
+  std::map<JobKey, std::vector<const SacctRow*>> steps;
+  for (const SacctRow& r : rows) {
+    const JobKey key{r.cluster, r.job};
+    if (r.is_step()) {
+      ++report.step_rows;
+      steps[key].push_back(&r);
+    } else if (r.state == "REQUEUED") {
+      requeued[key].push_back(&r);
+    } else {
+      auto& list = finals[key];
+      const auto same = std::find_if(list.begin(), list.end(),
+                                     [&](const SacctRow* o) { return o->submit == r.submit; });
+      if (same != list.end()) {
+        add(FindingKind::duplicate_row, r.cluster, r.job, r.submit.value_or(0), r.line, 0,
+            r.core_seconds(),
+            "same allocation as line " + std::to_string((*same)->line) + "; counted once");
+      } else {
+        list.push_back(&r);
+      }
+    }
+  }
+
+  std::set<const SacctRow*> claimed;
+  std::set<std::tuple<std::string, std::uint64_t, std::int64_t>> seen_receipts;
+  for (const ExpectedJob& e : expected) {
+    if (!seen_receipts.emplace(e.cluster, e.job, e.submit).second) {
+      add(FindingKind::duplicate_receipt, e.cluster, e.job, e.submit, 0, e.core_seconds, 0,
+          "a second receipt for the same job; it must not be credited twice");
+      continue;
+    }
+    const JobKey key{e.cluster, e.job};
+    const SacctRow* match = nullptr;
+    if (auto it = finals.find(key); it != finals.end()) {
+      for (const SacctRow* r : it->second) {
+        if (r->submit && std::llabs(*r->submit - e.submit) <= options.submit_slack_seconds &&
+            !claimed.count(r)) {
+          match = r;
+          break;
+        }
+      }
+    }
+    if (match == nullptr) {
+      std::string why = "no allocation row with this cluster, job id and submit time";
+      if (finals.count(key)) why += " (the job id exists with another submit time: id reuse?)";
+      add(FindingKind::no_slurm_job, e.cluster, e.job, e.submit, 0, e.core_seconds, 0, why);
+      continue;
+    }
+    claimed.insert(match);
+    ++report.matched;
+    if (!within(e.core_seconds, match->core_seconds(), options)) {
+      add(FindingKind::core_seconds_mismatch, e.cluster, e.job, e.submit, match->line,
+          e.core_seconds, match->core_seconds(),
+          std::to_string(match->alloc_cpus) + " CPUs x " + std::to_string(match->elapsed_seconds) +
+              " s in Slurm");
+    }
+    if (auto it = requeued.find(key); it != requeued.end()) {
+      for (const SacctRow* r : it->second) {
+        claimed.insert(r);
+        add(FindingKind::requeued_run, e.cluster, e.job, e.submit, r->line, 0, r->core_seconds(),
+            e.restarts == 0
+                ? "earlier run, but the receipt records no requeue"
+                : "earlier run; receipt records " + std::to_string(e.restarts) + " requeue(s)");
+      }
+    }
+  }
+
+  for (const auto& [key, list] : finals) {
+    for (const SacctRow* r : list) {
+      if (claimed.count(r)) continue;
+      add(FindingKind::no_receipt, r->cluster, r->job, r->submit.value_or(0), r->line, 0,
+          r->core_seconds(),
+          "state " + r->state + ", " + std::to_string(r->alloc_cpus) + " CPUs x " +
+              std::to_string(r->elapsed_seconds) + " s");
+    }
+  }
+  for (const auto& [key, list] : requeued) {
+    for (const SacctRow* r : list) {
+      if (claimed.count(r)) continue;
+      add(FindingKind::requeued_run, r->cluster, r->job, r->submit.value_or(0), r->line, 0,
+          r->core_seconds(), "earlier run of a job with no receipt");
+    }
+  }
+  for (const auto& [key, list] : steps) {
+    if (finals.count(key) || requeued.count(key)) continue;
+    add(FindingKind::orphan_step, key.first, key.second, list.front()->submit.value_or(0),
+        list.front()->line, 0, 0,
+        std::to_string(list.size()) + " step row(s) without the allocation row; not summed");
+  }
+
+  std::sort(report.findings.begin(), report.findings.end(), [](const Finding& a, const Finding& b) {
+    return std::tie(a.cluster, a.job, a.submit, a.kind, a.line) <
+           std::tie(b.cluster, b.job, b.submit, b.kind, b.line);
+  });
+  return report;
+}
+
+std::string report_csv(const ReconcileReport& report) {
+  std::ostringstream out;
+  out << "kind,cluster,job,submit,line,expected_core_seconds,slurm_core_seconds,detail\n";
+  for (const Finding& f : report.findings) {
+    out << to_string(f.kind) << ',' << csv_field(f.cluster) << ',' << f.job << ',' << f.submit
+        << ',' << f.line << ',' << f.expected_core_seconds << ',' << f.slurm_core_seconds << ','
+        << csv_field(f.detail) << '\n';
+  }
+  return out.str();
+}
+
+std::string report_text(const ReconcileReport& report) {
+  std::map<FindingKind, std::size_t> counts;
+  for (const Finding& f : report.findings) ++counts[f.kind];
+  std::ostringstream out;
+  out << "matched receipts: " << report.matched << "\n"
+      << "step rows not summed: " << report.step_rows << "\n";
+  for (const auto& [kind, n] : counts) out << to_string(kind) << ": " << n << "\n";
+  for (const Finding& f : report.findings) {
+    out << to_string(f.kind) << "  " << f.cluster << " job " << f.job << " submit " << f.submit;
+    if (f.line) out << " (line " << f.line << ")";
+    if (f.kind == FindingKind::core_seconds_mismatch) {
+      out << " receipt " << f.expected_core_seconds << " core-s vs Slurm " << f.slurm_core_seconds;
+    }
+    out << ": " << f.detail << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace basin::federation

@@ -1,0 +1,121 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "basin/federation/pool.hpp"
+
+using namespace basin::federation;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+const std::string kExample = slurp(std::string(BASIN_SOURCE_DIR) + "/examples/pool.toml");
+const std::string kKey(64, 'a');
+
+// Error message of parsing `text`, or "" if it parses.
+std::string error_of(const std::string& text) {
+  try {
+    parse_pool(text);
+    return "";
+  } catch (const PoolError& e) {
+    return e.what();
+  }
+}
+
+std::string minimal(const std::string& extra) {
+  return "[pool]\nname = \"p\"\ncluster = \"c\"\n\n[[site]]\nname = \"s\"\ntier = "
+         "\"volunteer\"\nsigning_key = \"" +
+         kKey +
+         "\"\n[site.rates]\ncore_second = 1\nmem_mb_second = 0\ngpu_second = 0\n"
+         "wall_second = 0\n" +
+         extra;
+}
+
+}  // namespace
+
+TEST(Pool, ExampleDescribesTheLocalPool) {
+  const Pool p = parse_pool(kExample);
+  EXPECT_EQ(p.cluster, "basin");
+  ASSERT_EQ(p.nodes.size(), 3u);
+  EXPECT_EQ(p.sites[0].tier, Tier::institutional);
+  EXPECT_EQ(p.nodes[1].site, "home");
+  EXPECT_EQ(p.sites[0].rates.core_second, 40);
+}
+
+TEST(Pool, RenderedNodeLinesMatchLocalPoolScript) {
+  // The resource part of each NodeName line that scripts/local-pool writes.
+  const std::string script = slurp(std::string(BASIN_SOURCE_DIR) + "/scripts/local-pool");
+  const std::string ours = render_slurm_nodes(parse_pool(kExample));
+  const std::regex node_line(R"(NodeName=(\w+) .*(CPUs=\d+ RealMemory=\d+ Features=\S+))");
+  int checked = 0;
+  for (std::sregex_iterator it(script.begin(), script.end(), node_line), end; it != end; ++it) {
+    const std::string expect = "NodeName=" + (*it)[1].str() + " " + (*it)[2].str() + " Weight=";
+    EXPECT_NE(ours.find(expect), std::string::npos) << expect << "\nnot in\n" << ours;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
+TEST(Pool, CheaperNodesWeighLessAndPartitionsPerTier) {
+  const std::string out = render_slurm_nodes(parse_pool(kExample));
+  EXPECT_NE(out.find("NodeName=inst1 CPUs=2 RealMemory=2000 "
+                     "Features=tier_institutional,site_campus Weight=41"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("Features=tier_volunteer,site_home Weight=11"), std::string::npos);
+  EXPECT_NE(out.find("PartitionName=volunteer Nodes=vol1,vol2 "), std::string::npos);
+  EXPECT_NE(out.find("PartitionName=institutional Nodes=inst1 "), std::string::npos);
+  EXPECT_NE(out.find("PartitionName=pool Nodes=inst1,vol1,vol2 Default=YES"), std::string::npos);
+}
+
+TEST(Pool, PlugstackLineCarriesTheNodeArguments) {
+  const Pool p = parse_pool(kExample);
+  EXPECT_EQ(render_plugstack_line(p, p.nodes[1]),
+            "required /usr/lib/basin/basin_spank.so tier=volunteer site=home "
+            "node_key=/etc/basin/vol1.key spool=/var/spool/basin scratch=/tmp cluster=basin\n");
+}
+
+TEST(Pool, RenderRoundTrips) {
+  const Pool p = parse_pool(kExample);
+  const Pool q = parse_pool(render_pool(p));
+  EXPECT_EQ(render_pool(q), render_pool(p));
+  EXPECT_EQ(q.accounts.at(0).public_key, p.accounts.at(0).public_key);
+  EXPECT_NO_THROW(validate_pool(p));
+}
+
+TEST(Pool, ErrorsPointAtTheLine) {
+  EXPECT_EQ(error_of(minimal("")), "");
+  // Line 14 follows the 13 lines of minimal(), still inside [site.rates].
+  EXPECT_NE(error_of(minimal("cpu = 3\n")).find("pool.toml:14:1: unknown key 'cpu'"),
+            std::string::npos)
+      << error_of(minimal("cpu = 3\n"));
+  const std::string node = "\n[[node]]\nname = \"n\"\nsite = \"nowhere\"\npublic_key = \"" + kKey +
+                           "\"\ncpus = 2\nmemory_mb = 10\n";
+  EXPECT_NE(error_of(minimal(node)).find(":17:8: node 'n' names site 'nowhere'"), std::string::npos)
+      << error_of(minimal(node));
+  auto dup = minimal(node);
+  dup = std::regex_replace(dup, std::regex("nowhere"), "s");
+  EXPECT_EQ(error_of(dup), "");
+  EXPECT_NE(error_of(dup + dup.substr(dup.find("\n[[node]]"))).find("node 'n' is defined twice"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(std::regex_replace(minimal(""), std::regex("core_second = 1"), "core_second = -5"))
+          .find("outside 0.."),
+      std::string::npos);
+  EXPECT_NE(error_of(std::regex_replace(minimal(""), std::regex(kKey), "abc")).find("64"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(std::regex_replace(minimal(""), std::regex("volunteer"), "gold")).find("neither"),
+      std::string::npos);
+  EXPECT_NE(error_of("[pool]\nname = \"p\"\nname = \"q\"\n").find("pool.toml:3"), std::string::npos)
+      << error_of("[pool]\nname = \"p\"\nname = \"q\"\n");
+  EXPECT_NE(error_of("[pool]\nname = \"p\"\n").find("lacks 'cluster'"), std::string::npos);
+}

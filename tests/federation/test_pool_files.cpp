@@ -1,0 +1,51 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "basin/federation/pool_files.hpp"
+
+using namespace basin::federation;
+namespace fs = std::filesystem;
+
+namespace {
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("basin-pool-" + std::to_string(::getpid()));
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+};
+}  // namespace
+
+TEST(PoolFiles, SecretKeysAreOwnerOnlyAndNeverOverwritten) {
+  TempDir d;
+  const auto key = (d.path / "vol1.key").string();
+  const auto pk = generate_signing_key_file(key);
+  EXPECT_EQ(pk.size(), 64u);
+  struct stat st {};
+  ASSERT_EQ(::stat(key.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(fs::file_size(key), 21u + 129u);  // "basin-ed25519-secret " + hex + "\n"
+  EXPECT_THROW(generate_signing_key_file(key), std::runtime_error);
+  const auto box = generate_box_key_file((d.path / "alice.box.key").string());
+  EXPECT_EQ(box.size(), 64u);
+  EXPECT_NE(box, pk);
+  // No temporary files are left behind.
+  EXPECT_EQ(std::distance(fs::directory_iterator(d.path), fs::directory_iterator()), 2);
+}
+
+TEST(PoolFiles, InvalidPoolIsNotWritten) {
+  TempDir d;
+  const auto file = (d.path / "pool.toml").string();
+  Pool p;
+  p.name = "local";
+  p.cluster = "basin";
+  save_pool(file, p);
+  p.nodes.push_back({"vol1", "nowhere", std::string(64, 'a'), 2, 100});
+  EXPECT_THROW(save_pool(file, p), PoolError);
+  EXPECT_TRUE(load_pool(file).nodes.empty());
+  p.sites.push_back({"nowhere", Tier::volunteer, std::string(64, 'b'), {1, 0, 0, 0}});
+  save_pool(file, p);
+  EXPECT_EQ(load_pool(file).nodes.at(0).site, "nowhere");
+}

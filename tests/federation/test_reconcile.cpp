@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include "basin/federation/reconcile.hpp"
+
+using namespace basin::federation;
+
+namespace {
+
+const std::int64_t kT = 1795342283;  // 2026-11-22T10:11:23Z
+
+SacctRow row(std::uint64_t job, std::string step, std::string state, std::uint64_t cpus,
+             std::uint64_t elapsed, std::size_t line, std::int64_t submit = kT) {
+  SacctRow r;
+  r.cluster = "basin";
+  r.job = job;
+  r.step = std::move(step);
+  r.state = std::move(state);
+  r.alloc_cpus = cpus;
+  r.elapsed_seconds = elapsed;
+  r.submit = submit;
+  r.line = line;
+  return r;
+}
+
+std::vector<FindingKind> kinds(const ReconcileReport& r) {
+  std::vector<FindingKind> k;
+  for (const auto& f : r.findings) k.push_back(f.kind);
+  return k;
+}
+
+}  // namespace
+
+TEST(Reconcile, AgreeingJobsHaveNoFindingsAndStepsAreNotSummed) {
+  const std::vector<SacctRow> rows{
+      row(41, "", "COMPLETED", 2, 60, 2), row(41, "batch", "COMPLETED", 2, 60, 3),
+      row(41, "extern", "COMPLETED", 2, 60, 4), row(41, "0", "COMPLETED", 2, 59, 5)};
+  const auto r = reconcile({{"basin", 41, kT, 120, 0}}, rows);
+  EXPECT_TRUE(r.findings.empty()) << report_text(r);
+  EXPECT_EQ(r.matched, 1u);
+  EXPECT_EQ(r.step_rows, 3u);
+}
+
+TEST(Reconcile, MissingOnEitherSide) {
+  const auto r = reconcile({{"basin", 7, kT, 10, 0}}, {row(8, "", "COMPLETED", 1, 10, 2)});
+  EXPECT_EQ(kinds(r),
+            (std::vector<FindingKind>{FindingKind::no_slurm_job, FindingKind::no_receipt}));
+  EXPECT_EQ(r.findings[1].line, 2u);
+  EXPECT_EQ(r.findings[1].slurm_core_seconds, 10u);
+}
+
+TEST(Reconcile, ReusedJobIdIsToldApartBySubmitTime) {
+  const std::vector<SacctRow> rows{row(5, "", "COMPLETED", 1, 10, 2, kT),
+                                   row(5, "", "COMPLETED", 1, 20, 3, kT + 86400)};
+  const auto r = reconcile({{"basin", 5, kT + 86400, 20, 0}}, rows);
+  ASSERT_EQ(kinds(r), (std::vector<FindingKind>{FindingKind::no_receipt}));
+  EXPECT_EQ(r.findings[0].line, 2u);
+}
+
+TEST(Reconcile, CoreSecondsBeyondToleranceAreReported) {
+  const std::vector<SacctRow> rows{row(1, "", "COMPLETED", 4, 1000, 2),
+                                   row(2, "", "COMPLETED", 4, 1000, 3)};
+  // 4000 vs 4050 is within 2 %; 4000 vs 5000 is not.
+  const auto r = reconcile({{"basin", 1, kT, 4050, 0}, {"basin", 2, kT, 5000, 0}}, rows);
+  ASSERT_EQ(kinds(r), (std::vector<FindingKind>{FindingKind::core_seconds_mismatch}));
+  EXPECT_EQ(r.findings[0].job, 2u);
+  EXPECT_EQ(r.findings[0].expected_core_seconds, 5000u);
+  EXPECT_EQ(r.findings[0].slurm_core_seconds, 4000u);
+  ReconcileOptions strict;
+  strict.relative_tolerance = 0;
+  strict.absolute_core_seconds = 0;
+  EXPECT_EQ(reconcile({{"basin", 1, kT, 4001, 0}}, {rows[0]}, strict).findings.size(), 1u);
+}
+
+TEST(Reconcile, RequeuedRunsAreReportedNotCharged) {
+  const std::vector<SacctRow> rows{row(9, "", "REQUEUED", 2, 30, 2),
+                                   row(9, "", "COMPLETED", 2, 100, 3)};
+  const auto ok = reconcile({{"basin", 9, kT, 200, 1}}, rows);
+  ASSERT_EQ(kinds(ok), (std::vector<FindingKind>{FindingKind::requeued_run}));
+  EXPECT_NE(ok.findings[0].detail.find("1 requeue"), std::string::npos);
+  const auto unrecorded = reconcile({{"basin", 9, kT, 200, 0}}, rows);
+  EXPECT_NE(unrecorded.findings[0].detail.find("no requeue"), std::string::npos);
+}
+
+TEST(Reconcile, DuplicatesOnBothSides) {
+  const std::vector<SacctRow> rows{row(3, "", "COMPLETED", 1, 10, 2),
+                                   row(3, "", "COMPLETED", 1, 10, 7)};
+  const auto r = reconcile({{"basin", 3, kT, 10, 0}, {"basin", 3, kT, 10, 0}}, rows);
+  EXPECT_EQ(kinds(r),
+            (std::vector<FindingKind>{FindingKind::duplicate_receipt, FindingKind::duplicate_row}));
+  EXPECT_EQ(r.matched, 1u);
+}
+
+TEST(Reconcile, OrphanStepsAreFlagged) {
+  const auto r = reconcile({}, {row(4, "batch", "COMPLETED", 1, 10, 2)});
+  ASSERT_EQ(kinds(r), (std::vector<FindingKind>{FindingKind::orphan_step}));
+}
+
+TEST(Reconcile, CsvQuotesAndHasOneLinePerFinding) {
+  auto bad = row(8, "", "COMPLETED", 1, 10, 2);
+  bad.cluster = "a,\"b\"";
+  const auto r = reconcile({}, {bad});
+  const auto csv = report_csv(r);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 2);
+  EXPECT_NE(csv.find("no_receipt,\"a,\"\"b\"\"\",8,"), std::string::npos) << csv;
+  EXPECT_NE(report_text(r).find("no_receipt: 1"), std::string::npos);
+}
