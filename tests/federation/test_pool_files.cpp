@@ -26,7 +26,7 @@ TEST(PoolFiles, SecretKeysAreOwnerOnlyAndNeverOverwritten) {
   struct stat st {};
   ASSERT_EQ(::stat(key.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_EQ(fs::file_size(key), 21u + 129u);  // "basin-ed25519-secret " + hex + "\n"
+  EXPECT_EQ(fs::file_size(key), 15u + 65u);  // "ed25519-secret:" + 64 hex + "\n"
   EXPECT_THROW(generate_signing_key_file(key), std::runtime_error);
   const auto box = generate_box_key_file((d.path / "alice.box.key").string());
   EXPECT_EQ(box.size(), 64u);

@@ -18,7 +18,7 @@ Pool load_pool(const std::string& path);
 void save_pool(const std::string& path, const Pool& pool);
 
 // Generates an Ed25519 key pair (libsodium crypto_sign), writes the 64-byte
-// secret key as the line "basin-ed25519-secret <128 hex>" (the node key file
+// secret key as the line "ed25519-secret:<64 hex seed>" (the node key file
 // of accounting/records) to `secret_path` (mode 0600,
 // refusing to overwrite) and returns the public key as 64 hex digits.
 std::string generate_signing_key_file(const std::string& secret_path);
