@@ -96,7 +96,8 @@ std::string generate_signing_key_file(const std::string& secret_path) {
   unsigned char pk[crypto_sign_PUBLICKEYBYTES];
   unsigned char sk[crypto_sign_SECRETKEYBYTES];
   crypto_sign_keypair(pk, sk);
-  // The SPANK plugin loads this file as node_key=; the format of basin_records (NodeKey::load): the 32-byte seed.
+  // The SPANK plugin loads this file as node_key=; the format of basin_records (NodeKey::load): the
+  // 32-byte seed.
   std::string secret = "ed25519-secret:" + hex(sk, crypto_sign_SEEDBYTES) + "\n";
   sodium_memzero(sk, sizeof sk);
   write_file_atomic(secret_path, secret, 0600);
