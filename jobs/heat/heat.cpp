@@ -1,0 +1,222 @@
+// The `heat` workload: explicit 3-D heat diffusion in a box with Dirichlet
+// walls (T = 0), forward Euler in time, the 7-point Laplacian in space.
+//
+// Grid: nz x ny x nx interior points at x_i = (i + 1) h_x, h_x = L / (nx + 1)
+// (likewise y, z); the walls are the points 0 and n + 1, held in the halo.
+// Initial state: T = A sin(pi x / L) sin(pi y / L) sin(pi z / L), an exact
+// eigenvector of the discrete Laplacian, so after n steps the discrete
+// solution is exactly A g^n times it, g = 1 - sum_d 4 c_d sin^2(pi h_d / 2L)
+// with c_d = alpha dt / h_d^2; the continuous one decays as
+// exp(-3 alpha pi^2 t / L^2). The summary reports the distance to both.
+//
+// Arrays (local, with a halo of 1): T and T_next, (nz+2) x (ny+2) x (nx+2).
+#include <tbb/parallel_for.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <numbers>
+#include <optional>
+
+#include "basin/runtime/halo_exchange.hpp"
+#include "basin/runtime/workload.hpp"
+
+namespace basin::jobs {
+namespace {
+
+using namespace basin::runtime;
+
+class Heat final : public Workload {
+ public:
+  Heat(const Params& p, MPI_Comm comm)
+      : dec_(comm, Extent{{int(p.integer("nz")), int(p.integer("ny")), int(p.integer("nx"))}},
+             int(p.integer("split_dims"))),
+        length_(p.real("length")),
+        alpha_(p.real("alpha")),
+        amplitude_(p.real("amplitude")),
+        t_("T", dec_.local(), 1),
+        next_("T_next", dec_.local(), 1),
+        halo_(dec_, t_),
+        split_(split_for_overlap(dec_, 1)) {
+    double inv_h2 = 0;
+    for (int d = 0; d < 3; ++d) {
+      h_[d] = length_ / (dec_.global().n[d] + 1);
+      inv_h2 += 1 / (h_[d] * h_[d]);
+    }
+    // dt: the fraction cfl of the stability limit, shortened so that a whole
+    // number of steps ends exactly at sim_time.
+    const double dt_max = p.real("cfl") / (2 * alpha_ * inv_h2);
+    const double sim_time = p.real("sim_time");
+    total_ = std::max<std::int64_t>(1, std::int64_t(std::ceil(sim_time / dt_max)));
+    dt_ = sim_time / double(total_);
+    for (int d = 0; d < 3; ++d) c_[d] = alpha_ * dt_ / (h_[d] * h_[d]);
+  }
+
+  const Decomposition& decomposition() const override { return dec_; }
+
+  void initialise() override {
+    const Box& b = dec_.local();
+    for (int k = 0; k < b.size[0]; ++k)
+      for (int j = 0; j < b.size[1]; ++j)
+        for (int i = 0; i < b.size[2]; ++i) t_.at(k, j, i) = amplitude_ * mode(k, j, i);
+    steps_ = 0;
+  }
+
+  void step() override {
+    // Overlap: the halo travels while the cells that do not need it update.
+    halo_.start(t_);
+    update(split_.inner);
+    halo_.finish();
+    for (const Box& b : split_.shell) update(b);
+    t_.swap_values(next_);
+    ++steps_;
+  }
+
+  std::int64_t steps_done() const override { return steps_; }
+  std::int64_t total_steps() const override { return total_; }
+  double time() const override { return double(steps_) * dt_; }
+  std::vector<Field*> state() override { return {&t_}; }
+  void restore(std::int64_t steps, const std::map<std::string, double>&) override {
+    steps_ = steps;
+  }
+
+  OutputLayout output_layout() const override {
+    OutputLayout l;
+    const std::array<std::string, 3> names{"z", "y", "x"};
+    for (int d = 0; d < 3; ++d) {
+      std::vector<double> at;
+      for (int i = 0; i < dec_.global().n[d]; ++i) at.push_back((i + 1) * h_[d]);
+      l.axes[d] = Axis{names[d], "m", "grid point " + names[d], std::move(at)};
+    }
+    l.variables = {{"T", "K", "temperature"}};
+    l.text_attributes["title"] = "Basin heat: explicit 3-D heat diffusion, Dirichlet walls";
+    return l;
+  }
+  std::vector<const Field*> output_fields() const override { return {&t_}; }
+
+  std::vector<std::string> summary() override {
+    // g^n, the discrete solution's decay, and the continuous decay.
+    double g = 1;
+    for (int d = 0; d < 3; ++d) {
+      const double s = std::sin(std::numbers::pi * h_[d] / (2 * length_));
+      g -= 4 * c_[d] * s * s;
+    }
+    const double discrete = std::pow(g, double(steps_));
+    const double continuous =
+        std::exp(-3 * alpha_ * std::numbers::pi * std::numbers::pi * time() / (length_ * length_));
+    double err[2] = {0, 0};
+    const Box& b = dec_.local();
+    for (int k = 0; k < b.size[0]; ++k)
+      for (int j = 0; j < b.size[1]; ++j)
+        for (int i = 0; i < b.size[2]; ++i) {
+          const double m = amplitude_ * mode(k, j, i), v = t_.at(k, j, i);
+          err[0] = std::max(err[0], std::fabs(v - discrete * m));
+          err[1] = std::max(err[1], std::fabs(v - continuous * m));
+        }
+    double max_err[2];
+    MPI_Allreduce(err, max_err, 2, MPI_DOUBLE, MPI_MAX, dec_.comm());
+    char line[2][200];
+    std::snprintf(line[0], sizeof line[0],
+                  "t = %.6g s, dt = %.6g s: max |T - discrete exact| / A = %.3e (discrete "
+                  "decay %.12f)",
+                  time(), dt_, max_err[0] / amplitude_, discrete);
+    std::snprintf(line[1], sizeof line[1],
+                  "max |T - continuous exact| / A = %.6e (continuous decay %.12f)",
+                  max_err[1] / amplitude_, continuous);
+    return {line[0], line[1]};
+  }
+
+ private:
+  double mode(int k, int j, int i) const {
+    const Box& b = dec_.local();
+    const double pi = std::numbers::pi;
+    return std::sin(pi * (b.begin[0] + k + 1) * h_[0] / length_) *
+           std::sin(pi * (b.begin[1] + j + 1) * h_[1] / length_) *
+           std::sin(pi * (b.begin[2] + i + 1) * h_[2] / length_);
+  }
+
+  // T_next = T + c_x d2x T + c_y d2y T + c_z d2z T over box (local indices),
+  // the same operations in the same order for every cell: bits do not depend
+  // on how cells are split between ranks, threads or the overlap boxes.
+  void update(const Box& box) {
+    if (box.cells() == 0) return;
+    const std::ptrdiff_t sy = t_.stride_y(), sz = t_.stride_z();
+    const double cx = c_[2], cy = c_[1], cz = c_[0];
+    tbb::parallel_for(box.begin[0], box.begin[0] + box.size[0], [&](int k) {
+      for (int j = box.begin[1]; j < box.begin[1] + box.size[1]; ++j) {
+        const double* __restrict t = t_.row(k, j) + box.begin[2];
+        double* __restrict o = next_.row(k, j) + box.begin[2];
+        const int n = box.size[2];
+        for (int i = 0; i < n; ++i) {
+          const double c = t[i];
+          o[i] = c + cx * (t[i - 1] - 2 * c + t[i + 1]) + cy * (t[i - sy] - 2 * c + t[i + sy]) +
+                 cz * (t[i - sz] - 2 * c + t[i + sz]);
+        }
+      }
+    });
+  }
+
+  Decomposition dec_;
+  double length_, alpha_, amplitude_;
+  std::array<double, 3> h_{}, c_{};
+  double dt_ = 0;
+  std::int64_t total_ = 0, steps_ = 0;
+  Field t_, next_;
+  HaloExchange halo_;
+  Split split_;
+};
+
+WorkloadInfo heat_info() {
+  WorkloadInfo w;
+  w.name = "heat";
+  w.summary = "explicit 3-D heat diffusion in a box with Dirichlet walls (7-point stencil)";
+  w.description =
+      "dT/dt = alpha laplacian(T) in a cube of side `length` with T = 0 on the walls, forward\n"
+      "Euler in time. The initial sine mode is an eigenvector of the discrete Laplacian, so the\n"
+      "summary gives the error against the exact discrete and continuous solutions.\n"
+      "Output: T (K) over (t, z, y, x), coordinates in m, t in s.";
+  w.example = "mpirun -n 2 basin run heat --set nx=256 --set ny=256 --set nz=256 --output heat.nc";
+  w.default_output_every = 100;
+  w.params = {
+      {"nx", ParamKind::integer, "128", "points", "interior grid points along x", {}, 1, 1 << 20},
+      {"ny", ParamKind::integer, "128", "points", "interior grid points along y", {}, 1, 1 << 20},
+      {"nz", ParamKind::integer, "128", "points", "interior grid points along z", {}, 1, 1 << 20},
+      {"length", ParamKind::real, "1", "m", "side of the cube", {}, 1e-9, 1e9},
+      {"alpha", ParamKind::real, "1e-4", "m2 s-1", "thermal diffusivity", {}, 1e-30, 1e30},
+      {"amplitude",
+       ParamKind::real,
+       "1",
+       "K",
+       "amplitude A of the initial sine mode",
+       {},
+       -1e300,
+       1e300},
+      {"sim_time", ParamKind::real, "50", "s", "simulated time", {}, 0, 1e30},
+      {"cfl",
+       ParamKind::real,
+       "0.9",
+       "",
+       "fraction of the explicit stability limit for dt",
+       {},
+       1e-6,
+       1},
+      {"split_dims",
+       ParamKind::integer,
+       "2",
+       "",
+       "dimensions the ranks split: 1 (z), 2 (z, y) or 3 (z, y, x); results do not depend on it",
+       {},
+       1,
+       3,
+       false},
+  };
+  w.create = [](const Params& p, MPI_Comm comm) -> std::unique_ptr<Workload> {
+    return std::make_unique<Heat>(p, comm);
+  };
+  return w;
+}
+
+}  // namespace
+}  // namespace basin::jobs
+
+BASIN_WORKLOAD(heat, basin::jobs::heat_info);

@@ -1,0 +1,28 @@
+// The result digest: a hash of the values of the output fields that is the
+// same for every decomposition, for comparing replicas bit for bit.
+//
+// Definition (version 1): every x-tile (kTileCells cells from a global
+// multiple of kTileCells, or the rest of the row) of every field is hashed
+// with BLAKE2b-256 over its little-endian doubles; the digest is BLAKE2b-256
+// of "basin-result-digest-v1\n", then per field "name nz ny nx\n", then all
+// tile hashes in (field, z, y, tile) order. Text form: "blake2b-256:<hex>".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "basin/runtime/decomposition.hpp"
+#include "basin/runtime/field.hpp"
+
+namespace basin::runtime {
+
+// Collective; the same string on every rank.
+std::string result_digest(const Decomposition& decomposition,
+                          const std::vector<const Field*>& fields);
+
+// Writes "<digest>\n" to dir/basin-result-digest (temporary name, fsync,
+// rename, directory fsync) where the SPANK plugin picks it up for the usage
+// record. Throws std::runtime_error naming the path on failure.
+void write_digest_file(const std::string& path, const std::string& digest);
+
+}  // namespace basin::runtime

@@ -1,0 +1,62 @@
+// A rank's part of a distributed 3-D field of doubles, with a halo.
+//
+// Storage: (size[0] + 2h) x (size[1] + 2h) x (size[2] + 2h) doubles, row-major
+// in (z, y, x), x contiguous. Local index (k, j, i) of an owned cell runs over
+// [0, size) in each dimension; the halo is at -h..-1 and size..size+h-1. At a
+// global wall the halo holds the boundary values the workload sets.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "basin/runtime/decomposition.hpp"
+
+namespace basin::runtime {
+
+class Field {
+ public:
+  Field(std::string name, const Box& box, int halo)
+      : name_(std::move(name)),
+        box_(box),
+        halo_(halo),
+        sx_(box.size[2] + 2 * halo),
+        sy_(box.size[1] + 2 * halo),
+        data_(std::size_t(box.size[0] + 2 * halo) * sy_ * sx_, 0.0) {}
+
+  const std::string& name() const { return name_; }
+  const Box& box() const { return box_; }
+  int halo() const { return halo_; }
+  // Strides of the storage, in doubles.
+  std::ptrdiff_t stride_y() const { return sx_; }
+  std::ptrdiff_t stride_z() const { return std::ptrdiff_t(sx_) * sy_; }
+  std::array<int, 3> storage() const { return {box_.size[0] + 2 * halo_, sy_, sx_}; }
+
+  std::size_t offset(int k, int j, int i) const {
+    return (std::size_t(k + halo_) * sy_ + std::size_t(j + halo_)) * sx_ + std::size_t(i + halo_);
+  }
+  double& at(int k, int j, int i) { return data_[offset(k, j, i)]; }
+  double at(int k, int j, int i) const { return data_[offset(k, j, i)]; }
+  double* row(int k, int j) { return &data_[offset(k, j, 0)]; }
+  const double* row(int k, int j) const { return &data_[offset(k, j, 0)]; }
+  double* data() { return data_.data(); }
+  const double* data() const { return data_.data(); }
+
+  // Exchanges the values (not the names) with a field of the same shape:
+  // the old/new pair of a time step.
+  void swap_values(Field& other) { data_.swap(other.data_); }
+
+  // The owned cells, packed (z, y, x) without halo (for I/O).
+  std::vector<double> interior() const;
+  void set_interior(const std::vector<double>& packed);
+
+ private:
+  std::string name_;
+  Box box_;
+  int halo_;
+  int sx_, sy_;
+  std::vector<double> data_;
+};
+
+}  // namespace basin::runtime

@@ -1,0 +1,77 @@
+// Parallel HDF5 output of distributed fields that netCDF-4 readers (ncdump,
+// xarray) open as a CF dataset: dimensions (t, z, y, x) as dimension scales
+// with units, one chunked (optionally deflated) variable per field, written
+// collectively, each rank its own hyperslab.
+//
+// Every call is collective over the decomposition's communicator.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "basin/runtime/decomposition.hpp"
+#include "basin/runtime/field.hpp"
+#include "basin/runtime/h5.hpp"
+
+namespace basin::runtime {
+
+struct Axis {
+  std::string name;  // "z", "y", "x"
+  std::string units;
+  std::string long_name;
+  std::vector<double> values;  // one per global cell
+};
+
+struct Variable {
+  std::string name;
+  std::string units;
+  std::string long_name;
+};
+
+struct OutputLayout {
+  std::array<Axis, 3> axes;         // (z, y, x)
+  std::vector<Variable> variables;  // in the order fields are given to append()
+  std::string time_units = "s";
+  std::map<std::string, std::string> text_attributes;  // global: title, workload, parameters
+  int deflate = 0;                                     // 0: none, 1..9: gzip level
+};
+
+class NetcdfOutput {
+ public:
+  // Creates (truncates) path. Throws std::runtime_error naming the path.
+  NetcdfOutput(const std::string& path, const Decomposition& decomposition,
+               const OutputLayout& layout);
+  // Reopens an output a run wrote before it was preempted: levels after
+  // `time` are dropped (the continued run writes them again). Creates the
+  // file when it does not exist or does not have this layout's variables.
+  static NetcdfOutput continue_after(const std::string& path, const Decomposition& decomposition,
+                                     const OutputLayout& layout, double time);
+  // Appends one time level; fields[i] is variables[i].
+  void append(double time, const std::vector<const Field*>& fields);
+  void set_global_attribute(const std::string& name, const std::string& value);
+  void close();
+  int levels() const { return int(nt_); }
+
+ private:
+  explicit NetcdfOutput(const Decomposition& decomposition) : dec_(decomposition) {}
+  const Decomposition& dec_;
+  H5Id file_;
+  H5Id collective_;         // transfer property list: collective MPI-IO
+  std::vector<H5Id> vars_;  // [0] = t, then the variables
+  std::vector<H5Id> coords_;
+  hsize_t nt_ = 0;
+};
+
+// Collective write of one distributed field as a fixed (z, y, x) dataset of
+// an open parallel file, and the matching read into a field's owned cells.
+void write_distributed(hid_t file, const std::string& name, const Decomposition& decomposition,
+                       const Field& field, hid_t transfer);
+void read_distributed(hid_t file, const std::string& name, const Decomposition& decomposition,
+                      Field& field, hid_t transfer);
+
+// File access with MPI-IO over the decomposition's communicator.
+H5Id parallel_access(MPI_Comm comm);
+H5Id collective_transfer();
+
+}  // namespace basin::runtime

@@ -1,0 +1,75 @@
+// The Workload interface and registry: a workload is one file in jobs/ that
+// implements this interface and registers itself with BASIN_WORKLOAD; the
+// runtime's driver (run.hpp) does the rest: parameters, threads, progress,
+// output, checkpoint/restart, digest.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "basin/runtime/decomposition.hpp"
+#include "basin/runtime/field.hpp"
+#include "basin/runtime/netcdf_output.hpp"
+#include "basin/runtime/params.hpp"
+
+namespace basin::runtime {
+
+class Workload {
+ public:
+  virtual ~Workload() = default;
+
+  virtual const Decomposition& decomposition() const = 0;
+  // The state at step 0.
+  virtual void initialise() = 0;
+  // One step; collective.
+  virtual void step() = 0;
+  // Steps done so far (0 after initialise), and the most a run takes; a
+  // workload may end earlier by reporting finished() (e.g. converged).
+  virtual std::int64_t steps_done() const = 0;
+  virtual std::int64_t total_steps() const = 0;
+  virtual bool finished() const { return steps_done() >= total_steps(); }
+  // The coordinate of the current state in the output's t dimension.
+  virtual double time() const = 0;
+
+  // Everything a checkpoint must hold: the fields and the scalars that,
+  // restored together with steps_done(), continue the run bit for bit.
+  virtual std::vector<Field*> state() = 0;
+  virtual std::map<std::string, double> scalars() const { return {}; }
+  virtual void restore(std::int64_t steps_done, const std::map<std::string, double>& scalars) = 0;
+
+  // Output: the variables, axes and attributes, and the fields in that order.
+  // The result digest is computed from these fields.
+  virtual OutputLayout output_layout() const = 0;
+  virtual std::vector<const Field*> output_fields() const = 0;
+
+  // Collective: lines for the end-of-run report (errors, residuals, ...).
+  virtual std::vector<std::string> summary() { return {}; }
+};
+
+struct WorkloadInfo {
+  std::string name;
+  std::string summary;      // one line for `basin run --help`
+  std::string description;  // the model, its units and what the output holds
+  std::string example;      // a command line
+  std::vector<ParamSpec> params;
+  std::int64_t default_output_every = 0;  // steps between output levels; 0: end only
+  std::function<std::unique_ptr<Workload>(const Params&, MPI_Comm)> create;
+};
+
+void register_workload(WorkloadInfo info);
+const std::vector<WorkloadInfo>& workloads();  // sorted by name
+const WorkloadInfo* find_workload(const std::string& name);
+
+}  // namespace basin::runtime
+
+// In the workload's .cpp: BASIN_WORKLOAD(heat, heat_info) where heat_info()
+// returns its WorkloadInfo.
+#define BASIN_WORKLOAD(id, info_fn)                  \
+  static const bool basin_workload_registered_##id = \
+      (::basin::runtime::register_workload(info_fn()), true)

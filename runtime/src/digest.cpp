@@ -1,0 +1,138 @@
+#include "basin/runtime/digest.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <tbb/parallel_for.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace basin::runtime {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "the digest hashes little-endian doubles as stored");
+
+constexpr std::size_t kHash = 32;
+
+std::string hex(const unsigned char* p, std::size_t n) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) {
+    s += d[p[i] >> 4];
+    s += d[p[i] & 15];
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string result_digest(const Decomposition& dec, const std::vector<const Field*>& fields) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  const Extent& g = dec.global();
+  const Box& box = dec.local();
+  const int tiles_x = (g.n[2] + kTileCells - 1) / kTileCells;
+  const int my_tiles_x = (box.size[2] + kTileCells - 1) / kTileCells;
+  const std::int64_t tiles_per_field = std::int64_t(g.n[0]) * g.n[1] * tiles_x;
+
+  // This rank's tile hashes, each with its global position in the final order.
+  const std::int64_t mine = std::int64_t(fields.size()) * box.size[0] * box.size[1] * my_tiles_x;
+  std::vector<std::int64_t> where(static_cast<std::size_t>(mine));
+  std::vector<unsigned char> hashes(std::size_t(mine) * kHash);
+  const int rows = box.size[0] * box.size[1];
+  for (std::size_t f = 0; f < fields.size(); ++f) {
+    tbb::parallel_for(0, rows, [&](int r) {
+      const int k = r / box.size[1], j = r % box.size[1];
+      const double* row = fields[f]->row(k, j);
+      for (int t = 0; t < my_tiles_x; ++t) {
+        const int i0 = t * kTileCells, n = std::min(kTileCells, box.size[2] - i0);
+        const std::size_t slot = (f * std::size_t(rows) + std::size_t(r)) * my_tiles_x + t;
+        crypto_generichash(&hashes[slot * kHash], kHash,
+                           reinterpret_cast<const unsigned char*>(row + i0), sizeof(double) * n,
+                           nullptr, 0);
+        const std::int64_t gz = box.begin[0] + k, gy = box.begin[1] + j,
+                           gt = (box.begin[2] + i0) / kTileCells;
+        where[slot] = std::int64_t(f) * tiles_per_field + (gz * g.n[1] + gy) * tiles_x + gt;
+      }
+    });
+  }
+
+  // Gather to rank 0, which orders them and hashes the whole.
+  const int ranks = dec.ranks();
+  int count = int(mine);
+  std::vector<int> counts(static_cast<std::size_t>(ranks)), displs(static_cast<std::size_t>(ranks));
+  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, dec.comm());
+  std::vector<std::int64_t> all_where;
+  std::vector<unsigned char> all_hashes;
+  std::vector<int> hcounts(static_cast<std::size_t>(ranks)),
+      hdispls(static_cast<std::size_t>(ranks));
+  if (dec.rank() == 0) {
+    int total = 0;
+    for (int r = 0; r < ranks; ++r) {
+      displs[r] = total;
+      hcounts[r] = counts[r] * int(kHash);
+      hdispls[r] = total * int(kHash);
+      total += counts[r];
+    }
+    all_where.resize(std::size_t(total));
+    all_hashes.resize(std::size_t(total) * kHash);
+  }
+  MPI_Gatherv(where.data(), count, MPI_INT64_T, all_where.data(), counts.data(), displs.data(),
+              MPI_INT64_T, 0, dec.comm());
+  MPI_Gatherv(hashes.data(), count * int(kHash), MPI_UNSIGNED_CHAR, all_hashes.data(),
+              hcounts.data(), hdispls.data(), MPI_UNSIGNED_CHAR, 0, dec.comm());
+
+  char text[12 + 2 * kHash + 1] = {};
+  if (dec.rank() == 0) {
+    std::vector<unsigned char> ordered(all_hashes.size());
+    for (std::size_t s = 0; s < all_where.size(); ++s)
+      std::memcpy(&ordered[std::size_t(all_where[s]) * kHash], &all_hashes[s * kHash], kHash);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, nullptr, 0, kHash);
+    const std::string head = "basin-result-digest-v1\n";
+    crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(head.data()),
+                              head.size());
+    for (const Field* f : fields) {
+      const std::string line = f->name() + " " + std::to_string(g.n[0]) + " " +
+                               std::to_string(g.n[1]) + " " + std::to_string(g.n[2]) + "\n";
+      crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(line.data()),
+                                line.size());
+    }
+    crypto_generichash_update(&st, ordered.data(), ordered.size());
+    unsigned char out[kHash];
+    crypto_generichash_final(&st, out, kHash);
+    const std::string s = "blake2b-256:" + hex(out, kHash);
+    std::memcpy(text, s.data(), s.size());
+  }
+  MPI_Bcast(text, sizeof text, MPI_CHAR, 0, dec.comm());
+  return std::string(text);
+}
+
+void write_digest_file(const std::string& path, const std::string& digest) {
+  const std::filesystem::path p(path);
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  const std::string body = digest + "\n";
+  auto fail = [&](const char* what) {
+    const std::string msg = std::string(what) + " " + tmp + ": " + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write the result digest: " + msg);
+  };
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) fail("open");
+  const bool ok = ::write(fd, body.data(), body.size()) == ssize_t(body.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) fail("write");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename");
+  const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+}  // namespace basin::runtime

@@ -1,0 +1,321 @@
+// The run loop, top to bottom: resolve parameters, size the thread arena,
+// build the workload, continue from a checkpoint or initialise, then step;
+// output every `output_every` steps, checkpoint every `checkpoint_every`
+// wall seconds, and on SIGTERM/SIGUSR1 checkpoint and exit 75; at the end
+// write the last output level, the digest and a summary.
+#include "basin/runtime/run.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+
+#include "basin/runtime/checkpoint.hpp"
+#include "basin/runtime/digest.hpp"
+#include "basin/runtime/netcdf_output.hpp"
+#include "basin/runtime/preemption.hpp"
+#include "basin/runtime/progress.hpp"
+#include "basin/runtime/threads.hpp"
+
+namespace basin::runtime {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string bcast_string(std::string s, MPI_Comm comm) {
+  int n = int(s.size());
+  MPI_Bcast(&n, 1, MPI_INT, 0, comm);
+  s.resize(std::size_t(n));
+  MPI_Bcast(s.data(), n, MPI_CHAR, 0, comm);
+  return s;
+}
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// Where the digest goes: --digest-file, else one file per node in the
+// node's own BASIN_CHECKPOINT_DIR (the plugin on each node reads its own),
+// else next to the checkpoints.
+void publish_digest(const RunOptions& opt, const std::string& ckdir, const std::string& digest,
+                    MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (!opt.digest_file.empty()) {
+    if (rank == 0) write_digest_file(opt.digest_file, digest);
+    return;
+  }
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int node_rank = 0;
+  MPI_Comm_rank(node, &node_rank);
+  MPI_Comm_free(&node);
+  const std::string node_dir = env("BASIN_CHECKPOINT_DIR");
+  if (node_rank == 0 && !node_dir.empty())
+    write_digest_file(node_dir + "/basin-result-digest", digest);
+  else if (rank == 0 && node_dir.empty() && !ckdir.empty())
+    write_digest_file(ckdir + "/basin-result-digest", digest);
+}
+
+}  // namespace
+
+std::vector<ParamSpec> driver_params(const WorkloadInfo& info) {
+  return {
+      {"threads",
+       ParamKind::integer,
+       "0",
+       "",
+       "TBB threads per rank; 0: BASIN_THREADS, SLURM_CPUS_PER_TASK, else the rank's cores",
+       {},
+       0,
+       4096,
+       false},
+      {"output_every",
+       ParamKind::integer,
+       std::to_string(info.default_output_every),
+       "steps",
+       "steps between output levels (with --output); 0: first and last state only",
+       {},
+       0,
+       1e15,
+       false},
+      {"checkpoint_every",
+       ParamKind::real,
+       "600",
+       "s",
+       "wall seconds between checkpoints (with a checkpoint directory); 0: only on a signal",
+       {},
+       0,
+       1e9,
+       false},
+      {"stop_after",
+       ParamKind::integer,
+       "0",
+       "steps",
+       "stop after this many steps of this invocation with a checkpoint and exit 75, as a "
+       "preempted run does; 0: run to the end",
+       {},
+       0,
+       1e15,
+       false},
+      {"progress_every",
+       ParamKind::real,
+       "10",
+       "s",
+       "seconds between progress lines when the output is not a terminal",
+       {},
+       0.1,
+       1e6,
+       false},
+      {"deflate",
+       ParamKind::integer,
+       "0",
+       "",
+       "gzip level of the output variables, 0 (none) to 9",
+       {},
+       0,
+       9,
+       false},
+  };
+}
+
+RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  if (rank != 0) log = nullptr;
+
+  const WorkloadInfo* info = find_workload(opt.workload);
+  if (!info) {
+    std::string names;
+    for (const auto& w : workloads()) names += (names.empty() ? "" : ", ") + w.name;
+    throw std::invalid_argument("unknown workload '" + opt.workload + "'; available: " + names);
+  }
+  std::vector<ParamSpec> specs = info->params;
+  for (auto& s : driver_params(*info)) specs.push_back(s);
+  const Params params = Params::resolve(specs, opt.config, opt.sets);
+
+  const ThreadPlan plan = plan_threads(comm, int(params.integer("threads")));
+  if (log) {
+    std::fprintf(log, "basin run %s: %d rank(s), %d thread(s) per rank (from %s)\n",
+                 info->name.c_str(), ranks, plan.threads, plan.source.c_str());
+    if (plan.threads > plan.cores_visible)
+      std::fprintf(log,
+                   "  note: rank 0 may run on %d core(s) only, so its %d threads share them; "
+                   "under mpirun add --bind-to none (or --map-by slot:PE=%d)\n",
+                   plan.cores_visible, plan.threads, plan.threads);
+  }
+  ThreadArena arena(plan);
+  RunReport report;
+  arena.run([&] {
+    std::unique_ptr<Workload> wl = info->create(params, comm);
+    const Decomposition& dec = wl->decomposition();
+    if (log) {
+      const auto& g = dec.global().n;
+      const auto& p = dec.process_grid();
+      std::fprintf(log, "  grid %d x %d x %d (z, y, x) over a %d x %d x %d process grid\n", g[0],
+                   g[1], g[2], p[0], p[1], p[2]);
+    }
+
+    // Checkpoints: --checkpoint-dir, else rank 0's BASIN_CHECKPOINT_DIR (every
+    // rank must write the same file, wherever its node's scratch is).
+    const std::string ckdir = bcast_string(
+        opt.checkpoint_dir.empty() ? env("BASIN_CHECKPOINT_DIR") : opt.checkpoint_dir, comm);
+    if (opt.restart && ckdir.empty())
+      throw std::invalid_argument(
+          "--restart needs a checkpoint directory: give --checkpoint-dir DIR (or run under the "
+          "Basin plugin, which sets BASIN_CHECKPOINT_DIR)");
+    std::optional<CheckpointStore> store;
+    if (!ckdir.empty())
+      store.emplace(ckdir, CheckpointIdentity{info->name, dec.global(), params.state_fingerprint()},
+                    dec);
+
+    bool restarted = false;
+    if (store) {
+      std::vector<std::string> notes;
+      const auto loaded = store->load_latest(wl->state(), notes);
+      if (log)
+        for (const auto& n : notes) std::fprintf(log, "  refused checkpoint %s\n", n.c_str());
+      if (loaded) {
+        wl->restore(loaded->step, loaded->scalars);
+        restarted = true;
+        if (log)
+          std::fprintf(log, "  continuing from the checkpoint of step %lld in %s\n",
+                       static_cast<long long>(loaded->step), ckdir.c_str());
+      } else if (opt.restart) {
+        throw std::runtime_error("--restart: no checkpoint in " + ckdir +
+                                 "; run without --restart to start from the beginning");
+      }
+    }
+    if (!restarted) wl->initialise();
+
+    double io_s = 0;
+    const OutputLayout layout = [&] {
+      OutputLayout l = wl->output_layout();
+      l.deflate = int(params.integer("deflate"));
+      l.text_attributes["workload"] = info->name;
+      std::string p;
+      for (const auto& [k, v] : params.values()) p += k + "=" + v + "\n";
+      l.text_attributes["basin_parameters"] = p;
+      return l;
+    }();
+    std::optional<NetcdfOutput> out;
+    if (!opt.output.empty()) {
+      const auto t0 = Clock::now();
+      if (restarted)
+        out.emplace(NetcdfOutput::continue_after(opt.output, dec, layout, wl->time()));
+      else
+        out.emplace(opt.output, dec, layout);
+      if (out->levels() == 0) out->append(wl->time(), wl->output_fields());
+      io_s += seconds_since(t0);
+    }
+
+    auto checkpoint = [&] {
+      const auto t0 = Clock::now();
+      std::vector<const Field*> fields;
+      for (Field* f : wl->state()) fields.push_back(f);
+      const std::string path = store->save({wl->steps_done(), wl->scalars()}, fields);
+      io_s += seconds_since(t0);
+      return path;
+    };
+
+    const std::int64_t output_every = params.integer("output_every");
+    const std::int64_t stop_after = params.integer("stop_after");
+    const double checkpoint_every = params.real("checkpoint_every");
+    PreemptionWatch watch;
+    Progress progress(log, info->name, wl->total_steps(), dec.global().cells(),
+                      params.real("progress_every"));
+    auto last_checkpoint = Clock::now();
+    std::int64_t steps_here = 0;
+    bool output_current = out.has_value() && !restarted;
+    while (!wl->finished()) {
+      wl->step();
+      ++steps_here;
+      output_current = false;
+      progress.update(wl->steps_done());
+      if (out && output_every > 0 && wl->steps_done() % output_every == 0) {
+        const auto t0 = Clock::now();
+        out->append(wl->time(), wl->output_fields());
+        io_s += seconds_since(t0);
+        output_current = true;
+      }
+      // One agreement per step: [0] a rank was signalled or this invocation's
+      // step budget is spent, [1] rank 0's clock says a checkpoint is due.
+      int want[2] = {watch.signalled() || (stop_after > 0 && steps_here >= stop_after) ? 1 : 0,
+                     rank == 0 && store && checkpoint_every > 0 &&
+                             seconds_since(last_checkpoint) >= checkpoint_every
+                         ? 1
+                         : 0};
+      int agreed[2] = {0, 0};
+      MPI_Allreduce(want, agreed, 2, MPI_INT, MPI_MAX, comm);
+      if (agreed[0] && !wl->finished()) {
+        progress.finish();
+        if (!store) {
+          if (log)
+            std::fprintf(log,
+                         "basin run %s: stopped at step %lld without a checkpoint directory: "
+                         "nothing saved (give --checkpoint-dir to be able to continue)\n",
+                         info->name.c_str(), static_cast<long long>(wl->steps_done()));
+        } else {
+          const std::string path = checkpoint();
+          if (log)
+            std::fprintf(log,
+                         "basin run %s: %s at step %lld; checkpoint %s written; exit %d so the "
+                         "job can be requeued (it continues from there)\n",
+                         info->name.c_str(),
+                         watch.signalled() ? "preempted by a signal" : "stop_after reached",
+                         static_cast<long long>(wl->steps_done()), path.c_str(), kExitPreempted);
+        }
+        if (out) out->close();
+        report.exit_code = kExitPreempted;
+        report.steps = steps_here;
+        report.wall_s = progress.elapsed();
+        report.io_s = io_s;
+        return;
+      }
+      if (agreed[1] && !wl->finished()) {
+        checkpoint();
+        last_checkpoint = Clock::now();
+      }
+    }
+    progress.finish();
+
+    const auto t0 = Clock::now();
+    const std::string digest = result_digest(dec, wl->output_fields());
+    if (out) {
+      if (!output_current) out->append(wl->time(), wl->output_fields());
+      out->set_global_attribute("basin_result_digest", digest);
+      out->close();
+    }
+    publish_digest(opt, ckdir, digest, comm);
+    io_s += seconds_since(t0);
+    const auto lines = wl->summary();
+
+    report.digest = digest;
+    report.steps = steps_here;
+    report.wall_s = progress.elapsed();
+    report.io_s = io_s;
+    if (log) {
+      std::fprintf(log, "basin run %s: done, %lld step(s) in %.3f s", info->name.c_str(),
+                   static_cast<long long>(steps_here), report.wall_s);
+      if (report.wall_s > 0)
+        std::fprintf(log, ", %.4g cell updates/s",
+                     double(steps_here) * double(dec.global().cells()) / report.wall_s);
+      std::fprintf(log, ", I/O %.3f s (%.1f%%)\n", io_s,
+                   report.wall_s > 0 ? 100 * io_s / report.wall_s : 0.0);
+      for (const auto& l : lines) std::fprintf(log, "  %s\n", l.c_str());
+      std::fprintf(log, "  result digest %s\n", digest.c_str());
+      if (out) std::fprintf(log, "  output %s\n", opt.output.c_str());
+      std::fflush(log);
+    }
+  });
+  return report;
+}
+
+}  // namespace basin::runtime
