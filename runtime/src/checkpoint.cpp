@@ -33,6 +33,10 @@ std::string grid_text(const Extent& g) {
   return std::to_string(g.n[0]) + "x" + std::to_string(g.n[1]) + "x" + std::to_string(g.n[2]);
 }
 
+std::string rule_text(const Decomposition& dec) {
+  return std::string(kDecompositionRule) + " tile " + std::to_string(dec.tile_cells());
+}
+
 // Step number of "checkpoint-<step>.h5", or -1.
 std::int64_t step_of(const std::string& name) {
   const std::string pre = "checkpoint-", post = ".h5";
@@ -63,14 +67,14 @@ std::string check_and_read(hid_t f, const CheckpointIdentity& id, const Decompos
   const std::string workload = read_text_attribute(f, "workload");
   const std::string grid = read_text_attribute(f, "grid");
   const std::string rule = read_text_attribute(f, "decomposition_rule");
+  const std::string my_rule = rule_text(dec);
   const std::string params = read_text_attribute(f, "parameters");
   if (format != kFormat) return "not a Basin checkpoint (format '" + format + "')";
   if (workload != id.workload)
     return "written by workload '" + workload + "', this run is '" + id.workload + "'";
   if (grid != grid_text(id.grid))
     return "grid " + grid + ", this run's grid is " + grid_text(id.grid);
-  if (rule != kDecompositionRule)
-    return "decomposition rule '" + rule + "', this build uses '" + kDecompositionRule + "'";
+  if (rule != my_rule) return "decomposition rule '" + rule + "', this run uses '" + my_rule + "'";
   if (params != id.parameters)
     return "written with other parameters:\n    " + params + "  this run:\n    " + id.parameters;
   try {
@@ -147,7 +151,7 @@ std::string CheckpointStore::save(const CheckpointState& state,
     write_text_attribute(f, "workload", id_.workload);
     write_text_attribute(f, "grid", grid_text(id_.grid));
     write_text_attribute(f, "parameters", id_.parameters);
-    write_text_attribute(f, "decomposition_rule", kDecompositionRule);
+    write_text_attribute(f, "decomposition_rule", rule_text(dec_));
     write_text_attribute(f, "step", std::to_string(state.step));
     for (const auto& [k, v] : state.scalars) write_number_attribute(f, "scalar." + k, v);
     std::string names;

@@ -16,21 +16,34 @@ std::array<int, 2> block_range(int n, int p, int c, int granule) {
   return {begin, size};
 }
 
-Decomposition::Decomposition(MPI_Comm comm, Extent global, int split_dims, int min_cells)
-    : global_(global) {
+namespace {
+Decomposition::Rule rule_for(int split_dims, int min_cells) {
   if (split_dims < 1 || split_dims > 3)
     throw std::invalid_argument("split_dims must be 1, 2 or 3 (got " + std::to_string(split_dims) +
                                 ")");
+  Decomposition::Rule r;
+  for (int d = split_dims; d < 3; ++d) r.process_grid[d] = 1;
+  r.min_cells = min_cells;
+  return r;
+}
+}  // namespace
+
+Decomposition::Decomposition(MPI_Comm comm, Extent global, int split_dims, int min_cells)
+    : Decomposition(comm, global, rule_for(split_dims, min_cells)) {}
+
+Decomposition::Decomposition(MPI_Comm comm, Extent global, const Rule& rule)
+    : global_(global), tile_(rule.tile_cells) {
+  if (rule.tile_cells < 1) throw std::invalid_argument("tile_cells must be positive");
   MPI_Comm_size(comm, &ranks_);
-  // MPI_Dims_create over the first split_dims dimensions; the rest stay 1.
-  std::array<int, 3> dims{0, 0, 0};
-  for (int d = split_dims; d < 3; ++d) dims[d] = 1;
-  MPI_Dims_create(ranks_, 3, dims.data());
+  std::array<int, 3> dims = rule.process_grid;
+  if (MPI_Dims_create(ranks_, 3, dims.data()) != MPI_SUCCESS)
+    throw std::invalid_argument("the fixed process grid does not divide the " +
+                                std::to_string(ranks_) + " ranks");
   dims_ = dims;
   static const char* names[3] = {"z", "y", "x"};
   for (int d = 0; d < 3; ++d) {
-    const int granule = d == 2 && dims[d] > 1 ? kTileCells : 1;
-    const int need = dims[d] > 1 ? std::max(min_cells, granule) * dims[d] : 1;
+    const int granule = d == 2 && dims[d] > 1 ? tile_ : 1;
+    const int need = dims[d] > 1 ? std::max(rule.min_cells, granule) * dims[d] : 1;
     if (global.n[d] < need)
       throw std::invalid_argument(std::string("grid too small for ") + std::to_string(ranks_) +
                                   " ranks: " + names[d] + " has " + std::to_string(global.n[d]) +
@@ -45,7 +58,7 @@ Decomposition::Decomposition(MPI_Comm comm, Extent global, int split_dims, int m
   std::array<int, 3> coords{};
   MPI_Cart_coords(cart_, rank_, 3, coords.data());
   for (int d = 0; d < 3; ++d) {
-    const auto r = block_range(global.n[d], dims_[d], coords[d], d == 2 ? kTileCells : 1);
+    const auto r = block_range(global.n[d], dims_[d], coords[d], d == 2 ? tile_ : 1);
     local_.begin[d] = r[0];
     local_.size[d] = r[1];
     MPI_Cart_shift(cart_, d, 1, &neighbours_[d][0], &neighbours_[d][1]);

@@ -35,8 +35,9 @@ std::string result_digest(const Decomposition& dec, const std::vector<const Fiel
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   const Extent& g = dec.global();
   const Box& box = dec.local();
-  const int tiles_x = (g.n[2] + kTileCells - 1) / kTileCells;
-  const int my_tiles_x = (box.size[2] + kTileCells - 1) / kTileCells;
+  const int tile = dec.tile_cells();
+  const int tiles_x = (g.n[2] + tile - 1) / tile;
+  const int my_tiles_x = (box.size[2] + tile - 1) / tile;
   const std::int64_t tiles_per_field = std::int64_t(g.n[0]) * g.n[1] * tiles_x;
 
   // This rank's tile hashes, each with its global position in the final order.
@@ -49,13 +50,13 @@ std::string result_digest(const Decomposition& dec, const std::vector<const Fiel
       const int k = r / box.size[1], j = r % box.size[1];
       const double* row = fields[f]->row(k, j);
       for (int t = 0; t < my_tiles_x; ++t) {
-        const int i0 = t * kTileCells, n = std::min(kTileCells, box.size[2] - i0);
+        const int i0 = t * tile, n = std::min(tile, box.size[2] - i0);
         const std::size_t slot = (f * std::size_t(rows) + std::size_t(r)) * my_tiles_x + t;
         crypto_generichash(&hashes[slot * kHash], kHash,
                            reinterpret_cast<const unsigned char*>(row + i0), sizeof(double) * n,
                            nullptr, 0);
         const std::int64_t gz = box.begin[0] + k, gy = box.begin[1] + j,
-                           gt = (box.begin[2] + i0) / kTileCells;
+                           gt = (box.begin[2] + i0) / tile;
         where[slot] = std::int64_t(f) * tiles_per_field + (gz * g.n[1] + gy) * tiles_x + gt;
       }
     });

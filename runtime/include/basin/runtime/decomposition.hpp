@@ -16,7 +16,8 @@
 
 namespace basin::runtime {
 
-// Cells along x in one tile: the unit of reproducible sums and digests.
+// Cells along x in one tile by default: the unit of reproducible sums and
+// digests. A workload may choose another (Decomposition::Rule::tile_cells).
 inline constexpr int kTileCells = 32;
 
 // Index order is always (z, y, x); x is contiguous in memory.
@@ -38,6 +39,15 @@ class Decomposition {
   // small for the ranks (each rank needs at least `min_cells` per split
   // dimension, and x splits need kTileCells per rank).
   Decomposition(MPI_Comm comm, Extent global, int split_dims, int min_cells = 2);
+
+  // The general form: process_grid entries > 0 are fixed, 0 entries are
+  // chosen by MPI_Dims_create (e.g. {1, 1, 0} splits x only).
+  struct Rule {
+    std::array<int, 3> process_grid{0, 0, 0};
+    int tile_cells = kTileCells;
+    int min_cells = 2;
+  };
+  Decomposition(MPI_Comm comm, Extent global, const Rule& rule);
   ~Decomposition();
   Decomposition(const Decomposition&) = delete;
   Decomposition& operator=(const Decomposition&) = delete;
@@ -51,6 +61,8 @@ class Decomposition {
   // Neighbour rank in dimension d (0=z, 1=y, 2=x), side 0 = lower, 1 = upper;
   // MPI_PROC_NULL at a wall.
   int neighbour(int d, int side) const { return neighbours_[d][side]; }
+  // Cells along x of one digest/sum tile; x splits fall on its multiples.
+  int tile_cells() const { return tile_; }
 
  private:
   MPI_Comm cart_ = MPI_COMM_NULL;
@@ -58,6 +70,7 @@ class Decomposition {
   Extent global_;
   Box local_;
   std::array<int, 3> dims_{1, 1, 1};
+  int tile_ = kTileCells;
   std::array<std::array<int, 2>, 3> neighbours_{};
 };
 

@@ -1,8 +1,8 @@
 // The result digest: a hash of the values of the output fields that is the
 // same for every decomposition, for comparing replicas bit for bit.
 //
-// Definition (version 1): every x-tile (kTileCells cells from a global
-// multiple of kTileCells, or the rest of the row) of every field is hashed
+// Definition (version 1): every x-tile (tile_cells() cells from a global
+// multiple of it, or the rest of the row) of every field is hashed
 // with BLAKE2b-256 over its little-endian doubles; the digest is BLAKE2b-256
 // of "basin-result-digest-v1\n", then per field "name nz ny nx\n", then all
 // tile hashes in (field, z, y, tile) order. Text form: "blake2b-256:<hex>".
