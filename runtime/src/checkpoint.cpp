@@ -90,12 +90,12 @@ std::string check_and_read(hid_t f, const CheckpointIdentity& id, const Decompos
     if (stored != actual)
       return "content digest mismatch (stored " + stored + ", data gives " + actual + ")";
     // Scalars: every attribute named scalar.*.
-    const int count = H5Aget_num_attrs(f);
-    for (int a = 0; a < count; ++a) {
+    H5O_info_t info{};
+    h5_check(H5Oget_info2(f, &info, H5O_INFO_NUM_ATTRS), "counting attributes");
+    for (hsize_t a = 0; a < info.num_attrs; ++a) {
       char name[256] = {};
-      H5Id attr(
-          H5Aopen_by_idx(f, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(a), H5P_DEFAULT, H5P_DEFAULT),
-          H5Aclose);
+      H5Id attr(H5Aopen_by_idx(f, ".", H5_INDEX_NAME, H5_ITER_INC, a, H5P_DEFAULT, H5P_DEFAULT),
+                H5Aclose);
       H5Aget_name(attr.get(), sizeof name - 1, name);
       const std::string nm(name);
       if (nm.rfind("scalar.", 0) == 0) state.scalars[nm.substr(7)] = read_number_attribute(f, nm);

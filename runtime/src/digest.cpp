@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <tbb/parallel_for.h>
 #include <unistd.h>
 
@@ -115,6 +116,12 @@ std::string result_digest(const Decomposition& dec, const std::vector<const Fiel
 
 void write_digest_file(const std::string& path, const std::string& digest) {
   const std::filesystem::path p(path);
+  // Only ever replace a regular file (never a device, a directory or what a
+  // symbolic link points at).
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw std::runtime_error("cannot write the result digest to " + path +
+                             ": it exists and is not a regular file; give another --digest-file");
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
   const std::string body = digest + "\n";
   auto fail = [&](const char* what) {

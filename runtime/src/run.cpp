@@ -5,6 +5,8 @@
 // write the last output level, the digest and a summary.
 #include "basin/runtime/run.hpp"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -140,6 +142,11 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
   std::vector<ParamSpec> specs = info->params;
   for (auto& s : driver_params(*info)) specs.push_back(s);
   const Params params = Params::resolve(specs, opt.config, opt.sets);
+  struct stat st {};
+  if (!opt.digest_file.empty() && ::lstat(opt.digest_file.c_str(), &st) == 0 &&
+      !S_ISREG(st.st_mode))
+    throw std::invalid_argument("--digest-file " + opt.digest_file +
+                                " exists and is not a regular file; give a file path");
 
   const ThreadPlan plan = plan_threads(comm, int(params.integer("threads")));
   if (log) {

@@ -1,0 +1,148 @@
+// Unit tests of the runtime's pure parts: parameters, exact sums, the block rule.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include "basin/runtime/decomposition.hpp"
+#include "basin/runtime/exact_sum.hpp"
+#include "basin/runtime/params.hpp"
+
+namespace rt = basin::runtime;
+
+namespace {
+
+std::vector<rt::ParamSpec> specs() {
+  return {{"n", rt::ParamKind::integer, "8", "points", "cells", {}, 1, 100},
+          {"dt", rt::ParamKind::real, "0.5", "s", "step", {}, 0, 1, false},
+          {"mode", rt::ParamKind::choice, "fast", "", "mode", {"fast", "exact"}},
+          {"verbose", rt::ParamKind::boolean, "false", "", "talk", {}}};
+}
+
+std::string message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "(no exception)";
+}
+
+}  // namespace
+
+TEST(Params, DefaultsThenTomlThenOverrides) {
+  const std::string path = ::testing::TempDir() + "/params.toml";
+  std::ofstream(path) << "n = 12\nmode = \"exact\"\n";
+  const auto p = rt::Params::resolve(specs(), path, {"n=20", "verbose=yes"});
+  EXPECT_EQ(p.integer("n"), 20);
+  EXPECT_EQ(p.text("mode"), "exact");
+  EXPECT_DOUBLE_EQ(p.real("dt"), 0.5);
+  EXPECT_TRUE(p.boolean("verbose"));
+  // dt does not shape the state: a checkpoint may continue with another dt.
+  EXPECT_EQ(p.state_fingerprint(), "mode=exact\nn=20\nverbose=true\n");
+}
+
+TEST(Params, RefusesWithTheFixNamed) {
+  EXPECT_NE(message([] {
+              rt::Params::resolve(specs(), "", {"m=1"});
+            }).find("unknown parameter; known: n, dt, mode, verbose"),
+            std::string::npos);
+  EXPECT_NE(message([] { rt::Params::resolve(specs(), "", {"n=1.5"}); }).find("not an integer"),
+            std::string::npos);
+  EXPECT_NE(message([] {
+              rt::Params::resolve(specs(), "", {"n=101"});
+            }).find("out of range; valid range 1 .. 100"),
+            std::string::npos);
+  EXPECT_NE(message([] {
+              rt::Params::resolve(specs(), "", {"mode=slow"});
+            }).find("choose one of: fast, exact"),
+            std::string::npos);
+  EXPECT_NE(
+      message([] { rt::Params::resolve(specs(), "", {"dt=nan"}); }).find("not a finite number"),
+      std::string::npos);
+  const std::string path = ::testing::TempDir() + "/bad.toml";
+  std::ofstream(path) << "n = 3\nn = 4\n";
+  EXPECT_NE(message([&] { rt::Params::resolve(specs(), path, {}); }).find("bad.toml:2"),
+            std::string::npos);
+}
+
+TEST(Params, DescribeListsDefaultsAndUnits) {
+  const std::string d = rt::describe_params(specs());
+  EXPECT_NE(d.find("[8 points]"), std::string::npos);
+  EXPECT_NE(d.find("{fast, exact}"), std::string::npos);
+}
+
+TEST(ExactSum, IsExactWhereDoublesAreNot) {
+  rt::ExactSum s;
+  for (double x : {1e16, 1.0, -1e16, 1.0}) s.add(x);
+  EXPECT_EQ(s.value(), 2.0);  // naive left-to-right summation gives 0 or 1
+  rt::ExactSum t;
+  t.add(std::ldexp(1.0, -1074));  // the smallest subnormal survives next to huge values
+  t.add(1e308);
+  t.add(-1e308);
+  EXPECT_EQ(t.value(), std::ldexp(1.0, -1074));
+}
+
+TEST(ExactSum, OrderAndGroupingDoNotChangeTheBits) {
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> mant(-1, 1);
+  std::uniform_int_distribution<int> ex(-60, 60);
+  std::vector<double> v(20000);
+  for (auto& x : v) x = std::ldexp(mant(rng), ex(rng));
+  rt::ExactSum a;
+  for (double x : v) a.add(x);
+  std::shuffle(v.begin(), v.end(), rng);
+  // Shuffled, and split into uneven groups merged in another order.
+  std::vector<rt::ExactSum> parts(7);
+  for (std::size_t i = 0; i < v.size(); ++i) parts[(i * i) % 7].add(v[i]);
+  rt::ExactSum b;
+  for (int i = 6; i >= 0; --i) b.merge(parts[std::size_t(i)]);
+  EXPECT_EQ(a.value(), b.value());
+  // And it is the correctly rounded sum: compare with a long double Kahan-free
+  // reference computed on integers (all values are multiples of 2^-113).
+  long double ref = 0;
+  std::sort(v.begin(), v.end(), [](double x, double y) { return std::fabs(x) < std::fabs(y); });
+  for (double x : v) ref += x;
+  EXPECT_NEAR(a.value(), double(ref), std::fabs(double(ref)) * 1e-15);
+}
+
+TEST(ExactSum, SpecialValues) {
+  rt::ExactSum s;
+  s.add(1.0);
+  s.add(INFINITY);
+  EXPECT_EQ(s.value(), INFINITY);
+  s.add(-INFINITY);
+  EXPECT_TRUE(std::isnan(s.value()));
+  rt::ExactSum z;
+  EXPECT_EQ(z.value(), 0.0);
+}
+
+TEST(TileSums, FixedPattern) {
+  const double a[5] = {1e16, 1, 1, 1, -1e16};
+  // (s0 + s1) + (s2 + s3) with s0 = 1e16 + -1e16 = 0, s1 = s2 = s3 = 1.
+  EXPECT_EQ(rt::tile_sum(a, 5), 3.0);
+  EXPECT_EQ(rt::tile_dot(a, a, 2), 1e32 + 1);
+}
+
+TEST(BlockRange, CoversTheDimensionInOrder) {
+  for (int n : {7, 32, 100, 257})
+    for (int p = 1; p <= 5; ++p)
+      for (int granule : {1, 4}) {
+        if (n < p * granule) {
+          continue;
+        }
+        int next = 0;
+        for (int c = 0; c < p; ++c) {
+          const auto r = rt::block_range(n, p, c, granule);
+          EXPECT_EQ(r[0], next);
+          EXPECT_GT(r[1], 0);
+          if (c < p - 1) {
+            EXPECT_EQ(r[1] % granule, 0);
+          }
+          next = r[0] + r[1];
+        }
+        EXPECT_EQ(next, n);
+      }
+}
