@@ -1,9 +1,35 @@
 #include "basin/runtime/field.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <new>
 #include <stdexcept>
 
 namespace basin::runtime {
+
+namespace {
+constexpr std::size_t kHugePage = std::size_t(2) << 20;
+}
+
+void* allocate_field_storage(std::size_t bytes) {
+  if (bytes < kHugePage) {
+    void* p = std::malloc(bytes ? bytes : 1);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+  const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = std::aligned_alloc(kHugePage, rounded);
+  if (!p) throw std::bad_alloc();
+  // Before the first touch, so the pages are faulted in as huge pages.
+  ::madvise(p, rounded, MADV_HUGEPAGE);
+  return p;
+}
+
+void free_field_storage(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 std::vector<double> Field::interior() const {
   std::vector<double> out(std::size_t(box_.cells()));

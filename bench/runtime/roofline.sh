@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Rooflines of the runtime's workloads on this machine, in one run:
+#  1. STREAM-style triad bandwidth B (GB/s, 24 bytes per element);
+#  2. heat: 7-point stencil, 16 bytes per cell update (read T, write T_next;
+#     the neighbours come from cache), roofline = B / 16 cell updates/s;
+#  3. poisson: one CG iteration touches 104 bytes per cell (q = A p: 16;
+#     p.q: 16; u += a p, r -= a q with r.r: 48; p = r/d + b p: 24),
+#     roofline = B / 104 iterations x cells per second;
+#  4. output and checkpoint share of a heat run at the default output interval.
+# Usage: bench/runtime/roofline.sh BUILD_DIR [ranks] [threads per rank]
+set -euo pipefail
+build="$(realpath "${1:?usage: roofline.sh BUILD_DIR [ranks] [threads]}")"
+ranks="${2:-1}" threads="${3:-2}"
+basin="$build/cli/basin"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+work="$(mktemp -d /tmp/basin-roofline.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+run() { mpirun -n "$ranks" --bind-to none --oversubscribe "$basin" run "$@"; }
+rate() { sed -n "s#.* = \([0-9.e+]*\) cell updates/s.*#\1#p"; }
+
+triad="$("$build/bench/runtime/basin_stream_triad" 256 $((ranks * threads)) | awk '{print $2}')"
+heat="$(run heat --set nx=256 --set ny=256 --set nz=256 --set sim_time=2 --set threads="$threads" \
+  --digest-file "$work/d" | rate)"
+cg="$(run poisson --set nx=192 --set ny=192 --set nz=192 --set tolerance=1e-300 \
+  --set max_iterations=60 --set threads="$threads" --digest-file "$work/d" | rate)"
+io="$(cd "$work" && run heat --set threads="$threads" --output heat.nc --checkpoint-dir ck \
+  --set checkpoint_every=1 --digest-file d | sed -n 's/.*I\/O \([0-9.]*\) s (\([0-9.]*\)%).*/\1 s, \2%/p')"
+
+python3 - "$triad" "$heat" "$cg" "$io" "$ranks" "$threads" <<'PY'
+import sys
+triad, heat, cg = (float(x) for x in sys.argv[1:4])
+io, ranks, threads = sys.argv[4], sys.argv[5], sys.argv[6]
+print(f"ranks x threads            {ranks} x {threads}")
+print(f"triad bandwidth            {triad:.2f} GB/s")
+h_bw = heat * 16 / 1e9
+print(f"heat  256^3                {heat:.4g} cell updates/s = {h_bw:.2f} GB/s "
+      f"= {100 * h_bw / triad:.0f}% of roofline ({triad * 1e9 / 16:.4g}/s)")
+c_bw = cg * 104 / 1e9
+print(f"poisson CG 192^3           {cg:.4g} cell iterations/s = {c_bw:.2f} GB/s "
+      f"= {100 * c_bw / triad:.0f}% of roofline ({triad * 1e9 / 104:.4g}/s)")
+print(f"heat 128^3 default output  I/O {io} of the run (output every 100 steps, checkpoint every 1 s)")
+PY
