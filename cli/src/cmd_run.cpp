@@ -37,6 +37,16 @@ void add_workload(CLI::App& run, const rt::WorkloadInfo& w, CommandContext& ctx)
   cmd->footer(footer(w));
   auto opt = std::make_shared<rt::RunOptions>();
   opt->workload = w.name;
+  // Values of --NAME options; kept apart because CLI11 assigns --set's vector whole.
+  auto named = std::make_shared<std::vector<std::string>>();
+  for (const std::string& name : w.options) {
+    std::string help;
+    for (const auto& p : w.params)
+      if (p.name == name) help = p.help;
+    cmd->add_option_function<std::string>(
+        "--" + name, [named, name](const std::string& v) { named->push_back(name + "=" + v); },
+        help);
+  }
   cmd->add_option("--config", opt->config, "TOML file of parameters (KEY = VALUE lines)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--set", opt->sets, "KEY=VALUE parameter, repeatable; overrides --config");
@@ -47,7 +57,8 @@ void add_workload(CLI::App& run, const rt::WorkloadInfo& w, CommandContext& ctx)
                 "require a checkpoint to continue from (fail if there is none)");
   cmd->add_option("--digest-file", opt->digest_file,
                   "where to write the result digest [$BASIN_CHECKPOINT_DIR/basin-result-digest]");
-  cmd->callback([opt, &ctx] {
+  cmd->callback([opt, named, &ctx] {
+    opt->sets.insert(opt->sets.begin(), named->begin(), named->end());
     rt::MpiSession mpi(nullptr, nullptr);
     try {
       const auto report = rt::run_workload(*opt, MPI_COMM_WORLD, stdout);

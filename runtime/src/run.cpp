@@ -42,9 +42,10 @@ std::string env(const char* name) {
   return v ? v : "";
 }
 
-// Where the digest goes: --digest-file, else one file per node in the
-// node's own BASIN_CHECKPOINT_DIR (the plugin on each node reads its own),
-// else next to the checkpoints.
+}  // namespace
+
+// One file per node in the node's own BASIN_CHECKPOINT_DIR: the plugin on
+// each node reads its own.
 void publish_digest(const RunOptions& opt, const std::string& ckdir, const std::string& digest,
                     MPI_Comm comm) {
   int rank = 0;
@@ -64,8 +65,6 @@ void publish_digest(const RunOptions& opt, const std::string& ckdir, const std::
   else if (rank == 0 && node_dir.empty() && !ckdir.empty())
     write_digest_file(ckdir + "/basin-result-digest", digest);
 }
-
-}  // namespace
 
 std::vector<ParamSpec> driver_params(const WorkloadInfo& info) {
   return {
@@ -160,6 +159,10 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
   }
   ThreadArena arena(plan);
   RunReport report;
+  if (info->run) {
+    arena.run([&] { report = info->run(params, opt, comm, log); });
+    return report;
+  }
   arena.run([&] {
     std::unique_ptr<Workload> wl = info->create(params, comm);
     const Decomposition& dec = wl->decomposition();

@@ -14,23 +14,6 @@
 
 namespace basin::runtime {
 
-struct RunOptions {
-  std::string workload;
-  std::string config;             // TOML file, optional
-  std::vector<std::string> sets;  // key=value overrides
-  std::string output;             // netCDF-4 file; empty: no field output
-  std::string checkpoint_dir;     // empty: BASIN_CHECKPOINT_DIR (rank 0's), else none
-  bool restart = false;           // require a checkpoint to continue from
-  std::string digest_file;        // empty: <checkpoint dir>/basin-result-digest
-};
-
-struct RunReport {
-  int exit_code = 0;  // 0 done, kExitPreempted after a signal-triggered checkpoint
-  std::string digest;
-  std::int64_t steps = 0;
-  double wall_s = 0, io_s = 0;
-};
-
 // Parameters every workload has, added by the driver (threads, output_every,
 // checkpoint_every, stop_after, progress_every, deflate).
 std::vector<ParamSpec> driver_params(const WorkloadInfo& info);
@@ -38,5 +21,11 @@ std::vector<ParamSpec> driver_params(const WorkloadInfo& info);
 // Collective over comm. Bad parameters or files throw std::invalid_argument /
 // std::runtime_error before any step is taken. `log` is used on rank 0 only.
 RunReport run_workload(const RunOptions& options, MPI_Comm comm, std::FILE* log);
+
+// Writes the digest where the plugin and the user look for it: --digest-file,
+// else each node's own $BASIN_CHECKPOINT_DIR/basin-result-digest, else
+// `checkpoint_dir`/basin-result-digest. Collective.
+void publish_digest(const RunOptions& options, const std::string& checkpoint_dir,
+                    const std::string& digest, MPI_Comm comm);
 
 }  // namespace basin::runtime

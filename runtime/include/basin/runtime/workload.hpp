@@ -7,6 +7,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -52,6 +53,24 @@ class Workload {
   virtual std::vector<std::string> summary() { return {}; }
 };
 
+struct RunOptions {
+  std::string workload;
+  std::string config;             // TOML file, optional
+  std::vector<std::string> sets;  // key=value overrides
+  std::string output;             // netCDF-4 file; empty: no field output
+  std::string checkpoint_dir;     // empty: BASIN_CHECKPOINT_DIR (rank 0's), else none
+  bool restart = false;           // require a checkpoint to continue from
+  std::string digest_file;        // empty: <checkpoint dir>/basin-result-digest
+};
+
+// What a run ended with.
+struct RunReport {
+  int exit_code = 0;  // 0 done, kExitPreempted after a signal-triggered checkpoint
+  std::string digest;
+  std::int64_t steps = 0;
+  double wall_s = 0, io_s = 0;
+};
+
 struct WorkloadInfo {
   std::string name;
   std::string summary;      // one line for `basin run --help`
@@ -60,6 +79,13 @@ struct WorkloadInfo {
   std::vector<ParamSpec> params;
   std::int64_t default_output_every = 0;  // steps between output levels; 0: end only
   std::function<std::unique_ptr<Workload>(const Params&, MPI_Comm)> create;
+
+  // Parameters also offered as `--NAME VALUE` command-line options (e.g. infer's --model).
+  std::vector<std::string> options;
+  // Workloads that are not stepped grids (batch inference) run themselves:
+  // the driver resolves the parameters and the thread arena, then calls this
+  // instead of `create`. Collective; `log` is non-null on rank 0 only.
+  std::function<RunReport(const Params&, const RunOptions&, MPI_Comm, std::FILE*)> run;
 };
 
 void register_workload(WorkloadInfo info);

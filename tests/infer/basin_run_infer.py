@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""`basin run infer` end to end: trains a small MLP and CNN on sklearn's 8x8
+digits with PyTorch, exports them to ONNX, writes the samples to HDF5, scores
+them with 2 MPI ranks and compares with PyTorch (max |diff| <= 1e-4, identical
+classes); 1 rank with another batch size and 1 thread gives the same bits and
+digest; the output carries the model's name, SHA-256 and the digest; inputs
+that do not fit are refused with the expected and found shapes.
+
+usage: basin_run_infer.py BASIN_BINARY
+"""
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+
+
+def train(model, x, y, steps=150):
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(steps):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    return model.eval()
+
+
+def run(basin, np_, *args):
+    cmd = ["mpirun", "-n", str(np_), "--oversubscribe", "--bind-to", "none", basin, "run", "infer",
+           *args]
+    return subprocess.run(cmd, env=ENV, capture_output=True, text=True)
+
+
+def main():
+    basin = sys.argv[1]
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    d = load_digits()
+    x = torch.tensor(d.data / 16.0, dtype=torch.float32)
+    y = torch.tensor(d.target)
+    mlp = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10),
+                              torch.nn.LogSoftmax(dim=1))
+    cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.BatchNorm2d(8),
+                              torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 16, 3),
+                              torch.nn.Tanh(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+                              torch.nn.Linear(16, 10), torch.nn.Softmax(dim=1))
+    tmp = tempfile.mkdtemp(prefix="basin-run-infer-")
+    failures = []
+    for name, model, shape in (("mlp", mlp, [64]), ("cnn", cnn, [1, 8, 8])):
+        xs = x.reshape([-1] + shape)
+        train(model, xs, y)
+        path = f"{tmp}/{name}.onnx"
+        torch.onnx.export(model, xs[:1], path, opset_version=13, input_names=["x"],
+                          output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+        with torch.no_grad():
+            want = model(xs).numpy()
+        with h5py.File(f"{tmp}/{name}.h5", "w") as f:
+            f["x"] = xs.numpy().astype(np.float32)
+        r2 = run(basin, 2, "--model", path, "--input", f"{tmp}/{name}.h5:/x", "--output",
+                 f"{tmp}/{name}-2.h5:/scores/y", "--digest-file", f"{tmp}/{name}-2.d")
+        r1 = run(basin, 1, "--model", path, "--input", f"{tmp}/{name}.h5:/x", "--output",
+                 f"{tmp}/{name}-1.h5:/scores/y", "--set", "batch=7", "--set", "threads=1",
+                 "--digest-file", f"{tmp}/{name}-1.d")
+        if r2.returncode or r1.returncode:
+            failures.append(f"{name}: basin run infer failed:\n{r2.stdout}{r2.stderr}{r1.stderr}")
+            continue
+        with h5py.File(f"{tmp}/{name}-2.h5") as f2, h5py.File(f"{tmp}/{name}-1.h5") as f1:
+            got, got1 = f2["scores/y"][...], f1["scores/y"][...]
+            attrs = {k: (v.decode() if isinstance(v, bytes) else str(v))
+                     for k, v in f2["scores/y"].attrs.items()}
+        diff = float(np.abs(got - want).max())
+        same = bool((got.argmax(1) == want.argmax(1)).all())
+        print(f"{name}: {len(want)} samples on 2 ranks, max |diff| vs PyTorch {diff:.2e}, "
+              f"classes identical: {same}")
+        if diff > 1e-4 or not same:
+            failures.append(f"{name}: differs from PyTorch")
+        if not np.array_equal(got, got1):
+            failures.append(f"{name}: 2 ranks / batch 256 / 2 threads differ from 1 rank / 7 / 1")
+        d1, d2 = (open(f"{tmp}/{name}-{k}.d").read().strip() for k in (1, 2))
+        if d1 != d2 or attrs.get("basin_result_digest") != d2:
+            failures.append(f"{name}: digests {d1} {d2} {attrs.get('basin_result_digest')}")
+        sha = hashlib.sha256(open(path, "rb").read()).hexdigest()
+        if attrs.get("model_sha256") != sha or "model_name" not in attrs:
+            failures.append(f"{name}: attributes {attrs}")
+        print(f"{name}: same bits and digest on 1 rank, batch 7, 1 thread; attributes {sorted(attrs)}")
+
+    # Inputs that do not fit the model, and a missing dataset.
+    with h5py.File(f"{tmp}/bad.h5", "w") as f:
+        f["x"] = np.zeros((5, 63), np.float32)
+        f["i"] = np.zeros((5, 64), np.int32)
+    for args, want in (
+        (["--input", f"{tmp}/bad.h5:/x"], "[63]"),
+        (["--input", f"{tmp}/bad.h5:/nope"], "has no dataset /nope"),
+        (["--input", f"{tmp}/bad.h5:/i"], "must be float32 or float64"),
+        (["--input", f"{tmp}/bad.h5"], "expected FILE.h5:/dataset"),
+    ):
+        r = run(basin, 1, "--model", f"{tmp}/mlp.onnx", "--output", f"{tmp}/o.h5:/y", *args)
+        if r.returncode == 0 or want not in r.stderr:
+            failures.append(f"{args}: expected refusal naming {want!r}, got {r.returncode}: {r.stderr}")
+        else:
+            print(f"refused: {r.stderr.strip().splitlines()[0]}")
+    for f in failures:
+        print("FAIL:", f)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
