@@ -25,7 +25,7 @@ best() { sort -g | tail -1; }
 triads=() heats=() cgs=()
 for round in 1 2 3; do
   triads+=("$("$build/bench/runtime/basin_stream_triad" 256 $((ranks * threads)) | awk '{print $2}')")
-  heats+=("$(run heat --set nx=256 --set ny=256 --set nz=256 --set sim_time=2 \
+  heats+=("$(run heat --set nx=256 --set ny=256 --set nz=256 --set sim_time=4 \
     --set threads="$threads" --digest-file "$work/d" | rate)")
   cgs+=("$(run poisson --set nx=192 --set ny=192 --set nz=192 --set tolerance=1e-300 \
     --set max_iterations=60 --set threads="$threads" --digest-file "$work/d" | rate)")
