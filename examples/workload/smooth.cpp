@@ -71,12 +71,7 @@ class Smooth final : public Workload {
 
   OutputLayout output_layout() const override {
     OutputLayout l;
-    const std::array<std::string, 3> names{"z", "y", "x"};
-    for (int d = 0; d < 3; ++d) {
-      std::vector<double> at;
-      for (int i = 0; i < dec_.global().n[d]; ++i) at.push_back(i + 1);
-      l.axes[d] = Axis{names[d], "1", "grid index " + names[d], std::move(at)};
-    }
+    l.axes = point_axes(dec_.global(), {1, 1, 1}, "1");
     l.time_units = std::string("1");
     l.variables = {{"c", "1", "smoothed field"}};
     return l;

@@ -72,8 +72,7 @@ const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
 class Heat final : public Workload {
  public:
   Heat(const Params& p, MPI_Comm comm)
-      : dec_(comm, Extent{{int(p.integer("nz")), int(p.integer("ny")), int(p.integer("nx"))}},
-             int(p.integer("split_dims"))),
+      : dec_(comm, grid_extent(p), int(p.integer("split_dims"))),
         length_(p.real("length")),
         alpha_(p.real("alpha")),
         amplitude_(p.real("amplitude")),
@@ -126,12 +125,7 @@ class Heat final : public Workload {
 
   OutputLayout output_layout() const override {
     OutputLayout l;
-    const std::array<std::string, 3> names{"z", "y", "x"};
-    for (int d = 0; d < 3; ++d) {
-      std::vector<double> at;
-      for (int i = 0; i < dec_.global().n[d]; ++i) at.push_back((i + 1) * h_[d]);
-      l.axes[d] = Axis{names[d], "m", "grid point " + names[d], std::move(at)};
-    }
+    l.axes = point_axes(dec_.global(), h_, "m");
     l.variables = {{"T", "K", "temperature"}};
     l.text_attributes["title"] = "Basin heat: explicit 3-D heat diffusion, Dirichlet walls";
     return l;
@@ -230,39 +224,29 @@ WorkloadInfo heat_info() {
       "Output: T (K) over (t, z, y, x), coordinates in m, t in s.";
   w.example = "mpirun -n 2 basin run heat --set nx=256 --set ny=256 --set nz=256 --output heat.nc";
   w.default_output_every = 500;
-  w.params = {
-      {"nx", ParamKind::integer, "128", "points", "interior grid points along x", {}, 1, 1 << 20},
-      {"ny", ParamKind::integer, "128", "points", "interior grid points along y", {}, 1, 1 << 20},
-      {"nz", ParamKind::integer, "128", "points", "interior grid points along z", {}, 1, 1 << 20},
-      {"length", ParamKind::real, "1", "m", "side of the cube", {}, 1e-9, 1e9},
-      {"alpha", ParamKind::real, "1e-4", "m2 s-1", "thermal diffusivity", {}, 1e-30, 1e30},
-      {"amplitude",
-       ParamKind::real,
-       "1",
-       "K",
-       "amplitude A of the initial sine mode",
-       {},
-       -1e300,
-       1e300},
-      {"sim_time", ParamKind::real, "50", "s", "simulated time", {}, 0, 1e30},
-      {"cfl",
-       ParamKind::real,
-       "0.9",
-       "",
-       "fraction of the explicit stability limit for dt",
-       {},
-       1e-6,
-       1},
-      {"split_dims",
-       ParamKind::integer,
-       "2",
-       "",
-       "dimensions the ranks split: 1 (z), 2 (z, y) or 3 (z, y, x); results do not depend on it",
-       {},
-       1,
-       3,
-       false},
-  };
+  w.params = grid_params(128);
+  for (auto& spec : std::vector<ParamSpec>{
+           {"length", ParamKind::real, "1", "m", "side of the cube", {}, 1e-9, 1e9},
+           {"alpha", ParamKind::real, "1e-4", "m2 s-1", "thermal diffusivity", {}, 1e-30, 1e30},
+           {"amplitude",
+            ParamKind::real,
+            "1",
+            "K",
+            "amplitude A of the initial sine mode",
+            {},
+            -1e300,
+            1e300},
+           {"sim_time", ParamKind::real, "50", "s", "simulated time", {}, 0, 1e30},
+           {"cfl",
+            ParamKind::real,
+            "0.9",
+            "",
+            "fraction of the explicit stability limit for dt",
+            {},
+            1e-6,
+            1},
+       })
+    w.params.push_back(spec);
   w.create = [](const Params& p, MPI_Comm comm) -> std::unique_ptr<Workload> {
     return std::make_unique<Heat>(p, comm);
   };

@@ -36,8 +36,7 @@ double g2(double s) {
 class Poisson final : public Workload {
  public:
   Poisson(const Params& p, MPI_Comm comm)
-      : dec_(comm, Extent{{int(p.integer("nz")), int(p.integer("ny")), int(p.integer("nx"))}},
-             int(p.integer("split_dims"))),
+      : dec_(comm, grid_extent(p), int(p.integer("split_dims"))),
         tolerance_(p.real("tolerance")),
         max_iterations_(p.integer("max_iterations")),
         u_("u", dec_.local(), 1),
@@ -147,12 +146,7 @@ class Poisson final : public Workload {
 
   OutputLayout output_layout() const override {
     OutputLayout l;
-    const std::array<std::string, 3> names{"z", "y", "x"};
-    for (int d = 0; d < 3; ++d) {
-      std::vector<double> at;
-      for (int i = 0; i < dec_.global().n[d]; ++i) at.push_back((i + 1) * h_[d]);
-      l.axes[d] = Axis{names[d], "m", "grid point " + names[d], std::move(at)};
-    }
+    l.axes = point_axes(dec_.global(), h_, "m");
     l.time_units =
         std::string("1");  // CG iterations (a temporary: GCC 12 -Wrestrict false positive)
     l.variables = {{"u", "1", "solution of -laplacian(u) = f"}};
@@ -238,38 +232,28 @@ WorkloadInfo poisson_info() {
       "Output: u over (t = iteration, z, y, x), coordinates in m (unit cube).";
   w.example = "mpirun -n 2 basin run poisson --set nx=128 --set ny=128 --set nz=128 --output u.nc";
   w.default_output_every = 0;
-  w.params = {
-      {"nx", ParamKind::integer, "128", "points", "interior grid points along x", {}, 1, 1 << 20},
-      {"ny", ParamKind::integer, "128", "points", "interior grid points along y", {}, 1, 1 << 20},
-      {"nz", ParamKind::integer, "128", "points", "interior grid points along z", {}, 1, 1 << 20},
-      {"tolerance",
-       ParamKind::real,
-       "1e-8",
-       "",
-       "stop when |r| / |r0| falls below this",
-       {},
-       1e-300,
-       1,
-       false},
-      {"max_iterations",
-       ParamKind::integer,
-       "2000",
-       "iterations",
-       "most CG iterations",
-       {},
-       1,
-       1e12,
-       false},
-      {"split_dims",
-       ParamKind::integer,
-       "2",
-       "",
-       "dimensions the ranks split: 1 (z), 2 (z, y) or 3 (z, y, x); results do not depend on it",
-       {},
-       1,
-       3,
-       false},
-  };
+  w.params = grid_params(128);
+  for (auto& spec : std::vector<ParamSpec>{
+           {"tolerance",
+            ParamKind::real,
+            "1e-8",
+            "",
+            "stop when |r| / |r0| falls below this",
+            {},
+            1e-300,
+            1,
+            false},
+           {"max_iterations",
+            ParamKind::integer,
+            "2000",
+            "iterations",
+            "most CG iterations",
+            {},
+            1,
+            1e12,
+            false},
+       })
+    w.params.push_back(spec);
   w.create = [](const Params& p, MPI_Comm comm) -> std::unique_ptr<Workload> {
     return std::make_unique<Poisson>(p, comm);
   };

@@ -11,6 +11,48 @@ std::vector<WorkloadInfo>& registry() {
 }
 }  // namespace
 
+std::vector<ParamSpec> grid_params(int points) {
+  const std::string n = std::to_string(points);
+  std::vector<ParamSpec> g;
+  for (const char* axis : {"x", "y", "z"})
+    g.push_back({std::string("n") + axis,
+                 ParamKind::integer,
+                 n,
+                 "points",
+                 std::string("interior grid points along ") + axis,
+                 {},
+                 1,
+                 1 << 20});
+  g.push_back({"split_dims",
+               ParamKind::integer,
+               "2",
+               "",
+               "dimensions the ranks split: 1 (z), 2 (z, y) or 3 (z, y, x); results do not "
+               "depend on it",
+               {},
+               1,
+               3,
+               false});
+  return g;
+}
+
+Extent grid_extent(const Params& p) {
+  return Extent{{int(p.integer("nz")), int(p.integer("ny")), int(p.integer("nx"))}};
+}
+
+std::array<Axis, 3> point_axes(const Extent& grid, const std::array<double, 3>& spacing,
+                               const std::string& units) {
+  std::array<Axis, 3> axes;
+  const std::array<std::string, 3> names{"z", "y", "x"};
+  for (int d = 0; d < 3; ++d) {
+    axes[d].name = names[d];
+    axes[d].units = units;
+    axes[d].long_name = "grid point " + names[d];
+    for (int i = 0; i < grid.n[d]; ++i) axes[d].values.push_back((i + 1) * spacing[d]);
+  }
+  return axes;
+}
+
 void register_workload(WorkloadInfo info) {
   auto& r = registry();
   if (find_workload(info.name)) throw std::logic_error("workload registered twice: " + info.name);

@@ -88,6 +88,14 @@ struct WorkloadInfo {
   std::function<RunReport(const Params&, const RunOptions&, MPI_Comm, std::FILE*)> run;
 };
 
+// Helpers for 3-D grid workloads: the parameters nx, ny, nz (points, default
+// `points`) and split_dims (1, 2 or 3; does not change results), the grid they
+// give, and axes z, y, x whose point i sits at (i + 1) * spacing[d].
+std::vector<ParamSpec> grid_params(int points);
+Extent grid_extent(const Params& params);
+std::array<Axis, 3> point_axes(const Extent& grid, const std::array<double, 3>& spacing,
+                               const std::string& units);
+
 void register_workload(WorkloadInfo info);
 const std::vector<WorkloadInfo>& workloads();  // sorted by name
 const WorkloadInfo* find_workload(const std::string& name);
