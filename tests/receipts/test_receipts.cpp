@@ -284,3 +284,18 @@ TEST_F(Receipts, DecoderRefusesTruncationTrailingBytesAndBadFields) {
   r.period = "2026-13";
   EXPECT_THROW(receipts::encode(r), receipts::ReceiptError);
 }
+
+// Found by fuzz_replay_receipt: a text field that is not UTF-8 made the JSON
+// view throw; such receipts are now refused by the decoder and the encoder.
+TEST_F(Receipts, TextFieldsMustBeUtf8) {
+  Receipt r = issue();
+  r.account = "lab\xff";
+  EXPECT_THROW(receipts::encode(r), receipts::ReceiptError);
+  r.account = "caf\xc3\xa9";  // é
+  EXPECT_NO_THROW(receipts::encode(r));
+  auto bytes = receipts::encode(issue());
+  const std::size_t account_at = 8 + 1 + 2 + 4 + 2 + 3 + 2;  // "demo", "uni", then the text
+  ASSERT_EQ(bytes[account_at], 'c');
+  bytes[account_at] = 0xc0;  // an overlong lead byte
+  EXPECT_THROW(receipts::decode(bytes), receipts::ReceiptError);
+}

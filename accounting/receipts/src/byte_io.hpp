@@ -12,6 +12,38 @@
 
 namespace basin::receipts::detail {
 
+// Strict UTF-8 (no overlong forms, no surrogates, at most U+10FFFF): text
+// fields are shown as JSON, which must not fail on a received receipt.
+inline bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    std::uint32_t cp = 0, min = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      len = 2, cp = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3, cp = c & 0x0f, min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (s.size() - i < len) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (cc & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
+}
+
 class Writer {
  public:
   template <typename T>
@@ -25,6 +57,7 @@ class Writer {
                          " bytes");
     if (s.find('\0') != std::string_view::npos)
       throw ReceiptError(std::string(field) + " contains a NUL byte");
+    if (!valid_utf8(s)) throw ReceiptError(std::string(field) + " is not valid UTF-8");
     put<std::uint16_t>(static_cast<std::uint16_t>(s.size()));
     out_.insert(out_.end(), s.begin(), s.end());
   }
@@ -57,6 +90,7 @@ class Reader {
     std::string s(reinterpret_cast<const char*>(in_.data() + pos_), n);
     if (s.find('\0') != std::string::npos)
       throw ReceiptError(std::string(field) + " contains a NUL byte");
+    if (!valid_utf8(s)) throw ReceiptError(std::string(field) + " is not valid UTF-8");
     pos_ += n;
     return s;
   }
