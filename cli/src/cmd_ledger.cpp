@@ -1,16 +1,316 @@
-// basin ledger: the accounting ledger of usage records.
+// basin ledger: the accounting ledger of usage records and the receipts
+// issued for them (kept as the leaves of an RFC 6962 log).
+#include <sodium.h>
+
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "basin/federation/pool_files.hpp"
 #include "basin/ledger/ledger.hpp"
+#include "basin/receipts/receipt.hpp"
+#include "basin/tlog/signed_note.hpp"
 #include "commands.hpp"
 
 namespace basin::cli {
 namespace {
 
 constexpr const char* kDefaultDb = "basin-ledger.sqlite";
+
+// What a verifier trusts, from pool.toml: site keys and rate cards.
+receipts::Trust trust_of(const federation::Pool& pool) {
+  receipts::Trust t;
+  t.pool = pool.name;
+  for (const auto& site : pool.sites) {
+    t.site_keys[site.name] = receipts::parse_ed25519_hex(site.signing_key);
+    const auto& r = site.rates;
+    for (auto rate : {r.core_second, r.mem_mb_second, r.gpu_second, r.wall_second})
+      if (rate < 0) throw std::runtime_error("site " + site.name + " has a negative rate");
+    t.rate_cards[site.name] = {
+        site.name,
+        {static_cast<std::uint64_t>(r.core_second), static_cast<std::uint64_t>(r.mem_mb_second),
+         static_cast<std::uint64_t>(r.gpu_second), static_cast<std::uint64_t>(r.wall_second)}};
+  }
+  return t;
+}
+
+// The log's origin (and checkpoint key name) for one site of one pool.
+std::string log_origin(const std::string& pool, const std::string& site) {
+  return pool + "/" + site + "/receipts";
+}
+
+// The site key's Ed25519 seed, so the same key signs receipts and tree heads.
+std::array<std::uint8_t, 32> seed_of(const records::NodeKey& key) {
+  auto text = key.secret_file_text();  // "ed25519-secret:<64 hex>\n"
+  const auto colon = text.find(':');
+  std::array<std::uint8_t, 32> seed{};
+  std::size_t len = 0;
+  if (colon == std::string::npos ||
+      sodium_hex2bin(seed.data(), seed.size(), text.data() + colon + 1, 64, nullptr, &len,
+                     nullptr) != 0 ||
+      len != seed.size())
+    throw std::runtime_error("site key has an unexpected format");
+  sodium_memzero(text.data(), text.size());
+  return seed;
+}
+
+void print_u128(unsigned __int128 v) {
+  char buf[48];
+  int i = sizeof buf - 1;
+  buf[i] = '\0';
+  do {
+    buf[--i] = static_cast<char>('0' + static_cast<int>(v % 10));
+    v /= 10;
+  } while (v != 0);
+  std::fputs(buf + i, stdout);
+}
+
+void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ctx) {
+  auto pool_path = std::make_shared<std::string>();
+  auto key_path = std::make_shared<std::string>();
+  auto* issue = led.add_subcommand(
+      "issue",
+      "Issue a receipt for every ingested record of this site that has none yet: Pedersen\n"
+      "commitments to core-seconds, MB-seconds, GPU-seconds and wall seconds, one range proof,\n"
+      "the opening sealed to the account's key, signed with the site key; each receipt is\n"
+      "appended to the ledger's transparency log and a new checkpoint is signed.");
+  issue->add_option("--pool", *pool_path, "pool.toml (site keys, rate cards, account keys)")
+      ->required();
+  issue
+      ->add_option("--site-key", *key_path,
+                   "This site's secret signing key ('ed25519-secret:<hex>', mode 0600); its\n"
+                   "public half must be a site's signing_key in pool.toml")
+      ->required();
+  issue->footer(
+      "Records of other sites are left for them; records in conflict are skipped. Safe to\n"
+      "rerun: a record gets one receipt. Exit status: 0 all issued, 1 some records could not\n"
+      "be (named on stdout).\n"
+      "Example: basin ledger --db ledger.sqlite issue --pool pool.toml --site-key uni.key");
+  issue->callback([=, &ctx] {
+    const auto pool = federation::load_pool(*pool_path);
+    const auto key = records::NodeKey::load(*key_path, false);
+    const auto pub = records::public_key_text(key.public_key()).substr(8);  // hex
+    const federation::Site* site = nullptr;
+    for (const auto& s : pool.sites)
+      if (s.signing_key == pub) site = &s;
+    if (!site)
+      throw std::runtime_error("the key in " + *key_path + " is no site's signing_key in " +
+                               *pool_path);
+    const auto trust = trust_of(pool);
+    const auto& card = trust.rate_cards.at(site->name);
+    std::map<std::string, std::string> node_site, account_key;
+    for (const auto& n : pool.nodes) node_site[n.name] = n.site;
+    for (const auto& a : pool.accounts) account_key[a.name] = a.public_key;
+
+    basin::ledger::Ledger ledger(*db);
+    std::vector<basin::ledger::NewReceipt> fresh;
+    std::size_t other_sites = 0, refused = 0;
+    for (const auto& s : ledger.records_without_receipt()) {
+      const auto& r = s.record;
+      if (r.site != site->name) {
+        ++other_sites;
+        continue;
+      }
+      // The node signed the record; pool.toml says which site the node is in.
+      const auto ns = node_site.find(r.node);
+      const auto ak = account_key.find(r.account);
+      std::string why;
+      if (ns == node_site.end() || ns->second != r.site)
+        why = "node '" + r.node + "' is not a node of site '" + r.site + "' in pool.toml";
+      else if (ak == account_key.end())
+        why =
+            "account '" + r.account + "' is not in pool.toml (add it with basin pool add-account)";
+      if (!why.empty()) {
+        std::printf("not issued %s: %s\n", s.identity.c_str(), why.c_str());
+        ++refused;
+        continue;
+      }
+      const auto receipt =
+          receipts::issue_receipt(r, pool.name, card, receipts::parse_x25519_hex(ak->second), key);
+      fresh.push_back({s.id, receipt.provider_site, receipt.account, receipt.period,
+                       receipts::encode(receipt)});
+    }
+    const auto origin = log_origin(pool.name, site->name);
+    const auto signer = tlog::NoteSigner::from_seed(origin, seed_of(key));
+    const auto report = ledger.append_receipts(fresh, signer, origin);
+    std::printf(
+        "%zu receipts issued for site %s, %zu not issued, %zu records of other sites left; log "
+        "%s: size %llu, root %s\n",
+        report.appended, site->name.c_str(), refused, other_sites, origin.c_str(),
+        static_cast<unsigned long long>(report.checkpoint.size),
+        tlog::to_hex(report.checkpoint.root).c_str());
+    if (refused > 0) ctx.exit_code = 1;
+  });
+}
+
+// Checks each site's log: every stored leaf hash is the hash of its receipt
+// bytes, and the newest checkpoint is signed by the log's site and matches
+// the tree. Returns the problems found.
+std::vector<std::string> check_logs(const basin::ledger::Ledger& ledger,
+                                    const std::vector<basin::ledger::StoredReceipt>& stored,
+                                    const federation::Pool& pool, const receipts::Trust& trust) {
+  std::vector<std::string> bad;
+  for (const auto& s : stored) {
+    if (tlog::leaf_hash(s.bytes) != s.leaf_hash)
+      bad.push_back("log leaf " + std::to_string(s.leaf_index) + " (" + s.identity +
+                    "): its bytes do not hash to the stored leaf hash (altered after issue)");
+    if (s.origin != log_origin(pool.name, s.provider_site))
+      bad.push_back("receipt " + std::to_string(s.leaf_index) + " (" + s.identity + ") is in log " +
+                    s.origin + ", not in its site's log");
+  }
+  for (const auto& origin : ledger.log_origins()) {
+    const auto hashes = ledger.log_leaf_hashes(origin);
+    const auto cp = ledger.latest_checkpoint(origin);
+    if (cp.note.empty()) {
+      bad.push_back("log " + origin + " has " + std::to_string(hashes.size()) +
+                    " leaves but no checkpoint");
+      continue;
+    }
+    const federation::Site* site = nullptr;
+    for (const auto& s : pool.sites)
+      if (log_origin(pool.name, s.name) == origin) site = &s;
+    if (!site) {
+      bad.push_back("log " + origin + " is not the receipt log of a site of pool " + pool.name);
+      continue;
+    }
+    try {
+      const auto text =
+          tlog::open_note(cp.note, tlog::make_verifier(origin, trust.site_keys.at(site->name)));
+      const auto parsed = tlog::parse_checkpoint(text);
+      if (parsed.origin != origin || parsed.size != cp.size || parsed.root != cp.root)
+        bad.push_back("log " + origin + ": checkpoint note does not match its stored size/root");
+    } catch (const std::exception& e) {
+      bad.push_back("log " + origin + ": checkpoint: " + e.what());
+    }
+    if (cp.size != hashes.size())
+      bad.push_back("log " + origin + ": newest checkpoint covers " + std::to_string(cp.size) +
+                    " leaves, the log has " + std::to_string(hashes.size()));
+    else if (tlog::root(hashes) != cp.root)
+      bad.push_back("log " + origin +
+                    ": its root is not the signed checkpoint's root (leaves changed)");
+  }
+  return bad;
+}
+
+void add_verify(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ctx) {
+  auto pool_path = std::make_shared<std::string>();
+  auto batch = std::make_shared<bool>(false);
+  auto* verify = led.add_subcommand(
+      "verify",
+      "Check every receipt in the ledger (site signature, rate card, range proof bound to the\n"
+      "public fields) and the transparency log (leaf hashes, signed checkpoint, root).");
+  verify->add_option("--pool", *pool_path, "pool.toml (site keys and rate cards)")->required();
+  verify->add_flag("--batch", *batch,
+                   "Verify all range proofs together with random weights (one multi-scalar\n"
+                   "multiplication over both cores), falling back to single checks to name the\n"
+                   "bad ones; default: one by one");
+  verify->footer(
+      "Each bad receipt is named with its record identity and log index. Exit status: 0 all\n"
+      "good, 1 anything bad.\n"
+      "Example: basin ledger --db ledger.sqlite verify --pool pool.toml --batch");
+  verify->callback([=, &ctx] {
+    const auto pool = federation::load_pool(*pool_path);
+    const auto trust = trust_of(pool);
+    basin::ledger::Ledger ledger(*db);
+    const auto stored = ledger.receipts();
+    std::vector<std::string> bad = check_logs(ledger, stored, pool, trust);
+    std::vector<receipts::Receipt> decoded;
+    std::vector<const basin::ledger::StoredReceipt*> origin;
+    for (const auto& s : stored) {
+      const auto name = "receipt " + std::to_string(s.leaf_index) + " (" + s.identity + "): ";
+      try {
+        auto r = receipts::decode(s.bytes);
+        if (r.account != s.account || r.provider_site != s.provider_site || r.period != s.period)
+          bad.push_back(name + "fields differ from the ledger's index of it");
+        decoded.push_back(std::move(r));
+        origin.push_back(&s);
+      } catch (const std::exception& e) {
+        bad.push_back(name + "malformed: " + e.what());
+      }
+    }
+    auto name_of = [&](std::size_t i) {
+      return "receipt " + std::to_string(origin[i]->leaf_index) + " (" + origin[i]->identity +
+             "): ";
+    };
+    if (*batch) {
+      for (const auto& f : receipts::verify_batch(decoded, trust))
+        bad.push_back(name_of(f.index) + f.reason);
+    } else {
+      for (std::size_t i = 0; i < decoded.size(); ++i)
+        if (auto why = receipts::verify_receipt(decoded[i], trust))
+          bad.push_back(name_of(i) + *why);
+    }
+    for (const auto& b : bad) std::printf("BAD %s\n", b.c_str());
+    std::printf("%zu receipts checked%s in %zu logs: %s\n", stored.size(), *batch ? " (batch)" : "",
+                ledger.log_origins().size(),
+                bad.empty() ? "all good" : (std::to_string(bad.size()) + " problems").c_str());
+    if (!bad.empty()) ctx.exit_code = 1;
+  });
+}
+
+void add_open(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ctx) {
+  auto key_path = std::make_shared<std::string>();
+  auto pool_path = std::make_shared<std::string>();
+  auto* open = led.add_subcommand(
+      "open",
+      "For an account holder: open the sealed openings of this account's receipts and show the\n"
+      "quantities (checked against the public commitments) and, with --pool, the credits.");
+  open->add_option("--account-key", *key_path,
+                   "The account's secret key file ('basin-x25519-secret <hex>', from\n"
+                   "basin pool add-account)")
+      ->required();
+  open->add_option("--pool", *pool_path, "pool.toml, to price the quantities with the rate cards");
+  open->footer(
+      "Units: core-seconds, MB-seconds, GPU-seconds, seconds; credits in micro-credits.\n"
+      "Receipts of other accounts are not shown (they do not open with this key).\n"
+      "Exit status: 0, or 1 if a receipt opens but does not match its commitments.\n"
+      "Example: basin ledger --db ledger.sqlite open --account-key climate-lab.key --pool "
+      "pool.toml");
+  open->callback([=, &ctx] {
+    const auto key = receipts::AccountKey::load(*key_path);
+    std::optional<receipts::Trust> trust;
+    if (!pool_path->empty()) trust = trust_of(federation::load_pool(*pool_path));
+    basin::ledger::Ledger ledger(*db);
+    std::printf("%-5s %-36s %-7s %12s %14s %8s %8s %s\n", "LEAF", "JOB", "PERIOD", "CORE_S",
+                "MEM_MB_S", "GPU_S", "WALL_S", trust ? "CREDIT_UC" : "");
+    std::size_t mine = 0;
+    for (const auto& s : ledger.receipts()) {
+      receipts::Receipt r;
+      try {
+        r = receipts::decode(s.bytes);
+      } catch (const std::exception&) {
+        continue;  // `verify` names malformed receipts
+      }
+      std::vector<std::uint8_t> plain(r.sealed_opening.size() - crypto_box_SEALBYTES);
+      if (crypto_box_seal_open(plain.data(), r.sealed_opening.data(), r.sealed_opening.size(),
+                               key.public_key().data(), key.secret_key().data()) != 0)
+        continue;  // not this account's
+      sodium_memzero(plain.data(), plain.size());
+      ++mine;
+      try {
+        const auto o = receipts::open_receipt(r, key);
+        std::printf("%-5llu %-36s %-7s %12llu %14llu %8llu %8llu ",
+                    static_cast<unsigned long long>(s.leaf_index), o.job_identity.c_str(),
+                    r.period.c_str(), static_cast<unsigned long long>(o.values[0]),
+                    static_cast<unsigned long long>(o.values[1]),
+                    static_cast<unsigned long long>(o.values[2]),
+                    static_cast<unsigned long long>(o.values[3]));
+        const auto card = trust ? trust->rate_cards.find(r.provider_site)
+                                : std::map<std::string, receipts::RateCard>::const_iterator{};
+        if (trust && card != trust->rate_cards.end())
+          print_u128(receipts::credit_of(o, card->second));
+        std::printf("\n");
+      } catch (const std::exception& e) {
+        std::printf("BAD receipt %llu (%s): %s\n", static_cast<unsigned long long>(s.leaf_index),
+                    s.identity.c_str(), e.what());
+        ctx.exit_code = 1;
+      }
+    }
+    std::printf("%zu receipts of this account\n", mine);
+  });
+}
 
 void add_ledger(CLI::App& app, CommandContext& ctx) {
   auto* led = app.add_subcommand(
@@ -44,12 +344,51 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
     if (!report.rejected.empty() || report.conflicts > 0) ctx.exit_code = 1;
   });
 
+  add_issue(*led, db, ctx);
+  add_verify(*led, db, ctx);
+  add_open(*led, db, ctx);
+
   auto conflicts_only = std::make_shared<bool>(false);
-  auto* show = led->add_subcommand("show", "List the records in the ledger");
+  auto show_receipts = std::make_shared<bool>(false);
+  auto json = std::make_shared<bool>(false);
+  auto* show = led->add_subcommand("show", "List the records (or receipts) in the ledger");
   show->add_flag("--conflicts", *conflicts_only,
                  "Only records whose identity is claimed by another record");
+  show->add_flag("--receipts", *show_receipts,
+                 "List the receipts (log order) with their public fields and the newest\n"
+                 "signed checkpoint");
+  show->add_flag("--json", *json, "With --receipts: each receipt's full JSON view");
+  show->footer("Example: basin ledger --db ledger.sqlite show --receipts");
   show->callback([=, &ctx] {
     basin::ledger::Ledger ledger(*db);
+    if (*show_receipts) {
+      const auto stored = ledger.receipts();
+      if (!*json)
+        std::printf("%-5s %-36s %-10s %-13s %-7s %s\n", "LEAF", "RECORD", "SITE", "ACCOUNT",
+                    "PERIOD", "JOB_REF");
+      for (const auto& s : stored) {
+        try {
+          const auto r = receipts::decode(s.bytes);
+          if (*json)
+            std::printf("%s\n", receipts::to_json(r).c_str());
+          else
+            std::printf("%-5llu %-36s %-10s %-13s %-7s %.16s\n",
+                        static_cast<unsigned long long>(s.leaf_index), s.identity.c_str(),
+                        r.provider_site.c_str(), r.account.c_str(), r.period.c_str(),
+                        tlog::to_hex(r.job_ref).c_str());
+        } catch (const std::exception& e) {
+          std::printf("%-5llu %-36s MALFORMED: %s\n", static_cast<unsigned long long>(s.leaf_index),
+                      s.identity.c_str(), e.what());
+        }
+      }
+      if (!*json) {
+        std::printf("%zu receipts\n", stored.size());
+        for (const auto& origin : ledger.log_origins())
+          std::printf("checkpoint of log %s:\n%s", origin.c_str(),
+                      ledger.latest_checkpoint(origin).note.c_str());
+      }
+      return;
+    }
     std::printf("%-36s %-13s %-8s %10s %-9s %s\n", "IDENTITY", "ACCOUNT", "SITE", "CPU_S",
                 "CONFLICT", "HASH");
     for (const auto& s : ledger.records(*conflicts_only))

@@ -48,10 +48,10 @@ TEST(Ledger, MigratesOnceAndReopens) {
   Fixture f;
   {
     ledger::Ledger l(f.db());
-    EXPECT_EQ(l.schema_version(), 1);
+    EXPECT_EQ(l.schema_version(), 2);
   }
   ledger::Ledger again(f.db());
-  EXPECT_EQ(again.schema_version(), 1);
+  EXPECT_EQ(again.schema_version(), 2);
 }
 
 TEST(Ledger, IngestingTwiceStoresOnce) {
@@ -125,4 +125,48 @@ TEST(Ledger, TwoProcessesIngestingAtOnceBothSucceed) {
   }
   ledger::Ledger l(f.db());
   EXPECT_EQ(l.record_count(), 200u);
+}
+
+// Receipts are opaque bytes to the ledger: each becomes the next leaf of its
+// site's log, once per record, and every append ends in a signed checkpoint
+// whose root is the RFC 6962 root of the stored leaves.
+TEST(Ledger, ReceiptsAreLeavesOfASignedLogOncePerRecord) {
+  Fixture f;
+  for (std::uint32_t j = 1; j <= 4; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
+  ledger::Ledger l(f.db());
+  l.ingest({f.spool()}, f.ring);
+  const auto todo = l.records_without_receipt();
+  ASSERT_EQ(todo.size(), 4u);
+  const auto signer = tlog::NoteSigner::generate("p/home/receipts");
+  std::vector<ledger::NewReceipt> batch;
+  for (const auto& r : todo)
+    batch.push_back({r.id, "home", "lab", "1970-01", {std::uint8_t(r.id), 0xaa}});
+  auto first = batch;
+  first.resize(3);
+  const auto a = l.append_receipts(first, signer, "p/home/receipts");
+  EXPECT_EQ(a.appended, 3u);
+  EXPECT_EQ(a.checkpoint.size, 3u);
+  const auto b = l.append_receipts(batch, signer, "p/home/receipts");
+  EXPECT_EQ(b.appended, 1u);
+  EXPECT_EQ(b.already, 3u);
+  EXPECT_TRUE(l.records_without_receipt().empty());
+
+  const auto hashes = l.log_leaf_hashes("p/home/receipts");
+  ASSERT_EQ(hashes.size(), 4u);
+  const auto cp = l.latest_checkpoint("p/home/receipts");
+  EXPECT_EQ(cp.size, 4u);
+  EXPECT_EQ(cp.root, tlog::root(hashes));
+  const auto parsed = tlog::parse_checkpoint(tlog::open_note(cp.note, signer.verifier()));
+  EXPECT_EQ(parsed.root, cp.root);
+  // The old tree is a prefix of the new one.
+  EXPECT_TRUE(tlog::verify_consistency(3, 4, a.checkpoint.root, cp.root,
+                                       tlog::consistency_proof(hashes, 3)));
+  const auto stored = l.receipts();
+  ASSERT_EQ(stored.size(), 4u);
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    EXPECT_EQ(stored[i].leaf_index, i);
+    EXPECT_EQ(stored[i].leaf_hash, tlog::leaf_hash(stored[i].bytes));
+  }
+  EXPECT_EQ(l.log_origins(), std::vector<std::string>{"p/home/receipts"});
+  EXPECT_EQ(l.latest_checkpoint("other").size, 0u);
 }

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "basin/records/durable_file.hpp"
+#include "ledger_impl.hpp"
 #include "migrations.hpp"
 #include "sqlite_handle.hpp"
 
@@ -14,11 +15,6 @@ namespace basin::ledger {
 using detail::Db;
 using detail::Stmt;
 using detail::Transaction;
-
-struct Ledger::Impl {
-  explicit Impl(const std::string& path) : db(path) {}
-  Db db;
-};
 
 namespace {
 

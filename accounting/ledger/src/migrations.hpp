@@ -7,7 +7,7 @@
 
 namespace basin::ledger::detail {
 
-inline constexpr std::array<const char*, 1> kMigrations = {
+inline constexpr std::array<const char*, 2> kMigrations = {
     // 1: usage records, keyed by the hash of their signed bytes.
     R"sql(
 CREATE TABLE records (
@@ -31,6 +31,38 @@ CREATE TABLE records (
 );
 CREATE INDEX records_identity ON records(identity);
 CREATE INDEX records_job ON records(cluster, job_id, submit_time);
+)sql",
+    // 2: receipts, stored once as the leaves of their provider site's RFC
+    // 6962 log (one log per origin), and each log's signed checkpoints.
+    R"sql(
+CREATE TABLE log_leaves (
+  origin     TEXT    NOT NULL,              -- the log, e.g. pool/site/receipts
+  leaf_index INTEGER NOT NULL,              -- 0, 1, 2, ... without gaps per log
+  leaf_hash  BLOB    NOT NULL,              -- SHA-256(0x00 || data)
+  data       BLOB    NOT NULL,              -- a receipt's canonical encoding
+  PRIMARY KEY (origin, leaf_index)
+);
+CREATE TABLE receipts (
+  id            INTEGER PRIMARY KEY,
+  record_id     INTEGER NOT NULL UNIQUE REFERENCES records(id),
+  origin        TEXT    NOT NULL,
+  leaf_index    INTEGER NOT NULL,
+  provider_site TEXT    NOT NULL,
+  account       TEXT    NOT NULL,
+  period        TEXT    NOT NULL,           -- YYYY-MM
+  issued_at     INTEGER NOT NULL,
+  UNIQUE (origin, leaf_index),
+  FOREIGN KEY (origin, leaf_index) REFERENCES log_leaves(origin, leaf_index)
+);
+CREATE INDEX receipts_period ON receipts(period, provider_site, account);
+CREATE TABLE checkpoints (
+  origin     TEXT    NOT NULL,
+  tree_size  INTEGER NOT NULL,
+  root       BLOB    NOT NULL,
+  note       TEXT    NOT NULL,              -- C2SP checkpoint in a signed note
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (origin, tree_size)
+);
 )sql",
 };
 

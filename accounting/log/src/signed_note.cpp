@@ -131,6 +131,27 @@ NoteSigner NoteSigner::parse(const std::string& key) {
   return s;
 }
 
+NoteSigner NoteSigner::from_seed(const std::string& name,
+                                 const std::array<std::uint8_t, 32>& seed) {
+  if (sodium_init() < 0) throw NoteError("libsodium failed to initialise");
+  if (!valid_name(name)) throw NoteError("key name must be non-empty, without spaces or '+'");
+  NoteSigner s;
+  s.verifier_.name = name;
+  crypto_sign_seed_keypair(s.verifier_.public_key.data(), s.secret_.data(), seed.data());
+  s.verifier_.key_hash = compute_key_hash(name, s.verifier_.public_key);
+  return s;
+}
+
+NoteVerifier make_verifier(const std::string& name,
+                           const std::array<std::uint8_t, 32>& public_key) {
+  if (!valid_name(name)) throw NoteError("key name must be non-empty, without spaces or '+'");
+  NoteVerifier v;
+  v.name = name;
+  v.public_key = public_key;
+  v.key_hash = compute_key_hash(name, public_key);
+  return v;
+}
+
 NoteSigner::~NoteSigner() {
   sodium_memzero(secret_.data(), secret_.size());
 }

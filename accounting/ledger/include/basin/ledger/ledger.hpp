@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "basin/records/signing.hpp"
+#include "basin/tlog/merkle.hpp"
+#include "basin/tlog/signed_note.hpp"
 
 namespace basin::ledger {
 
@@ -35,6 +37,35 @@ struct StoredRecord {
   records::UsageRecord record;
 };
 
+// A receipt to append (its encoding is opaque to the ledger).
+struct NewReceipt {
+  std::int64_t record_id = 0;
+  std::string provider_site, account, period;
+  std::vector<std::uint8_t> bytes;
+};
+
+struct StoredReceipt {
+  std::int64_t record_id = 0;
+  std::string origin;    // the log it is a leaf of
+  std::string identity;  // of the record it was issued for
+  std::string provider_site, account, period;
+  std::uint64_t leaf_index = 0;
+  tlog::Hash leaf_hash{};  // as stored (an auditor recomputes it from bytes)
+  std::vector<std::uint8_t> bytes;
+};
+
+struct StoredCheckpoint {
+  std::uint64_t size = 0;
+  tlog::Hash root{};
+  std::string note;  // signed note text
+};
+
+struct AppendReport {
+  std::size_t appended = 0;
+  std::size_t already = 0;  // another run issued these records' receipts first
+  StoredCheckpoint checkpoint;
+};
+
 class Ledger {
  public:
   // Opens (creating if needed) and migrates the ledger file to the current
@@ -52,6 +83,23 @@ class Ledger {
 
   std::vector<StoredRecord> records(bool conflicts_only = false) const;
   std::size_t record_count() const;
+
+  // Records that have no receipt yet, conflicts excluded (a conflict is
+  // settled by people first).
+  std::vector<StoredRecord> records_without_receipt() const;
+
+  // In one transaction: appends each receipt as the next leaf of the RFC
+  // 6962 log `origin` (leaf data = the receipt's bytes; one log per provider
+  // site), skipping records that already have one, and stores a checkpoint of
+  // the grown tree signed by `signer`. A crash leaves the ledger as it was.
+  AppendReport append_receipts(const std::vector<NewReceipt>& receipts,
+                               const tlog::NoteSigner& signer, const std::string& origin);
+
+  std::vector<StoredReceipt> receipts() const;  // by log, in log order
+  std::vector<std::string> log_origins() const;
+  std::vector<tlog::Hash> log_leaf_hashes(const std::string& origin) const;
+  // The log's newest checkpoint; size 0 and the empty root when none.
+  StoredCheckpoint latest_checkpoint(const std::string& origin) const;
 
  private:
   struct Impl;

@@ -35,6 +35,9 @@ class NoteSigner {
  public:
   static NoteSigner generate(const std::string& name);
   static NoteSigner parse(const std::string& signer_key);  // "PRIVATE+KEY+..."
+  // From an existing Ed25519 seed (e.g. a site's signing key), so the key that
+  // signs receipts also signs the log's tree heads under `name`.
+  static NoteSigner from_seed(const std::string& name, const std::array<std::uint8_t, 32>& seed);
   ~NoteSigner();
   NoteSigner(NoteSigner&&) noexcept = default;
   NoteSigner(const NoteSigner&) = delete;
@@ -50,6 +53,8 @@ class NoteSigner {
 };
 
 NoteVerifier parse_verifier_key(const std::string& key);
+// The verifier for `name` and a raw Ed25519 public key (e.g. from pool.toml).
+NoteVerifier make_verifier(const std::string& name, const std::array<std::uint8_t, 32>& public_key);
 
 // Appends this signer's signature line to the note text.
 std::string sign_note(const std::string& text, const NoteSigner& signer);

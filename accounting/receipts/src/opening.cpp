@@ -1,0 +1,130 @@
+// Sealed openings: the account holder's view of its own receipts.
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "basin/crypto/pedersen.hpp"
+#include "basin/receipts/receipt.hpp"
+#include "byte_io.hpp"
+#include "opening_codec.hpp"
+
+namespace basin::receipts {
+namespace detail {
+
+constexpr std::uint8_t kOpeningVersion = 1;
+
+std::vector<std::uint8_t> encode_opening(const Opening& o) {
+  Writer w;
+  w.put<std::uint8_t>(kOpeningVersion);
+  for (auto v : o.values) w.put<std::uint64_t>(v);
+  for (const auto& b : o.blindings) w.put_bytes(b);
+  w.put_string(o.job_identity, "job_identity");
+  w.put_bytes(o.salt);
+  w.put_string(o.result_digest, "result_digest");
+  return w.take();
+}
+
+Opening decode_opening(std::span<const std::uint8_t> bytes) {
+  Reader in(bytes);
+  if (in.get<std::uint8_t>("opening version") != kOpeningVersion)
+    throw ReceiptError("opening version is not supported");
+  Opening o;
+  for (auto& v : o.values) v = in.get<std::uint64_t>("value");
+  for (auto& b : o.blindings) {
+    const auto s = in.get_bytes(32, "blinding");
+    if (!crypto::Scalar::from_canonical(s)) throw ReceiptError("opening: blinding not canonical");
+    std::copy(s.begin(), s.end(), b.begin());
+  }
+  o.job_identity = in.get_string("job_identity");
+  const auto salt = in.get_bytes(32, "salt");
+  std::copy(salt.begin(), salt.end(), o.salt.begin());
+  o.result_digest = in.get_string("result_digest");
+  if (in.remaining() != 0) throw ReceiptError("opening: trailing bytes");
+  return o;
+}
+
+}  // namespace detail
+
+AccountKey AccountKey::generate() {
+  if (sodium_init() < 0) throw ReceiptError("libsodium failed to initialise");
+  AccountKey k;
+  crypto_box_keypair(k.public_.data(), k.secret_.data());
+  return k;
+}
+
+AccountKey AccountKey::load(const std::string& path) {
+  if (sodium_init() < 0) throw ReceiptError("libsodium failed to initialise");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    throw ReceiptError("cannot open account key " + path + ": " + std::strerror(errno) +
+                       " (create one with `basin pool add-account`)");
+  std::string text(256, '\0');
+  const ssize_t n = ::read(fd, text.data(), text.size());
+  ::close(fd);
+  text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  constexpr std::string_view kPrefix = "basin-x25519-secret ";
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  AccountKey k;
+  const bool ok = text.starts_with(kPrefix) &&
+                  detail::from_hex(std::string_view(text).substr(kPrefix.size()), k.secret_);
+  sodium_memzero(text.data(), text.size());
+  if (!ok)
+    throw ReceiptError("account key " + path +
+                       " is not one line 'basin-x25519-secret <64 hex digits>'");
+  crypto_scalarmult_base(k.public_.data(), k.secret_.data());
+  return k;
+}
+
+AccountKey::~AccountKey() {
+  sodium_memzero(secret_.data(), secret_.size());
+}
+AccountKey::AccountKey(AccountKey&& o) noexcept : secret_(o.secret_), public_(o.public_) {
+  sodium_memzero(o.secret_.data(), o.secret_.size());
+}
+
+Opening open_receipt(const Receipt& receipt, const AccountKey& key) {
+  if (receipt.sealed_opening.size() < crypto_box_SEALBYTES)
+    throw ReceiptError("sealed opening is too short");
+  std::vector<std::uint8_t> plain(receipt.sealed_opening.size() - crypto_box_SEALBYTES);
+  if (crypto_box_seal_open(plain.data(), receipt.sealed_opening.data(),
+                           receipt.sealed_opening.size(), key.public_key().data(),
+                           key.secret_key().data()) != 0)
+    throw ReceiptError("the opening is not sealed to this key (not account '" + receipt.account +
+                       "'s key, or altered)");
+  const Opening o = detail::decode_opening(plain);
+  sodium_memzero(plain.data(), plain.size());
+  std::vector<crypto::Scalar> blindings;
+  for (const auto& b : o.blindings) blindings.push_back(*crypto::Scalar::from_canonical(b));
+  const auto c = crypto::commit(o.values, blindings);
+  for (std::size_t i = 0; i < kQuantities; ++i)
+    if (c[i] != receipt.commitments[i])
+      throw ReceiptError(std::string("the opening does not match commitment ") + quantity_name(i));
+  if (job_reference(o.job_identity, o.salt) != receipt.job_ref)
+    throw ReceiptError("the opening's job identity does not match the job reference");
+  return o;
+}
+
+unsigned __int128 credit_of(const Opening& opening, const RateCard& rates) {
+  unsigned __int128 sum = 0;
+  for (std::size_t i = 0; i < kQuantities; ++i)
+    sum += static_cast<unsigned __int128>(opening.values[i]) * rates.micro_credits[i];
+  return sum;
+}
+
+X25519Key parse_x25519_hex(const std::string& hex) {
+  X25519Key k{};
+  if (!detail::from_hex(hex, k)) throw ReceiptError("X25519 key must be 64 hex digits");
+  return k;
+}
+
+records::PublicKey parse_ed25519_hex(const std::string& hex) {
+  records::PublicKey k{};
+  if (!detail::from_hex(hex, k)) throw ReceiptError("Ed25519 key must be 64 hex digits");
+  return k;
+}
+
+}  // namespace basin::receipts

@@ -1,0 +1,83 @@
+// Checking receipts: signature, rate card, and the range proof bound to the
+// receipt's public fields. Many receipts share one weighted multi-scalar
+// multiplication (crypto::batch_verify_range), which names bad proofs itself.
+#include <sodium.h>
+#include <tbb/parallel_for.h>
+
+#include "basin/crypto/rangeproof.hpp"
+#include "basin/receipts/receipt.hpp"
+
+namespace basin::receipts {
+namespace {
+
+// Everything but the range proof.
+std::optional<std::string> check_envelope(const Receipt& r, const Trust& trust) {
+  if (r.version != kReceiptVersion) return "unsupported version " + std::to_string(r.version);
+  if (r.pool != trust.pool) return "pool '" + r.pool + "' is not this pool ('" + trust.pool + "')";
+  const auto key = trust.site_keys.find(r.provider_site);
+  if (key == trust.site_keys.end()) return "unknown provider site '" + r.provider_site + "'";
+  const auto card = trust.rate_cards.find(r.provider_site);
+  if (card == trust.rate_cards.end()) return "no rate card for site '" + r.provider_site + "'";
+  if (card->second.id() != r.rate_card_id)
+    return "rate card id " + r.rate_card_id + " is not site '" + r.provider_site +
+           "'s current card " + card->second.id();
+  std::vector<std::uint8_t> msg;
+  try {
+    msg = signed_message(r);
+  } catch (const ReceiptError& e) {
+    return std::string("malformed: ") + e.what();
+  }
+  if (crypto_sign_verify_detached(r.signature.data(), msg.data(), msg.size(), key->second.data()) !=
+      0)
+    return "signature does not verify with site '" + r.provider_site + "'s key";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> verify_receipt(const Receipt& receipt, const Trust& trust) {
+  if (sodium_init() < 0) return "libsodium failed to initialise";
+  if (auto bad = check_envelope(receipt, trust)) return bad;
+  if (!crypto::verify_range(receipt.commitments, receipt.proof, proof_context(receipt)))
+    return "range proof does not verify for these commitments and public fields";
+  return std::nullopt;
+}
+
+std::vector<Failure> verify_batch(std::span<const Receipt> receipts, const Trust& trust) {
+  if (sodium_init() < 0) return {{0, "libsodium failed to initialise"}};
+  std::vector<std::optional<std::string>> envelope(receipts.size());
+  std::vector<std::vector<std::uint8_t>> contexts(receipts.size());
+  tbb::parallel_for(std::size_t{0}, receipts.size(), [&](std::size_t i) {
+    envelope[i] = check_envelope(receipts[i], trust);
+    if (!envelope[i]) contexts[i] = proof_context(receipts[i]);
+  });
+  std::vector<Failure> failures;
+  std::vector<crypto::RangeProofItem> items;
+  std::vector<std::size_t> item_index;
+  for (std::size_t i = 0; i < receipts.size(); ++i) {
+    if (envelope[i]) {
+      failures.push_back({i, *envelope[i]});
+      continue;
+    }
+    items.push_back({receipts[i].commitments, receipts[i].proof, contexts[i]});
+    item_index.push_back(i);
+  }
+  for (auto bad : crypto::batch_verify_range(items))
+    failures.push_back(
+        {item_index[bad], "range proof does not verify for these commitments and public fields"});
+  std::sort(failures.begin(), failures.end(),
+            [](const Failure& a, const Failure& b) { return a.index < b.index; });
+  return failures;
+}
+
+crypto::Point credit_commitment(const Receipt& receipt, const RateCard& rates) {
+  crypto::Point sum;
+  for (std::size_t i = 0; i < kQuantities; ++i) {
+    const auto c = crypto::Point::decode(receipt.commitments[i], false);
+    if (!c) throw ReceiptError(std::string("commitment ") + quantity_name(i) + " is not valid");
+    sum += *c * crypto::Scalar::from_u64(rates.micro_credits[i]);
+  }
+  return sum;
+}
+
+}  // namespace basin::receipts

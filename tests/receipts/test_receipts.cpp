@@ -1,0 +1,301 @@
+// Receipts: round trip, verification, and rejection of every tampering we
+// could think of (each proof byte, swapped commitments, n/m, identity points,
+// non-canonical scalars, a receipt moved to another account or period).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "basin/crypto/pedersen.hpp"
+#include "basin/crypto/rangeproof.hpp"
+#include "basin/receipts/receipt.hpp"
+
+using namespace basin;
+using receipts::Receipt;
+
+namespace {
+
+records::UsageRecord sample_record(std::uint32_t job = 42) {
+  records::UsageRecord r;
+  r.cluster = "basin";
+  r.job_id = job;
+  r.step_id = records::kBatchStep;
+  r.submit_time = 1795000000;
+  r.start_time = 1795000010;
+  r.end_time = 1795000130;  // 120 s
+  r.account = "climate-lab";
+  r.node = "inst1";
+  r.site = "uni";
+  r.tier = "institutional";
+  r.requested_tier = "any";
+  r.alloc_cores = 2;
+  r.alloc_mem_mb = 500;
+  r.cpu_user_us = 200000000;
+  r.step_state = "completed";
+  r.result_digest = "sha256:00ff";
+  return r;
+}
+
+struct Receipts : ::testing::Test {
+  records::NodeKey site_key = records::NodeKey::generate();
+  receipts::AccountKey account = receipts::AccountKey::generate();
+  receipts::RateCard card{"uni", {3, 1, 100, 0}};
+  receipts::Trust trust;
+
+  void SetUp() override {
+    trust.pool = "demo";
+    trust.site_keys["uni"] = site_key.public_key();
+    trust.rate_cards["uni"] = card;
+  }
+  Receipt issue(std::uint32_t job = 42) {
+    return receipts::issue_receipt(sample_record(job), "demo", card, account.public_key(),
+                                   site_key);
+  }
+  void resign(Receipt& r) { r.signature = site_key.sign(receipts::signed_message(r)); }
+  bool good(const Receipt& r) { return !receipts::verify_receipt(r, trust).has_value(); }
+  // Decodes tampered bytes; true iff the decoder or the verifier rejects them.
+  bool rejected(const std::vector<std::uint8_t>& bytes) {
+    try {
+      return !good(receipts::decode(bytes));
+    } catch (const receipts::ReceiptError&) {
+      return true;
+    }
+  }
+};
+
+}  // namespace
+
+TEST_F(Receipts, RoundTripAndVerify) {
+  const Receipt r = issue();
+  EXPECT_EQ(r.proof.size(), crypto::range_proof_size(4));
+  EXPECT_EQ(r.period, "2026-11");
+  EXPECT_EQ(r.rate_card_id, card.id());
+  const auto bytes = receipts::encode(r);
+  const Receipt back = receipts::decode(bytes);
+  EXPECT_EQ(back, r);
+  EXPECT_EQ(receipts::encode(back), bytes);
+  EXPECT_TRUE(good(back)) << *receipts::verify_receipt(back, trust);
+  const auto json = receipts::to_json(r);
+  EXPECT_NE(json.find("\"account\": \"climate-lab\""), std::string::npos);
+  EXPECT_NE(json.find("core_seconds"), std::string::npos);
+}
+
+TEST_F(Receipts, QuantitiesFollowTheRecord) {
+  const auto q = receipts::quantities_of(sample_record());
+  EXPECT_EQ(q[receipts::wall_seconds], 120u);
+  EXPECT_EQ(q[receipts::core_seconds], 240u);
+  EXPECT_EQ(q[receipts::mem_mb_seconds], 60000u);
+  EXPECT_EQ(q[receipts::gpu_seconds], 0u);
+  auto huge = sample_record();
+  huge.alloc_mem_mb = ~std::uint64_t{0};
+  EXPECT_THROW(receipts::quantities_of(huge), receipts::ReceiptError);
+}
+
+TEST_F(Receipts, EveryProofByteFlippedIsRejected) {
+  Receipt r = issue();
+  const std::size_t proof_offset =
+      receipts::encode(r).size() - 64 - 2 - r.sealed_opening.size() - r.proof.size();
+  for (std::size_t i = 0; i < r.proof.size(); ++i) {
+    Receipt t = r;
+    t.proof[i] ^= 0x01;
+    // Re-signed by the site, so only the proof can catch it.
+    resign(t);
+    auto bytes = receipts::encode(t);
+    ASSERT_EQ(bytes[proof_offset + i], t.proof[i]);
+    EXPECT_TRUE(rejected(bytes)) << "proof byte " << i;
+    // And without re-signing the signature catches it as well.
+    bytes = receipts::encode(r);
+    bytes[proof_offset + i] ^= 0x80;
+    EXPECT_TRUE(rejected(bytes)) << "proof byte " << i << " (not re-signed)";
+  }
+}
+
+TEST_F(Receipts, SwappedCommitmentsAreRejected) {
+  Receipt r = issue();
+  for (std::size_t a = 0; a < 4; ++a)
+    for (std::size_t b = a + 1; b < 4; ++b) {
+      Receipt t = r;
+      std::swap(t.commitments[a], t.commitments[b]);
+      resign(t);
+      EXPECT_FALSE(good(t)) << a << "<->" << b;
+    }
+  // A commitment from another receipt.
+  Receipt t = r;
+  t.commitments[0] = issue(43).commitments[0];
+  resign(t);
+  EXPECT_FALSE(good(t));
+}
+
+TEST_F(Receipts, WrongNOrMIsRefusedByTheDecoder) {
+  const Receipt r = issue();
+  const auto bytes = receipts::encode(r);
+  // n and m sit right before the four commitments.
+  const std::size_t nm =
+      bytes.size() - 64 - 2 - r.sealed_opening.size() - 2 - r.proof.size() - 4 * 32 - 2;
+  ASSERT_EQ(bytes[nm], 64);
+  ASSERT_EQ(bytes[nm + 1], 4);
+  for (auto [n, m] : {std::pair{32, 4}, {64, 2}, {64, 8}, {0, 0}, {255, 255}, {64, 64}}) {
+    auto t = bytes;
+    t[nm] = static_cast<std::uint8_t>(n);
+    t[nm + 1] = static_cast<std::uint8_t>(m);
+    EXPECT_THROW(receipts::decode(t), receipts::ReceiptError) << n << "," << m;
+  }
+  // The verifier alone also refuses a proof for the wrong m.
+  std::vector<crypto::Bytes32> two(r.commitments.begin(), r.commitments.begin() + 2);
+  EXPECT_FALSE(crypto::verify_range(two, r.proof, receipts::proof_context(r)));
+}
+
+TEST_F(Receipts, IdentityPointsAreRefused) {
+  const Receipt r = issue();
+  Receipt t = r;
+  t.commitments[1] = {};  // the identity's encoding is all zeros
+  resign(t);
+  EXPECT_THROW(receipts::decode(receipts::encode(t)), receipts::ReceiptError);
+  EXPECT_FALSE(good(t));
+  for (std::size_t chunk : {0u, 1u, 2u, 3u, 7u, 8u, 22u}) {  // A, S, T1, T2, L0, R0, R7
+    t = r;
+    std::fill_n(t.proof.begin() + 32 * chunk, 32, 0);
+    resign(t);
+    EXPECT_THROW(receipts::decode(receipts::encode(t)), receipts::ReceiptError) << chunk;
+    EXPECT_FALSE(good(t)) << chunk;
+  }
+}
+
+TEST_F(Receipts, NonCanonicalScalarsAreRefused) {
+  // l = 2^252 + 27742317777372353535851937790883648493, little-endian.
+  const crypto::Bytes32 l = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+                             0xa2, 0xde, 0xf9, 0xde, 0x14, 0,    0,    0,    0,    0,    0,
+                             0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
+  const Receipt r = issue();
+  const std::size_t chunks = r.proof.size() / 32;
+  for (std::size_t chunk :
+       {std::size_t{4}, std::size_t{5}, std::size_t{6}, chunks - 2, chunks - 1}) {
+    // s + l is the same scalar mod l but not its canonical encoding.
+    Receipt t = r;
+    auto s = crypto::Scalar::from_canonical(std::span(t.proof).subspan(32 * chunk, 32));
+    ASSERT_TRUE(s);
+    unsigned carry = 0;
+    for (std::size_t i = 0; i < 32; ++i) {
+      const unsigned v = t.proof[32 * chunk + i] + l[i] + carry;
+      t.proof[32 * chunk + i] = static_cast<std::uint8_t>(v);
+      carry = v >> 8;
+    }
+    ASSERT_EQ(carry, 0u);
+    resign(t);
+    EXPECT_THROW(receipts::decode(receipts::encode(t)), receipts::ReceiptError) << chunk;
+    EXPECT_FALSE(good(t)) << chunk;
+  }
+}
+
+TEST_F(Receipts, MovedToAnotherAccountOrPeriodIsRejected) {
+  const Receipt r = issue();
+  for (int field = 0; field < 4; ++field) {
+    Receipt t = r;
+    if (field == 0) t.account = "bio-lab";
+    if (field == 1) t.period = "2026-12";
+    if (field == 2) t.job_ref[0] ^= 1;
+    if (field == 3) t.provider_site = "home";
+    EXPECT_FALSE(good(t)) << field << " (signature)";
+    // Even the provider's own key cannot move it: the proof binds the fields.
+    if (field == 3) {
+      trust.site_keys["home"] = site_key.public_key();
+      trust.rate_cards["home"] = {"home", card.micro_credits};
+      t.rate_card_id = trust.rate_cards["home"].id();
+    }
+    resign(t);
+    const auto why = receipts::verify_receipt(t, trust);
+    ASSERT_TRUE(why.has_value()) << field;
+    EXPECT_NE(why->find("range proof"), std::string::npos) << *why;
+  }
+}
+
+TEST_F(Receipts, TrustChecks) {
+  const Receipt r = issue();
+  auto other = trust;
+  other.pool = "elsewhere";
+  EXPECT_TRUE(receipts::verify_receipt(r, other).has_value());
+  other = trust;
+  other.site_keys["uni"] = records::NodeKey::generate().public_key();
+  EXPECT_NE(receipts::verify_receipt(r, other)->find("signature"), std::string::npos);
+  other = trust;
+  other.rate_cards["uni"].micro_credits[0] = 4;
+  EXPECT_NE(receipts::verify_receipt(r, other)->find("rate card"), std::string::npos);
+  EXPECT_THROW(receipts::issue_receipt(sample_record(), "demo", {"home", {}}, account.public_key(),
+                                       site_key),
+               receipts::ReceiptError);
+}
+
+TEST_F(Receipts, SealedOpeningOpensOnlyWithTheAccountKey) {
+  const Receipt r = issue();
+  const auto o = receipts::open_receipt(r, account);
+  EXPECT_EQ(o.values, receipts::quantities_of(sample_record()));
+  EXPECT_EQ(o.job_identity, records::identity(sample_record()));
+  EXPECT_EQ(o.result_digest, "sha256:00ff");
+  const auto stranger = receipts::AccountKey::generate();
+  EXPECT_THROW(receipts::open_receipt(r, stranger), receipts::ReceiptError);
+  // An opening sealed to the right key but for other commitments is refused.
+  Receipt t = r;
+  t.sealed_opening = issue(43).sealed_opening;
+  EXPECT_THROW(receipts::open_receipt(t, account), receipts::ReceiptError);
+  t = r;
+  t.sealed_opening[40] ^= 1;
+  EXPECT_THROW(receipts::open_receipt(t, account), receipts::ReceiptError);
+}
+
+TEST_F(Receipts, CreditCommitmentOpensToTheCredit) {
+  const Receipt r = issue();
+  const auto o = receipts::open_receipt(r, account);
+  const auto credit = receipts::credit_of(o, card);
+  EXPECT_EQ(static_cast<std::uint64_t>(credit), 3u * 240 + 60000 + 0 + 0);
+  crypto::Scalar blinding;
+  for (std::size_t i = 0; i < 4; ++i)
+    blinding += *crypto::Scalar::from_canonical(o.blindings[i]) *
+                crypto::Scalar::from_u64(card.micro_credits[i]);
+  const auto expect = crypto::pedersen_gens().commit(
+      crypto::Scalar::from_u64(static_cast<std::uint64_t>(credit)), blinding);
+  EXPECT_EQ(receipts::credit_commitment(r, card), expect);
+}
+
+TEST_F(Receipts, BatchNamesTheBadReceipts) {
+  std::vector<Receipt> rs;
+  for (std::uint32_t j = 0; j < 6; ++j) rs.push_back(issue(100 + j));
+  EXPECT_TRUE(receipts::verify_batch(rs, trust).empty());
+  std::swap(rs[2].commitments[0], rs[2].commitments[3]);
+  resign(rs[2]);            // passes the signature, fails the proof
+  rs[4].account = "other";  // fails the signature
+  const auto bad = receipts::verify_batch(rs, trust);
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_EQ(bad[0].index, 2u);
+  EXPECT_NE(bad[0].reason.find("range proof"), std::string::npos);
+  EXPECT_EQ(bad[1].index, 4u);
+  EXPECT_NE(bad[1].reason.find("signature"), std::string::npos);
+}
+
+TEST_F(Receipts, DecoderRefusesTruncationTrailingBytesAndBadFields) {
+  const auto bytes = receipts::encode(issue());
+  for (std::size_t n = 0; n < bytes.size(); n += 7)
+    EXPECT_THROW(receipts::decode(std::span(bytes).first(n)), receipts::ReceiptError) << n;
+  auto longer = bytes;
+  longer.push_back(0);
+  EXPECT_THROW(receipts::decode(longer), receipts::ReceiptError);
+  auto bad_version = bytes;
+  bad_version[8] = 2;
+  EXPECT_THROW(receipts::decode(bad_version), receipts::ReceiptError);
+  Receipt r = issue();
+  r.period = "2026-13";
+  EXPECT_THROW(receipts::encode(r), receipts::ReceiptError);
+}
+
+// Found by fuzz_replay_receipt: a text field that is not UTF-8 made the JSON
+// view throw; such receipts are now refused by the decoder and the encoder.
+TEST_F(Receipts, TextFieldsMustBeUtf8) {
+  Receipt r = issue();
+  r.account = "lab\xff";
+  EXPECT_THROW(receipts::encode(r), receipts::ReceiptError);
+  r.account = "caf\xc3\xa9";  // é
+  EXPECT_NO_THROW(receipts::encode(r));
+  auto bytes = receipts::encode(issue());
+  const std::size_t account_at = 8 + 1 + 2 + 4 + 2 + 3 + 2;  // "demo", "uni", then the text
+  ASSERT_EQ(bytes[account_at], 'c');
+  bytes[account_at] = 0xc0;  // an overlong lead byte
+  EXPECT_THROW(receipts::decode(bytes), receipts::ReceiptError);
+}
