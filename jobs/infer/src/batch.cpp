@@ -18,7 +18,6 @@ namespace basin::infer {
 struct BatchRunner::Pool {
   struct Worker {
     Plan plan;
-    Tensor x;
   };
   std::mutex mu;
   std::vector<std::unique_ptr<Worker>> idle;
@@ -32,10 +31,7 @@ struct BatchRunner::Pool {
         return w;
       }
     }
-    auto w = std::make_unique<Worker>(Worker{Plan(model, {shape}), Tensor{}});
-    w->x.shape = shape;
-    w->x.f.assign(size_t(checked_numel(shape, "micro-batch")), 0.0f);
-    return w;
+    return std::make_unique<Worker>(Worker{Plan(model, {shape})});
   }
   void give_back(std::unique_ptr<Worker> w) {
     std::lock_guard lock(mu);
@@ -87,11 +83,11 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
       // Global rows [lo, hi) of this micro-batch are ours; the rest are zero.
       const int64_t lo = std::max(c * micro_, first), hi = std::min((c + 1) * micro_, first + n);
       const int64_t row = lo - c * micro_, m = hi - lo;
-      float* x = w->x.f.data();
+      float* x = w->plan.input_data(0);
       std::fill(x, x + row * in_size_, 0.0f);
       std::copy_n(in + (lo - first) * in_size_, m * in_size_, x + row * in_size_);
       std::fill(x + (row + m) * in_size_, x + micro_ * in_size_, 0.0f);
-      const Tensor* y = w->plan.run({&w->x})[0];
+      const Tensor* y = w->plan.run_in_place()[0];
       std::copy_n(y->f.data() + row * out_size_, m * out_size_, out + (lo - first) * out_size_);
       pool_->give_back(std::move(w));
     });

@@ -24,6 +24,7 @@ struct Plan::State {
   std::vector<std::vector<int64_t>> in_shapes;
 
   void choose_fast_steps(const std::vector<const Node*>& live, const std::vector<bool>& is_const);
+  bool relabel(const Node& n, const std::vector<int>& readers) const;
 };
 
 namespace {
@@ -94,6 +95,32 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
   s_->choose_fast_steps(live, is_const);
 }
 
+namespace {
+// Flatten, Reshape, Identity and Dropout only relabel their input. When
+// nothing else reads that input, its data is handed over (the buffers are
+// swapped; both have the planned size) instead of copied.
+class HandOver : public FastStep {
+ public:
+  HandOver(int x, int y) : x_(x), y_(y) {}
+  void run(std::vector<Tensor>& values) override {
+    values[size_t(y_)].f.swap(values[size_t(x_)].f);
+  }
+
+ private:
+  int x_, y_;
+};
+}  // namespace
+
+bool Plan::State::relabel(const Node& n, const std::vector<int>& readers) const {
+  if (n.op != "Flatten" && n.op != "Reshape" && n.op != "Identity" && n.op != "Dropout")
+    return false;
+  if (n.in.empty() || n.in[0] < 0 || n.out.empty() || n.out[0] < 0) return false;
+  if (n.out.size() > 1 && n.out[1] >= 0) return false;  // Dropout's mask
+  const Tensor &x = values[size_t(n.in[0])], &y = values[size_t(n.out[0])];
+  return readers[size_t(n.in[0])] == 1 && x.dtype == DType::f32 && y.dtype == DType::f32 &&
+         x.f.size() == y.f.size();
+}
+
 void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
                                     const std::vector<bool>& is_const) {
   // A Relu folds into the step before it only when it alone reads that
@@ -110,7 +137,8 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
         live[k + 1]->in.size() == 1 && live[k + 1]->in[0] == n->out[0] &&
         readers[size_t(n->out[0])] == 1)
       relu = live[k + 1];
-    auto fast = make_fast_step(*n, relu, values, is_const);
+    auto fast = relabel(*n, readers) ? std::make_unique<HandOver>(n->in[0], n->out[0])
+                                     : make_fast_step(*n, relu, values, is_const);
     if (fast && relu) ++k;
     steps.push_back({n, std::move(fast)});
   }
@@ -129,6 +157,18 @@ std::vector<const Tensor*> Plan::run(const std::vector<const Tensor*>& inputs) {
                        shape_text(s_->in_shapes[k]) + ", found " + shape_text(inputs[k]->shape));
     s_->values[size_t(g.input_ids[k])] = *inputs[k];  // same size: no reallocation
   }
+  return run_in_place();
+}
+
+float* Plan::input_data(size_t k) {
+  const Graph& g = *s_->g;
+  if (k >= g.input_ids.size() || g.inputs[k].dtype != DType::f32)
+    throw ModelError("input " + std::to_string(k) + " is not a float input of the model");
+  return s_->values[size_t(g.input_ids[k])].f.data();
+}
+
+std::vector<const Tensor*> Plan::run_in_place() {
+  const Graph& g = *s_->g;
   std::vector<const Tensor*> in;
   std::vector<Tensor*> out;
   for (const auto& step : s_->steps) {
