@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
+#include <tuple>
 
 #include "basin/infer/batch.hpp"
 #include "basin/infer/model.hpp"
@@ -74,6 +77,39 @@ onnx::ModelProto mlp() {
   n = add_node(g, "Gemm", {"r", "w2", "b2"}, {"z"});
   *n->add_attribute() = *a;
   add_node(g, "Softmax", {"z"}, {"y"});
+  add_output(g, "y");
+  return m;
+}
+void set_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
+  auto* a = n->add_attribute();
+  a->set_name(name), a->set_type(onnx::AttributeProto::INTS);
+  for (auto x : v) a->add_ints(x);
+}
+// A small CNN as torch exports it: Conv(1->16, pad 1) Relu MaxPool
+// Conv(16->32, pad 1, stride 2) Relu Flatten Gemm(->10).
+onnx::ModelProto cnn() {
+  std::mt19937 rng(11);
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 1, 12, 12});
+  add_init(g, "k1", {16, 1, 3, 3}, rng);
+  add_init(g, "c1", {16}, rng);
+  add_init(g, "k2", {32, 16, 3, 3}, rng);
+  add_init(g, "c2", {32}, rng);
+  add_init(g, "w", {10, 32 * 3 * 3}, rng);
+  add_init(g, "b", {10}, rng);
+  auto* n = add_node(g, "Conv", {"x", "k1", "c1"}, {"h1"});
+  set_ints(n, "pads", {1, 1, 1, 1});
+  add_node(g, "Relu", {"h1"}, {"r1"});
+  n = add_node(g, "MaxPool", {"r1"}, {"p1"});
+  set_ints(n, "kernel_shape", {2, 2}), set_ints(n, "strides", {2, 2});
+  n = add_node(g, "Conv", {"p1", "k2", "c2"}, {"h2"});
+  set_ints(n, "pads", {1, 1, 1, 1}), set_ints(n, "strides", {2, 2});
+  add_node(g, "Relu", {"h2"}, {"r2"});
+  add_node(g, "Flatten", {"r2"}, {"f"});
+  n = add_node(g, "Gemm", {"f", "w", "b"}, {"y"});
+  auto* a = n->add_attribute();
+  a->set_name("transB"), a->set_type(onnx::AttributeProto::INT), a->set_i(1);
   add_output(g, "y");
   return m;
 }
@@ -202,4 +238,80 @@ TEST(Determinism, SampleOutputIndependentOfBatchAndThreads) {
   float s = 0;
   for (int k = 0; k < 10; ++k) s += all[size_t(k)];
   EXPECT_NEAR(s, 1.0f, 1e-5f);
+}
+
+// The oneDNN steps (constant weights, fused bias and Relu, blocked layouts)
+// agree with the plain kernels, which run when the same weights come in as
+// graph inputs instead of initializers.
+TEST(FastSteps, AgreeWithPlainKernels) {
+  for (auto [name, proto, sample] : {std::tuple{"mlp", mlp(), std::vector<int64_t>{20}},
+                                     std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}}}) {
+    const int64_t n = 70;
+    std::vector<int64_t> shape = sample;
+    shape.insert(shape.begin(), n);
+    Tensor x;
+    x.shape = shape;
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> u(-1, 1);
+    x.f.resize(size_t(x.numel()));
+    for (auto& v : x.f) v = u(rng);
+    Model fast = Model::load_bytes(bytes(proto), name);
+    Plan fast_plan(fast, {shape});
+    const Tensor y_fast = *fast_plan.run({&x})[0];
+
+    // The same model with every initializer turned into a graph input.
+    auto plain_proto = proto;
+    auto& g = *plain_proto.mutable_graph();
+    std::vector<Tensor> weights;
+    for (const auto& init : g.initializer()) {
+      add_input(g, init.name(), {init.dims().begin(), init.dims().end()});
+      Tensor t;
+      t.shape.assign(init.dims().begin(), init.dims().end());
+      t.f.assign(init.float_data().begin(), init.float_data().end());
+      weights.push_back(std::move(t));
+    }
+    g.clear_initializer();
+    Model plain = Model::load_bytes(bytes(plain_proto), name);
+    std::vector<const Tensor*> inputs{&x};
+    for (const auto& t : weights) inputs.push_back(&t);
+    Plan plain_plan(plain, inputs);
+    const Tensor y_plain = *plain_plan.run(inputs)[0];
+
+    ASSERT_EQ(y_fast.shape, y_plain.shape) << name;
+    float worst = 0, scale = 0;
+    for (size_t k = 0; k < y_fast.f.size(); ++k) {
+      worst = std::max(worst, std::abs(y_fast.f[k] - y_plain.f[k]));
+      scale = std::max(scale, std::abs(y_plain.f[k]));
+    }
+    EXPECT_GT(scale, 0.1f) << name << ": outputs all near zero, the test would prove nothing";
+    EXPECT_LE(worst, 1e-5f * std::max(scale, 1.0f)) << name;
+  }
+}
+
+// The determinism rule on the CNN path too (oneDNN convolutions with
+// blocked layouts and reorders): slices and threads give the same bits.
+TEST(Determinism, CnnSampleOutputIndependentOfBatchAndThreads) {
+  Model model = Model::load_bytes(bytes(cnn()), "cnn");
+  const int64_t n = 300, in = 144;
+  std::vector<float> x(size_t(n * in));
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-2, 2);
+  for (auto& v : x) v = u(rng);
+  BatchRunner r(model, {1, 12, 12});
+  ASSERT_EQ(r.output_sample_size(), 10);
+  std::vector<float> all(size_t(n * 10));
+  r.run(x.data(), n, all.data(), 1);
+  for (int threads : {1, 2, 3}) {
+    std::vector<float> parts(all.size());
+    for (int64_t b = 0, len = 1; b < n; b += len, len = len * 3 + 7) {
+      const int64_t m = std::min(len, n - b);
+      r.run(x.data() + b * in, m, parts.data() + b * 10, threads, b);
+    }
+    EXPECT_EQ(parts, all) << threads << " threads";
+  }
+  // The same samples through the public entry point, as two ranks would.
+  std::vector<float> ranks(all.size());
+  score(model, x.data(), 100, ranks.data(), {2, 0});
+  score(model, x.data() + 100 * in, size_t(n - 100), ranks.data() + 100 * 10, {1, 100});
+  EXPECT_EQ(ranks, all);
 }

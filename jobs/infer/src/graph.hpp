@@ -52,4 +52,9 @@ struct Graph {
 // kMaxElements.
 int64_t checked_numel(const std::vector<int64_t>& shape, const std::string& what);
 
+// "[N,784]" for messages; negative (symbolic) dims print as N.
+std::string shape_text(const std::vector<int64_t>& shape);
+// Whether `found` fits the declared `dims` (same rank; -1 matches anything).
+bool dims_fit(const std::vector<int64_t>& dims, const std::vector<int64_t>& found);
+
 }  // namespace basin::infer

@@ -192,6 +192,20 @@ int64_t checked_numel(const std::vector<int64_t>& shape, const std::string& what
   return n;
 }
 
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string r = "[";
+  for (size_t k = 0; k < shape.size(); ++k)
+    r += (k ? "," : "") + (shape[k] < 0 ? std::string("N") : std::to_string(shape[k]));
+  return r + "]";
+}
+
+bool dims_fit(const std::vector<int64_t>& dims, const std::vector<int64_t>& found) {
+  if (dims.size() != found.size()) return false;
+  for (size_t d = 0; d < dims.size(); ++d)
+    if (dims[d] >= 0 && dims[d] != found[d]) return false;
+  return true;
+}
+
 int64_t Tensor::numel() const {
   int64_t n = 1;
   for (auto d : shape) n *= d;

@@ -1,7 +1,10 @@
 // Planning: input shapes are fixed, every node runs once on zeros to resolve
 // shapes and size every buffer; nodes whose inputs are all constants
 // (initializers, Constant, Shape of a planned input, ...) are folded then and
-// never run again. run() re-executes only the remaining nodes in place.
+// never run again. run() re-executes only the remaining nodes in place, a
+// Gemm or Conv with constant weights (and the Relu after it) as one oneDNN
+// step when it qualifies (fast_steps.hpp).
+#include "fast_steps.hpp"
 #include "graph.hpp"
 #include "kernels.hpp"
 
@@ -11,18 +14,18 @@ struct Plan::State {
   const Graph* g = nullptr;
   int64_t opset = 0;
   std::vector<Tensor> values;
-  std::vector<const Node*> live;  // nodes that depend on the inputs
+  // The nodes that depend on the inputs, in order; `fast` replaces the
+  // node's kernel (and that of the Relu it absorbed) when set.
+  struct Step {
+    const Node* node = nullptr;
+    std::unique_ptr<FastStep> fast;
+  };
+  std::vector<Step> steps;
   std::vector<std::vector<int64_t>> in_shapes;
-};
 
-namespace {
-std::string str(const std::vector<int64_t>& s) {
-  std::string r = "[";
-  for (size_t k = 0; k < s.size(); ++k)
-    r += (k ? "," : "") + (s[k] < 0 ? std::string("N") : std::to_string(s[k]));
-  return r + "]";
-}
-}  // namespace
+  void choose_fast_steps(const std::vector<const Node*>& live, const std::vector<bool>& is_const);
+  bool relabel(const Node& n, const std::vector<int>& readers) const;
+};
 
 namespace {
 std::vector<std::vector<int64_t>> shapes_of(const std::vector<const Tensor*>& xs) {
@@ -52,11 +55,9 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
   for (size_t k = 0; k < g.inputs.size(); ++k) {
     const auto& want = g.inputs[k].dims;
     const auto& got = input_shapes[k];
-    bool ok = want.size() == got.size();
-    for (size_t d = 0; ok && d < want.size(); ++d) ok = want[d] < 0 || want[d] == got[d];
-    if (!ok)
-      throw ModelError("input '" + g.inputs[k].name + "': the model expects shape " + str(want) +
-                       ", found " + str(got));
+    if (!dims_fit(want, got))
+      throw ModelError("input '" + g.inputs[k].name + "': the model expects shape " +
+                       shape_text(want) + ", found " + shape_text(got));
     Tensor& t = s_->values[size_t(g.input_ids[k])];
     t.dtype = g.inputs[k].dtype;
     t.shape = got;
@@ -71,6 +72,7 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
       t.i.assign(n, 0);
   }
   s_->in_shapes = input_shapes;
+  std::vector<const Node*> live;
   for (const Node& n : g.nodes) {
     std::vector<const Tensor*> in;
     bool all_const = true;
@@ -87,8 +89,58 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
       for (int v : n.out)
         if (v >= 0) is_const[size_t(v)] = true;
     } else {
-      s_->live.push_back(&n);
+      live.push_back(&n);
     }
+  }
+  s_->choose_fast_steps(live, is_const);
+}
+
+namespace {
+// Flatten, Reshape, Identity and Dropout only relabel their input. When
+// nothing else reads that input, its data is handed over (the buffers are
+// swapped; both have the planned size) instead of copied.
+class HandOver : public FastStep {
+ public:
+  HandOver(int x, int y) : x_(x), y_(y) {}
+  void run(std::vector<Tensor>& values) override {
+    values[size_t(y_)].f.swap(values[size_t(x_)].f);
+  }
+
+ private:
+  int x_, y_;
+};
+}  // namespace
+
+bool Plan::State::relabel(const Node& n, const std::vector<int>& readers) const {
+  if (n.op != "Flatten" && n.op != "Reshape" && n.op != "Identity" && n.op != "Dropout")
+    return false;
+  if (n.in.empty() || n.in[0] < 0 || n.out.empty() || n.out[0] < 0) return false;
+  if (n.out.size() > 1 && n.out[1] >= 0) return false;  // Dropout's mask
+  const Tensor &x = values[size_t(n.in[0])], &y = values[size_t(n.out[0])];
+  return readers[size_t(n.in[0])] == 1 && x.dtype == DType::f32 && y.dtype == DType::f32 &&
+         x.f.size() == y.f.size();
+}
+
+void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
+                                    const std::vector<bool>& is_const) {
+  // A Relu folds into the step before it only when it alone reads that
+  // step's output (which is then never written).
+  std::vector<int> readers(values.size(), 0);
+  for (const Node& n : g->nodes)
+    for (int v : n.in)
+      if (v >= 0) ++readers[size_t(v)];
+  for (int v : g->output_ids) ++readers[size_t(v)];
+  for (size_t k = 0; k < live.size(); ++k) {
+    const Node* n = live[k];
+    const Node* relu = nullptr;
+    if (k + 1 < live.size() && live[k + 1]->op == "Relu" && !n->out.empty() && n->out[0] >= 0 &&
+        live[k + 1]->in.size() == 1 && live[k + 1]->in[0] == n->out[0] &&
+        readers[size_t(n->out[0])] == 1)
+      relu = live[k + 1];
+    auto fast = relabel(*n, readers) ? std::make_unique<HandOver>(n->in[0], n->out[0])
+                                     : make_fast_step(*n, relu, values, is_const);
+    if (fast && relu) ++k;
+    steps.push_back({n, std::move(fast)});
   }
 }
 
@@ -102,12 +154,29 @@ std::vector<const Tensor*> Plan::run(const std::vector<const Tensor*>& inputs) {
   for (size_t k = 0; k < inputs.size(); ++k) {
     if (inputs[k]->shape != s_->in_shapes[k] || inputs[k]->dtype != g.inputs[k].dtype)
       throw ModelError("input '" + g.inputs[k].name + "': planned for shape " +
-                       str(s_->in_shapes[k]) + ", found " + str(inputs[k]->shape));
+                       shape_text(s_->in_shapes[k]) + ", found " + shape_text(inputs[k]->shape));
     s_->values[size_t(g.input_ids[k])] = *inputs[k];  // same size: no reallocation
   }
+  return run_in_place();
+}
+
+float* Plan::input_data(size_t k) {
+  const Graph& g = *s_->g;
+  if (k >= g.input_ids.size() || g.inputs[k].dtype != DType::f32)
+    throw ModelError("input " + std::to_string(k) + " is not a float input of the model");
+  return s_->values[size_t(g.input_ids[k])].f.data();
+}
+
+std::vector<const Tensor*> Plan::run_in_place() {
+  const Graph& g = *s_->g;
   std::vector<const Tensor*> in;
   std::vector<Tensor*> out;
-  for (const Node* n : s_->live) {
+  for (const auto& step : s_->steps) {
+    if (step.fast) {
+      step.fast->run(s_->values);
+      continue;
+    }
+    const Node* n = step.node;
     in.clear(), out.clear();
     for (int v : n->in) in.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
     for (int v : n->out) out.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);

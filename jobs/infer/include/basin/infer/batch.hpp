@@ -1,31 +1,44 @@
 // Scoring many samples of a one-input, one-output model.
 //
 // Determinism rule: the sample range is cut into micro-batches of a fixed
-// size aligned to GLOBAL sample indices (sample g always sits in row g % size
-// of micro-batch g / size; missing rows are zeros), and every micro-batch runs
-// on one thread, with single-threaded BLAS, through a plan of the same shapes.
-// Rows never mix in any kernel, and OpenBLAS's arithmetic for a row depends
-// only on its position in the block (checked: the Haswell kernel used on this
-// machine gives different bits for the same row at another position), so a
-// sample's output is bit-for-bit the same whatever the batch size, thread
-// count or rank count.
+// size (kMicroBatch) aligned to GLOBAL sample indices: sample g always sits in
+// row g % kMicroBatch of micro-batch g / kMicroBatch, and rows that are not
+// being scored are zeros. Every micro-batch runs on one thread, with
+// single-threaded OpenBLAS / oneDNN, through a plan of the same shapes, so a
+// sample's output comes from the same sequence of floating-point operations
+// whatever the number of samples scored per call (the I/O batch size), the
+// thread count or the rank count: it is bit-for-bit the same. Rows never mix
+// in any kernel; position matters only because a BLAS kernel may treat rows
+// at different positions of a block differently, hence the alignment.
+// (Bits may differ between CPUs with different instruction sets: oneDNN and
+// OpenBLAS pick their kernels by CPU.)
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "basin/infer/model.hpp"
 
 namespace basin::infer {
 
+// Samples per micro-batch: large enough for the matrix products to run near
+// the BLAS peak, small enough that a 256-sample batch keeps 2 threads busy.
+inline constexpr int64_t kMicroBatch = 128;
+
 class BatchRunner {
  public:
-  static constexpr int64_t kDefaultMicroBatch = 64;
+  static constexpr int64_t kDefaultMicroBatch = kMicroBatch;
 
   // Checks the model has one float input [N, ...] whose per-sample dims
   // equal `sample_shape` (expected vs found in the error) and one output.
+  // A micro_batch other than kMicroBatch gives other (equally valid) bits.
   BatchRunner(const Model& model, const std::vector<int64_t>& sample_shape,
-              int64_t micro_batch = kDefaultMicroBatch);
+              int64_t micro_batch = kMicroBatch);
+  ~BatchRunner();
+  BatchRunner(BatchRunner&&) noexcept;
+  BatchRunner& operator=(BatchRunner&&) noexcept;
 
   const std::vector<int64_t>& output_sample_shape() const { return out_shape_; }
   int64_t input_sample_size() const { return in_size_; }
@@ -34,13 +47,41 @@ class BatchRunner {
   // Scores n samples (row-major, input_sample_size() floats each) into out
   // (output_sample_size() floats each) with up to `threads` TBB threads;
   // `first` is the global index of in[0] (see the determinism rule).
+  // Planned micro-batches are kept between calls; safe to call from
+  // several threads at once.
   void run(const float* in, int64_t n, float* out, int threads, int64_t first = 0) const;
   int64_t micro_batch() const { return micro_; }
 
  private:
+  struct Pool;
   const Model* model_;
   std::vector<int64_t> in_shape_, out_shape_;
   int64_t micro_ = 0, in_size_ = 0, out_size_ = 0;
+  std::unique_ptr<Pool> pool_;
 };
+
+struct ScoreOptions {
+  int threads = 1;    // TBB threads for this call
+  int64_t first = 0;  // global index of the first sample (a rank's hyperslab start)
+};
+
+// The workload entry point: scores samples [first, first + n_samples) of a
+// data set, `in` holding them row-major with the per-sample shape the model
+// declares (its input dims after the batch dim, which must all be fixed), into
+// `out` (output_sample_size floats per sample, see sample_sizes()). A rank
+// scores its own hyperslab by passing its start as `first`; the result is
+// bit-identical to scoring the whole set in one call (determinism rule).
+// Plans the model on each call: to score a range chunk by chunk, keep a
+// BatchRunner instead. Throws ModelError on a model that does not fit.
+void score(const Model& model, const float* in, size_t n_samples, float* out,
+           const ScoreOptions& options = {});
+
+// Floats per input and per output sample of a one-input, one-output model
+// whose input dims after the batch dim are fixed.
+struct SampleSizes {
+  std::vector<int64_t> input_shape, output_shape;  // without the batch dim
+  int64_t input = 0, output = 0;
+};
+SampleSizes sample_sizes(const Model& model);
 
 }  // namespace basin::infer

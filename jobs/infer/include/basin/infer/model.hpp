@@ -72,6 +72,10 @@ class Plan {
   // Runs on inputs of exactly the planned shapes; the returned references
   // stay valid until the next run().
   std::vector<const Tensor*> run(const std::vector<const Tensor*>& inputs);
+  // The same without the input copy: fill input_data(k) (a float input of
+  // the planned shape, every element) and call run_in_place().
+  float* input_data(size_t k);
+  std::vector<const Tensor*> run_in_place();
   const std::vector<int64_t>& output_shape(size_t k) const;
 
  private:

@@ -1,0 +1,220 @@
+// oneDNN fast paths. oneDNN (Debian's build uses the OpenMP runtime) is
+// limited to the calling thread: the engine runs one micro-batch a thread,
+// so a primitive's arithmetic for a row never depends on how many threads
+// exist, and TBB and OpenMP threads never oversubscribe the cores.
+#include "fast_steps.hpp"
+
+#include <omp.h>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+namespace basin::infer {
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+using dims = dnnl::memory::dims;
+
+dnnl::engine& cpu() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+// The step owns its scratchpad: oneDNN's default one is shared by every
+// primitive of the library and would be overwritten by concurrent steps.
+dnnl::primitive_attr step_attr(bool relu) {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (relu) {
+    dnnl::post_ops po;
+    po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(po);
+  }
+  return attr;
+}
+
+// Reorders constant user weights into the layout the primitive chose; the
+// step owns the copy, so the plan's values may move afterwards.
+dnnl::memory packed_weights(const dnnl::memory::desc& user, const dnnl::memory::desc& want,
+                            const float* data) {
+  dnnl::memory u(user, cpu(), const_cast<float*>(data)), w(want, cpu());
+  dnnl::stream s(cpu());
+  dnnl::reorder(u, w).execute(s, u, w);
+  s.wait();
+  return w;
+}
+
+// A reorder between a plan value's plain layout and a primitive's blocked
+// one, with its own scratchpad (see step_attr).
+struct Reorder {
+  dnnl::reorder prim;
+  dnnl::memory scratch;
+  Reorder(const dnnl::memory& from, const dnnl::memory& to) {
+    auto pd = dnnl::reorder::primitive_desc(from, to, step_attr(false));
+    prim = dnnl::reorder(pd);
+    scratch = dnnl::memory(pd.scratchpad_desc(), cpu());
+  }
+  void run(dnnl::stream& s, dnnl::memory& from, dnnl::memory& to) {
+    prim.execute(s, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, scratch}});
+  }
+};
+
+// One primitive reading and writing plan values (plain row-major), through
+// its own buffers and reorders when it chose blocked layouts.
+class PrimitiveStep : public FastStep {
+ public:
+  template <class PrimitiveDesc>
+  PrimitiveStep(const PrimitiveDesc& pd, const dnnl::memory::desc& plain_src,
+                const dnnl::memory::desc& plain_dst, dnnl::memory weights, std::vector<float> bias,
+                const dnnl::memory::desc& bias_md, int x, int y)
+      : prim_(pd),
+        scratch_(pd.scratchpad_desc(), cpu()),
+        user_src_(plain_src, cpu(), DNNL_MEMORY_NONE),
+        user_dst_(plain_dst, cpu(), DNNL_MEMORY_NONE),
+        weights_(std::move(weights)),
+        bias_data_(std::move(bias)),
+        stream_(cpu()),
+        x_(x),
+        y_(y) {
+    src_ = user_src_, dst_ = user_dst_;
+    if (pd.src_desc() != plain_src) {
+      src_ = dnnl::memory(pd.src_desc(), cpu());
+      to_src_ = std::make_unique<Reorder>(user_src_, src_);
+    }
+    if (pd.dst_desc() != plain_dst) {
+      dst_ = dnnl::memory(pd.dst_desc(), cpu());
+      from_dst_ = std::make_unique<Reorder>(dst_, user_dst_);
+    }
+    args_ = {{DNNL_ARG_SRC, src_},
+             {DNNL_ARG_WEIGHTS, weights_},
+             {DNNL_ARG_DST, dst_},
+             {DNNL_ARG_SCRATCHPAD, scratch_}};
+    if (!bias_data_.empty()) {
+      bias_ = dnnl::memory(bias_md, cpu(), bias_data_.data());
+      args_.insert({DNNL_ARG_BIAS, bias_});
+    }
+  }
+  void run(std::vector<Tensor>& values) override {
+    omp_set_num_threads(1);
+    user_src_.set_data_handle(values[size_t(x_)].f.data());
+    user_dst_.set_data_handle(values[size_t(y_)].f.data());
+    if (to_src_) to_src_->run(stream_, user_src_, src_);
+    prim_.execute(stream_, args_);
+    if (from_dst_) from_dst_->run(stream_, dst_, user_dst_);
+  }
+
+ private:
+  dnnl::primitive prim_;
+  dnnl::memory scratch_, user_src_, user_dst_, src_, dst_, weights_, bias_;
+  std::unique_ptr<Reorder> to_src_, from_dst_;
+  std::vector<float> bias_data_;
+  dnnl::stream stream_;
+  std::unordered_map<int, dnnl::memory> args_;
+  int x_, y_;
+};
+
+// The same tensor in whatever layout the primitive prefers.
+dnnl::memory::desc any(const dnnl::memory::desc& d) {
+  return dnnl::memory::desc(d.dims(), dt::f32, tag::any);
+}
+
+// Channels blocked by 16 when they divide: the layout oneDNN's direct
+// AVX-512 convolutions write fastest (left to oneDNN, a one-channel input
+// gets a much slower kernel).
+dnnl::memory::desc blocked16(const dnnl::memory::desc& d) {
+  return dnnl::memory::desc(d.dims(), dt::f32, d.dims()[1] % 16 == 0 ? tag::nChw16c : tag::any);
+}
+
+bool is_f32(const std::vector<Tensor>& v, int id) {
+  return id >= 0 && v[size_t(id)].dtype == DType::f32;
+}
+
+// Y = A B' + c (torch's Linear export: transB=1, alpha=beta=1), or A B + c.
+std::unique_ptr<FastStep> gemm_step(const Node& n, int y, bool relu, const std::vector<Tensor>& v,
+                                    const std::vector<bool>& is_const) {
+  if (n.in.size() < 2 || n.geti("transA", 0) != 0 || n.getf("alpha", 1.0f) != 1.0f) return nullptr;
+  const int a = n.in[0], b = n.in[1], c = n.in.size() > 2 ? n.in[2] : -1;
+  if (!is_f32(v, a) || !is_f32(v, b) || !is_const[size_t(b)]) return nullptr;
+  const Tensor &A = v[size_t(a)], &B = v[size_t(b)];
+  if (A.shape.size() != 2 || B.shape.size() != 2) return nullptr;
+  const bool tb = n.geti("transB", 0) != 0;
+  const int64_t M = A.shape[0], K = A.shape[1], N = tb ? B.shape[0] : B.shape[1];
+  if ((tb ? B.shape[1] : B.shape[0]) != K || M < 1 || N < 1 || K < 1) return nullptr;
+  std::vector<float> bias;
+  if (c >= 0) {
+    // Only a per-column bias [N] or [1, N] with beta = 1 maps to oneDNN's bias.
+    if (!is_f32(v, c) || !is_const[size_t(c)] || n.getf("beta", 1.0f) != 1.0f) return nullptr;
+    const Tensor& C = v[size_t(c)];
+    if (!(C.shape == std::vector<int64_t>{N} || C.shape == std::vector<int64_t>{1, N}))
+      return nullptr;
+    bias = C.f;
+  }
+  dnnl::memory::desc src({M, K}, dt::f32, tag::ab), dst({M, N}, dt::f32, tag::ab),
+      w_any({K, N}, dt::f32, tag::any), w_user({K, N}, dt::f32, tb ? tag::ba : tag::ab),
+      bias_md({1, N}, dt::f32, tag::ab);
+  auto pd = dnnl::matmul::primitive_desc(
+      dnnl::matmul::desc(src, w_any, bias.empty() ? dnnl::memory::desc() : bias_md, dst),
+      step_attr(relu), cpu());
+  return std::make_unique<PrimitiveStep>(pd, src, dst,
+                                         packed_weights(w_user, pd.weights_desc(), B.f.data()),
+                                         std::move(bias), bias_md, a, y);
+}
+
+// 2-D convolution on plain NCHW tensors; the window (pads, output size) is
+// the one planning already resolved into the output's shape.
+std::unique_ptr<FastStep> conv_step(const Node& n, int y, bool relu, const std::vector<Tensor>& v,
+                                    const std::vector<bool>& is_const) {
+  if (n.in.size() < 2) return nullptr;
+  const int x = n.in[0], w = n.in[1], c = n.in.size() > 2 ? n.in[2] : -1;
+  if (!is_f32(v, x) || !is_f32(v, w) || !is_const[size_t(w)]) return nullptr;
+  const Tensor &X = v[size_t(x)], &W = v[size_t(w)], &Y = v[size_t(n.out[0])];
+  if (X.shape.size() != 4 || W.shape.size() != 4 || Y.shape.size() != 4) return nullptr;
+  const int64_t g = n.geti("group", 1), M = W.shape[0];
+  auto strides = n.getints("strides", {1, 1}), dil = n.getints("dilations", {1, 1});
+  auto pads = n.getints("pads", {0, 0, 0, 0});
+  if (n.gets("auto_pad", "NOTSET") != "NOTSET" || strides.size() != 2 || dil.size() != 2 ||
+      pads.size() != 4 || g < 1)
+    return nullptr;
+  std::vector<float> bias;
+  if (c >= 0) {
+    if (!is_f32(v, c) || !is_const[size_t(c)] || v[size_t(c)].shape != std::vector<int64_t>{M})
+      return nullptr;
+    bias = v[size_t(c)].f;
+  }
+  dnnl::memory::desc src(dims(X.shape.begin(), X.shape.end()), dt::f32, tag::nchw),
+      dst(dims(Y.shape.begin(), Y.shape.end()), dt::f32, tag::nchw), bias_md({M}, dt::f32, tag::a);
+  dims wd = g == 1 ? dims{M, W.shape[1], W.shape[2], W.shape[3]}
+                   : dims{g, M / g, W.shape[1], W.shape[2], W.shape[3]};
+  dnnl::memory::desc w_any(wd, dt::f32, tag::any),
+      w_user(wd, dt::f32, g == 1 ? tag::oihw : tag::goihw);
+  auto pd = dnnl::convolution_forward::primitive_desc(
+      dnnl::convolution_forward::desc(
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, any(src), w_any,
+          bias.empty() ? dnnl::memory::desc() : bias_md, blocked16(dst), {strides[0], strides[1]},
+          {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]}),
+      step_attr(relu), cpu());
+  return std::make_unique<PrimitiveStep>(pd, src, dst,
+                                         packed_weights(w_user, pd.weights_desc(), W.f.data()),
+                                         std::move(bias), bias_md, x, y);
+}
+
+}  // namespace
+
+std::unique_ptr<FastStep> make_fast_step(const Node& node, const Node* relu,
+                                         const std::vector<Tensor>& values,
+                                         const std::vector<bool>& is_const) {
+  if (node.out.empty() || node.out[0] < 0) return nullptr;
+  const int y = relu ? relu->out[0] : node.out[0];
+  if (y < 0) return nullptr;
+  // Primitives are built for the one thread they will run on.
+  omp_set_num_threads(1);
+  try {
+    if (node.op == "Gemm") return gemm_step(node, y, relu != nullptr, values, is_const);
+    if (node.op == "Conv") return conv_step(node, y, relu != nullptr, values, is_const);
+  } catch (const dnnl::error&) {
+    // oneDNN has no implementation for this case: the plain kernel runs it.
+  }
+  return nullptr;
+}
+
+}  // namespace basin::infer
