@@ -1,10 +1,11 @@
-// The weather model against miniWeather's own check, on every case, and bit
-// for bit across rank counts, thread counts and a checkpoint/restart.
+// The weather model against miniWeather's own check, on every case, and
+// `basin run weather` (the runtime's driver) bit for bit across rank counts,
+// thread counts and a checkpoint/restart, with its netCDF-4 output.
 #include <gtest/gtest.h>
 #include <hdf5.h>
 #include <mpi.h>
-#include <tbb/global_control.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -12,9 +13,10 @@
 #include <vector>
 
 #include "basin/jobs/weather/model.hpp"
-#include "basin/jobs/weather/run.hpp"
+#include "basin/runtime/run.hpp"
 
 namespace bw = basin::jobs::weather;
+namespace rt = basin::runtime;
 
 namespace {
 
@@ -24,78 +26,61 @@ int world_rank() {
   return r;
 }
 
-// The whole (z, x) field on every rank of comm, in global x order.
-std::vector<double> gather(const bw::Model& m, bw::Field f, MPI_Comm comm) {
-  int n = 0;
-  MPI_Comm_size(comm, &n);
-  const auto local = m.local_field(f);
-  const int nz = m.config().nz, nx = m.config().nx;
-  std::vector<int> counts(n), displs(n);
-  const int mine = static_cast<int>(local.size());
-  MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
-  for (int r = 1; r < n; ++r) displs[r] = displs[r - 1] + counts[r - 1];
-  std::vector<double> all(static_cast<std::size_t>(nz) * nx);
-  MPI_Allgatherv(local.data(), mine, MPI_DOUBLE, all.data(), counts.data(), displs.data(),
-                 MPI_DOUBLE, comm);
-  // all is rank-major blocks of (z, x_local); reorder to (z, x).
-  std::vector<int> xb(n), xn(n);
-  const int b = m.x_begin(), l = m.nx_local();
-  MPI_Allgather(&b, 1, MPI_INT, xb.data(), 1, MPI_INT, comm);
-  MPI_Allgather(&l, 1, MPI_INT, xn.data(), 1, MPI_INT, comm);
-  std::vector<double> out(all.size());
-  for (int r = 0; r < n; ++r)
-    for (int k = 0; k < nz; ++k)
-      for (int i = 0; i < xn[r]; ++i)
-        out[static_cast<std::size_t>(k) * nx + xb[r] + i] =
-            all[displs[r] + static_cast<std::size_t>(k) * xn[r] + i];
-  return out;
-}
-
-std::vector<double> all_fields(const bw::Model& m, MPI_Comm comm) {
-  std::vector<double> out;
-  for (auto f : {bw::Field::dens, bw::Field::uwnd, bw::Field::wwnd, bw::Field::theta}) {
-    auto v = gather(m, f, comm);
-    out.insert(out.end(), v.begin(), v.end());
+// Runs cfg to the end on all of MPI_COMM_WORLD; returns max |v| over the
+// four output variables (NaN if any value is not finite).
+double run_to_end(const bw::Config& cfg, double* end_time = nullptr) {
+  rt::Decomposition dec(MPI_COMM_WORLD, bw::grid_extent(cfg), bw::decomposition_rule());
+  bw::Model m(cfg, dec);
+  while (!m.done()) m.step();
+  if (end_time) *end_time = m.time();
+  double local = 0;
+  rt::Field f("v", dec.local(), 0);
+  for (auto v :
+       {bw::OutputVar::dens, bw::OutputVar::uwnd, bw::OutputVar::wwnd, bw::OutputVar::theta}) {
+    m.output_field(v, f);
+    for (double x : f.interior())
+      local = std::isfinite(x) ? std::max(local, std::fabs(x)) : HUGE_VAL;
   }
-  return out;
+  double global = 0;
+  MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  return global;
 }
 
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-}
-
-// Runs cfg on the first `ranks` ranks of the world (others idle) with `threads`
-// TBB threads, restarting from a checkpoint after `restart_at` steps if > 0;
-// the fields reach world rank 0.
-std::vector<double> run_on(int ranks, int threads, const bw::Config& cfg, int restart_at = 0) {
+// `basin run weather` with `sets` on the first `ranks` ranks of the world
+// (the others idle); the report reaches world rank 0.
+rt::RunReport run_on(int ranks, std::vector<std::string> sets, const std::string& ckdir = "",
+                     const std::string& output = "") {
   MPI_Comm comm;
   const bool in = world_rank() < ranks;
   MPI_Comm_split(MPI_COMM_WORLD, in ? 0 : MPI_UNDEFINED, world_rank(), &comm);
-  std::vector<double> fields;
+  rt::RunReport report;
   if (in) {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-    bw::Model m(cfg, comm);
-    if (restart_at > 0) {
-      for (int s = 0; s < restart_at; ++s) m.step();
-      const bw::Checkpoint c = m.save();
-      bw::Model again(cfg, comm);
-      again.restore(c);
-      while (!again.done()) again.step();
-      fields = all_fields(again, comm);
-    } else {
-      while (!m.done()) m.step();
-      fields = all_fields(m, comm);
-    }
+    rt::RunOptions o;
+    o.workload = "weather";
+    o.sets = std::move(sets);
+    o.checkpoint_dir = ckdir;
+    o.output = output;
+    report = rt::run_workload(o, comm, nullptr);
     MPI_Comm_free(&comm);
   }
-  return fields;
+  return report;
+}
+
+std::string fresh_dir(const std::string& name) {
+  if (world_rank() == 0) {
+    std::filesystem::remove_all(name);
+    std::filesystem::create_directories(name);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return name;
 }
 
 }  // namespace
 
 TEST(Weather, ThermalConservesMassAndLosesLittleEnergy) {
   bw::Config cfg;  // thermal, 100 x 50, 400 s: miniWeather's own check
-  bw::Model m(cfg, MPI_COMM_WORLD);
+  rt::Decomposition dec(MPI_COMM_WORLD, bw::grid_extent(cfg), bw::decomposition_rule());
+  bw::Model m(cfg, dec);
   const bw::Totals t0 = m.totals();
   while (!m.done()) m.step();
   const bw::Totals t1 = m.totals();
@@ -111,111 +96,139 @@ TEST(Weather, ThermalConservesMassAndLosesLittleEnergy) {
 TEST(Weather, EveryCaseRunsToTheEndWithFiniteFields) {
   for (auto c : {bw::Case::thermal, bw::Case::collision, bw::Case::gravity_waves,
                  bw::Case::density_current, bw::Case::injection}) {
-    bw::Config cfg{c, 40, 20, 60.};
-    bw::Model m(cfg, MPI_COMM_WORLD);
-    while (!m.done()) m.step();
-    EXPECT_EQ(m.time(), 60.);
-    const auto f = all_fields(m, MPI_COMM_WORLD);
-    bool finite = true;
-    for (double v : f) finite = finite && std::isfinite(v);
-    EXPECT_TRUE(finite) << bw::case_name(c);
+    double end = 0;
+    const double vmax = run_to_end({c, 40, 20, 60.}, &end);
+    EXPECT_EQ(end, 60.) << bw::case_name(c);
+    EXPECT_TRUE(std::isfinite(vmax)) << bw::case_name(c);
   }
 }
 
-TEST(Weather, InjectionAndCollisionChangeTheState) {
-  // The inflow must actually enter: u somewhere becomes nonzero.
-  bw::Config cfg{bw::Case::injection, 40, 20, 60.};
-  bw::Model m(cfg, MPI_COMM_WORLD);
-  while (!m.done()) m.step();
-  double umax = 0;
-  for (double v : all_fields(m, MPI_COMM_WORLD)) umax = std::max(umax, std::fabs(v));
-  EXPECT_GT(umax, 1.);
+TEST(Weather, InjectionInflowEntersTheDomain) {
+  // The inflow must actually enter: |u| somewhere exceeds 1 m/s.
+  EXPECT_GT(run_to_end({bw::Case::injection, 40, 20, 60.}), 1.);
 }
 
-TEST(Weather, FieldsIdenticalAcrossRanksThreadsAndRestart) {
+TEST(Weather, ModelRefusesADecompositionThatSplitsZ) {
+  const bw::Config cfg{bw::Case::thermal, 40, 20, 10.};
+  rt::Decomposition::Rule rule = bw::decomposition_rule();
+  rule.process_grid = {0, 1, 1};
   int world = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &world);
-  bw::Config cfg{bw::Case::collision, 60, 30, 40.};
-  const auto ref = run_on(1, 1, cfg);
-  const auto two = run_on(std::min(2, world), 2, cfg);
-  const auto four = run_on(std::min(4, world), 1, cfg);
-  const auto restarted = run_on(std::min(2, world), 1, cfg, 7);
+  if (world < 2) GTEST_SKIP() << "needs 2 ranks";
+  rt::Decomposition dec(MPI_COMM_WORLD, bw::grid_extent(cfg), rule);
+  EXPECT_THROW(bw::Model(cfg, dec), std::invalid_argument);
+}
+
+TEST(Weather, DigestIdenticalAcrossRanksThreadsAndRestart) {
+  int world = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &world);
+  const std::vector<std::string> sets{"case=collision", "nx=60", "nz=30", "sim_time=40"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> s = sets;
+    s.insert(s.end(), extra.begin(), extra.end());
+    return s;
+  };
+  const auto ref = run_on(1, with({"threads=1"}));
+  const auto two = run_on(std::min(2, world), with({"threads=2"}));
+  const auto four = run_on(std::min(4, world), with({"threads=1"}));
+  // A run stopped after 7 steps with a checkpoint (exit 75, as when
+  // preempted), then continued from it on another number of ranks.
+  const std::string dir = fresh_dir("weather_restart_test");
+  const auto first = run_on(std::min(2, world), with({"threads=1", "stop_after=7"}), dir);
+  const auto second = run_on(std::min(4, world), with({"threads=2"}), dir);
   if (world_rank() == 0) {
-    ASSERT_FALSE(ref.empty());
-    EXPECT_TRUE(same_bits(ref, two));
-    EXPECT_TRUE(same_bits(ref, four));
-    EXPECT_TRUE(same_bits(ref, restarted));
+    ASSERT_EQ(ref.digest.rfind("blake2b-256:", 0), 0u) << ref.digest;
+    EXPECT_EQ(ref.digest, two.digest);
+    EXPECT_EQ(ref.digest, four.digest);
+    EXPECT_EQ(first.exit_code, 75);
+    EXPECT_EQ(first.steps, 7);
+    EXPECT_EQ(second.exit_code, 0);
+    EXPECT_EQ(second.steps, ref.steps - 7);
+    EXPECT_EQ(ref.digest, second.digest);
+    std::filesystem::remove_all(dir);
+  }
+}
+
+namespace {
+std::string text_attribute(hid_t obj, const char* name) {
+  const hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+  if (a < 0) return "";
+  const hid_t t = H5Aget_type(a);
+  std::string s;
+  if (H5Tis_variable_str(t) > 0) {
+    char* p = nullptr;
+    H5Aread(a, t, &p);
+    s = p ? p : "";
+    H5free_memory(p);
+  } else {
+    s.resize(H5Tget_size(t));
+    H5Aread(a, t, s.data());
+    s.resize(std::strlen(s.c_str()));
+  }
+  H5Tclose(t);
+  H5Aclose(a);
+  return s;
+}
+
+std::vector<hsize_t> dims_of(hid_t file, const char* name) {
+  const hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+  const hid_t s = H5Dget_space(d);
+  std::vector<hsize_t> dims(std::size_t(H5Sget_simple_extent_ndims(s)));
+  H5Sget_simple_extent_dims(s, dims.data(), nullptr);
+  H5Sclose(s);
+  H5Dclose(d);
+  return dims;
+}
+
+std::vector<double> read_all(hid_t file, const char* name) {
+  const hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+  const hid_t s = H5Dget_space(d);
+  std::vector<double> v(std::size_t(H5Sget_simple_extent_npoints(s)));
+  H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+  H5Sclose(s);
+  H5Dclose(d);
+  return v;
+}
+}  // namespace
+
+TEST(Weather, OutputIsNetcdf4WithUnitsCoordinatesAndCase) {
+  int world = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &world);
+  const std::string dir = fresh_dir("weather_output_test");
+  // 40 x 20: dt = 500 / 450 * 1.5 = 5/3 s, 12 steps to 20 s; output every 4.
+  const auto r = run_on(std::min(2, world),
+                        {"case=thermal", "nx=40", "nz=20", "sim_time=20", "output_every=4"}, "",
+                        dir + "/out.nc");
+  if (world_rank() == 0) {
+    ASSERT_EQ(r.exit_code, 0);
+    const hid_t f = H5Fopen((dir + "/out.nc").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    EXPECT_EQ(text_attribute(f, "case"), "thermal");
+    EXPECT_NE(text_attribute(f, "basin_parameters").find("nx=40"), std::string::npos);
+    EXPECT_EQ(text_attribute(f, "basin_result_digest"), r.digest);
+    for (const char* v : {"dens", "uwnd", "wwnd", "theta"})
+      EXPECT_EQ(dims_of(f, v), (std::vector<hsize_t>{4, 20, 1, 40})) << v;  // t = 0, 4, 8, 12 steps
+    const hid_t theta = H5Dopen2(f, "theta", H5P_DEFAULT);
+    EXPECT_EQ(text_attribute(theta, "units"), "K");
+    H5Dclose(theta);
+    const auto t = read_all(f, "t");
+    ASSERT_EQ(t.size(), 4u);
+    EXPECT_EQ(t.front(), 0.);
+    EXPECT_EQ(t.back(), 20.);
+    const auto x = read_all(f, "x");
+    ASSERT_EQ(x.size(), 40u);
+    EXPECT_EQ(x[0], 250.);  // cell centres, dx = 500 m
+    EXPECT_EQ(x[39], 19750.);
+    H5Fclose(f);
+    std::filesystem::remove_all(dir);
   }
 }
 
 TEST(Weather, BadCaseIsRefusedWithTheChoices) {
   try {
-    bw::parse_case("hurricane");
-    FAIL();
+    run_on(1, {"case=hurricane"});
+    if (world_rank() == 0) FAIL();
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("thermal"), std::string::npos);
-  }
-}
-
-namespace {
-// The last time level of one variable in a weather output file (rank 0 reads).
-std::vector<double> last_level(const std::string& path, const char* var) {
-  std::vector<double> out;
-  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  const hid_t d = H5Dopen2(f, var, H5P_DEFAULT);
-  const hid_t fs = H5Dget_space(d);
-  hsize_t dims[3];
-  H5Sget_simple_extent_dims(fs, dims, nullptr);
-  hsize_t start[3] = {dims[0] - 1, 0, 0}, count[3] = {1, dims[1], dims[2]};
-  H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, nullptr, count, nullptr);
-  const hid_t ms = H5Screate_simple(3, count, nullptr);
-  out.resize(dims[1] * dims[2]);
-  H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, out.data());
-  H5Sclose(ms);
-  H5Sclose(fs);
-  H5Dclose(d);
-  H5Fclose(f);
-  return out;
-}
-}  // namespace
-
-TEST(Weather, RunRestartedFromACheckpointFileEndsBitIdentical) {
-  const std::string dir = "weather_restart_test";
-  if (world_rank() == 0) std::filesystem::create_directories(dir);
-  MPI_Barrier(MPI_COMM_WORLD);
-  bw::RunOptions full;
-  full.model = {bw::Case::thermal, 60, 30, 60.};
-  full.output = dir + "/full.nc";
-  const bw::RunResult a = bw::run(full, MPI_COMM_WORLD, nullptr);
-
-  bw::RunOptions first = full;  // stops midway with a checkpoint, like a job hitting its limit
-  first.output = dir + "/first.nc";
-  first.checkpoint = dir + "/ck.h5";
-  first.max_steps = a.steps / 2;
-  const bw::RunResult b = bw::run(first, MPI_COMM_WORLD, nullptr);
-  EXPECT_LT(b.time, a.time);
-
-  bw::RunOptions second = first;
-  second.output = dir + "/second.nc";
-  second.max_steps = -1;
-  second.restart = true;
-  const bw::RunResult c = bw::run(second, MPI_COMM_WORLD, nullptr);
-  EXPECT_EQ(c.steps, a.steps);
-  EXPECT_EQ(std::memcmp(&c.final, &a.final, sizeof(bw::Totals)), 0);
-  if (world_rank() == 0) {
-    for (const char* v : {"dens", "uwnd", "wwnd", "theta"})
-      EXPECT_TRUE(same_bits(last_level(full.output, v), last_level(second.output, v))) << v;
-  }
-}
-
-TEST(Weather, RestartFromAMissingCheckpointSaysWhatToDo) {
-  bw::RunOptions o;
-  o.checkpoint = "weather_no_such_checkpoint.h5";
-  o.restart = true;
-  try {
-    bw::run(o, MPI_COMM_WORLD, nullptr);
-    FAIL();
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("thermal"), std::string::npos) << e.what();
   }
 }

@@ -64,18 +64,14 @@ struct Model::Impl {
 };
 
 void Model::Impl::init() {
+  left = (rank - 1 + nranks) % nranks;
+  right = (rank + 1) % nranks;
   dx = xlen / cfg.nx;
   dz = zlen / cfg.nz;
   dt = std::min(dx, dz) / max_speed * cfl;
-  const double nper = static_cast<double>(cfg.nx) / nranks;
-  i_beg = static_cast<int>(std::round(nper * rank));
-  const int i_end = static_cast<int>(std::round(nper * (rank + 1))) - 1;
-  nx = i_end - i_beg + 1;
   nz = cfg.nz;
   sx = nx + 2 * hs;
   sz = nz + 2 * hs;
-  left = (rank - 1 + nranks) % nranks;
-  right = (rank + 1) % nranks;
   const std::size_t n = static_cast<std::size_t>(NUM_VARS) * sz * sx;
   q.assign(n, 0.);
   s1.assign(n, 0.);
@@ -162,7 +158,7 @@ void Model::Impl::halo_x(std::vector<double>& s) {
           s[idx(v, k + hs, nx + hs + h)] = recv_r[b];
         }
   }
-  if (cfg.test_case == Case::injection && rank == 0) {
+  if (cfg.test_case == Case::injection && i_beg == 0) {
     for (int k = 0; k < nz; ++k) {
       const double z = (k + 0.5) * dz;
       if (std::fabs(z - 3 * zlen / 4) > zlen / 16) continue;
@@ -300,21 +296,39 @@ void Model::Impl::rk_direction(bool x_dir, double step_dt) {
   stage(s2, q, step_dt / 1);
 }
 
-Model::Model(const Config& config, MPI_Comm comm) : impl_(std::make_unique<Impl>()) {
+basin::runtime::Extent grid_extent(const Config& config) {
+  return basin::runtime::Extent{{config.nz, 1, config.nx}};
+}
+
+basin::runtime::Decomposition::Rule decomposition_rule() {
+  basin::runtime::Decomposition::Rule r;
+  r.process_grid = {1, 1, 0};
+  r.tile_cells = 1;
+  r.min_cells = hs;  // a rank's halo comes from its direct neighbours only
+  return r;
+}
+
+Model::Model(const Config& config, const basin::runtime::Decomposition& dec)
+    : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.cfg = config;
-  m.comm = comm;
-  MPI_Comm_rank(comm, &m.rank);
-  MPI_Comm_size(comm, &m.nranks);
+  m.comm = dec.comm();
   if (config.nx < 4 || config.nz < 4)
     throw std::invalid_argument(
         "weather grid too small: nx and nz must be at least 4 (e.g. --set nx=100 --set nz=50)");
-  if (config.nx < 2 * m.nranks)
-    throw std::invalid_argument("weather: nx=" + std::to_string(config.nx) + " is too small for " +
-                                std::to_string(m.nranks) +
-                                " ranks: each rank needs at least 2 columns");
   if (!(config.sim_time >= 0))
     throw std::invalid_argument("weather: sim_time must be >= 0 seconds");
+  const auto& g = dec.global().n;
+  const auto& p = dec.process_grid();
+  if (g != grid_extent(config).n || p[0] != 1 || p[1] != 1 || dec.local().size[2] < hs)
+    throw std::invalid_argument(
+        "weather: the decomposition must split x only over (nz, 1, nx) with at least 2 columns "
+        "per rank (use weather::decomposition_rule())");
+  // With a 1 x 1 x P process grid rank r holds the r-th x block; x is periodic.
+  m.rank = dec.rank();
+  m.nranks = dec.ranks();
+  m.i_beg = dec.local().begin[2];
+  m.nx = dec.local().size[2];
   m.init();
 }
 
@@ -393,61 +407,62 @@ Totals Model::totals() const {
   return out;
 }
 
-std::vector<double> Model::local_field(Field f) const {
+int Model::direction_switch() const {
+  return impl_->direction_switch;
+}
+
+void Model::output_field(OutputVar var, basin::runtime::Field& out) const {
   const Impl& m = *impl_;
-  std::vector<double> out(static_cast<std::size_t>(m.nz) * m.nx);
-  for (int k = 0; k < m.nz; ++k)
+  for (int k = 0; k < m.nz; ++k) {
+    const double hr = m.hy_dens_cell[k + hs], hrt = m.hy_dens_theta_cell[k + hs];
+    double* o = out.row(k, 0);
     for (int i = 0; i < m.nx; ++i) {
-      const double hr = m.hy_dens_cell[k + hs], hrt = m.hy_dens_theta_cell[k + hs];
       const double d = m.q[m.idx(ID_DENS, k + hs, i + hs)];
       const double r = d + hr;
       double v = 0;
-      switch (f) {
-        case Field::dens:
+      switch (var) {
+        case OutputVar::dens:
           v = d;
           break;
-        case Field::uwnd:
+        case OutputVar::uwnd:
           v = m.q[m.idx(ID_UMOM, k + hs, i + hs)] / r;
           break;
-        case Field::wwnd:
+        case OutputVar::wwnd:
           v = m.q[m.idx(ID_WMOM, k + hs, i + hs)] / r;
           break;
-        case Field::theta:
+        case OutputVar::theta:
           v = (m.q[m.idx(ID_RHOT, k + hs, i + hs)] + hrt) / r - hrt / hr;
           break;
       }
-      out[static_cast<std::size_t>(k) * m.nx + i] = v;
+      o[i] = v;
     }
-  return out;
+  }
 }
 
-Checkpoint Model::save() const {
+void Model::save_state(const std::array<basin::runtime::Field*, kStateVars>& out) const {
   const Impl& m = *impl_;
-  Checkpoint c;
-  c.time = m.time;
-  c.steps = m.steps;
-  c.direction_switch = m.direction_switch;
-  c.state.reserve(static_cast<std::size_t>(NUM_VARS) * m.nz * m.nx);
   for (int v = 0; v < NUM_VARS; ++v)
-    for (int k = 0; k < m.nz; ++k)
-      for (int i = 0; i < m.nx; ++i) c.state.push_back(m.q[m.idx(v, k + hs, i + hs)]);
-  return c;
+    for (int k = 0; k < m.nz; ++k) {
+      const double* src = &m.q[m.idx(v, k + hs, hs)];
+      std::copy(src, src + m.nx, out[v]->row(k, 0));
+    }
 }
 
-void Model::restore(const Checkpoint& c) {
+void Model::load_state(const std::array<const basin::runtime::Field*, kStateVars>& in, double time,
+                       std::int64_t steps, int direction_switch) {
   Impl& m = *impl_;
-  if (c.state.size() != static_cast<std::size_t>(NUM_VARS) * m.nz * m.nx)
-    throw std::invalid_argument("weather checkpoint does not match this grid and rank count (" +
-                                std::to_string(c.state.size()) + " values, expected " +
-                                std::to_string(NUM_VARS * m.nz * m.nx) +
-                                "): restart with the same nx, nz and number of ranks");
-  m.time = c.time;
-  m.steps = c.steps;
-  m.direction_switch = c.direction_switch;
-  std::size_t n = 0;
+  for (const auto* f : in)
+    if (f->box().size != std::array<int, 3>{m.nz, 1, m.nx} || f->box().begin[2] != m.i_beg)
+      throw std::invalid_argument("weather: state field " + f->name() +
+                                  " does not cover this rank's cells");
   for (int v = 0; v < NUM_VARS; ++v)
-    for (int k = 0; k < m.nz; ++k)
-      for (int i = 0; i < m.nx; ++i) m.q[m.idx(v, k + hs, i + hs)] = c.state[n++];
+    for (int k = 0; k < m.nz; ++k) {
+      const double* src = in[v]->row(k, 0);
+      std::copy(src, src + m.nx, &m.q[m.idx(v, k + hs, hs)]);
+    }
+  m.time = time;
+  m.steps = steps;
+  m.direction_switch = direction_switch;
 }
 
 }  // namespace basin::jobs::weather

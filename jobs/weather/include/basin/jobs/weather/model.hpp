@@ -1,16 +1,21 @@
 // The weather workload's dynamical core: the model of mrnorman/miniWeather
 // (2-D dry compressible stratified Euler, 4th-order finite volume with
 // hyperviscosity, alternating Strang splitting, 3-stage low-storage RK),
-// decomposed over x across the ranks of an MPI communicator, TBB inside a rank.
+// decomposed over x by a runtime Decomposition (see decomposition_rule()),
+// TBB inside a rank.
 #pragma once
 
 #include <mpi.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "basin/runtime/decomposition.hpp"
+#include "basin/runtime/field.hpp"
 
 namespace basin::jobs::weather {
 
@@ -35,21 +40,25 @@ struct Totals {
 
 // Output variables, as miniWeather writes them: density perturbation (kg/m^3),
 // winds (m/s), potential-temperature perturbation (K).
-enum class Field { dens, uwnd, wwnd, theta };
+enum class OutputVar { dens, uwnd, wwnd, theta };
 
-// Everything needed to continue a run bit for bit (one rank's part).
-struct Checkpoint {
-  double time = 0;
-  std::int64_t steps = 0;
-  int direction_switch = 1;
-  std::vector<double> state;  // this rank's interior cells, (var, z, x_local)
-};
+// The prognostic state: perturbations of density, x and z momentum and
+// density * potential temperature from the hydrostatic background.
+inline constexpr int kStateVars = 4;
+
+// The grid as the runtime sees it: (z, y, x) = (nz, 1, nx).
+basin::runtime::Extent grid_extent(const Config& config);
+// How the ranks split the grid: x only, in blocks of whole cells (tile of 1),
+// at least 2 columns (the stencil's halo) per rank. Results do not depend on it.
+basin::runtime::Decomposition::Rule decomposition_rule();
 
 class Model {
  public:
-  // Collective over comm. Throws std::invalid_argument for a bad grid
-  // (nx or nz < 4, or more ranks than nx / 2).
-  Model(const Config& config, MPI_Comm comm);
+  // Collective over the decomposition's communicator; the model computes
+  // exactly the decomposition's x range of its rank. Throws
+  // std::invalid_argument for a bad grid (nx or nz < 4) or a decomposition
+  // that does not split x only over grid_extent(config).
+  Model(const Config& config, const basin::runtime::Decomposition& decomposition);
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -68,12 +77,17 @@ class Model {
   // each rank sums its columns in z order, rank 0 adds columns in x order.
   Totals totals() const;
 
-  // This rank's part of a field, (z, x_local) row-major.
-  std::vector<double> local_field(Field f) const;
+  int direction_switch() const;  // 1: this step sweeps x first
 
-  Checkpoint save() const;
-  // Throws std::invalid_argument if the checkpoint does not fit this rank's grid.
-  void restore(const Checkpoint& c);
+  // Fills the owned cells of `out` (this rank's box) with an output variable.
+  void output_field(OutputVar v, basin::runtime::Field& out) const;
+
+  // The prognostic state to and from fields over this rank's box; loading it
+  // with the time, step count and direction switch of the moment it was
+  // saved continues the run bit for bit.
+  void save_state(const std::array<basin::runtime::Field*, kStateVars>& out) const;
+  void load_state(const std::array<const basin::runtime::Field*, kStateVars>& in, double time,
+                  std::int64_t steps, int direction_switch);
 
  private:
   struct Impl;
