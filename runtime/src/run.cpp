@@ -164,6 +164,9 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
     return report;
   }
   arena.run([&] {
+    // From here on a SIGTERM (a preemption while the run starts) is held until
+    // the first step, where all ranks agree on it.
+    PreemptionWatch watch;
     std::unique_ptr<Workload> wl = info->create(params, comm);
     const Decomposition& dec = wl->decomposition();
     if (log) {
@@ -238,7 +241,6 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
     const std::int64_t output_every = params.integer("output_every");
     const std::int64_t stop_after = params.integer("stop_after");
     const double checkpoint_every = params.real("checkpoint_every");
-    PreemptionWatch watch;
     Progress progress(log, info->name, wl->total_steps(), dec.global().cells(),
                       params.real("progress_every"));
     auto last_checkpoint = Clock::now();
