@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Plot theta (potential-temperature perturbation) at the last output level of a
-`basin weather` netCDF-4 file into a PNG.
+`basin run weather` netCDF-4 file (variables over t, z, y, x with y of size 1)
+into a PNG.
 
 Usage: /usr/bin/python3 examples/plot_weather_theta.py out.nc theta.png
 Needs Debian's python3-matplotlib and python3-h5py (a netCDF-4 file is HDF5).
@@ -23,7 +24,7 @@ def main() -> int:
         if "theta" not in f or f["theta"].shape[0] == 0:
             print(f"{src}: no theta output levels (run with --output)", file=sys.stderr)
             return 1
-        theta = f["theta"][-1, :, :]
+        theta = f["theta"][-1, :, 0, :]
         x = f["x"][:] / 1000.0
         z = f["z"][:] / 1000.0
         t = f["t"][-1]

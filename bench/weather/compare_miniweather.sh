@@ -5,8 +5,10 @@
 #   PEER_EXE   miniWeather_mpi built for thermal 400 x 200, 100 s (its compile-time
 #              settings: -D_NX=400 -D_NZ=200 -D_SIM_TIME=100 -D_DATA_SPEC=DATA_SPEC_THERMAL)
 #   REPEATS    pairs of runs (default 5); medians are reported
-#   BUILD_DIR  Basin build directory holding bench/weather/weather_bench (default ./build)
+#   BUILD_DIR  Basin build directory holding cli/basin (default ./build)
 # Both run on 2 MPI ranks with one thread per rank (2 ranks already fill 2 cores).
+# Basin runs as `basin run weather` without output (as the peer); its rate is
+# the driver's "stepping" figure (the step loop, as miniWeather times itself).
 # Reports cell-steps/s of each, the ratio of medians, and both codes' relative
 # mass and total-energy changes (the peer is built without output, so its
 # fields are compared through these diagnostics).
@@ -14,7 +16,7 @@ set -euo pipefail
 peer=${1:?usage: compare_miniweather.sh PEER_EXE [REPEATS] [BUILD_DIR]}
 repeats=${2:-5}
 build=${3:-build}
-ours=$build/bench/weather/weather_bench
+ours=$build/cli/basin
 [[ -x $peer ]] || { echo "peer executable '$peer' not found or not executable" >&2; exit 2; }
 [[ -x $ours ]] || { echo "'$ours' not found: build Basin first (cmake --build $build)" >&2; exit 2; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -32,8 +34,9 @@ for ((r = 0; r < repeats; r++)); do
   p=$("${mpi[@]}" "$peer")
   t=$(awk '/CPU Time:/ {print $3}' <<<"$p")
   peer_rates+=("$(awk -v c=$((nx * nz * steps)) -v t="$t" 'BEGIN {printf "%.4e", c / t}')")
-  o=$(THREADS=1 "${mpi[@]}" "$ours" thermal $nx $nz $sim)
-  our_rates+=("$(awk '/cell_steps_per_s/ {print $6}' <<<"$o")")
+  o=$("${mpi[@]}" "$ours" run weather --set case=thermal --set nx=$nx --set nz=$nz \
+    --set sim_time=$sim --set threads=1)
+  our_rates+=("$(sed -n 's/.*stepping [0-9.]* s = \([0-9.e+-]*\) cell updates\/s.*/\1/p' <<<"$o")")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 pm=$(median "${peer_rates[@]}")
@@ -42,4 +45,4 @@ echo "miniWeather MPI C cell-steps/s: ${peer_rates[*]}  median $pm"
 echo "Basin weather    cell-steps/s: ${our_rates[*]}  median $om"
 awk -v a="$om" -v b="$pm" 'BEGIN {printf "ratio (Basin / miniWeather): %.2f\n", a / b}'
 echo "miniWeather: $(grep -E 'd_mass|d_te' <<<"$p" | tr -s ' ' | tr '\n' ' ')"
-echo "Basin:       $(grep -E 'd_mass|d_te' <<<"$o" | tr -s ' ' | tr '\n' ' ')"
+echo "Basin:       $(grep -o 'd_mass=.*' <<<"$o")"
