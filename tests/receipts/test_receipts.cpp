@@ -299,3 +299,25 @@ TEST_F(Receipts, TextFieldsMustBeUtf8) {
   bytes[account_at] = 0xc0;  // an overlong lead byte
   EXPECT_THROW(receipts::decode(bytes), receipts::ReceiptError);
 }
+
+// Settlement: the provider re-derives the blindings from its key and opens the
+// credit commitment (summed over receipts) without the account's key.
+TEST_F(Receipts, ProviderOpensTheSummedCreditWithItsKey) {
+  const Receipt a = issue(1), b = issue(2);
+  const auto credit = receipts::credit_of(receipts::open_receipt(a, account), card) +
+                      receipts::credit_of(receipts::open_receipt(b, account), card);
+  const auto blinding =
+      receipts::credit_blinding(a, card, site_key) + receipts::credit_blinding(b, card, site_key);
+  const auto sum = receipts::credit_commitment(a, card) + receipts::credit_commitment(b, card);
+  EXPECT_EQ(sum, crypto::pedersen_gens().commit(
+                     crypto::Scalar::from_u64(static_cast<std::uint64_t>(credit)), blinding));
+  const auto other = records::NodeKey::generate();
+  EXPECT_NE(sum, crypto::pedersen_gens().commit(
+                     crypto::Scalar::from_u64(static_cast<std::uint64_t>(credit)),
+                     receipts::credit_blinding(a, card, other) +
+                         receipts::credit_blinding(b, card, other)));
+  // The account's opening carries the same blindings.
+  const auto o = receipts::open_receipt(a, account);
+  const auto r = receipts::receipt_blindings(a.job_ref, site_key);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(o.blindings[i], r[i].encode());
+}

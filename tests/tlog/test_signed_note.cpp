@@ -73,3 +73,11 @@ TEST(Checkpoint, RoundTripsAndSignsAsANote) {
   EXPECT_THROW(parse_checkpoint("o\n8\nXcna\n"), NoteError);
   EXPECT_THROW(parse_checkpoint("o\n8\n"), NoteError);
 }
+
+// Found by fuzz_replay_tlog_text under UBSan: an empty base64 field passed a
+// null buffer to libsodium.
+TEST(SignedNote, EmptyBase64FieldsAreRefused) {
+  EXPECT_THROW(parse_verifier_key("log+01234567+"), NoteError);
+  EXPECT_THROW(NoteSigner::parse("PRIVATE+KEY+log+01234567+"), NoteError);
+  EXPECT_THROW(parse_checkpoint("origin\n1\n\n"), NoteError);
+}

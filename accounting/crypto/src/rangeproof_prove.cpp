@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "basin/crypto/msm.hpp"
+#include "fixed_base_msm.hpp"
 #include "rangeproof_common.hpp"
 
 namespace basin::crypto {
@@ -27,37 +28,33 @@ void put(std::vector<std::uint8_t>& out, const Bytes32& b) {
   out.insert(out.end(), b.begin(), b.end());
 }
 
-// The inner-product argument on vectors a, b with generators G (all scaled by
-// the common factor g_factor) and H (element i scaled by h_factor[i]), and Q.
-// Scaling is tracked as scalars so that each fold costs one scalar
-// multiplication per point instead of two.
-void inner_product_argument(Transcript& t, const Point& Q, std::vector<Point> G,
-                            std::vector<Point> H, std::vector<Scalar> h_factor, const Scalar& y_inv,
+// The inner-product argument on vectors a, b with generators G_j and
+// H_j' = y^-j * H_j, and Q = w*B. The folded generators are never formed:
+// each original generator's coefficient in its folded generator is tracked
+// as a scalar (original j sits in folded index j mod len), so L and R are
+// MSMs over the fixed generators with precomputed tables, and a fold costs
+// scalar multiplications only instead of a point multiplication per element.
+void inner_product_argument(Transcript& t, const Scalar& w, std::vector<Scalar> h_factor,
                             std::vector<Scalar> a, std::vector<Scalar> b,
                             std::vector<std::uint8_t>& out) {
-  Scalar g_factor = Scalar::from_u64(1);
-  std::size_t len = a.size();
+  const std::size_t nm = a.size();
+  std::vector<Scalar> cg(nm, Scalar::from_u64(1)), ch = std::move(h_factor);
+  std::size_t len = nm;
   while (len > 1) {
     const std::size_t h = len / 2;
     const Scalar cL = inner(std::span(a).first(h), std::span(b).subspan(h, h));
     const Scalar cR = inner(std::span(a).subspan(h, h), std::span(b).first(h));
-    // L and R are independent MSMs: one per core.
+    // L = <a_lo, G_hi> + <b_hi, H_lo> + cL*Q; R = <a_hi, G_lo> + <b_lo, H_hi> + cR*Q.
     Point L, R;
     auto side = [&](bool left, Point& outp) {
-      std::vector<Scalar> sc;
-      std::vector<Point> pts;
-      sc.reserve(2 * h + 1);
-      pts.reserve(2 * h + 1);
-      const std::size_t ga = left ? 0 : h, gp = left ? h : 0;  // a index, G index
-      for (std::size_t i = 0; i < h; ++i) {
-        sc.push_back(a[ga + i] * g_factor);
-        pts.push_back(G[gp + i]);
-        sc.push_back(b[gp + i] * h_factor[ga + i]);
-        pts.push_back(H[ga + i]);
+      std::vector<Scalar> gs(nm), hs(nm);
+      for (std::size_t j = 0; j < nm; ++j) {
+        const std::size_t i = j % len;
+        const bool hi = i >= h;
+        if (hi == left) gs[j] = a[i - (hi ? h : 0) + (left ? 0 : h)] * cg[j];
+        if (hi != left) hs[j] = b[i + (left ? h : 0) - (hi ? h : 0)] * ch[j];
       }
-      sc.push_back(left ? cL : cR);
-      pts.push_back(Q);
-      outp = msm(sc, pts);
+      outp = detail::fixed_generators_msm(gs, hs, (left ? cL : cR) * w, Scalar());
     };
     tbb::parallel_invoke([&] { side(true, L); }, [&] { side(false, R); });
     const Bytes32 Le = L.encode(), Re = R.encode();
@@ -67,28 +64,19 @@ void inner_product_argument(Transcript& t, const Point& Q, std::vector<Point> G,
     t.append_point("R", Re);
     const Scalar u = t.challenge("u");
     const Scalar u_inv = u.invert();
-    const Scalar u2 = u * u, u_inv2 = u_inv * u_inv;
-    // hi/lo ratio of the H factors is y^-h in every round (factors start as y^-i).
-    Scalar ratio = Scalar::from_u64(1);
-    for (std::size_t k = 0; k < h; ++k) ratio = ratio * y_inv;
-    const Scalar h_mult = u_inv2 * ratio;
     for (std::size_t i = 0; i < h; ++i) {
       a[i] = a[i] * u + a[h + i] * u_inv;
       b[i] = b[i] * u_inv + b[h + i] * u;
-      h_factor[i] = h_factor[i] * u;
     }
-    // The folds are one scalar multiplication per point: spread over the cores.
-    tbb::parallel_for(std::size_t{0}, h, [&](std::size_t i) {
-      G[i] = G[i] + G[h + i] * u2;
-      H[i] = H[i] + H[h + i] * h_mult;
-    });
-    g_factor = g_factor * u_inv;
+    // G' = u^-1 G_lo + u G_hi, H' = u H_lo + u^-1 H_hi.
+    for (std::size_t j = 0; j < nm; ++j) {
+      const bool hi = j % len >= h;
+      cg[j] = cg[j] * (hi ? u : u_inv);
+      ch[j] = ch[j] * (hi ? u_inv : u);
+    }
     len = h;
     a.resize(len);
     b.resize(len);
-    G.resize(len);
-    H.resize(len);
-    h_factor.resize(len);
   }
   put(out, a[0].encode());
   put(out, b[0].encode());
@@ -130,21 +118,11 @@ std::vector<std::uint8_t> prove_range(std::span<const std::uint64_t> values,
   }
   std::vector<Scalar> sL(nm), sR(nm);
   const Scalar rho = Scalar::random();
-  std::vector<Scalar> sc;
-  std::vector<Point> pts;
-  sc.reserve(2 * nm + 1);
-  pts.reserve(2 * nm + 1);
   for (std::size_t k = 0; k < nm; ++k) {
     sL[k] = Scalar::random();
     sR[k] = Scalar::random();
-    sc.push_back(sL[k]);
-    pts.push_back(vg.G[k]);
-    sc.push_back(sR[k]);
-    pts.push_back(vg.H[k]);
   }
-  sc.push_back(rho);
-  pts.push_back(pg.B_blinding);
-  const Point S = msm(sc, pts);
+  const Point S = detail::fixed_generators_msm(sL, sR, Scalar(), rho);
   const Bytes32 Ae = A.encode(), Se = S.encode();
   t.append_point("A", Ae);
   t.append_point("S", Se);
@@ -199,10 +177,7 @@ std::vector<std::uint8_t> prove_range(std::span<const std::uint64_t> values,
   put(out, taux.encode());
   put(out, mu.encode());
 
-  const Scalar y_inv = y.invert();
-  std::vector<Point> G(vg.G.begin(), vg.G.begin() + nm), H(vg.H.begin(), vg.H.begin() + nm);
-  inner_product_argument(t, base_mul(w), std::move(G), std::move(H), powers(y_inv, nm), y_inv,
-                         std::move(l), std::move(r), out);
+  inner_product_argument(t, w, powers(y.invert(), nm), std::move(l), std::move(r), out);
   return out;
 }
 

@@ -20,6 +20,9 @@ std::string b64(const std::uint8_t* data, std::size_t n) {
 }
 
 std::vector<std::uint8_t> unb64(const std::string& s, const char* what) {
+  // Nothing Basin reads is empty; and libsodium must not get a null buffer
+  // (found by fuzz_replay_tlog_text under UBSan).
+  if (s.empty()) throw NoteError(std::string(what) + " is empty where base64 is expected");
   std::vector<std::uint8_t> out(s.size());
   std::size_t len = 0;
   const char* end = nullptr;

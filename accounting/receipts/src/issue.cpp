@@ -65,6 +65,36 @@ crypto::Bytes32 job_reference(const std::string& job_identity, const crypto::Byt
   return out;
 }
 
+std::array<crypto::Scalar, kQuantities> receipt_blindings(const crypto::Bytes32& job_ref,
+                                                          const records::NodeKey& site_key) {
+  std::array<crypto::Scalar, kQuantities> out;
+  const std::string_view domain = "basin/receipt-blinding/v1\n";
+  for (std::size_t i = 0; i < kQuantities; ++i) {
+    detail::Writer w;
+    w.put_bytes({reinterpret_cast<const std::uint8_t*>(domain.data()), domain.size()});
+    w.put_bytes(job_ref);
+    w.put<std::uint8_t>(static_cast<std::uint8_t>(i));
+    // Ed25519 signatures are deterministic and need the secret key; hashed,
+    // they are a PRF of the message under the site key.
+    auto sig = site_key.sign(w.bytes());
+    std::array<std::uint8_t, 64> wide{};
+    crypto_generichash(wide.data(), wide.size(), sig.data(), sig.size(), nullptr, 0);
+    out[i] = crypto::Scalar::from_wide(wide);
+    sodium_memzero(sig.data(), sig.size());
+    sodium_memzero(wide.data(), wide.size());
+  }
+  return out;
+}
+
+crypto::Scalar credit_blinding(const Receipt& receipt, const RateCard& rates,
+                               const records::NodeKey& site_key) {
+  const auto r = receipt_blindings(receipt.job_ref, site_key);
+  crypto::Scalar sum;
+  for (std::size_t i = 0; i < kQuantities; ++i)
+    sum += r[i] * crypto::Scalar::from_u64(rates.micro_credits[i]);
+  return sum;
+}
+
 Receipt issue_receipt(const records::UsageRecord& record, const std::string& pool,
                       const RateCard& rates, const X25519Key& account_key,
                       const records::NodeKey& site_key) {
@@ -74,21 +104,19 @@ Receipt issue_receipt(const records::UsageRecord& record, const std::string& poo
                        record.site + "'");
   Opening opening;
   opening.values = quantities_of(record);
-  std::array<crypto::Scalar, kQuantities> blindings;
-  for (std::size_t i = 0; i < kQuantities; ++i) {
-    blindings[i] = crypto::Scalar::random();
-    opening.blindings[i] = blindings[i].encode();
-  }
   opening.job_identity = records::identity(record);
   randombytes_buf(opening.salt.data(), opening.salt.size());
   opening.result_digest = record.result_digest;
+  const crypto::Bytes32 job_ref = job_reference(opening.job_identity, opening.salt);
+  const auto blindings = receipt_blindings(job_ref, site_key);
+  for (std::size_t i = 0; i < kQuantities; ++i) opening.blindings[i] = blindings[i].encode();
 
   Receipt r;
   r.pool = pool;
   r.provider_site = record.site;
   r.account = record.account;
   r.period = period_of(record.end_time);
-  r.job_ref = job_reference(opening.job_identity, opening.salt);
+  r.job_ref = job_ref;
   r.rate_card_id = rates.id();
   const auto commitments = crypto::commit(opening.values, blindings);
   std::copy(commitments.begin(), commitments.end(), r.commitments.begin());

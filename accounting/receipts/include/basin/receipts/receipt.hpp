@@ -153,6 +153,18 @@ class AccountKey {
 // (value, blinding), and job_ref from (identity, salt). Throws ReceiptError if
 // the key is not the account's or the opening does not match.
 Opening open_receipt(const Receipt& receipt, const AccountKey& key);
+// The provider's side of settlement. Blindings are not random but derived
+// from the site key and the (salted, unique) job reference:
+//   r_i = BLAKE2b-512(Ed25519-sign(site key, "basin/receipt-blinding/v1\n" ||
+//         job_ref || u8 i)) mod l
+// so the site can re-derive them later without storing secrets, and only the
+// site key's holder can (another key gives blindings that open nothing).
+std::array<crypto::Scalar, kQuantities> receipt_blindings(const crypto::Bytes32& job_ref,
+                                                          const records::NodeKey& site_key);
+// sum(rate_i * r_i): opens credit_commitment() together with credit_of().
+crypto::Scalar credit_blinding(const Receipt& receipt, const RateCard& rates,
+                               const records::NodeKey& site_key);
+
 // Credits in micro-credits (exact, 128-bit) for an opened receipt.
 unsigned __int128 credit_of(const Opening& opening, const RateCard& rates);
 

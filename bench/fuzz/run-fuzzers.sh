@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Longer libFuzzer runs of every Basin fuzz target (CI runs each for ~4 s).
+# Builds with clang, the libraries instrumented too (-fsanitize=fuzzer-no-link,
+# address) so coverage reaches into the parsers, then fuzzes each target from
+# its seeds, keeping the corpus between runs.
+#
+#   bench/fuzz/run-fuzzers.sh [SECONDS_PER_TARGET=60] [TARGET...]
+#   env: BUILD=/tmp/build-fuzz  CORPUS=/tmp/basin-fuzz-corpus  JOBS=2
+# Exit status non-zero if any target finds a crash (its reproducer is left in
+# $CORPUS/<target>-crash-*).
+set -euo pipefail
+src="$(cd "$(dirname "$0")/../.." && pwd)"
+secs="${1:-60}"
+shift || true
+build="${BUILD:-/tmp/build-fuzz}"
+corpus="${CORPUS:-/tmp/basin-fuzz-corpus}"
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(receipt usage_record keyring pool_toml sacct tlog_text)
+
+CC=clang CXX=clang++ cmake -S "$src" -B "$build" -DBASIN_FUZZ=ON -DBASIN_BENCH=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address" \
+  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address" \
+  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address" >/dev/null
+names=()
+for t in "${targets[@]}"; do names+=("fuzz_$t" "fuzz_replay_$t"); done
+cmake --build "$build" -j"${JOBS:-2}" --target "${names[@]}" fuzz_crypto_rangeproof >/dev/null
+
+rc=0
+run() {  # run NAME BINARY [SEED_WRITER]
+  local name=$1 bin=$2 seeds=${3:-}
+  mkdir -p "$corpus/$name"
+  [ -z "$seeds" ] || "$seeds" --write-seeds "$corpus/$name"
+  echo "== $name: $secs s"
+  if ! "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$corpus/$name-" "$corpus/$name" 2>"$corpus/$name.log"; then
+    echo "   CRASH: see $corpus/$name.log and $corpus/$name-crash-*"
+    rc=1
+  fi
+  grep -E "stat::number_of_executed_units|cov:" "$corpus/$name.log" | tail -n 2 | sed 's/^/   /'
+}
+for t in "${targets[@]}"; do
+  run "$t" "$build/tests/fuzz/fuzz_$t" "$build/tests/fuzz/fuzz_replay_$t"
+done
+[ $# -gt 0 ] || run rangeproof "$build/tests/crypto/fuzz_crypto_rangeproof"
+exit $rc
