@@ -86,7 +86,7 @@ void set_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> 
   for (auto x : v) a->add_ints(x);
 }
 // A small CNN as torch exports it: Conv(1->16, pad 1) Relu MaxPool
-// Conv(16->32, pad 1, stride 2) Relu Flatten Gemm(->10).
+// Conv(16->32, pad 1, stride 2, 2 groups) Relu Flatten Gemm(->10).
 onnx::ModelProto cnn() {
   std::mt19937 rng(11);
   auto m = base();
@@ -94,7 +94,7 @@ onnx::ModelProto cnn() {
   add_input(g, "x", {-1, 1, 12, 12});
   add_init(g, "k1", {16, 1, 3, 3}, rng);
   add_init(g, "c1", {16}, rng);
-  add_init(g, "k2", {32, 16, 3, 3}, rng);
+  add_init(g, "k2", {32, 8, 3, 3}, rng);
   add_init(g, "c2", {32}, rng);
   add_init(g, "w", {10, 32 * 3 * 3}, rng);
   add_init(g, "b", {10}, rng);
@@ -105,6 +105,8 @@ onnx::ModelProto cnn() {
   set_ints(n, "kernel_shape", {2, 2}), set_ints(n, "strides", {2, 2});
   n = add_node(g, "Conv", {"p1", "k2", "c2"}, {"h2"});
   set_ints(n, "pads", {1, 1, 1, 1}), set_ints(n, "strides", {2, 2});
+  auto* grp = n->add_attribute();
+  grp->set_name("group"), grp->set_type(onnx::AttributeProto::INT), grp->set_i(2);
   add_node(g, "Relu", {"h2"}, {"r2"});
   add_node(g, "Flatten", {"r2"}, {"f"});
   n = add_node(g, "Gemm", {"f", "w", "b"}, {"y"});

@@ -125,6 +125,11 @@ dnnl::memory::desc blocked16(const dnnl::memory::desc& d) {
   return dnnl::memory::desc(d.dims(), dt::f32, d.dims()[1] % 16 == 0 ? tag::nChw16c : tag::any);
 }
 
+// oneDNN's reference implementations are slower than the plain kernels.
+bool reference(const dnnl::primitive_desc_base& pd) {
+  return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
+}
+
 bool is_f32(const std::vector<Tensor>& v, int id) {
   return id >= 0 && v[size_t(id)].dtype == DType::f32;
 }
@@ -155,6 +160,7 @@ std::unique_ptr<FastStep> gemm_step(const Node& n, int y, bool relu, const std::
   auto pd = dnnl::matmul::primitive_desc(
       dnnl::matmul::desc(src, w_any, bias.empty() ? dnnl::memory::desc() : bias_md, dst),
       step_attr(relu), cpu());
+  if (reference(pd)) return nullptr;
   return std::make_unique<PrimitiveStep>(pd, src, dst,
                                          packed_weights(w_user, pd.weights_desc(), B.f.data()),
                                          std::move(bias), bias_md, a, y);
@@ -190,9 +196,11 @@ std::unique_ptr<FastStep> conv_step(const Node& n, int y, bool relu, const std::
   auto pd = dnnl::convolution_forward::primitive_desc(
       dnnl::convolution_forward::desc(
           dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, any(src), w_any,
-          bias.empty() ? dnnl::memory::desc() : bias_md, blocked16(dst), {strides[0], strides[1]},
-          {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]}),
+          bias.empty() ? dnnl::memory::desc() : bias_md, g == 1 ? blocked16(dst) : any(dst),
+          {strides[0], strides[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]},
+          {pads[2], pads[3]}),
       step_attr(relu), cpu());
+  if (reference(pd)) return nullptr;
   return std::make_unique<PrimitiveStep>(pd, src, dst,
                                          packed_weights(w_user, pd.weights_desc(), W.f.data()),
                                          std::move(bias), bias_md, x, y);
