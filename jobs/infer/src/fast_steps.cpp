@@ -7,6 +7,8 @@
 #include <omp.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+#include <unordered_map>
 
 namespace basin::infer {
 namespace {
@@ -14,6 +16,19 @@ namespace {
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 using dims = dnnl::memory::dims;
+
+// Limits OpenMP (hence oneDNN) on this thread to itself for a scope, and
+// gives the thread its previous setting back after.
+class OneOmpThread {
+ public:
+  OneOmpThread() : before_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~OneOmpThread() { omp_set_num_threads(before_); }
+  OneOmpThread(const OneOmpThread&) = delete;
+  OneOmpThread& operator=(const OneOmpThread&) = delete;
+
+ private:
+  int before_;
+};
 
 dnnl::engine& cpu() {
   static dnnl::engine e(dnnl::engine::kind::cpu, 0);
@@ -33,17 +48,6 @@ dnnl::primitive_attr step_attr(bool relu) {
   return attr;
 }
 
-// Reorders constant user weights into the layout the primitive chose; the
-// step owns the copy, so the plan's values may move afterwards.
-dnnl::memory packed_weights(const dnnl::memory::desc& user, const dnnl::memory::desc& want,
-                            const float* data) {
-  dnnl::memory u(user, cpu(), const_cast<float*>(data)), w(want, cpu());
-  dnnl::stream s(cpu());
-  dnnl::reorder(u, w).execute(s, u, w);
-  s.wait();
-  return w;
-}
-
 // A reorder between a plan value's plain layout and a primitive's blocked
 // one, with its own scratchpad (see step_attr).
 struct Reorder {
@@ -58,6 +62,18 @@ struct Reorder {
     prim.execute(s, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, scratch}});
   }
 };
+
+// Reorders constant user weights into the layout the primitive chose; the
+// step owns the copy, so the plan's values may move afterwards. Plans are
+// built concurrently, hence a Reorder with its own scratchpad here too.
+dnnl::memory packed_weights(const dnnl::memory::desc& user, const dnnl::memory::desc& want,
+                            const float* data) {
+  dnnl::memory u(user, cpu(), const_cast<float*>(data)), w(want, cpu());
+  dnnl::stream s(cpu());
+  Reorder(u, w).run(s, u, w);
+  s.wait();
+  return w;
+}
 
 // One primitive reading and writing plan values (plain row-major), through
 // its own buffers and reorders when it chose blocked layouts.
@@ -95,7 +111,7 @@ class PrimitiveStep : public FastStep {
     }
   }
   void run(std::vector<Tensor>& values) override {
-    omp_set_num_threads(1);
+    OneOmpThread one;
     user_src_.set_data_handle(values[size_t(x_)].f.data());
     user_dst_.set_data_handle(values[size_t(y_)].f.data());
     if (to_src_) to_src_->run(stream_, user_src_, src_);
@@ -215,7 +231,7 @@ std::unique_ptr<FastStep> make_fast_step(const Node& node, const Node* relu,
   const int y = relu ? relu->out[0] : node.out[0];
   if (y < 0) return nullptr;
   // Primitives are built for the one thread they will run on.
-  omp_set_num_threads(1);
+  OneOmpThread one;
   try {
     if (node.op == "Gemm") return gemm_step(node, y, relu != nullptr, values, is_const);
     if (node.op == "Conv") return conv_step(node, y, relu != nullptr, values, is_const);
