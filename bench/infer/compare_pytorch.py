@@ -64,7 +64,12 @@ def main():
             blas.append(r["openblas_sgemm_gflops"])
             theirs.append(torch_rate(model, shape, threads))
         o, t, b = statistics.median(ours), statistics.median(theirs), statistics.median(blas)
-        line = f"{name}: basin {o:,.0f} samples/s, pytorch {t:,.0f} samples/s, ratio {o / t:.2f}x"
+        # Each repeat runs both engines back to back, so the per-repeat ratio
+        # is the figure least disturbed by other load on a shared machine.
+        ratios = sorted(x / y for x, y in zip(ours, theirs))
+        line = (f"{name}: basin {o:,.0f} samples/s, pytorch {t:,.0f} samples/s, ratio {o / t:.2f}x"
+                f" (per-repeat ratios median {statistics.median(ratios):.2f}x,"
+                f" min {ratios[0]:.2f}x, max {ratios[-1]:.2f}x)")
         if flops:
             line += (f"; engine {o * flops / 1e9:.1f} GFLOP/s vs OpenBLAS sgemm {b:.1f} GFLOP/s"
                      f" ({100 * o * flops / 1e9 / b:.0f}% GEMM efficiency)")

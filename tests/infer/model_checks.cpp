@@ -86,7 +86,7 @@ void set_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> 
   for (auto x : v) a->add_ints(x);
 }
 // A small CNN as torch exports it: Conv(1->16, pad 1) Relu MaxPool
-// Conv(16->32, pad 1, stride 2) Relu Flatten Gemm(->10).
+// Conv(16->32, pad 1, stride 2, 2 groups) Relu Flatten Gemm(->10).
 onnx::ModelProto cnn() {
   std::mt19937 rng(11);
   auto m = base();
@@ -94,7 +94,7 @@ onnx::ModelProto cnn() {
   add_input(g, "x", {-1, 1, 12, 12});
   add_init(g, "k1", {16, 1, 3, 3}, rng);
   add_init(g, "c1", {16}, rng);
-  add_init(g, "k2", {32, 16, 3, 3}, rng);
+  add_init(g, "k2", {32, 8, 3, 3}, rng);
   add_init(g, "c2", {32}, rng);
   add_init(g, "w", {10, 32 * 3 * 3}, rng);
   add_init(g, "b", {10}, rng);
@@ -105,6 +105,8 @@ onnx::ModelProto cnn() {
   set_ints(n, "kernel_shape", {2, 2}), set_ints(n, "strides", {2, 2});
   n = add_node(g, "Conv", {"p1", "k2", "c2"}, {"h2"});
   set_ints(n, "pads", {1, 1, 1, 1}), set_ints(n, "strides", {2, 2});
+  auto* grp = n->add_attribute();
+  grp->set_name("group"), grp->set_type(onnx::AttributeProto::INT), grp->set_i(2);
   add_node(g, "Relu", {"h2"}, {"r2"});
   add_node(g, "Flatten", {"r2"}, {"f"});
   n = add_node(g, "Gemm", {"f", "w", "b"}, {"y"});
@@ -215,26 +217,39 @@ TEST(ModelChecks, InputShapeMismatchNamesExpectedAndFound) {
   }
 }
 
-TEST(Determinism, SampleOutputIndependentOfBatchAndThreads) {
-  Model model = Model::load_bytes(bytes(mlp()), "mlp");
+// Scores 300 random samples at once on one thread, then in uneven slices (as
+// ranks would) with 1, 2 and 3 threads, then as two ranks through score():
+// every way must give the same bits. Returns the outputs.
+static std::vector<float> expect_same_bits_however_cut(const Model& model,
+                                                       const std::vector<int64_t>& sample) {
   const int64_t n = 300;
-  std::vector<float> x(size_t(n * 20));
+  BatchRunner r(model, sample);
+  const int64_t in = r.input_sample_size(), out = r.output_sample_size();
+  std::vector<float> x(size_t(n * in));
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(-2, 2);
   for (auto& v : x) v = u(rng);
-  BatchRunner r(model, {20});
-  ASSERT_EQ(r.output_sample_size(), 10);
-  std::vector<float> all(size_t(n * 10));
+  std::vector<float> all(size_t(n * out));
   r.run(x.data(), n, all.data(), 1);
   for (int threads : {1, 2, 3}) {
-    // Score the samples in uneven slices (as ranks would) with several threads.
     std::vector<float> parts(all.size());
     for (int64_t b = 0, len = 1; b < n; b += len, len = len * 3 + 7) {
       const int64_t m = std::min(len, n - b);
-      r.run(x.data() + b * 20, m, parts.data() + b * 10, threads, b);
+      r.run(x.data() + b * in, m, parts.data() + b * out, threads, b);
     }
     EXPECT_EQ(parts, all) << threads << " threads";
   }
+  std::vector<float> ranks(all.size());
+  score(model, x.data(), 100, ranks.data(), {2, 0});
+  score(model, x.data() + 100 * in, size_t(n - 100), ranks.data() + 100 * out, {1, 100});
+  EXPECT_EQ(ranks, all) << "score() over two ranges";
+  return all;
+}
+
+TEST(Determinism, SampleOutputIndependentOfBatchAndThreads) {
+  Model model = Model::load_bytes(bytes(mlp()), "mlp");
+  const auto all = expect_same_bits_however_cut(model, {20});
+  ASSERT_EQ(all.size(), 3000u);
   float s = 0;
   for (int k = 0; k < 10; ++k) s += all[size_t(k)];
   EXPECT_NEAR(s, 1.0f, 1e-5f);
@@ -289,29 +304,8 @@ TEST(FastSteps, AgreeWithPlainKernels) {
 }
 
 // The determinism rule on the CNN path too (oneDNN convolutions with
-// blocked layouts and reorders): slices and threads give the same bits.
+// blocked layouts and reorders).
 TEST(Determinism, CnnSampleOutputIndependentOfBatchAndThreads) {
   Model model = Model::load_bytes(bytes(cnn()), "cnn");
-  const int64_t n = 300, in = 144;
-  std::vector<float> x(size_t(n * in));
-  std::mt19937 rng(5);
-  std::uniform_real_distribution<float> u(-2, 2);
-  for (auto& v : x) v = u(rng);
-  BatchRunner r(model, {1, 12, 12});
-  ASSERT_EQ(r.output_sample_size(), 10);
-  std::vector<float> all(size_t(n * 10));
-  r.run(x.data(), n, all.data(), 1);
-  for (int threads : {1, 2, 3}) {
-    std::vector<float> parts(all.size());
-    for (int64_t b = 0, len = 1; b < n; b += len, len = len * 3 + 7) {
-      const int64_t m = std::min(len, n - b);
-      r.run(x.data() + b * in, m, parts.data() + b * 10, threads, b);
-    }
-    EXPECT_EQ(parts, all) << threads << " threads";
-  }
-  // The same samples through the public entry point, as two ranks would.
-  std::vector<float> ranks(all.size());
-  score(model, x.data(), 100, ranks.data(), {2, 0});
-  score(model, x.data() + 100 * in, size_t(n - 100), ranks.data() + 100 * 10, {1, 100});
-  EXPECT_EQ(ranks, all);
+  EXPECT_EQ(expect_same_bits_however_cut(model, {1, 12, 12}).size(), 3000u);
 }

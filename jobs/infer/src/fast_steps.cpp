@@ -7,6 +7,8 @@
 #include <omp.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+#include <unordered_map>
 
 namespace basin::infer {
 namespace {
@@ -14,6 +16,19 @@ namespace {
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 using dims = dnnl::memory::dims;
+
+// Limits OpenMP (hence oneDNN) on this thread to itself for a scope, and
+// gives the thread its previous setting back after.
+class OneOmpThread {
+ public:
+  OneOmpThread() : before_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~OneOmpThread() { omp_set_num_threads(before_); }
+  OneOmpThread(const OneOmpThread&) = delete;
+  OneOmpThread& operator=(const OneOmpThread&) = delete;
+
+ private:
+  int before_;
+};
 
 dnnl::engine& cpu() {
   static dnnl::engine e(dnnl::engine::kind::cpu, 0);
@@ -33,17 +48,6 @@ dnnl::primitive_attr step_attr(bool relu) {
   return attr;
 }
 
-// Reorders constant user weights into the layout the primitive chose; the
-// step owns the copy, so the plan's values may move afterwards.
-dnnl::memory packed_weights(const dnnl::memory::desc& user, const dnnl::memory::desc& want,
-                            const float* data) {
-  dnnl::memory u(user, cpu(), const_cast<float*>(data)), w(want, cpu());
-  dnnl::stream s(cpu());
-  dnnl::reorder(u, w).execute(s, u, w);
-  s.wait();
-  return w;
-}
-
 // A reorder between a plan value's plain layout and a primitive's blocked
 // one, with its own scratchpad (see step_attr).
 struct Reorder {
@@ -58,6 +62,18 @@ struct Reorder {
     prim.execute(s, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, scratch}});
   }
 };
+
+// Reorders constant user weights into the layout the primitive chose; the
+// step owns the copy, so the plan's values may move afterwards. Plans are
+// built concurrently, hence a Reorder with its own scratchpad here too.
+dnnl::memory packed_weights(const dnnl::memory::desc& user, const dnnl::memory::desc& want,
+                            const float* data) {
+  dnnl::memory u(user, cpu(), const_cast<float*>(data)), w(want, cpu());
+  dnnl::stream s(cpu());
+  Reorder(u, w).run(s, u, w);
+  s.wait();
+  return w;
+}
 
 // One primitive reading and writing plan values (plain row-major), through
 // its own buffers and reorders when it chose blocked layouts.
@@ -95,7 +111,7 @@ class PrimitiveStep : public FastStep {
     }
   }
   void run(std::vector<Tensor>& values) override {
-    omp_set_num_threads(1);
+    OneOmpThread one;
     user_src_.set_data_handle(values[size_t(x_)].f.data());
     user_dst_.set_data_handle(values[size_t(y_)].f.data());
     if (to_src_) to_src_->run(stream_, user_src_, src_);
@@ -123,6 +139,11 @@ dnnl::memory::desc any(const dnnl::memory::desc& d) {
 // gets a much slower kernel).
 dnnl::memory::desc blocked16(const dnnl::memory::desc& d) {
   return dnnl::memory::desc(d.dims(), dt::f32, d.dims()[1] % 16 == 0 ? tag::nChw16c : tag::any);
+}
+
+// oneDNN's reference implementations are slower than the plain kernels.
+bool reference(const dnnl::primitive_desc_base& pd) {
+  return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
 }
 
 bool is_f32(const std::vector<Tensor>& v, int id) {
@@ -155,6 +176,7 @@ std::unique_ptr<FastStep> gemm_step(const Node& n, int y, bool relu, const std::
   auto pd = dnnl::matmul::primitive_desc(
       dnnl::matmul::desc(src, w_any, bias.empty() ? dnnl::memory::desc() : bias_md, dst),
       step_attr(relu), cpu());
+  if (reference(pd)) return nullptr;
   return std::make_unique<PrimitiveStep>(pd, src, dst,
                                          packed_weights(w_user, pd.weights_desc(), B.f.data()),
                                          std::move(bias), bias_md, a, y);
@@ -190,9 +212,11 @@ std::unique_ptr<FastStep> conv_step(const Node& n, int y, bool relu, const std::
   auto pd = dnnl::convolution_forward::primitive_desc(
       dnnl::convolution_forward::desc(
           dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, any(src), w_any,
-          bias.empty() ? dnnl::memory::desc() : bias_md, blocked16(dst), {strides[0], strides[1]},
-          {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]}),
+          bias.empty() ? dnnl::memory::desc() : bias_md, g == 1 ? blocked16(dst) : any(dst),
+          {strides[0], strides[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]},
+          {pads[2], pads[3]}),
       step_attr(relu), cpu());
+  if (reference(pd)) return nullptr;
   return std::make_unique<PrimitiveStep>(pd, src, dst,
                                          packed_weights(w_user, pd.weights_desc(), W.f.data()),
                                          std::move(bias), bias_md, x, y);
@@ -207,7 +231,7 @@ std::unique_ptr<FastStep> make_fast_step(const Node& node, const Node* relu,
   const int y = relu ? relu->out[0] : node.out[0];
   if (y < 0) return nullptr;
   // Primitives are built for the one thread they will run on.
-  omp_set_num_threads(1);
+  OneOmpThread one;
   try {
     if (node.op == "Gemm") return gemm_step(node, y, relu != nullptr, values, is_const);
     if (node.op == "Conv") return conv_step(node, y, relu != nullptr, values, is_const);
