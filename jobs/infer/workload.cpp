@@ -7,11 +7,16 @@
 // the model's name, the SHA-256 of the model file and the result digest.
 // Outputs of a sample do not depend on batch, threads or ranks: see the
 // determinism rule in basin/infer/batch.hpp.
+#include <fcntl.h>
 #include <hdf5.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -164,9 +169,14 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
   const bool same_file = out.file == in.file;
   std::optional<H5Id> output_file;
   hid_t fout = fin;
+  // Written under a temporary name and renamed when complete: a failed job
+  // never leaves a half-written file under the name asked for.
+  const std::string tmp = out.file + ".basin-tmp";
   if (!same_file) {
-    const hid_t f = H5Fcreate(out.file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
-    if (f < 0) throw std::invalid_argument("--output: cannot create " + out.file);
+    const hid_t f = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+    if (f < 0)
+      throw std::invalid_argument("--output: cannot create " + tmp +
+                                  ": check that the directory exists and is writable");
     output_file.emplace(f, H5Fclose);
     fout = f;
   } else {
@@ -234,6 +244,23 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
   write_text_attribute(dout.get(), "model_sha256", model_sha);
   write_text_attribute(dout.get(), "basin_result_digest", digest);
   write_text_attribute(dout.get(), "source", in.file + ":" + in.dataset);
+  dout.reset();
+  output_file.reset();
+  MPI_Barrier(comm);
+  if (rank == 0) {
+    const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::fsync(fd) != 0 || ::rename(tmp.c_str(), out.file.c_str()) != 0)
+      throw std::runtime_error("cannot move " + tmp + " to " + out.file + ": " +
+                               std::strerror(errno));
+    ::close(fd);
+    const std::string dir = std::filesystem::path(out.file).parent_path().string();
+    const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
+  }
+  MPI_Barrier(comm);
   publish_digest(opt, "", digest, comm);
 
   RunReport r;

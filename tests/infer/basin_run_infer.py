@@ -70,6 +70,8 @@ def main():
         if r2.returncode or r1.returncode:
             failures.append(f"{name}: basin run infer failed:\n{r2.stdout}{r2.stderr}{r1.stderr}")
             continue
+        if os.path.exists(f"{tmp}/{name}-2.h5.basin-tmp"):
+            failures.append(f"{name}: the temporary output was left behind")
         with h5py.File(f"{tmp}/{name}-2.h5") as f2, h5py.File(f"{tmp}/{name}-1.h5") as f1:
             got, got1 = f2["scores/y"][...], f1["scores/y"][...]
             attrs = {k: (v.decode() if isinstance(v, bytes) else str(v))
