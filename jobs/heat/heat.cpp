@@ -12,7 +12,6 @@
 // Arrays (local, with a halo of 1): T and T_next, (nz+2) x (ny+2) x (nx+2).
 #include <immintrin.h>
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <cmath>
 #include <cstdint>
@@ -181,26 +180,19 @@ class Heat final : public Workload {
     if (box.cells() == 0) return;
     const std::ptrdiff_t sy = t_.stride_y(), sz = t_.stride_z();
     const std::array<double, 4> c{c0_, c_[2], c_[1], c_[0]};
-    // Thread q takes planes q, q + threads, ...: neighbouring threads work on
-    // neighbouring planes and share them in the last-level cache (measured
-    // faster than giving each thread a contiguous half).
-    const int threads = tbb::this_task_arena::max_concurrency();
-    const int k0 = box.begin[0], k1 = box.begin[0] + box.size[0];
-    tbb::parallel_for(
-        0, threads,
-        [&](int q) {
-          for (int k = k0 + q; k < k1; k += threads)
-            for (int j = box.begin[1]; j < box.begin[1] + box.size[1]; ++j) {
-              const double* t = t_.row(k, j) + box.begin[2];
-              double* o = next_.row(k, j) + box.begin[2];
-              if (kHaveAvx2)
-                stencil_row_avx2(t, o, box.size[2], sy, sz, c);
-              else
-                stencil_row_generic(t, o, box.size[2], sy, sz, c);
-            }
-          _mm_sfence();  // streaming stores visible before the task ends
-        },
-        tbb::static_partitioner());
+    // Planes over threads as TBB splits them (contiguous ranges): measured
+    // faster here than interleaving planes between threads.
+    tbb::parallel_for(box.begin[0], box.begin[0] + box.size[0], [&](int k) {
+      for (int j = box.begin[1]; j < box.begin[1] + box.size[1]; ++j) {
+        const double* t = t_.row(k, j) + box.begin[2];
+        double* o = next_.row(k, j) + box.begin[2];
+        if (kHaveAvx2)
+          stencil_row_avx2(t, o, box.size[2], sy, sz, c);
+        else
+          stencil_row_generic(t, o, box.size[2], sy, sz, c);
+      }
+      _mm_sfence();  // streaming stores visible before the task ends
+    });
   }
 
   Decomposition dec_;
