@@ -21,7 +21,9 @@ id="$(sbatch --parsable -o "$POOL_DIR/a.out" -w vol1 --basin-tier=volunteer --ba
 id="$(sbatch --parsable -o /dev/null -w vol1 --basin-tier=institutional --wrap true)"
 [ "$(wait_job "$id")" = FAILED ] || fail "refusal under ASan did not fail the job"
 id="$(sbatch --parsable -o /dev/null -N2 -C tier_volunteer --wrap 'srun -N2 -n2 true')"
-[ "$(wait_job "$id")" = COMPLETED ] || fail "2-node job failed under ASan"
+state="$(wait_job "$id" 180)"
+[ "$state" = COMPLETED ] ||
+  fail "2-node job $id ended $state under ASan: $(scontrol show job "$id" | grep -E 'JobState|NodeList')"
 sbatch --basin-replicas=7 --wrap true >/dev/null 2>&1 && fail "bad value accepted under ASan"
 sleep 2
 n="$(ls "$POOL_DIR"/basin/*/spool/*.basinrec | wc -l)"
