@@ -187,6 +187,17 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
     }
   });
 
+  auto* node_keys = pool->add_subcommand(
+      "node-keys",
+      "Print the nodes' public keys as a key ring ('<node> ed25519:<hex>' per line), the\n"
+      "file `basin records verify --keys` and `basin ledger ingest --keys` read.\n"
+      "Example: basin pool node-keys > node-keys");
+  node_keys->callback([args] {
+    const Pool p = load_pool(args->file);
+    std::cout << "# node keys of pool " << p.name << " (from " << args->file << ")\n";
+    for (const Node& n : p.nodes) std::cout << n.name << " ed25519:" << n.public_key << "\n";
+  });
+
   auto* status = pool->add_subcommand(
       "status", "List nodes with tier, site and Slurm state (from `scontrol show node -o`).");
   status->callback([args] {

@@ -1,0 +1,125 @@
+// Settlement: what each member site owes the others for a period.
+//
+// Receipts hide quantities, but their commitments add up: the sum over a
+// (provider site, consuming site) pair of every receipt's credit commitment
+// sum_i(rate_i * C_i) commits to the pair's total credits. The provider,
+// who can re-derive every blinding from its site key, opens only that total;
+// anyone holding the public receipts checks the opening against the sum. The
+// totals become debts, the debts are netted into few transfers, and the whole
+// is a statement that the settling site signs.
+//
+// Dependencies: receipts (verification, credit commitments, blindings) and
+// federation (netting). The ledger and pool.toml stay in the CLI, which fills
+// the Items below.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "basin/federation/netting.hpp"
+#include "basin/receipts/receipt.hpp"
+
+namespace basin::settlement {
+
+// ---- Which steps are charged ---------------------------------------------
+//
+// A node writes one record (and so one receipt) per job step, but steps nest:
+// an srun step runs inside the batch step and on the batch step's cores.
+// Charging both would bill the same core-seconds twice. The rule: a step is
+// charged unless another step of the same job run on the same node holds at
+// least as many cores over an interval that contains it; of two steps with
+// the same interval and cores, the one with the lower step id is charged (the
+// batch step, whose id is the largest, yields to nothing only when it is
+// larger). Steps that overlap without nesting run on different cores and are
+// both charged.
+struct StepSpan {
+  std::string run;   // job run: cluster, job id and restart count
+  std::string node;  // the node the step ran on
+  std::uint32_t step_id = 0;
+  std::int64_t start = 0, end = 0;
+  std::uint32_t cores = 0;
+};
+// For each span, the index of a span that covers it (then it is not
+// charged), or nullopt when it is charged.
+std::vector<std::optional<std::size_t>> covering_steps(std::span<const StepSpan> spans);
+
+// ---- Settling a period -----------------------------------------------------
+
+// One receipt of the period with what the settling ledger knows about it.
+struct Item {
+  std::string log;            // the transparency log holding it
+  std::uint64_t leaf = 0;     // its index there
+  std::string record;         // identity of the usage record (to name failures)
+  receipts::Receipt receipt;  // decoded
+  std::string consumer_site;  // home site of receipt.account; empty if unknown
+  std::string not_charged;    // non-empty: valid, but not charged, and why
+  std::string problem;        // non-empty: fails before verification, and why
+  // The provider's knowledge of the committed quantities (from its records),
+  // needed to open the pair's total; nullopt when the provider has none.
+  std::optional<receipts::Quantities> quantities;
+};
+
+struct Listed {
+  std::string log;
+  std::uint64_t leaf = 0;
+  std::string record;
+  std::string reason;
+};
+
+struct PairTotal {
+  std::string provider, consumer;
+  std::size_t receipts = 0;
+  std::map<std::string, std::vector<std::uint64_t>> leaves;  // by log, ascending
+  crypto::Bytes32 credit_commitment{};  // sum of the receipts' credit commitments
+  bool opened = false;                  // the provider's opening matches the sum
+  std::int64_t micro_credits = 0;       // the opened total (when opened)
+  crypto::Bytes32 blinding{};           // and its blinding (when opened)
+  std::string problem;                  // why it is not opened
+};
+
+struct Statement {
+  std::string pool, period;
+  std::size_t receipts = 0;    // receipts of the period offered
+  std::size_t charged = 0;     // verified and charged
+  std::vector<Listed> failed;  // excluded: failed verification (never counted)
+  std::vector<Listed> not_charged;
+  std::vector<PairTotal> pairs;                 // sorted by (provider, consumer)
+  std::map<std::string, std::int64_t> balance;  // per site: owed to it minus owed by it
+  std::vector<federation::Transfer> transfers;  // netted
+};
+
+// The keys of the providers whose totals this run may open.
+using ProviderKeys = std::map<std::string, const records::NodeKey*>;
+
+// Verifies every item (signature, rate card, range proof; batched with
+// random weights, single checks naming the bad ones), refuses duplicates of a
+// job reference, sums the charged ones per pair, opens the totals of the
+// providers in `keys` and checks each opening against its sum, then nets the
+// opened debts between different sites. Deterministic: the same items give
+// the same statement. Throws receipts::ReceiptError only on an internal
+// impossibility (a total beyond int64 micro-credits).
+Statement settle(std::span<const Item> items, const receipts::Trust& trust,
+                 const ProviderKeys& keys, const std::string& period);
+
+// Renderings. JSON is canonical (sorted keys, fixed layout), so two runs over
+// the same ledger give the same bytes; the signature covers those bytes.
+std::string to_json(const Statement& statement);
+std::string to_csv(const Statement& statement);
+std::string to_text(const Statement& statement);
+
+// "basin-statement-signature v1\nsigner <site>\ned25519 <128 hex>\n" over
+// "basin/statement/v1\n" || json.
+std::string sign_statement(const std::string& json, const std::string& signer_site,
+                           const records::NodeKey& key);
+// nullopt when `signature` is a valid signature of `json` by a site in
+// `site_keys`; otherwise why not.
+std::optional<std::string> check_statement_signature(
+    const std::string& json, const std::string& signature,
+    const std::map<std::string, records::PublicKey>& site_keys);
+
+}  // namespace basin::settlement

@@ -1,0 +1,183 @@
+// settle(): verify, sum per site pair, open, check, net (see settlement.hpp).
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <utility>
+
+#include "basin/crypto/pedersen.hpp"
+#include "basin/settlement/settlement.hpp"
+
+namespace basin::settlement {
+namespace {
+
+using Pair = std::pair<std::string, std::string>;  // provider, consumer
+using U128 = unsigned __int128;
+
+crypto::Scalar scalar_of(U128 v) {
+  const auto two64 = crypto::Scalar::from_u64(std::uint64_t{1} << 32) *
+                     crypto::Scalar::from_u64(std::uint64_t{1} << 32);
+  return crypto::Scalar::from_u64(static_cast<std::uint64_t>(v >> 64)) * two64 +
+         crypto::Scalar::from_u64(static_cast<std::uint64_t>(v));
+}
+
+// Per quantity, the sum of the charged receipts' commitments: the rates are
+// applied once to the four sums rather than to every receipt, and point
+// additions are cheap, so this is the fast way to sum_i rate_i * sum_r C_ri.
+struct CommitmentSums {
+  std::array<crypto::Point, receipts::kQuantities> c{};
+  void add(const CommitmentSums& o) {
+    for (std::size_t i = 0; i < c.size(); ++i) c[i] += o.c[i];
+  }
+};
+
+CommitmentSums sum_commitments(std::span<const Item* const> items) {
+  return tbb::parallel_reduce(
+      tbb::blocked_range<std::size_t>(0, items.size(), 256), CommitmentSums{},
+      [&](const tbb::blocked_range<std::size_t>& r, CommitmentSums acc) {
+        for (std::size_t k = r.begin(); k != r.end(); ++k)
+          for (std::size_t i = 0; i < receipts::kQuantities; ++i)
+            // Verified receipts have valid, non-identity points.
+            acc.c[i] += *crypto::Point::decode(items[k]->receipt.commitments[i], false);
+        return acc;
+      },
+      [](CommitmentSums a, const CommitmentSums& b) {
+        a.add(b);
+        return a;
+      });
+}
+
+// The provider's opening of a pair's total: the credits from its own
+// quantities, the blinding re-derived from its key for every receipt.
+std::optional<std::string> open_pair(std::span<const Item* const> items,
+                                     const receipts::RateCard& card, const records::NodeKey& key,
+                                     U128& value, crypto::Scalar& blinding) {
+  value = 0;
+  for (const Item* it : items) {
+    if (!it->quantities) return "the provider has no record of " + it->record;
+    for (std::size_t i = 0; i < receipts::kQuantities; ++i)
+      value += static_cast<U128>((*it->quantities)[i]) * card.micro_credits[i];
+  }
+  blinding = tbb::parallel_reduce(
+      tbb::blocked_range<std::size_t>(0, items.size(), 64), crypto::Scalar{},
+      [&](const tbb::blocked_range<std::size_t>& r, crypto::Scalar acc) {
+        for (std::size_t k = r.begin(); k != r.end(); ++k)
+          acc += receipts::credit_blinding(items[k]->receipt, card, key);
+        return acc;
+      },
+      [](const crypto::Scalar& a, const crypto::Scalar& b) { return a + b; });
+  return std::nullopt;
+}
+
+}  // namespace
+
+Statement settle(std::span<const Item> items, const receipts::Trust& trust,
+                 const ProviderKeys& keys, const std::string& period) {
+  Statement st;
+  st.pool = trust.pool;
+  st.period = period;
+  st.receipts = items.size();
+  auto list = [](const Item& it, std::string why) {
+    return Listed{it.log, it.leaf, it.record, std::move(why)};
+  };
+
+  // 1. Checks that need no cryptography, then the batch verification.
+  std::vector<const Item*> candidates;
+  for (const Item& it : items) {
+    std::string why = it.problem;
+    if (why.empty() && it.receipt.period != period)
+      why = "its period is " + it.receipt.period + ", not " + period;
+    if (why.empty() && it.consumer_site.empty())
+      why = "account '" + it.receipt.account + "' has no home site in the pool";
+    if (why.empty())
+      candidates.push_back(&it);
+    else
+      st.failed.push_back(list(it, why));
+  }
+  std::vector<receipts::Receipt> batch;
+  batch.reserve(candidates.size());
+  for (const Item* it : candidates) batch.push_back(it->receipt);
+  std::vector<bool> bad(candidates.size(), false);
+  for (const auto& f : receipts::verify_batch(batch, trust)) {
+    bad[f.index] = true;
+    st.failed.push_back(list(*candidates[f.index], f.reason));
+  }
+  batch.clear();
+  batch.shrink_to_fit();
+
+  // 2. A job reference charged twice is a replayed receipt: keep the first
+  // (lowest log position), exclude the rest by name.
+  std::map<crypto::Bytes32, const Item*> seen;
+  std::map<Pair, std::vector<const Item*>> charged;
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    if (bad[k]) continue;
+    const Item& it = *candidates[k];
+    if (auto [at, fresh] = seen.emplace(it.receipt.job_ref, &it); !fresh) {
+      st.failed.push_back(list(it, "same job reference as leaf " +
+                                       std::to_string(at->second->leaf) + " of " + at->second->log +
+                                       " (a replayed receipt)"));
+      continue;
+    }
+    if (!it.not_charged.empty()) {
+      st.not_charged.push_back(list(it, it.not_charged));
+      continue;
+    }
+    charged[{it.receipt.provider_site, it.consumer_site}].push_back(&it);
+    ++st.charged;
+  }
+
+  // 3. Per pair: the sum of commitments, the provider's opening, the check.
+  const auto& gens = crypto::pedersen_gens();
+  std::vector<federation::Debt> debts;
+  for (auto& [pair, members] : charged) {
+    PairTotal t;
+    t.provider = pair.first;
+    t.consumer = pair.second;
+    t.receipts = members.size();
+    for (const Item* it : members) t.leaves[it->log].push_back(it->leaf);
+    for (auto& [log, leaves] : t.leaves) std::sort(leaves.begin(), leaves.end());
+    const auto& card = trust.rate_cards.at(t.provider);  // verified: the card exists
+    const auto sums = sum_commitments(members);
+    crypto::Point total;
+    for (std::size_t i = 0; i < receipts::kQuantities; ++i)
+      total += sums.c[i] * crypto::Scalar::from_u64(card.micro_credits[i]);
+    t.credit_commitment = total.encode();
+
+    const auto key = keys.find(t.provider);
+    U128 value = 0;
+    crypto::Scalar blinding;
+    if (key == keys.end() || key->second == nullptr) {
+      t.problem = "not opened: no key of site " + t.provider + " given (--site-key)";
+    } else if (auto why = open_pair(members, card, *key->second, value, blinding)) {
+      t.problem = "not opened: " + *why;
+    } else if (gens.commit(scalar_of(value), blinding) != total) {
+      t.problem = "the provider's opening does not match the sum of the commitments";
+    } else if (value > static_cast<U128>(std::numeric_limits<std::int64_t>::max())) {
+      t.problem = "total beyond 2^63 micro-credits; settle a shorter period";
+    } else {
+      t.opened = true;
+      t.micro_credits = static_cast<std::int64_t>(value);
+      t.blinding = blinding.encode();
+      if (t.provider != t.consumer) debts.push_back({t.provider, t.consumer, t.micro_credits});
+    }
+    st.pairs.push_back(std::move(t));
+  }
+
+  // 4. Balances and the netted transfers.
+  for (const auto& d : debts) {
+    st.balance[d.provider] += d.amount;
+    st.balance[d.consumer] -= d.amount;
+  }
+  st.transfers = federation::net_debts(debts);
+  auto by_place = [](const Listed& a, const Listed& b) {
+    return std::tie(a.log, a.leaf, a.reason) < std::tie(b.log, b.leaf, b.reason);
+  };
+  std::sort(st.failed.begin(), st.failed.end(), by_place);
+  std::sort(st.not_charged.begin(), st.not_charged.end(), by_place);
+  return st;
+}
+
+}  // namespace basin::settlement

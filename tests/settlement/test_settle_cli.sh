@@ -1,0 +1,81 @@
+#!/bin/bash
+# basin ledger settle on a pool made with basin pool: records -> receipts ->
+# settle: pair totals opened and checked, debts netted, statement signed and
+# the same bytes on a second run; then a tampered receipt is listed and
+# excluded by name, and a changed statement fails its signature check.
+#   test_settle_cli.sh BASIN MAKE_USAGE
+set -euo pipefail
+basin=$1 make_usage=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$basin" pool init --name demo --cluster basin >/dev/null
+"$basin" pool add-site --name campus --tier institutional --core-second 40 --wall-second 1 >/dev/null
+"$basin" pool add-site --name home --tier volunteer --core-second 10 --mem-mb-second 1 >/dev/null
+"$basin" pool add-node --name inst1 --site campus --cpus 2 --memory-mb 2000 >/dev/null
+"$basin" pool add-node --name vol1 --site home --cpus 2 --memory-mb 2000 >/dev/null
+"$basin" pool add-account --name alice --home-site campus >/dev/null
+"$basin" pool add-account --name bob --home-site home >/dev/null
+"$basin" pool node-keys >node-keys
+grep -q "^vol1 ed25519:[0-9a-f]\{64\}$" node-keys || fail "pool node-keys: $(cat node-keys)"
+
+# make_usage job j: 2 cores, 1000 MB, wall 60 + j s.
+#   campus (40/core-s, 1/wall-s) -> 81 * wall;  home (10/core-s, 1/MB-s) -> 1020 * wall
+mkdir spool
+"$make_usage" keys/inst1.key spool 3 inst1 campus alice 1   # internal: 81*(61+62+63) = 15066
+"$make_usage" keys/inst1.key spool 2 inst1 campus bob 30    # home owes campus 81*(90+91) = 14661
+"$make_usage" keys/vol1.key spool 2 vol1 home bob 10        # internal: 1020*(70+71) = 143820
+"$make_usage" keys/vol1.key spool 1 vol1 home alice 20      # campus owes home 1020*80 = 81600
+L="$basin ledger --db ledger.sqlite"
+$L ingest spool --keys node-keys >/dev/null
+$L issue --pool pool.toml --site-key keys/campus.sign.key >/dev/null
+$L issue --pool pool.toml --site-key keys/home.sign.key >/dev/null
+
+S="$L settle --period 2026-11 --pool pool.toml --site-key keys/campus.sign.key --site-key keys/home.sign.key"
+$S --out one >settle.out || { cat settle.out; fail "settle"; }
+cat settle.out
+grep -q "^8 receipts offered, 8 charged, 0 not charged, 0 failed" settle.out || fail "counts"
+grep -Eq "^campus +home +2 +0.014661  checked$" settle.out || fail "campus -> home total"
+grep -Eq "^home +campus +1 +0.081600  checked$" settle.out || fail "home -> campus total"
+grep -Eq "^campus +campus +3 +0.015066  checked \(internal\)$" settle.out || fail "internal total"
+grep -Eq "^  campus +pays home +0.066939 credits$" settle.out || fail "netted transfer"
+for f in one.json one.csv one.txt one.json.sig; do [ -s "$f" ] || fail "$f missing"; done
+grep -q '"micro_credits": 66939' one.json || fail "transfer in JSON"
+grep -q '^transfer,campus,home,,66939,$' one.csv || fail "transfer in CSV"
+$S --out two >/dev/null
+cmp one.json two.json && cmp one.json.sig two.json.sig || fail "a second run gave other bytes"
+$L check-statement one.json --pool pool.toml | grep -q "signature good" || fail "check-statement"
+sed -i 's/66939/76939/' two.json
+if $L check-statement two.json --pool pool.toml >check.out; then fail "changed statement passed"; fi
+grep -q "does not verify" check.out || fail "$(cat check.out)"
+echo "ok: totals opened and checked, netted, signed, reproducible"
+
+# Only campus's key: home's pairs stay unopened and the run says so.
+set +e
+$L settle --period 2026-11 --pool pool.toml --site-key keys/campus.sign.key --out part >part.out
+rc=$?
+set -e
+[ $rc = 1 ] || fail "settle without home's key should exit 1"
+grep -Eq "^home +campus +1 +\? +not opened: no key of site home" part.out || fail "$(cat part.out)"
+
+# A tampered receipt: one byte of a campus receipt's proof changed in the log.
+victim="$(sqlite3 ledger.sqlite "SELECT rec.identity FROM receipts r JOIN records rec ON rec.id = r.record_id WHERE r.origin = 'demo/campus/receipts' AND r.leaf_index = 3")"
+sqlite3 ledger.sqlite "UPDATE log_leaves SET data = substr(data,1,500) || x'00' || substr(data,502) WHERE origin = 'demo/campus/receipts' AND leaf_index = 3"
+set +e
+$S --out bad >bad.out
+rc=$?
+set -e
+[ $rc = 1 ] || fail "settle with a tampered receipt should exit 1"
+grep -q "^EXCLUDED demo/campus/receipts leaf 3 ($victim): " bad.out || fail "not named: $(cat bad.out)"
+grep -q "^8 receipts offered, 7 charged, 0 not charged, 1 failed" bad.out || fail "counts after tamper"
+# leaf 3 is bob's job 30 (wall 90): campus -> home is now 81*91 = 7371.
+grep -Eq "^campus +home +1 +0.007371  checked$" bad.out || fail "tampered receipt counted"
+echo "ok: a tampered receipt is excluded by name"
+
+if $L settle --period 2026-13 --pool pool.toml --site-key keys/campus.sign.key 2>err.out; then
+  fail "bad period accepted"
+fi
+grep -q "YYYY-MM" err.out || fail "bad period message: $(cat err.out)"
+echo "ok: a bad period is refused with the expected form"
