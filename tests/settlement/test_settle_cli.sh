@@ -52,6 +52,36 @@ if $L check-statement two.json --pool pool.toml >check.out; then fail "changed s
 grep -q "does not verify" check.out || fail "$(cat check.out)"
 echo "ok: totals opened and checked, netted, signed, reproducible"
 
+# Reconciliation against a jobcomp log of the same jobs (make_usage: submit
+# 1795000000 + j, start 5 s later, end 60 + j s after that, 2 CPUs).
+jobcomp_line() {  # JOB
+  local sub=$((1795000000 + $1)) t
+  t() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%S; }
+  echo "JobId=$1 UserId=root(0) GroupId=root(0) Name=wrap JobState=COMPLETED Partition=pool" \
+    "TimeLimit=UNLIMITED StartTime=$(t $((sub + 5))) EndTime=$(t $((sub + 65 + $1)))" \
+    "NodeList=n NodeCnt=1 ProcCnt=2 Tres=cpu=2 Account=a QOS=normal WcKey= Cluster=basin" \
+    "SubmitTime=$(t $sub) EligibleTime=$(t $sub) DerivedExitCode=0:0 ExitCode=0:0"
+}
+for j in 1 2 3 30 31 10 11 20; do jobcomp_line $j; done >jobcomp.txt
+R="$L reconcile --period 2026-11 --pool pool.toml --utc-offset 0"
+$R --jobcomp jobcomp.txt --csv rec.csv >rec.out || { cat rec.out; fail "reconcile"; }
+grep -q "^matched jobs: 8$" rec.out && grep -q "^discrepancies: 0$" rec.out || fail "$(cat rec.out)"
+# Work Slurm ran that no receipt covers (a lost record), and a job whose
+# allocation Slurm charged for twice as long.
+{ cat jobcomp.txt; jobcomp_line 40; } | sed 's/^\(JobId=11 .*\)ProcCnt=2/\1ProcCnt=4/' >jobcomp2.txt
+set +e
+$R --jobcomp jobcomp2.txt --csv rec2.csv >rec2.out
+rc=$?
+set -e
+cat rec2.out
+[ $rc = 1 ] || fail "reconcile should exit 1 on discrepancies"
+grep -q "^no_receipt  basin job 40 " rec2.out || fail "job 40 without receipt not named"
+grep -q "^core_seconds_mismatch  basin job 11 .* receipt 142 core-s vs Slurm 284" rec2.out ||
+  fail "core-seconds mismatch of job 11 not named"
+grep -q "^discrepancies: 2$" rec2.out || fail "discrepancy count"
+grep -q "^no_receipt,basin,40," rec2.csv || fail "CSV finding"
+echo "ok: reconcile matches every job, then names a job without receipt and a core-seconds mismatch"
+
 # Only campus's key: home's pairs stay unopened and the run says so.
 set +e
 $L settle --period 2026-11 --pool pool.toml --site-key keys/campus.sign.key --out part >part.out
@@ -72,7 +102,15 @@ grep -q "^EXCLUDED demo/campus/receipts leaf 3 ($victim): " bad.out || fail "not
 grep -q "^8 receipts offered, 7 charged, 0 not charged, 1 failed" bad.out || fail "counts after tamper"
 # leaf 3 is bob's job 30 (wall 90): campus -> home is now 81*91 = 7371.
 grep -Eq "^campus +home +1 +0.007371  checked$" bad.out || fail "tampered receipt counted"
-echo "ok: a tampered receipt is excluded by name"
+set +e
+$R --jobcomp jobcomp.txt >rec3.out
+rc=$?
+set -e
+[ $rc = 1 ] || fail "reconcile should flag the tampered receipt"
+grep -q "^bad_receipt  basin job 30 .*demo/campus/receipts leaf 3 ($victim).*not counted" rec3.out ||
+  fail "reconcile did not name the tampered receipt: $(cat rec3.out)"
+grep -q "^no_receipt  basin job 30 " rec3.out || fail "job 30 should be without a good receipt"
+echo "ok: a tampered receipt is excluded by name (settle and reconcile)"
 
 if $L settle --period 2026-13 --pool pool.toml --site-key keys/campus.sign.key 2>err.out; then
   fail "bad period accepted"

@@ -47,6 +47,8 @@ const char* to_string(FindingKind kind) {
       return "orphan_step";
     case FindingKind::core_seconds_mismatch:
       return "core_seconds_mismatch";
+    case FindingKind::bad_receipt:
+      return "bad_receipt";
   }
   return "unknown";
 }
@@ -126,6 +128,7 @@ ReconcileReport reconcile(const std::vector<ExpectedJob>& expected,
             e.restarts == 0
                 ? "earlier run, but the receipt records no requeue"
                 : "earlier run; receipt records " + std::to_string(e.restarts) + " requeue(s)");
+        report.findings.back().accounted = e.restarts > 0;
       }
     }
   }
@@ -160,13 +163,18 @@ ReconcileReport reconcile(const std::vector<ExpectedJob>& expected,
   return report;
 }
 
+std::size_t ReconcileReport::discrepancies() const {
+  return static_cast<std::size_t>(std::count_if(findings.begin(), findings.end(),
+                                                [](const Finding& f) { return !f.accounted; }));
+}
+
 std::string report_csv(const ReconcileReport& report) {
   std::ostringstream out;
-  out << "kind,cluster,job,submit,line,expected_core_seconds,slurm_core_seconds,detail\n";
+  out << "kind,cluster,job,submit,line,expected_core_seconds,slurm_core_seconds,accounted,detail\n";
   for (const Finding& f : report.findings) {
     out << to_string(f.kind) << ',' << csv_field(f.cluster) << ',' << f.job << ',' << f.submit
         << ',' << f.line << ',' << f.expected_core_seconds << ',' << f.slurm_core_seconds << ','
-        << csv_field(f.detail) << '\n';
+        << (f.accounted ? "yes" : "no") << ',' << csv_field(f.detail) << '\n';
   }
   return out.str();
 }
@@ -175,11 +183,13 @@ std::string report_text(const ReconcileReport& report) {
   std::map<FindingKind, std::size_t> counts;
   for (const Finding& f : report.findings) ++counts[f.kind];
   std::ostringstream out;
-  out << "matched receipts: " << report.matched << "\n"
-      << "step rows not summed: " << report.step_rows << "\n";
+  out << "matched jobs: " << report.matched << "\n"
+      << "step rows not summed (they repeat their allocation's time): " << report.step_rows << "\n";
   for (const auto& [kind, n] : counts) out << to_string(kind) << ": " << n << "\n";
+  out << "discrepancies: " << report.discrepancies() << "\n";
   for (const Finding& f : report.findings) {
-    out << to_string(f.kind) << "  " << f.cluster << " job " << f.job << " submit " << f.submit;
+    out << (f.accounted ? "note " : "") << to_string(f.kind) << "  " << f.cluster << " job "
+        << f.job << " submit " << f.submit;
     if (f.line) out << " (line " << f.line << ")";
     if (f.kind == FindingKind::core_seconds_mismatch) {
       out << " receipt " << f.expected_core_seconds << " core-s vs Slurm " << f.slurm_core_seconds;

@@ -32,6 +32,7 @@ enum class FindingKind {
   requeued_run,   // an earlier run of a requeued job; not charged again
   orphan_step,    // step rows whose allocation row is missing
   core_seconds_mismatch,
+  bad_receipt,  // a receipt that fails verification (added by the caller; never counted)
 };
 
 const char* to_string(FindingKind kind);
@@ -45,6 +46,9 @@ struct Finding {
   std::uint64_t expected_core_seconds = 0;
   std::uint64_t slurm_core_seconds = 0;
   std::string detail;
+  // Listed for the record but in order: an earlier run of a requeued job
+  // whose receipt records the requeue. Everything else is a discrepancy.
+  bool accounted = false;
 };
 
 struct ReconcileOptions {
@@ -61,6 +65,7 @@ struct ReconcileReport {
   std::size_t matched = 0;        // receipts with a Slurm job (mismatching or not)
   std::size_t step_rows = 0;      // step rows seen and deliberately not summed
   std::vector<Finding> findings;  // sorted by cluster, job, submit, kind
+  std::size_t discrepancies() const;
 };
 
 // Compares receipts with Slurm rows. Only allocation rows are charged: step
