@@ -319,6 +319,9 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
     const auto report = ledger.ingest(*paths, records::KeyRing::load(*keys));
     for (const auto& bad : report.rejected)
       std::printf("rejected %s: %s\n", bad.path.c_str(), bad.reason.c_str());
+    for (const auto& c : report.copies)
+      std::printf("duplicate %s: the same record (%s) as %s; stored once\n", c.path.c_str(),
+                  c.identity.c_str(), c.first.c_str());
     std::printf(
         "%zu added, %zu already in the ledger, %zu in conflict, %zu rejected; %zu records "
         "in %s\n",

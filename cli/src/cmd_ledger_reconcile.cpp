@@ -91,7 +91,10 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
                                       : fed::parse_sacct(read_file(a.sacct), so);
   const auto [from, to] = month_bounds(a.period);
   std::vector<fed::SacctRow> rows;
-  for (const auto& r : parsed.rows) {
+  for (auto r : parsed.rows) {
+    // Without slurmdbd, jobcomp/filetxt writes Cluster=unknown: such rows
+    // are this pool's cluster's.
+    if (r.cluster.empty() || r.cluster == "unknown") r.cluster = pool.cluster;
     const auto when = r.end ? r.end : r.start;
     if (!when || (*when >= from && *when < to)) rows.push_back(r);
   }

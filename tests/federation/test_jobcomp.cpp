@@ -75,3 +75,11 @@ TEST(Jobcomp, SurvivesMutatedInput) {
     for (const auto& r : e.rows) EXPECT_LE(r.alloc_cpus, UINT32_MAX);
   }
 }
+
+TEST(Jobcomp, ARunThatEndsPendingWasRequeued) {
+  auto line = kLine;
+  line.replace(line.find("JobState=COMPLETED"), 18, "JobState=PENDING");
+  const auto e = parse_jobcomp(line + "\n");
+  ASSERT_EQ(e.rows.size(), 1u);
+  EXPECT_EQ(e.rows[0].state, "REQUEUED");
+}

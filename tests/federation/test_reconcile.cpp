@@ -81,6 +81,22 @@ TEST(Reconcile, RequeuedRunsAreReportedNotCharged) {
   EXPECT_NE(unrecorded.findings[0].detail.find("no requeue"), std::string::npos);
 }
 
+TEST(Reconcile, ARequeuedJobsFinalRunCarriesTheRequeueTimeAsItsSubmitTime) {
+  // As jobcomp/filetxt logs it: the first run ends "PENDING" (parsed as
+  // REQUEUED) with the original submit time, the final run with the requeue's.
+  const std::vector<SacctRow> rows{row(20, "", "REQUEUED", 1, 3, 20),
+                                   row(20, "", "COMPLETED", 1, 6, 21, kT + 21)};
+  const auto r = reconcile({{"basin", 20, kT, 6, 1}}, rows);
+  ASSERT_EQ(kinds(r), (std::vector<FindingKind>{FindingKind::requeued_run})) << report_text(r);
+  EXPECT_TRUE(r.findings[0].accounted);
+  EXPECT_EQ(r.discrepancies(), 0u);
+  EXPECT_EQ(r.matched, 1u);
+  // A receipt that records no requeue does not get to match a later run.
+  const auto u = reconcile({{"basin", 20, kT, 6, 0}}, rows);
+  EXPECT_EQ(u.matched, 0u);
+  EXPECT_GE(u.discrepancies(), 2u);
+}
+
 TEST(Reconcile, DuplicatesOnBothSides) {
   const std::vector<SacctRow> rows{row(3, "", "COMPLETED", 1, 10, 2),
                                    row(3, "", "COMPLETED", 1, 10, 7)};

@@ -83,6 +83,10 @@ SacctExport parse_jobcomp(std::string_view text, const SacctOptions& options) {
       row.cluster = get("Cluster");
       row.state = get("JobState");
       row.state = row.state.substr(0, row.state.find(' '));
+      // jobcomp logs a run when it ends; a run that ends PENDING was requeued
+      // (Slurm 22.05 logs the requeued job's new state). Call it what sacct
+      // --duplicates calls it.
+      if (row.state == "PENDING") row.state = "REQUEUED";
       row.submit = parse_slurm_time(get("SubmitTime"), options.utc_offset_seconds);
       row.start = parse_slurm_time(get("StartTime"), options.utc_offset_seconds);
       row.end = parse_slurm_time(get("EndTime"), options.utc_offset_seconds);

@@ -107,6 +107,18 @@ ReconcileReport reconcile(const std::vector<ExpectedJob>& expected,
         }
       }
     }
+    // A requeue gives the job's final run a new submit time (the requeue's):
+    // for a receipt that records requeues, the first final row submitted
+    // since the job was.
+    if (match == nullptr && e.restarts > 0) {
+      if (auto it = finals.find(key); it != finals.end()) {
+        for (const SacctRow* r : it->second) {
+          if (r->submit && *r->submit >= e.submit - options.submit_slack_seconds &&
+              !claimed.count(r) && (match == nullptr || *r->submit < *match->submit))
+            match = r;
+        }
+      }
+    }
     if (match == nullptr) {
       std::string why = "no allocation row with this cluster, job id and submit time";
       if (finals.count(key)) why += " (the job id exists with another submit time: id reuse?)";

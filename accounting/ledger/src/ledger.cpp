@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
+#include <string>
 
 #include "basin/records/durable_file.hpp"
 #include "ledger_impl.hpp"
@@ -74,6 +76,7 @@ IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records
   Stmt others(db, "SELECT COUNT(*) FROM records WHERE identity = ? AND content_hash != ?");
   Stmt flag(db, "UPDATE records SET conflict = 1 WHERE identity = ?");
   const std::int64_t now = std::time(nullptr);
+  std::map<std::string, std::string> added_now;  // content hash -> first file
   for (const auto& path : records::list_record_files(paths)) {
     std::vector<std::uint8_t> bytes;
     records::UsageRecord r;
@@ -104,10 +107,15 @@ IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records
         .bind(14, path)
         .bind(15, now);
     insert.step();
+    const std::string key(reinterpret_cast<const char*>(hash), sizeof hash);
     if (sqlite3_changes(db.get()) == 0) {
       ++report.duplicate;
+      // A second file of this run with the same bytes: a copied spool file.
+      if (const auto first = added_now.find(key); first != added_now.end())
+        report.copies.push_back({path, first->second, id});
       continue;
     }
+    added_now.emplace(key, path);
     ++report.added;
     others.reset();
     others.bind(1, id).bind_blob(2, hash);

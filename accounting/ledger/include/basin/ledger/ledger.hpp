@@ -27,6 +27,12 @@ struct IngestReport {
     std::string path, reason;
   };
   std::vector<Bad> rejected;  // not stored: unreadable, malformed or badly signed
+  struct Copy {
+    std::string path, first, identity;
+  };
+  // Files of this run holding the same bytes as an earlier file of the run
+  // (a copied record): stored once, named so a person can look.
+  std::vector<Copy> copies;
 };
 
 struct StoredRecord {
