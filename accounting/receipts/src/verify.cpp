@@ -8,9 +8,7 @@
 #include "basin/receipts/receipt.hpp"
 
 namespace basin::receipts {
-namespace {
 
-// Everything but the range proof.
 std::optional<std::string> check_envelope(const Receipt& r, const Trust& trust) {
   if (r.version != kReceiptVersion) return "unsupported version " + std::to_string(r.version);
   if (r.pool != trust.pool) return "pool '" + r.pool + "' is not this pool ('" + trust.pool + "')";
@@ -32,8 +30,6 @@ std::optional<std::string> check_envelope(const Receipt& r, const Trust& trust) 
     return "signature does not verify with site '" + r.provider_site + "'s key";
   return std::nullopt;
 }
-
-}  // namespace
 
 std::optional<std::string> verify_receipt(const Receipt& receipt, const Trust& trust) {
   if (sodium_init() < 0) return "libsodium failed to initialise";
