@@ -14,7 +14,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -74,9 +73,7 @@ std::pair<std::int64_t, std::int64_t> month_bounds(const std::string& period) {
 }
 
 void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext& ctx) {
-  if (!std::regex_match(a.period, std::regex("[0-9]{4}-(0[1-9]|1[0-2])")))
-    throw std::runtime_error("--period must be a month as YYYY-MM (UTC), e.g. 2026-11; got '" +
-                             a.period + "'");
+  check_period(a.period);
   if (a.sacct.empty() == a.jobcomp.empty())
     throw std::runtime_error(
         "give exactly one of --sacct FILE (sacct -P --duplicates export) or --jobcomp FILE\n"
@@ -158,9 +155,7 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
       replays.push_back({r.cluster, r.job_id, r.submit_time, 0, r.restart_count});
       continue;
     }
-    spans.push_back(
-        {r.cluster + "/" + std::to_string(r.job_id) + "/r" + std::to_string(r.restart_count),
-         r.node, r.step_id, r.start_time, r.end_time, r.alloc_cores});
+    spans.push_back(span_of(r));
     span_record.push_back(it->second);
   }
   // Per job: the final run's charged core-seconds.

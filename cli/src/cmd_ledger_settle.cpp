@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -54,9 +53,7 @@ std::map<std::int64_t, std::string> not_charged_reasons(
   for (const auto& s : records) {
     if (s.conflict) continue;
     const auto& r = s.record;
-    spans.push_back(
-        {r.cluster + "/" + std::to_string(r.job_id) + "/r" + std::to_string(r.restart_count),
-         r.node, r.step_id, r.start_time, r.end_time, r.alloc_cores});
+    spans.push_back(span_of(r));
     of_span.push_back(&s);
   }
   const auto cover = settlement::covering_steps(spans);
@@ -68,9 +65,7 @@ std::map<std::int64_t, std::string> not_charged_reasons(
 }
 
 void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx) {
-  if (!std::regex_match(a.period, std::regex("[0-9]{4}-(0[1-9]|1[0-2])")))
-    throw std::runtime_error("--period must be a month as YYYY-MM (UTC), e.g. 2026-11; got '" +
-                             a.period + "'");
+  check_period(a.period);
   const auto pool = fed::load_pool(a.pool);
   const auto trust = trust_of(pool);
   std::vector<records::NodeKey> keys;

@@ -1,5 +1,6 @@
 #include "ledger_common.hpp"
 
+#include <regex>
 #include <stdexcept>
 
 namespace basin::cli {
@@ -31,6 +32,21 @@ const federation::Site& site_of_key(const federation::Pool& pool, const records:
     if (s.signing_key == pub) return s;
   throw std::runtime_error("the key in " + key_path +
                            " is no site's signing_key in the pool file (is it a node key?)");
+}
+
+void check_period(const std::string& period) {
+  if (!std::regex_match(period, std::regex("[0-9]{4}-(0[1-9]|1[0-2])")))
+    throw std::runtime_error("--period must be a month as YYYY-MM (UTC), e.g. 2026-11; got '" +
+                             period + "'");
+}
+
+settlement::StepSpan span_of(const records::UsageRecord& r) {
+  return {r.cluster + "/" + std::to_string(r.job_id) + "/r" + std::to_string(r.restart_count),
+          r.node,
+          r.step_id,
+          r.start_time,
+          r.end_time,
+          r.alloc_cores};
 }
 
 }  // namespace basin::cli

@@ -7,6 +7,7 @@
 #include "basin/federation/pool.hpp"
 #include "basin/receipts/receipt.hpp"
 #include "basin/records/signing.hpp"
+#include "basin/settlement/settlement.hpp"
 
 namespace basin::cli {
 
@@ -20,5 +21,11 @@ std::string log_origin(const std::string& pool, const std::string& site);
 // `key_path` when there is none.
 const federation::Site& site_of_key(const federation::Pool& pool, const records::NodeKey& key,
                                     const std::string& key_path);
+
+// Throws with the expected form unless `period` is a month "YYYY-MM".
+void check_period(const std::string& period);
+
+// A record as a step span for settlement's charging rule.
+settlement::StepSpan span_of(const records::UsageRecord& record);
 
 }  // namespace basin::cli

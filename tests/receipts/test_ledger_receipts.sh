@@ -4,23 +4,9 @@
 # then a tampered receipt, a forged record and a wrong account key are each
 # caught and named.
 #   test_ledger_receipts.sh BASIN MAKE_USAGE
-set -euo pipefail
 basin=$1 make_usage=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-"$basin" pool init --name demo --cluster basin >/dev/null
-"$basin" pool add-site --name campus --tier institutional --core-second 40 --wall-second 1 >/dev/null
-"$basin" pool add-site --name home --tier volunteer --core-second 10 --mem-mb-second 1 >/dev/null
-"$basin" pool add-node --name inst1 --site campus --cpus 2 --memory-mb 2000 >/dev/null
-"$basin" pool add-node --name vol1 --site home --cpus 2 --memory-mb 2000 >/dev/null
-"$basin" pool add-account --name alice --home-site campus >/dev/null
-"$basin" pool add-account --name bob --home-site home >/dev/null
-# The ingest keys file from pool.toml's nodes.
-sed -n "/^\[\[node\]\]/,/^public_key/{s/^name = .\(.*\).$/\1/p;s/^public_key = .\(.*\).$/ed25519:\1/p}" pool.toml | paste -d' ' - - > node-keys
-[ "$(wc -l < node-keys)" = 2 ] || fail "node-keys: $(cat node-keys)"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/two_site_pool.sh" "$basin"
+[ "$(grep -vc "^#" node-keys)" = 2 ] || fail "node-keys: $(cat node-keys)"
 
 mkdir spool
 "$make_usage" keys/inst1.key spool 3 inst1 campus alice 1

@@ -4,21 +4,8 @@
 # the same bytes on a second run; then a tampered receipt is listed and
 # excluded by name, and a changed statement fails its signature check.
 #   test_settle_cli.sh BASIN MAKE_USAGE
-set -euo pipefail
 basin=$1 make_usage=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-"$basin" pool init --name demo --cluster basin >/dev/null
-"$basin" pool add-site --name campus --tier institutional --core-second 40 --wall-second 1 >/dev/null
-"$basin" pool add-site --name home --tier volunteer --core-second 10 --mem-mb-second 1 >/dev/null
-"$basin" pool add-node --name inst1 --site campus --cpus 2 --memory-mb 2000 >/dev/null
-"$basin" pool add-node --name vol1 --site home --cpus 2 --memory-mb 2000 >/dev/null
-"$basin" pool add-account --name alice --home-site campus >/dev/null
-"$basin" pool add-account --name bob --home-site home >/dev/null
-"$basin" pool node-keys >node-keys
+source "$(dirname "${BASH_SOURCE[0]}")/../support/two_site_pool.sh" "$basin"
 grep -q "^vol1 ed25519:[0-9a-f]\{64\}$" node-keys || fail "pool node-keys: $(cat node-keys)"
 
 # make_usage job j: 2 cores, 1000 MB, wall 60 + j s.
