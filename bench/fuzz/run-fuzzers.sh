@@ -15,7 +15,7 @@ shift || true
 build="${BUILD:-/tmp/build-fuzz}"
 corpus="${CORPUS:-/tmp/basin-fuzz-corpus}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(receipt usage_record keyring pool_toml sacct tlog_text)
+[ ${#targets[@]} -gt 0 ] || targets=(receipt usage_record keyring pool_toml sacct tlog_text statement)
 
 CC=clang CXX=clang++ cmake -S "$src" -B "$build" -DBASIN_FUZZ=ON -DBASIN_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \

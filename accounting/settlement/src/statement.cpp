@@ -179,6 +179,9 @@ std::optional<std::string> check_statement_signature(
       sodium_hex2bin(sig.data(), sig.size(), h.data(), h.size(), nullptr, &len, nullptr) != 0 ||
       len != sig.size())
     return "the signature is not 128 hex digits";
+  // One signature has one text: no upper-case hex, no missing newline.
+  if (signature != "basin-statement-signature v1\nsigner " + site + "\ned25519 " + hex(sig) + "\n")
+    return "the signature file is not in its canonical form (three lines, lower-case hex)";
   std::vector<std::uint8_t> msg(kSignatureDomain, kSignatureDomain + std::strlen(kSignatureDomain));
   msg.insert(msg.end(), json.begin(), json.end());
   if (crypto_sign_verify_detached(sig.data(), msg.data(), msg.size(), key->second.data()) != 0)
