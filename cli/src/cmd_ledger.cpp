@@ -297,7 +297,9 @@ void add_open(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ct
 
 void add_ledger(CLI::App& app, CommandContext& ctx) {
   auto* led = app.add_subcommand(
-      "ledger", "The accounting ledger (one SQLite file): ingest the nodes' usage records");
+      "ledger",
+      "The accounting ledger (one SQLite file): records, receipts, replica validation,\n"
+      "settlement and reconciliation");
   led->require_subcommand(1);
   auto db = std::make_shared<std::string>(kDefaultDb);
   led->add_option("--db", *db, "Ledger file")->capture_default_str();
