@@ -105,13 +105,20 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
   std::vector<ledger::StoredReceipt> stored;
   for (auto& s : ledger.receipts())
     if (s.period == a.period) stored.push_back(std::move(s));
+  // By default the site's signature over every byte (proofs included) and
+  // the log leaf say each receipt is the site's, unaltered; its points are
+  // not decoded, and the proofs are `verify`'s and `settle`'s to check.
+  // --verify-proofs decodes everything and verifies the proofs in a batch.
   std::vector<receipts::Receipt> decoded(stored.size());
   std::vector<std::string> problem(stored.size());
   tbb::parallel_for(std::size_t{0}, stored.size(), [&](std::size_t k) {
     try {
       if (tlog::leaf_hash(stored[k].bytes) != stored[k].leaf_hash)
         throw std::runtime_error("its bytes are not the log's leaf (altered after it was logged)");
-      decoded[k] = receipts::decode(stored[k].bytes);
+      if (a.verify_proofs)
+        decoded[k] = receipts::decode(stored[k].bytes);
+      else if (auto why = receipts::check_envelope_bytes(stored[k].bytes, trust, decoded[k]))
+        problem[k] = *why;
     } catch (const std::exception& e) {
       problem[k] = e.what();
     }
@@ -125,14 +132,6 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
         where.push_back(k);
       }
     for (const auto& f : receipts::verify_batch(good, trust)) problem[where[f.index]] = f.reason;
-  } else {
-    // The site's signature covers every byte, proofs included: enough to
-    // know each receipt is the site's, unaltered. Proofs are `verify`'s and
-    // `settle`'s to check.
-    tbb::parallel_for(std::size_t{0}, stored.size(), [&](std::size_t k) {
-      if (problem[k].empty())
-        if (auto why = receipts::check_envelope(decoded[k], trust)) problem[k] = *why;
-    });
   }
 
   fed::ReconcileReport bad;

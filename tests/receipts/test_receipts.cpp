@@ -79,6 +79,30 @@ TEST_F(Receipts, RoundTripAndVerify) {
   EXPECT_NE(json.find("core_seconds"), std::string::npos);
 }
 
+TEST_F(Receipts, EnvelopeOfTheBytesChecksEveryByteWithoutDecodingPoints) {
+  const Receipt r = issue();
+  const auto bytes = receipts::encode(r);
+  Receipt header;
+  ASSERT_FALSE(receipts::check_envelope_bytes(bytes, trust, header));
+  EXPECT_EQ(header.provider_site, r.provider_site);
+  EXPECT_EQ(header.account, r.account);
+  EXPECT_EQ(header.period, r.period);
+  EXPECT_EQ(header.job_ref, r.job_ref);
+  EXPECT_EQ(header.signature, r.signature);
+  // Any byte changed (header, commitments, proof, opening, signature) fails.
+  for (std::size_t i = 0; i < bytes.size(); i += 7) {
+    auto bad = bytes;
+    bad[i] ^= 0x20;
+    EXPECT_TRUE(receipts::check_envelope_bytes(bad, trust, header)) << "byte " << i;
+  }
+  auto shorter = bytes;
+  shorter.resize(40);
+  EXPECT_TRUE(receipts::check_envelope_bytes(shorter, trust, header));
+  auto other = trust;
+  other.pool = "elsewhere";
+  EXPECT_TRUE(receipts::check_envelope_bytes(bytes, other, header));
+}
+
 TEST_F(Receipts, QuantitiesFollowTheRecord) {
   const auto q = receipts::quantities_of(sample_record());
   EXPECT_EQ(q[receipts::wall_seconds], 120u);

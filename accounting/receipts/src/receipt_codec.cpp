@@ -8,6 +8,7 @@
 #include "basin/crypto/rangeproof.hpp"
 #include "basin/receipts/receipt.hpp"
 #include "byte_io.hpp"
+#include "envelope_bytes.hpp"
 
 namespace basin::receipts {
 namespace {
@@ -116,14 +117,16 @@ std::vector<std::uint8_t> encode(const Receipt& receipt) {
   return w.take();
 }
 
-Receipt decode(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() > kMaxReceiptBytes)
-    throw ReceiptError("receipt is " + std::to_string(bytes.size()) + " bytes; at most " +
+namespace {
+
+// The public fields, up to and including n and m: shared by decode() and
+// the cheap envelope check on raw bytes.
+void read_header(detail::Reader& in, Receipt& r, std::size_t size) {
+  if (size > kMaxReceiptBytes)
+    throw ReceiptError("receipt is " + std::to_string(size) + " bytes; at most " +
                        std::to_string(kMaxReceiptBytes) + " allowed");
-  detail::Reader in(bytes);
   if (std::memcmp(in.get_bytes(sizeof kMagic, "magic").data(), kMagic, sizeof kMagic) != 0)
     throw ReceiptError("not a receipt (magic is not BASINRCT)");
-  Receipt r;
   r.version = in.get<std::uint8_t>("version");
   if (r.version != kReceiptVersion)
     throw ReceiptError("receipt version " + std::to_string(r.version) +
@@ -145,6 +148,14 @@ Receipt decode(std::span<const std::uint8_t> bytes) {
   if (n != kRangeBits || m != kQuantities)
     throw ReceiptError("n = " + std::to_string(n) + ", m = " + std::to_string(m) +
                        "; version 1 receipts have n = 64, m = 4");
+}
+
+}  // namespace
+
+Receipt decode(std::span<const std::uint8_t> bytes) {
+  detail::Reader in(bytes);
+  Receipt r;
+  read_header(in, r, bytes.size());
   for (std::size_t i = 0; i < kQuantities; ++i) {
     const auto c = in.get_bytes(32, "commitment");
     if (!crypto::Point::decode(c, false))
@@ -221,4 +232,25 @@ bool from_hex(std::string_view hex, std::span<std::uint8_t> out) {
 }
 
 }  // namespace detail
+namespace detail {
+
+Receipt signed_header(std::span<const std::uint8_t> bytes) {
+  detail::Reader in(bytes);
+  Receipt r;
+  read_header(in, r, bytes.size());
+  if (bytes.size() < records::kSignatureBytes + 1)
+    throw ReceiptError("receipt too short to carry a signature");
+  const auto sig = bytes.subspan(bytes.size() - records::kSignatureBytes);
+  std::copy(sig.begin(), sig.end(), r.signature.begin());
+  return r;
+}
+
+std::vector<std::uint8_t> signed_message(std::span<const std::uint8_t> bytes) {
+  std::vector<std::uint8_t> msg(kSignatureDomain.begin(), kSignatureDomain.end());
+  msg.insert(msg.end(), bytes.begin(), bytes.end() - records::kSignatureBytes);
+  return msg;
+}
+
+}  // namespace detail
+
 }  // namespace basin::receipts

@@ -6,27 +6,56 @@
 
 #include "basin/crypto/rangeproof.hpp"
 #include "basin/receipts/receipt.hpp"
+#include "envelope_bytes.hpp"
 
 namespace basin::receipts {
 
-std::optional<std::string> check_envelope(const Receipt& r, const Trust& trust) {
+namespace {
+
+// Version, pool, site and rate card of the public fields; the site's key.
+std::optional<std::string> check_fields(const Receipt& r, const Trust& trust,
+                                        const records::PublicKey*& key) {
   if (r.version != kReceiptVersion) return "unsupported version " + std::to_string(r.version);
   if (r.pool != trust.pool) return "pool '" + r.pool + "' is not this pool ('" + trust.pool + "')";
-  const auto key = trust.site_keys.find(r.provider_site);
-  if (key == trust.site_keys.end()) return "unknown provider site '" + r.provider_site + "'";
+  const auto k = trust.site_keys.find(r.provider_site);
+  if (k == trust.site_keys.end()) return "unknown provider site '" + r.provider_site + "'";
   const auto card = trust.rate_cards.find(r.provider_site);
   if (card == trust.rate_cards.end()) return "no rate card for site '" + r.provider_site + "'";
   if (card->second.id() != r.rate_card_id)
     return "rate card id " + r.rate_card_id + " is not site '" + r.provider_site +
            "'s current card " + card->second.id();
+  key = &k->second;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> check_envelope_bytes(std::span<const std::uint8_t> bytes,
+                                                const Trust& trust, Receipt& header) {
+  try {
+    header = detail::signed_header(bytes);
+  } catch (const ReceiptError& e) {
+    return std::string("malformed: ") + e.what();
+  }
+  const records::PublicKey* key = nullptr;
+  if (auto bad = check_fields(header, trust, key)) return bad;
+  const auto msg = detail::signed_message(bytes);
+  if (crypto_sign_verify_detached(header.signature.data(), msg.data(), msg.size(), key->data()) !=
+      0)
+    return "signature does not verify with site '" + header.provider_site + "'s key";
+  return std::nullopt;
+}
+
+std::optional<std::string> check_envelope(const Receipt& r, const Trust& trust) {
+  const records::PublicKey* key = nullptr;
+  if (auto bad = check_fields(r, trust, key)) return bad;
   std::vector<std::uint8_t> msg;
   try {
     msg = signed_message(r);
   } catch (const ReceiptError& e) {
     return std::string("malformed: ") + e.what();
   }
-  if (crypto_sign_verify_detached(r.signature.data(), msg.data(), msg.size(), key->second.data()) !=
-      0)
+  if (crypto_sign_verify_detached(r.signature.data(), msg.data(), msg.size(), key->data()) != 0)
     return "signature does not verify with site '" + r.provider_site + "'s key";
   return std::nullopt;
 }

@@ -120,9 +120,15 @@ struct Trust {
 std::optional<std::string> verify_receipt(const Receipt& receipt, const Trust& trust);
 
 // Everything verify_receipt() checks but the range proof (version, pool,
-// site, rate card, the site's signature over every byte): cheap, for
-// bookkeeping that needs to know a receipt is the site's, unaltered.
+// site, rate card, the site's signature over every byte).
 std::optional<std::string> check_envelope(const Receipt& receipt, const Trust& trust);
+// The same on encoded bytes, without decoding the commitments and proof
+// (24 point decodings a receipt): for bookkeeping over many receipts that
+// needs to know each is its site's, unaltered, and leaves the proofs to
+// verify_receipt()/verify_batch(). On success `header` holds the public
+// fields (no commitments, proof or opening).
+std::optional<std::string> check_envelope_bytes(std::span<const std::uint8_t> bytes,
+                                                const Trust& trust, Receipt& header);
 
 struct Failure {
   std::size_t index;
