@@ -22,12 +22,7 @@ grep -q "heat: step" "$log" || fail "job $id never started stepping: $(cat "$log
 sleep 4
 scontrol requeue "$id" || fail "scontrol requeue $id failed"
 # A requeued job waits for its begin time; let it go now.
-for _ in $(seq 60); do
-  st="$(scontrol show job "$id" | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')"
-  [ "$st" = PENDING ] && break
-  sleep 0.5
-done
-scontrol update jobid="$id" StartTime=now >/dev/null 2>&1 || true
+release_requeued "$id"
 state="$(wait_job "$id" 240)"
 [ "$state" = COMPLETED ] || fail "job $id ended $state: $(cat "$log")"
 grep -q "preempted by a signal at step" "$log" || fail "no checkpoint on SIGTERM: $(cat "$log")"

@@ -56,6 +56,18 @@ pool_down() {
 }
 
 # wait_job JOBID [SECONDS]: wait until the job has ended; prints its state.
+# A requeued job waits for its begin time; once it is PENDING again, let it
+# start now.
+release_requeued() {
+  local id="$1" st=""
+  for _ in $(seq 60); do
+    st="$(scontrol show job "$id" | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')"
+    [ "$st" = PENDING ] && break
+    sleep 0.5
+  done
+  scontrol update jobid="$id" StartTime=now >/dev/null 2>&1 || true
+}
+
 wait_job() {
   local id="$1" secs="${2:-120}" state=""
   local deadline=$((SECONDS + secs))

@@ -21,12 +21,7 @@ log="$work/weather-$id.out"
 # for its begin time: let it go now.
 for _ in $(seq 240); do grep -q "checkpointed; requeueing" "$log" 2>/dev/null && break; sleep 0.5; done
 grep -q "checkpointed; requeueing" "$log" || fail "job $id did not requeue itself: $(cat "$log")"
-for _ in $(seq 60); do
-  st="$(scontrol show job "$id" | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')"
-  [ "$st" = PENDING ] && break
-  sleep 0.5
-done
-scontrol update jobid="$id" StartTime=now >/dev/null 2>&1 || true
+release_requeued "$id"
 state="$(wait_job "$id" 240)"
 [ "$state" = COMPLETED ] || fail "job $id ended $state: $(cat "$log")"
 grep -q "stop_after reached at step 1050" "$log" || fail "no checkpoint at step 1050: $(cat "$log")"
