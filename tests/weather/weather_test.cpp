@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "basin/jobs/weather/model.hpp"
+#include "basin/runtime/h5.hpp"
 #include "basin/runtime/run.hpp"
 
 namespace bw = basin::jobs::weather;
@@ -150,43 +151,22 @@ TEST(Weather, DigestIdenticalAcrossRanksThreadsAndRestart) {
 }
 
 namespace {
-std::string text_attribute(hid_t obj, const char* name) {
-  const hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-  if (a < 0) return "";
-  const hid_t t = H5Aget_type(a);
-  std::string s;
-  if (H5Tis_variable_str(t) > 0) {
-    char* p = nullptr;
-    H5Aread(a, t, &p);
-    s = p ? p : "";
-    H5free_memory(p);
-  } else {
-    s.resize(H5Tget_size(t));
-    H5Aread(a, t, s.data());
-    s.resize(std::strlen(s.c_str()));
-  }
-  H5Tclose(t);
-  H5Aclose(a);
-  return s;
-}
+using basin::runtime::H5Id;
+using basin::runtime::read_text_attribute;
 
 std::vector<hsize_t> dims_of(hid_t file, const char* name) {
-  const hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
-  const hid_t s = H5Dget_space(d);
-  std::vector<hsize_t> dims(std::size_t(H5Sget_simple_extent_ndims(s)));
-  H5Sget_simple_extent_dims(s, dims.data(), nullptr);
-  H5Sclose(s);
-  H5Dclose(d);
+  const H5Id d(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose, name);
+  const H5Id s(H5Dget_space(d.get()), H5Sclose, "H5Dget_space");
+  std::vector<hsize_t> dims(std::size_t(H5Sget_simple_extent_ndims(s.get())));
+  H5Sget_simple_extent_dims(s.get(), dims.data(), nullptr);
   return dims;
 }
 
 std::vector<double> read_all(hid_t file, const char* name) {
-  const hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
-  const hid_t s = H5Dget_space(d);
-  std::vector<double> v(std::size_t(H5Sget_simple_extent_npoints(s)));
-  H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
-  H5Sclose(s);
-  H5Dclose(d);
+  const H5Id d(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose, name);
+  const H5Id s(H5Dget_space(d.get()), H5Sclose, "H5Dget_space");
+  std::vector<double> v(std::size_t(H5Sget_simple_extent_npoints(s.get())));
+  H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
   return v;
 }
 }  // namespace
@@ -201,16 +181,16 @@ TEST(Weather, OutputIsNetcdf4WithUnitsCoordinatesAndCase) {
                         dir + "/out.nc");
   if (world_rank() == 0) {
     ASSERT_EQ(r.exit_code, 0);
-    const hid_t f = H5Fopen((dir + "/out.nc").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    ASSERT_GE(f, 0);
-    EXPECT_EQ(text_attribute(f, "case"), "thermal");
-    EXPECT_NE(text_attribute(f, "basin_parameters").find("nx=40"), std::string::npos);
-    EXPECT_EQ(text_attribute(f, "basin_result_digest"), r.digest);
+    const H5Id file(H5Fopen((dir + "/out.nc").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+                    "H5Fopen");
+    const hid_t f = file.get();
+    EXPECT_EQ(read_text_attribute(f, "case"), "thermal");
+    EXPECT_NE(read_text_attribute(f, "basin_parameters").find("nx=40"), std::string::npos);
+    EXPECT_EQ(read_text_attribute(f, "basin_result_digest"), r.digest);
     for (const char* v : {"dens", "uwnd", "wwnd", "theta"})
       EXPECT_EQ(dims_of(f, v), (std::vector<hsize_t>{4, 20, 1, 40})) << v;  // t = 0, 4, 8, 12 steps
-    const hid_t theta = H5Dopen2(f, "theta", H5P_DEFAULT);
-    EXPECT_EQ(text_attribute(theta, "units"), "K");
-    H5Dclose(theta);
+    const H5Id theta(H5Dopen2(f, "theta", H5P_DEFAULT), H5Dclose, "theta");
+    EXPECT_EQ(read_text_attribute(theta.get(), "units"), "K");
     const auto t = read_all(f, "t");
     ASSERT_EQ(t.size(), 4u);
     EXPECT_EQ(t.front(), 0.);
@@ -219,7 +199,6 @@ TEST(Weather, OutputIsNetcdf4WithUnitsCoordinatesAndCase) {
     ASSERT_EQ(x.size(), 40u);
     EXPECT_EQ(x[0], 250.);  // cell centres, dx = 500 m
     EXPECT_EQ(x[39], 19750.);
-    H5Fclose(f);
     std::filesystem::remove_all(dir);
   }
 }
