@@ -134,7 +134,7 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
     for (const auto& f : receipts::verify_batch(good, trust)) problem[where[f.index]] = f.reason;
   }
 
-  fed::ReconcileReport bad;
+  std::vector<fed::Finding> bad;  // receipts that fail their checks
   std::vector<settlement::StepSpan> spans;
   std::vector<const ledger::StoredRecord*> span_record;
   std::set<crypto::Bytes32> refs;
@@ -144,10 +144,9 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
     if (it == by_id.end()) continue;  // the ledger's foreign key makes this impossible
     const auto& r = it->second->record;
     if (!problem[k].empty()) {
-      bad.findings.push_back(
-          {fed::FindingKind::bad_receipt, r.cluster, r.job_id, r.submit_time, 0, 0, 0,
-           stored[k].origin + " leaf " + std::to_string(stored[k].leaf_index) + " (" +
-               stored[k].identity + "): " + problem[k] + "; not counted"});
+      bad.push_back({fed::FindingKind::bad_receipt, r.cluster, r.job_id, r.submit_time, 0, 0, 0,
+                     stored[k].origin + " leaf " + std::to_string(stored[k].leaf_index) + " (" +
+                         stored[k].identity + "): " + problem[k] + "; not counted"});
       continue;
     }
     if (!refs.insert(decoded[k].job_ref).second) {  // a replayed receipt
@@ -182,7 +181,7 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
   ro.absolute_core_seconds = a.absolute;
   ro.submit_slack_seconds = a.submit_slack;
   auto report = fed::reconcile(expected, rows, ro);
-  report.findings.insert(report.findings.end(), bad.findings.begin(), bad.findings.end());
+  report.findings.insert(report.findings.end(), bad.begin(), bad.end());
 
   const std::string source = a.sacct.empty() ? a.jobcomp : a.sacct;
   std::printf(
