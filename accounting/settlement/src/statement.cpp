@@ -68,7 +68,8 @@ std::string to_json(const Statement& st) {
   j["receipts"] = {{"offered", st.receipts},
                    {"charged", st.charged},
                    {"failed", listed(st.failed)},
-                   {"not_charged", listed(st.not_charged)}};
+                   {"not_charged", listed(st.not_charged)},
+                   {"charged_flagged", listed(st.flagged)}};
   auto pairs = nlohmann::ordered_json::array();
   for (const auto& p : st.pairs) {
     nlohmann::ordered_json leaves;
@@ -113,6 +114,9 @@ std::string to_csv(const Statement& st) {
   for (const auto& f : st.not_charged)
     o << "not_charged," << csv(f.log) << ',' << csv(f.record) << ',' << f.leaf << ",,"
       << csv(f.reason) << '\n';
+  for (const auto& f : st.flagged)
+    o << "charged_flagged," << csv(f.log) << ',' << csv(f.record) << ',' << f.leaf << ",,"
+      << csv(f.reason) << '\n';
   return o.str();
 }
 
@@ -121,7 +125,9 @@ std::string to_text(const Statement& st) {
   char line[256];
   o << "Settlement of pool " << st.pool << ", period " << st.period << "\n"
     << st.receipts << " receipts offered, " << st.charged << " charged, " << st.not_charged.size()
-    << " not charged, " << st.failed.size() << " failed verification (excluded)\n\n";
+    << " not charged, " << st.failed.size() << " failed verification (excluded)";
+  if (!st.flagged.empty()) o << "; " << st.flagged.size() << " charged with a flag";
+  o << "\n\n";
   std::snprintf(line, sizeof line, "%-14s %-14s %9s %18s  %s\n", "PROVIDER", "CONSUMER", "RECEIPTS",
                 "CREDITS", "OPENING");
   o << line;
@@ -149,6 +155,8 @@ std::string to_text(const Statement& st) {
   for (const auto& f : st.not_charged)
     o << "not charged " << f.log << " leaf " << f.leaf << " (" << f.record << "): " << f.reason
       << "\n";
+  for (const auto& f : st.flagged)
+    o << "flagged " << f.log << " leaf " << f.leaf << " (" << f.record << "): " << f.reason << "\n";
   return o.str();
 }
 

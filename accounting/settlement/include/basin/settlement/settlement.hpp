@@ -58,6 +58,7 @@ struct Item {
   receipts::Receipt receipt;  // decoded
   std::string consumer_site;  // home site of receipt.account; empty if unknown
   std::string not_charged;    // non-empty: valid, but not charged, and why
+  std::string flag;           // non-empty: charged, and listed with this note
   std::string problem;        // non-empty: fails before verification, and why
   // The provider's knowledge of the committed quantities (from its records),
   // needed to open the pair's total; nullopt when the provider has none.
@@ -88,7 +89,8 @@ struct Statement {
   std::size_t charged = 0;     // verified and charged
   std::vector<Listed> failed;  // excluded: failed verification (never counted)
   std::vector<Listed> not_charged;
-  std::vector<PairTotal> pairs;                 // sorted by (provider, consumer)
+  std::vector<Listed> flagged;   // charged, with a note (unvalidated replicas, no digest)
+  std::vector<PairTotal> pairs;  // sorted by (provider, consumer)
   std::map<std::string, std::int64_t> balance;  // per site: owed to it minus owed by it
   std::vector<federation::Transfer> transfers;  // netted
 };
