@@ -6,6 +6,7 @@
 // step but INVALID replicas and steps nested in another step of the same job
 // run and node; unvalidated replicas are charged and flagged. The statement is written as JSON, CSV
 // and a table, all atomically, and the JSON is signed by the settling site.
+#include <sodium.h>
 #include <tbb/parallel_for.h>
 
 #include <cstdio>
@@ -113,7 +114,16 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   for (const auto& p : st.pairs) unopened += p.opened ? 0 : 1;
   std::printf("\nstatement: %s.json (signed by site %s: %s.json.sig), %s.csv, %s.txt\n",
               out.c_str(), signer.name.c_str(), out.c_str(), out.c_str(), out.c_str());
-  if (!st.failed.empty() || unopened > 0) ctx.exit_code = 1;
+  if (!st.failed.empty() || unopened > 0) {
+    ctx.exit_code = 1;
+    return;
+  }
+  // A complete statement settles the period: its charges now count against
+  // the accounts' budgets as charged (basin ledger budget).
+  tlog::Hash digest{};
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(json.data()),
+                     json.size());
+  ledger.record_settlement(a.period, tlog::to_hex(digest));
 }
 
 void run_check(const std::string& statement, const std::string& pool_path, CommandContext& ctx) {

@@ -113,6 +113,8 @@ Statement settle(std::span<const Item> items, const receipts::Trust& trust,
 std::string to_json(const Statement& statement);
 std::string to_csv(const Statement& statement);
 std::string to_text(const Statement& statement);
+// Micro-credits as credits with six decimals, e.g. "-0.014661".
+std::string credits_text(std::int64_t micro_credits);
 
 // "basin-statement-signature v1\nsigner <site>\ned25519 <128 hex>\n" over
 // "basin/statement/v1\n" || json.
