@@ -81,7 +81,7 @@ struct BudgetGrant {
 };
 
 struct SettledPeriod {
-  std::string period;  // YYYY-MM
+  std::string period;            // YYYY-MM
   std::string statement_sha256;  // hex
   std::int64_t settled_at = 0;
 };
