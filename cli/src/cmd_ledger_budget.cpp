@@ -36,7 +36,7 @@ void queued_work(const fed::Pool& pool, std::map<std::string, std::int64_t>& in_
                  std::map<std::string, std::size_t>& unbounded) {
   std::vector<std::string> nodes;
   for (const auto& n : pool.nodes) nodes.push_back(n.name);
-  const auto weights = books::billing_weights(pool, nodes);
+  const auto weights = fed::billing_weights(pool, nodes);
   const auto text =
       slurm_output({"squeue", "-h", "-a", "-t", "PD,R,CG", "-o", books::kSqueueFormat});
   for (const auto& job : books::parse_squeue(text)) {
@@ -142,7 +142,7 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
     std::string file = "# basin-budgets: written by basin ledger budget sync\n";
     std::vector<std::string> nodes;
     for (const auto& n : pool.nodes) nodes.push_back(n.name);
-    const auto w = books::billing_weights(pool, nodes);
+    const auto w = fed::billing_weights(pool, nodes);
     file += "weights " + std::to_string(w.cpu) + " " + std::to_string(w.mem_mb) + " " +
             std::to_string(w.gpu) + " " + std::to_string(w.node) + "\n";
     for (const auto& b : lines) {

@@ -23,7 +23,7 @@ TEST(Budget, BillingWeightsAreTheHighestRateOfThePartitionsSites) {
   const auto w = billing_weights(p, {"inst1", "vol1"});
   EXPECT_EQ(tres_billing_weights(w), "CPU=40,Mem=1,GRES/gpu=900,Node=1");
   EXPECT_EQ(tres_billing_weights(billing_weights(p, {"vol1"})), "CPU=10,Mem=1,GRES/gpu=0,Node=0");
-  EXPECT_THROW(billing_weights(p, {"nope"}), std::invalid_argument);
+  EXPECT_THROW(billing_weights(p, {"nope"}), basin::federation::PoolError);
 }
 
 TEST(Budget, SqueueTimes) {

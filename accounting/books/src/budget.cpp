@@ -69,31 +69,6 @@ std::uint32_t parse_gpus(std::string_view s) {
 
 }  // namespace
 
-BillingWeights billing_weights(const federation::Pool& pool,
-                               const std::vector<std::string>& partition_nodes) {
-  BillingWeights w;
-  for (const auto& name : partition_nodes) {
-    const auto node = std::find_if(pool.nodes.begin(), pool.nodes.end(),
-                                   [&](const auto& n) { return n.name == name; });
-    if (node == pool.nodes.end())
-      throw std::invalid_argument("node '" + name + "' is not in pool.toml");
-    const auto site = std::find_if(pool.sites.begin(), pool.sites.end(),
-                                   [&](const auto& s) { return s.name == node->site; });
-    if (site == pool.sites.end()) throw std::invalid_argument("node '" + name + "' has no site");
-    const auto& r = site->rates;
-    w.cpu = std::max(w.cpu, r.core_second);
-    w.mem_mb = std::max(w.mem_mb, r.mem_mb_second);
-    w.gpu = std::max(w.gpu, r.gpu_second);
-    w.node = std::max(w.node, r.wall_second);
-  }
-  return w;
-}
-
-std::string tres_billing_weights(const BillingWeights& w) {
-  return "CPU=" + std::to_string(w.cpu) + ",Mem=" + std::to_string(w.mem_mb) +
-         ",GRES/gpu=" + std::to_string(w.gpu) + ",Node=" + std::to_string(w.node);
-}
-
 std::optional<std::int64_t> parse_squeue_time(std::string_view t) {
   if (t == "UNLIMITED" || t == "INFINITE") return std::nullopt;
   std::int64_t days = 0;

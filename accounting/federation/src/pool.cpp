@@ -242,6 +242,29 @@ std::string render_pool(const Pool& pool) {
   return o.str();
 }
 
+BillingWeights billing_weights(const Pool& pool, const std::vector<std::string>& partition_nodes) {
+  BillingWeights w;
+  for (const auto& name : partition_nodes) {
+    const auto node = std::find_if(pool.nodes.begin(), pool.nodes.end(),
+                                   [&](const Node& n) { return n.name == name; });
+    if (node == pool.nodes.end()) throw PoolError("node '" + name + "' is not in pool.toml");
+    const auto site = std::find_if(pool.sites.begin(), pool.sites.end(),
+                                   [&](const Site& s) { return s.name == node->site; });
+    if (site == pool.sites.end()) throw PoolError("node '" + name + "' has no site");
+    const auto& r = site->rates;
+    w.cpu = std::max(w.cpu, r.core_second);
+    w.mem_mb = std::max(w.mem_mb, r.mem_mb_second);
+    w.gpu = std::max(w.gpu, r.gpu_second);
+    w.node = std::max(w.node, r.wall_second);
+  }
+  return w;
+}
+
+std::string tres_billing_weights(const BillingWeights& w) {
+  return "CPU=" + std::to_string(w.cpu) + ",Mem=" + std::to_string(w.mem_mb) +
+         ",GRES/gpu=" + std::to_string(w.gpu) + ",Node=" + std::to_string(w.node);
+}
+
 std::string render_slurm_nodes(const Pool& pool) {
   std::map<std::string, const Site*> sites;
   for (const Site& s : pool.sites) sites[s.name] = &s;
@@ -264,11 +287,17 @@ std::string render_slurm_nodes(const Pool& pool) {
     for (const auto& x : v) r += (r.empty() ? "" : ",") + x;
     return r;
   };
+  // A default time limit, so that every job's worst case (time limit x
+  // billing) is bounded for budgets; jobs may ask for more with --time.
+  auto billing = [&](const std::vector<std::string>& nodes) {
+    return " DefaultTime=01:00:00 MaxTime=INFINITE State=UP TRESBillingWeights=" +
+           tres_billing_weights(billing_weights(pool, nodes));
+  };
   for (const auto& [tier, nodes] : by_tier) {
-    o << "PartitionName=" << tier << " Nodes=" << join(nodes) << " MaxTime=INFINITE State=UP\n";
+    o << "PartitionName=" << tier << " Nodes=" << join(nodes) << billing(nodes) << "\n";
   }
   if (!all.empty()) {
-    o << "PartitionName=pool Nodes=" << join(all) << " Default=YES MaxTime=INFINITE State=UP\n";
+    o << "PartitionName=pool Nodes=" << join(all) << " Default=YES" << billing(all) << "\n";
   }
   return o.str();
 }

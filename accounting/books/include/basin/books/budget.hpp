@@ -39,16 +39,7 @@ namespace basin::books {
 
 inline constexpr std::int64_t kMicroCreditsPerBillingMinute = 60;
 
-// Per-unit weights of one partition, micro-credits per second per unit.
-struct BillingWeights {
-  std::int64_t cpu = 0, mem_mb = 0, gpu = 0, node = 0;
-};
-// The highest rate of each kind over the sites whose nodes `partition_nodes`
-// lists (an unknown node is an error naming it).
-BillingWeights billing_weights(const federation::Pool& pool,
-                               const std::vector<std::string>& partition_nodes);
-// "CPU=40,Mem=1,GRES/gpu=900,Node=1" for slurm.conf's TRESBillingWeights.
-std::string tres_billing_weights(const BillingWeights& weights);
+using federation::BillingWeights;
 
 // A job in Slurm's queue (squeue -h -t PD,R -o '%i|%a|%P|%T|%l|%M|%C|%m|%b|%D').
 struct QueuedJob {

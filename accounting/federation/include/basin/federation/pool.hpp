@@ -75,6 +75,19 @@ void validate_pool(const Pool& pool);
 // Canonical pool.toml text for `pool`; parse_pool(render_pool(p)) == p.
 std::string render_pool(const Pool& pool);
 
+// Slurm's billing TRES priced like Basin: per-unit weights of a partition,
+// micro-credits per second per unit (CPU, MB of memory, GPU, node), so that a
+// job's billing is its price per second and one billing-minute is 60
+// micro-credits (see basin/books/budget.hpp). A partition with nodes of
+// several sites takes the highest rate of each kind.
+struct BillingWeights {
+  std::int64_t cpu = 0, mem_mb = 0, gpu = 0, node = 0;
+};
+// Throws PoolError for a node that is not in the pool.
+BillingWeights billing_weights(const Pool& pool, const std::vector<std::string>& partition_nodes);
+// "CPU=40,Mem=1,GRES/gpu=900,Node=1" for slurm.conf's TRESBillingWeights.
+std::string tres_billing_weights(const BillingWeights& weights);
+
 struct SlurmRenderOptions {
   std::string plugin_path = "/usr/lib/basin/basin_spank.so";
   std::string key_dir = "/etc/basin";  // node_key=<key_dir>/<node>.key
@@ -84,7 +97,8 @@ struct SlurmRenderOptions {
 
 // slurm.conf lines: one NodeName per node (Features=tier_*,site_*; Weight
 // from the site's core_second price so cheaper nodes are allocated first),
-// one partition per tier and a default partition with every node.
+// one partition per tier and a default partition with every node, each with
+// TRESBillingWeights from the rate cards of its nodes' sites.
 std::string render_slurm_nodes(const Pool& pool);
 // plugstack.conf line for one node.
 std::string render_plugstack_line(const Pool& pool, const Node& node,
