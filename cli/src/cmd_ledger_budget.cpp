@@ -2,6 +2,7 @@
 // limit Slurm's controller enforces from them (the rules are in
 // basin/books/budget.hpp).
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <string>
@@ -139,12 +140,23 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
     ledger::Ledger ledger(db_of());
     const auto lines =
         books::budgets(ledger.budget_grants(), books::account_charges(ledger, pool), {}, {});
-    std::string file = "# basin-budgets: written by basin ledger budget sync\n";
+    std::string file =
+        "# basin-budgets: written by basin ledger budget sync; read by the\n"
+        "# submit-side warning (plugin/cli_filter/cli_filter.lua)\n";
+    {
+      char stamp[32];
+      const std::time_t now = std::time(nullptr);
+      std::tm tm{};
+      gmtime_r(&now, &tm);
+      std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      file += std::string("synced ") + stamp + "\n";
+    }
     std::vector<std::string> nodes;
     for (const auto& n : pool.nodes) nodes.push_back(n.name);
     const auto w = fed::billing_weights(pool, nodes);
     file += "weights " + std::to_string(w.cpu) + " " + std::to_string(w.mem_mb) + " " +
             std::to_string(w.gpu) + " " + std::to_string(w.node) + "\n";
+    file += "default_time " + std::to_string(fed::kDefaultTimeLimitSeconds) + "\n";
     for (const auto& b : lines) {
       account_in(pool, b.account);
       const auto text =

@@ -75,12 +75,11 @@ TEST(Pool, CheaperNodesWeighLessAndPartitionsPerTier) {
   EXPECT_NE(out.find("PartitionName=institutional Nodes=inst1 "), std::string::npos);
   EXPECT_NE(out.find("PartitionName=pool Nodes=inst1,vol1,vol2 Default=YES"), std::string::npos);
   // Slurm's billing priced like Basin: the highest rate of the partition's sites.
-  EXPECT_NE(
-      out.find("PartitionName=volunteer Nodes=vol1,vol2 DefaultTime=01:00:00 MaxTime=INFINITE "
-               "State=UP TRESBillingWeights=CPU=10,Mem=0,GRES/gpu=0,Node=0\n"),
-      std::string::npos)
+  EXPECT_NE(out.find("PartitionName=volunteer Nodes=vol1,vol2 DefaultTime=60 MaxTime=INFINITE "
+                     "State=UP TRESBillingWeights=CPU=10,Mem=0,GRES/gpu=0,Node=0\n"),
+            std::string::npos)
       << out;
-  EXPECT_NE(out.find("Default=YES DefaultTime=01:00:00 MaxTime=INFINITE State=UP "
+  EXPECT_NE(out.find("Default=YES DefaultTime=60 MaxTime=INFINITE State=UP "
                      "TRESBillingWeights=CPU=40,Mem=0,GRES/gpu=0,Node=1\n"),
             std::string::npos)
       << out;

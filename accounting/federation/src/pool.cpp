@@ -289,8 +289,10 @@ std::string render_slurm_nodes(const Pool& pool) {
   };
   // A default time limit, so that every job's worst case (time limit x
   // billing) is bounded for budgets; jobs may ask for more with --time.
+  static_assert(kDefaultTimeLimitSeconds % 60 == 0);
   auto billing = [&](const std::vector<std::string>& nodes) {
-    return " DefaultTime=01:00:00 MaxTime=INFINITE State=UP TRESBillingWeights=" +
+    return " DefaultTime=" + std::to_string(kDefaultTimeLimitSeconds / 60) +
+           " MaxTime=INFINITE State=UP TRESBillingWeights=" +
            tres_billing_weights(billing_weights(pool, nodes));
   };
   for (const auto& [tier, nodes] : by_tier) {

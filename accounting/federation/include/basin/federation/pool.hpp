@@ -83,6 +83,10 @@ std::string render_pool(const Pool& pool);
 struct BillingWeights {
   std::int64_t cpu = 0, mem_mb = 0, gpu = 0, node = 0;
 };
+// The time limit of a job that asks for none (the rendered partitions'
+// DefaultTime): every job's worst case is then bounded for budgets.
+inline constexpr std::int64_t kDefaultTimeLimitSeconds = 3600;
+
 // Throws PoolError for a node that is not in the pool.
 BillingWeights billing_weights(const Pool& pool, const std::vector<std::string>& partition_nodes);
 // "CPU=40,Mem=1,GRES/gpu=900,Node=1" for slurm.conf's TRESBillingWeights.
