@@ -114,6 +114,7 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
   std::vector<fed::Finding> bad;  // receipts that fail their checks
   std::vector<settlement::StepSpan> spans;
   std::vector<const ledger::StoredRecord*> span_record;
+  std::vector<std::string> stored_account;  // the signed receipt's: Slurm's at issue
   std::set<crypto::Bytes32> refs;
   std::vector<fed::ExpectedJob> replays;
   for (std::size_t k = 0; k < stored.size(); ++k) {
@@ -132,6 +133,7 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
     }
     spans.push_back(books::span_of(r));
     span_record.push_back(it->second);
+    stored_account.push_back(decoded[k].account);
   }
   // Per job: the final run's charged core-seconds.
   const auto cover = settlement::covering_steps(spans);
@@ -142,6 +144,7 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
     e.cluster = r.cluster;
     e.job = r.job_id;
     e.submit = r.submit_time;
+    e.account = stored_account[i];
     if (r.restart_count > e.restarts) {  // a later run replaces what was summed
       e.restarts = r.restart_count;
       e.core_seconds = 0;

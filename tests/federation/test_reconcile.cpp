@@ -120,3 +120,14 @@ TEST(Reconcile, CsvQuotesAndHasOneLinePerFinding) {
   EXPECT_NE(csv.find("no_receipt,\"a,\"\"b\"\"\",8,"), std::string::npos) << csv;
   EXPECT_NE(report_text(r).find("no_receipt: 1"), std::string::npos);
 }
+
+TEST(Reconcile, AReceiptChargingAnotherAccountThanSlurmsIsADiscrepancy) {
+  auto slurm = row(41, "", "COMPLETED", 2, 60, 2);
+  slurm.account = "physics";
+  const auto same = reconcile({{"basin", 41, kT, 120, 0, "physics"}}, {slurm});
+  EXPECT_TRUE(same.findings.empty()) << report_text(same);
+  const auto other = reconcile({{"basin", 41, kT, 120, 0, "bio"}}, {slurm});
+  ASSERT_EQ(kinds(other), std::vector<FindingKind>{FindingKind::account_mismatch});
+  EXPECT_NE(other.findings[0].detail.find("'bio'"), std::string::npos);
+  EXPECT_EQ(other.discrepancies(), 1u);
+}

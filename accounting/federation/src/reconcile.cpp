@@ -47,6 +47,8 @@ const char* to_string(FindingKind kind) {
       return "orphan_step";
     case FindingKind::core_seconds_mismatch:
       return "core_seconds_mismatch";
+    case FindingKind::account_mismatch:
+      return "account_mismatch";
     case FindingKind::bad_receipt:
       return "bad_receipt";
   }
@@ -132,6 +134,12 @@ ReconcileReport reconcile(const std::vector<ExpectedJob>& expected,
           e.core_seconds, match->core_seconds(),
           std::to_string(match->alloc_cpus) + " CPUs x " + std::to_string(match->elapsed_seconds) +
               " s in Slurm");
+    }
+    if (!e.account.empty() && !match->account.empty() && e.account != match->account) {
+      add(FindingKind::account_mismatch, e.cluster, e.job, e.submit, match->line, e.core_seconds,
+          match->core_seconds(),
+          "receipts charge account '" + e.account + "', Slurm ran the job under '" +
+              match->account + "'");
     }
     if (auto it = requeued.find(key); it != requeued.end()) {
       for (const SacctRow* r : it->second) {

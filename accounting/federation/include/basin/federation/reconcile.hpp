@@ -22,6 +22,7 @@ struct ExpectedJob {
   std::int64_t submit = 0;  // epoch seconds
   std::uint64_t core_seconds = 0;
   std::uint32_t restarts = 0;  // times the job was requeued
+  std::string account;         // the account its receipts charge (empty: not compared)
 };
 
 enum class FindingKind {
@@ -32,6 +33,7 @@ enum class FindingKind {
   requeued_run,   // an earlier run of a requeued job; not charged again
   orphan_step,    // step rows whose allocation row is missing
   core_seconds_mismatch,
+  account_mismatch,  // receipts charge another account than Slurm's row names
   bad_receipt,  // a receipt that fails verification (added by the caller; never counted)
 };
 
