@@ -128,7 +128,8 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
       continue;
     }
     if (!refs.insert(decoded[k].job_ref).second) {  // a replayed receipt
-      replays.push_back({r.cluster, r.job_id, r.submit_time, 0, r.restart_count});
+      replays.push_back(
+          {r.cluster, r.job_id, r.submit_time, 0, r.restart_count, decoded[k].account});
       continue;
     }
     spans.push_back(books::span_of(r));
