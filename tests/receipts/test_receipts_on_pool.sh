@@ -68,7 +68,7 @@ pass "each account opens exactly its own receipts"
 # A tampered receipt: one byte of a home receipt's proof changed in the ledger.
 victim="$(sqlite3 ledger.sqlite "SELECT rec.identity || ' ' || r.leaf_index FROM receipts r JOIN records rec ON rec.id = r.record_id WHERE r.origin = 'local/home/receipts' ORDER BY r.leaf_index LIMIT 1 OFFSET 1")"
 set -- $victim
-sqlite3 ledger.sqlite "UPDATE log_leaves SET data = substr(data,1,500) || x'00' || substr(data,502) WHERE origin = 'local/home/receipts' AND leaf_index = $2"
+sqlite3 ledger.sqlite "UPDATE log_leaves SET data = substr(data,1,500) || (CASE WHEN substr(data,501,1) = x'00' THEN x'01' ELSE x'00' END) || substr(data,502) WHERE origin = 'local/home/receipts' AND leaf_index = $2"
 set +e
 $L verify --pool pool.toml --batch >tampered.out
 rc=$?

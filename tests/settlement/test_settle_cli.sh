@@ -41,12 +41,13 @@ echo "ok: totals opened and checked, netted, signed, reproducible"
 
 # Reconciliation against a jobcomp log of the same jobs (make_usage: submit
 # 1795000000 + j, start 5 s later, end 60 + j s after that, 2 CPUs).
-jobcomp_line() {  # JOB
-  local sub=$((1795000000 + $1)) t
+jobcomp_line() {  # JOB [ACCOUNT]: alice's jobs are 1-3 and 20, bob's the rest
+  local sub=$((1795000000 + $1)) t account="${2:-}"
+  if [ -z "$account" ]; then case $1 in 1|2|3|20) account=alice ;; *) account=bob ;; esac; fi
   t() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%S; }
   echo "JobId=$1 UserId=root(0) GroupId=root(0) Name=wrap JobState=COMPLETED Partition=pool" \
     "TimeLimit=UNLIMITED StartTime=$(t $((sub + 5))) EndTime=$(t $((sub + 65 + $1)))" \
-    "NodeList=n NodeCnt=1 ProcCnt=2 Tres=cpu=2 Account=a QOS=normal WcKey= Cluster=basin" \
+    "NodeList=n NodeCnt=1 ProcCnt=2 Tres=cpu=2 Account=$account QOS=normal WcKey= Cluster=basin" \
     "SubmitTime=$(t $sub) EligibleTime=$(t $sub) DerivedExitCode=0:0 ExitCode=0:0"
 }
 for j in 1 2 3 30 31 10 11 20; do jobcomp_line $j; done >jobcomp.txt
@@ -79,7 +80,7 @@ grep -Eq "^home +campus +1 +\? +not opened: no key of site home" part.out || fai
 
 # A tampered receipt: one byte of a campus receipt's proof changed in the log.
 victim="$(sqlite3 ledger.sqlite "SELECT rec.identity FROM receipts r JOIN records rec ON rec.id = r.record_id WHERE r.origin = 'demo/campus/receipts' AND r.leaf_index = 3")"
-sqlite3 ledger.sqlite "UPDATE log_leaves SET data = substr(data,1,500) || x'00' || substr(data,502) WHERE origin = 'demo/campus/receipts' AND leaf_index = 3"
+sqlite3 ledger.sqlite "UPDATE log_leaves SET data = substr(data,1,500) || (CASE WHEN substr(data,501,1) = x'00' THEN x'01' ELSE x'00' END) || substr(data,502) WHERE origin = 'demo/campus/receipts' AND leaf_index = 3"
 set +e
 $S --out bad >bad.out
 rc=$?
