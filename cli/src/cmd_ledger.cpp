@@ -134,6 +134,11 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
                     account.detail.c_str());
         ++mismatched;
       }
+      if (!account.restart_problem.empty()) {
+        std::printf("finding restart_mismatch %s: %s\n", s.identity.c_str(),
+                    account.restart_problem.c_str());
+        ++mismatched;
+      }
       const auto ak = account_key.find(account.account);
       if (ak == account_key.end()) {
         std::printf(
@@ -161,7 +166,7 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     const auto report = ledger.append_receipts(fresh, signer, origin);
     std::printf(
         "%zu receipts issued for site %s, %zu not issued, %zu held for Slurm's accounting, %zu "
-        "account findings, %zu records of other sites left; log %s: size %llu, root %s\n",
+        "findings, %zu records of other sites left; log %s: size %llu, root %s\n",
         report.appended, site->name.c_str(), refused, held, mismatched, other_sites, origin.c_str(),
         static_cast<unsigned long long>(report.checkpoint.size),
         tlog::to_hex(report.checkpoint.root).c_str());

@@ -32,7 +32,7 @@ grep -q "^finding account_mismatch basin/5.batch/r0/inst1: the node recorded acc
   fail "mismatch not named"
 grep -q "^held basin/9.batch/r0/inst1: job 9 of cluster basin is not in Slurm's accounting" issue.out ||
   fail "unknown job not held"
-grep -q "^3 receipts issued for site campus, 0 not issued, 1 held for Slurm's accounting, 1 account findings" issue.out ||
+grep -q "^3 receipts issued for site campus, 0 not issued, 1 held for Slurm's accounting, 1 findings" issue.out ||
   fail "counts"
 $L show --receipts >show.out
 grep -Eq "basin/5.batch/r0/inst1 +campus +bob " show.out || fail "job 5 not charged to bob: $(cat show.out)"

@@ -84,3 +84,16 @@ TEST(SlurmAccounts, JobcompWithoutSlurmdbdIsThePoolsCluster) {
 }
 
 }  // namespace
+
+namespace {
+TEST(SlurmAccounts, ARestartCountBeyondSlurmsRunsIsNamed) {
+  const auto a = accounts();
+  auto r = record(7, "physics", 1795000000);
+  EXPECT_EQ(a.account_for(r).restart_problem, "");
+  r.restart_count = 3;  // SLURM_RESTART_COUNT=3 exported into a job never requeued
+  EXPECT_NE(a.account_for(r).restart_problem.find("Slurm shows 1 run(s)"), std::string::npos);
+  auto requeued = record(8, "bio", 1795000200);
+  requeued.restart_count = 1;  // job 8 ran twice
+  EXPECT_EQ(a.account_for(requeued).restart_problem, "");
+}
+}  // namespace

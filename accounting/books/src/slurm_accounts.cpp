@@ -34,6 +34,10 @@ AccountOf SlurmAccounts::account_for(const records::UsageRecord& rec, std::int64
                   "settle it by hand";
     return out;
   }
+  if (rec.restart_count >= it->second.size())
+    out.restart_problem = "the record says run " + std::to_string(rec.restart_count) +
+                          " (restart count), Slurm shows " + std::to_string(it->second.size()) +
+                          " run(s) of " + job + "; the count came from the job's environment";
   out.account = *candidates.begin();
   if (out.account.empty()) {
     out.problem = job + " has no account in Slurm's accounting";

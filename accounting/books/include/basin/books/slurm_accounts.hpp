@@ -24,6 +24,9 @@ struct AccountOf {
   std::string problem;    // why unresolved: unknown job, ambiguous rows
   bool mismatch = false;  // resolved, but the record claimed another account
   std::string detail;     // the mismatch, for a person
+  // The record says it ran in a later run (restart count) than Slurm shows
+  // for the job: its restart count came from the job's environment.
+  std::string restart_problem;
 };
 
 class SlurmAccounts {
@@ -35,7 +38,9 @@ class SlurmAccounts {
   // The account of the record's job: among Slurm's runs of (cluster, job id),
   // those whose [start, end] contains the record's start (with `slack`
   // seconds either side; a run still going has no end); all of them when none
-  // does. They must agree on one account.
+  // does. They must agree on one account. Also checks the record's restart
+  // count against the runs Slurm shows (an export with --duplicates lists
+  // every run of a requeued job).
   AccountOf account_for(const records::UsageRecord& record, std::int64_t slack = 120) const;
 
   std::size_t jobs() const { return runs_.size(); }
