@@ -97,7 +97,8 @@ TEST(Pool, NodesDeclareGpusRenderedAsGres) {
   EXPECT_EQ(p.nodes.at(0).gpus, 2u);
   EXPECT_EQ(p.nodes.at(1).gpus, 0u);  // gpus is optional, default 0
   const std::string out = render_slurm_nodes(p);
-  EXPECT_EQ(out.rfind("GresTypes=gpu\n", 0), 0u) << out;
+  EXPECT_EQ(out.rfind("GresTypes=gpu\n# With slurmdbd, also AccountingStorageTRES=gres/gpu", 0), 0u)
+      << out;
   EXPECT_NE(out.find("Features=tier_institutional,site_campus Weight=41 Gres=gpu:2\n"),
             std::string::npos)
       << out;

@@ -239,7 +239,10 @@ std::string render_slurm_nodes(const Pool& pool) {
   std::map<std::string, std::vector<std::string>> by_tier;
   std::vector<std::string> all;
   if (std::any_of(pool.nodes.begin(), pool.nodes.end(), [](const Node& n) { return n.gpus > 0; }))
-    o << "GresTypes=gpu\n";
+    o << "GresTypes=gpu\n"
+         "# With slurmdbd, also AccountingStorageTRES=gres/gpu: then sacct's AllocTRES and\n"
+         "# jobcomp's Tres= carry gres/gpu=N for reconciliation (without slurmdbd\n"
+         "# slurmctld refuses to start with it).\n";
   for (const Node& n : pool.nodes) {
     const Site& s = *sites.at(n.site);
     // Slurm allocates lower Weight first; the price is the weight, so the

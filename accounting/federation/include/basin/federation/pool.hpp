@@ -79,7 +79,8 @@ struct SlurmRenderOptions {
 
 // slurm.conf lines: one NodeName per node (Features=tier_*,site_*; Weight
 // from the site's core_second price so cheaper nodes are allocated first;
-// Gres=gpu:N on nodes with GPUs, after a GresTypes=gpu line if any has),
+// Gres=gpu:N on nodes with GPUs, after a GresTypes=gpu line if any has, and
+// a comment on AccountingStorageTRES=gres/gpu, which needs slurmdbd),
 // one partition per tier and a default partition with every node.
 std::string render_slurm_nodes(const Pool& pool);
 // gres.conf for the nodes with GPUs: `NodeName=X Name=gpu File=DIR/X-gpu[0-(N-1)]`
