@@ -120,3 +120,40 @@ TEST(Reconcile, CsvQuotesAndHasOneLinePerFinding) {
   EXPECT_NE(csv.find("no_receipt,\"a,\"\"b\"\"\",8,"), std::string::npos) << csv;
   EXPECT_NE(report_text(r).find("no_receipt: 1"), std::string::npos);
 }
+
+TEST(Reconcile, GpuSecondsAreComparedWhenTheRowsCarryGpus) {
+  auto gpu = [](SacctRow r, std::optional<std::uint32_t> n) {
+    r.alloc_gpus = n;
+    return r;
+  };
+  const std::vector<SacctRow> rows{gpu(row(1, "", "COMPLETED", 2, 100, 2), 2),
+                                   gpu(row(2, "", "COMPLETED", 2, 100, 3), 1),
+                                   gpu(row(3, "", "COMPLETED", 2, 100, 4), std::nullopt)};
+  ExpectedJob agree{"basin", 1, kT, 200, 0, 200};
+  ExpectedJob more{"basin", 2, kT, 200, 0, 200};    // receipt 2 GPUs, Slurm 1
+  ExpectedJob hidden{"basin", 3, kT, 200, 0, 100};  // receipt GPUs, Slurm none
+  auto r = reconcile({agree, more, hidden}, rows);
+  EXPECT_TRUE(r.gpus_compared);
+  ASSERT_EQ(kinds(r), (std::vector<FindingKind>{FindingKind::gpu_seconds_mismatch,
+                                                FindingKind::gpu_seconds_mismatch}))
+      << report_text(r);
+  EXPECT_EQ(r.findings[0].job, 2u);
+  EXPECT_EQ(r.findings[0].expected_gpu_seconds, 200u);
+  EXPECT_EQ(r.findings[0].slurm_gpu_seconds, 100u);
+  EXPECT_EQ(r.findings[1].job, 3u);
+  EXPECT_EQ(r.findings[1].slurm_gpu_seconds, 0u);
+  const auto text = report_text(r);
+  EXPECT_NE(text.find("gpu_seconds_mismatch: 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("receipt 200 GPU-s vs Slurm 100"), std::string::npos) << text;
+  EXPECT_NE(report_csv(r).find("gpu_seconds_mismatch,basin,2,"), std::string::npos);
+  // Within the tolerance (2 %): no finding.
+  EXPECT_TRUE(reconcile({{"basin", 1, kT, 200, 0, 203}}, {rows[0]}).findings.empty());
+}
+
+TEST(Reconcile, GpuSecondsAreNotComparedWhenNoRowNamesGpus) {
+  // jobcomp without slurmdbd: Tres= never names gres/gpu.
+  const auto r = reconcile({{"basin", 1, kT, 200, 0, 200}}, {row(1, "", "COMPLETED", 2, 100, 2)});
+  EXPECT_FALSE(r.gpus_compared);
+  EXPECT_TRUE(r.findings.empty()) << report_text(r);
+  EXPECT_NE(report_text(r).find("GPU-seconds compared: no"), std::string::npos);
+}
