@@ -27,6 +27,12 @@ srun --gres=gpu:1 -w inst1 --basin-account=climate-lab \
   sh -c 'echo "job=$SLURM_JOB_ID"; echo "srun CVD=$CUDA_VISIBLE_DEVICES"; sleep 3' >srun.out 2>srun.err ||
   fail "srun --gres=gpu:1: $(cat srun.err)"
 j_srun="$(sed -n 's/^job=//p' srun.out)"
+# 2b: both GPUs of the node, and --gpus (the other way to ask).
+j_two="$(sub two --gres=gpu:2 -w inst1 --basin-account=climate-lab \
+  --wrap 'echo "two CVD=$CUDA_VISIBLE_DEVICES"; sleep 2')"
+srun --gpus=1 -w inst1 --basin-account=climate-lab sh -c 'echo "job=$SLURM_JOB_ID"' >gpus.out 2>gpus.err ||
+  fail "srun --gpus=1: $(cat gpus.err)"
+j_gpus="$(sed -n 's/^job=//p' gpus.out)"
 # 3: no GPUs asked for.
 j_none="$(sub none -w inst1 --basin-account=climate-lab --wrap 'srun sleep 2')"
 # 4-6: no GPUs asked for, but the user presets every GPU variable.
@@ -38,17 +44,18 @@ env "${forged[@]}" srun --export=ALL -w inst1 --basin-account=climate-lab \
 j_forged_srun="$(sed -n 's/^job=//p' forged-srun.out)"
 j_vol="$(env "${forged[@]}" sbatch --parsable --export=ALL -o "$POOL_DIR/vol.out" -w vol1 \
   --basin-account=climate-lab --wrap 'srun --export=ALL sleep 2')"
-for id in "$j_batch" "$j_none" "$j_forged" "$j_vol"; do
+for id in "$j_batch" "$j_two" "$j_none" "$j_forged" "$j_vol"; do
   [ "$(wait_job "$id")" = COMPLETED ] || fail "job $id did not complete"
 done
 
 grep -qE "^batch CVD=[01]$" batch.out || fail "batch step did not see CUDA_VISIBLE_DEVICES: $(cat batch.out)"
 grep -qE "^step CVD=[01]$" batch.out || fail "step did not see CUDA_VISIBLE_DEVICES: $(cat batch.out)"
 grep -qE "^srun CVD=[01]$" srun.out || fail "srun step did not see CUDA_VISIBLE_DEVICES: $(cat srun.out)"
+grep -qE "^two CVD=0,1$" two.out || fail "--gres=gpu:2 did not see both GPUs: $(cat two.out)"
 pass "sbatch/srun --gres=gpu:1: batch step and steps see CUDA_VISIBLE_DEVICES (one GPU index)"
 
 # Records: batch+step for each sbatch job, one for each srun job.
-want=$((2 * 4 + 2))
+want=$((2 * 4 + 1 + 3))
 for _ in $(seq 40); do
   [ "$(ls "${spools[@]}" | grep -c '\.basinrec$')" -ge $want ] && break
   sleep 0.5
@@ -77,6 +84,8 @@ check() {  # JOB STEP EXPECTED_GPUS WHAT
 check "$j_batch" batch 1 "sbatch --gres=gpu:1"
 check "$j_batch" 0 1 "step inside sbatch --gres=gpu:1"
 check "$j_srun" 0 1 "srun --gres=gpu:1"
+check "$j_two" batch 2 "sbatch --gres=gpu:2"
+check "$j_gpus" 0 1 "srun --gpus=1"
 check "$j_none" batch 0 "a job without --gres"
 check "$j_none" 0 0 "a step without --gres"
 check "$j_forged" batch 0 "batch step with preset GPU variables"
@@ -86,7 +95,7 @@ check "$j_vol" batch 0 "batch on vol1 (no GPUs) with preset GPU variables"
 check "$j_vol" 0 0 "step on vol1 (no GPUs) with preset GPU variables"
 grep -q "^CUDA_VISIBLE_DEVICES" forged.out &&
   fail "slurmstepd kept a preset CUDA_VISIBLE_DEVICES on a GPU node: $(cat forged.out)"
-pass "signed records (version 2): alloc_gpus 1 with --gres=gpu:1; 0 without, also with every GPU variable preset"
+pass "signed records (version 2): alloc_gpus 1 with --gres=gpu:1 or --gpus=1, 2 with --gres=gpu:2; 0 without, also with every GPU variable preset"
 
 # pool.toml for the local pool, with a GPU price at campus.
 "$BASIN" pool init --name local --cluster basin-local >/dev/null
@@ -126,9 +135,10 @@ gpu_row() {  # IDENT NODE GPUS: GPU_S = GPUS x WALL_S, credit = 40 core + 1000 g
 }
 g1="$(gpu_row "$j_batch.batch" inst1 1)"
 g2="$(gpu_row "$j_srun.0" inst1 1)"
+g3="$(gpu_row "$j_two.batch" inst1 2)"
 g0="$(gpu_row "$j_none.batch" inst1 0)"
 gf="$(gpu_row "$j_forged.batch" inst1 0)"
-pass "receipts open to GPU-seconds = GPUs x wall ($g1 and $g2 s for 1 GPU; $g0 and $gf without), priced at 1000 uc/GPU-s"
+pass "receipts open to GPU-seconds = GPUs x wall ($g1 and $g2 s for 1 GPU, $g3 s for 2; $g0 and $gf without), priced at 1000 uc/GPU-s"
 
 # Reconcile against jobcomp. Without slurmdbd, jobcomp's Tres= names no
 # GPUs, so GPU-seconds are not compared (and nothing is a mismatch).
@@ -137,17 +147,21 @@ $L reconcile --period "$period" --pool pool.toml --jobcomp log/jobcomp.txt >rec.
 grep -q "^GPU-seconds compared: no" rec.out || fail "$(cat rec.out)"
 grep -q "gpu_seconds_mismatch" rec.out && fail "$(cat rec.out)"
 # jobcomp lines as Slurm writes them with AccountingStorageTRES=gres/gpu
-# (slurmdbd): gres/gpu=1 for the two GPU jobs. Then GPU-seconds agree.
-with_gpus() {  # N for j_batch, N for j_srun
-  sed -E "/^JobId=($j_batch|$j_srun) /{s/( Tres=[^ ]*)/\1,gres\/gpu=G/}" log/jobcomp.txt |
-    sed -E "/^JobId=$j_batch /s/gres\/gpu=G/gres\/gpu=$1/; /^JobId=$j_srun /s/gres\/gpu=G/gres\/gpu=$2/"
+# (slurmdbd): gres/gpu=N for the GPU jobs. Then GPU-seconds agree.
+with_gpus() {  # N: the GPUs written for j_batch (it had 1)
+  local j n script=""
+  for j in "$j_batch:$1" "$j_srun:1" "$j_two:2" "$j_gpus:1"; do
+    n="${j#*:}" j="${j%%:*}"
+    script+="/^JobId=$j /s/( Tres=[^ ]*)/\\1,gres\\/gpu=$n/;"
+  done
+  sed -E "$script" log/jobcomp.txt
 }
-with_gpus 1 1 >jobcomp-gpu.txt
-grep -c "gres/gpu=1" jobcomp-gpu.txt | grep -qx 2 || fail "jobcomp lines not found: $(cat log/jobcomp.txt)"
+with_gpus 1 >jobcomp-gpu.txt
+[ "$(grep -c "gres/gpu=" jobcomp-gpu.txt)" = 4 ] || fail "jobcomp lines not found: $(cat log/jobcomp.txt)"
 $L reconcile --period "$period" --pool pool.toml --jobcomp jobcomp-gpu.txt >rec-gpu.out || true
 grep -q "^GPU-seconds compared: yes" rec-gpu.out || fail "$(cat rec-gpu.out)"
 grep -q "gpu_seconds_mismatch" rec-gpu.out && fail "GPU-seconds should agree: $(cat rec-gpu.out)"
-with_gpus 2 1 >jobcomp-gpu2.txt
+with_gpus 2 >jobcomp-gpu2.txt
 $L reconcile --period "$period" --pool pool.toml --jobcomp jobcomp-gpu2.txt >rec-gpu2.out || true
 grep -q "^gpu_seconds_mismatch  basin-local job $j_batch .* GPU-s vs Slurm" rec-gpu2.out ||
   fail "gpu_seconds_mismatch not named for job $j_batch: $(cat rec-gpu2.out)"
