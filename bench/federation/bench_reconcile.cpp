@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     written += 3;
     if (job % 97 != 0) {  // some jobs were never receipted
       expected.push_back({"basin", job, 1795342283, std::uint64_t{cpus} * elapsed + job % 200,
-                          requeued ? 1u : 0u, ""});
+                          requeued ? 1u : 0u, 0, ""});
     }
   }
   const std::string data = text.str();

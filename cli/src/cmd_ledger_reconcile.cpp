@@ -129,7 +129,7 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
     }
     if (!refs.insert(decoded[k].job_ref).second) {  // a replayed receipt
       replays.push_back(
-          {r.cluster, r.job_id, r.submit_time, 0, r.restart_count, decoded[k].account});
+          {r.cluster, r.job_id, r.submit_time, 0, r.restart_count, 0, decoded[k].account});
       continue;
     }
     spans.push_back(books::span_of(r));
@@ -149,9 +149,13 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
     if (r.restart_count > e.restarts) {  // a later run replaces what was summed
       e.restarts = r.restart_count;
       e.core_seconds = 0;
+      e.gpu_seconds = 0;
     }
-    if (r.restart_count == e.restarts && !cover[i])
-      e.core_seconds += receipts::quantities_of(r)[receipts::core_seconds];
+    if (r.restart_count == e.restarts && !cover[i]) {
+      const auto q = receipts::quantities_of(r);
+      e.core_seconds += q[receipts::core_seconds];
+      e.gpu_seconds += q[receipts::gpu_seconds];
+    }
   }
   std::vector<fed::ExpectedJob> expected;
   for (auto& [key, e] : jobs) expected.push_back(e);
@@ -185,14 +189,17 @@ void add_reconcile(CLI::App& app, CommandContext& ctx) {
       "Match the period's receipts to Slurm's records by cluster, job id and submit time and\n"
       "report every disagreement: Slurm jobs with no receipt (unbilled work, a lost record),\n"
       "receipts with no Slurm job (a suspect charge), duplicate receipts or rows, requeued\n"
-      "runs, step rows without their allocation, core-seconds that disagree beyond the\n"
-      "tolerance, and receipts that fail verification.");
+      "runs, step rows without their allocation, core-seconds (and GPU-seconds, when the\n"
+      "Slurm rows carry gres/gpu) that disagree beyond the tolerance, and receipts that fail\n"
+      "verification.");
   cmd->add_option("--period", a->period, "Month, YYYY-MM (UTC)")->required();
   cmd->add_option("--pool", a->pool, "pool.toml (site keys and rate cards)")->required();
-  cmd->add_option("--sacct", a->sacct,
-                  "An export of sacct -P --duplicates (steps included), e.g.\n"
-                  "  sacct -P --duplicates -a -S 2026-11-01 -E 2026-12-01 \\\n"
-                  "    -o JobID,JobIDRaw,Cluster,Submit,Start,End,State,AllocCPUS,ElapsedRaw");
+  cmd->add_option(
+      "--sacct", a->sacct,
+      "An export of sacct -P --duplicates (steps included), e.g.\n"
+      "  sacct -P --duplicates -a -S 2026-11-01 -E 2026-12-01 \\\n"
+      "    -o JobID,JobIDRaw,Cluster,Submit,Start,End,State,AllocCPUS,ElapsedRaw,AllocTRES\n"
+      "(AllocTRES gives the GPUs when Slurm has AccountingStorageTRES=gres/gpu)");
   cmd->add_option("--jobcomp", a->jobcomp, "The jobcomp/filetxt log (JobCompLoc)");
   cmd->add_option("--csv", a->csv, "Also write the findings as CSV to this file");
   cmd->add_option("--tolerance", a->tolerance,

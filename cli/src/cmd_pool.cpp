@@ -2,6 +2,7 @@
 // needs from it.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -20,6 +21,8 @@ struct PoolArgs {
   std::int64_t core_second = 0, mem_mb_second = 0, gpu_second = 0, wall_second = 0;
   std::uint32_t cpus = 0;
   std::uint64_t memory_mb = 0;
+  std::uint32_t gpus = 0;
+  std::string gres_conf, gpu_device_dir = "/dev";
   SlurmRenderOptions render;
 };
 
@@ -117,10 +120,13 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   node->add_option("--site", args->site, "Site the node belongs to")->required();
   node->add_option("--cpus", args->cpus, "CPUs Slurm may allocate")->required();
   node->add_option("--memory-mb", args->memory_mb, "RealMemory in MB")->required();
+  node->add_option("--gpus", args->gpus, "GPUs of the node (0..64; Slurm's Gres=gpu:N)")
+      ->capture_default_str();
   node->add_option("--key-out", args->key_out, "Where to write the secret node key");
   node->callback([args] {
     Pool p = load_pool(args->file);
-    p.nodes.push_back({args->name, args->site, std::string(64, '0'), args->cpus, args->memory_mb});
+    p.nodes.push_back(
+        {args->name, args->site, std::string(64, '0'), args->cpus, args->memory_mb, args->gpus});
     validate_pool(p);
     const auto out =
         args->key_out.empty() ? default_key_path(args->file, args->name, ".key") : args->key_out;
@@ -176,11 +182,24 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
       ->capture_default_str();
   render->add_option("--scratch", args->render.scratch, "Scratch directory for jobs")
       ->capture_default_str();
+  render->add_option("--gres-conf", args->gres_conf,
+                     "Also write gres.conf for the nodes with GPUs to this file (put it next "
+                     "to slurm.conf: slurmd reads it from there)");
+  render
+      ->add_option("--gpu-device-dir", args->gpu_device_dir,
+                   "Directory of the GPU device files on the nodes (File=DIR/<node>-gpuN)")
+      ->capture_default_str();
   render->callback([args] {
     const Pool p = load_pool(args->file);
     std::cout << "# slurm.conf (add NodeAddr/Port as your network needs)\n"
               << "ClusterName=" << p.cluster << "\n"
               << render_slurm_nodes(p);
+    if (!args->gres_conf.empty()) {
+      std::ofstream g(args->gres_conf, std::ios::trunc);
+      g << "# gres.conf (basin pool render-slurm): one device file per GPU\n"
+        << render_gres_conf(p, args->gpu_device_dir);
+      if (!g.flush()) throw std::runtime_error("cannot write " + args->gres_conf);
+    }
     for (const Node& n : p.nodes) {
       std::cout << "# plugstack.conf on " << n.name << "\n"
                 << render_plugstack_line(p, n, args->render);

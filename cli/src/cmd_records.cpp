@@ -51,6 +51,7 @@ nlohmann::json to_json(const UsageRecord& r) {
           {"requested_tier", r.requested_tier},
           {"alloc_cores", r.alloc_cores},
           {"alloc_mem_mb", r.alloc_mem_mb},
+          {"alloc_gpus", r.alloc_gpus},
           {"cpu_user_us", r.cpu_user_us},
           {"cpu_system_us", r.cpu_system_us},
           {"max_rss_kb", r.max_rss_kb},
@@ -83,8 +84,8 @@ void add_records(CLI::App& app, CommandContext& ctx) {
   show->footer("Example: basin records show /var/spool/basin/records --json");
   show->callback([show_args, &ctx] {
     if (!show_args->json)
-      std::printf("%-34s %-13s %-12s %6s %10s %9s %-18s %s\n", "IDENTITY", "ACCOUNT", "TIER",
-                  "CORES", "CPU_S", "MEM_MB", "STATE", "END");
+      std::printf("%-34s %-13s %-12s %6s %5s %10s %9s %-18s %s\n", "IDENTITY", "ACCOUNT", "TIER",
+                  "CORES", "GPUS", "CPU_S", "MEM_MB", "STATE", "END");
     for (const auto& path : records::list_record_files(show_args->paths)) {
       try {
         const auto r = read_record(path, nullptr);
@@ -93,9 +94,9 @@ void add_records(CLI::App& app, CommandContext& ctx) {
           j["path"] = path;
           std::cout << j.dump() << "\n";
         } else {
-          std::printf("%-34s %-13s %-12s %6u %10.2f %9llu %-18s %s\n", records::identity(r).c_str(),
-                      r.account.c_str(), r.tier.c_str(), r.alloc_cores,
-                      (r.cpu_user_us + r.cpu_system_us) / 1e6,
+          std::printf("%-34s %-13s %-12s %6u %5u %10.2f %9llu %-18s %s\n",
+                      records::identity(r).c_str(), r.account.c_str(), r.tier.c_str(),
+                      r.alloc_cores, r.alloc_gpus, (r.cpu_user_us + r.cpu_system_us) / 1e6,
                       static_cast<unsigned long long>(r.alloc_mem_mb), r.step_state.c_str(),
                       fmt_time(r.end_time).c_str());
         }

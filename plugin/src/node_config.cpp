@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "basin/records/usage_record.hpp"
+
 namespace basin::plugin {
 namespace {
 
@@ -64,6 +66,13 @@ NodeConfigResult parse_node_config(const std::vector<std::string>& args) {
         bad("an absolute path");
       else
         (key == "node_key" ? c.node_key : key == "spool" ? c.spool : c.scratch) = value;
+    } else if (key == "gpus") {
+      const bool digits = !value.empty() && value.size() <= 2 &&
+                          value.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || std::stoul(value) > records::kMaxGpus)
+        bad("a GPU count 0..64");
+      else
+        c.gpus = static_cast<std::uint32_t>(std::stoul(value));
     } else if (key == "records") {
       if (value == "yes")
         c.records = true;
@@ -74,7 +83,7 @@ NodeConfigResult parse_node_config(const std::vector<std::string>& args) {
     } else {
       r.errors.push_back("unknown plugstack argument '" + key +
                          "' (known: tier, site, cluster, node, node_key, spool, scratch, "
-                         "default_tier, records)");
+                         "default_tier, records, gpus)");
     }
   }
   return r;

@@ -254,6 +254,13 @@ extern "C" int slurm_spank_exit(spank_t sp, int, char**) {
     u.max_rss_kb = static_cast<std::uint64_t>(ru.ru_maxrss);
     u.refused = is_refused();
     u.result_digest = read_result_digest();
+    // The step's GPUs: slurmstepd's own SLURM_GPUS_ON_NODE, read as late as
+    // possible (see step_gpus() for why this variable and its limits).
+    s.facts.gpus_on_node = job_getenv(sp, "SLURM_GPUS_ON_NODE");
+    if (const auto n = step_gpus(s.facts.gpus_on_node, ~0u); n > cfg.gpus)
+      slurm_error(
+          "basin: job %u: step has %u GPUs but plugstack.conf declares gpus=%u; %u recorded",
+          s.facts.job_id, n, cfg.gpus, cfg.gpus);
     const auto record = build_record(cfg, s.options, s.facts, u);
     try {
       const auto key = basin::records::NodeKey::load(cfg.node_key, /*require_root_only=*/true);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace basin::plugin {
@@ -117,6 +118,14 @@ std::vector<std::pair<std::string, std::string>> task_environment(const NodeConf
   return env;
 }
 
+std::uint32_t step_gpus(const std::optional<std::string>& gpus_on_node, std::uint32_t node_gpus) {
+  if (!gpus_on_node || gpus_on_node->empty() || gpus_on_node->size() > 4 ||
+      gpus_on_node->find_first_not_of("0123456789") != std::string::npos)
+    return 0;
+  const auto n = static_cast<std::uint32_t>(std::stoul(*gpus_on_node));
+  return std::min({n, node_gpus, records::kMaxGpus});
+}
+
 records::UsageRecord build_record(const NodeConfig& node, const JobOptions& opts,
                                   const StepFacts& facts, const StepUsage& usage) {
   records::UsageRecord r;
@@ -137,6 +146,7 @@ records::UsageRecord build_record(const NodeConfig& node, const JobOptions& opts
   r.requested_tier = std::string(tier_name(requested_tier(opts, node)));
   r.alloc_cores = count_cpu_list(facts.alloc_cores).value_or(0);
   r.alloc_mem_mb = facts.alloc_mem_mb;
+  r.alloc_gpus = step_gpus(facts.gpus_on_node, node.gpus);
   r.cpu_user_us = usage.cpu_user_us;
   r.cpu_system_us = usage.cpu_system_us;
   r.max_rss_kb = usage.max_rss_kb;

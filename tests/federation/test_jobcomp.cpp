@@ -83,3 +83,26 @@ TEST(Jobcomp, ARunThatEndsPendingWasRequeued) {
   ASSERT_EQ(e.rows.size(), 1u);
   EXPECT_EQ(e.rows[0].state, "REQUEUED");
 }
+
+TEST(Jobcomp, TresGivesTheGpus) {
+  // With AccountingStorageTRES=gres/gpu (slurmdbd), jobcomp's Tres= names the
+  // GPUs; without it, it does not (what the local pool writes).
+  auto with = [](const std::string& tres) {
+    auto line = kLine;
+    line.replace(line.find("Tres=cpu=2,mem=100M,node=1,billing=2"),
+                 std::string("Tres=cpu=2,mem=100M,node=1,billing=2").size(), "Tres=" + tres);
+    return parse_jobcomp(line + "\n");
+  };
+  auto e = with("cpu=2,mem=100M,node=1,billing=2,gres/gpu=2");
+  ASSERT_EQ(e.rows.size(), 1u);
+  EXPECT_EQ(e.rows[0].alloc_gpus, 2u);
+  EXPECT_EQ(e.rows[0].gpu_seconds(), 120u);
+  e = with("cpu=2,mem=100M,node=1,billing=2,gres/gpu:tesla=1");
+  EXPECT_EQ(e.rows.at(0).alloc_gpus, 1u);
+  e = parse_jobcomp(kLine + "\n");
+  EXPECT_EQ(e.rows.at(0).alloc_gpus, std::nullopt);
+  e = with("cpu=2,gres/gpu=x");
+  EXPECT_TRUE(e.rows.empty());
+  ASSERT_EQ(e.issues.size(), 1u);
+  EXPECT_NE(e.issues[0].message.find("gres/gpu count"), std::string::npos);
+}

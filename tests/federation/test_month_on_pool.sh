@@ -11,14 +11,19 @@ cd "$admin"
 "$BASIN" pool init --name local --cluster basin-local >/dev/null
 "$BASIN" pool add-site --name campus --tier institutional --core-second 40 --wall-second 1 >/dev/null
 "$BASIN" pool add-site --name home --tier volunteer --core-second 10 --mem-mb-second 1 >/dev/null
-for n in inst1:campus vol1:home vol2:home; do
-  "$BASIN" pool add-node --name "${n%:*}" --site "${n#*:}" --cpus 2 --memory-mb 2000 >/dev/null
+for n in inst1:campus:2 vol1:home:0 vol2:home:0; do
+  IFS=: read -r name site gpus <<<"$n"
+  "$BASIN" pool add-node --name "$name" --site "$site" --cpus 2 --memory-mb 2000 --gpus "$gpus" >/dev/null
 done
 "$BASIN" pool add-account --name climate-lab --home-site campus >/dev/null
 "$BASIN" pool add-account --name physics --home-site home >/dev/null
 pool_up --pool-file "$admin/pool.toml"
 grep -q "^NodeName=vol2 .*Features=tier_volunteer,site_home Weight=11" "$POOL_DIR/etc/slurm.conf" ||
   fail "slurm.conf not rendered from pool.toml: $(grep ^NodeName "$POOL_DIR/etc/slurm.conf")"
+grep -q "^NodeName=inst1 .* Gres=gpu:2 " "$POOL_DIR/etc/slurm.conf" && grep -qx "GresTypes=gpu" "$POOL_DIR/etc/slurm.conf" &&
+  grep -qx "NodeName=inst1 Name=gpu File=$POOL_DIR/dev/inst1-gpu\[0-1\]" "$POOL_DIR/etc/gres.conf" &&
+  [ -c "$POOL_DIR/dev/inst1-gpu1" ] || fail "inst1's 2 GPUs not rendered from pool.toml"
+scontrol show node inst1 | grep -q "Gres=gpu:2" || fail "inst1 offers no GPUs: $(scontrol show node inst1)"
 "$BASIN" pool --file "$admin/pool.toml" status >status.out
 grep -Eq "^vol1 +volunteer +home +IDLE" status.out || fail "pool status: $(cat status.out)"
 pass "the pool runs from pool.toml; basin pool status shows its nodes idle"

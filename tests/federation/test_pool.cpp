@@ -101,6 +101,50 @@ TEST(Pool, RenderRoundTrips) {
   EXPECT_NO_THROW(validate_pool(p));
 }
 
+TEST(Pool, NodesDeclareGpusRenderedAsGres) {
+  const Pool p = parse_pool(kExample);
+  EXPECT_EQ(p.nodes.at(0).name, "inst1");
+  EXPECT_EQ(p.nodes.at(0).gpus, 2u);
+  EXPECT_EQ(p.nodes.at(1).gpus, 0u);  // gpus is optional, default 0
+  const std::string out = render_slurm_nodes(p);
+  EXPECT_EQ(out.rfind("GresTypes=gpu\n# With slurmdbd, also AccountingStorageTRES=gres/gpu", 0), 0u)
+      << out;
+  EXPECT_NE(out.find("Features=tier_institutional,site_campus Weight=41 Gres=gpu:2\n"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("Gres=gpu:0"), std::string::npos);
+  EXPECT_NE(render_plugstack_line(p, p.nodes[0]).find(" cluster=basin node=inst1 gpus=2\n"),
+            std::string::npos);
+  EXPECT_EQ(render_gres_conf(p, "/dev/basin"),
+            "NodeName=inst1 Name=gpu File=/dev/basin/inst1-gpu[0-1]\n");
+  Pool one = p;
+  one.nodes[0].gpus = 1;
+  EXPECT_EQ(render_gres_conf(one, "/d"), "NodeName=inst1 Name=gpu File=/d/inst1-gpu0\n");
+  // Round trip keeps the count; a pool without GPUs renders no Gres at all.
+  EXPECT_EQ(parse_pool(render_pool(p)).nodes.at(0).gpus, 2u);
+  Pool none = p;
+  for (auto& n : none.nodes) n.gpus = 0;
+  EXPECT_EQ(render_pool(none).find("gpus"), std::string::npos);
+  EXPECT_EQ(render_slurm_nodes(none).find("Gres"), std::string::npos);
+  EXPECT_EQ(render_gres_conf(none, "/d"), "");
+}
+
+TEST(Pool, GpuCountIsValidatedStrictly) {
+  const std::string node = "\n[[node]]\nname = \"n\"\nsite = \"s\"\npublic_key = \"" + kKey +
+                           "\"\ncpus = 2\nmemory_mb = 10\n";
+  EXPECT_EQ(error_of(minimal(node + "gpus = 0\n")), "");
+  EXPECT_EQ(error_of(minimal(node + "gpus = 64\n")), "");
+  EXPECT_NE(error_of(minimal(node + "gpus = 65\n")).find(":21:8: 'gpus' = 65 is outside 0..64"),
+            std::string::npos)
+      << error_of(minimal(node + "gpus = 65\n"));
+  EXPECT_NE(error_of(minimal(node + "gpus = -1\n")).find("outside 0..64"), std::string::npos);
+  EXPECT_NE(error_of(minimal(node + "gpus = \"2\"\n")).find("'gpus' must be an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of(minimal(node + "gpus = 1.5\n")).find("'gpus' must be an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of(minimal(node + "gpu = 1\n")).find("unknown key 'gpu'"), std::string::npos);
+}
+
 TEST(Pool, ErrorsPointAtTheLine) {
   EXPECT_EQ(error_of(minimal("")), "");
   // Line 14 follows the 13 lines of minimal(), still inside [site.rates].

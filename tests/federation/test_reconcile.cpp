@@ -34,14 +34,14 @@ TEST(Reconcile, AgreeingJobsHaveNoFindingsAndStepsAreNotSummed) {
   const std::vector<SacctRow> rows{
       row(41, "", "COMPLETED", 2, 60, 2), row(41, "batch", "COMPLETED", 2, 60, 3),
       row(41, "extern", "COMPLETED", 2, 60, 4), row(41, "0", "COMPLETED", 2, 59, 5)};
-  const auto r = reconcile({{"basin", 41, kT, 120, 0, ""}}, rows);
+  const auto r = reconcile({{"basin", 41, kT, 120, 0, 0, ""}}, rows);
   EXPECT_TRUE(r.findings.empty()) << report_text(r);
   EXPECT_EQ(r.matched, 1u);
   EXPECT_EQ(r.step_rows, 3u);
 }
 
 TEST(Reconcile, MissingOnEitherSide) {
-  const auto r = reconcile({{"basin", 7, kT, 10, 0, ""}}, {row(8, "", "COMPLETED", 1, 10, 2)});
+  const auto r = reconcile({{"basin", 7, kT, 10, 0, 0, ""}}, {row(8, "", "COMPLETED", 1, 10, 2)});
   EXPECT_EQ(kinds(r),
             (std::vector<FindingKind>{FindingKind::no_slurm_job, FindingKind::no_receipt}));
   EXPECT_EQ(r.findings[1].line, 2u);
@@ -51,7 +51,7 @@ TEST(Reconcile, MissingOnEitherSide) {
 TEST(Reconcile, ReusedJobIdIsToldApartBySubmitTime) {
   const std::vector<SacctRow> rows{row(5, "", "COMPLETED", 1, 10, 2, kT),
                                    row(5, "", "COMPLETED", 1, 20, 3, kT + 86400)};
-  const auto r = reconcile({{"basin", 5, kT + 86400, 20, 0, ""}}, rows);
+  const auto r = reconcile({{"basin", 5, kT + 86400, 20, 0, 0, ""}}, rows);
   ASSERT_EQ(kinds(r), (std::vector<FindingKind>{FindingKind::no_receipt}));
   EXPECT_EQ(r.findings[0].line, 2u);
 }
@@ -60,7 +60,8 @@ TEST(Reconcile, CoreSecondsBeyondToleranceAreReported) {
   const std::vector<SacctRow> rows{row(1, "", "COMPLETED", 4, 1000, 2),
                                    row(2, "", "COMPLETED", 4, 1000, 3)};
   // 4000 vs 4050 is within 2 %; 4000 vs 5000 is not.
-  const auto r = reconcile({{"basin", 1, kT, 4050, 0, ""}, {"basin", 2, kT, 5000, 0, ""}}, rows);
+  const auto r =
+      reconcile({{"basin", 1, kT, 4050, 0, 0, ""}, {"basin", 2, kT, 5000, 0, 0, ""}}, rows);
   ASSERT_EQ(kinds(r), (std::vector<FindingKind>{FindingKind::core_seconds_mismatch}));
   EXPECT_EQ(r.findings[0].job, 2u);
   EXPECT_EQ(r.findings[0].expected_core_seconds, 5000u);
@@ -68,16 +69,16 @@ TEST(Reconcile, CoreSecondsBeyondToleranceAreReported) {
   ReconcileOptions strict;
   strict.relative_tolerance = 0;
   strict.absolute_core_seconds = 0;
-  EXPECT_EQ(reconcile({{"basin", 1, kT, 4001, 0, ""}}, {rows[0]}, strict).findings.size(), 1u);
+  EXPECT_EQ(reconcile({{"basin", 1, kT, 4001, 0, 0, ""}}, {rows[0]}, strict).findings.size(), 1u);
 }
 
 TEST(Reconcile, RequeuedRunsAreReportedNotCharged) {
   const std::vector<SacctRow> rows{row(9, "", "REQUEUED", 2, 30, 2),
                                    row(9, "", "COMPLETED", 2, 100, 3)};
-  const auto ok = reconcile({{"basin", 9, kT, 200, 1, ""}}, rows);
+  const auto ok = reconcile({{"basin", 9, kT, 200, 1, 0, ""}}, rows);
   ASSERT_EQ(kinds(ok), (std::vector<FindingKind>{FindingKind::requeued_run}));
   EXPECT_NE(ok.findings[0].detail.find("1 requeue"), std::string::npos);
-  const auto unrecorded = reconcile({{"basin", 9, kT, 200, 0, ""}}, rows);
+  const auto unrecorded = reconcile({{"basin", 9, kT, 200, 0, 0, ""}}, rows);
   EXPECT_NE(unrecorded.findings[0].detail.find("no requeue"), std::string::npos);
 }
 
@@ -86,13 +87,13 @@ TEST(Reconcile, ARequeuedJobsFinalRunCarriesTheRequeueTimeAsItsSubmitTime) {
   // REQUEUED) with the original submit time, the final run with the requeue's.
   const std::vector<SacctRow> rows{row(20, "", "REQUEUED", 1, 3, 20),
                                    row(20, "", "COMPLETED", 1, 6, 21, kT + 21)};
-  const auto r = reconcile({{"basin", 20, kT, 6, 1, ""}}, rows);
+  const auto r = reconcile({{"basin", 20, kT, 6, 1, 0, ""}}, rows);
   ASSERT_EQ(kinds(r), (std::vector<FindingKind>{FindingKind::requeued_run})) << report_text(r);
   EXPECT_TRUE(r.findings[0].accounted);
   EXPECT_EQ(r.discrepancies(), 0u);
   EXPECT_EQ(r.matched, 1u);
   // A receipt that records no requeue does not get to match a later run.
-  const auto u = reconcile({{"basin", 20, kT, 6, 0, ""}}, rows);
+  const auto u = reconcile({{"basin", 20, kT, 6, 0, 0, ""}}, rows);
   EXPECT_EQ(u.matched, 0u);
   EXPECT_GE(u.discrepancies(), 2u);
 }
@@ -100,7 +101,7 @@ TEST(Reconcile, ARequeuedJobsFinalRunCarriesTheRequeueTimeAsItsSubmitTime) {
 TEST(Reconcile, DuplicatesOnBothSides) {
   const std::vector<SacctRow> rows{row(3, "", "COMPLETED", 1, 10, 2),
                                    row(3, "", "COMPLETED", 1, 10, 7)};
-  const auto r = reconcile({{"basin", 3, kT, 10, 0, ""}, {"basin", 3, kT, 10, 0, ""}}, rows);
+  const auto r = reconcile({{"basin", 3, kT, 10, 0, 0, ""}, {"basin", 3, kT, 10, 0, 0, ""}}, rows);
   EXPECT_EQ(kinds(r),
             (std::vector<FindingKind>{FindingKind::duplicate_receipt, FindingKind::duplicate_row}));
   EXPECT_EQ(r.matched, 1u);
@@ -124,10 +125,48 @@ TEST(Reconcile, CsvQuotesAndHasOneLinePerFinding) {
 TEST(Reconcile, AReceiptChargingAnotherAccountThanSlurmsIsADiscrepancy) {
   auto slurm = row(41, "", "COMPLETED", 2, 60, 2);
   slurm.account = "physics";
-  const auto same = reconcile({{"basin", 41, kT, 120, 0, "physics"}}, {slurm});
+  const auto same = reconcile({{"basin", 41, kT, 120, 0, 0, "physics"}}, {slurm});
   EXPECT_TRUE(same.findings.empty()) << report_text(same);
-  const auto other = reconcile({{"basin", 41, kT, 120, 0, "bio"}}, {slurm});
+  const auto other = reconcile({{"basin", 41, kT, 120, 0, 0, "bio"}}, {slurm});
   ASSERT_EQ(kinds(other), std::vector<FindingKind>{FindingKind::account_mismatch});
   EXPECT_NE(other.findings[0].detail.find("'bio'"), std::string::npos);
   EXPECT_EQ(other.discrepancies(), 1u);
+}
+
+TEST(Reconcile, GpuSecondsAreComparedWhenTheRowsCarryGpus) {
+  auto gpu = [](SacctRow r, std::optional<std::uint32_t> n) {
+    r.alloc_gpus = n;
+    return r;
+  };
+  const std::vector<SacctRow> rows{gpu(row(1, "", "COMPLETED", 2, 100, 2), 2),
+                                   gpu(row(2, "", "COMPLETED", 2, 100, 3), 1),
+                                   gpu(row(3, "", "COMPLETED", 2, 100, 4), std::nullopt)};
+  ExpectedJob agree{"basin", 1, kT, 200, 0, 200, ""};
+  ExpectedJob more{"basin", 2, kT, 200, 0, 200, ""};    // receipt 2 GPUs, Slurm 1
+  ExpectedJob hidden{"basin", 3, kT, 200, 0, 100, ""};  // receipt GPUs, Slurm none
+  auto r = reconcile({agree, more, hidden}, rows);
+  EXPECT_TRUE(r.gpus_compared);
+  ASSERT_EQ(kinds(r), (std::vector<FindingKind>{FindingKind::gpu_seconds_mismatch,
+                                                FindingKind::gpu_seconds_mismatch}))
+      << report_text(r);
+  EXPECT_EQ(r.findings[0].job, 2u);
+  EXPECT_EQ(r.findings[0].expected_gpu_seconds, 200u);
+  EXPECT_EQ(r.findings[0].slurm_gpu_seconds, 100u);
+  EXPECT_EQ(r.findings[1].job, 3u);
+  EXPECT_EQ(r.findings[1].slurm_gpu_seconds, 0u);
+  const auto text = report_text(r);
+  EXPECT_NE(text.find("gpu_seconds_mismatch: 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("receipt 200 GPU-s vs Slurm 100"), std::string::npos) << text;
+  EXPECT_NE(report_csv(r).find("gpu_seconds_mismatch,basin,2,"), std::string::npos);
+  // Within the tolerance (2 %): no finding.
+  EXPECT_TRUE(reconcile({{"basin", 1, kT, 200, 0, 203, ""}}, {rows[0]}).findings.empty());
+}
+
+TEST(Reconcile, GpuSecondsAreNotComparedWhenNoRowNamesGpus) {
+  // jobcomp without slurmdbd: Tres= never names gres/gpu.
+  const auto r =
+      reconcile({{"basin", 1, kT, 200, 0, 200, ""}}, {row(1, "", "COMPLETED", 2, 100, 2)});
+  EXPECT_FALSE(r.gpus_compared);
+  EXPECT_TRUE(r.findings.empty()) << report_text(r);
+  EXPECT_NE(report_text(r).find("GPU-seconds compared: no"), std::string::npos);
 }

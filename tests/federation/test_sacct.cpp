@@ -142,3 +142,56 @@ TEST(Sacct, SurvivesMutatedInput) {
     }
   }
 }
+
+TEST(Sacct, AllocTresGivesTheGpus) {
+  // As sacct 22.05 prints it with AccountingStorageTRES=gres/gpu: the
+  // allocation and batch rows carry gres/gpu, the extern step too.
+  const std::string text =
+      "JobID|JobIDRaw|Cluster|Submit|Start|End|State|AllocCPUS|ElapsedRaw|AllocTRES\n"
+      "77|77|basin|2026-11-22T10:00:00|2026-11-22T10:00:01|2026-11-22T10:01:41|COMPLETED|2|100|"
+      "billing=2,cpu=2,gres/gpu=2,mem=512M,node=1\n"
+      "77.batch|77.batch|basin|2026-11-22T10:00:00|2026-11-22T10:00:01|2026-11-22T10:01:41|"
+      "COMPLETED|2|100|cpu=2,gres/gpu=2,mem=512M,node=1\n"
+      "78|78|basin|2026-11-22T10:00:00|2026-11-22T10:00:01|2026-11-22T10:00:11|COMPLETED|1|10|"
+      "billing=1,cpu=1,mem=256M,node=1\n"
+      "79|79|basin|2026-11-22T10:00:00|2026-11-22T10:00:01|2026-11-22T10:00:11|COMPLETED|1|10|"
+      "billing=1,cpu=1,gres/gpu:a100=1,gres/gpu:v100=2,mem=256M,node=1\n"
+      "80|80|basin|2026-11-22T10:00:00|2026-11-22T10:00:01|2026-11-22T10:00:11|COMPLETED|1|10|"
+      "billing=1,cpu=1,gres/gpu=1,gres/gpu:a100=1,mem=256M,node=1\n"
+      "81|81|basin|2026-11-22T10:00:00|Unknown|Unknown|PENDING|0|0|\n"
+      "82|82|basin|2026-11-22T10:00:00|Unknown|Unknown|FAILED|1|1|cpu=1,gres/gpu=two\n";
+  const auto e = parse_sacct(text);
+  ASSERT_EQ(e.rows.size(), 6u);
+  EXPECT_EQ(e.rows[0].alloc_gpus, 2u);
+  EXPECT_EQ(e.rows[0].gpu_seconds(), 200u);
+  EXPECT_EQ(e.rows[1].alloc_gpus, 2u);
+  EXPECT_EQ(e.rows[2].alloc_gpus, std::nullopt);  // names no GPU
+  EXPECT_EQ(e.rows[2].gpu_seconds(), 0u);
+  EXPECT_EQ(e.rows[3].alloc_gpus, 3u);  // typed counts only: their sum
+  EXPECT_EQ(e.rows[4].alloc_gpus, 1u);  // untyped total preferred over typed
+  EXPECT_EQ(e.rows[5].alloc_gpus, std::nullopt);
+  ASSERT_EQ(e.issues.size(), 1u);
+  EXPECT_EQ(e.issues[0].line, 8u);
+  EXPECT_NE(e.issues[0].message.find("gres/gpu count 'two'"), std::string::npos)
+      << e.issues[0].message;
+  // Without the column, no GPUs are known.
+  EXPECT_EQ(parse_sacct(std::string(kHeader) +
+                        "41|41|basin|2026-11-22T10:00:00|2026-11-22T10:00:01|"
+                        "2026-11-22T10:01:01|COMPLETED|2|60|01:50.000|campus|vol1|0\n")
+                .rows.at(0)
+                .alloc_gpus,
+            std::nullopt);
+}
+
+TEST(Sacct, GpusInTresIsStrict) {
+  EXPECT_EQ(gpus_in_tres(""), std::nullopt);
+  EXPECT_EQ(gpus_in_tres("cpu=1,gres/gpumem=4G"), std::nullopt);
+  EXPECT_EQ(gpus_in_tres("gres/gpu=0"), 0u);
+  EXPECT_EQ(gpus_in_tres("gres/gpu=1048576"), 1048576u);
+  EXPECT_THROW(gpus_in_tres("gres/gpu=1048577"), std::invalid_argument);
+  EXPECT_THROW(gpus_in_tres("gres/gpu=-1"), std::invalid_argument);
+  EXPECT_THROW(gpus_in_tres("gres/gpu=2K"), std::invalid_argument);
+  EXPECT_THROW(gpus_in_tres("gres/gpu=99999999999"), std::invalid_argument);
+  EXPECT_THROW(gpus_in_tres("gres/gpu=1,gres/gpu=2"), std::invalid_argument);
+  EXPECT_THROW(gpus_in_tres("gres/gpu:a=1048576,gres/gpu:b=1"), std::invalid_argument);
+}

@@ -29,7 +29,11 @@ std::vector<std::vector<std::uint8_t>> basin_fuzz_seeds() {
   r.replicas = 2;
   r.step_state = "completed";
   r.result_digest = "sha256:abcd";
-  return {basin::records::encode(r), basin::records::sign_record(r, key())};
+  auto v1 = r;  // the version 1 layout, still read
+  v1.version = 1;
+  r.alloc_gpus = 2;
+  return {basin::records::encode(r), basin::records::sign_record(r, key()),
+          basin::records::encode(v1), basin::records::sign_record(v1, key())};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -35,6 +35,15 @@ TEST(NodeConfig, UnknownRepeatedAndMalformedArgumentsAreErrors) {
   EXPECT_EQ(r.errors.size(), 1u);
 }
 
+TEST(NodeConfig, GpusIsACount0To64) {
+  EXPECT_EQ(parse_node_config({}).config.gpus, 0u);
+  EXPECT_EQ(parse_node_config({"gpus=2"}).config.gpus, 2u);
+  EXPECT_EQ(parse_node_config({"gpus=64"}).config.gpus, 64u);
+  EXPECT_TRUE(parse_node_config({"gpus=0"}).errors.empty());
+  for (const char* bad : {"gpus=65", "gpus=-1", "gpus=", "gpus=two", "gpus=100", "gpus=1.0"})
+    EXPECT_EQ(parse_node_config({bad}).errors.size(), 1u) << bad;
+}
+
 TEST(NodeConfig, ANodeNeedsTierSiteClusterNodeKeyAndSpool) {
   const auto client = parse_node_config({"default_tier=any"});
   EXPECT_TRUE(client.errors.empty());

@@ -130,3 +130,27 @@ TEST(StepLogic, BuildsTheRecord) {
   EXPECT_EQ(record_file_name(r), "7.0.r0.vol1.basinrec");
   EXPECT_EQ(basin::records::decode(basin::records::encode(r)), r);
 }
+
+TEST(StepLogic, GpusComeFromSlurmGpusOnNodeCappedByTheNode) {
+  EXPECT_EQ(step_gpus(std::nullopt, 2), 0u);  // unset: a step without GPUs
+  EXPECT_EQ(step_gpus("1", 2), 1u);
+  EXPECT_EQ(step_gpus("2", 2), 2u);
+  EXPECT_EQ(step_gpus("3", 2), 2u);  // never more than the node declares
+  EXPECT_EQ(step_gpus("2", 0), 0u);  // a node declared without GPUs records 0
+  EXPECT_EQ(step_gpus("1000", 64), 64u);
+  for (const char* bad : {"", "-1", "1,2", "0x2", " 1", "99999", "1.5"})
+    EXPECT_EQ(step_gpus(std::string(bad), 64), 0u) << bad;
+
+  auto node = volunteer_node();
+  node.gpus = 2;
+  auto f = facts();
+  f.gpus_on_node = "1";
+  StepUsage u;
+  u.end_time = 160;
+  auto r = build_record(node, JobOptions{}, f, u);
+  EXPECT_EQ(r.alloc_gpus, 1u);
+  EXPECT_EQ(r.version, basin::records::kRecordVersion);
+  EXPECT_EQ(basin::records::decode(basin::records::encode(r)), r);
+  f.gpus_on_node.reset();
+  EXPECT_EQ(build_record(node, JobOptions{}, f, u).alloc_gpus, 0u);
+}

@@ -108,7 +108,17 @@ TEST_F(Receipts, QuantitiesFollowTheRecord) {
   EXPECT_EQ(q[receipts::wall_seconds], 120u);
   EXPECT_EQ(q[receipts::core_seconds], 240u);
   EXPECT_EQ(q[receipts::mem_mb_seconds], 60000u);
-  EXPECT_EQ(q[receipts::gpu_seconds], 0u);
+  EXPECT_EQ(q[receipts::gpu_seconds], 0u);  // a step without GPUs
+  auto gpu = sample_record();
+  gpu.alloc_gpus = 2;
+  const auto g = receipts::quantities_of(gpu);
+  EXPECT_EQ(g[receipts::gpu_seconds], 240u);  // 2 GPUs x the same 120 wall seconds
+  EXPECT_EQ(g[receipts::core_seconds], 240u);
+  EXPECT_EQ(g[receipts::wall_seconds], 120u);
+  // A version 1 record (before GPUs were recorded) commits 0 GPU-seconds.
+  auto v1 = sample_record();
+  v1.version = 1;
+  EXPECT_EQ(receipts::quantities_of(v1)[receipts::gpu_seconds], 0u);
   auto huge = sample_record();
   huge.alloc_mem_mb = ~std::uint64_t{0};
   EXPECT_THROW(receipts::quantities_of(huge), receipts::ReceiptError);
@@ -277,6 +287,26 @@ TEST_F(Receipts, CreditCommitmentOpensToTheCredit) {
   const auto expect = crypto::pedersen_gens().commit(
       crypto::Scalar::from_u64(static_cast<std::uint64_t>(credit)), blinding);
   EXPECT_EQ(receipts::credit_commitment(r, card), expect);
+}
+
+TEST_F(Receipts, GpuSecondsAreCommittedOpenedAndPriced) {
+  auto rec = sample_record();
+  rec.alloc_gpus = 2;
+  const Receipt r =
+      receipts::issue_receipt(rec, rec.account, "demo", card, account.public_key(), site_key);
+  EXPECT_TRUE(good(r));
+  const auto o = receipts::open_receipt(r, account);
+  EXPECT_EQ(o.values[receipts::gpu_seconds], 240u);
+  // credit = sum of rate x value; the card prices a GPU-second at 100.
+  const auto credit = receipts::credit_of(o, card);
+  EXPECT_EQ(static_cast<std::uint64_t>(credit), 3u * 240 + 1u * 60000 + 100u * 240 + 0);
+  crypto::Scalar blinding;
+  for (std::size_t i = 0; i < 4; ++i)
+    blinding += *crypto::Scalar::from_canonical(o.blindings[i]) *
+                crypto::Scalar::from_u64(card.micro_credits[i]);
+  EXPECT_EQ(receipts::credit_commitment(r, card),
+            crypto::pedersen_gens().commit(
+                crypto::Scalar::from_u64(static_cast<std::uint64_t>(credit)), blinding));
 }
 
 TEST_F(Receipts, BatchNamesTheBadReceipts) {

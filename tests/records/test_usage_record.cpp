@@ -35,6 +35,7 @@ UsageRecord sample() {
   r.requested_tier = "any";
   r.alloc_cores = 2;
   r.alloc_mem_mb = 512;
+  r.alloc_gpus = 2;
   r.cpu_user_us = 119000000;
   r.cpu_system_us = 1000000;
   r.max_rss_kb = 20480;
@@ -88,8 +89,74 @@ TEST(UsageRecord, RefusesTrailingBytesAndBadVersions) {
   bytes.push_back(0);
   EXPECT_THROW(decode(bytes), RecordError);
   bytes.pop_back();
-  bytes[0] = 2;
-  EXPECT_THROW(decode(bytes), RecordError);
+  for (std::uint8_t v : {0, 3, 255}) {
+    bytes[0] = v;
+    EXPECT_THROW(decode(bytes), RecordError) << "version " << int(v);
+  }
+}
+
+// sample() as encoded by Basin before GPUs were recorded (version 1, written
+// by the version 1 encoder of main), without alloc_gpus.
+constexpr const char* kVersion1Sample =
+    "01000b00626173696e2d6c6f63616c2a000000fbffffff000000000000000001000000e0b6026b00000000eab6"
+    "026b0000000026b7026b00000000e80300000b00636c696d6174652d6c61620400766f6c310400686f6d650900"
+    "766f6c756e746565720300616e79020000000002000000000000c0cb17070000000040420f0000000000005000"
+    "00000000000200000000000000000100001400626173696e2d6c6f63616c3a313030303a726570030800666169"
+    "6c65643a3147007368613235363a61616161616161616161616161616161616161616161616161616161616161"
+    "616161616161616161616161616161616161616161616161616161616161616161";
+
+std::vector<std::uint8_t> from_hex(std::string_view hex) {
+  std::vector<std::uint8_t> out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+
+TEST(UsageRecord, Version1RecordsStillDecodeAndReencodeByteForByte) {
+  const auto v1 = from_hex(kVersion1Sample);
+  const auto r = decode(v1);
+  EXPECT_EQ(r.version, 1);
+  EXPECT_EQ(r.alloc_gpus, 0u);
+  auto expected = sample();
+  expected.version = 1;
+  expected.alloc_gpus = 0;
+  EXPECT_EQ(r, expected);
+  EXPECT_EQ(encode(r), v1);  // so version 1 signatures and hashes still verify
+  // A version 1 record signed before the change still verifies.
+  const auto key = NodeKey::generate();
+  const auto file = sign_record(r, key);
+  EXPECT_EQ(verify_signed_record(file, ring_with("vol1", key)), r);
+  // The same record as version 2 is 4 bytes longer (u32 alloc_gpus).
+  auto v2 = r;
+  v2.version = kRecordVersion;
+  EXPECT_EQ(encode(v2).size(), v1.size() + 4);
+  EXPECT_EQ(decode(encode(v2)), v2);
+}
+
+TEST(UsageRecord, GpuCountIsBounded) {
+  auto r = sample();
+  r.alloc_gpus = kMaxGpus;
+  EXPECT_EQ(decode(encode(r)).alloc_gpus, kMaxGpus);
+  r.alloc_gpus = kMaxGpus + 1;
+  EXPECT_THROW(encode(r), RecordError);
+  // A version 1 record cannot carry GPUs.
+  r.alloc_gpus = 1;
+  r.version = 1;
+  EXPECT_THROW(encode(r), RecordError);
+  // Patch alloc_gpus past the bound in valid version 2 bytes: refused.
+  auto a = sample();
+  a.alloc_gpus = 0;
+  auto b = a;
+  b.alloc_gpus = 1;
+  const auto ea = encode(a), eb = encode(b);
+  std::size_t off = 0;
+  while (ea[off] == eb[off]) ++off;
+  auto bad = eb;
+  bad[off] = static_cast<std::uint8_t>(kMaxGpus + 1);
+  EXPECT_THROW(decode(bad), RecordError);
+  bad[off] = 0;
+  bad[off + 3] = 0x80;
+  EXPECT_THROW(decode(bad), RecordError);
 }
 
 TEST(UsageRecord, RefusesHugeCountsWithoutAllocating) {

@@ -58,7 +58,7 @@ struct Fixture : ::testing::Test {
     add("home", "alice", 4, 30);     // campus owes home 30*2*10 + 1000*30 = 30600
   }
   void add(const std::string& site, const std::string& account, std::uint32_t job,
-           std::int64_t wall) {
+           std::int64_t wall, std::uint32_t gpus = 0) {
     records::UsageRecord r;
     r.cluster = "c";
     r.job_id = job;
@@ -72,6 +72,7 @@ struct Fixture : ::testing::Test {
     r.requested_tier = "any";
     r.alloc_cores = 2;
     r.alloc_mem_mb = 1000;
+    r.alloc_gpus = gpus;
     r.step_state = "completed";
     const auto& key = site == "campus" ? campus_key : home_key;
     const auto& acct = account == "alice" ? alice : bob;
@@ -121,6 +122,18 @@ TEST_F(Fixture, TotalsAreOpenedCheckedAndNetted) {
   // The same input gives the same bytes.
   EXPECT_EQ(settlement::to_json(st),
             settlement::to_json(settlement::settle(items, trust, both(), "2026-11")));
+}
+
+TEST_F(Fixture, GpuSecondsArePricedByTheRateCard) {
+  items.clear();
+  trust.rate_cards["campus"] = {"campus", {40, 0, 500, 1}};
+  add("campus", "bob", 5, 100, 2);  // 100*2*40 + 2*100*500 + 100 = 108100
+  add("campus", "bob", 6, 10);      // no GPUs: 10*2*40 + 10 = 810
+  const auto st = settlement::settle(items, trust, both(), "2026-11");
+  EXPECT_TRUE(st.failed.empty());
+  const auto* cb = pair(st, "campus", "home");
+  ASSERT_TRUE(cb && cb->opened) << (cb ? cb->problem : "missing");
+  EXPECT_EQ(cb->micro_credits, 108100 + 810);
 }
 
 TEST_F(Fixture, ATamperedReceiptIsExcludedByNameNeverCounted) {

@@ -98,6 +98,9 @@ SacctExport parse_jobcomp(std::string_view text, const SacctOptions& options) {
       }
       if (auto it = kv.find("Account"); it != kv.end()) row.account = it->second;
       if (auto it = kv.find("NodeList"); it != kv.end()) row.node_list = it->second;
+      // Tres= is the allocation's TRES; it names gres/gpu only when Slurm
+      // tracks it (AccountingStorageTRES=gres/gpu, which needs slurmdbd).
+      if (auto it = kv.find("Tres"); it != kv.end()) row.alloc_gpus = gpus_in_tres(it->second);
       out.rows.push_back(std::move(row));
     } catch (const std::invalid_argument& e) {
       out.issues.push_back({line_no, std::string(e.what()) + "; skipped"});

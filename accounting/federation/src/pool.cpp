@@ -172,7 +172,7 @@ Pool parse_pool(std::string_view text, std::string_view file) {
   if (const auto* nodes = array_of_tables(file, root, "node")) {
     for (const auto& n : *nodes) {
       Fields f(file, *n.as_table(), "[[node]]",
-               {"name", "site", "public_key", "cpus", "memory_mb"});
+               {"name", "site", "public_key", "cpus", "memory_mb", "gpus"});
       Node node;
       node.name = f.name("name");
       unique("node", node.name, n);
@@ -185,6 +185,7 @@ Pool parse_pool(std::string_view text, std::string_view file) {
       node.public_key = f.key("public_key");
       node.cpus = static_cast<std::uint32_t>(f.integer("cpus", 1, 1 << 20));
       node.memory_mb = static_cast<std::uint64_t>(f.integer("memory_mb", 1, INT64_C(1) << 40));
+      if (f.has("gpus")) node.gpus = static_cast<std::uint32_t>(f.integer("gpus", 0, kMaxNodeGpus));
       pool.nodes.push_back(std::move(node));
     }
   }
@@ -233,6 +234,7 @@ std::string render_pool(const Pool& pool) {
     o << "\n[[node]]\nname = " << q(n.name) << "\nsite = " << q(n.site)
       << "\npublic_key = " << q(n.public_key) << "\ncpus = " << n.cpus
       << "\nmemory_mb = " << n.memory_mb << "\n";
+    if (n.gpus > 0) o << "gpus = " << n.gpus << "\n";
   }
   for (const Account& a : pool.accounts) {
     o << "\n[[account]]\nname = " << q(a.name) << "\nhome_site = " << q(a.home_site)
@@ -271,14 +273,20 @@ std::string render_slurm_nodes(const Pool& pool) {
   std::ostringstream o;
   std::map<std::string, std::vector<std::string>> by_tier;
   std::vector<std::string> all;
+  if (std::any_of(pool.nodes.begin(), pool.nodes.end(), [](const Node& n) { return n.gpus > 0; }))
+    o << "GresTypes=gpu\n"
+         "# With slurmdbd, also AccountingStorageTRES=gres/gpu: then sacct's AllocTRES and\n"
+         "# jobcomp's Tres= carry gres/gpu=N for reconciliation (without slurmdbd\n"
+         "# slurmctld refuses to start with it).\n";
   for (const Node& n : pool.nodes) {
     const Site& s = *sites.at(n.site);
     // Slurm allocates lower Weight first; the price is the weight, so the
     // cheapest capacity fills first. Weight 0 is not allowed, hence +1.
     const auto weight = std::min<std::int64_t>(s.rates.core_second + 1, kMaxRate);
     o << "NodeName=" << n.name << " CPUs=" << n.cpus << " RealMemory=" << n.memory_mb
-      << " Features=tier_" << to_string(s.tier) << ",site_" << s.name << " Weight=" << weight
-      << "\n";
+      << " Features=tier_" << to_string(s.tier) << ",site_" << s.name << " Weight=" << weight;
+    if (n.gpus > 0) o << " Gres=gpu:" << n.gpus;
+    o << "\n";
     by_tier[to_string(s.tier)].push_back(n.name);
     all.push_back(n.name);
   }
@@ -304,6 +312,19 @@ std::string render_slurm_nodes(const Pool& pool) {
   return o.str();
 }
 
+std::string render_gres_conf(const Pool& pool, const std::string& device_dir) {
+  std::ostringstream o;
+  for (const Node& n : pool.nodes) {
+    if (n.gpus == 0) continue;
+    o << "NodeName=" << n.name << " Name=gpu File=" << device_dir << "/" << n.name << "-gpu";
+    if (n.gpus == 1)
+      o << "0\n";
+    else
+      o << "[0-" << (n.gpus - 1) << "]\n";
+  }
+  return o.str();
+}
+
 std::string render_plugstack_line(const Pool& pool, const Node& node,
                                   const SlurmRenderOptions& opt) {
   const auto site = std::find_if(pool.sites.begin(), pool.sites.end(),
@@ -311,7 +332,8 @@ std::string render_plugstack_line(const Pool& pool, const Node& node,
   if (site == pool.sites.end()) throw PoolError("node '" + node.name + "' has no site");
   return "required " + opt.plugin_path + " tier=" + to_string(site->tier) + " site=" + site->name +
          " node_key=" + opt.key_dir + "/" + node.name + ".key spool=" + opt.spool +
-         " scratch=" + opt.scratch + " cluster=" + pool.cluster + " node=" + node.name + "\n";
+         " scratch=" + opt.scratch + " cluster=" + pool.cluster + " node=" + node.name +
+         (node.gpus > 0 ? " gpus=" + std::to_string(node.gpus) : "") + "\n";
 }
 
 }  // namespace basin::federation

@@ -49,6 +49,8 @@ const char* to_string(FindingKind kind) {
       return "core_seconds_mismatch";
     case FindingKind::account_mismatch:
       return "account_mismatch";
+    case FindingKind::gpu_seconds_mismatch:
+      return "gpu_seconds_mismatch";
     case FindingKind::bad_receipt:
       return "bad_receipt";
   }
@@ -90,6 +92,8 @@ ReconcileReport reconcile(const std::vector<ExpectedJob>& expected,
     }
   }
 
+  report.gpus_compared = std::any_of(rows.begin(), rows.end(),
+                                     [](const SacctRow& r) { return r.alloc_gpus.has_value(); });
   std::set<const SacctRow*> claimed;
   std::set<std::tuple<std::string, std::uint64_t, std::int64_t>> seen_receipts;
   for (const ExpectedJob& e : expected) {
@@ -140,6 +144,13 @@ ReconcileReport reconcile(const std::vector<ExpectedJob>& expected,
           match->core_seconds(),
           "receipts charge account '" + e.account + "', Slurm ran the job under '" +
               match->account + "'");
+    }
+    if (report.gpus_compared && !within(e.gpu_seconds, match->gpu_seconds(), options)) {
+      add(FindingKind::gpu_seconds_mismatch, e.cluster, e.job, e.submit, match->line, 0, 0,
+          std::to_string(match->alloc_gpus.value_or(0)) + " GPUs x " +
+              std::to_string(match->elapsed_seconds) + " s in Slurm");
+      report.findings.back().expected_gpu_seconds = e.gpu_seconds;
+      report.findings.back().slurm_gpu_seconds = match->gpu_seconds();
     }
     if (auto it = requeued.find(key); it != requeued.end()) {
       for (const SacctRow* r : it->second) {
@@ -204,7 +215,12 @@ std::string report_text(const ReconcileReport& report) {
   for (const Finding& f : report.findings) ++counts[f.kind];
   std::ostringstream out;
   out << "matched jobs: " << report.matched << "\n"
-      << "step rows not summed (they repeat their allocation's time): " << report.step_rows << "\n";
+      << "step rows not summed (they repeat their allocation's time): " << report.step_rows << "\n"
+      << "GPU-seconds compared: "
+      << (report.gpus_compared ? "yes"
+                               : "no (no row names gres/gpu; Slurm lists it with "
+                                 "AccountingStorageTRES=gres/gpu, which needs slurmdbd)")
+      << "\n";
   for (const auto& [kind, n] : counts) out << to_string(kind) << ": " << n << "\n";
   out << "discrepancies: " << report.discrepancies() << "\n";
   for (const Finding& f : report.findings) {
@@ -213,6 +229,9 @@ std::string report_text(const ReconcileReport& report) {
     if (f.line) out << " (line " << f.line << ")";
     if (f.kind == FindingKind::core_seconds_mismatch) {
       out << " receipt " << f.expected_core_seconds << " core-s vs Slurm " << f.slurm_core_seconds;
+    }
+    if (f.kind == FindingKind::gpu_seconds_mismatch) {
+      out << " receipt " << f.expected_gpu_seconds << " GPU-s vs Slurm " << f.slurm_gpu_seconds;
     }
     out << ": " << f.detail << "\n";
   }

@@ -53,12 +53,35 @@ struct Columns {
 
 }  // namespace
 
+std::optional<std::uint32_t> gpus_in_tres(std::string_view tres) {
+  std::optional<std::uint64_t> plain, typed;
+  for (const auto item : split(tres, ',')) {
+    const auto eq = item.find('=');
+    if (eq == std::string_view::npos) continue;
+    const auto key = item.substr(0, eq);
+    const bool is_plain = key == "gres/gpu";
+    if (!is_plain && !key.starts_with("gres/gpu:")) continue;
+    // A count may carry no unit; anything else (e.g. "2K") is refused.
+    const auto n = number<std::uint32_t>(item.substr(eq + 1), "gres/gpu count");
+    if (n > kMaxTresGpus)
+      throw std::invalid_argument("gres/gpu count over " + std::to_string(kMaxTresGpus));
+    auto& slot = is_plain ? plain : typed;
+    if (is_plain && plain) throw std::invalid_argument("gres/gpu named twice in the TRES");
+    slot = slot.value_or(0) + n;
+  }
+  const auto total = plain ? plain : typed;
+  if (!total) return std::nullopt;
+  if (*total > kMaxTresGpus)
+    throw std::invalid_argument("gres/gpu count over " + std::to_string(kMaxTresGpus));
+  return static_cast<std::uint32_t>(*total);
+}
+
 SacctExport parse_sacct(std::string_view text, const SacctOptions& options) {
   SacctExport out;
   Columns cols;
   std::size_t header_fields = 0;
   std::optional<std::size_t> c_jobid, c_raw, c_cluster, c_submit, c_start, c_end, c_state, c_cpus,
-      c_elapsed, c_totalcpu, c_account, c_nodes, c_restarts;
+      c_elapsed, c_totalcpu, c_account, c_nodes, c_restarts, c_tres;
 
   std::size_t line_no = 0;
   std::size_t pos = 0;
@@ -99,6 +122,7 @@ SacctExport parse_sacct(std::string_view text, const SacctOptions& options) {
       c_account = cols.find("Account");
       c_nodes = cols.find("NodeList");
       c_restarts = cols.find("Restarts");
+      c_tres = cols.find("AllocTRES");
       std::string missing;
       if (!c_jobid && !c_raw) missing += " JobIDRaw";
       if (!c_cluster) missing += " Cluster";
@@ -112,7 +136,7 @@ SacctExport parse_sacct(std::string_view text, const SacctOptions& options) {
             ") lacks the header columns:" + missing +
             ". Export with: sacct -P --duplicates --allusers --starttime=... "
             "--format=JobID,JobIDRaw,Cluster,Submit,Start,End,State,AllocCPUS,ElapsedRaw,"
-            "TotalCPU,Account,NodeList,Restarts");
+            "TotalCPU,Account,NodeList,Restarts,AllocTRES");
       }
       have_header = true;
       continue;
@@ -160,6 +184,7 @@ SacctExport parse_sacct(std::string_view text, const SacctOptions& options) {
       }
       if (c_account) row.account = std::string(fields[*c_account]);
       if (c_nodes) row.node_list = std::string(fields[*c_nodes]);
+      if (c_tres) row.alloc_gpus = gpus_in_tres(fields[*c_tres]);
       out.rows.push_back(std::move(row));
     } catch (const std::invalid_argument& e) {
       out.issues.push_back({line_no, std::string(e.what()) + "; skipped"});

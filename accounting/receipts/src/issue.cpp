@@ -31,9 +31,9 @@ Quantities quantities_of(const records::UsageRecord& record) {
                                  : 0;
   Quantities q{};
   if (__builtin_mul_overflow(std::uint64_t{record.alloc_cores}, wall, &q[core_seconds]) ||
-      __builtin_mul_overflow(record.alloc_mem_mb, wall, &q[mem_mb_seconds]))
+      __builtin_mul_overflow(record.alloc_mem_mb, wall, &q[mem_mb_seconds]) ||
+      __builtin_mul_overflow(std::uint64_t{record.alloc_gpus}, wall, &q[gpu_seconds]))
     throw ReceiptError("usage of " + records::identity(record) + " overflows 64 bits");
-  q[gpu_seconds] = 0;
   q[wall_seconds] = wall;
   return q;
 }

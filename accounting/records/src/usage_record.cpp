@@ -8,8 +8,12 @@ using detail::ByteReader;
 using detail::ByteWriter;
 
 std::vector<std::uint8_t> encode(const UsageRecord& r) {
-  if (r.version != kRecordVersion)
+  if (r.version < kOldestRecordVersion || r.version > kRecordVersion)
     throw RecordError("cannot encode record version " + std::to_string(r.version));
+  if (r.alloc_gpus > kMaxGpus)
+    throw RecordError("alloc_gpus " + std::to_string(r.alloc_gpus) + " is more than " +
+                      std::to_string(kMaxGpus));
+  if (r.version < 2 && r.alloc_gpus != 0) throw RecordError("a version 1 record cannot carry GPUs");
   if (r.task_exit_status.size() > kMaxTasks)
     throw RecordError("more than " + std::to_string(kMaxTasks) + " task exit statuses");
   ByteWriter w;
@@ -31,6 +35,7 @@ std::vector<std::uint8_t> encode(const UsageRecord& r) {
   w.put_string(r.requested_tier, "requested_tier");
   w.put<std::uint32_t>(r.alloc_cores);
   w.put<std::uint64_t>(r.alloc_mem_mb);
+  if (r.version >= 2) w.put<std::uint32_t>(r.alloc_gpus);
   w.put<std::uint64_t>(r.cpu_user_us);
   w.put<std::uint64_t>(r.cpu_system_us);
   w.put<std::uint64_t>(r.max_rss_kb);
@@ -47,9 +52,10 @@ UsageRecord decode(std::span<const std::uint8_t> bytes) {
   ByteReader in(bytes);
   UsageRecord r;
   r.version = in.get<std::uint16_t>("version");
-  if (r.version != kRecordVersion)
+  if (r.version < kOldestRecordVersion || r.version > kRecordVersion)
     throw RecordError("unsupported record version " + std::to_string(r.version) +
-                      " (this Basin reads version " + std::to_string(kRecordVersion) + ")");
+                      " (this Basin reads versions " + std::to_string(kOldestRecordVersion) + ".." +
+                      std::to_string(kRecordVersion) + ")");
   r.cluster = in.get_string("cluster");
   r.job_id = in.get<std::uint32_t>("job_id");
   r.step_id = in.get<std::uint32_t>("step_id");
@@ -67,6 +73,12 @@ UsageRecord decode(std::span<const std::uint8_t> bytes) {
   r.requested_tier = in.get_string("requested_tier");
   r.alloc_cores = in.get<std::uint32_t>("alloc_cores");
   r.alloc_mem_mb = in.get<std::uint64_t>("alloc_mem_mb");
+  if (r.version >= 2) {
+    r.alloc_gpus = in.get<std::uint32_t>("alloc_gpus");
+    if (r.alloc_gpus > kMaxGpus)
+      throw RecordError("alloc_gpus " + std::to_string(r.alloc_gpus) + " is more than " +
+                        std::to_string(kMaxGpus));
+  }
   r.cpu_user_us = in.get<std::uint64_t>("cpu_user_us");
   r.cpu_system_us = in.get<std::uint64_t>("cpu_system_us");
   r.max_rss_kb = in.get<std::uint64_t>("max_rss_kb");

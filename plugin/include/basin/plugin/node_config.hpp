@@ -32,6 +32,7 @@ struct NodeConfig {
   std::string scratch;            // scratch=DIR: default checkpoint root
   Tier default_tier = Tier::any;  // default_tier=...: when a job names none
   bool records = true;            // records=yes|no
+  std::uint32_t gpus = 0;         // gpus=N (0..64): the GPUs this node has (pool.toml gpus)
 };
 
 struct NodeConfigResult {

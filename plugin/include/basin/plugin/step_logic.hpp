@@ -32,6 +32,9 @@ struct StepFacts {
   std::uint64_t alloc_mem_mb = 0;
   std::int64_t submit_time = 0;  // BASIN_SUBMIT_TIME, set by the plugin at submission
   std::int64_t start_time = 0;
+  // SLURM_GPUS_ON_NODE of the step's environment, read in slurm_spank_exit;
+  // nullopt when unset. See step_gpus().
+  std::optional<std::string> gpus_on_node;
 };
 
 // What the step used, measured in slurmstepd when it ends.
@@ -53,6 +56,23 @@ std::optional<std::string> tier_refusal(Tier requested, Tier node_tier, const st
 
 // Number of CPUs in a Slurm list such as "0-1,4,6-7"; nullopt if malformed.
 std::optional<std::uint32_t> count_cpu_list(const std::string& list);
+
+// The GPUs a step had on this node, for the usage record.
+//
+// Source: SLURM_GPUS_ON_NODE in the step's environment (job->env in
+// slurmstepd, read with spank_getenv when the step ends). slurmstepd sets it
+// from the step's gres allocation in the credential signed by slurmctld, and
+// removes a value the user preset (srun --export, sbatch's exported
+// environment) when the step has no GPUs: verified on Slurm 22.05 with
+// GresTypes=gpu for batch steps and srun steps, on nodes with and without
+// GPUs. The other variables are not trustworthy: a preset SLURM_STEP_GPUS
+// survives into a batch step, SLURM_JOB_GPUS into an srun step, and
+// CUDA_VISIBLE_DEVICES / GPU_DEVICE_ORDINAL on a node without GPUs.
+// As a bound the plugin does not take from the job, the count is capped at the
+// node's own gpus= (plugstack.conf, from pool.toml): a node declared without
+// GPUs records 0 whatever the environment says. Returns 0 when unset or not
+// a number.
+std::uint32_t step_gpus(const std::optional<std::string>& gpus_on_node, std::uint32_t node_gpus);
 
 // completed | failed:<code> | killed:<SIGNAME> | refused
 std::string step_state(const StepUsage& usage);

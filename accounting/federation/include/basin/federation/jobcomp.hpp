@@ -15,7 +15,7 @@ inline constexpr std::size_t kJobcompLineLimit = 1024;
 
 // Parses `JobId=.. JobState=.. StartTime=.. EndTime=.. ProcCnt=.. Cluster=..
 // SubmitTime=..` lines into allocation rows (jobcomp has no steps): alloc_cpus
-// is ProcCnt, elapsed is EndTime - StartTime. Times are local without an
+// is ProcCnt, elapsed is EndTime - StartTime, alloc_gpus from Tres=. Times are local without an
 // offset (options.utc_offset_seconds applies). Values may contain spaces
 // (Name=, WorkDir=): a word without `Key=` continues the previous value.
 // Truncated lines are reported; they still yield a row when every field the

@@ -36,7 +36,10 @@ struct Node {
   std::string public_key;  // Ed25519 public key, 64 hex digits
   std::uint32_t cpus = 0;
   std::uint64_t memory_mb = 0;
+  std::uint32_t gpus = 0;  // 0..kMaxNodeGpus; optional in pool.toml (default 0)
 };
+
+inline constexpr std::uint32_t kMaxNodeGpus = 64;
 
 struct Account {
   std::string name;
@@ -100,10 +103,19 @@ struct SlurmRenderOptions {
 };
 
 // slurm.conf lines: one NodeName per node (Features=tier_*,site_*; Weight
-// from the site's core_second price so cheaper nodes are allocated first),
-// one partition per tier and a default partition with every node, each with
+// from the site's core_second price so cheaper nodes are allocated first;
+// Gres=gpu:N on nodes with GPUs, after a GresTypes=gpu line if any has, and
+// a comment on AccountingStorageTRES=gres/gpu, which needs slurmdbd), one
+// partition per tier and a default partition with every node, each with
 // TRESBillingWeights from the rate cards of its nodes' sites.
 std::string render_slurm_nodes(const Pool& pool);
+// gres.conf for the nodes with GPUs: `NodeName=X Name=gpu File=DIR/X-gpu[0-(N-1)]`
+// (File=DIR/X-gpu0 for one GPU). Slurm counts a gpu gres by its device
+// files: a count-only line is reported as 0 and the node goes INVAL. Empty
+// (no lines) when no node has GPUs. slurmd reads gres.conf from the
+// directory of its slurm.conf.
+std::string render_gres_conf(const Pool& pool, const std::string& device_dir);
+
 // plugstack.conf line for one node.
 std::string render_plugstack_line(const Pool& pool, const Node& node,
                                   const SlurmRenderOptions& options = {});

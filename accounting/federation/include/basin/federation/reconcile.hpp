@@ -22,7 +22,8 @@ struct ExpectedJob {
   std::int64_t submit = 0;  // epoch seconds
   std::uint64_t core_seconds = 0;
   std::uint32_t restarts = 0;  // times the job was requeued
-  std::string account;         // the account its receipts charge (empty: not compared)
+  std::uint64_t gpu_seconds = 0;
+  std::string account;  // the account its receipts charge (empty: not compared)
 };
 
 enum class FindingKind {
@@ -33,8 +34,9 @@ enum class FindingKind {
   requeued_run,   // an earlier run of a requeued job; not charged again
   orphan_step,    // step rows whose allocation row is missing
   core_seconds_mismatch,
-  account_mismatch,  // receipts charge another account than Slurm's row names
-  bad_receipt,  // a receipt that fails verification (added by the caller; never counted)
+  account_mismatch,      // receipts charge another account than Slurm's row names
+  gpu_seconds_mismatch,  // GPU-seconds disagree (only when the rows carry gres/gpu)
+  bad_receipt,           // a receipt that fails verification (added by the caller; never counted)
 };
 
 const char* to_string(FindingKind kind);
@@ -51,12 +53,14 @@ struct Finding {
   // Listed for the record but in order: an earlier run of a requeued job
   // whose receipt records the requeue. Everything else is a discrepancy.
   bool accounted = false;
+  std::uint64_t expected_gpu_seconds = 0;  // gpu_seconds_mismatch only
+  std::uint64_t slurm_gpu_seconds = 0;
 };
 
 struct ReconcileOptions {
   // Receipts and Slurm measure elapsed time separately; allow this much
   // relative difference (0.02 = 2 %) or `absolute_core_seconds`, whichever is
-  // larger, before calling it a mismatch.
+  // larger, before calling it a mismatch. GPU-seconds use the same tolerance.
   double relative_tolerance = 0.02;
   std::uint64_t absolute_core_seconds = 2;
   // Submit times in receipts and sacct may differ by clock rounding.
@@ -64,8 +68,11 @@ struct ReconcileOptions {
 };
 
 struct ReconcileReport {
-  std::size_t matched = 0;        // receipts with a Slurm job (mismatching or not)
-  std::size_t step_rows = 0;      // step rows seen and deliberately not summed
+  std::size_t matched = 0;    // receipts with a Slurm job (mismatching or not)
+  std::size_t step_rows = 0;  // step rows seen and deliberately not summed
+  // GPU-seconds are compared only when some row names gres/gpu (Slurm tracks
+  // GPUs: AccountingStorageTRES=gres/gpu); then a row without it has 0 GPUs.
+  bool gpus_compared = false;
   std::vector<Finding> findings;  // sorted by cluster, job, submit, kind
   std::size_t discrepancies() const;
 };
@@ -74,7 +81,8 @@ struct ReconcileReport {
 // rows (.batch, .extern, .N) repeat the allocation's time and summing them
 // would count it twice. A requeued job's earlier runs (State REQUEUED, shown
 // by --duplicates) are reported but compared against nothing: the receipt's
-// core-seconds are those of the final run.
+// core-seconds are those of the final run. GPU-seconds are compared the same
+// way, per job, when the rows carry GPUs (see gpus_compared).
 ReconcileReport reconcile(const std::vector<ExpectedJob>& expected,
                           const std::vector<SacctRow>& rows, const ReconcileOptions& options = {});
 

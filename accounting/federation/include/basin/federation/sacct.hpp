@@ -31,10 +31,18 @@ struct SacctRow {
   std::optional<std::uint32_t> restarts;    // Restarts, if exported
   std::string account;
   std::string node_list;
+  // GPUs of the allocation from its TRES (sacct AllocTRES, jobcomp Tres=):
+  // gres/gpu=N, or the sum of typed gres/gpu:TYPE=N. nullopt when the TRES
+  // names no GPU at all: Slurm lists gres/gpu only when it tracks it
+  // (AccountingStorageTRES=gres/gpu, which needs slurmdbd), so absence alone
+  // does not mean 0 (see reconcile()).
+  std::optional<std::uint32_t> alloc_gpus;
 
   bool is_step() const { return !step.empty(); }
   // What the allocation was charged for: cores held for the elapsed time.
   std::uint64_t core_seconds() const { return alloc_cpus * elapsed_seconds; }
+  // GPUs held for the elapsed time (0 when the TRES names no GPU).
+  std::uint64_t gpu_seconds() const { return alloc_gpus.value_or(0) * elapsed_seconds; }
 };
 
 struct ParseIssue {
@@ -56,7 +64,8 @@ struct SacctOptions {
 
 // Parses an export. The first non-empty line must be the header naming the
 // columns (`sacct -P` prints it); JobID or JobIDRaw, Cluster, Submit, State,
-// AllocCPUS and ElapsedRaw are required, the rest optional. Throws
+// AllocCPUS and ElapsedRaw are required, the rest optional (AllocTRES gives
+// alloc_gpus). Throws
 // std::invalid_argument only when the header itself is unusable.
 SacctExport parse_sacct(std::string_view text, const SacctOptions& options = {});
 
@@ -64,6 +73,13 @@ SacctExport parse_sacct(std::string_view text, const SacctOptions& options = {})
 // for "Unknown", "None" or empty; throws std::invalid_argument otherwise.
 std::optional<std::int64_t> parse_slurm_time(std::string_view text,
                                              std::int64_t utc_offset_seconds);
+
+// The GPU count in a TRES string such as "cpu=2,mem=1G,node=1,gres/gpu=2"
+// (or "...,gres/gpu:a100=1,gres/gpu:v100=1" when only typed counts appear);
+// nullopt when it names no gres/gpu; throws std::invalid_argument for a
+// malformed count or more than kMaxTresGpus.
+inline constexpr std::uint32_t kMaxTresGpus = 1u << 20;
+std::optional<std::uint32_t> gpus_in_tres(std::string_view tres);
 
 // TotalCPU style "[DD-][HH:]MM:SS[.mmm]" -> seconds; throws on bad input.
 double parse_slurm_duration(std::string_view text);

@@ -5,15 +5,21 @@
 // the ledger. Its byte encoding is canonical: one record has exactly one
 // encoding, so its hash identifies it and a signature covers every field.
 //
-// Encoding (version 1), all integers little-endian:
+// Encoding (version 2), all integers little-endian:
 //   u16 version
 //   str cluster, u32 job_id, u32 step_id, u32 array_job_id, u32 array_task_id,
 //   u32 restart_count, i64 submit_time, i64 start_time, i64 end_time, u32 uid,
 //   str account, str node, str site, str tier, str requested_tier,
-//   u32 alloc_cores, u64 alloc_mem_mb, u64 cpu_user_us, u64 cpu_system_us,
-//   u64 max_rss_kb, u32 n, n x i32 task_exit_status, str replica_group,
-//   u8 replicas, str step_state, str result_digest
+//   u32 alloc_cores, u64 alloc_mem_mb, u32 alloc_gpus, u64 cpu_user_us,
+//   u64 cpu_system_us, u64 max_rss_kb, u32 n, n x i32 task_exit_status,
+//   str replica_group, u8 replicas, str step_state, str result_digest
 // where str = u16 length + bytes (UTF-8, no NUL, at most kMaxString bytes).
+//
+// Version 1 is the same without u32 alloc_gpus. Version 1 records (written
+// before GPUs were recorded) still decode, with alloc_gpus = 0 and version = 1,
+// and encode() writes them back as version 1 byte for byte, so their
+// signatures and hashes in existing ledgers still verify. A version 1 record
+// cannot carry GPUs (encode refuses alloc_gpus != 0 with version 1).
 #pragma once
 
 #include <cstdint>
@@ -24,7 +30,9 @@
 
 namespace basin::records {
 
-inline constexpr std::uint16_t kRecordVersion = 1;
+inline constexpr std::uint16_t kRecordVersion = 2;        // what encode() writes by default
+inline constexpr std::uint16_t kOldestRecordVersion = 1;  // the oldest decode() reads
+inline constexpr std::uint32_t kMaxGpus = 64;             // per node and step
 inline constexpr std::size_t kMaxString = 256;
 inline constexpr std::size_t kMaxTasks = 4096;
 
@@ -52,6 +60,7 @@ struct UsageRecord {
   std::string requested_tier;  // what the job asked: institutional | volunteer | any
   std::uint32_t alloc_cores = 0;
   std::uint64_t alloc_mem_mb = 0;
+  std::uint32_t alloc_gpus = 0;                // GPUs of the step on this node (0..kMaxGpus)
   std::uint64_t cpu_user_us = 0;               // CPU time of the step's tasks, user
   std::uint64_t cpu_system_us = 0;             // and system, microseconds
   std::uint64_t max_rss_kb = 0;                // peak resident set of the largest task
