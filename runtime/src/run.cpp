@@ -6,6 +6,7 @@
 #include "basin/runtime/run.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 
 #include "basin/runtime/checkpoint.hpp"
 #include "basin/runtime/digest.hpp"
+#include "basin/runtime/memory.hpp"
 #include "basin/runtime/netcdf_output.hpp"
 #include "basin/runtime/preemption.hpp"
 #include "basin/runtime/progress.hpp"
@@ -40,6 +42,66 @@ std::string bcast_string(std::string s, MPI_Comm comm) {
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
+}
+
+// Why `dir` cannot take new files ("" when it can).
+std::string unwritable_dir(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return "does not exist";
+  if (!S_ISDIR(st.st_mode)) return "is not a directory";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) return "is not writable";
+  return {};
+}
+
+std::string parent_of(const std::string& path) {
+  const std::string p = std::filesystem::path(path).parent_path().string();
+  return p.empty() ? "." : p;
+}
+
+// Every place the run will write, checked on rank 0 before the first step:
+// the directories of --output and --digest-file must exist and be writable;
+// the checkpoint directory is created if missing (its parent must exist).
+// "" or the message naming the path and the option.
+std::string output_path_problem(const RunOptions& opt, const WorkloadInfo& info,
+                                const std::string& ckdir, bool ckdir_from_option) {
+  if (!opt.output.empty()) {
+    std::string file = opt.output;
+    // Workloads that run themselves (infer) take FILE.h5:/dataset.
+    if (info.run) {
+      const auto at = file.rfind(":/");
+      if (at != std::string::npos && at > 0) file = file.substr(0, at);
+    }
+    const std::string dir = parent_of(file);
+    const std::string why = unwritable_dir(dir);
+    if (!why.empty())
+      return "--output " + opt.output + ": the directory " + dir + " " + why +
+             "; create it or give another path";
+  }
+  if (!opt.digest_file.empty()) {
+    const std::string dir = parent_of(opt.digest_file);
+    const std::string why = unwritable_dir(dir);
+    if (!why.empty())
+      return "--digest-file " + opt.digest_file + ": the directory " + dir + " " + why +
+             "; create it or give another path";
+  }
+  if (!ckdir.empty() && !info.run) {
+    const std::string what =
+        ckdir_from_option ? "--checkpoint-dir " + ckdir : "BASIN_CHECKPOINT_DIR=" + ckdir;
+    struct stat st {};
+    if (::stat(ckdir.c_str(), &st) != 0) {
+      const std::string parent = parent_of(ckdir);
+      const std::string why = unwritable_dir(parent);
+      if (!why.empty())
+        return what + ": cannot create it, its parent directory " + parent + " " + why +
+               "; create it or give another directory";
+      std::error_code ec;
+      std::filesystem::create_directory(ckdir, ec);
+      if (ec) return what + ": cannot create it: " + ec.message();
+    }
+    const std::string why = unwritable_dir(ckdir);
+    if (!why.empty()) return what + ": the directory " + why + "; give a writable directory";
+  }
+  return {};
 }
 
 }  // namespace
@@ -147,6 +209,16 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
     throw std::invalid_argument("--digest-file " + opt.digest_file +
                                 " exists and is not a regular file; give a file path");
 
+  {
+    // Output paths before any work: a missing directory found at the end of
+    // a long run loses the run.
+    const std::string ck =
+        opt.checkpoint_dir.empty() ? env("BASIN_CHECKPOINT_DIR") : opt.checkpoint_dir;
+    const std::string problem = bcast_string(
+        rank == 0 ? output_path_problem(opt, *info, ck, !opt.checkpoint_dir.empty()) : "", comm);
+    if (!problem.empty()) throw std::invalid_argument(problem);
+  }
+
   const ThreadPlan plan = plan_threads(comm, int(params.integer("threads")));
   if (log) {
     std::fprintf(log, "basin run %s: %d rank(s), %d thread(s) per rank (from %s)\n",
@@ -156,6 +228,12 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
                    "  note: rank 0 may run on %d core(s) only, so its %d threads share them; "
                    "under mpirun add --bind-to none (or --map-by slot:PE=%d)\n",
                    plan.cores_visible, plan.threads, plan.threads);
+  }
+  // Memory: refuse before anything big is allocated.
+  if (info->memory) {
+    const MemoryEstimate need = info->memory(params, comm);
+    refuse_if_memory_short(need.bytes, need.what,
+                           "Use more ranks (on more nodes), or a smaller grid.", comm);
   }
   ThreadArena arena(plan);
   RunReport report;
