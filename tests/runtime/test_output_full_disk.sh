@@ -30,3 +30,23 @@ for np in 1 2; do
   [ ! -e "d$np" ] || fail "$np rank(s): a failed run wrote a digest"
   pass "$np rank(s): full disk -> exit 1, the output named, nothing left"
 done
+
+# The temporary name on the way that works: a run stopped for a requeue leaves
+# its output under the final name, the continued run completes it, and the
+# file equals an uninterrupted run's; no temporary file is left.
+G=(--set nx=24 --set ny=20 --set nz=18 --set output_every=5 --set sim_time=200)
+run 1 heat "${G[@]}" --output full.nc --digest-file f.d >/dev/null || fail "uninterrupted run"
+rc=0; run 2 heat "${G[@]}" --output part.nc --checkpoint-dir ck --set stop_after=23 \
+  --digest-file p.d >/dev/null || rc=$?
+[ "$rc" = 75 ] || fail "stop_after: exit $rc"
+[ -f part.nc ] && [ ! -e part.nc.basin-tmp ] || fail "after the stop: $(ls)"
+run 1 heat "${G[@]}" --output part.nc --checkpoint-dir ck --digest-file p.d >/dev/null ||
+  fail "continued run"
+[ ! -e part.nc.basin-tmp ] && [ ! -e full.nc.basin-tmp ] || fail "temporary files left: $(ls)"
+/usr/bin/python3 - <<'PY' || fail "continued output differs"
+import h5py, numpy as np
+a, b = h5py.File("full.nc", "r"), h5py.File("part.nc", "r")
+assert np.array_equal(a["t"][:], b["t"][:]) and np.array_equal(a["T"][:], b["T"][:])
+assert a.attrs["basin_result_digest"] == b.attrs["basin_result_digest"]
+PY
+pass "output under a temporary name: stop, continue, same file as an uninterrupted run"
