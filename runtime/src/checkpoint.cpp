@@ -211,9 +211,11 @@ std::string CheckpointStore::save(const CheckpointState& state,
     write_text_attribute(f, "decomposition_rule", rule_text(dec_));
     write_text_attribute(f, "step", std::to_string(state.step));
     for (const auto& [k, v] : state.scalars) write_number_attribute(f, "scalar." + k, v);
+    // Every rank makes the same collective calls whatever fails, then all agree.
+    int bad = 0;
     std::string names;
     for (const Field* fld : fields) {
-      write_distributed(f, fld->name(), dec_, *fld, xfer.get());
+      if (!write_distributed(f, fld->name(), dec_, *fld, xfer.get())) bad = 1;
       names += (names.empty() ? "" : " ") + fld->name();
     }
     write_text_attribute(f, "fields", names);
@@ -222,6 +224,22 @@ std::string CheckpointStore::save(const CheckpointState& state,
                          integrity_hash(id_.workload, grid_text(id_.grid), id_.parameters,
                                         rule_text(dec_), state.step, state.scalars, names, digest));
     if (fault_now(saves_)) std::raise(SIGKILL);
+    if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) bad = 1;
+    int any = 0;
+    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, dec_.comm());
+    if (any) {
+      // Free the unwanted data's space so the close can write HDF5's
+      // metadata (a failed close crashes HDF5 at MPI_Finalize), then remove it.
+      const std::string room = free_space_note(tmp);
+      if (root) (void)::truncate(tmp.c_str(), 0);
+      MPI_Barrier(dec_.comm());
+      file.reset();
+      MPI_Barrier(dec_.comm());
+      if (root) ::unlink(tmp.c_str());
+      throw CollectiveError("cannot write the checkpoint " + tmp + room +
+                            ". Free some space or give another --checkpoint-dir; the previous "
+                            "checkpoint, if any, is kept");
+    }
   }
   MPI_Barrier(dec_.comm());
   if (root) {
@@ -283,7 +301,8 @@ std::optional<CheckpointState> CheckpointStore::load_latest(const std::vector<Fi
   msg +=
       "\nRemove these files (or use another --checkpoint-dir) to start from the beginning, "
       "or run with the parameters they were written with.";
-  throw std::runtime_error(msg);
+  // Every rank refused the same files: a clean exit on all of them.
+  throw CollectiveError(msg);
 }
 
 }  // namespace basin::runtime

@@ -223,22 +223,23 @@ void NetcdfOutput::append(double time, const std::vector<const Field*>& fields) 
   nt_ = n;
 }
 
+std::string free_space_note(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) != 0) return {};
+  const double free_b = double(vfs.f_bavail) * double(vfs.f_frsize);
+  char t[160];
+  std::snprintf(t, sizeof t, "; the file system holding %s has %.1f MiB free%s", dir.c_str(),
+                free_b / double(1 << 20), free_b < double(1 << 20) ? " (it is full)" : "");
+  return t;
+}
+
 void NetcdfOutput::agree(const char* failed) const {
   int bad = failed ? 1 : 0, any = 0;
   MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, dec_.comm());
   if (!any) return;
-  // The space left where the file is: the usual reason.
-  const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
-  const std::string dir = parent.empty() ? std::string(".") : parent.string();
-  std::string room;
-  struct statvfs vfs {};
-  if (::statvfs(dir.c_str(), &vfs) == 0) {
-    const double free_b = double(vfs.f_bavail) * double(vfs.f_frsize);
-    char t[160];
-    std::snprintf(t, sizeof t, "; the file system holding %s has %.1f MiB free%s", dir.c_str(),
-                  free_b / double(1 << 20), free_b < double(1 << 20) ? " (it is full)" : "");
-    room = t;
-  }
+  const std::string room = free_space_note(path_);
   std::string msg = "cannot write ";
   msg += path_;
   msg += ": ";
@@ -292,7 +293,7 @@ void NetcdfOutput::abandon() noexcept {
   ::unlink(path_.c_str());
 }
 
-void write_distributed(hid_t file, const std::string& name, const Decomposition& dec,
+bool write_distributed(hid_t file, const std::string& name, const Decomposition& dec,
                        const Field& field, hid_t transfer) {
   const auto g = hs(dec.global().n);
   H5Id space(H5Screate_simple(3, g.data(), nullptr), H5Sclose);
@@ -305,8 +306,7 @@ void write_distributed(hid_t file, const std::string& name, const Decomposition&
       H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
       "selecting this rank's block");
   H5Id ms = owned_memory_space(field);
-  h5_check(H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, ms.get(), fs.get(), transfer, field.data()),
-           "writing a checkpoint field");
+  return H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, ms.get(), fs.get(), transfer, field.data()) >= 0;
 }
 
 void read_distributed(hid_t file, const std::string& name, const Decomposition& dec, Field& field,

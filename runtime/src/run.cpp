@@ -309,8 +309,8 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
             std::fprintf(log, "  continuing from the checkpoint of step %lld in %s\n",
                          static_cast<long long>(loaded->step), ckdir.c_str());
         } else if (opt.restart) {
-          throw std::runtime_error("--restart: no checkpoint in " + ckdir +
-                                   "; run without --restart to start from the beginning");
+          throw CollectiveError("--restart: no checkpoint in " + ckdir +
+                                "; run without --restart to start from the beginning");
         }
       }
       if (!restarted) wl->initialise();
@@ -451,14 +451,12 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
         if (out) std::fprintf(log, "  output %s\n", opt.output.c_str());
         std::fflush(log);
       }
-    } catch (const CollectiveError& e) {
+    } catch (const CollectiveError&) {
       // Every rank is here: close the output's handles together and remove it.
       if (out)
         out->discard();
       else if (!out_tmp.empty() && rank == 0)
         ::unlink(out_tmp.c_str());
-      if (!opt.output.empty() && std::string(e.what()).find(opt.output) == std::string::npos)
-        throw CollectiveError("--output " + opt.output + ": " + e.what());
       throw;
     } catch (const std::invalid_argument&) {
       if (out) out->discard();

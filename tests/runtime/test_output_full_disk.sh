@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Output onto a full file system (a 2 MiB tmpfs): heat on 1 and 2 ranks ends
-# with a clean error naming the output (exit 1, no SIGSEGV or abort at
-# MPI_Finalize) and leaves no file under the output's name, nor its
+# Output and checkpoints onto a full file system (a 2 MiB tmpfs): heat on 1
+# and 2 ranks ends with a clean error naming the file (exit 1, no SIGSEGV or
+# abort at MPI_Finalize) and leaves no file under the output's name, nor a
 # temporary. Needs root (mount); skipped (exit 77) otherwise.
 set -euo pipefail
 : "${BASIN:?}"
@@ -30,6 +30,19 @@ for np in 1 2; do
   [ ! -e "d$np" ] || fail "$np rank(s): a failed run wrote a digest"
   pass "$np rank(s): full disk -> exit 1, the output named, nothing left"
 done
+
+# A checkpoint onto the full disk: the same clean end, no temporary left.
+for np in 1 2; do
+  rc=0
+  run "$np" heat --set nx=72 --set ny=72 --set nz=72 --set sim_time=1 --set stop_after=1 \
+    --checkpoint-dir "$mnt/ck" --digest-file "c$np" >"cout$np" 2>"cerr$np" || rc=$?
+  [ "$rc" = 1 ] || fail "checkpoint, $np rank(s): exit $rc, want 1: $(cat "cerr$np")"
+  grep -q "cannot write the checkpoint $mnt/ck/checkpoint-1.h5.tmp.*(it is full)" "cerr$np" ||
+    fail "checkpoint, $np rank(s): $(cat "cerr$np")"
+  [ -z "$(ls -A "$mnt/ck")" ] || fail "checkpoint, $np rank(s): left $(ls -la "$mnt/ck")"
+  pass "checkpoint, $np rank(s): full disk -> exit 1, named, nothing left"
+done
+rm -rf "${mnt:?}"/*
 
 # The temporary name on the way that works: a run stopped for a requeue leaves
 # its output under the final name, the continued run completes it, and the

@@ -89,10 +89,15 @@ class NetcdfOutput {
 
 // Collective write of one distributed field as a fixed (z, y, x) dataset of
 // an open parallel file, and the matching read into a field's owned cells.
-void write_distributed(hid_t file, const std::string& name, const Decomposition& decomposition,
+// The write returns false when it failed (e.g. a full disk), so that every
+// rank still makes the same collective calls; creating the dataset throws.
+bool write_distributed(hid_t file, const std::string& name, const Decomposition& decomposition,
                        const Field& field, hid_t transfer);
 void read_distributed(hid_t file, const std::string& name, const Decomposition& decomposition,
                       Field& field, hid_t transfer);
+
+// "; the file system holding DIR has N MiB free" for path's directory, or "".
+std::string free_space_note(const std::string& path);
 
 // File access with MPI-IO over the decomposition's communicator.
 H5Id parallel_access(MPI_Comm comm);
