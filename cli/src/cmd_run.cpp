@@ -7,6 +7,7 @@
 #include <string>
 
 #include "basin/runtime/mpi_session.hpp"
+#include "basin/runtime/netcdf_output.hpp"
 #include "basin/runtime/preemption.hpp"
 #include "basin/runtime/run.hpp"
 #include "basin/runtime/workload.hpp"
@@ -68,6 +69,11 @@ void add_workload(CLI::App& run, const rt::WorkloadInfo& w, CommandContext& ctx)
       if (mpi.rank() == 0)
         std::fprintf(stderr, "basin run %s: error: %s\n", opt->workload.c_str(), e.what());
       ctx.exit_code = 2;
+    } catch (const rt::CollectiveError& e) {
+      // Every rank failed together and closed its files: a clean exit.
+      if (mpi.rank() == 0)
+        std::fprintf(stderr, "basin run %s: error: %s\n", opt->workload.c_str(), e.what());
+      ctx.exit_code = 1;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "basin run %s: error on rank %d: %s\n", opt->workload.c_str(),
                    mpi.rank(), e.what());

@@ -242,6 +242,10 @@ WorkloadInfo heat_info() {
   w.create = [](const Params& p, MPI_Comm comm) -> std::unique_ptr<Workload> {
     return std::make_unique<Heat>(p, comm);
   };
+  w.memory = [](const Params& p, MPI_Comm comm) {
+    const Decomposition dec(comm, grid_extent(p), int(p.integer("split_dims")));
+    return grid_memory(dec, 2, 1, "T, T_next");
+  };
   return w;
 }
 

@@ -10,14 +10,18 @@
 #include <fcntl.h>
 #include <hdf5.h>
 #include <sodium.h>
+#include <sys/stat.h>
+#include <tbb/task_arena.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -26,6 +30,7 @@
 #include "basin/infer/model.hpp"
 #include "basin/runtime/digest.hpp"
 #include "basin/runtime/h5.hpp"
+#include "basin/runtime/memory.hpp"
 #include "basin/runtime/netcdf_output.hpp"
 #include "basin/runtime/progress.hpp"
 #include "basin/runtime/run.hpp"
@@ -103,6 +108,32 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
   const DatasetPath out = split_path("--output", opt.output);
   const bool f64 = p.text("precision") == "float64";
   const std::int64_t batch = p.integer("batch");
+  const bool refuse_nonfinite = p.boolean("refuse_nonfinite");
+  // All TBB threads of the driver's arena (--set threads, BASIN_THREADS, ...).
+  const int threads = tbb::this_task_arena::max_concurrency();
+
+  // The model must be a regular file of bounded size: a FIFO or a device
+  // would block or never end, a huge sparse file would exhaust memory.
+  {
+    const std::uint64_t limit = std::uint64_t(p.integer("model_max_mb")) << 20;
+    struct stat st {};
+    if (::stat(model_path.c_str(), &st) != 0)
+      throw std::invalid_argument("--model " + model_path + ": " + std::strerror(errno));
+    if (!S_ISREG(st.st_mode))
+      throw std::invalid_argument("--model " + model_path + ": not a regular file (" +
+                                  (S_ISFIFO(st.st_mode)   ? "a FIFO"
+                                   : S_ISCHR(st.st_mode)  ? "a character device"
+                                   : S_ISBLK(st.st_mode)  ? "a block device"
+                                   : S_ISDIR(st.st_mode)  ? "a directory"
+                                   : S_ISSOCK(st.st_mode) ? "a socket"
+                                                          : "not a file") +
+                                  "); give the path of an .onnx file");
+    if (std::uint64_t(st.st_size) > limit)
+      throw std::invalid_argument(
+          "--model " + model_path + ": " + std::to_string(std::uint64_t(st.st_size) >> 20) +
+          " MiB, more than the limit of " + std::to_string(p.integer("model_max_mb")) +
+          " MiB (--set model_max_mb=N raises it, up to 2047)");
+  }
 
   // The model: every rank loads and checks it (errors are the same everywhere).
   const infer::Model model = [&] {
@@ -152,6 +183,31 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
   }();
   const std::int64_t in_size = runner.input_sample_size(), out_size = runner.output_sample_size();
   if (n == 0) throw std::invalid_argument("--input " + in.dataset + " holds no samples");
+  // The split and the result digest index samples and outputs with 32-bit
+  // grid coordinates: refuse what they cannot index rather than score a
+  // wrapped-around count.
+  constexpr std::int64_t kMaxIndex = std::numeric_limits<int>::max();
+  if (n > kMaxIndex)
+    throw std::invalid_argument(
+        "--input " + in.file + ":" + in.dataset + " holds " + std::to_string(n) +
+        " samples; one run scores at most " + std::to_string(kMaxIndex) +
+        " (2^31 - 1): split the dataset and score the parts in separate runs");
+  if (out_size > kMaxIndex)
+    throw std::invalid_argument("the model gives " + std::to_string(out_size) +
+                                " outputs per sample; at most " + std::to_string(kMaxIndex) +
+                                " are supported");
+  {
+    // Memory per rank: the batch in and out, and this rank's results kept
+    // (as doubles) for the digest.
+    const std::int64_t per_rank = (n + ranks - 1) / ranks;
+    const std::uint64_t need =
+        std::uint64_t(batch) * std::uint64_t(in_size + 2 * out_size) * sizeof(float) +
+        std::uint64_t(per_rank) * std::uint64_t(out_size) * sizeof(double);
+    refuse_if_memory_short(need,
+                           "a batch of " + std::to_string(batch) + " samples in and out and " +
+                               std::to_string(per_rank) + " samples' results for the digest",
+                           "Use more ranks (on more nodes) or score the dataset in parts.", comm);
+  }
 
   // The samples' split: rows of a (1, N, out_size) grid, whole samples per rank.
   Decomposition dec(comm, Extent{{1, int(n), int(out_size)}},
@@ -183,6 +239,17 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
     throw std::invalid_argument("--output: write to another file than the input (" + in.file +
                                 " is opened read-only)");
   }
+  // Until the rename: a failure closes the temporary file and removes it.
+  struct RemoveUnlessDone {
+    std::optional<H5Id>& file;
+    const std::string& path;
+    bool done = false;
+    ~RemoveUnlessDone() {
+      if (done) return;
+      file.reset();
+      ::unlink(path.c_str());
+    }
+  } remove_tmp{output_file, tmp};
   std::vector<hsize_t> odims{hsize_t(n)};
   for (auto d : runner.output_sample_shape()) odims.push_back(hsize_t(d));
   H5Id ospace(H5Screate_simple(int(odims.size()), odims.data(), nullptr), H5Sclose);
@@ -202,6 +269,9 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
   std::vector<float> xin(std::size_t(batch * in_size)), yout(std::size_t(batch * out_size));
   Progress progress(log, "infer", batches, batch * ranks, p.real("progress_every"));
   double io_s = 0;
+  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
+  std::int64_t nonfinite[2] = {0, 0};  // values, samples
+  std::int64_t first_nonfinite = -1;
   for (std::int64_t b = 0; b < batches; ++b) {
     const std::int64_t at = std::min(mine, b * batch), count = std::min(batch, mine - at);
     const auto t0 = MPI_Wtime();
@@ -214,7 +284,29 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
                "reading samples");
     }
     io_s += MPI_Wtime() - t0;
-    if (count > 0) runner.run(xin.data(), count, yout.data(), 0, first + at);
+    // Non-finite inputs: counted (values and samples, the first sample's index).
+    std::int64_t bad_here = 0;
+    for (std::int64_t s = 0; s < count; ++s) {
+      std::int64_t bad = 0;
+      const float* row = xin.data() + s * in_size;
+      for (std::int64_t k = 0; k < in_size; ++k) bad += std::isfinite(row[k]) ? 0 : 1;
+      if (bad > 0) {
+        nonfinite[0] += bad;
+        nonfinite[1] += 1;
+        if (first_nonfinite < 0) first_nonfinite = first + at + s;
+        bad_here += bad;
+      }
+    }
+    if (refuse_nonfinite) {
+      std::int64_t mine_first = bad_here > 0 ? first_nonfinite : kNone, any_first = kNone;
+      MPI_Allreduce(&mine_first, &any_first, 1, MPI_INT64_T, MPI_MIN, comm);
+      if (any_first != kNone)
+        throw std::invalid_argument(
+            "--input " + in.file + ":" + in.dataset + ": sample " + std::to_string(any_first) +
+            " holds a NaN or infinite value and refuse_nonfinite is set; nothing was written. "
+            "Clean the input, or run without refuse_nonfinite to score it and count them");
+    }
+    if (count > 0) runner.run(xin.data(), count, yout.data(), threads, first + at);
     const auto t1 = MPI_Wtime();
     {
       H5Id fs = row_selection(dout.get(), first + at, count);
@@ -261,7 +353,15 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
     }
   }
   MPI_Barrier(comm);
+  remove_tmp.done = true;
   publish_digest(opt, "", digest, comm);
+
+  std::int64_t nonfinite_all[2] = {0, 0};
+  MPI_Allreduce(nonfinite, nonfinite_all, 2, MPI_INT64_T, MPI_SUM, comm);
+  std::int64_t first_bad = first_nonfinite < 0 ? kNone : first_nonfinite, first_bad_all = kNone;
+  MPI_Allreduce(&first_bad, &first_bad_all, 1, MPI_INT64_T, MPI_MIN, comm);
+  int concurrency = runner.arena_concurrency(), concurrency_max = 0;
+  MPI_Allreduce(&concurrency, &concurrency_max, 1, MPI_INT, MPI_MAX, comm);
 
   RunReport r;
   r.digest = digest;
@@ -272,6 +372,17 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
     std::fprintf(log,
                  "basin run infer: done, %lld samples in %.3f s = %.4g samples/s, I/O %.3f s\n",
                  static_cast<long long>(n), r.wall_s, double(n) / r.wall_s, io_s);
+    std::fprintf(log, "  threads per rank %d (scoring arena max concurrency %d)\n", threads,
+                 concurrency_max);
+    if (nonfinite_all[0] > 0)
+      std::fprintf(log,
+                   "  WARNING: %lld non-finite input value(s) (NaN or Inf) in %lld sample(s), the "
+                   "first in sample %lld; their outputs are not meaningful (--set "
+                   "refuse_nonfinite=true refuses such input)\n",
+                   static_cast<long long>(nonfinite_all[0]),
+                   static_cast<long long>(nonfinite_all[1]), static_cast<long long>(first_bad_all));
+    else
+      std::fprintf(log, "  non-finite input values: none\n");
     std::fprintf(log, "  model sha256 %s\n  result digest %s\n  output %s\n", model_sha.c_str(),
                  digest.c_str(), opt.output.c_str());
   }
@@ -314,6 +425,24 @@ WorkloadInfo infer_info() {
        "",
        "element type of the output dataset",
        {"float32", "float64"}},
+      {"refuse_nonfinite",
+       ParamKind::boolean,
+       "false",
+       "",
+       "refuse input holding NaN or Inf (by default they are scored, counted and reported)",
+       {},
+       0,
+       1,
+       false},
+      {"model_max_mb",
+       ParamKind::integer,
+       "1024",
+       "MiB",
+       "largest model file accepted",
+       {},
+       1,
+       2047,
+       false},
   };
   w.options = {"model", "input"};
   w.run = run_infer;

@@ -338,6 +338,10 @@ WorkloadInfo poisson_info() {
   w.create = [](const Params& p, MPI_Comm comm) -> std::unique_ptr<Workload> {
     return std::make_unique<Poisson>(p, comm);
   };
+  w.memory = [](const Params& p, MPI_Comm comm) {
+    const Decomposition dec(comm, grid_extent(p), int(p.integer("split_dims")));
+    return grid_memory(dec, 8, 1, "u, r, p, q, f, z, d, res");
+  };
   return w;
 }
 

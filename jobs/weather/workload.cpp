@@ -176,6 +176,20 @@ WorkloadInfo weather_info() {
   w.create = [](const Params& p, MPI_Comm comm) -> std::unique_ptr<Workload> {
     return std::make_unique<Weather>(p, comm);
   };
+  w.memory = [](const Params& p, MPI_Comm comm) {
+    const Config cfg{parse_case(p.text("case")), int(p.integer("nx")), int(p.integer("nz")),
+                     p.real("sim_time")};
+    const Decomposition dec(comm, grid_extent(cfg), decomposition_rule());
+    // The model's q and two stage buffers (4 variables, padded by 2 cells),
+    // the 4 state and 4 output copies, and one output block.
+    const Box& b = dec.local();
+    const std::uint64_t padded = std::uint64_t(b.size[0] + 4) * std::uint64_t(b.size[2] + 4);
+    const std::uint64_t cells = std::uint64_t(b.size[0]) * std::uint64_t(b.size[2]);
+    return MemoryEstimate{(3 * 4 * padded + 9 * cells) * sizeof(double),
+                          "model state and 2 stage buffers, 4 state and 4 output fields of " +
+                              std::to_string(b.size[2]) + " x " + std::to_string(b.size[0]) +
+                              " (x, z) cells, one output block"};
+  };
   return w;
 }
 

@@ -6,10 +6,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
+
+#include <sodium.h>
 
 #include "basin/runtime/digest.hpp"
 #include "basin/runtime/h5.hpp"
@@ -19,7 +23,46 @@ namespace basin::runtime {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr const char* kFormat = "basin-checkpoint-v1";
+// v2: an integrity hash over everything a restart restores (v1 covered only
+// the fields, so an edited step or scalar was accepted).
+constexpr const char* kFormat = "basin-checkpoint-v2";
+
+// BLAKE2b-256 over every restored value: the identity attributes, the step,
+// every scalar (exact bits, by name) and the fields' content digest. Any
+// edit of any of them changes it.
+std::string integrity_hash(const std::string& workload, const std::string& grid,
+                           const std::string& params, const std::string& rule, std::int64_t step,
+                           const std::map<std::string, double>& scalars,
+                           const std::string& field_names, const std::string& field_digest) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  std::string m = std::string(kFormat) + "\n";
+  auto add = [&](const char* key, const std::string& v) {
+    m += key;
+    m += ' ';
+    m += std::to_string(v.size());
+    m += ':';
+    m += v;
+    m += '\n';
+  };
+  add("workload", workload);
+  add("grid", grid);
+  add("parameters", params);
+  add("decomposition_rule", rule);
+  add("step", std::to_string(step));
+  for (const auto& [k, v] : scalars) {
+    char bits[32];
+    std::snprintf(bits, sizeof bits, "%a", v);
+    add(("scalar." + k).c_str(), bits);
+  }
+  add("fields", field_names);
+  add("digest", field_digest);
+  unsigned char h[32];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(m.data()), m.size(),
+                     nullptr, 0);
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  return std::string("blake2b-256:") + hex;
+}
 
 void fsync_path(const std::string& path, bool directory) {
   const int fd = ::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
@@ -69,6 +112,9 @@ std::string check_and_read(hid_t f, const CheckpointIdentity& id, const Decompos
   const std::string rule = read_text_attribute(f, "decomposition_rule");
   const std::string my_rule = rule_text(dec);
   const std::string params = read_text_attribute(f, "parameters");
+  if (format == "basin-checkpoint-v1")
+    return "written by an older Basin (format basin-checkpoint-v1, whose integrity check does "
+           "not cover the step and scalars); delete it to start over";
   if (format != kFormat) return "not a Basin checkpoint (format '" + format + "')";
   if (workload != id.workload)
     return "written by workload '" + workload + "', this run is '" + id.workload + "'";
@@ -78,7 +124,11 @@ std::string check_and_read(hid_t f, const CheckpointIdentity& id, const Decompos
   if (params != id.parameters)
     return "written with other parameters:\n    " + params + "  this run:\n    " + id.parameters;
   try {
-    state.step = std::stoll(read_text_attribute(f, "step"));
+    const std::string step_text = read_text_attribute(f, "step");
+    std::size_t used = 0;
+    state.step = std::stoll(step_text, &used);
+    if (used != step_text.size() || state.step < 0)
+      return "step attribute '" + step_text + "' is not a step number";
     H5Id xfer = collective_transfer();
     std::vector<const Field*> read_back;
     for (Field* fld : fields) {
@@ -88,7 +138,8 @@ std::string check_and_read(hid_t f, const CheckpointIdentity& id, const Decompos
     const std::string stored = read_text_attribute(f, "digest");
     const std::string actual = result_digest(dec, read_back);
     if (stored != actual)
-      return "content digest mismatch (stored " + stored + ", data gives " + actual + ")";
+      return "content digest mismatch (stored " + stored + ", data gives " + actual +
+             "): the file was corrupted or edited; delete it to start over";
     // Scalars: every attribute named scalar.*.
     H5O_info_t info{};
     h5_check(H5Oget_info2(f, &info, H5O_INFO_NUM_ATTRS), "counting attributes");
@@ -100,6 +151,12 @@ std::string check_and_read(hid_t f, const CheckpointIdentity& id, const Decompos
       const std::string nm(name);
       if (nm.rfind("scalar.", 0) == 0) state.scalars[nm.substr(7)] = read_number_attribute(f, nm);
     }
+    const std::string want = integrity_hash(workload, grid, params, rule, state.step, state.scalars,
+                                            read_text_attribute(f, "fields"), actual);
+    const std::string have = read_text_attribute(f, "integrity");
+    if (have != want)
+      return "integrity check failed: its step, scalars or attributes do not match the hash "
+             "written with them (the file was edited or corrupted); delete it to start over";
   } catch (const std::exception& e) {
     return std::string("unreadable: ") + e.what();
   }
@@ -154,14 +211,35 @@ std::string CheckpointStore::save(const CheckpointState& state,
     write_text_attribute(f, "decomposition_rule", rule_text(dec_));
     write_text_attribute(f, "step", std::to_string(state.step));
     for (const auto& [k, v] : state.scalars) write_number_attribute(f, "scalar." + k, v);
+    // Every rank makes the same collective calls whatever fails, then all agree.
+    int bad = 0;
     std::string names;
     for (const Field* fld : fields) {
-      write_distributed(f, fld->name(), dec_, *fld, xfer.get());
+      if (!write_distributed(f, fld->name(), dec_, *fld, xfer.get())) bad = 1;
       names += (names.empty() ? "" : " ") + fld->name();
     }
     write_text_attribute(f, "fields", names);
     write_text_attribute(f, "digest", digest);
+    write_text_attribute(f, "integrity",
+                         integrity_hash(id_.workload, grid_text(id_.grid), id_.parameters,
+                                        rule_text(dec_), state.step, state.scalars, names, digest));
     if (fault_now(saves_)) std::raise(SIGKILL);
+    if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) bad = 1;
+    int any = 0;
+    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, dec_.comm());
+    if (any) {
+      // Free the unwanted data's space so the close can write HDF5's
+      // metadata (a failed close crashes HDF5 at MPI_Finalize), then remove it.
+      const std::string room = free_space_note(tmp);
+      if (root) (void)::truncate(tmp.c_str(), 0);
+      MPI_Barrier(dec_.comm());
+      file.reset();
+      MPI_Barrier(dec_.comm());
+      if (root) ::unlink(tmp.c_str());
+      throw CollectiveError("cannot write the checkpoint " + tmp + room +
+                            ". Free some space or give another --checkpoint-dir; the previous "
+                            "checkpoint, if any, is kept");
+    }
   }
   MPI_Barrier(dec_.comm());
   if (root) {
@@ -223,7 +301,8 @@ std::optional<CheckpointState> CheckpointStore::load_latest(const std::vector<Fi
   msg +=
       "\nRemove these files (or use another --checkpoint-dir) to start from the beginning, "
       "or run with the parameters they were written with.";
-  throw std::runtime_error(msg);
+  // Every rank refused the same files: a clean exit on all of them.
+  throw CollectiveError(msg);
 }
 
 }  // namespace basin::runtime

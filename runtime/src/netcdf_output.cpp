@@ -2,7 +2,12 @@
 
 #include <hdf5_hl.h>
 
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 
 namespace basin::runtime {
@@ -64,7 +69,7 @@ H5Id collective_transfer() {
 
 NetcdfOutput::NetcdfOutput(const std::string& path, const Decomposition& dec,
                            const OutputLayout& layout)
-    : dec_(dec) {
+    : dec_(dec), path_(path) {
   H5Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
   // netCDF-4 lists variables and attributes by creation order.
   h5_check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
@@ -137,6 +142,7 @@ NetcdfOutput NetcdfOutput::continue_after(const std::string& path, const Decompo
                                           const OutputLayout& layout, double time) {
   int usable = 0;
   NetcdfOutput out(dec);
+  out.path_ = path;
   {
     H5Quiet quiet;
     H5Id fapl = parallel_access(dec.comm());
@@ -175,20 +181,25 @@ NetcdfOutput NetcdfOutput::continue_after(const std::string& path, const Decompo
 void NetcdfOutput::append(double time, const std::vector<const Field*>& fields) {
   if (fields.size() + 1 != vars_.size())
     throw std::logic_error("NetcdfOutput::append: fields do not match the variables");
+  // Every rank makes the same collective calls whatever fails, then all agree.
+  const char* failed = nullptr;
+  auto check = [&](herr_t e, const char* what) {
+    if (e < 0 && !failed) failed = what;
+  };
+  H5Quiet quiet;
   const hsize_t n = nt_ + 1;
-  h5_check(H5Dset_extent(vars_[0].get(), &n), "extending t");
+  check(H5Dset_extent(vars_[0].get(), &n), "extending t");
   {
     H5Id fs(H5Dget_space(vars_[0].get()), H5Sclose);
     const hsize_t one = 1;
     H5Id ms(H5Screate_simple(1, &one, nullptr), H5Sclose);
-    h5_check(H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, &nt_, nullptr, &one, nullptr), "t");
+    check(H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, &nt_, nullptr, &one, nullptr), "t");
     if (dec_.rank() != 0) {
       H5Sselect_none(fs.get());
       H5Sselect_none(ms.get());
     }
-    h5_check(
-        H5Dwrite(vars_[0].get(), H5T_NATIVE_DOUBLE, ms.get(), fs.get(), collective_.get(), &time),
-        "writing t");
+    check(H5Dwrite(vars_[0].get(), H5T_NATIVE_DOUBLE, ms.get(), fs.get(), collective_.get(), &time),
+          "writing t");
   }
   const Extent& g = dec_.global();
   const Box& b = dec_.local();
@@ -198,18 +209,49 @@ void NetcdfOutput::append(double time, const std::vector<const Field*>& fields) 
   const std::array<hsize_t, 4> count{1, hsize_t(b.size[0]), hsize_t(b.size[1]), hsize_t(b.size[2])};
   for (std::size_t v = 0; v < fields.size(); ++v) {
     const hid_t d = vars_[v + 1].get();
-    h5_check(H5Dset_extent(d, dims.data()), "extending an output variable");
+    check(H5Dset_extent(d, dims.data()), "extending an output variable");
     H5Id fs(H5Dget_space(d), H5Sclose);
-    h5_check(
+    check(
         H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
         "selecting this rank's block");
     H5Id ms = owned_memory_space(*fields[v]);
-    h5_check(
-        H5Dwrite(d, H5T_NATIVE_DOUBLE, ms.get(), fs.get(), collective_.get(), fields[v]->data()),
-        "writing an output variable");
+    check(H5Dwrite(d, H5T_NATIVE_DOUBLE, ms.get(), fs.get(), collective_.get(), fields[v]->data()),
+          "writing an output variable");
   }
+  check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flushing the output");
+  agree(failed);
   nt_ = n;
-  h5_check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flushing the output");
+}
+
+std::string free_space_note(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) != 0) return {};
+  const double free_b = double(vfs.f_bavail) * double(vfs.f_frsize);
+  char t[160];
+  std::snprintf(t, sizeof t, "; the file system holding %s has %.1f MiB free%s", dir.c_str(),
+                free_b / double(1 << 20), free_b < double(1 << 20) ? " (it is full)" : "");
+  return t;
+}
+
+void NetcdfOutput::agree(const char* failed) const {
+  int bad = failed ? 1 : 0, any = 0;
+  MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, dec_.comm());
+  if (!any) return;
+  const std::string room = free_space_note(path_);
+  std::string msg = "cannot write ";
+  msg += path_;
+  msg += ": ";
+  if (!failed) {
+    msg += "a write failed on another rank";
+  } else {
+    msg += failed;
+    msg += " failed";
+  }
+  msg += room;
+  msg += ". Free some space or write the output elsewhere";
+  throw CollectiveError(msg);
 }
 
 void NetcdfOutput::set_global_attribute(const std::string& name, const std::string& value) {
@@ -217,13 +259,41 @@ void NetcdfOutput::set_global_attribute(const std::string& name, const std::stri
 }
 
 void NetcdfOutput::close() {
+  if (file_.get() >= 0) {
+    // Flush first and agree: H5Fclose on a failed flush leaves HDF5 with a
+    // half-closed file that crashes it at MPI_Finalize.
+    H5Quiet quiet;
+    agree(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0 ? "flushing the output" : nullptr);
+  }
   vars_.clear();
   coords_.clear();
   collective_.reset();
   file_.reset();
 }
 
-void write_distributed(hid_t file, const std::string& name, const Decomposition& dec,
+void NetcdfOutput::discard() noexcept {
+  if (file_.get() < 0) return;
+  H5Quiet quiet;
+  // The data is not wanted: free its space so the close can write metadata.
+  if (dec_.rank() == 0) (void)::truncate(path_.c_str(), 0);
+  MPI_Barrier(dec_.comm());
+  vars_.clear();
+  coords_.clear();
+  collective_.reset();
+  file_.reset();
+  MPI_Barrier(dec_.comm());
+  if (dec_.rank() == 0) ::unlink(path_.c_str());
+}
+
+void NetcdfOutput::abandon() noexcept {
+  for (auto& v : vars_) v.release();
+  for (auto& c : coords_) c.release();
+  collective_.release();
+  file_.release();
+  ::unlink(path_.c_str());
+}
+
+bool write_distributed(hid_t file, const std::string& name, const Decomposition& dec,
                        const Field& field, hid_t transfer) {
   const auto g = hs(dec.global().n);
   H5Id space(H5Screate_simple(3, g.data(), nullptr), H5Sclose);
@@ -236,8 +306,7 @@ void write_distributed(hid_t file, const std::string& name, const Decomposition&
       H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
       "selecting this rank's block");
   H5Id ms = owned_memory_space(field);
-  h5_check(H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, ms.get(), fs.get(), transfer, field.data()),
-           "writing a checkpoint field");
+  return H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, ms.get(), fs.get(), transfer, field.data()) >= 0;
 }
 
 void read_distributed(hid_t file, const std::string& name, const Decomposition& dec, Field& field,

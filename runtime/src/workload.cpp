@@ -1,7 +1,9 @@
 #include "basin/runtime/workload.hpp"
 
 #include <algorithm>
+
 #include <stdexcept>
+#include "basin/runtime/memory.hpp"
 
 namespace basin::runtime {
 namespace {
@@ -38,6 +40,24 @@ std::vector<ParamSpec> grid_params(int points) {
 
 Extent grid_extent(const Params& p) {
   return Extent{{int(p.integer("nz")), int(p.integer("ny")), int(p.integer("nx"))}};
+}
+
+MemoryEstimate grid_memory(const Decomposition& dec, int fields, int halo,
+                           const std::string& field_names) {
+  const Box& b = dec.local();
+  std::uint64_t faces = 0;
+  for (int d = 0; d < 3; ++d) {
+    std::uint64_t face = std::uint64_t(halo);
+    for (int e = 0; e < 3; ++e)
+      if (e != d) face *= std::uint64_t(b.size[e] + 2 * halo);
+    faces += 4 * face;  // send and receive, both sides
+  }
+  const std::uint64_t block = std::uint64_t(b.size[0]) * std::uint64_t(b.size[1]) *
+                              std::uint64_t(b.size[2]) * sizeof(double);
+  return {field_bytes(b, halo, fields) + faces * sizeof(double) + block,
+          std::to_string(fields) + " field(s) " + field_names + " of " + std::to_string(b.size[0]) +
+              " x " + std::to_string(b.size[1]) + " x " + std::to_string(b.size[2]) +
+              " cells with halos, halo buffers and one output block"};
 }
 
 std::array<Axis, 3> point_axes(const Extent& grid, const std::array<double, 3>& spacing,

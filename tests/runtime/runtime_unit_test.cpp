@@ -3,11 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 
 #include "basin/runtime/decomposition.hpp"
 #include "basin/runtime/exact_sum.hpp"
+#include "basin/runtime/memory.hpp"
 #include "basin/runtime/params.hpp"
 
 namespace rt = basin::runtime;
@@ -145,4 +147,34 @@ TEST(BlockRange, CoversTheDimensionInOrder) {
         }
         EXPECT_EQ(next, n);
       }
+}
+
+// The memory a rank may use: the least of MemAvailable, the cgroup limit and
+// the Slurm job's memory, with the source named.
+TEST(Memory, SlurmJobMemoryIsALimit) {
+  ::unsetenv("SLURM_MEM_PER_CPU");
+  ::setenv("SLURM_MEM_PER_NODE", "100", 1);
+  rt::MemoryLimit m = rt::available_memory(2);
+  EXPECT_EQ(m.bytes, 100ull << 20);
+  EXPECT_NE(m.source.find("SLURM_MEM_PER_NODE"), std::string::npos);
+  ::unsetenv("SLURM_MEM_PER_NODE");
+  ::setenv("SLURM_MEM_PER_CPU", "30", 1);
+  ::setenv("SLURM_CPUS_PER_TASK", "2", 1);
+  m = rt::available_memory(3);  // 3 tasks x 2 CPUs x 30 MB
+  EXPECT_EQ(m.bytes, 180ull << 20);
+  EXPECT_NE(m.source.find("SLURM_MEM_PER_CPU"), std::string::npos);
+  ::unsetenv("SLURM_MEM_PER_CPU");
+  ::unsetenv("SLURM_CPUS_PER_TASK");
+  m = rt::available_memory(1);  // MemAvailable or a cgroup: some memory, named
+  EXPECT_GT(m.bytes, 0u);
+  EXPECT_FALSE(m.source.empty());
+}
+
+TEST(Memory, FieldBytesCountHalos) {
+  rt::Box b;
+  b.size = {10, 20, 30};
+  EXPECT_EQ(rt::field_bytes(b, 1, 2), 2ull * 12 * 22 * 32 * 8);
+  b.size = {1 << 20, 1 << 20, 1 << 20};  // the largest grid allowed: 2^63 bytes, no overflow
+  EXPECT_EQ(rt::field_bytes(b, 0, 1), (1ull << 60) * 8);
+  EXPECT_EQ(rt::bytes_text(3ull << 30), "3.00 GiB");
 }

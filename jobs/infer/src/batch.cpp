@@ -4,6 +4,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 
 #include "graph.hpp"
@@ -21,6 +22,7 @@ struct BatchRunner::Pool {
   };
   std::mutex mu;
   std::vector<std::unique_ptr<Worker>> idle;
+  std::atomic<int> concurrency{0};
 
   std::unique_ptr<Worker> take(const Model& model, const std::vector<int64_t>& shape) {
     {
@@ -78,6 +80,10 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
   const int64_t c0 = first / micro_, c1 = (first + n - 1) / micro_ + 1;
   tbb::task_arena arena(std::max(threads, 1));
   arena.execute([&] {
+    const int conc = tbb::this_task_arena::max_concurrency();
+    int seen = pool_->concurrency.load();
+    while (conc > seen && !pool_->concurrency.compare_exchange_weak(seen, conc)) {
+    }
     tbb::parallel_for(c0, c1, [&](int64_t c) {
       auto w = pool_->take(*model_, in_shape_);
       // Global rows [lo, hi) of this micro-batch are ours; the rest are zero.
@@ -92,6 +98,10 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
       pool_->give_back(std::move(w));
     });
   });
+}
+
+int BatchRunner::arena_concurrency() const {
+  return pool_->concurrency.load();
 }
 
 SampleSizes sample_sizes(const Model& model) {

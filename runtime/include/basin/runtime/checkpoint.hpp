@@ -4,9 +4,11 @@
 // A save writes DIR/checkpoint-<step>.h5.tmp, closes it, fsyncs it, renames
 // it to DIR/checkpoint-<step>.h5 and fsyncs DIR; then only the newest two are
 // kept. A file carries what it belongs to (workload, grid, state-shaping
-// parameters, decomposition rule) and a content digest of its fields; a load
-// refuses a file that does not match or whose digest is wrong, and falls back
-// to the previous good one.
+// parameters, decomposition rule), a content digest of its fields and an
+// integrity hash over everything a restart restores (identity, step, every
+// scalar, field names and the content digest); a load refuses a file that
+// does not match or fails either check, says so with the file's name, and
+// falls back to the previous good one.
 #pragma once
 
 #include <cstdint>

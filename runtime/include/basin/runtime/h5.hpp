@@ -22,6 +22,11 @@ class H5Id {
   H5Id& operator=(const H5Id&) = delete;
   hid_t get() const { return id_; }
   void reset();
+  // Forgets the identifier without closing it (a failed run about to abort).
+  hid_t release() {
+    close_ = nullptr;
+    return std::exchange(id_, H5I_INVALID_HID);
+  }
 
  private:
   hid_t id_ = H5I_INVALID_HID;

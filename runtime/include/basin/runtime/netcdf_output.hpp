@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -37,9 +38,19 @@ struct OutputLayout {
   int deflate = 0;                                     // 0: none, 1..9: gzip level
 };
 
+// A failure every rank of the communicator raises together (after agreeing
+// on it), so the run can end cleanly on all of them without MPI_Abort.
+class CollectiveError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class NetcdfOutput {
  public:
   // Creates (truncates) path. Throws std::runtime_error naming the path.
+  // append() and close() check every HDF5 call on every rank and agree on
+  // the outcome: a failed write (e.g. a full file system) throws
+  // CollectiveError on all ranks, naming the file and the free space left.
   NetcdfOutput(const std::string& path, const Decomposition& decomposition,
                const OutputLayout& layout);
   // Reopens an output a run wrote before it was preempted: levels after
@@ -50,12 +61,25 @@ class NetcdfOutput {
   // Appends one time level; fields[i] is variables[i].
   void append(double time, const std::vector<const Field*>& fields);
   void set_global_attribute(const std::string& name, const std::string& value);
+  // Flushes (collective, checked: CollectiveError on failure) and closes.
   void close();
+  // After a failure every rank saw: empties the file (so closing it finds
+  // room for HDF5's metadata even on a full file system), closes every
+  // handle and deletes the file. Collective; never throws.
+  void discard() noexcept;
+  // After a failure on this rank only (the run is about to abort): forgets
+  // the handles without collective calls and deletes the file.
+  void abandon() noexcept;
+  const std::string& path() const { return path_; }
   int levels() const { return int(nt_); }
 
  private:
   explicit NetcdfOutput(const Decomposition& decomposition) : dec_(decomposition) {}
+  // Throws CollectiveError on every rank when any rank's `failed` (what
+  // failed on this rank, or nullptr) is set.
+  void agree(const char* failed) const;
   const Decomposition& dec_;
+  std::string path_;
   H5Id file_;
   H5Id collective_;         // transfer property list: collective MPI-IO
   std::vector<H5Id> vars_;  // [0] = t, then the variables
@@ -65,10 +89,15 @@ class NetcdfOutput {
 
 // Collective write of one distributed field as a fixed (z, y, x) dataset of
 // an open parallel file, and the matching read into a field's owned cells.
-void write_distributed(hid_t file, const std::string& name, const Decomposition& decomposition,
+// The write returns false when it failed (e.g. a full disk), so that every
+// rank still makes the same collective calls; creating the dataset throws.
+bool write_distributed(hid_t file, const std::string& name, const Decomposition& decomposition,
                        const Field& field, hid_t transfer);
 void read_distributed(hid_t file, const std::string& name, const Decomposition& decomposition,
                       Field& field, hid_t transfer);
+
+// "; the file system holding DIR has N MiB free" for path's directory, or "".
+std::string free_space_note(const std::string& path);
 
 // File access with MPI-IO over the decomposition's communicator.
 H5Id parallel_access(MPI_Comm comm);

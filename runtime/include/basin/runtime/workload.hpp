@@ -71,6 +71,12 @@ struct RunReport {
   double wall_s = 0, io_s = 0;
 };
 
+// A workload's memory need per rank, estimated before anything is allocated.
+struct MemoryEstimate {
+  std::uint64_t bytes = 0;  // this rank's
+  std::string what;         // what it counts, for the message
+};
+
 struct WorkloadInfo {
   std::string name;
   std::string summary;      // one line for `basin run --help`
@@ -79,6 +85,9 @@ struct WorkloadInfo {
   std::vector<ParamSpec> params;
   std::int64_t default_output_every = 0;  // steps between output levels; 0: end only
   std::function<std::unique_ptr<Workload>(const Params&, MPI_Comm)> create;
+  // Collective, optional: the memory `create` and the run will need on this
+  // rank. The driver refuses the run before `create` when it does not fit.
+  std::function<MemoryEstimate(const Params&, MPI_Comm)> memory;
 
   // Parameters also offered as `--NAME VALUE` command-line options (e.g. infer's --model).
   std::vector<std::string> options;
@@ -93,6 +102,11 @@ struct WorkloadInfo {
 // give, and axes z, y, x whose point i sits at (i + 1) * spacing[d].
 std::vector<ParamSpec> grid_params(int points);
 Extent grid_extent(const Params& params);
+// Bytes per rank of `fields` double fields with `halo` cells over the block
+// this rank gets of `dec`, plus halo exchange buffers (send and receive, both
+// sides, every dimension) and one block for output and checkpoint I/O.
+MemoryEstimate grid_memory(const Decomposition& dec, int fields, int halo,
+                           const std::string& field_names);
 std::array<Axis, 3> point_axes(const Extent& grid, const std::array<double, 3>& spacing,
                                const std::string& units);
 

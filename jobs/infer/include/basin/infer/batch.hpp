@@ -51,6 +51,8 @@ class BatchRunner {
   // several threads at once.
   void run(const float* in, int64_t n, float* out, int threads, int64_t first = 0) const;
   int64_t micro_batch() const { return micro_; }
+  // The largest TBB arena concurrency a run() call had so far (0 before any).
+  int arena_concurrency() const;
 
  private:
   struct Pool;
