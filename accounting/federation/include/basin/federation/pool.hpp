@@ -42,7 +42,14 @@ struct Account {
   std::string name;
   std::string home_site;
   std::string public_key;  // X25519 (crypto_box) public key, 64 hex digits
+  // Unix user names that may charge this account in Slurm (its user
+  // associations; `basin pool sync-accounts`). No duplicates.
+  std::vector<std::string> members;
 };
+
+// A Unix user name as useradd accepts by default: a lower-case letter or _,
+// then up to 31 lower-case letters, digits, _ or -.
+bool is_unix_user_name(std::string_view name);
 
 struct Pool {
   std::string name;
