@@ -38,13 +38,13 @@ if [ ! -f "$work/ready" ]; then
   "$basin" pool add-node --name vol1 --site home --cpus 2 --memory-mb 2000 >/dev/null
   "$basin" pool node-keys >node-keys
   echo "writing $n signed usage records"
-  "$make_usage" keys/inst1.key spool "$half" inst1 campus physics 1
-  "$make_usage" keys/vol1.key spool $((n - half)) vol1 home climate-lab $((half + 1))
+  "$make_usage" keys/inst1.key spool "$half" inst1 campus physics 1 jobs.sacct
+  "$make_usage" keys/vol1.key spool $((n - half)) vol1 home climate-lab $((half + 1)) jobs.sacct
   L=("$basin" ledger --db ledger.sqlite)
   "${L[@]}" ingest spool --keys node-keys
   echo "issuing $n receipts (proving is the slow part)"
-  time "${L[@]}" issue --pool pool.toml --site-key keys/campus.sign.key
-  time "${L[@]}" issue --pool pool.toml --site-key keys/home.sign.key
+  time "${L[@]}" issue --pool pool.toml --sacct jobs.sacct --site-key keys/campus.sign.key
+  time "${L[@]}" issue --pool pool.toml --sacct jobs.sacct --site-key keys/home.sign.key
   rm -rf spool
   touch ready
 fi

@@ -38,7 +38,8 @@ struct Setup {
     return r;
   }
   receipts::Receipt issue(std::uint32_t job) const {
-    return receipts::issue_receipt(record(job), "bench", card, account.public_key(), site);
+    return receipts::issue_receipt(record(job), record(job).account, "bench", card,
+                                   account.public_key(), site);
   }
   const std::vector<receipts::Receipt>& many(std::size_t n) {
     while (receipts.size() < n)

@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "basin/books/slurm_accounts.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "basin/ledger/ledger.hpp"
 #include "basin/receipts/receipt.hpp"
@@ -47,31 +49,53 @@ void print_u128(unsigned __int128 v) {
   std::fputs(buf + i, stdout);
 }
 
+struct IssueArgs {
+  std::string pool, site_key, sacct, jobcomp;
+  std::optional<std::int64_t> utc_offset;
+};
+
 void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ctx) {
-  auto pool_path = std::make_shared<std::string>();
-  auto key_path = std::make_shared<std::string>();
+  auto a = std::make_shared<IssueArgs>();
   auto* issue = led.add_subcommand(
       "issue",
       "Issue a receipt for every ingested record of this site that has none yet: Pedersen\n"
       "commitments to core-seconds, MB-seconds, GPU-seconds and wall seconds, one range proof,\n"
       "the opening sealed to the account's key, signed with the site key; each receipt is\n"
-      "appended to the ledger's transparency log and a new checkpoint is signed.");
-  issue->add_option("--pool", *pool_path, "pool.toml (site keys, rate cards, account keys)")
+      "appended to the ledger's transparency log and a new checkpoint is signed.\n"
+      "The account charged is the one Slurm holds for the job (from --sacct or --jobcomp),\n"
+      "never the account a record claims: the job's environment is the user's.");
+  issue->add_option("--pool", a->pool, "pool.toml (site keys, rate cards, account keys)")
       ->required();
+  issue->add_option("--sacct", a->sacct,
+                    "Slurm's accounting as an export of\n"
+                    "  sacct -P --duplicates -a -X -o JobIDRaw,Cluster,Account,Submit,Start,End,\n"
+                    "    State,AllocCPUS,ElapsedRaw\n"
+                    "covering the records' jobs");
+  issue->add_option("--jobcomp", a->jobcomp,
+                    "Or Slurm's jobcomp/filetxt log (JobCompLoc), for a site without slurmdbd");
+  issue->add_option("--utc-offset", a->utc_offset,
+                    "Seconds east of UTC of the times in the Slurm file [this machine's]");
   issue
-      ->add_option("--site-key", *key_path,
+      ->add_option("--site-key", a->site_key,
                    "This site's secret signing key ('ed25519-secret:<hex>', mode 0600); its\n"
                    "public half must be a site's signing_key in pool.toml")
       ->required();
   issue->footer(
-      "Records of other sites are left for them; records in conflict are skipped. Safe to\n"
-      "rerun: a record gets one receipt. Exit status: 0 all issued, 1 some records could not\n"
-      "be (named on stdout).\n"
-      "Example: basin ledger --db ledger.sqlite issue --pool pool.toml --site-key uni.key");
-  issue->callback([=, &ctx] {
-    const auto pool = federation::load_pool(*pool_path);
-    const auto key = records::NodeKey::load(*key_path, false);
-    const federation::Site* site = &site_of_key(pool, key, *key_path);
+      "Records of other sites are left for them; records in conflict are skipped; records\n"
+      "whose job Slurm's accounting does not show yet are held for the next run. A record\n"
+      "that claims another account than Slurm's is a finding (charged to Slurm's). Safe to\n"
+      "rerun: a record gets one receipt. Exit status: 0 all issued or held, 1 some records\n"
+      "could not be issued or disagree with Slurm (named on stdout).\n"
+      "Example: sacct -P --duplicates -a -X -o JobIDRaw,Cluster,Account,Submit,Start,End,\\\n"
+      "           State,AllocCPUS,ElapsedRaw > jobs.txt\n"
+      "         basin ledger --db ledger.sqlite issue --pool pool.toml --site-key uni.key \\\n"
+      "           --sacct jobs.txt");
+  issue->callback([a, db, &ctx] {
+    const auto pool = federation::load_pool(a->pool);
+    const auto slurm = read_slurm_accounting(a->sacct, a->jobcomp, a->utc_offset);
+    const books::SlurmAccounts slurm_accounts(slurm.rows, pool.cluster);
+    const auto key = records::NodeKey::load(a->site_key, false);
+    const federation::Site* site = &site_of_key(pool, key, a->site_key);
     const auto trust = trust_of(pool);
     const auto& card = trust.rate_cards.at(site->name);
     std::map<std::string, std::string> node_site, account_key;
@@ -81,8 +105,9 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     basin::ledger::Ledger ledger(*db);
     const auto pending = ledger.records_without_receipt();
     std::vector<const basin::ledger::StoredRecord*> todo;
+    std::vector<std::string> todo_accounts;
     std::vector<receipts::X25519Key> todo_keys;
-    std::size_t other_sites = 0, refused = 0;
+    std::size_t other_sites = 0, refused = 0, held = 0, mismatched = 0;
     for (const auto& s : pending) {
       const auto& r = s.record;
       if (r.site != site->name) {
@@ -91,27 +116,43 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
       }
       // The node signed the record; pool.toml says which site the node is in.
       const auto ns = node_site.find(r.node);
-      const auto ak = account_key.find(r.account);
-      std::string why;
-      if (ns == node_site.end() || ns->second != r.site)
-        why = "node '" + r.node + "' is not a node of site '" + r.site + "' in pool.toml";
-      else if (ak == account_key.end())
-        why =
-            "account '" + r.account + "' is not in pool.toml (add it with basin pool add-account)";
-      if (!why.empty()) {
-        std::printf("not issued %s: %s\n", s.identity.c_str(), why.c_str());
+      if (ns == node_site.end() || ns->second != r.site) {
+        std::printf("not issued %s: node '%s' is not a node of site '%s' in pool.toml\n",
+                    s.identity.c_str(), r.node.c_str(), r.site.c_str());
+        ++refused;
+        continue;
+      }
+      // Slurm, not the record, says which account the job charges.
+      const auto account = slurm_accounts.account_for(r);
+      if (account.account.empty()) {
+        std::printf("held %s: %s\n", s.identity.c_str(), account.problem.c_str());
+        ++held;
+        continue;
+      }
+      if (account.mismatch) {
+        std::printf("finding account_mismatch %s: %s\n", s.identity.c_str(),
+                    account.detail.c_str());
+        ++mismatched;
+      }
+      const auto ak = account_key.find(account.account);
+      if (ak == account_key.end()) {
+        std::printf(
+            "not issued %s: account '%s' (Slurm's for this job) is not in pool.toml (add it "
+            "with basin pool add-account)\n",
+            s.identity.c_str(), account.account.c_str());
         ++refused;
         continue;
       }
       todo.push_back(&s);
+      todo_accounts.push_back(account.account);
       todo_keys.push_back(receipts::parse_x25519_hex(ak->second));
     }
     // Proving dominates (about 27 ms a receipt): spread it over the cores.
     // Each receipt is independent; the log order stays the ledger's order.
     std::vector<basin::ledger::NewReceipt> fresh(todo.size());
     tbb::parallel_for(std::size_t{0}, todo.size(), [&](std::size_t i) {
-      const auto receipt =
-          receipts::issue_receipt(todo[i]->record, pool.name, card, todo_keys[i], key);
+      const auto receipt = receipts::issue_receipt(todo[i]->record, todo_accounts[i], pool.name,
+                                                   card, todo_keys[i], key);
       fresh[i] = {todo[i]->id, receipt.provider_site, receipt.account, receipt.period,
                   receipts::encode(receipt)};
     });
@@ -119,12 +160,12 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     const auto signer = tlog::NoteSigner::from_seed(origin, seed_of(key));
     const auto report = ledger.append_receipts(fresh, signer, origin);
     std::printf(
-        "%zu receipts issued for site %s, %zu not issued, %zu records of other sites left; log "
-        "%s: size %llu, root %s\n",
-        report.appended, site->name.c_str(), refused, other_sites, origin.c_str(),
+        "%zu receipts issued for site %s, %zu not issued, %zu held for Slurm's accounting, %zu "
+        "account findings, %zu records of other sites left; log %s: size %llu, root %s\n",
+        report.appended, site->name.c_str(), refused, held, mismatched, other_sites, origin.c_str(),
         static_cast<unsigned long long>(report.checkpoint.size),
         tlog::to_hex(report.checkpoint.root).c_str());
-    if (refused > 0) ctx.exit_code = 1;
+    if (refused > 0 || mismatched > 0) ctx.exit_code = 1;
   });
 }
 

@@ -10,16 +10,15 @@
 
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "basin/books/charging.hpp"
 #include "basin/federation/jobcomp.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "basin/federation/reconcile.hpp"
@@ -44,21 +43,6 @@ struct ReconcileArgs {
   std::optional<std::int64_t> utc_offset;
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path + ": check the path and permissions");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::int64_t local_utc_offset() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&now, &tm);
-  return tm.tm_gmtoff;
-}
-
 // [start, end) of a "YYYY-MM" month in UTC.
 std::pair<std::int64_t, std::int64_t> month_bounds(const std::string& period) {
   auto epoch = [](int y, int m) {
@@ -74,19 +58,12 @@ std::pair<std::int64_t, std::int64_t> month_bounds(const std::string& period) {
 
 void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext& ctx) {
   check_period(a.period);
-  if (a.sacct.empty() == a.jobcomp.empty())
-    throw std::runtime_error(
-        "give exactly one of --sacct FILE (sacct -P --duplicates export) or --jobcomp FILE\n"
-        "(the jobcomp/filetxt log, JobCompLoc in slurm.conf)");
   const auto pool = fed::load_pool(a.pool);
   const auto trust = trust_of(pool);
 
   // Slurm's side: allocation rows that ended in the period (step rows are
   // kept: reconcile() counts and ignores them).
-  fed::SacctOptions so;
-  so.utc_offset_seconds = a.utc_offset.value_or(local_utc_offset());
-  const auto parsed = a.sacct.empty() ? fed::parse_jobcomp(read_file(a.jobcomp), so)
-                                      : fed::parse_sacct(read_file(a.sacct), so);
+  const auto parsed = read_slurm_accounting(a.sacct, a.jobcomp, a.utc_offset);
   const auto [from, to] = month_bounds(a.period);
   std::vector<fed::SacctRow> rows;
   for (auto r : parsed.rows) {
@@ -153,7 +130,7 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
       replays.push_back({r.cluster, r.job_id, r.submit_time, 0, r.restart_count});
       continue;
     }
-    spans.push_back(span_of(r));
+    spans.push_back(books::span_of(r));
     span_record.push_back(it->second);
   }
   // Per job: the final run's charged core-seconds.

@@ -2,10 +2,11 @@
 //
 // The ledger supplies the period's receipts and, for the sites whose keys are
 // given, the records behind them (to open each pair's total). Which receipts
-// are charged: not the INVALID or still pending replicas (ledger_replicas.hpp)
-// and not steps nested inside another step of the same job run and node
-// (settlement.hpp's charging rule). The statement is written as JSON, CSV and
-// a table, all atomically, and the JSON is signed by the settling site.
+// are charged is the books' charging rule (basin/books/charging.hpp): every
+// step but INVALID replicas and steps nested in another step of the same job
+// run and node; unvalidated replicas are charged and flagged. The statement is written as JSON, CSV
+// and a table, all atomically, and the JSON is signed by the settling site.
+#include <sodium.h>
 #include <tbb/parallel_for.h>
 
 #include <cstdio>
@@ -14,13 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "basin/books/charging.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "basin/ledger/ledger.hpp"
 #include "basin/settlement/settlement.hpp"
 #include "basin/tlog/merkle.hpp"
 #include "commands.hpp"
 #include "ledger_common.hpp"
-#include "ledger_replicas.hpp"
 
 namespace basin::cli {
 namespace {
@@ -31,38 +32,6 @@ struct SettleArgs {
   std::string period, pool, out, sign_key;
   std::vector<std::string> site_keys;
 };
-
-// Why a record's receipt is not charged, or "" when it is.
-std::map<std::int64_t, std::string> not_charged_reasons(
-    const std::vector<ledger::StoredRecord>& records) {
-  std::map<std::int64_t, std::string> why;
-  const auto replicas = validate_ledger_replicas(records);
-  for (const auto& s : records) {
-    const auto& r = s.record;
-    if (r.replica_group.empty()) continue;
-    const auto v = replicas.by_job.find({r.cluster, r.job_id});
-    if (v == replicas.by_job.end())
-      why[s.id] = "replicated job without a result digest: it cannot be validated";
-    else if (v->second == fed::ReplicaVerdict::invalid)
-      why[s.id] = "replica INVALID in group " + r.replica_group + " (its result disagrees)";
-    else if (v->second == fed::ReplicaVerdict::pending)
-      why[s.id] = "replica pending validation in group " + r.replica_group;
-  }
-  std::vector<settlement::StepSpan> spans;
-  std::vector<const ledger::StoredRecord*> of_span;
-  for (const auto& s : records) {
-    if (s.conflict) continue;
-    const auto& r = s.record;
-    spans.push_back(span_of(r));
-    of_span.push_back(&s);
-  }
-  const auto cover = settlement::covering_steps(spans);
-  for (std::size_t i = 0; i < spans.size(); ++i)
-    if (cover[i] && !why.count(of_span[i]->id))
-      why[of_span[i]->id] = "runs inside step " + records::step_name(spans[*cover[i]].step_id) +
-                            " on " + spans[i].node + ", which is charged for these cores";
-  return why;
-}
 
 void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx) {
   check_period(a.period);
@@ -86,13 +55,21 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   const auto records = ledger.records();
   std::map<std::int64_t, const ledger::StoredRecord*> by_id;
   for (const auto& s : records) by_id[s.id] = &s;
-  const auto why_not = not_charged_reasons(records);
   std::map<std::string, std::string> home;
   for (const auto& acct : pool.accounts) home[acct.name] = acct.home_site;
 
   std::vector<ledger::StoredReceipt> stored;
-  for (auto& s : ledger.receipts())
+  // The account of each record is its receipt's: Slurm's, fixed at issue.
+  std::map<std::int64_t, std::string> account_of;
+  for (auto& s : ledger.receipts()) {
+    account_of[s.record_id] = s.account;
     if (s.period == a.period) stored.push_back(std::move(s));
+  }
+  std::vector<books::Entry> entries;
+  for (const auto& s : records) entries.push_back({&s, account_of[s.id]});
+  const auto decisions = books::decide_charges(entries, books::replica_policy_of(pool));
+  std::map<std::int64_t, const books::Decision*> decision_of;
+  for (std::size_t i = 0; i < entries.size(); ++i) decision_of[records[i].id] = &decisions[i];
   std::vector<settlement::Item> items(stored.size());
   tbb::parallel_for(std::size_t{0}, stored.size(), [&](std::size_t k) {
     const auto& s = stored[k];
@@ -111,7 +88,12 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
       return;
     }
     if (auto h = home.find(it.receipt.account); h != home.end()) it.consumer_site = h->second;
-    if (auto w = why_not.find(s.record_id); w != why_not.end()) it.not_charged = w->second;
+    if (auto d = decision_of.find(s.record_id); d != decision_of.end()) {
+      if (d->second->charged)
+        it.flag = d->second->note;
+      else
+        it.not_charged = d->second->note;
+    }
     if (auto r = by_id.find(s.record_id);
         r != by_id.end() && provider_keys.count(r->second->record.site))
       it.quantities = receipts::quantities_of(r->second->record);
@@ -132,7 +114,16 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   for (const auto& p : st.pairs) unopened += p.opened ? 0 : 1;
   std::printf("\nstatement: %s.json (signed by site %s: %s.json.sig), %s.csv, %s.txt\n",
               out.c_str(), signer.name.c_str(), out.c_str(), out.c_str(), out.c_str());
-  if (!st.failed.empty() || unopened > 0) ctx.exit_code = 1;
+  if (!st.failed.empty() || unopened > 0) {
+    ctx.exit_code = 1;
+    return;
+  }
+  // A complete statement settles the period: its charges now count against
+  // the accounts' budgets as charged (basin ledger budget).
+  tlog::Hash digest{};
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(json.data()),
+                     json.size());
+  ledger.record_settlement(a.period, tlog::to_hex(digest));
 }
 
 void run_check(const std::string& statement, const std::string& pool_path, CommandContext& ctx) {

@@ -1,14 +1,17 @@
-// `basin ledger validate`: replica validation over the ledger's records (the
-// rule is in ledger_replicas.hpp); shows each group's verdicts and per-node
-// reliability.
+// `basin ledger validate`: replica validation over the ledger's records under
+// the pool's quorum policy (the rule is books::validate_replicas); shows each
+// group's verdicts and per-node reliability.
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "basin/books/charging.hpp"
+#include "basin/federation/pool_files.hpp"
 #include "basin/federation/quorum.hpp"
 #include "basin/ledger/ledger.hpp"
 #include "commands.hpp"
-#include "ledger_replicas.hpp"
 
 namespace basin::cli {
 namespace {
@@ -32,31 +35,48 @@ void add_validate(CLI::App& app, CommandContext& ctx) {
   auto* cmd = led->add_subcommand(
       "validate",
       "Replica validation: group the jobs run with --basin-replicas=N by replica group,\n"
-      "compare their result digests, and decide each group by quorum (a result is canonical\n"
-      "when a strict majority of the N replicas report it). Replicas that disagree are\n"
-      "INVALID and earn no credit; groups without a majority stay pending. Shows per-node\n"
-      "reliability (valid / invalid / pending runs).");
+      "compare their result digests, and decide each group by the pool's quorum policy\n"
+      "(pool.toml [policy] replica_quorum, or the account's own): a result is canonical when\n"
+      "a strict majority of the quorum report it. Replicas that disagree are INVALID and earn\n"
+      "no credit; groups without a majority are pending, and are charged (flagged\n"
+      "unvalidated) if the period closes so. Shows per-node reliability.");
+  auto pool_path = std::make_shared<std::string>();
+  cmd->add_option("--pool", *pool_path,
+                  "pool.toml, for its quorum policy [default: a quorum of 2 for every account]");
   cmd->footer(
       "Exit status: 0 no invalid replica, 1 some replica INVALID.\n"
-      "Example: basin ledger --db ledger.sqlite validate");
-  cmd->callback([led, &ctx] {
+      "Example: basin ledger --db ledger.sqlite validate --pool pool.toml");
+  cmd->callback([led, pool_path, &ctx] {
     const std::string db = led->get_option("--db")->as<std::string>();
+    const auto policy = pool_path->empty() ? books::ReplicaPolicy{}
+                                           : books::replica_policy_of(fed::load_pool(*pool_path));
     ledger::Ledger l(db);
     const auto records = l.records();
-    const auto v = validate_ledger_replicas(records);
+    // The account that decides the quorum is the one Slurm charged (the
+    // receipt's); before issue, the record's own claim.
+    std::map<std::int64_t, std::string> account_of;
+    for (const auto& s : l.receipts()) account_of[s.record_id] = s.account;
+    std::vector<books::Entry> entries;
+    for (const auto& s : records) {
+      const auto a = account_of.find(s.id);
+      entries.push_back({&s, a == account_of.end() ? s.record.account : a->second});
+    }
+    const auto v = books::validate_replicas(entries, policy);
     std::size_t invalid = 0;
     std::printf("%-34s %-8s %-8s %-18s %s\n", "GROUP", "JOB", "NODE", "DIGEST", "VERDICT");
     for (const auto& [group, g] : v.groups) {
       for (const auto& m : g.members) {
-        const auto& r = m.record->record;
+        const auto& r = entries[m.entry].stored->record;
         const auto colon = r.result_digest.find(':');
         std::printf("%-34s %-8u %-8s %-18.18s %s\n", group.c_str(), r.job_id, r.node.c_str(),
                     r.result_digest.substr(colon == std::string::npos ? 0 : colon + 1).c_str(),
                     verdict_name(m.verdict));
         if (m.verdict == fed::ReplicaVerdict::invalid) ++invalid;
       }
-      std::printf("  group %s: %s (%zu of quorum %u replicas)\n", group.c_str(),
-                  g.canonical ? "canonical" : "pending", g.members.size(), g.quorum);
+      std::printf(
+          "  group %s: %s (%zu replicas, quorum %u)\n", group.c_str(),
+          g.canonical ? "canonical" : "pending (charged as unvalidated if the period closes so)",
+          g.members.size(), g.quorum);
     }
     const auto& nodes = v.nodes;
     const auto& groups = v.groups;

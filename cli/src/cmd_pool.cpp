@@ -1,18 +1,11 @@
 // `basin pool`: the federation's membership file, pool.toml, and what Slurm
 // needs from it.
-#include <fcntl.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -23,6 +16,7 @@
 #include "basin/federation/account_sync.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "commands.hpp"
+#include "slurm_command.hpp"
 
 namespace {
 
@@ -39,81 +33,6 @@ struct PoolArgs {
   SlurmRenderOptions render;
 };
 
-struct RunResult {
-  int status = -1;  // exit status, or -1 if it did not exit normally
-  bool timed_out = false;
-  std::string out, err;
-};
-
-// Runs argv (fork/exec, no shell) with stdin from /dev/null; kills it after
-// timeout_s seconds.
-RunResult run_argv(const std::vector<std::string>& argv, int timeout_s) {
-  int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    ::close(out_pipe[0]);
-    ::close(out_pipe[1]);
-    throw std::runtime_error("pipe failed");
-  }
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::dup2(out_pipe[1], 1);
-    ::dup2(err_pipe[1], 2);
-    ::execvp(cargv[0], cargv.data());
-    const std::string msg = argv[0] + ": " + std::strerror(errno) + "\n";
-    (void)!::write(2, msg.data(), msg.size());
-    ::_exit(127);
-  }
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  RunResult r;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&r.out, &r.err};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
-    if (left <= 0) {
-      r.timed_out = true;
-      ::kill(-pid, SIGKILL);
-      ::kill(pid, SIGKILL);
-      break;
-    }
-    const int n = ::poll(fds, 2, static_cast<int>(std::min<long long>(left, 1000)));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buf[4096];
-      const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
-      if (got > 0) {
-        sinks[i]->append(buf, static_cast<std::size_t>(got));
-      } else if (got == 0 || errno != EINTR) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (auto& f : fds) {
-    if (f.fd >= 0) ::close(f.fd);
-  }
-  int wstatus = 0;
-  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-  }
-  if (!r.timed_out && WIFEXITED(wstatus)) r.status = WEXITSTATUS(wstatus);
-  return r;
-}
-
 std::string first_line(const std::string& s) {
   std::string t = s.substr(0, s.find('\n'));
   return t.empty() ? "(no message)" : t;
@@ -127,13 +46,18 @@ std::string slurm_conf_note() {
 // `scontrol show node -o`: one line per node, `NodeName=x ... State=IDLE ...`.
 // Throws if the controller does not answer.
 std::map<std::string, std::string> slurm_states(int timeout_s) {
-  const auto r = run_argv({"scontrol", "show", "node", "-o"}, timeout_s);
-  if (r.status != 0) {
-    throw std::runtime_error("cannot reach Slurm's controller: " +
-                             (r.timed_out
-                                  ? "scontrol gave no answer in " + std::to_string(timeout_s) + " s"
-                                  : first_line(r.err.empty() ? r.out : r.err)) +
+  basin::cli::CommandResult r;
+  try {
+    r = basin::cli::run_command({"scontrol", "show", "node", "-o"},
+                                std::chrono::seconds(timeout_s));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("cannot reach Slurm's controller: ") + e.what() +
                              "; is the pool up? " + slurm_conf_note());
+  }
+  if (r.status != 0) {
+    throw std::runtime_error(
+        "cannot reach Slurm's controller: " + first_line(r.err.empty() ? r.out : r.err) +
+        "; is the pool up? " + slurm_conf_note());
   }
   std::map<std::string, std::string> out;
   std::size_t from = 0;
@@ -157,16 +81,11 @@ std::map<std::string, std::string> slurm_states(int timeout_s) {
 std::string sacctmgr_show(const std::vector<std::string>& args, int timeout_s) {
   std::vector<std::string> argv = {"sacctmgr", "-n", "-P"};
   argv.insert(argv.end(), args.begin(), args.end());
-  const auto r = run_argv(argv, timeout_s);
-  if (r.status != 0) {
-    std::string cmd;
-    for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-    throw std::runtime_error(cmd + " failed: " +
-                             (r.timed_out ? "no answer in " + std::to_string(timeout_s) + " s"
-                                          : first_line(r.err.empty() ? r.out : r.err)) +
-                             "; is slurmdbd up? " + slurm_conf_note());
+  try {
+    return basin::cli::slurm_output(argv, std::chrono::seconds(timeout_s));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string(e.what()) + "; is slurmdbd up? " + slurm_conf_note());
   }
-  return r.out;
 }
 
 bool is_local_user(const std::string& name) {
@@ -283,7 +202,7 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   account->callback([args] {
     const PoolLock lock(args->file);
     Pool p = load_pool(args->file);
-    p.accounts.push_back({args->name, args->site, std::string(64, '0'), args->members});
+    p.accounts.push_back({args->name, args->site, std::string(64, '0'), 0, args->members});
     validate_pool(p);
     const auto out = args->key_out.empty() ? default_key_path(args->file, args->name, ".box.key")
                                            : args->key_out;
@@ -368,14 +287,10 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
     for (const auto& change : plan) {
       std::vector<std::string> argv = {"sacctmgr", "-i"};
       argv.insert(argv.end(), change.args.begin(), change.args.end());
-      const auto r = run_argv(argv, t);
-      if (r.status != 0) {
-        std::string cmd;
-        for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-        throw std::runtime_error(cmd + " failed" +
-                                 (r.timed_out ? " (no answer in " + std::to_string(t) + " s)"
-                                              : ": " + first_line(r.err.empty() ? r.out : r.err)) +
-                                 " " + slurm_conf_note());
+      try {
+        basin::cli::slurm_output(argv, std::chrono::seconds(t));
+      } catch (const std::exception& e) {
+        throw std::runtime_error(std::string(e.what()) + " " + slurm_conf_note());
       }
       std::cout << change.message << "\n" << std::flush;
     }

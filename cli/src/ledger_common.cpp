@@ -1,7 +1,12 @@
 #include "ledger_common.hpp"
 
+#include <ctime>
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
+
+#include "basin/federation/jobcomp.hpp"
 
 namespace basin::cli {
 
@@ -40,13 +45,29 @@ void check_period(const std::string& period) {
                              period + "'");
 }
 
-settlement::StepSpan span_of(const records::UsageRecord& r) {
-  return {r.cluster + "/" + std::to_string(r.job_id) + "/r" + std::to_string(r.restart_count),
-          r.node,
-          r.step_id,
-          r.start_time,
-          r.end_time,
-          r.alloc_cores};
+federation::SacctExport read_slurm_accounting(const std::string& sacct_file,
+                                              const std::string& jobcomp_file,
+                                              std::optional<std::int64_t> utc_offset) {
+  if (sacct_file.empty() == jobcomp_file.empty())
+    throw std::runtime_error(
+        "give exactly one of --sacct FILE (sacct -P --duplicates export) or --jobcomp FILE\n"
+        "(the jobcomp/filetxt log, JobCompLoc in slurm.conf)");
+  const auto& path = sacct_file.empty() ? jobcomp_file : sacct_file;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path + ": check the path and permissions");
+  std::ostringstream text;
+  text << in.rdbuf();
+  federation::SacctOptions so;
+  if (utc_offset) {
+    so.utc_offset_seconds = *utc_offset;
+  } else {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    so.utc_offset_seconds = tm.tm_gmtoff;
+  }
+  return sacct_file.empty() ? federation::parse_jobcomp(text.str(), so)
+                            : federation::parse_sacct(text.str(), so);
 }
 
 }  // namespace basin::cli

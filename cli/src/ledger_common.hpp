@@ -2,12 +2,14 @@
 // pool.toml and the name of each site's receipt log.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "basin/federation/pool.hpp"
+#include "basin/federation/sacct.hpp"
 #include "basin/receipts/receipt.hpp"
 #include "basin/records/signing.hpp"
-#include "basin/settlement/settlement.hpp"
 
 namespace basin::cli {
 
@@ -25,7 +27,12 @@ const federation::Site& site_of_key(const federation::Pool& pool, const records:
 // Throws with the expected form unless `period` is a month "YYYY-MM".
 void check_period(const std::string& period);
 
-// A record as a step span for settlement's charging rule.
-settlement::StepSpan span_of(const records::UsageRecord& record);
+// Slurm's own accounting from exactly one of an sacct export (`sacct -P
+// --duplicates`) or the jobcomp/filetxt log; times are local with
+// `utc_offset` seconds east of UTC (default: this machine's). Throws naming
+// the option when neither or both are given, or the file cannot be read.
+federation::SacctExport read_slurm_accounting(const std::string& sacct_file,
+                                              const std::string& jobcomp_file,
+                                              std::optional<std::int64_t> utc_offset);
 
 }  // namespace basin::cli

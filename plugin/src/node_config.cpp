@@ -84,6 +84,8 @@ std::vector<std::string> NodeConfigResult::missing_for_node() const {
   std::vector<std::string> m;
   if (!config.tier) m.push_back("tier");
   if (config.site.empty()) m.push_back("site");
+  if (config.cluster.empty()) m.push_back("cluster");
+  if (config.node.empty()) m.push_back("node");
   if (config.records && config.node_key.empty()) m.push_back("node_key");
   if (config.records && config.spool.empty()) m.push_back("spool");
   return m;

@@ -1,6 +1,7 @@
 #include "basin/plugin/options.hpp"
 
 #include <algorithm>
+#include <string>
 
 namespace basin::plugin {
 
@@ -42,17 +43,15 @@ std::optional<std::string> apply_tier(std::string_view value, JobOptions& opts) 
   return std::nullopt;
 }
 
-std::optional<std::string> apply_account(std::string_view value, JobOptions& opts) {
-  auto ok_char = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-  };
-  const bool ok = !value.empty() && value.size() <= 64 &&
-                  std::all_of(value.begin(), value.end(), ok_char) && value[0] != '.' &&
-                  value[0] != '_' && value[0] != '-';
-  if (!ok) return bad_value_message("basin-account", value, kAccountAllowed);
-  opts.account = std::string(value);
-  return std::nullopt;
+std::optional<std::string> refuse_account_option(std::string_view value, JobOptions&) {
+  std::string shown;
+  for (char c : value) shown += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  return "basin: --basin-account=" + shown +
+         " is no longer accepted: the account charged is the one Slurm holds for the job. "
+         "Submit with -A " +
+         shown +
+         " (Slurm refuses an account you are not a member of; `sacctmgr show assoc user=$USER` "
+         "lists yours).";
 }
 
 std::optional<std::string> apply_replicas(std::string_view value, JobOptions& opts) {

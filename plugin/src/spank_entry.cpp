@@ -43,9 +43,9 @@ spank_option options[] = {
        "(volunteer nodes only) or any. Pair with -C tier_TIER so Slurm places the job."),
      1, 0, on_option<basin::plugin::apply_tier>},
     {c("basin-account"), c("NAME"),
-     c("[basin] Credit account charged for the job (default: the Slurm account, else "
-       "your user name)."),
-     1, 0, on_option<basin::plugin::apply_account>},
+     c("[basin] No longer accepted: use Slurm's -A/--account; the account charged is the "
+       "one Slurm holds for the job."),
+     1, 0, on_option<basin::plugin::refuse_account_option>},
     {c("basin-replicas"), c("N"),
      c("[basin] This job is one of N (1-5) replicas of the same work; results are "
        "validated by quorum. Replicas share a job name (-J) or one job array."),

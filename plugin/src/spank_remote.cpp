@@ -78,8 +78,10 @@ void gather_facts(spank_t sp) {
   f.alloc_cores = item_string(sp, S_STEP_ALLOC_CORES).value_or("");
   std::uint64_t mem = 0;
   if (spank_get_item(sp, S_STEP_ALLOC_MEM, &mem) == ESPANK_SUCCESS) f.alloc_mem_mb = mem;
-  f.cluster = job_getenv(sp, "SLURM_CLUSTER_NAME").value_or("");
-  f.node = job_getenv(sp, "SLURMD_NODENAME").value_or("");
+  // Node and cluster from the admin's plugstack line: the job's environment
+  // (SLURMD_NODENAME, SLURM_CLUSTER_NAME) is the user's to set in a step.
+  f.cluster = state().node.config.cluster;
+  f.node = state().node.config.node;
   f.job_name = job_getenv(sp, "SLURM_JOB_NAME").value_or("");
   f.slurm_account = job_getenv(sp, "SLURM_JOB_ACCOUNT").value_or("");
   f.submit_time = parse_time(job_getenv(sp, "BASIN_SUBMIT_TIME"));

@@ -64,8 +64,7 @@ std::string step_state(const StepUsage& usage) {
   return "completed";
 }
 
-std::string charged_account(const JobOptions& opts, const StepFacts& facts) {
-  if (opts.account) return *opts.account;
+std::string claimed_account(const StepFacts& facts) {
   if (!facts.slurm_account.empty()) return facts.slurm_account;
   if (!facts.user_name.empty()) return facts.user_name;
   return "uid" + std::to_string(facts.uid);
@@ -109,7 +108,7 @@ std::vector<std::pair<std::string, std::string>> task_environment(const NodeConf
   if (node.tier) env.emplace_back("BASIN_TIER", std::string(tier_name(*node.tier)));
   env.emplace_back("BASIN_SITE", node.site);
   env.emplace_back("BASIN_NODE", node.node.empty() ? facts.node : node.node);
-  env.emplace_back("BASIN_ACCOUNT", charged_account(opts, facts));
+  env.emplace_back("BASIN_ACCOUNT", claimed_account(facts));
   env.emplace_back("BASIN_REPLICAS", std::to_string(opts.replicas));
   const auto group = replica_group(opts, facts);
   if (!group.empty()) env.emplace_back("BASIN_REPLICA_GROUP", group);
@@ -131,7 +130,7 @@ records::UsageRecord build_record(const NodeConfig& node, const JobOptions& opts
   r.start_time = facts.start_time;
   r.end_time = usage.end_time < facts.start_time ? facts.start_time : usage.end_time;
   r.uid = facts.uid;
-  r.account = charged_account(opts, facts);
+  r.account = claimed_account(facts);
   r.node = node.node.empty() ? facts.node : node.node;
   r.site = node.site;
   r.tier = node.tier ? std::string(tier_name(*node.tier)) : "";

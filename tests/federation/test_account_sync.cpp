@@ -16,7 +16,7 @@ Pool pool_with(std::vector<Account> accounts) {
 }
 
 Account account(const std::string& name, std::vector<std::string> members) {
-  return {name, "s", std::string(64, 'b'), std::move(members)};
+  return {name, "s", std::string(64, 'b'), 0, std::move(members)};
 }
 
 std::vector<std::string> messages(const std::vector<SacctmgrChange>& plan) {

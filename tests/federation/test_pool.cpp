@@ -78,9 +78,10 @@ TEST(Pool, CheaperNodesWeighLessAndPartitionsPerTier) {
 
 TEST(Pool, PlugstackLineCarriesTheNodeArguments) {
   const Pool p = parse_pool(kExample);
-  EXPECT_EQ(render_plugstack_line(p, p.nodes[1]),
-            "required /usr/lib/basin/basin_spank.so tier=volunteer site=home "
-            "node_key=/etc/basin/vol1.key spool=/var/spool/basin scratch=/tmp cluster=basin\n");
+  EXPECT_EQ(
+      render_plugstack_line(p, p.nodes[1]),
+      "required /usr/lib/basin/basin_spank.so tier=volunteer site=home "
+      "node_key=/etc/basin/vol1.key spool=/var/spool/basin scratch=/tmp cluster=basin node=vol1\n");
 }
 
 TEST(Pool, RenderRoundTrips) {

@@ -38,7 +38,7 @@ std::vector<std::vector<std::uint8_t>> basin_fuzz_seeds() {
     r.alloc_cores = job;
     r.alloc_mem_mb = 100;
     out.push_back(basin::receipts::encode(basin::receipts::issue_receipt(
-        r, "demo", keys().card, keys().account.public_key(), keys().site)));
+        r, r.account, "demo", keys().card, keys().account.public_key(), keys().site)));
   }
   return out;
 }

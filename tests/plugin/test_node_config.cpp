@@ -35,13 +35,17 @@ TEST(NodeConfig, UnknownRepeatedAndMalformedArgumentsAreErrors) {
   EXPECT_EQ(r.errors.size(), 1u);
 }
 
-TEST(NodeConfig, ANodeNeedsTierSiteKeyAndSpool) {
+TEST(NodeConfig, ANodeNeedsTierSiteClusterNodeKeyAndSpool) {
   const auto client = parse_node_config({"default_tier=any"});
   EXPECT_TRUE(client.errors.empty());
   EXPECT_FALSE(client.complete_for_node());
   EXPECT_EQ(client.missing_for_node(),
-            (std::vector<std::string>{"tier", "site", "node_key", "spool"}));
-  const auto no_records = parse_node_config({"tier=institutional", "site=campus", "records=no"});
+            (std::vector<std::string>{"tier", "site", "cluster", "node", "node_key", "spool"}));
+  // Node and cluster name the record: they come from the admin, never the job.
+  const auto no_names = parse_node_config({"tier=institutional", "site=campus", "records=no"});
+  EXPECT_EQ(no_names.missing_for_node(), (std::vector<std::string>{"cluster", "node"}));
+  const auto no_records = parse_node_config(
+      {"tier=institutional", "site=campus", "cluster=c", "node=inst1", "records=no"});
   EXPECT_TRUE(no_records.complete_for_node());
 }
 

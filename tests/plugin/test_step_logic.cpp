@@ -69,14 +69,12 @@ TEST(StepLogic, StepStateFromExitStatuses) {
   EXPECT_EQ(step_state(u), "refused");
 }
 
-TEST(StepLogic, AccountAndReplicaGroup) {
+TEST(StepLogic, ClaimedAccountAndReplicaGroup) {
   JobOptions o;
   auto f = facts();
-  EXPECT_EQ(charged_account(o, f), "alice");
+  EXPECT_EQ(claimed_account(f), "alice");
   f.slurm_account = "physics";
-  EXPECT_EQ(charged_account(o, f), "physics");
-  o.account = "climate-lab";
-  EXPECT_EQ(charged_account(o, f), "climate-lab");
+  EXPECT_EQ(claimed_account(f), "physics");
   EXPECT_EQ(replica_group(o, f), "");
   o.replicas = 3;
   EXPECT_EQ(replica_group(o, f), "c1:1000:rep");
@@ -97,8 +95,9 @@ TEST(StepLogic, ResultDigestFormat) {
 TEST(StepLogic, TaskEnvironment) {
   JobOptions o;
   o.replicas = 2;
-  o.account = "climate-lab";
-  const auto env = task_environment(volunteer_node(), o, facts(), "/scratch/1000/7");
+  auto f = facts();
+  f.slurm_account = "climate-lab";
+  const auto env = task_environment(volunteer_node(), o, f, "/scratch/1000/7");
   auto get = [&](const std::string& k) {
     for (const auto& [key, v] : env)
       if (key == k) return v;

@@ -1,21 +1,48 @@
 // Test helper: writes N signed usage records of one node, with the usage a
-// real step would report (cores, memory, start/end), to DIR.
-//   make_usage KEYFILE DIR N NODE SITE ACCOUNT [FIRST_JOB]
+// real step would report (cores, memory, start/end), to DIR; with SACCT, also
+// appends Slurm's side of those jobs to an `sacct -P` export (header first
+// when the file is new), charged to SLURM_ACCOUNT (default: ACCOUNT).
+//   make_usage KEYFILE DIR N NODE SITE ACCOUNT [FIRST_JOB [SACCT [SLURM_ACCOUNT]]]
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <memory>
 #include <string>
 
 #include "basin/records/durable_file.hpp"
 #include "basin/records/signing.hpp"
 
 int main(int argc, char** argv) {
-  if (argc != 7 && argc != 8) {
-    std::fprintf(stderr, "usage: make_usage KEYFILE DIR N NODE SITE ACCOUNT [FIRST_JOB]\n");
+  if (argc < 7 || argc > 10) {
+    std::fprintf(stderr,
+                 "usage: make_usage KEYFILE DIR N NODE SITE ACCOUNT [FIRST_JOB [SACCT "
+                 "[SLURM_ACCOUNT]]]\n");
     return 2;
   }
+  std::unique_ptr<FILE, int (*)(FILE*)> sacct(nullptr, std::fclose);
+  if (argc >= 9) {
+    struct stat st {};
+    const bool fresh = stat(argv[8], &st) != 0 || st.st_size == 0;
+    sacct.reset(std::fopen(argv[8], "a"));
+    if (!sacct) return 2;
+    if (fresh)
+      std::fputs("JobIDRaw|Cluster|Account|Submit|Start|End|State|AllocCPUS|ElapsedRaw\n",
+                 sacct.get());
+  }
+  const std::string slurm_account = argc == 10 ? argv[9] : argv[6];
+  auto local = [](std::int64_t t) {  // sacct prints local time without offset
+    const std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    localtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return std::string(buf);
+  };
   const auto key = basin::records::NodeKey::load(argv[1], false);
   const long n = std::strtol(argv[3], nullptr, 10);
-  const long first = argc == 8 ? std::strtol(argv[7], nullptr, 10) : 1;
+  const long first = argc >= 8 ? std::strtol(argv[7], nullptr, 10) : 1;
   for (long j = first; j < first + n; ++j) {
     basin::records::UsageRecord r;
     r.cluster = "basin";
@@ -38,6 +65,11 @@ int main(int argc, char** argv) {
     basin::records::write_file_durably(
         argv[2], std::to_string(j) + ".batch.r0." + std::string(argv[4]) + ".basinrec",
         basin::records::sign_record(r, key));
+    if (sacct)
+      std::fprintf(sacct.get(), "%u|%s|%s|%s|%s|%s|COMPLETED|%u|%lld\n", r.job_id,
+                   r.cluster.c_str(), slurm_account.c_str(), local(r.submit_time).c_str(),
+                   local(r.start_time).c_str(), local(r.end_time).c_str(), r.alloc_cores,
+                   static_cast<long long>(r.end_time - r.start_time));
   }
   return 0;
 }

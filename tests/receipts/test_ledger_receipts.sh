@@ -9,19 +9,20 @@ source "$(dirname "${BASH_SOURCE[0]}")/../support/two_site_pool.sh" "$basin"
 [ "$(grep -vc "^#" node-keys)" = 2 ] || fail "node-keys: $(cat node-keys)"
 
 mkdir spool
-"$make_usage" keys/inst1.key spool 3 inst1 campus alice 1
-"$make_usage" keys/vol1.key spool 2 vol1 home bob 10
-"$make_usage" keys/vol1.key spool 1 vol1 home alice 20
+# Slurm's side of the same jobs (sacct.txt) says which account each charges.
+"$make_usage" keys/inst1.key spool 3 inst1 campus alice 1 sacct.txt
+"$make_usage" keys/vol1.key spool 2 vol1 home bob 10 sacct.txt
+"$make_usage" keys/vol1.key spool 1 vol1 home alice 20 sacct.txt
 L="$basin ledger --db ledger.sqlite"
 $L ingest spool --keys node-keys
 
 # Each site issues its own receipts with its own key.
-$L issue --pool pool.toml --site-key keys/campus.sign.key | tee issue1.out
+$L issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key | tee issue1.out
 grep -q "^3 receipts issued for site campus" issue1.out || fail "campus issue"
-$L issue --pool pool.toml --site-key keys/home.sign.key | tee issue2.out
+$L issue --pool pool.toml --sacct sacct.txt --site-key keys/home.sign.key | tee issue2.out
 grep -q "^3 receipts issued for site home" issue2.out || fail "home issue"
 # Idempotent.
-$L issue --pool pool.toml --site-key keys/home.sign.key > issue3.out
+$L issue --pool pool.toml --sacct sacct.txt --site-key keys/home.sign.key > issue3.out
 grep -q "^0 receipts issued" issue3.out || fail "reissue"
 
 $L show --receipts | tee show.out
@@ -69,7 +70,7 @@ grep -q "rejected forged/30.batch.r0.inst1.basinrec" forged.out || fail "forged 
 # Bad input: a key that is no site's.
 "$basin" records keygen --secret stranger.key --node x >/dev/null 2>&1 || true
 if [ -f stranger.key ]; then
-  if $L issue --pool pool.toml --site-key stranger.key 2> stranger.err; then fail "stranger key"; fi
+  if $L issue --pool pool.toml --sacct sacct.txt --site-key stranger.key 2> stranger.err; then fail "stranger key"; fi
   grep -q "is no site's signing_key" stranger.err || fail "stranger message"
 fi
 echo PASS

@@ -47,8 +47,8 @@ struct Receipts : ::testing::Test {
     trust.rate_cards["uni"] = card;
   }
   Receipt issue(std::uint32_t job = 42) {
-    return receipts::issue_receipt(sample_record(job), "demo", card, account.public_key(),
-                                   site_key);
+    return receipts::issue_receipt(sample_record(job), sample_record(job).account, "demo", card,
+                                   account.public_key(), site_key);
   }
   void resign(Receipt& r) { r.signature = site_key.sign(receipts::signed_message(r)); }
   bool good(const Receipt& r) { return !receipts::verify_receipt(r, trust).has_value(); }
@@ -243,8 +243,8 @@ TEST_F(Receipts, TrustChecks) {
   other = trust;
   other.rate_cards["uni"].micro_credits[0] = 4;
   EXPECT_NE(receipts::verify_receipt(r, other)->find("rate card"), std::string::npos);
-  EXPECT_THROW(receipts::issue_receipt(sample_record(), "demo", {"home", {}}, account.public_key(),
-                                       site_key),
+  EXPECT_THROW(receipts::issue_receipt(sample_record(), "lab", "demo", {"home", {}},
+                                       account.public_key(), site_key),
                receipts::ReceiptError);
 }
 

@@ -11,14 +11,14 @@ grep -q "^vol1 ed25519:[0-9a-f]\{64\}$" node-keys || fail "pool node-keys: $(cat
 # make_usage job j: 2 cores, 1000 MB, wall 60 + j s.
 #   campus (40/core-s, 1/wall-s) -> 81 * wall;  home (10/core-s, 1/MB-s) -> 1020 * wall
 mkdir spool
-"$make_usage" keys/inst1.key spool 3 inst1 campus alice 1   # internal: 81*(61+62+63) = 15066
-"$make_usage" keys/inst1.key spool 2 inst1 campus bob 30    # home owes campus 81*(90+91) = 14661
-"$make_usage" keys/vol1.key spool 2 vol1 home bob 10        # internal: 1020*(70+71) = 143820
-"$make_usage" keys/vol1.key spool 1 vol1 home alice 20      # campus owes home 1020*80 = 81600
+"$make_usage" keys/inst1.key spool 3 inst1 campus alice 1 sacct.txt   # internal: 81*(61+62+63) = 15066
+"$make_usage" keys/inst1.key spool 2 inst1 campus bob 30 sacct.txt    # home owes campus 81*(90+91) = 14661
+"$make_usage" keys/vol1.key spool 2 vol1 home bob 10 sacct.txt        # internal: 1020*(70+71) = 143820
+"$make_usage" keys/vol1.key spool 1 vol1 home alice 20 sacct.txt      # campus owes home 1020*80 = 81600
 L="$basin ledger --db ledger.sqlite"
 $L ingest spool --keys node-keys >/dev/null
-$L issue --pool pool.toml --site-key keys/campus.sign.key >/dev/null
-$L issue --pool pool.toml --site-key keys/home.sign.key >/dev/null
+$L issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key >/dev/null
+$L issue --pool pool.toml --sacct sacct.txt --site-key keys/home.sign.key >/dev/null
 
 S="$L settle --period 2026-11 --pool pool.toml --site-key keys/campus.sign.key --site-key keys/home.sign.key"
 $S --out one >settle.out || { cat settle.out; fail "settle"; }

@@ -79,7 +79,8 @@ struct Fixture : ::testing::Test {
     it.log = "p/" + site + "/receipts";
     it.leaf = items.size();
     it.record = records::identity(r);
-    it.receipt = receipts::issue_receipt(r, "p", trust.rate_cards.at(site), acct.public_key(), key);
+    it.receipt = receipts::issue_receipt(r, r.account, "p", trust.rate_cards.at(site),
+                                         acct.public_key(), key);
     it.consumer_site = account == "alice" ? "campus" : "home";
     it.quantities = receipts::quantities_of(r);
     items.push_back(it);

@@ -94,6 +94,7 @@ class Fields {
     }
     return v;
   }
+  bool has(const char* key) const { return t_.get(key) != nullptr; }
   // An optional array of Unix user names, each once.
   std::vector<std::string> users(const char* key) const {
     std::vector<std::string> out;
@@ -159,12 +160,18 @@ Pool parse_pool(std::string_view text, std::string_view file) {
   } catch (const toml::parse_error& e) {
     fail(file, e.source(), std::string(e.description()));
   }
-  Fields top(file, root, "the file", {"pool", "site", "node", "account"});
+  Fields top(file, root, "the file", {"pool", "policy", "site", "node", "account"});
   Pool pool;
   {
     Fields p(file, top.table("pool"), "[pool]", {"name", "cluster"});
     pool.name = p.name("name");
     pool.cluster = p.name("cluster");
+  }
+  if (top.has("policy")) {
+    Fields p(file, top.table("policy"), "[policy]", {"replica_quorum"});
+    if (p.has("replica_quorum"))
+      pool.replica_quorum =
+          static_cast<unsigned>(p.integer("replica_quorum", 1, kMaxReplicaQuorum));
   }
   std::map<std::string, const toml::node*> seen;
   auto unique = [&](const std::string& kind, const std::string& name, const toml::node& at) {
@@ -222,7 +229,8 @@ Pool parse_pool(std::string_view text, std::string_view file) {
   }
   if (const auto* accounts = array_of_tables(file, root, "account")) {
     for (const auto& n : *accounts) {
-      Fields f(file, *n.as_table(), "[[account]]", {"name", "home_site", "public_key", "members"});
+      Fields f(file, *n.as_table(), "[[account]]",
+               {"name", "home_site", "public_key", "replica_quorum", "members"});
       Account a;
       a.name = f.name("name");
       unique("account", a.name, n);
@@ -233,6 +241,8 @@ Pool parse_pool(std::string_view text, std::string_view file) {
                  "', which no [[site]] defines");
       }
       a.public_key = f.key("public_key");
+      if (f.has("replica_quorum"))
+        a.replica_quorum = static_cast<unsigned>(f.integer("replica_quorum", 1, kMaxReplicaQuorum));
       a.members = f.users("members");
       pool.accounts.push_back(std::move(a));
     }
@@ -250,6 +260,8 @@ std::string render_pool(const Pool& pool) {
   o << "# Basin federation pool: sites, nodes and accounts. Managed by `basin pool`;\n"
        "# rates are integer micro-credits per unit.\n\n";
   o << "[pool]\nname = " << q(pool.name) << "\ncluster = " << q(pool.cluster) << "\n";
+  o << "\n[policy]\n# Agreeing replicas that make a result canonical (accounts may override).\n"
+    << "replica_quorum = " << pool.replica_quorum << "\n";
   for (const Site& s : pool.sites) {
     o << "\n[[site]]\nname = " << q(s.name) << "\ntier = " << q(to_string(s.tier))
       << "\nsigning_key = " << q(s.signing_key)
@@ -265,6 +277,7 @@ std::string render_pool(const Pool& pool) {
   for (const Account& a : pool.accounts) {
     o << "\n[[account]]\nname = " << q(a.name) << "\nhome_site = " << q(a.home_site)
       << "\npublic_key = " << q(a.public_key) << "\n";
+    if (a.replica_quorum != 0) o << "replica_quorum = " << a.replica_quorum << "\n";
     if (!a.members.empty()) {
       o << "members = [";
       for (std::size_t i = 0; i < a.members.size(); ++i) {
@@ -314,7 +327,7 @@ std::string render_plugstack_line(const Pool& pool, const Node& node,
   if (site == pool.sites.end()) throw PoolError("node '" + node.name + "' has no site");
   return "required " + opt.plugin_path + " tier=" + to_string(site->tier) + " site=" + site->name +
          " node_key=" + opt.key_dir + "/" + node.name + ".key spool=" + opt.spool +
-         " scratch=" + opt.scratch + " cluster=" + pool.cluster + "\n";
+         " scratch=" + opt.scratch + " cluster=" + pool.cluster + " node=" + node.name + "\n";
 }
 
 }  // namespace basin::federation

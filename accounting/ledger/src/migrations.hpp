@@ -7,7 +7,7 @@
 
 namespace basin::ledger::detail {
 
-inline constexpr std::array<const char*, 2> kMigrations = {
+inline constexpr std::array<const char*, 3> kMigrations = {
     // 1: usage records, keyed by the hash of their signed bytes.
     R"sql(
 CREATE TABLE records (
@@ -62,6 +62,24 @@ CREATE TABLE checkpoints (
   note       TEXT    NOT NULL,              -- C2SP checkpoint in a signed note
   created_at INTEGER NOT NULL,
   PRIMARY KEY (origin, tree_size)
+);
+)sql",
+    // 3: credit budgets: what each account was granted (an append-only
+    // list; a correction is a negative grant), and the periods a signed
+    // statement settled (their charges count against the budgets).
+    R"sql(
+CREATE TABLE budget_grants (
+  id            INTEGER PRIMARY KEY,
+  account       TEXT    NOT NULL,
+  micro_credits INTEGER NOT NULL,
+  note          TEXT    NOT NULL,
+  granted_at    INTEGER NOT NULL
+);
+CREATE INDEX budget_grants_account ON budget_grants(account);
+CREATE TABLE settled_periods (
+  period           TEXT    PRIMARY KEY,     -- YYYY-MM
+  statement_sha256 TEXT    NOT NULL,        -- hex SHA-256 of the statement JSON
+  settled_at       INTEGER NOT NULL
 );
 )sql",
 };

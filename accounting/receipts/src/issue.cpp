@@ -95,8 +95,8 @@ crypto::Scalar credit_blinding(const Receipt& receipt, const RateCard& rates,
   return sum;
 }
 
-Receipt issue_receipt(const records::UsageRecord& record, const std::string& pool,
-                      const RateCard& rates, const X25519Key& account_key,
+Receipt issue_receipt(const records::UsageRecord& record, const std::string& account,
+                      const std::string& pool, const RateCard& rates, const X25519Key& account_key,
                       const records::NodeKey& site_key) {
   if (sodium_init() < 0) throw ReceiptError("libsodium failed to initialise");
   if (rates.site != record.site)
@@ -114,7 +114,7 @@ Receipt issue_receipt(const records::UsageRecord& record, const std::string& poo
   Receipt r;
   r.pool = pool;
   r.provider_site = record.site;
-  r.account = record.account;
+  r.account = account;
   r.period = period_of(record.end_time);
   r.job_ref = job_ref;
   r.rate_card_id = rates.id();
@@ -125,7 +125,7 @@ Receipt issue_receipt(const records::UsageRecord& record, const std::string& poo
   auto plain = detail::encode_opening(opening);
   r.sealed_opening.resize(plain.size() + crypto_box_SEALBYTES);
   if (crypto_box_seal(r.sealed_opening.data(), plain.data(), plain.size(), account_key.data()) != 0)
-    throw ReceiptError("sealing the opening to account '" + record.account + "' failed");
+    throw ReceiptError("sealing the opening to account '" + account + "' failed");
   sodium_memzero(plain.data(), plain.size());
 
   r.signature = site_key.sign(signed_message(r));

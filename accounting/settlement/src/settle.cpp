@@ -125,6 +125,7 @@ Statement settle(std::span<const Item> items, const receipts::Trust& trust,
       st.not_charged.push_back(list(it, it.not_charged));
       continue;
     }
+    if (!it.flag.empty()) st.flagged.push_back(list(it, it.flag));
     charged[{it.receipt.provider_site, it.consumer_site}].push_back(&it);
     ++st.charged;
   }
@@ -177,6 +178,7 @@ Statement settle(std::span<const Item> items, const receipts::Trust& trust,
   };
   std::sort(st.failed.begin(), st.failed.end(), by_place);
   std::sort(st.not_charged.begin(), st.not_charged.end(), by_place);
+  std::sort(st.flagged.begin(), st.flagged.end(), by_place);
   return st;
 }
 

@@ -48,16 +48,15 @@ std::string csv(const std::string& s) {
   return q + "\"";
 }
 
-// Micro-credits as credits with six decimals, for people.
-std::string credits(std::int64_t uc) {
+}  // namespace
+
+std::string credits_text(std::int64_t uc) {
   char buf[48];
   const bool neg = uc < 0;
   const auto mag = neg ? -static_cast<unsigned long long>(uc) : static_cast<unsigned long long>(uc);
   std::snprintf(buf, sizeof buf, "%s%llu.%06llu", neg ? "-" : "", mag / 1000000, mag % 1000000);
   return buf;
 }
-
-}  // namespace
 
 std::string to_json(const Statement& st) {
   // ordered_json in a fixed field order: the bytes are the same every run.
@@ -68,7 +67,8 @@ std::string to_json(const Statement& st) {
   j["receipts"] = {{"offered", st.receipts},
                    {"charged", st.charged},
                    {"failed", listed(st.failed)},
-                   {"not_charged", listed(st.not_charged)}};
+                   {"not_charged", listed(st.not_charged)},
+                   {"charged_flagged", listed(st.flagged)}};
   auto pairs = nlohmann::ordered_json::array();
   for (const auto& p : st.pairs) {
     nlohmann::ordered_json leaves;
@@ -113,6 +113,9 @@ std::string to_csv(const Statement& st) {
   for (const auto& f : st.not_charged)
     o << "not_charged," << csv(f.log) << ',' << csv(f.record) << ',' << f.leaf << ",,"
       << csv(f.reason) << '\n';
+  for (const auto& f : st.flagged)
+    o << "charged_flagged," << csv(f.log) << ',' << csv(f.record) << ',' << f.leaf << ",,"
+      << csv(f.reason) << '\n';
   return o.str();
 }
 
@@ -121,26 +124,29 @@ std::string to_text(const Statement& st) {
   char line[256];
   o << "Settlement of pool " << st.pool << ", period " << st.period << "\n"
     << st.receipts << " receipts offered, " << st.charged << " charged, " << st.not_charged.size()
-    << " not charged, " << st.failed.size() << " failed verification (excluded)\n\n";
+    << " not charged, " << st.failed.size() << " failed verification (excluded)";
+  if (!st.flagged.empty()) o << "; " << st.flagged.size() << " charged with a flag";
+  o << "\n\n";
   std::snprintf(line, sizeof line, "%-14s %-14s %9s %18s  %s\n", "PROVIDER", "CONSUMER", "RECEIPTS",
                 "CREDITS", "OPENING");
   o << line;
   for (const auto& p : st.pairs) {
     std::snprintf(line, sizeof line, "%-14s %-14s %9zu %18s  %s\n", p.provider.c_str(),
-                  p.consumer.c_str(), p.receipts, p.opened ? credits(p.micro_credits).c_str() : "?",
+                  p.consumer.c_str(), p.receipts,
+                  p.opened ? credits_text(p.micro_credits).c_str() : "?",
                   p.opened ? (p.provider == p.consumer ? "checked (internal)" : "checked")
                            : p.problem.c_str());
     o << line;
   }
   o << "\nBalances (credits; positive = owed to the site):\n";
   for (const auto& [site, b] : st.balance) {
-    std::snprintf(line, sizeof line, "  %-14s %18s\n", site.c_str(), credits(b).c_str());
+    std::snprintf(line, sizeof line, "  %-14s %18s\n", site.c_str(), credits_text(b).c_str());
     o << line;
   }
   o << "\nTransfers (" << st.transfers.size() << "):\n";
   for (const auto& t : st.transfers) {
     std::snprintf(line, sizeof line, "  %-14s pays %-14s %18s credits\n", t.from.c_str(),
-                  t.to.c_str(), credits(t.amount).c_str());
+                  t.to.c_str(), credits_text(t.amount).c_str());
     o << line;
   }
   for (const auto& f : st.failed)
@@ -149,6 +155,8 @@ std::string to_text(const Statement& st) {
   for (const auto& f : st.not_charged)
     o << "not charged " << f.log << " leaf " << f.leaf << " (" << f.record << "): " << f.reason
       << "\n";
+  for (const auto& f : st.flagged)
+    o << "flagged " << f.log << " leaf " << f.leaf << " (" << f.record << "): " << f.reason << "\n";
   return o.str();
 }
 

@@ -24,14 +24,11 @@ std::string bad_value_message(std::string_view option, std::string_view value,
 // What a job asked for with --basin-* options (unset ones stay empty).
 struct JobOptions {
   std::optional<Tier> tier;
-  std::optional<std::string> account;
   int replicas = 1;
   bool checkpoint = false;                    // --basin-checkpoint given
   std::optional<std::string> checkpoint_dir;  // its =DIR, if any
 };
 
-inline constexpr std::string_view kAccountAllowed =
-    "1 to 64 characters from a-z A-Z 0-9 . _ - (starting with a letter or digit)";
 inline constexpr std::string_view kReplicasAllowed = "a whole number from 1 to 5";
 inline constexpr std::string_view kCheckpointAllowed =
     "an absolute directory path without '..', spaces or control characters, or no value";
@@ -39,7 +36,11 @@ inline constexpr std::string_view kCheckpointAllowed =
 // Each returns an error message (bad_value_message) or nullopt on success,
 // storing the parsed value into `opts`.
 std::optional<std::string> apply_tier(std::string_view value, JobOptions& opts);
-std::optional<std::string> apply_account(std::string_view value, JobOptions& opts);
+// --basin-account is gone: the account charged is the one Slurm holds for
+// the job (-A/--account, checked by Slurm against its associations). The
+// option stays registered only so that old scripts are refused with this
+// message rather than charged to an account the user merely named.
+std::optional<std::string> refuse_account_option(std::string_view value, JobOptions& opts);
 std::optional<std::string> apply_replicas(std::string_view value, JobOptions& opts);
 std::optional<std::string> apply_checkpoint(std::string_view value, JobOptions& opts);
 

@@ -16,12 +16,14 @@
 
 namespace basin::plugin {
 
-// Facts about a step, from spank_get_item and the job's environment.
+// Facts about a step, from spank_get_item, the node's plugstack arguments and
+// the job's environment. What the environment gives is the user's to set: it
+// names things (job name, the account the job claims) but decides no money.
 struct StepFacts {
-  std::string cluster;        // SLURM_CLUSTER_NAME
-  std::string node;           // SLURMD_NODENAME
+  std::string cluster;        // plugstack cluster= (never the job's environment)
+  std::string node;           // plugstack node= (never the job's environment)
   std::string job_name;       // SLURM_JOB_NAME
-  std::string slurm_account;  // SLURM_JOB_ACCOUNT (may be empty)
+  std::string slurm_account;  // SLURM_JOB_ACCOUNT as the job sees it: a claim only
   std::string user_name;      // from the uid
   std::uint32_t job_id = 0, step_id = 0, uid = 0;
   std::uint32_t array_job_id = 0, array_task_id = 0, restart_count = 0;
@@ -55,8 +57,10 @@ std::optional<std::uint32_t> count_cpu_list(const std::string& list);
 // completed | failed:<code> | killed:<SIGNAME> | refused
 std::string step_state(const StepUsage& usage);
 
-// The account charged: --basin-account, else the Slurm account, else the user.
-std::string charged_account(const JobOptions& opts, const StepFacts& facts);
+// The account the job's environment names (SLURM_JOB_ACCOUNT, else the user
+// name). Recorded as a claim: the ledger charges the account Slurm's
+// accounting holds for the job and reports a record that disagrees.
+std::string claimed_account(const StepFacts& facts);
 
 // Replicas of one job share a group id: the array job for an array, else the
 // cluster, user and job name. Empty when the job is not replicated.

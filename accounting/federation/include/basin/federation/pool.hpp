@@ -42,10 +42,16 @@ struct Account {
   std::string name;
   std::string home_site;
   std::string public_key;  // X25519 (crypto_box) public key, 64 hex digits
+  // Replicas that must agree before a result of this account's jobs is
+  // canonical; 0: the pool's [policy] replica_quorum.
+  unsigned replica_quorum = 0;
   // Unix user names that may charge this account in Slurm (its user
   // associations; `basin pool sync-accounts`). No duplicates.
   std::vector<std::string> members;
 };
+
+inline constexpr unsigned kDefaultReplicaQuorum = 2;
+inline constexpr unsigned kMaxReplicaQuorum = 5;  // --basin-replicas allows 1..5
 
 // A Unix user name as useradd accepts by default: a lower-case letter or _,
 // then up to 31 lower-case letters, digits, _ or -.
@@ -57,6 +63,8 @@ struct Pool {
   std::vector<Site> sites;
   std::vector<Node> nodes;
   std::vector<Account> accounts;
+  // [policy]: the pool's rules, which no job option overrides.
+  unsigned replica_quorum = kDefaultReplicaQuorum;
 };
 
 // "pool.toml:12:3: unknown key 'cpu' in [[node]]; allowed: ..." style.

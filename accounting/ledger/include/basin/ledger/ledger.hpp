@@ -72,6 +72,20 @@ struct AppendReport {
   StoredCheckpoint checkpoint;
 };
 
+// Credits granted to an account (micro-credits; negative corrects a grant).
+struct BudgetGrant {
+  std::string account;
+  std::int64_t micro_credits = 0;
+  std::string note;
+  std::int64_t granted_at = 0;  // Unix seconds
+};
+
+struct SettledPeriod {
+  std::string period;            // YYYY-MM
+  std::string statement_sha256;  // hex
+  std::int64_t settled_at = 0;
+};
+
 class Ledger {
  public:
   // Opens (creating if needed) and migrates the ledger file to the current
@@ -106,6 +120,14 @@ class Ledger {
   std::vector<tlog::Hash> log_leaf_hashes(const std::string& origin) const;
   // The log's newest checkpoint; size 0 and the empty root when none.
   StoredCheckpoint latest_checkpoint(const std::string& origin) const;
+
+  // Budgets (budgets.cpp). Grants are appended, never edited.
+  void grant_budget(const BudgetGrant& grant);
+  std::vector<BudgetGrant> budget_grants() const;  // in the order granted
+  // Marks `period` settled by the statement whose JSON hashes to `sha256_hex`
+  // (a later settlement of the same period replaces the hash).
+  void record_settlement(const std::string& period, const std::string& sha256_hex);
+  std::vector<SettledPeriod> settled_periods() const;  // by period
 
  private:
   struct Impl;

@@ -93,9 +93,11 @@ std::string period_of(std::int64_t unix_seconds);
 crypto::Bytes32 job_reference(const std::string& job_identity, const crypto::Bytes32& salt);
 
 // Builds and signs the receipt of one record whose signature the caller has
-// already verified. `site_key` must be the key of record.site.
-Receipt issue_receipt(const records::UsageRecord& record, const std::string& pool,
-                      const RateCard& rates, const X25519Key& account_key,
+// already verified, charged to `account`: the account Slurm holds for the
+// job (never the record's own claim). `site_key` must be the key of
+// record.site.
+Receipt issue_receipt(const records::UsageRecord& record, const std::string& account,
+                      const std::string& pool, const RateCard& rates, const X25519Key& account_key,
                       const records::NodeKey& site_key);
 
 // Canonical encoding and strict decoding (throws ReceiptError naming the field).

@@ -58,6 +58,7 @@ struct Item {
   receipts::Receipt receipt;  // decoded
   std::string consumer_site;  // home site of receipt.account; empty if unknown
   std::string not_charged;    // non-empty: valid, but not charged, and why
+  std::string flag;           // non-empty: charged, and listed with this note
   std::string problem;        // non-empty: fails before verification, and why
   // The provider's knowledge of the committed quantities (from its records),
   // needed to open the pair's total; nullopt when the provider has none.
@@ -88,7 +89,8 @@ struct Statement {
   std::size_t charged = 0;     // verified and charged
   std::vector<Listed> failed;  // excluded: failed verification (never counted)
   std::vector<Listed> not_charged;
-  std::vector<PairTotal> pairs;                 // sorted by (provider, consumer)
+  std::vector<Listed> flagged;   // charged, with a note (unvalidated replicas, no digest)
+  std::vector<PairTotal> pairs;  // sorted by (provider, consumer)
   std::map<std::string, std::int64_t> balance;  // per site: owed to it minus owed by it
   std::vector<federation::Transfer> transfers;  // netted
 };
@@ -111,6 +113,8 @@ Statement settle(std::span<const Item> items, const receipts::Trust& trust,
 std::string to_json(const Statement& statement);
 std::string to_csv(const Statement& statement);
 std::string to_text(const Statement& statement);
+// Micro-credits as credits with six decimals, e.g. "-0.014661".
+std::string credits_text(std::int64_t micro_credits);
 
 // "basin-statement-signature v1\nsigner <site>\ned25519 <128 hex>\n" over
 // "basin/statement/v1\n" || json.
