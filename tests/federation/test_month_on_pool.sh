@@ -14,8 +14,8 @@ cd "$admin"
 for n in inst1:campus vol1:home vol2:home; do
   "$BASIN" pool add-node --name "${n%:*}" --site "${n#*:}" --cpus 2 --memory-mb 2000 >/dev/null
 done
-"$BASIN" pool add-account --name climate-lab --home-site campus >/dev/null
-"$BASIN" pool add-account --name physics --home-site home >/dev/null
+"$BASIN" pool add-account --name climate-lab --home-site campus --member root >/dev/null
+"$BASIN" pool add-account --name physics --home-site home --member root >/dev/null
 pool_up --pool-file "$admin/pool.toml"
 grep -q "^NodeName=vol2 .*Features=tier_volunteer,site_home Weight=11" "$POOL_DIR/etc/slurm.conf" ||
   fail "slurm.conf not rendered from pool.toml: $(grep ^NodeName "$POOL_DIR/etc/slurm.conf")"
