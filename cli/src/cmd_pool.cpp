@@ -1,15 +1,23 @@
 // `basin pool`: the federation's membership file, pool.toml, and what Slurm
 // needs from it.
+#include <pwd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "basin/federation/account_sync.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "commands.hpp"
+#include "slurm_command.hpp"
 
 namespace {
 
@@ -17,7 +25,9 @@ using namespace basin::federation;
 
 struct PoolArgs {
   std::string file = "pool.toml";
-  std::string name, cluster = "basin", tier, site, key_out;
+  std::string name, cluster = "basin", tier, site, key_out, account, user;
+  std::vector<std::string> members;
+  int timeout_s = 30;
   std::int64_t core_second = 0, mem_mb_second = 0, gpu_second = 0, wall_second = 0;
   std::uint32_t cpus = 0;
   std::uint64_t memory_mb = 0;
@@ -26,23 +36,63 @@ struct PoolArgs {
   SlurmRenderOptions render;
 };
 
+std::string first_line(const std::string& s) {
+  std::string t = s.substr(0, s.find('\n'));
+  return t.empty() ? "(no message)" : t;
+}
+
+std::string slurm_conf_note() {
+  const char* c = std::getenv("SLURM_CONF");
+  return std::string("(SLURM_CONF=") + (c != nullptr ? c : "unset: Slurm's default") + ")";
+}
+
 // `scontrol show node -o`: one line per node, `NodeName=x ... State=IDLE ...`.
-std::map<std::string, std::string> slurm_states() {
+// Throws if the controller does not answer.
+std::map<std::string, std::string> slurm_states(int timeout_s) {
+  basin::cli::CommandResult r;
+  try {
+    r = basin::cli::run_command({"scontrol", "show", "node", "-o"},
+                                std::chrono::seconds(timeout_s));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("cannot reach Slurm's controller: ") + e.what() +
+                             "; is the pool up? " + slurm_conf_note());
+  }
+  if (r.status != 0) {
+    throw std::runtime_error(
+        "cannot reach Slurm's controller: " + first_line(r.err.empty() ? r.out : r.err) +
+        "; is the pool up? " + slurm_conf_note());
+  }
   std::map<std::string, std::string> out;
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen("scontrol show node -o 2>/dev/null", "r"), pclose);
-  if (!p) return out;
-  char buf[8192];
-  while (std::fgets(buf, sizeof buf, p.get()) != nullptr) {
-    const std::string line(buf);
+  std::size_t from = 0;
+  while (from < r.out.size()) {
+    auto eol = r.out.find('\n', from);
+    if (eol == std::string::npos) eol = r.out.size();
+    const std::string line = r.out.substr(from, eol - from);
+    from = eol + 1;
     auto field = [&](const std::string& key) {
       const auto at = line.find(key + "=");
       if (at == std::string::npos || (at > 0 && line[at - 1] != ' ')) return std::string();
-      const auto from = at + key.size() + 1;
-      return line.substr(from, line.find_first_of(" \n", from) - from);
+      const auto start = at + key.size() + 1;
+      return line.substr(start, line.find_first_of(" \n", start) - start);
     };
     if (auto n = field("NodeName"); !n.empty()) out[n] = field("State");
   }
   return out;
+}
+
+// sacctmgr -n -P ARGS..., output or an error naming the command.
+std::string sacctmgr_show(const std::vector<std::string>& args, int timeout_s) {
+  std::vector<std::string> argv = {"sacctmgr", "-n", "-P"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  try {
+    return basin::cli::slurm_output(argv, std::chrono::seconds(timeout_s));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string(e.what()) + "; is slurmdbd up? " + slurm_conf_note());
+  }
+}
+
+bool is_local_user(const std::string& name) {
+  return ::getpwnam(name.c_str()) != nullptr;
 }
 
 std::string default_key_path(const std::string& file, const std::string& name, const char* suffix) {
@@ -65,6 +115,7 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   init->add_option("--name", args->name, "Pool name (letters, digits, - or _)")->required();
   init->add_option("--cluster", args->cluster, "Slurm ClusterName")->capture_default_str();
   init->callback([args] {
+    const PoolLock lock(args->file);
     if (std::filesystem::exists(args->file)) {
       throw std::runtime_error(args->file + " already exists; use --file for another path");
     }
@@ -91,6 +142,7 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   site->add_option("--wall-second", args->wall_second, "micro-credits per wall-second");
   site->add_option("--key-out", args->key_out, "Where to write the secret signing key");
   site->callback([args] {
+    const PoolLock lock(args->file);
     Pool p = load_pool(args->file);
     Site s;
     s.name = args->name;
@@ -124,6 +176,7 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
       ->capture_default_str();
   node->add_option("--key-out", args->key_out, "Where to write the secret node key");
   node->callback([args] {
+    const PoolLock lock(args->file);
     Pool p = load_pool(args->file);
     p.nodes.push_back(
         {args->name, args->site, std::string(64, '0'), args->cpus, args->memory_mb, args->gpus});
@@ -144,13 +197,18 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
       "add-account",
       "Add an account and generate its X25519 key pair for sealed openings. The secret key\n"
       "goes to --key-out (default keys/<account>.box.key, mode 0600); give it to the account\n"
-      "holder only. Example: basin pool add-account --name alice --home-site campus");
+      "holder only. --member (repeatable) names the Unix users who may charge it in Slurm\n"
+      "(`basin pool sync-accounts` makes their associations).\n"
+      "Example: basin pool add-account --name physics --home-site campus --member alice");
   account->add_option("--name", args->name, "Account name as in Slurm")->required();
   account->add_option("--home-site", args->site, "The account's home site")->required();
   account->add_option("--key-out", args->key_out, "Where to write the secret key");
+  account->add_option("--member", args->members,
+                      "A Unix user who may charge the account in Slurm (repeatable)");
   account->callback([args] {
+    const PoolLock lock(args->file);
     Pool p = load_pool(args->file);
-    p.accounts.push_back({args->name, args->site, std::string(64, '0')});
+    p.accounts.push_back({args->name, args->site, std::string(64, '0'), 0, args->members});
     validate_pool(p);
     const auto out = args->key_out.empty() ? default_key_path(args->file, args->name, ".box.key")
                                            : args->key_out;
@@ -160,6 +218,88 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
     p.accounts.back().public_key = generate_box_key_file(out);
     save_pool(args->file, p);
     std::cout << "added account " << args->name << "; secret key in " << out << " (mode 0600)\n";
+  });
+
+  auto* add_member =
+      pool->add_subcommand("add-member",
+                           "Add a Unix user to an account's members (then run sync-accounts).\n"
+                           "Example: basin pool add-member --account physics --user alice");
+  add_member->add_option("--account", args->account, "The account")->required();
+  add_member->add_option("--user", args->user, "The Unix user name")->required();
+  add_member->callback([args] {
+    const PoolLock lock(args->file);
+    Pool p = load_pool(args->file);
+    auto a = std::find_if(p.accounts.begin(), p.accounts.end(),
+                          [&](const Account& x) { return x.name == args->account; });
+    if (a == p.accounts.end()) {
+      throw std::runtime_error("no account '" + args->account + "' in " + args->file);
+    }
+    if (std::find(a->members.begin(), a->members.end(), args->user) != a->members.end()) {
+      throw std::runtime_error(args->user + " is already a member of account " + args->account);
+    }
+    a->members.push_back(args->user);
+    save_pool(args->file, p);
+    std::cout << "added member " << args->user << " to account " << args->account << " in "
+              << args->file << " (run `basin pool sync-accounts` to apply it in Slurm)\n";
+  });
+
+  auto* remove_member = pool->add_subcommand(
+      "remove-member",
+      "Remove a Unix user from an account's members (then run sync-accounts, which removes\n"
+      "the association). Example: basin pool remove-member --account physics --user bob");
+  remove_member->add_option("--account", args->account, "The account")->required();
+  remove_member->add_option("--user", args->user, "The Unix user name")->required();
+  remove_member->callback([args] {
+    const PoolLock lock(args->file);
+    Pool p = load_pool(args->file);
+    auto a = std::find_if(p.accounts.begin(), p.accounts.end(),
+                          [&](const Account& x) { return x.name == args->account; });
+    if (a == p.accounts.end()) {
+      throw std::runtime_error("no account '" + args->account + "' in " + args->file);
+    }
+    auto m = std::find(a->members.begin(), a->members.end(), args->user);
+    if (m == a->members.end()) {
+      throw std::runtime_error(args->user + " is not a member of account " + args->account);
+    }
+    a->members.erase(m);
+    save_pool(args->file, p);
+    std::cout << "removed member " << args->user << " from account " << args->account << " in "
+              << args->file << " (run `basin pool sync-accounts` to apply it in Slurm)\n";
+  });
+
+  auto* sync = pool->add_subcommand(
+      "sync-accounts",
+      "Make Slurm's accounting (slurmdbd) match pool.toml: the cluster, each [[account]] and\n"
+      "one user association per member; associations of members no longer listed are\n"
+      "removed; accounts pool.toml does not name are left alone. Prints each change, or\n"
+      "'nothing to change'. Runs sacctmgr -i. Example: basin pool sync-accounts");
+  sync->add_option("--timeout", args->timeout_s, "Seconds allowed per sacctmgr call")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  sync->callback([args] {
+    const Pool p = load_pool(args->file);
+    const int t = args->timeout_s;
+    const auto now = parse_slurm_accounts(
+        sacctmgr_show({"show", "cluster", "format=Cluster"}, t),
+        sacctmgr_show({"show", "account", "format=Account"}, t),
+        sacctmgr_show({"show", "assoc", "cluster=" + p.cluster, "format=Account,User"}, t),
+        sacctmgr_show({"show", "user", "format=User,DefaultAccount"}, t));
+    const auto plan = plan_account_sync(p, now, is_local_user);
+    if (plan.empty()) {
+      std::cout << "nothing to change: Slurm's accounts on cluster " << p.cluster << " match "
+                << args->file << "\n";
+      return;
+    }
+    for (const auto& change : plan) {
+      std::vector<std::string> argv = {"sacctmgr", "-i"};
+      argv.insert(argv.end(), change.args.begin(), change.args.end());
+      try {
+        basin::cli::slurm_output(argv, std::chrono::seconds(t));
+      } catch (const std::exception& e) {
+        throw std::runtime_error(std::string(e.what()) + " " + slurm_conf_note());
+      }
+      std::cout << change.message << "\n" << std::flush;
+    }
   });
 
   auto* check = pool->add_subcommand("check", "Validate pool.toml; errors name the line.");
@@ -218,10 +358,15 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   });
 
   auto* status = pool->add_subcommand(
-      "status", "List nodes with tier, site and Slurm state (from `scontrol show node -o`).");
+      "status",
+      "List nodes with tier, site and Slurm state (from `scontrol show node -o`); fails if\n"
+      "Slurm's controller does not answer.");
+  status->add_option("--timeout", args->timeout_s, "Seconds to wait for the controller")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   status->callback([args] {
     const Pool p = load_pool(args->file);
-    const auto states = slurm_states();
+    const auto states = slurm_states(args->timeout_s);
     std::map<std::string, const Site*> sites;
     for (const Site& s : p.sites) sites[s.name] = &s;
     std::printf("%-16s %-14s %-16s %s\n", "NODE", "TIER", "SITE", "SLURM STATE");

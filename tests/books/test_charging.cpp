@@ -157,8 +157,8 @@ TEST(Charging, AnInvalidReplicasStepsAllGoUncharged) {
 TEST(Charging, PolicyComesFromPoolToml) {
   basin::federation::Pool pool;
   pool.replica_quorum = 3;
-  pool.accounts.push_back({"a", "s", "", 0});
-  pool.accounts.push_back({"b", "s", "", 4});
+  pool.accounts.push_back({"a", "s", "", 0, {}});
+  pool.accounts.push_back({"b", "s", "", 4, {}});
   const auto p = basin::books::replica_policy_of(pool);
   EXPECT_EQ(p.quorum_for("a"), 3u);
   EXPECT_EQ(p.quorum_for("b"), 4u);

@@ -15,8 +15,8 @@ for n in inst1:campus:2 vol1:home:0 vol2:home:0; do
   IFS=: read -r name site gpus <<<"$n"
   "$BASIN" pool add-node --name "$name" --site "$site" --cpus 2 --memory-mb 2000 --gpus "$gpus" >/dev/null
 done
-"$BASIN" pool add-account --name climate-lab --home-site campus >/dev/null
-"$BASIN" pool add-account --name physics --home-site home >/dev/null
+"$BASIN" pool add-account --name climate-lab --home-site campus --member root >/dev/null
+"$BASIN" pool add-account --name physics --home-site home --member root >/dev/null
 pool_up --pool-file "$admin/pool.toml"
 grep -q "^NodeName=vol2 .*Features=tier_volunteer,site_home Weight=11" "$POOL_DIR/etc/slurm.conf" ||
   fail "slurm.conf not rendered from pool.toml: $(grep ^NodeName "$POOL_DIR/etc/slurm.conf")"

@@ -173,3 +173,36 @@ TEST(Pool, ErrorsPointAtTheLine) {
       << error_of("[pool]\nname = \"p\"\nname = \"q\"\n");
   EXPECT_NE(error_of("[pool]\nname = \"p\"\n").find("lacks 'cluster'"), std::string::npos);
 }
+
+TEST(Pool, AccountMembersRoundTripAndAreChecked) {
+  const std::string acct =
+      "\n[[account]]\nname = \"physics\"\nhome_site = \"s\"\npublic_key = \"" + kKey + "\"\n";
+  EXPECT_TRUE(parse_pool(minimal(acct)).accounts.at(0).members.empty());
+  const Pool p = parse_pool(minimal(acct + "members = [\"alice\", \"basin-bob\", \"_svc\"]\n"));
+  ASSERT_EQ(p.accounts.at(0).members, (std::vector<std::string>{"alice", "basin-bob", "_svc"}));
+  EXPECT_NE(render_pool(p).find("members = ['alice', 'basin-bob', '_svc']"), std::string::npos)
+      << render_pool(p);
+  EXPECT_EQ(parse_pool(render_pool(p)).accounts.at(0).members, p.accounts.at(0).members);
+  // Accounts without members render without the key, as before.
+  EXPECT_EQ(render_pool(parse_pool(minimal(acct))).find("members"), std::string::npos);
+  EXPECT_NE(error_of(minimal(acct + "members = [\"alice\", \"alice\"]\n"))
+                .find("user 'alice' is listed twice"),
+            std::string::npos);
+  EXPECT_NE(error_of(minimal(acct + "members = [\"Alice\"]\n")).find("not a Unix user name"),
+            std::string::npos);
+  EXPECT_NE(error_of(minimal(acct + "members = [\"a b\"]\n")).find("not a Unix user name"),
+            std::string::npos);
+  EXPECT_NE(error_of(minimal(acct + "members = [\"" + std::string(33, 'a') + "\"]\n"))
+                .find("not a Unix user name"),
+            std::string::npos);
+  EXPECT_NE(error_of(minimal(acct + "members = [1]\n")).find("only strings"), std::string::npos);
+  EXPECT_NE(error_of(minimal(acct + "members = \"alice\"\n")).find("must be an array"),
+            std::string::npos);
+  Pool bad = p;
+  bad.accounts[0].members.push_back("alice");
+  EXPECT_THROW(validate_pool(bad), PoolError);
+  EXPECT_TRUE(is_unix_user_name("root"));
+  EXPECT_FALSE(is_unix_user_name("-x"));
+  EXPECT_FALSE(is_unix_user_name("1x"));
+  EXPECT_FALSE(is_unix_user_name(""));
+}

@@ -1,5 +1,8 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -48,4 +51,26 @@ TEST(PoolFiles, InvalidPoolIsNotWritten) {
   p.sites.push_back({"nowhere", Tier::volunteer, std::string(64, 'b'), {1, 0, 0, 0}});
   save_pool(file, p);
   EXPECT_EQ(load_pool(file).nodes.at(0).site, "nowhere");
+}
+
+TEST(PoolFiles, PoolLockIsExclusiveAcrossProcesses) {
+  TempDir d;
+  const auto file = (d.path / "pool.toml").string();
+  const auto lock_file = (d.path / ".pool.toml.lock").string();
+  auto child_can_lock = [&] {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      const int fd = ::open(lock_file.c_str(), O_RDWR);
+      ::_exit(fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  };
+  {
+    const PoolLock lock(file);
+    ASSERT_TRUE(fs::exists(lock_file));
+    EXPECT_FALSE(child_can_lock());
+  }
+  EXPECT_TRUE(child_can_lock());
 }

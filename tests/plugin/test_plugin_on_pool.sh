@@ -30,25 +30,26 @@ timeout_job="$(sbatch --parsable -o /dev/null -t 1 -w vol2 --basin-tier=voluntee
 cat >"$POOL_DIR/env.sbatch" <<'JOB'
 #!/bin/bash
 #SBATCH -N1 -n1 -w vol1 -J replica-demo
-#SBATCH --basin-tier=volunteer --basin-account=climate-lab --basin-replicas=3 --basin-checkpoint
+#SBATCH --basin-tier=volunteer -A basin-default --basin-replicas=3 --basin-checkpoint
 env | grep '^BASIN_' | sort > "$SLURM_SUBMIT_DIR/batch.env"
-srun --basin-account=physics sh -c 'env | grep "^BASIN_" | sort > "$SLURM_SUBMIT_DIR/step.env";
+srun sh -c 'env | grep "^BASIN_" | sort > "$SLURM_SUBMIT_DIR/step.env";
   printf "sha256:%064x\n" 7 > "$BASIN_CHECKPOINT_DIR/basin-result-digest"'
 JOB
 id="$(cd "$POOL_DIR" && sbatch --parsable -o "$POOL_DIR/env.out" "$POOL_DIR/env.sbatch")"
 [ "$(wait_job "$id")" = COMPLETED ] || { cat "$POOL_DIR/env.out"; fail "options job $id did not complete"; }
-for want in BASIN_TIER=volunteer BASIN_SITE=home BASIN_NODE=vol1 BASIN_ACCOUNT=climate-lab \
+for want in BASIN_TIER=volunteer BASIN_SITE=home BASIN_NODE=vol1 BASIN_ACCOUNT=basin-default \
   BASIN_REPLICAS=3 BASIN_REPLICA_GROUP=basin-local:0:replica-demo \
   "BASIN_CHECKPOINT_DIR=$POOL_DIR/basin/vol1/scratch/0/$id" BASIN_THREADS=1; do
   grep -qxF "$want" "$POOL_DIR/batch.env" || fail "batch step lacks $want: $(cat "$POOL_DIR/batch.env")"
 done
-grep -qx 'BASIN_ACCOUNT=physics' "$POOL_DIR/step.env" || fail "srun --basin-account did not override"
+# The account is Slurm's (-A; local-pool's basin-default), in every step.
+grep -qx 'BASIN_ACCOUNT=basin-default' "$POOL_DIR/step.env" || fail "srun step lost Slurm's account"
 grep -qx 'BASIN_REPLICAS=3' "$POOL_DIR/step.env" || fail "srun step lost #SBATCH --basin-replicas"
 pass "#SBATCH and srun --basin-* options reach the tasks' environment"
 wait_record "$id" 0 vol1
 [ "$(record_field "$id" 0 vol1 result_digest)" = "sha256:$(printf '%064x' 7)" ] ||
   fail "the step's result digest was not recorded"
-[ "$(record_field "$id" 0 vol1 account)" = physics ] || fail "record has the wrong account"
+[ "$(record_field "$id" 0 vol1 account)" = basin-default ] || fail "record has the wrong account"
 pass "the runtime's result digest is read from BASIN_CHECKPOINT_DIR into the record"
 
 # 2. Institutional asked, volunteer node: only the job fails, the node stays up.
@@ -66,7 +67,13 @@ pass "tier refusal fails only the job (message in its output), the node stays id
 
 # 3. Bad values are refused before anything is queued.
 before="$(squeue -h | wc -l)"
-for opt in --basin-tier=bogus --basin-account='a b' --basin-replicas=9 --basin-checkpoint=rel/dir; do
+set +e
+msg="$(sbatch --basin-account=physics --wrap true 2>&1)"
+rc=$?
+set -e
+[ $rc -ne 0 ] && grep -q "no longer accepted.*Submit with -A physics" <<<"$msg" ||
+  fail "sbatch --basin-account: $msg"
+for opt in --basin-tier=bogus --basin-replicas=9 --basin-checkpoint=rel/dir; do
   set +e
   msg="$(sbatch "$opt" --wrap true 2>&1)"
   rc=$?

@@ -13,20 +13,22 @@ spools=("$POOL_DIR"/basin/*/spool)
 "$BASIN" pool init --name local --cluster basin-local >/dev/null
 "$BASIN" pool add-site --name campus --tier institutional --core-second 40 --wall-second 1 >/dev/null
 "$BASIN" pool add-site --name home --tier volunteer --core-second 10 --mem-mb-second 1 >/dev/null
-"$BASIN" pool add-account --name climate-lab --home-site campus >/dev/null
-"$BASIN" pool add-account --name physics --home-site home >/dev/null
+"$BASIN" pool add-account --name climate-lab --home-site campus --member root >/dev/null
+"$BASIN" pool add-account --name physics --home-site home --member root >/dev/null
 while read -r node key; do
   case "$node" in inst*) site=campus ;; *) site=home ;; esac
   printf "\n[[node]]\nname = '%s'\nsite = '%s'\npublic_key = '%s'\ncpus = 2\nmemory_mb = 2000\n" \
     "$node" "$site" "${key#ed25519:}" >>pool.toml
 done < <(grep -v '^#' etc/node-keys)
 "$BASIN" pool check >/dev/null || fail "pool.toml for the local pool does not validate"
+# Slurm's accounts from it (slurmdbd): root may charge both.
+"$BASIN" pool sync-accounts >sync.out || { cat sync.out; fail "sync-accounts"; }
 
 # Jobs on every node, for two accounts.
 ids=()
 for spec in "inst1 climate-lab" "vol1 physics" "vol2 climate-lab" "inst1 physics"; do
   set -- $spec
-  ids+=("$(sbatch --parsable -o /dev/null -w "$1" --basin-account="$2" --mem=200 \
+  ids+=("$(sbatch --parsable -o /dev/null -w "$1" -A "$2" --mem=200 \
     --wrap 'srun sh -c "i=0; while [ \$i -lt 50000 ]; do i=\$((i+1)); done"')")
 done
 for id in "${ids[@]}"; do
@@ -43,9 +45,19 @@ pass "${#ids[@]} jobs left $nrec signed usage records"
 
 L="$BASIN ledger --db $POOL_DIR/ledger.sqlite"
 $L ingest "${spools[@]}" --keys etc/node-keys >ingest.out || { cat ingest.out; fail "ingest"; }
-$L issue --pool pool.toml --site-key keys/campus.sign.key >issue-campus.out ||
+# The account charged is Slurm's: its accounting database, once it shows
+# every job ended.
+for _ in $(seq 60); do
+  sacct -n -P --duplicates -a -X -o JobIDRaw,Cluster,Account,Submit,Start,End,State,AllocCPUS,ElapsedRaw \
+    -j "$(IFS=,; echo "${ids[*]}")" >jobs.txt
+  [ "$(grep -c '|COMPLETED|' jobs.txt)" -eq ${#ids[@]} ] && break
+  sleep 0.5
+done
+sacct -P --duplicates -a -X -o JobIDRaw,Cluster,Account,Submit,Start,End,State,AllocCPUS,ElapsedRaw \
+  -j "$(IFS=,; echo "${ids[*]}")" >jobs.txt
+$L issue --pool pool.toml --sacct jobs.txt --site-key keys/campus.sign.key >issue-campus.out ||
   { cat issue-campus.out; fail "campus issue"; }
-$L issue --pool pool.toml --site-key keys/home.sign.key >issue-home.out ||
+$L issue --pool pool.toml --sacct jobs.txt --site-key keys/home.sign.key >issue-home.out ||
   { cat issue-home.out; fail "home issue"; }
 issued=$(( $(cut -d' ' -f1 issue-campus.out) + $(cut -d' ' -f1 issue-home.out) ))
 [ "$issued" = "$nrec" ] || fail "$issued receipts for $nrec records"

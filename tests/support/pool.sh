@@ -28,10 +28,12 @@ pool_up() {
 
 # Processes of this pool that are still alive (zombies have ended).
 pool_leftovers() {
-  local p
+  local p cmdline
   for p in /proc/[0-9]*; do
     grep -qszxF "BASIN_POOL_MARKER=$POOL_DIR" "$p/environ" 2>/dev/null || continue
-    [ -s "$p/cmdline" ] && echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")"
+    # ([ -s ] is always false on /proc files: read the command line.)
+    cmdline="$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" || continue
+    [ -n "$cmdline" ] && echo "${p#/proc/} $cmdline"
   done
   return 0
 }

@@ -30,6 +30,18 @@ bool is_name(std::string_view n) {
   });
 }
 
+}  // namespace
+
+bool is_unix_user_name(std::string_view n) {
+  if (n.empty() || n.size() > 32) return false;
+  if (!((n[0] >= 'a' && n[0] <= 'z') || n[0] == '_')) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+namespace {
+
 // Reads one table with a fixed set of keys; anything else is an error.
 class Fields {
  public:
@@ -83,6 +95,33 @@ class Fields {
     return v;
   }
   bool has(const char* key) const { return t_.get(key) != nullptr; }
+  // An optional array of Unix user names, each once.
+  std::vector<std::string> users(const char* key) const {
+    std::vector<std::string> out;
+    const toml::node* n = t_.get(key);
+    if (n == nullptr) return out;
+    if (!n->is_array()) {
+      fail(file_, n->source(), std::string("'") + key + "' must be an array of user names");
+    }
+    for (const auto& e : *n->as_array()) {
+      if (!e.is_string()) {
+        fail(file_, e.source(), std::string("'") + key + "' must hold only strings (user names)");
+      }
+      std::string u(*e.value<std::string_view>());
+      if (!is_unix_user_name(u)) {
+        fail(file_, e.source(),
+             "'" + std::string(key) + "' entry \"" + u +
+                 "\" is not a Unix user name (a lower-case letter or _, then up to 31 "
+                 "lower-case letters, digits, _ or -)");
+      }
+      if (std::find(out.begin(), out.end(), u) != out.end()) {
+        fail(file_, e.source(),
+             "user '" + u + "' is listed twice in '" + std::string(key) + "' of " + what_);
+      }
+      out.push_back(std::move(u));
+    }
+    return out;
+  }
   const toml::table& table(const char* key) const {
     const auto& n = need(key);
     if (!n.is_table()) fail(file_, n.source(), std::string("'") + key + "' must be a table");
@@ -192,7 +231,7 @@ Pool parse_pool(std::string_view text, std::string_view file) {
   if (const auto* accounts = array_of_tables(file, root, "account")) {
     for (const auto& n : *accounts) {
       Fields f(file, *n.as_table(), "[[account]]",
-               {"name", "home_site", "public_key", "replica_quorum"});
+               {"name", "home_site", "public_key", "replica_quorum", "members"});
       Account a;
       a.name = f.name("name");
       unique("account", a.name, n);
@@ -205,6 +244,7 @@ Pool parse_pool(std::string_view text, std::string_view file) {
       a.public_key = f.key("public_key");
       if (f.has("replica_quorum"))
         a.replica_quorum = static_cast<unsigned>(f.integer("replica_quorum", 1, kMaxReplicaQuorum));
+      a.members = f.users("members");
       pool.accounts.push_back(std::move(a));
     }
   }
@@ -240,6 +280,13 @@ std::string render_pool(const Pool& pool) {
     o << "\n[[account]]\nname = " << q(a.name) << "\nhome_site = " << q(a.home_site)
       << "\npublic_key = " << q(a.public_key) << "\n";
     if (a.replica_quorum != 0) o << "replica_quorum = " << a.replica_quorum << "\n";
+    if (!a.members.empty()) {
+      o << "members = [";
+      for (std::size_t i = 0; i < a.members.size(); ++i) {
+        o << (i == 0 ? "" : ", ") << q(a.members[i]);
+      }
+      o << "]\n";
+    }
   }
   return o.str();
 }

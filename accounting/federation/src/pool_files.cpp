@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +75,24 @@ void write_file_atomic(const std::string& path, const std::string& content, mode
   }
   Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY)};
   if (d.fd >= 0) ::fsync(d.fd);
+}
+
+PoolLock::PoolLock(const std::string& pool_path) {
+  const std::filesystem::path target(pool_path);
+  const auto dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  const auto lock = (dir / ("." + target.filename().string() + ".lock")).string();
+  fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw sys_error("cannot open the lock file", lock);
+  while (::flock(fd_, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    const auto e = sys_error("cannot lock", lock);
+    ::close(fd_);
+    throw e;
+  }
+}
+
+PoolLock::~PoolLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
 }
 
 Pool load_pool(const std::string& path) {

@@ -48,10 +48,17 @@ struct Account {
   // Replicas that must agree before a result of this account's jobs is
   // canonical; 0: the pool's [policy] replica_quorum.
   unsigned replica_quorum = 0;
+  // Unix user names that may charge this account in Slurm (its user
+  // associations; `basin pool sync-accounts`). No duplicates.
+  std::vector<std::string> members;
 };
 
 inline constexpr unsigned kDefaultReplicaQuorum = 2;
 inline constexpr unsigned kMaxReplicaQuorum = 5;  // --basin-replicas allows 1..5
+
+// A Unix user name as useradd accepts by default: a lower-case letter or _,
+// then up to 31 lower-case letters, digits, _ or -.
+bool is_unix_user_name(std::string_view name);
 
 struct Pool {
   std::string name;

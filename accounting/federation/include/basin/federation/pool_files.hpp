@@ -12,6 +12,21 @@ namespace basin::federation {
 
 void write_file_atomic(const std::string& path, const std::string& content, mode_t mode);
 
+// An exclusive lock (flock) on `.<name>.lock` beside the pool file, held
+// for the object's lifetime: every `basin pool` verb that writes pool.toml
+// or a key file holds it across its read-modify-write, so concurrent admin
+// edits queue instead of losing each other.
+class PoolLock {
+ public:
+  explicit PoolLock(const std::string& pool_path);
+  ~PoolLock();
+  PoolLock(const PoolLock&) = delete;
+  PoolLock& operator=(const PoolLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 Pool load_pool(const std::string& path);
 // Validates first; throws PoolError and leaves the file untouched on error.
 // The file is rewritten in canonical form: comments are not kept, data is.
