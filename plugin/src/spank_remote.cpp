@@ -66,6 +66,7 @@ void gather_facts(spank_t sp) {
   f.job_id = item_u32(sp, S_JOB_ID, 0);
   f.step_id = item_u32(sp, S_JOB_STEPID, 0);
   f.uid = item_u32(sp, S_JOB_UID, 0);
+  f.gid = item_u32(sp, S_JOB_GID, f.uid);
   f.array_job_id = item_u32(sp, S_JOB_ARRAY_ID, 0);
   f.array_task_id = item_u32(sp, S_JOB_ARRAY_TASK_ID, 0);
   // For a job that is not an array task, 22.05 reports the job id as array
@@ -107,7 +108,7 @@ int make_user_dir(int parent, const std::string& name, uid_t uid, gid_t gid) {
 
 // The default checkpoint directory SCRATCH/<uid>/<job>, created as root for
 // the job's user. SCRATCH is the admin's (plugstack scratch=).
-void prepare_checkpoint_dir(spank_t sp) {
+void prepare_checkpoint_dir() {
   auto& s = state();
   if (!s.options.checkpoint) return;
   if (s.options.checkpoint_dir) {
@@ -122,7 +123,7 @@ void prepare_checkpoint_dir(spank_t sp) {
     return;
   }
   const uid_t uid = s.facts.uid;
-  const gid_t gid = item_u32(sp, S_JOB_GID, uid);
+  const gid_t gid = s.facts.gid;
   const int root = open(cfg.scratch.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   int user_dir = root < 0 ? -1 : make_user_dir(root, std::to_string(uid), uid, gid);
   int job_dir =
@@ -136,17 +137,21 @@ void prepare_checkpoint_dir(spank_t sp) {
     if (fd >= 0) close(fd);
 }
 
-// Reads the runtime's digest with the job user's file-system identity, so
-// even a path through directories only the user controls opens nothing the
-// user could not open; the file must also be the user's own regular file.
+// Reads the runtime's digest with the job user's file-system identity (uid
+// and gid: with root's fsgid, a root-group directory's group bits would apply
+// instead of its "other" bits and refuse the user a path the user may take),
+// so even a path through directories only the user controls opens nothing
+// the user could not open; the file must also be the user's own regular file.
 std::string read_result_digest() {
   auto& s = state();
   if (s.checkpoint_dir.empty()) return {};
   const uid_t uid = s.facts.uid;
+  const int old_gid = setfsgid(s.facts.gid);
   const int old_uid = setfsuid(uid);
   std::string why;
   auto content = records::read_user_file(s.checkpoint_dir, kDigestFile, uid, kMaxDigestFile, why);
   setfsuid(static_cast<uid_t>(old_uid));
+  setfsgid(static_cast<gid_t>(old_gid));
   if (!content) {
     if (why.find("No such file") == std::string::npos)
       slurm_info("basin: no result digest recorded: %s", why.c_str());
@@ -172,7 +177,7 @@ bool is_refused() {
 
 int remote_init_post_opt(spank_t sp) {
   gather_facts(sp);
-  prepare_checkpoint_dir(sp);
+  prepare_checkpoint_dir();
   return ESPANK_SUCCESS;
 }
 

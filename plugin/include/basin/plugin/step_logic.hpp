@@ -25,7 +25,7 @@ struct StepFacts {
   std::string job_name;       // SLURM_JOB_NAME
   std::string slurm_account;  // SLURM_JOB_ACCOUNT as the job sees it: a claim only
   std::string user_name;      // from the uid
-  std::uint32_t job_id = 0, step_id = 0, uid = 0;
+  std::uint32_t job_id = 0, step_id = 0, uid = 0, gid = 0;
   std::uint32_t array_job_id = 0, array_task_id = 0, restart_count = 0;
   std::uint32_t cpus_per_task = 1;
   std::string alloc_cores;  // S_STEP_ALLOC_CORES, e.g. "0-1"
