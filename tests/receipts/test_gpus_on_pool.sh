@@ -4,8 +4,9 @@
 # node's signed record has alloc_gpus 1 -> the receipt opens to GPU-seconds
 # = GPUs x wall, priced by the rate card; jobs without --gres record 0, also
 # when the user presets CUDA_VISIBLE_DEVICES, SLURM_STEP_GPUS,
-# SLURM_JOB_GPUS or SLURM_GPUS_ON_NODE; reconcile compares GPU-seconds with
-# jobcomp lines that carry gres/gpu and names a gpu_seconds_mismatch.
+# SLURM_JOB_GPUS or SLURM_GPUS_ON_NODE; the receipts' GPU-seconds agree with
+# what slurmdbd's sacct (AllocTRES gres/gpu x elapsed) and the jobcomp log
+# report, and reconcile names a gpu_seconds_mismatch when they do not.
 source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
 pool_up
 cd "$POOL_DIR"
@@ -20,30 +21,30 @@ forged=(CUDA_VISIBLE_DEVICES=0,1 SLURM_STEP_GPUS=0,1 SLURM_JOB_GPUS=0,1 SLURM_GP
   GPU_DEVICE_ORDINAL=0,1)
 sub() { sbatch --parsable -o "$POOL_DIR/$1.out" "${@:2}"; }
 # 1: a batch job with one GPU and a step inside it.
-j_batch="$(sub batch --gres=gpu:1 -w inst1 --basin-account=climate-lab \
+j_batch="$(sub batch --gres=gpu:1 -w inst1 -A basin-default \
   --wrap 'echo "batch CVD=$CUDA_VISIBLE_DEVICES"; srun sh -c "echo step CVD=\$CUDA_VISIBLE_DEVICES; sleep 5"')"
 # 2: srun with one GPU, outside any batch job.
-srun --gres=gpu:1 -w inst1 --basin-account=climate-lab \
+srun --gres=gpu:1 -w inst1 -A basin-default \
   sh -c 'echo "job=$SLURM_JOB_ID"; echo "srun CVD=$CUDA_VISIBLE_DEVICES"; sleep 3' >srun.out 2>srun.err ||
   fail "srun --gres=gpu:1: $(cat srun.err)"
 j_srun="$(sed -n 's/^job=//p' srun.out)"
 # 2b: both GPUs of the node, and --gpus (the other way to ask).
-j_two="$(sub two --gres=gpu:2 -w inst1 --basin-account=climate-lab \
+j_two="$(sub two --gres=gpu:2 -w inst1 -A basin-default \
   --wrap 'echo "two CVD=$CUDA_VISIBLE_DEVICES"; sleep 2')"
-srun --gpus=1 -w inst1 --basin-account=climate-lab sh -c 'echo "job=$SLURM_JOB_ID"' >gpus.out 2>gpus.err ||
+srun --gpus=1 -w inst1 -A basin-default sh -c 'echo "job=$SLURM_JOB_ID"' >gpus.out 2>gpus.err ||
   fail "srun --gpus=1: $(cat gpus.err)"
 j_gpus="$(sed -n 's/^job=//p' gpus.out)"
 # 3: no GPUs asked for.
-j_none="$(sub none -w inst1 --basin-account=climate-lab --wrap 'srun sleep 2')"
+j_none="$(sub none -w inst1 -A basin-default --wrap 'srun sleep 2')"
 # 4-6: no GPUs asked for, but the user presets every GPU variable.
 j_forged="$(env "${forged[@]}" sbatch --parsable --export=ALL -o "$POOL_DIR/forged.out" -w inst1 \
-  --basin-account=climate-lab --wrap 'env | grep -E "GPU|CUDA" | sort; srun --export=ALL sleep 2')"
-env "${forged[@]}" srun --export=ALL -w inst1 --basin-account=climate-lab \
+  -A basin-default --wrap 'env | grep -E "GPU|CUDA" | sort; srun --export=ALL sleep 2')"
+env "${forged[@]}" srun --export=ALL -w inst1 -A basin-default \
   sh -c 'echo "job=$SLURM_JOB_ID"; sleep 2' >forged-srun.out 2>forged-srun.err ||
   fail "forged srun: $(cat forged-srun.err)"
 j_forged_srun="$(sed -n 's/^job=//p' forged-srun.out)"
 j_vol="$(env "${forged[@]}" sbatch --parsable --export=ALL -o "$POOL_DIR/vol.out" -w vol1 \
-  --basin-account=climate-lab --wrap 'srun --export=ALL sleep 2')"
+  -A basin-default --wrap 'srun --export=ALL sleep 2')"
 for id in "$j_batch" "$j_two" "$j_none" "$j_forged" "$j_vol"; do
   [ "$(wait_job "$id")" = COMPLETED ] || fail "job $id did not complete"
 done
@@ -102,7 +103,8 @@ pass "signed records (version 2): alloc_gpus 1 with --gres=gpu:1 or --gpus=1, 2 
 "$BASIN" pool add-site --name campus --tier institutional --core-second 40 --gpu-second 1000 \
   --wall-second 1 >/dev/null
 "$BASIN" pool add-site --name home --tier volunteer --core-second 10 >/dev/null
-"$BASIN" pool add-account --name climate-lab --home-site campus >/dev/null
+# root's jobs charge its default account in the local pool: basin-default.
+"$BASIN" pool add-account --name basin-default --home-site campus --member root >/dev/null
 while read -r node key; do
   case "$node" in inst*) site=campus gpus=2 ;; *) site=home gpus=0 ;; esac
   printf "\n[[node]]\nname = '%s'\nsite = '%s'\npublic_key = '%s'\ncpus = 2\nmemory_mb = 2000\ngpus = %s\n" \
@@ -112,12 +114,25 @@ done < <(grep -v '^#' etc/node-keys)
 
 L="$BASIN ledger --db $POOL_DIR/ledger.sqlite"
 $L ingest "${spools[@]}" --keys etc/node-keys >ingest.out || { cat ingest.out; fail "ingest"; }
-$L issue --pool pool.toml --site-key keys/campus.sign.key >issue-campus.out ||
+# Slurm's accounting of the same jobs, from slurmdbd (wait until its time
+# window shows every job: a job's eligible time reaches slurmdbd a few
+# seconds after it ran).
+jobs=("$j_batch" "$j_srun" "$j_two" "$j_gpus" "$j_none" "$j_forged" "$j_forged_srun" "$j_vol")
+for _ in $(seq 60); do
+  sacct -P --duplicates -a -S now-1hour \
+    -o JobIDRaw,Cluster,Account,Submit,Start,End,State,AllocCPUS,ElapsedRaw,AllocTRES >sacct.txt
+  n=0
+  for j in "${jobs[@]}"; do grep -q "^$j|" sacct.txt && n=$((n + 1)); done
+  [ "$n" = ${#jobs[@]} ] && break
+  sleep 1
+done
+[ "$n" = ${#jobs[@]} ] || fail "sacct shows $n of ${#jobs[@]} jobs: $(cat sacct.txt)"
+$L issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key >issue-campus.out ||
   { cat issue-campus.out; fail "campus issue"; }
-$L issue --pool pool.toml --site-key keys/home.sign.key >issue-home.out ||
+$L issue --pool pool.toml --sacct sacct.txt --site-key keys/home.sign.key >issue-home.out ||
   { cat issue-home.out; fail "home issue"; }
 $L verify --pool pool.toml >verify.out || { cat verify.out; fail "verify"; }
-$L open --account-key keys/climate-lab.box.key --pool pool.toml >open.out ||
+$L open --account-key keys/basin-default.box.key --pool pool.toml >open.out ||
   { cat open.out; fail "open"; }
 # LEAF JOB PERIOD CORE_S MEM_MB_S GPU_S WALL_S CREDIT_UC
 row() { awk -v id="basin-local/$1/r0/$2" '$2 == id' open.out; }
@@ -140,30 +155,27 @@ g0="$(gpu_row "$j_none.batch" inst1 0)"
 gf="$(gpu_row "$j_forged.batch" inst1 0)"
 pass "receipts open to GPU-seconds = GPUs x wall ($g1 and $g2 s for 1 GPU, $g3 s for 2; $g0 and $gf without), priced at 1000 uc/GPU-s"
 
-# Reconcile against jobcomp. Without slurmdbd, jobcomp's Tres= names no
-# GPUs, so GPU-seconds are not compared (and nothing is a mismatch).
+# What sacct reports for the GPU jobs: AllocTRES gres/gpu x ElapsedRaw, next
+# to the receipts' GPU-seconds (the receipts time each node's steps, Slurm
+# the allocation: they agree within reconcile's tolerance).
+for j in "$j_batch" "$j_two"; do
+  line="$(grep "^$j|" sacct.txt | head -n 1)"
+  echo "sacct job $j: $line"
+  grep -q "gres/gpu=" <<<"$line" || fail "sacct has no gres/gpu for job $j: $line"
+done
 period="$(date -u +%Y-%m)"
-$L reconcile --period "$period" --pool pool.toml --jobcomp log/jobcomp.txt >rec.out || true
-grep -q "^GPU-seconds compared: no" rec.out || fail "$(cat rec.out)"
-grep -q "gpu_seconds_mismatch" rec.out && fail "$(cat rec.out)"
-# jobcomp lines as Slurm writes them with AccountingStorageTRES=gres/gpu
-# (slurmdbd): gres/gpu=N for the GPU jobs. Then GPU-seconds agree.
-with_gpus() {  # N: the GPUs written for j_batch (it had 1)
-  local j n script=""
-  for j in "$j_batch:$1" "$j_srun:1" "$j_two:2" "$j_gpus:1"; do
-    n="${j#*:}" j="${j%%:*}"
-    script+="/^JobId=$j /s/( Tres=[^ ]*)/\\1,gres\\/gpu=$n/;"
-  done
-  sed -E "$script" log/jobcomp.txt
-}
-with_gpus 1 >jobcomp-gpu.txt
-[ "$(grep -c "gres/gpu=" jobcomp-gpu.txt)" = 4 ] || fail "jobcomp lines not found: $(cat log/jobcomp.txt)"
-$L reconcile --period "$period" --pool pool.toml --jobcomp jobcomp-gpu.txt >rec-gpu.out || true
-grep -q "^GPU-seconds compared: yes" rec-gpu.out || fail "$(cat rec-gpu.out)"
-grep -q "gpu_seconds_mismatch" rec-gpu.out && fail "GPU-seconds should agree: $(cat rec-gpu.out)"
-with_gpus 2 >jobcomp-gpu2.txt
-$L reconcile --period "$period" --pool pool.toml --jobcomp jobcomp-gpu2.txt >rec-gpu2.out || true
-grep -q "^gpu_seconds_mismatch  basin-local job $j_batch .* GPU-s vs Slurm" rec-gpu2.out ||
-  fail "gpu_seconds_mismatch not named for job $j_batch: $(cat rec-gpu2.out)"
-[ "$(grep -c '^gpu_seconds_mismatch  ' rec-gpu2.out)" = 1 ] || fail "$(cat rec-gpu2.out)"
-pass "reconcile: GPU-seconds not compared with plain jobcomp; agree with gres/gpu lines; a wrong GPU count is a gpu_seconds_mismatch"
+$L reconcile --period "$period" --pool pool.toml --sacct sacct.txt >rec.out || true
+cat rec.out
+grep -q "^GPU-seconds compared: yes" rec.out || fail "sacct's GPUs were not compared: $(cat rec.out)"
+grep -q "gpu_seconds_mismatch" rec.out && fail "GPU-seconds disagree with sacct: $(cat rec.out)"
+$L reconcile --period "$period" --pool pool.toml --jobcomp log/jobcomp.txt >rec-jobcomp.out || true
+grep -q "^GPU-seconds compared: yes" rec-jobcomp.out || fail "jobcomp's GPUs not compared: $(cat rec-jobcomp.out)"
+grep -q "gpu_seconds_mismatch" rec-jobcomp.out && fail "GPU-seconds disagree with jobcomp: $(cat rec-jobcomp.out)"
+pass "the receipts' GPU-seconds agree with sacct (AllocTRES) and the jobcomp log"
+# Slurm says job $j_batch had 2 GPUs: a gpu_seconds_mismatch, named.
+sed -E "/^$j_batch\|/s#gres/gpu=1#gres/gpu=2#" sacct.txt >sacct-wrong.txt
+$L reconcile --period "$period" --pool pool.toml --sacct sacct-wrong.txt >rec-wrong.out || true
+grep -q "^gpu_seconds_mismatch  basin-local job $j_batch .* GPU-s vs Slurm" rec-wrong.out ||
+  fail "gpu_seconds_mismatch not named for job $j_batch: $(cat rec-wrong.out)"
+[ "$(grep -c '^gpu_seconds_mismatch  ' rec-wrong.out)" = 1 ] || fail "$(cat rec-wrong.out)"
+pass "reconcile names a job whose GPU count Slurm reports otherwise (gpu_seconds_mismatch)"
