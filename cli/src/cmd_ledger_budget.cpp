@@ -2,6 +2,7 @@
 // limit Slurm's controller enforces from them (the rules are in
 // basin/books/budget.hpp).
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -157,6 +158,14 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
     file += "weights " + std::to_string(w.cpu) + " " + std::to_string(w.mem_mb) + " " +
             std::to_string(w.gpu) + " " + std::to_string(w.node) + "\n";
     file += "default_time " + std::to_string(fed::kDefaultTimeLimitSeconds) + "\n";
+    // A job that names no memory gets DefMemPerCPU, which Slurm bills.
+    const auto config = slurm_output({"scontrol", "show", "config"});
+    if (const auto at = config.find("\nDefMemPerCPU"); at != std::string::npos) {
+      const auto eq = config.find('=', at);
+      const auto value = config.substr(eq + 1, config.find('\n', eq) - eq - 1);
+      const auto mb = std::strtoull(value.c_str() + value.find_first_not_of(' '), nullptr, 10);
+      file += "default_mem_per_cpu " + std::to_string(mb) + "\n";
+    }
     for (const auto& b : lines) {
       account_in(pool, b.account);
       const auto text =

@@ -24,7 +24,7 @@ end
 local function read_budgets(path)
   local f = io.open(path, "r")
   if not f then return nil end
-  local b = { left = {}, default_time = 3600, stamp = "" }
+  local b = { left = {}, default_time = 3600, default_mem_per_cpu = 0, stamp = "" }
   for line in f:lines() do
     local w = {}
     for word in line:gmatch("%S+") do w[#w + 1] = word end
@@ -32,6 +32,8 @@ local function read_budgets(path)
       b.cpu, b.mem, b.gpu, b.node = tonumber(w[2]), tonumber(w[3]), tonumber(w[4]), tonumber(w[5])
     elseif w[1] == "default_time" and #w == 2 then
       b.default_time = tonumber(w[2]) or b.default_time
+    elseif w[1] == "default_mem_per_cpu" and #w == 2 then
+      b.default_mem_per_cpu = tonumber(w[2]) or 0
     elseif w[1] == "account" and #w == 3 then
       b.left[w[2]] = tonumber(w[3])
     elseif w[1] == "synced" and #w >= 2 then
@@ -90,6 +92,9 @@ local function check(options)
   if nodes < 1 then nodes = 1 end
   local mem = megabytes(options["mem"]) * nodes
   if options["mem-per-cpu"] ~= nil then mem = megabytes(options["mem-per-cpu"]) * cpus end
+  if options["mem"] == nil and options["mem-per-cpu"] == nil then
+    mem = b.default_mem_per_cpu * cpus -- Slurm's DefMemPerCPU, billed like any memory
+  end
   local gpus = tonumber(tostring(options["gres"] or ""):match("gpu[^,]*:(%d+)")) or 0
   local per_second = cpus * b.cpu + mem * b.mem + gpus * nodes * b.gpu + nodes * b.node
   local worst = limit * per_second

@@ -170,3 +170,12 @@ TEST(Reconcile, GpuSecondsAreNotComparedWhenNoRowNamesGpus) {
   EXPECT_TRUE(r.findings.empty()) << report_text(r);
   EXPECT_NE(report_text(r).find("GPU-seconds compared: no"), std::string::npos);
 }
+
+TEST(Reconcile, AJobThatNeverRanNeedsNoReceipt) {
+  // Cancelled while pending (e.g. held by its budget): 0 s in Slurm.
+  const auto r = reconcile({}, {row(3, "", "CANCELLED", 1, 0, 2)});
+  ASSERT_EQ(kinds(r), std::vector<FindingKind>{FindingKind::no_receipt});
+  EXPECT_TRUE(r.findings[0].accounted);
+  EXPECT_EQ(r.discrepancies(), 0u);
+  EXPECT_NE(r.findings[0].detail.find("never ran"), std::string::npos);
+}

@@ -171,6 +171,12 @@ ReconcileReport reconcile(const std::vector<ExpectedJob>& expected,
           r->core_seconds(),
           "state " + r->state + ", " + std::to_string(r->alloc_cpus) + " CPUs x " +
               std::to_string(r->elapsed_seconds) + " s");
+      // A job that never ran (cancelled while pending, held by its budget)
+      // used nothing: no receipt is right.
+      if (r->elapsed_seconds == 0) {
+        report.findings.back().accounted = true;
+        report.findings.back().detail += ": never ran, nothing to charge";
+      }
     }
   }
   for (const auto& [key, list] : requeued) {
