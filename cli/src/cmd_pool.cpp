@@ -100,6 +100,13 @@ std::string default_key_path(const std::string& file, const std::string& name, c
   return (dir / "keys" / (name + suffix)).string();
 }
 
+Account& account_named(Pool& p, const std::string& name, const std::string& file) {
+  auto a = std::find_if(p.accounts.begin(), p.accounts.end(),
+                        [&](const Account& x) { return x.name == name; });
+  if (a == p.accounts.end()) throw std::runtime_error("no account '" + name + "' in " + file);
+  return *a;
+}
+
 void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   auto args = std::make_shared<PoolArgs>();
   auto* pool = app.add_subcommand(
@@ -229,15 +236,11 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   add_member->callback([args] {
     const PoolLock lock(args->file);
     Pool p = load_pool(args->file);
-    auto a = std::find_if(p.accounts.begin(), p.accounts.end(),
-                          [&](const Account& x) { return x.name == args->account; });
-    if (a == p.accounts.end()) {
-      throw std::runtime_error("no account '" + args->account + "' in " + args->file);
-    }
-    if (std::find(a->members.begin(), a->members.end(), args->user) != a->members.end()) {
+    Account& a = account_named(p, args->account, args->file);
+    if (std::find(a.members.begin(), a.members.end(), args->user) != a.members.end()) {
       throw std::runtime_error(args->user + " is already a member of account " + args->account);
     }
-    a->members.push_back(args->user);
+    a.members.push_back(args->user);
     save_pool(args->file, p);
     std::cout << "added member " << args->user << " to account " << args->account << " in "
               << args->file << " (run `basin pool sync-accounts` to apply it in Slurm)\n";
@@ -252,16 +255,12 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   remove_member->callback([args] {
     const PoolLock lock(args->file);
     Pool p = load_pool(args->file);
-    auto a = std::find_if(p.accounts.begin(), p.accounts.end(),
-                          [&](const Account& x) { return x.name == args->account; });
-    if (a == p.accounts.end()) {
-      throw std::runtime_error("no account '" + args->account + "' in " + args->file);
-    }
-    auto m = std::find(a->members.begin(), a->members.end(), args->user);
-    if (m == a->members.end()) {
+    Account& a = account_named(p, args->account, args->file);
+    auto m = std::find(a.members.begin(), a.members.end(), args->user);
+    if (m == a.members.end()) {
       throw std::runtime_error(args->user + " is not a member of account " + args->account);
     }
-    a->members.erase(m);
+    a.members.erase(m);
     save_pool(args->file, p);
     std::cout << "removed member " << args->user << " from account " << args->account << " in "
               << args->file << " (run `basin pool sync-accounts` to apply it in Slurm)\n";

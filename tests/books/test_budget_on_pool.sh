@@ -10,13 +10,8 @@
 source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
 admin="$(mktemp -d /tmp/basin-budget-admin.XXXXXX)"
 cd "$admin"
-"$BASIN" pool init --name local --cluster basin-local >/dev/null
 # No memory price: a job's billing is 40 per CPU + 1 per node (micro-credits/s).
-"$BASIN" pool add-site --name campus --tier institutional --core-second 40 --wall-second 1 >/dev/null
-"$BASIN" pool add-site --name home --tier volunteer --core-second 10 >/dev/null
-for n in inst1:campus vol1:home vol2:home; do
-  "$BASIN" pool add-node --name "${n%:*}" --site "${n#*:}" --cpus 2 --memory-mb 2000 >/dev/null
-done
+pool_toml "$admin" 0
 "$BASIN" pool add-account --name physics --home-site campus --member root >/dev/null
 pool_up --pool-file "$admin/pool.toml"
 grep -q "TRESBillingWeights=CPU=40,Mem=0,GRES/gpu=0,Node=1" "$SLURM_CONF" ||

@@ -16,12 +16,7 @@ for u in basin-alice basin-bob; do
   id -u "$u" >/dev/null 2>&1 || useradd --system --no-create-home --shell /bin/bash "$u"
 done
 cd "$admin"
-"$BASIN" pool init --name local --cluster basin-local >/dev/null
-"$BASIN" pool add-site --name campus --tier institutional --core-second 40 --wall-second 1 >/dev/null
-"$BASIN" pool add-site --name home --tier volunteer --core-second 10 --mem-mb-second 1 >/dev/null
-for n in inst1:campus vol1:home vol2:home; do
-  "$BASIN" pool add-node --name "${n%:*}" --site "${n#*:}" --cpus 2 --memory-mb 2000 >/dev/null
-done
+pool_toml "$admin"
 "$BASIN" pool add-account --name physics --home-site campus --member basin-alice >/dev/null
 "$BASIN" pool add-account --name bio --home-site home --member basin-bob >/dev/null
 pool_up --pool-file "$admin/pool.toml"

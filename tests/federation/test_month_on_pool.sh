@@ -8,13 +8,7 @@
 source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
 admin="$(mktemp -d /tmp/basin-month-admin.XXXXXX)"
 cd "$admin"
-"$BASIN" pool init --name local --cluster basin-local >/dev/null
-"$BASIN" pool add-site --name campus --tier institutional --core-second 40 --wall-second 1 >/dev/null
-"$BASIN" pool add-site --name home --tier volunteer --core-second 10 --mem-mb-second 1 >/dev/null
-for n in inst1:campus:2 vol1:home:0 vol2:home:0; do
-  IFS=: read -r name site gpus <<<"$n"
-  "$BASIN" pool add-node --name "$name" --site "$site" --cpus 2 --memory-mb 2000 --gpus "$gpus" >/dev/null
-done
+pool_toml "$admin" 1 2
 "$BASIN" pool add-account --name climate-lab --home-site campus --member root >/dev/null
 "$BASIN" pool add-account --name physics --home-site home --member root >/dev/null
 pool_up --pool-file "$admin/pool.toml"

@@ -83,3 +83,23 @@ wait_job() {
   done
   echo "TIMEOUT_WAITING($state)"
 }
+
+# pool_toml DIR [HOME_MEM_RATE [INST1_GPUS]]: in DIR, the pool.toml of the
+# local pool as an admin writes it with `basin pool`: pool "local" (cluster
+# basin-local), site campus (institutional, 40 micro-credits per core-second,
+# 1 per wall second) with node inst1, site home (volunteer, 10 per
+# core-second, HOME_MEM_RATE [1] per MB-second) with vol1 and vol2; keys in
+# DIR/keys. Accounts are the caller's to add.
+pool_toml() {
+  local dir="$1" mem="${2:-1}" gpus="${3:-0}" n name site g
+  (
+    cd "$dir"
+    "$BASIN" pool init --name local --cluster basin-local >/dev/null
+    "$BASIN" pool add-site --name campus --tier institutional --core-second 40 --wall-second 1 >/dev/null
+    "$BASIN" pool add-site --name home --tier volunteer --core-second 10 --mem-mb-second "$mem" >/dev/null
+    for n in "inst1:campus:$gpus" vol1:home:0 vol2:home:0; do
+      IFS=: read -r name site g <<<"$n"
+      "$BASIN" pool add-node --name "$name" --site "$site" --cpus 2 --memory-mb 2000 --gpus "$g" >/dev/null
+    done
+  )
+}
