@@ -14,7 +14,9 @@ pool_up --slurmd-env "LD_PRELOAD=$asan_rt" --slurmd-env "ASAN_OPTIONS=$asan_opts
 # The client commands load the plugin too.
 export LD_PRELOAD="$asan_rt" ASAN_OPTIONS="$asan_opts" UBSAN_OPTIONS="log_path=$reports/ubsan"
 
-id="$(sbatch --parsable -o "$POOL_DIR/a.out" -w vol1 --basin-tier=volunteer --basin-account=lab \
+# The refused --basin-account runs the option callback's refusal under ASan.
+if sbatch -o /dev/null --basin-account=lab --wrap true 2>/dev/null; then fail "--basin-account accepted"; fi
+id="$(sbatch --parsable -o "$POOL_DIR/a.out" -w vol1 --basin-tier=volunteer -A basin-default \
   --basin-replicas=2 --basin-checkpoint \
   --wrap 'srun sh -c "printf \"sha256:%064x\n\" 9 > \$BASIN_CHECKPOINT_DIR/basin-result-digest"')"
 [ "$(wait_job "$id")" = COMPLETED ] || { cat "$POOL_DIR/a.out"; fail "job $id failed under ASan"; }
