@@ -33,12 +33,17 @@ const fed::Account& account_in(const fed::Pool& pool, const std::string& name) {
   throw std::runtime_error("account '" + name + "' is not in pool.toml (basin pool add-account)");
 }
 
+// The pool's highest rates: what budgets assume of a job on any partition.
+fed::BillingWeights pool_weights(const fed::Pool& pool) {
+  std::vector<std::string> nodes;
+  for (const auto& n : pool.nodes) nodes.push_back(n.name);
+  return fed::billing_weights(pool, nodes);
+}
+
 // The queue's worst case per account, at the pool's highest rates.
 void queued_work(const fed::Pool& pool, std::map<std::string, std::int64_t>& in_flight,
                  std::map<std::string, std::size_t>& unbounded) {
-  std::vector<std::string> nodes;
-  for (const auto& n : pool.nodes) nodes.push_back(n.name);
-  const auto weights = fed::billing_weights(pool, nodes);
+  const auto weights = pool_weights(pool);
   const auto text =
       slurm_output({"squeue", "-h", "-a", "-t", "PD,R,CG", "-o", books::kSqueueFormat});
   for (const auto& job : books::parse_squeue(text)) {
@@ -152,9 +157,7 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
       std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
       file += std::string("synced ") + stamp + "\n";
     }
-    std::vector<std::string> nodes;
-    for (const auto& n : pool.nodes) nodes.push_back(n.name);
-    const auto w = fed::billing_weights(pool, nodes);
+    const auto w = pool_weights(pool);
     file += "weights " + std::to_string(w.cpu) + " " + std::to_string(w.mem_mb) + " " +
             std::to_string(w.gpu) + " " + std::to_string(w.node) + "\n";
     file += "default_time " + std::to_string(fed::kDefaultTimeLimitSeconds) + "\n";

@@ -58,15 +58,12 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   std::map<std::string, std::string> home;
   for (const auto& acct : pool.accounts) home[acct.name] = acct.home_site;
 
+  auto all_receipts = ledger.receipts();
+  const auto entries = books::entries_of(records, all_receipts);
   std::vector<ledger::StoredReceipt> stored;
-  // The account of each record is its receipt's: Slurm's, fixed at issue.
-  std::map<std::int64_t, std::string> account_of;
-  for (auto& s : ledger.receipts()) {
-    account_of[s.record_id] = s.account;
+  for (auto& s : all_receipts)
     if (s.period == a.period) stored.push_back(std::move(s));
-  }
-  std::vector<books::Entry> entries;
-  for (const auto& s : records) entries.push_back({&s, account_of[s.id]});
+  all_receipts.clear();
   const auto decisions = books::decide_charges(entries, books::replica_policy_of(pool));
   std::map<std::int64_t, const books::Decision*> decision_of;
   for (std::size_t i = 0; i < entries.size(); ++i) decision_of[records[i].id] = &decisions[i];

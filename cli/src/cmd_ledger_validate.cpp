@@ -54,13 +54,7 @@ void add_validate(CLI::App& app, CommandContext& ctx) {
     const auto records = l.records();
     // The account that decides the quorum is the one Slurm charged (the
     // receipt's); before issue, the record's own claim.
-    std::map<std::int64_t, std::string> account_of;
-    for (const auto& s : l.receipts()) account_of[s.record_id] = s.account;
-    std::vector<books::Entry> entries;
-    for (const auto& s : records) {
-      const auto a = account_of.find(s.id);
-      entries.push_back({&s, a == account_of.end() ? s.record.account : a->second});
-    }
+    const auto entries = books::entries_of(records, l.receipts());
     const auto v = books::validate_replicas(entries, policy);
     std::size_t invalid = 0;
     std::printf("%-34s %-8s %-8s %-18s %s\n", "GROUP", "JOB", "NODE", "DIGEST", "VERDICT");

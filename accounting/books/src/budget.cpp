@@ -146,11 +146,7 @@ AccountCharges account_charges(const ledger::Ledger& ledger, const federation::P
   const auto stored = ledger.receipts();
   std::map<std::int64_t, const ledger::StoredReceipt*> receipt_of;
   for (const auto& s : stored) receipt_of[s.record_id] = &s;
-  std::vector<Entry> entries;
-  for (const auto& r : records) {
-    const auto it = receipt_of.find(r.id);
-    entries.push_back({&r, it == receipt_of.end() ? r.record.account : it->second->account});
-  }
+  const auto entries = entries_of(records, stored);
   const auto decisions = decide_charges(entries, replica_policy_of(pool));
   std::map<std::string, const federation::RateCard*> card;
   for (const auto& s : pool.sites) card[s.name] = &s.rates;

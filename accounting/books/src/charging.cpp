@@ -20,6 +20,19 @@ ReplicaPolicy replica_policy_of(const federation::Pool& pool) {
   return p;
 }
 
+std::vector<Entry> entries_of(const std::vector<ledger::StoredRecord>& records,
+                              const std::vector<ledger::StoredReceipt>& receipts) {
+  std::map<std::int64_t, const std::string*> account_of;
+  for (const auto& s : receipts) account_of[s.record_id] = &s.account;
+  std::vector<Entry> out;
+  out.reserve(records.size());
+  for (const auto& r : records) {
+    const auto it = account_of.find(r.id);
+    out.push_back({&r, it == account_of.end() ? r.record.account : *it->second});
+  }
+  return out;
+}
+
 Replicas validate_replicas(std::span<const Entry> entries, const ReplicaPolicy& policy) {
   // One candidate per job run: its digest-carrying record that ended last.
   std::map<std::tuple<std::string, std::uint32_t, std::uint32_t>, std::size_t> runs;

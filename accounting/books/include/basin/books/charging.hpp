@@ -45,6 +45,12 @@ struct Entry {
   std::string account;
 };
 
+// One entry per record, with the account Slurm charged for its job: its
+// receipt's (fixed at issue from Slurm's accounting), or the record's own
+// claim while it has no receipt.
+std::vector<Entry> entries_of(const std::vector<ledger::StoredRecord>& records,
+                              const std::vector<ledger::StoredReceipt>& receipts);
+
 struct ReplicaMember {
   std::size_t entry = 0;  // index into the entries given
   federation::ReplicaVerdict verdict = federation::ReplicaVerdict::pending;
