@@ -23,19 +23,8 @@ namespace {
 
 constexpr const char* kDefaultDb = "basin-ledger.sqlite";
 
-// The site key's Ed25519 seed, so the same key signs receipts and tree heads.
 std::array<std::uint8_t, 32> seed_of(const records::NodeKey& key) {
-  auto text = key.secret_file_text();  // "ed25519-secret:<64 hex>\n"
-  const auto colon = text.find(':');
-  std::array<std::uint8_t, 32> seed{};
-  std::size_t len = 0;
-  if (colon == std::string::npos ||
-      sodium_hex2bin(seed.data(), seed.size(), text.data() + colon + 1, 64, nullptr, &len,
-                     nullptr) != 0 ||
-      len != seed.size())
-    throw std::runtime_error("site key has an unexpected format");
-  sodium_memzero(text.data(), text.size());
-  return seed;
+  return key_seed(key);
 }
 
 void print_u128(unsigned __int128 v) {

@@ -48,10 +48,10 @@ TEST(Ledger, MigratesOnceAndReopens) {
   Fixture f;
   {
     ledger::Ledger l(f.db());
-    EXPECT_EQ(l.schema_version(), 3);
+    EXPECT_EQ(l.schema_version(), 4);
   }
   ledger::Ledger again(f.db());
-  EXPECT_EQ(again.schema_version(), 3);
+  EXPECT_EQ(again.schema_version(), 4);
 }
 
 TEST(Ledger, IngestingTwiceStoresOnce) {

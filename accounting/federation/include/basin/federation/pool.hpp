@@ -28,6 +28,11 @@ struct Site {
   Tier tier = Tier::volunteer;
   std::string signing_key;  // Ed25519 public key, 64 hex digits
   RateCard rates;
+  // Ed25519 public key (64 hex digits) with which the site cosigns the other
+  // sites' checkpoints as a witness; empty for a site that does not witness.
+  // A key of its own: a cosignature must never be mistaken for the site's
+  // own signature (C2SP tlog-cosignature).
+  std::string witness_key;
 };
 
 struct Node {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,11 @@ struct BudgetGrant {
   std::int64_t granted_at = 0;  // Unix seconds
 };
 
+struct ForkEvidence {
+  std::string origin, seen_note, new_note, reason;
+  std::int64_t found_at = 0;
+};
+
 struct SettledPeriod {
   std::string period;            // YYYY-MM
   std::string statement_sha256;  // hex
@@ -128,6 +134,30 @@ class Ledger {
   // (a later settlement of the same period replaces the hash).
   void record_settlement(const std::string& period, const std::string& sha256_hex);
   std::vector<SettledPeriod> settled_periods() const;  // by period
+
+  // The exchange between sites (log_mirror.cpp).
+  // The checkpoint of `origin` at tree size `size`, if one was stored.
+  std::optional<StoredCheckpoint> checkpoint_at(const std::string& origin,
+                                                std::uint64_t size) const;
+  // Leaf data [from, to) of a log, in order.
+  std::vector<std::vector<std::uint8_t>> log_leaves(const std::string& origin, std::uint64_t from,
+                                                    std::uint64_t to) const;
+  // Appends another site's leaves from index `first` (the log's current
+  // size) and stores its checkpoint, in one transaction. Throws if `first` is
+  // not the mirror's size (the mirror changed since it was read).
+  void mirror_append(const std::string& origin, std::uint64_t first,
+                     const std::vector<std::vector<std::uint8_t>>& leaves,
+                     const StoredCheckpoint& checkpoint);
+  // A witness's cosignature line on the checkpoint of `origin` at `size`
+  // (one per witness; a second is ignored).
+  void add_cosignature(const std::string& origin, std::uint64_t size, const std::string& witness,
+                       const std::string& line);
+  std::vector<std::string> cosignatures(const std::string& origin, std::uint64_t size) const;
+  void record_fork(const ForkEvidence& fork);
+  std::vector<ForkEvidence> forks() const;
+  // The tree size of this site's last export of `origin` (0 if none).
+  std::uint64_t last_export(const std::string& origin) const;
+  void record_export(const std::string& origin, std::uint64_t size);
 
  private:
   struct Impl;
