@@ -23,10 +23,6 @@ namespace {
 
 constexpr const char* kDefaultDb = "basin-ledger.sqlite";
 
-std::array<std::uint8_t, 32> seed_of(const records::NodeKey& key) {
-  return key_seed(key);
-}
-
 void print_u128(unsigned __int128 v) {
   char buf[48];
   int i = sizeof buf - 1;
@@ -151,7 +147,9 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
                   receipts::encode(receipt)};
     });
     const auto origin = log_origin(pool.name, site->name);
-    const auto signer = tlog::NoteSigner::from_seed(origin, seed_of(key));
+    auto seed = key.seed();
+    const auto signer = tlog::NoteSigner::from_seed(origin, seed);
+    sodium_memzero(seed.data(), seed.size());
     const auto report = ledger.append_receipts(fresh, signer, origin);
     std::printf(
         "%zu receipts issued for site %s, %zu not issued, %zu held for Slurm's accounting, %zu "

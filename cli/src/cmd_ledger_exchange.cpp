@@ -50,6 +50,7 @@ void add_export(CLI::App* led, CommandContext& ctx) {
   struct Args {
     std::string pool, site_key, out;
     std::optional<std::uint64_t> from;
+    std::vector<std::string> periods;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = led->add_subcommand(
@@ -64,6 +65,9 @@ void add_export(CLI::App* led, CommandContext& ctx) {
   cmd->add_option("--out", a->out, "Bundle file to write [<site>-<size>.bundle]");
   cmd->add_option("--from", a->from,
                   "Start at this tree size instead of where the last export ended (to resend)");
+  cmd->add_option("--period", a->periods,
+                  "A closed month (YYYY-MM, repeatable): add this site's signed opening of each\n"
+                  "(provider, consumer) pair's total, so any site can settle it");
   cmd->footer(
       "The bundle is public: receipts hide their quantities. Send it to every other site.\n"
       "Exit status: 0 written, 1 the log cannot be exported (said why).\n"
@@ -74,7 +78,17 @@ void add_export(CLI::App* led, CommandContext& ctx) {
     const auto key = records::NodeKey::load(a->site_key, false);
     const auto& site = site_of_key(pool, key, a->site_key);
     ledger::Ledger ledger(db_of(led));
-    const auto bundle = books::make_bundle(ledger, pool, site.name, a->from);
+    auto bundle = books::make_bundle(ledger, pool, site.name, a->from);
+    const auto trust = trust_of(pool);
+    for (const auto& period : a->periods) {
+      check_period(period);
+      auto openings = books::make_openings(ledger, pool, trust, site.name, key, period);
+      for (const auto& why : openings.problems)
+        std::printf("not opened (%s): %s\n", period.c_str(), why.c_str());
+      if (!openings.problems.empty()) ctx.exit_code = 1;
+      std::printf("period %s: %zu pair openings signed\n", period.c_str(), openings.notes.size());
+      for (auto& n : openings.notes) bundle.openings.push_back(std::move(n));
+    }
     const auto size = bundle.from_size + bundle.leaves.size();
     const auto out = a->out.empty() ? site.name + "-" + std::to_string(size) + ".bundle" : a->out;
     const auto bytes = books::encode_bundle(bundle);
@@ -125,7 +139,7 @@ void add_import(CLI::App* led, CommandContext& ctx) {
     const auto trust = trust_of(pool);
     const auto key = records::NodeKey::load(a->witness_key, false);
     const auto& me = site_of_witness_key(pool, key, a->witness_key);
-    auto seed = key_seed(key);
+    auto seed = key.seed();
     const tlog::Cosigner witness(books::witness_name(pool.name, me.name), seed);
     sodium_memzero(seed.data(), seed.size());
     ledger::Ledger ledger(db_of(led));
@@ -158,6 +172,10 @@ void add_import(CLI::App* led, CommandContext& ctx) {
         case books::BundleVerdict::Kind::extends:
           break;
       }
+      for (const auto& why : r.refused_openings)
+        std::printf("opening refused %s: %s\n", path.c_str(), why.c_str());
+      if (!r.refused_openings.empty()) ctx.exit_code = 1;
+      if (r.openings > 0) std::printf("%s: %zu signed openings stored\n", path.c_str(), r.openings);
       std::string witnesses;
       for (const auto& w : r.witnesses) witnesses += (witnesses.empty() ? "" : ",") + w;
       std::printf("%s %s: log %s size %llu, %zu receipts added; witnessed by %s\n",

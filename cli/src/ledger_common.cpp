@@ -1,7 +1,5 @@
 #include "ledger_common.hpp"
 
-#include <sodium.h>
-
 #include <ctime>
 #include <fstream>
 #include <regex>
@@ -31,20 +29,6 @@ receipts::Trust trust_of(const federation::Pool& pool) {
 
 std::string log_origin(const std::string& pool, const std::string& site) {
   return books::log_origin(pool, site);
-}
-
-std::array<std::uint8_t, 32> key_seed(const records::NodeKey& key) {
-  auto text = key.secret_file_text();  // "ed25519-secret:<64 hex>\n"
-  const auto colon = text.find(':');
-  std::array<std::uint8_t, 32> seed{};
-  std::size_t len = 0;
-  const bool ok = colon != std::string::npos && text.size() >= colon + 65 &&
-                  sodium_hex2bin(seed.data(), seed.size(), text.data() + colon + 1, 64, nullptr,
-                                 &len, nullptr) == 0 &&
-                  len == seed.size();
-  sodium_memzero(text.data(), text.size());
-  if (!ok) throw std::runtime_error("secret key has an unexpected format");
-  return seed;
 }
 
 const federation::Site& site_of_key(const federation::Pool& pool, const records::NodeKey& key,

@@ -2,7 +2,6 @@
 // pool.toml and the name of each site's receipt log.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,10 +23,6 @@ std::string log_origin(const std::string& pool, const std::string& site);
 // `key_path` when there is none.
 const federation::Site& site_of_key(const federation::Pool& pool, const records::NodeKey& key,
                                     const std::string& key_path);
-
-// A secret key's Ed25519 seed, so the same key signs receipts and tree heads
-// (and a witness key cosigns). The caller wipes it after use.
-std::array<std::uint8_t, 32> key_seed(const records::NodeKey& key);
 
 // Throws with the expected form unless `period` is a month "YYYY-MM".
 void check_period(const std::string& period);

@@ -113,8 +113,9 @@ head = data[:p]
 leaves = []
 for _ in range(m):
     (n,) = struct.unpack_from("<I", data, p); leaves.append(data[p + 4:p + 4 + n]); p += 4 + n
+tail = data[p:]  # the openings
 def write(name, ls):
-    out = head + struct.pack("<Q", len(ls)) + b"".join(struct.pack("<I", len(l)) + l for l in ls)
+    out = head + struct.pack("<Q", len(ls)) + b"".join(struct.pack("<I", len(l)) + l for l in ls) + tail
     open(name, "wb").write(out)
 write("missing.bundle", leaves[:1] + leaves[2:])
 write("swapped.bundle", [leaves[1], leaves[0]] + leaves[2:])

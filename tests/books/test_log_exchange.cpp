@@ -37,7 +37,7 @@ struct Log {
   }
   // The bundle from `from` to `size`, as make_bundle writes it.
   Bundle bundle(std::uint64_t from, std::uint64_t size) const {
-    Bundle b{"demo", kOrigin, from, note(size), {}, {}};
+    Bundle b{"demo", kOrigin, from, note(size), {}, {}, {}};
     const auto h = hashes();
     if (from > 0 && from < size)
       b.consistency = tlog::consistency_proof(std::span(h).first(size), from);

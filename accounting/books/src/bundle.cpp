@@ -35,6 +35,14 @@ std::vector<std::uint8_t> encode_bundle(const Bundle& b) {
     w.put<std::uint32_t>(static_cast<std::uint32_t>(leaf.size()));
     w.put_bytes(leaf);
   }
+  if (b.openings.size() > kMaxBundleOpenings) throw BundleError("too many openings");
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(b.openings.size()));
+  for (const auto& o : b.openings) {
+    if (o.empty() || o.size() > kMaxOpeningNote)
+      throw BundleError("an opening too large to bundle");
+    w.put<std::uint32_t>(static_cast<std::uint32_t>(o.size()));
+    w.put_bytes({reinterpret_cast<const std::uint8_t*>(o.data()), o.size()});
+  }
   return w.take();
 }
 
@@ -78,8 +86,17 @@ Bundle decode_bundle(std::span<const std::uint8_t> bytes) {
     const auto leaf = r.get_bytes(len, "leaf");
     b.leaves.emplace_back(leaf.begin(), leaf.end());
   }
+  const auto o = r.get<std::uint32_t>("opening count");
+  if (o > kMaxBundleOpenings) throw BundleError(std::to_string(o) + " openings in one bundle");
+  for (std::uint32_t i = 0; i < o; ++i) {
+    const auto len = r.get<std::uint32_t>("opening length");
+    if (len == 0 || len > kMaxOpeningNote)
+      throw BundleError("opening " + std::to_string(i) + " has length " + std::to_string(len));
+    const auto note = r.get_bytes(len, "opening");
+    b.openings.emplace_back(reinterpret_cast<const char*>(note.data()), note.size());
+  }
   if (r.remaining() != 0)
-    throw BundleError(std::to_string(r.remaining()) + " bytes after the last leaf");
+    throw BundleError(std::to_string(r.remaining()) + " bytes after the last opening");
   return b;
 }
 

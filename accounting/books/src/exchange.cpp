@@ -1,7 +1,11 @@
 #include "basin/books/exchange.hpp"
 
+#include <sodium.h>
+
 #include <algorithm>
 
+#include "basin/books/openings.hpp"
+#include "basin/books/period_items.hpp"
 #include "basin/tlog/signed_note.hpp"
 
 namespace basin::books {
@@ -88,7 +92,57 @@ std::vector<std::string> check_receipts(const Bundle& b, std::size_t skip,
   return bad;
 }
 
+// Verifies and stores the bundle's openings that cover the mirrored log.
+void store_openings(ledger::Ledger& ledger, const Bundle& b, const federation::Pool& pool,
+                    const std::string& site, ImportReport& report) {
+  if (b.openings.empty()) return;
+  const auto hashes = ledger.log_leaf_hashes(b.origin);
+  for (const auto& note : b.openings) {
+    try {
+      const auto o = verify_opening(note, pool);
+      if (o.opening.provider != site)
+        throw OpeningError("an opening by " + o.opening.provider + " in the bundle of " + site);
+      if (o.size > hashes.size() || tlog::root(std::span(hashes).first(o.size)) != o.root)
+        throw OpeningError("it names a checkpoint of size " + std::to_string(o.size) +
+                           " that is not in the log this site holds");
+      ledger.store_opening(o.period, o.opening.provider, o.opening.consumer, note);
+      ++report.openings;
+    } catch (const std::exception& e) {
+      report.refused_openings.push_back(e.what());
+    }
+  }
+}
+
 }  // namespace
+
+OpeningsReport make_openings(ledger::Ledger& ledger, const federation::Pool& pool,
+                             const receipts::Trust& trust, const std::string& site,
+                             const records::NodeKey& key, const std::string& period) {
+  OpeningsReport report;
+  const auto origin = log_origin(pool.name, site);
+  const auto cp = ledger.latest_checkpoint(origin);
+  auto items = period_items(ledger, pool, period, {site});
+  std::erase_if(items, [&](const settlement::Item& it) { return it.log != origin; });
+  const auto st = settlement::settle(items, trust, {{site, &key}}, period);
+  for (const auto& f : st.failed)
+    report.problems.push_back("leaf " + std::to_string(f.leaf) + " (" + f.record +
+                              "): " + f.reason);
+  auto seed = key.seed();
+  for (const auto& p : st.pairs) {
+    if (!p.opened) {
+      report.problems.push_back("pair " + p.provider + " -> " + p.consumer + ": " + p.problem);
+      continue;
+    }
+    SignedOpening o{pool.name, period,
+                    origin,    cp.size,
+                    cp.root,   {p.provider, p.consumer, p.leaves, p.micro_credits, p.blinding}};
+    auto note = sign_opening(o, seed);
+    ledger.store_opening(period, p.provider, p.consumer, note);
+    report.notes.push_back(std::move(note));
+  }
+  sodium_memzero(seed.data(), seed.size());
+  return report;
+}
 
 std::string log_origin(const std::string& pool, const std::string& site) {
   return pool + "/" + site + "/receipts";
@@ -180,6 +234,7 @@ ImportReport import_bundle(ledger::Ledger& ledger, const Bundle& b, const federa
       break;
     }
   }
+  store_openings(ledger, b, pool, site->name, report);
   // Consistent with everything this site saw: cosign it as a witness.
   const auto& cp = report.verdict.checkpoint;
   report.cosignature = witness.cosign(note_text(b.checkpoint_note), now);

@@ -168,10 +168,13 @@ Pool parse_pool(std::string_view text, std::string_view file) {
     pool.cluster = p.name("cluster");
   }
   if (top.has("policy")) {
-    Fields p(file, top.table("policy"), "[policy]", {"replica_quorum"});
+    Fields p(file, top.table("policy"), "[policy]", {"replica_quorum", "witness_quorum"});
     if (p.has("replica_quorum"))
       pool.replica_quorum =
           static_cast<unsigned>(p.integer("replica_quorum", 1, kMaxReplicaQuorum));
+    if (p.has("witness_quorum"))
+      pool.witness_quorum =
+          static_cast<unsigned>(p.integer("witness_quorum", 1, kMaxWitnessQuorum));
   }
   std::map<std::string, const toml::node*> seen;
   auto unique = [&](const std::string& kind, const std::string& name, const toml::node& at) {
@@ -265,6 +268,9 @@ std::string render_pool(const Pool& pool) {
   o << "[pool]\nname = " << q(pool.name) << "\ncluster = " << q(pool.cluster) << "\n";
   o << "\n[policy]\n# Agreeing replicas that make a result canonical (accounts may override).\n"
     << "replica_quorum = " << pool.replica_quorum << "\n";
+  if (pool.witness_quorum != 0)
+    o << "# Other sites' cosignatures a checkpoint needs before settlement trusts it.\n"
+      << "witness_quorum = " << pool.witness_quorum << "\n";
   for (const Site& s : pool.sites) {
     o << "\n[[site]]\nname = " << q(s.name) << "\ntier = " << q(to_string(s.tier))
       << "\nsigning_key = " << q(s.signing_key);

@@ -130,6 +130,24 @@ std::vector<ForkEvidence> Ledger::forks() const {
   return out;
 }
 
+void Ledger::store_opening(const std::string& period, const std::string& provider,
+                           const std::string& consumer, const std::string& note) {
+  Transaction tx(impl_->db);
+  Stmt ins(impl_->db,
+           "INSERT OR REPLACE INTO pair_openings (period, provider, consumer, note, added_at) "
+           "VALUES (?,?,?,?,?)");
+  ins.bind(1, period).bind(2, provider).bind(3, consumer).bind(4, note).bind(5, now()).step();
+  tx.commit();
+}
+
+std::vector<std::string> Ledger::openings(const std::string& period) const {
+  Stmt q(impl_->db, "SELECT note FROM pair_openings WHERE period = ? ORDER BY provider, consumer");
+  q.bind(1, period);
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.col_text(0));
+  return out;
+}
+
 std::uint64_t Ledger::last_export(const std::string& origin) const {
   Stmt q(impl_->db, "SELECT COALESCE(MAX(tree_size), 0) FROM bundle_exports WHERE origin = ?");
   q.bind(1, origin);

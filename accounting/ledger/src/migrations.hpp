@@ -86,7 +86,8 @@ CREATE TABLE settled_periods (
     // mirrors (their leaves go to log_leaves, their checkpoints to
     // checkpoints, under their own origin), witness cosignatures on
     // checkpoints, forks found (both signed checkpoints kept as evidence) and
-    // what this site last exported of its own log.
+    // what this site last exported of its own log; the providers' signed
+    // openings of each pair's total per closed period.
     R"sql(
 CREATE TABLE cosignatures (
   origin    TEXT    NOT NULL,
@@ -103,6 +104,14 @@ CREATE TABLE forks (
   new_note  TEXT    NOT NULL,              -- the signed checkpoint that does not extend it
   reason    TEXT    NOT NULL,
   found_at  INTEGER NOT NULL
+);
+CREATE TABLE pair_openings (
+  period    TEXT    NOT NULL,              -- YYYY-MM
+  provider  TEXT    NOT NULL,
+  consumer  TEXT    NOT NULL,
+  note      TEXT    NOT NULL,              -- the provider's signed opening
+  added_at  INTEGER NOT NULL,
+  PRIMARY KEY (period, provider, consumer)
 );
 CREATE TABLE bundle_exports (
   origin      TEXT    NOT NULL,

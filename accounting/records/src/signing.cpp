@@ -131,6 +131,12 @@ std::string NodeKey::secret_file_text() const {
          "\n";
 }
 
+std::array<std::uint8_t, 32> NodeKey::seed() const {
+  std::array<std::uint8_t, 32> s{};
+  std::copy(secret_.begin(), secret_.begin() + s.size(), s.begin());
+  return s;
+}
+
 std::array<std::uint8_t, kSignatureBytes> NodeKey::sign(std::span<const std::uint8_t> msg) const {
   std::array<std::uint8_t, kSignatureBytes> sig{};
   crypto_sign_detached(sig.data(), nullptr, msg.data(), msg.size(), secret_.data());

@@ -10,6 +10,8 @@
 //   u32 k + k x 32 bytes          consistency proof from from_size to the
 //                                 checkpoint's size (RFC 6962; none when from_size is 0)
 //   u64 m, m x (u32 len + bytes)  the leaves from_size .. size-1 (receipts)
+//   u32 o, o x (u32 len + bytes)  the provider's signed pair openings of
+//                                 closed periods (basin/books/openings.hpp)
 // Nothing may follow. A bundle is an untrusted input: decode() checks every
 // length against what remains before reading and names what is wrong.
 #pragma once
@@ -28,6 +30,8 @@ inline constexpr std::uint16_t kBundleVersion = 1;
 inline constexpr std::size_t kMaxBundleLeaf = 64 * 1024;  // a receipt is about 1.5 KiB
 inline constexpr std::size_t kMaxBundleProof = 128;       // log2 of any real tree, twice
 inline constexpr std::size_t kMaxBundleNote = 1 << 20;    // as tlog::open_note
+inline constexpr std::size_t kMaxBundleOpenings = 65536;
+inline constexpr std::size_t kMaxOpeningNote = 4096;
 inline constexpr std::size_t kMaxBundleFile = std::size_t{4} << 30;
 
 struct Bundle {
@@ -37,6 +41,7 @@ struct Bundle {
   std::string checkpoint_note;
   std::vector<tlog::Hash> consistency;
   std::vector<std::vector<std::uint8_t>> leaves;
+  std::vector<std::string> openings;  // signed notes
 };
 
 class BundleError : public std::runtime_error {

@@ -3,6 +3,7 @@
 // checked as witnesses. Each function here is what one CLI verb calls.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,6 +34,19 @@ std::vector<std::pair<std::string, tlog::CosignerKey>> witnesses_of(const federa
 Bundle make_bundle(const ledger::Ledger& ledger, const federation::Pool& pool,
                    const std::string& site, std::optional<std::uint64_t> from);
 
+struct OpeningsReport {
+  std::vector<std::string> notes;     // signed openings, one per opened pair
+  std::vector<std::string> problems;  // pairs that could not be opened, and why
+};
+
+// This site's signed openings of its pairs' totals for a closed `period`:
+// its own receipts of the period in its log (charging rule applied), each
+// pair's credits and blinding from its records and its key; stored in the
+// ledger too, so this site's public settlement uses what it published.
+OpeningsReport make_openings(ledger::Ledger& ledger, const federation::Pool& pool,
+                             const receipts::Trust& trust, const std::string& site,
+                             const records::NodeKey& key, const std::string& period);
+
 struct ImportReport {
   std::string site;                       // whose log
   BundleVerdict verdict;                  // extends / replay / fork / bad
@@ -40,6 +54,8 @@ struct ImportReport {
   std::vector<std::string> bad_receipts;  // "leaf N: why" (then nothing is stored)
   std::string cosignature;             // this site's cosignature line ("" when it did not cosign)
   std::vector<std::string> witnesses;  // sites whose valid cosignature the checkpoint carries
+  std::size_t openings = 0;            // signed openings verified and stored
+  std::vector<std::string> refused_openings;  // and why the others were not
 };
 
 // Checks `bundle` against this site's mirror of the log and, when it extends

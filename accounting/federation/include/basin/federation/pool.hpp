@@ -59,6 +59,7 @@ struct Account {
 };
 
 inline constexpr unsigned kDefaultReplicaQuorum = 2;
+inline constexpr unsigned kMaxWitnessQuorum = 64;
 inline constexpr unsigned kMaxReplicaQuorum = 5;  // --basin-replicas allows 1..5
 
 // A Unix user name as useradd accepts by default: a lower-case letter or _,
@@ -73,6 +74,10 @@ struct Pool {
   std::vector<Account> accounts;
   // [policy]: the pool's rules, which no job option overrides.
   unsigned replica_quorum = kDefaultReplicaQuorum;
+  // Witnesses (other sites) whose cosignatures a site's checkpoint needs
+  // before settlement trusts it; 0: a majority of the other sites
+  // (witness_quorum_of()).
+  unsigned witness_quorum = 0;
 };
 
 // "pool.toml:12:3: unknown key 'cpu' in [[node]]; allowed: ..." style.

@@ -155,6 +155,11 @@ class Ledger {
   std::vector<std::string> cosignatures(const std::string& origin, std::uint64_t size) const;
   void record_fork(const ForkEvidence& fork);
   std::vector<ForkEvidence> forks() const;
+  // A provider's signed opening of (provider, consumer) for `period`; a
+  // newer one replaces it (the provider revised it before settlement).
+  void store_opening(const std::string& period, const std::string& provider,
+                     const std::string& consumer, const std::string& note);
+  std::vector<std::string> openings(const std::string& period) const;  // by provider, consumer
   // The tree size of this site's last export of `origin` (0 if none).
   std::uint64_t last_export(const std::string& origin) const;
   void record_export(const std::string& origin, std::uint64_t size);

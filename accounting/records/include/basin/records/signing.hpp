@@ -50,6 +50,10 @@ class NodeKey {
 
   const PublicKey& public_key() const { return public_; }
   std::string secret_file_text() const;  // "ed25519-secret:<hex>\n"
+  // The Ed25519 seed, for the few places that sign under another format with
+  // the same key (checkpoint notes, openings, cosignatures). Secret: the
+  // caller wipes it (sodium_memzero) after use.
+  std::array<std::uint8_t, 32> seed() const;
   std::array<std::uint8_t, kSignatureBytes> sign(std::span<const std::uint8_t> msg) const;
 
  private:
