@@ -148,4 +148,18 @@ set +e
 "$basin" ledger --db nothing.sqlite export --pool pool.toml --site-key keys/campus.sign.key > noexp.out 2>&1; rc=$?
 set -e
 [ $rc != 0 ] && grep -q "no signed checkpoint" noexp.out || fail "export of an empty log (rc $rc)"
+# Secret keys readable by others are refused, naming the fix.
+chmod 640 keys/campus.sign.key
+set +e
+$C export --pool pool.toml --site-key keys/campus.sign.key --out loose.bundle > loose.out 2>&1; rc=$?
+set -e
+chmod 600 keys/campus.sign.key
+[ $rc != 0 ] && grep -q "has mode 0640: others could read the secret (chmod 600 keys/campus.sign.key)" loose.out ||
+  { cat loose.out; fail "a key readable by the group was used (rc $rc)"; }
+[ ! -e loose.bundle ] || fail "a bundle was written with a loose key"
+chmod 644 keys/alice.box.key
+set +e
+$H open --account-key keys/alice.box.key > loose-open.out 2>&1; rc=$?
+set -e
+[ $rc != 0 ] && grep -q "has mode 0644" loose-open.out || fail "account key readable by others used"
 echo "PASS"

@@ -62,6 +62,12 @@ AccountKey AccountKey::load(const std::string& path) {
   if (fd < 0)
     throw ReceiptError("cannot open account key " + path + ": " + std::strerror(errno) +
                        " (create one with `basin pool add-account`)");
+  try {
+    records::check_secret_key_file(fd, path, false);
+  } catch (const records::RecordError& e) {
+    ::close(fd);
+    throw ReceiptError(e.what());
+  }
   std::string text(256, '\0');
   const ssize_t n = ::read(fd, text.data(), text.size());
   ::close(fd);
