@@ -84,7 +84,7 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
   grant->callback([a, db_of] {
     const auto pool = fed::load_pool(a->pool);
     account_in(pool, a->account);
-    ledger::Ledger ledger(db_of());
+    ledger::Ledger ledger(db_of(), ledger::OpenMode::existing);
     ledger.grant_budget({a->account, a->micro_credits, a->note, 0});
     std::int64_t total = 0;
     for (const auto& g : ledger.budget_grants())
@@ -105,7 +105,7 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
       "Example: basin ledger --db ledger.sqlite budget show --pool pool.toml");
   show->callback([a, db_of, &ctx] {
     const auto pool = fed::load_pool(a->pool);
-    ledger::Ledger ledger(db_of());
+    ledger::Ledger ledger(db_of(), ledger::OpenMode::existing);
     std::map<std::string, std::int64_t> in_flight;
     std::map<std::string, std::size_t> unbounded;
     if (!a->no_queue) queued_work(pool, in_flight, unbounded);
@@ -143,7 +143,7 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
       "Example: basin ledger --db ledger.sqlite budget sync --pool pool.toml");
   sync->callback([a, db_of] {
     const auto pool = fed::load_pool(a->pool);
-    ledger::Ledger ledger(db_of());
+    ledger::Ledger ledger(db_of(), ledger::OpenMode::existing);
     const auto lines =
         books::budgets(ledger.budget_grants(), books::account_charges(ledger, pool), {}, {});
     std::string file =

@@ -73,7 +73,7 @@ void add_export(CLI::App* led, CommandContext& ctx) {
     const auto pool = federation::load_pool(a->pool);
     const auto key = records::NodeKey::load(a->site_key, false);
     const auto& site = site_of_key(pool, key, a->site_key);
-    ledger::Ledger ledger(db_of(led));
+    ledger::Ledger ledger(db_of(led), ledger::OpenMode::existing);
     const auto bundle = books::make_bundle(ledger, pool, site.name, a->from);
     const auto size = bundle.from_size + bundle.leaves.size();
     const auto out = a->out.empty() ? site.name + "-" + std::to_string(size) + ".bundle" : a->out;
@@ -128,7 +128,7 @@ void add_import(CLI::App* led, CommandContext& ctx) {
     auto seed = key_seed(key);
     const tlog::Cosigner witness(books::witness_name(pool.name, me.name), seed);
     sodium_memzero(seed.data(), seed.size());
-    ledger::Ledger ledger(db_of(led));
+    ledger::Ledger ledger(db_of(led), ledger::OpenMode::existing);
     for (const auto& path : a->bundles) {
       books::Bundle bundle;
       try {
@@ -198,7 +198,7 @@ void add_cosignature_verb(CLI::App* led, CommandContext& ctx) {
       const auto bytes = records::read_file(f, 1 << 20);
       notes.emplace_back(bytes.begin(), bytes.end());
     }
-    ledger::Ledger ledger(db_of(led));
+    ledger::Ledger ledger(db_of(led), ledger::OpenMode::existing);
     const auto r = books::add_cosignatures(ledger, pool, me.name, notes);
     for (const auto& why : r.refused) std::printf("refused: %s\n", why.c_str());
     std::printf("%zu cosignatures kept for log %s\n", r.added,
@@ -215,7 +215,7 @@ void add_forks(CLI::App* led, CommandContext& ctx) {
       "other sites).");
   cmd->footer("Exit status: 0 no forks, 1 forks listed.");
   cmd->callback([led, &ctx] {
-    ledger::Ledger ledger(db_of(led));
+    ledger::Ledger ledger(db_of(led), ledger::OpenMode::existing);
     const auto forks = ledger.forks();
     for (const auto& f : forks)
       std::printf("FORK of log %s (found %lld): %s\n--- accepted before:\n%s--- signed since:\n%s",

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,29 @@ struct SettleArgs {
   std::vector<std::string> site_keys;
 };
 
+// A record in conflict with a receipted one is a finding: the step is
+// charged once, by the receipt (books::decide_charges), never by the other.
+void print_conflicts(const std::vector<ledger::StoredRecord>& records,
+                     const std::vector<ledger::StoredReceipt>& receipts, CommandContext& ctx) {
+  std::map<std::string, const ledger::StoredReceipt*> issued;
+  std::set<std::int64_t> receipted;
+  for (const auto& r : receipts) {
+    issued[r.identity] = &r;
+    receipted.insert(r.record_id);
+  }
+  for (const auto& s : records) {
+    if (!s.conflict || receipted.count(s.id)) continue;
+    const auto it = issued.find(s.identity);
+    if (it == issued.end()) continue;
+    std::printf(
+        "finding conflicting_record %s: record %.16s claims a step whose receipt is leaf %llu of "
+        "%s; charged once, by that receipt\n",
+        s.identity.c_str(), s.content_hash.c_str(),
+        static_cast<unsigned long long>(it->second->leaf_index), it->second->origin.c_str());
+    ctx.exit_code = 1;
+  }
+}
+
 void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx) {
   check_period(a.period);
   const auto pool = fed::load_pool(a.pool);
@@ -51,8 +75,11 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   const auto signer_key = records::NodeKey::load(sign_path, false);
   const auto& signer = site_of_key(pool, signer_key, sign_path);
 
-  ledger::Ledger ledger(db);
-  const auto records = ledger.records();
+  ledger::Ledger ledger(db, ledger::OpenMode::existing);
+  const auto checked = checked_records(ledger, pool, ctx);
+  const auto& records = checked.records;
+  std::map<std::int64_t, const books::Tampered*> tampered;
+  for (const auto& t : checked.tampered) tampered[t.record_id] = &t;
   std::map<std::int64_t, const ledger::StoredRecord*> by_id;
   for (const auto& s : records) by_id[s.id] = &s;
   std::map<std::string, std::string> home;
@@ -84,6 +111,12 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
       it.problem = e.what();
       return;
     }
+    // A receipt stands for its record: one whose signed bytes were edited
+    // decides nothing, so the receipt is excluded by name, never counted.
+    if (tampered.count(s.record_id)) {
+      it.problem = "its record fails its signature check (record_tampered); not counted";
+      return;
+    }
     if (auto h = home.find(it.receipt.account); h != home.end()) it.consumer_site = h->second;
     if (auto d = decision_of.find(s.record_id); d != decision_of.end()) {
       if (d->second->charged)
@@ -97,6 +130,7 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   });
   stored.clear();
 
+  print_conflicts(records, ledger.receipts(), ctx);
   const auto st = settlement::settle(items, trust, provider_keys, a.period);
   const auto json = settlement::to_json(st);
   const auto text = settlement::to_text(st);

@@ -8,7 +8,9 @@
 source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 work="$(mktemp -d /tmp/basin-validate.XXXXXX)"
-pool_up
+# validate re-checks every record against pool.toml's node keys.
+pool_toml "$work"
+pool_up --pool-file "$work/pool.toml"
 
 submit() {  # NODE NAME AMPLITUDE
   sbatch --parsable --chdir="$work" -w "$1" -J "$2" -n 1 --basin-replicas=3 --basin-checkpoint \
@@ -27,7 +29,7 @@ done
 db="$work/ledger.sqlite"
 "$BASIN" ledger --db "$db" ingest "$POOL_DIR"/basin/*/spool --keys "$POOL_DIR/etc/node-keys" \
   >"$work/ingest.log" || fail "ingest: $(cat "$work/ingest.log")"
-"$BASIN" ledger --db "$db" validate >"$work/validate.log" && rc=0 || rc=$?
+"$BASIN" ledger --db "$db" validate --pool "$work/pool.toml" >"$work/validate.log" && rc=0 || rc=$?
 cat "$work/validate.log"
 [ "$rc" = 1 ] || fail "validate should exit 1 with an invalid replica (got $rc)"
 grep -Eq "rep-heat +$a3 +vol2 +[0-9a-f]+ +INVALID" "$work/validate.log" ||

@@ -47,17 +47,31 @@ struct Fixture {
 TEST(Ledger, MigratesOnceAndReopens) {
   Fixture f;
   {
-    ledger::Ledger l(f.db());
+    ledger::Ledger l(f.db(), ledger::OpenMode::create);
     EXPECT_EQ(l.schema_version(), 4);
   }
-  ledger::Ledger again(f.db());
+  ledger::Ledger again(f.db(), ledger::OpenMode::existing);
   EXPECT_EQ(again.schema_version(), 4);
+}
+
+// Only ingest creates a ledger: a mistyped --db for any other command must
+// not become a new, empty ledger that verifies and settles "all good".
+TEST(Ledger, AMissingFileIsAnErrorUnlessCreating) {
+  Fixture f;
+  try {
+    ledger::Ledger l(f.db(), ledger::OpenMode::existing);
+    ADD_FAILURE() << "opened a ledger that does not exist";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find(f.db() + " does not exist"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(f.db()));
 }
 
 TEST(Ledger, IngestingTwiceStoresOnce) {
   Fixture f;
   for (std::uint32_t j = 1; j <= 5; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
-  ledger::Ledger l(f.db());
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
   auto r1 = l.ingest({f.spool()}, f.ring);
   EXPECT_EQ(r1.added, 5u);
   auto r2 = l.ingest({f.spool()}, f.ring);
@@ -70,7 +84,7 @@ TEST(Ledger, TwoRecordsForOneIdentityAreBothKeptAndFlagged) {
   Fixture f;
   f.write("7.0.r0.vol1.basinrec", 7, 1000);
   f.write("7.0.r0.vol1.basinrec.1", 7, 999999);  // same step, other numbers
-  ledger::Ledger l(f.db());
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
   const auto rep = l.ingest({(fs::path(f.spool()) / "7.0.r0.vol1.basinrec").string(),
                              (fs::path(f.spool()) / "7.0.r0.vol1.basinrec.1").string()},
                             f.ring);
@@ -93,7 +107,7 @@ TEST(Ledger, ForgedAndCorruptRecordsAreRejectedNotStored) {
   records::write_file_durably(f.spool(), "2.0.r0.vol1.basinrec", records::sign_record(r, other));
   const std::vector<std::uint8_t> junk{1, 2, 3};
   records::write_file_durably(f.spool(), "3.0.r0.vol1.basinrec", junk);
-  ledger::Ledger l(f.db());
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
   const auto rep = l.ingest({f.spool()}, f.ring);
   EXPECT_EQ(rep.added, 1u);
   ASSERT_EQ(rep.rejected.size(), 2u);
@@ -104,13 +118,13 @@ TEST(Ledger, ForgedAndCorruptRecordsAreRejectedNotStored) {
 TEST(Ledger, TwoProcessesIngestingAtOnceBothSucceed) {
   Fixture f;
   for (std::uint32_t j = 1; j <= 200; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
-  { ledger::Ledger create(f.db()); }
+  { ledger::Ledger create(f.db(), ledger::OpenMode::create); }
   pid_t kids[2];
   for (auto& pid : kids) {
     pid = fork();
     if (pid == 0) {
       try {
-        ledger::Ledger l(f.db());
+        ledger::Ledger l(f.db(), ledger::OpenMode::create);
         l.ingest({f.spool()}, f.ring);
         _exit(0);
       } catch (...) {
@@ -123,7 +137,7 @@ TEST(Ledger, TwoProcessesIngestingAtOnceBothSucceed) {
     waitpid(pid, &status, 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
-  ledger::Ledger l(f.db());
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
   EXPECT_EQ(l.record_count(), 200u);
 }
 
@@ -133,7 +147,7 @@ TEST(Ledger, TwoProcessesIngestingAtOnceBothSucceed) {
 TEST(Ledger, ReceiptsAreLeavesOfASignedLogOncePerRecord) {
   Fixture f;
   for (std::uint32_t j = 1; j <= 4; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
-  ledger::Ledger l(f.db());
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
   l.ingest({f.spool()}, f.ring);
   const auto todo = l.records_without_receipt();
   ASSERT_EQ(todo.size(), 4u);

@@ -1,0 +1,81 @@
+#include "basin/books/integrity.hpp"
+
+#include <sodium.h>
+
+#include <map>
+#include <set>
+
+namespace basin::books {
+
+records::KeyRing node_keys_of(const federation::Pool& pool) {
+  records::KeyRing keys;
+  for (const auto& n : pool.nodes) keys.add(n.name, receipts::parse_ed25519_hex(n.public_key));
+  return keys;
+}
+
+namespace {
+
+std::string why_bad(const ledger::SignedRow& row, const records::KeyRing& keys) {
+  tlog::Hash h{};
+  crypto_hash_sha256(h.data(), row.bytes.data(), row.bytes.size());
+  if (h != row.content_hash)
+    return "its signed bytes are not the ones it was stored under (edited in the database)";
+  try {
+    const auto r = records::verify_signed_record(row.bytes, keys);
+    if (records::identity(r) != row.identity)
+      return "it is indexed as " + row.identity + " but signed as " + records::identity(r);
+  } catch (const std::exception& e) {
+    return std::string("its signature does not verify with its node's key in pool.toml: ") +
+           e.what();
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<Tampered> recheck_records(std::span<const ledger::SignedRow> rows,
+                                      const records::KeyRing& keys) {
+  std::vector<Tampered> out;
+  for (const auto& row : rows)
+    if (auto why = why_bad(row, keys); !why.empty()) out.push_back({row.id, row.identity, why});
+  return out;
+}
+
+CheckedRecords checked_records(const ledger::Ledger& ledger, const records::KeyRing& keys) {
+  CheckedRecords out;
+  out.tampered = recheck_records(ledger.signed_rows(), keys);
+  std::set<std::int64_t> bad;
+  for (const auto& t : out.tampered) bad.insert(t.record_id);
+  for (auto& r : ledger.records())
+    if (!bad.count(r.id)) out.records.push_back(std::move(r));
+  return out;
+}
+
+LogMatch match_log(std::span<const ledger::LogLeaf> leaves,
+                   std::span<const ledger::StoredRecord* const> pending,
+                   const records::NodeKey& site_key, const receipts::Trust& trust) {
+  LogMatch out;
+  std::map<crypto::Bytes32, std::size_t> by_ref;  // job_ref -> leaf position
+  std::vector<receipts::Receipt> headers(leaves.size());
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    if (auto why = receipts::check_envelope_bytes(leaves[i].data, trust, headers[i])) {
+      out.problems.push_back("leaf " + std::to_string(leaves[i].index) + ": " + *why);
+      continue;
+    }
+    by_ref.emplace(headers[i].job_ref, i);
+  }
+  std::set<std::size_t> matched;
+  for (std::size_t p = 0; p < pending.size(); ++p) {
+    const auto ref = receipts::expected_job_ref(pending[p]->identity, site_key);
+    const auto at = by_ref.find(ref);
+    if (at == by_ref.end()) continue;
+    const auto& leaf = leaves[at->second];
+    out.in_log.push_back({p, leaf.index, leaf.indexed, headers[at->second]});
+    matched.insert(at->second);
+  }
+  for (std::size_t i = 0; i < leaves.size(); ++i)
+    if (!leaves[i].indexed && !matched.count(i)) out.orphans.push_back(leaves[i].index);
+  return out;
+}
+
+}  // namespace basin::books
