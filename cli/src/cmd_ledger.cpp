@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,31 +51,23 @@ struct Pending {
 Pending pending_of_site(const std::vector<basin::ledger::StoredRecord>& records,
                         const std::vector<basin::ledger::StoredReceipt>& receipts,
                         const std::string& site) {
-  std::map<std::int64_t, const basin::ledger::StoredReceipt*> by_record;
-  std::map<std::string, const basin::ledger::StoredReceipt*> by_identity;
-  for (const auto& r : receipts) {
-    by_record[r.record_id] = &r;
-    by_identity[r.identity] = &r;
-  }
+  std::set<std::int64_t> receipted;
+  for (const auto& r : receipts) receipted.insert(r.record_id);
   Pending out;
   for (const auto& s : records) {
-    if (by_record.count(s.id)) continue;
-    if (s.record.site != site) {
+    if (receipted.count(s.id)) continue;
+    if (s.record.site != site)
       ++out.other_sites;
-      continue;
-    }
-    if (!s.conflict) {
+    else if (!s.conflict)
       out.mine.push_back(&s);
-      continue;
-    }
-    const auto issued = by_identity.find(s.identity);
-    if (issued == by_identity.end()) continue;
+  }
+  for (const auto& c : books::conflicts_with_receipts(records, receipts)) {
+    if (c.record->record.site != site) continue;
     std::printf(
         "finding conflicting_record %s: record %.16s claims a step whose receipt is leaf %llu of "
         "%s; not issued, never charged (compare them with basin ledger show --conflicts)\n",
-        s.identity.c_str(), s.content_hash.c_str(),
-        static_cast<unsigned long long>(issued->second->leaf_index),
-        issued->second->origin.c_str());
+        c.record->identity.c_str(), c.record->content_hash.c_str(),
+        static_cast<unsigned long long>(c.receipt->leaf_index), c.receipt->origin.c_str());
     ++out.findings;
   }
   return out;

@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -38,21 +37,12 @@ struct SettleArgs {
 // charged once, by the receipt (books::decide_charges), never by the other.
 void print_conflicts(const std::vector<ledger::StoredRecord>& records,
                      const std::vector<ledger::StoredReceipt>& receipts, CommandContext& ctx) {
-  std::map<std::string, const ledger::StoredReceipt*> issued;
-  std::set<std::int64_t> receipted;
-  for (const auto& r : receipts) {
-    issued[r.identity] = &r;
-    receipted.insert(r.record_id);
-  }
-  for (const auto& s : records) {
-    if (!s.conflict || receipted.count(s.id)) continue;
-    const auto it = issued.find(s.identity);
-    if (it == issued.end()) continue;
+  for (const auto& c : books::conflicts_with_receipts(records, receipts)) {
     std::printf(
         "finding conflicting_record %s: record %.16s claims a step whose receipt is leaf %llu of "
         "%s; charged once, by that receipt\n",
-        s.identity.c_str(), s.content_hash.c_str(),
-        static_cast<unsigned long long>(it->second->leaf_index), it->second->origin.c_str());
+        c.record->identity.c_str(), c.record->content_hash.c_str(),
+        static_cast<unsigned long long>(c.receipt->leaf_index), c.receipt->origin.c_str());
     ctx.exit_code = 1;
   }
 }

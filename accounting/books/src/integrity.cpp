@@ -51,6 +51,24 @@ CheckedRecords checked_records(const ledger::Ledger& ledger, const records::KeyR
   return out;
 }
 
+std::vector<ConflictFinding> conflicts_with_receipts(
+    std::span<const ledger::StoredRecord> records,
+    std::span<const ledger::StoredReceipt> receipts) {
+  std::map<std::string, const ledger::StoredReceipt*> by_identity;
+  std::set<std::int64_t> receipted;
+  for (const auto& r : receipts) {
+    by_identity[r.identity] = &r;
+    receipted.insert(r.record_id);
+  }
+  std::vector<ConflictFinding> out;
+  for (const auto& s : records) {
+    if (!s.conflict || receipted.count(s.id)) continue;
+    if (const auto it = by_identity.find(s.identity); it != by_identity.end())
+      out.push_back({&s, it->second});
+  }
+  return out;
+}
+
 LogMatch match_log(std::span<const ledger::LogLeaf> leaves,
                    std::span<const ledger::StoredRecord* const> pending,
                    const records::NodeKey& site_key, const receipts::Trust& trust) {

@@ -44,6 +44,16 @@ struct CheckedRecords {
 };
 CheckedRecords checked_records(const ledger::Ledger& ledger, const records::KeyRing& keys);
 
+// A record in conflict (another signed record claims its identity) that has
+// no receipt, while its step already has one: the step is charged once, by
+// that receipt (decide_charges), and this record never.
+struct ConflictFinding {
+  const ledger::StoredRecord* record = nullptr;
+  const ledger::StoredReceipt* receipt = nullptr;  // the step's receipt
+};
+std::vector<ConflictFinding> conflicts_with_receipts(
+    std::span<const ledger::StoredRecord> records, std::span<const ledger::StoredReceipt> receipts);
+
 // A pending record whose receipt is already a leaf of its site's log.
 struct InLog {
   std::size_t pending = 0;  // index into the pending records given
