@@ -39,7 +39,7 @@ ledger::SignedRow row_of(std::int64_t id, const std::vector<std::uint8_t>& bytes
   return row;
 }
 
-struct Keys : ::testing::Test {
+struct RecheckRecords : ::testing::Test {
   records::NodeKey node = records::NodeKey::generate();
   records::NodeKey other = records::NodeKey::generate();
   records::KeyRing ring;
@@ -49,13 +49,13 @@ struct Keys : ::testing::Test {
   }
 };
 
-TEST_F(Keys, RecordsThatStillVerifyPass) {
+TEST_F(RecheckRecords, RecordsThatStillVerifyPass) {
   const auto r = record_of(1);
   const std::vector rows{row_of(1, records::sign_record(r, node), records::identity(r))};
   EXPECT_TRUE(books::recheck_records(rows, ring).empty());
 }
 
-TEST_F(Keys, AnEditedRecordIsNamedWhateverWasEdited) {
+TEST_F(RecheckRecords, AnEditedRecordIsNamedWhateverWasEdited) {
   const auto r = record_of(1);
   const auto id = records::identity(r);
   auto bytes = records::sign_record(r, node);
@@ -79,7 +79,7 @@ TEST_F(Keys, AnEditedRecordIsNamedWhateverWasEdited) {
   EXPECT_EQ(bad[3].record_id, 4);
 }
 
-struct Log : ::testing::Test {
+struct RecogniseInLog : ::testing::Test {
   records::NodeKey site = records::NodeKey::generate();
   receipts::AccountKey account = receipts::AccountKey::generate();
   receipts::RateCard card{"uni", {3, 1, 0, 0}};
@@ -99,7 +99,7 @@ struct Log : ::testing::Test {
   }
 };
 
-TEST_F(Log, AReceiptIsRecognisedInTheLogWithoutItsIndexRow) {
+TEST_F(RecogniseInLog, AReceiptIsRecognisedInTheLogWithoutItsIndexRow) {
   const auto a = record_of(1), b = record_of(2), c = record_of(3);
   // Leaf 0: a's receipt, indexed. Leaf 1: b's, its receipt row lost.
   const std::vector leaves{leaf(0, a, true), leaf(1, b, false)};
@@ -117,7 +117,7 @@ TEST_F(Log, AReceiptIsRecognisedInTheLogWithoutItsIndexRow) {
   EXPECT_EQ(m.in_log[1].header.account, "lab");
 }
 
-TEST_F(Log, AnotherRecordForTheSameStepHasTheSameJobReference) {
+TEST_F(RecogniseInLog, AnotherRecordForTheSameStepHasTheSameJobReference) {
   // A conflicting record (same identity, other bytes) cannot get a second
   // receipt past this check even if its conflict flag were cleared.
   auto a = record_of(1), a2 = record_of(1);
@@ -130,7 +130,7 @@ TEST_F(Log, AnotherRecordForTheSameStepHasTheSameJobReference) {
   EXPECT_TRUE(m.in_log[0].indexed);
 }
 
-TEST_F(Log, UnattributableLeavesStopIssue) {
+TEST_F(RecogniseInLog, UnattributableLeavesStopIssue) {
   const std::vector leaves{leaf(0, record_of(1), false)};  // no row, no pending record
   const auto m = books::match_log(leaves, {}, site, trust);
   ASSERT_EQ(m.orphans.size(), 1u);

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 
+#include <sqlite3.h>
+
 #include "basin/ledger/ledger.hpp"
 #include "basin/records/durable_file.hpp"
 
@@ -183,4 +185,66 @@ TEST(Ledger, ReceiptsAreLeavesOfASignedLogOncePerRecord) {
   }
   EXPECT_EQ(l.log_origins(), std::vector<std::string>{"p/home/receipts"});
   EXPECT_EQ(l.latest_checkpoint("other").size, 0u);
+}
+
+// The site never signs a fork: once a log no longer extends its newest signed
+// checkpoint (a leaf deleted or changed), append_receipts refuses and signs
+// nothing, and log_problem says how (sizes and roots).
+TEST(Ledger, ALogThatNoLongerExtendsItsCheckpointIsNeverSignedAgain) {
+  Fixture f;
+  for (std::uint32_t j = 1; j <= 3; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
+  const std::string origin = "p/home/receipts";
+  const auto signer = tlog::NoteSigner::generate(origin);
+  std::vector<ledger::NewReceipt> batch;
+  {
+    ledger::Ledger l(f.db(), ledger::OpenMode::create);
+    l.ingest({f.spool()}, f.ring);
+    for (const auto& r : l.records_without_receipt())
+      batch.push_back({r.id, "home", "lab", "1970-01", {std::uint8_t(r.id), 0xaa}});
+    l.append_receipts(batch, signer, origin);
+    EXPECT_FALSE(l.log_problem(origin, signer.verifier()));
+    const auto stranger = tlog::NoteSigner::generate(origin);
+    const auto why = l.log_problem(origin, stranger.verifier());
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("does not verify"), std::string::npos) << *why;
+  }
+  auto sql = [&](const char* statement) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(f.db().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, statement, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  };
+  ledger::Ledger l(f.db(), ledger::OpenMode::existing);
+  const auto signed_before = l.latest_checkpoint(origin);
+  // A leaf's data changed but not its stored hash: named.
+  sql("UPDATE log_leaves SET data = x'0102' WHERE leaf_index = 0");
+  auto why = l.log_problem(origin, signer.verifier());
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("leaf 0's data does not hash"), std::string::npos) << *why;
+  // And with its stored hash recomputed: the first leaves' root differs.
+  const std::vector<std::uint8_t> data{0x01, 0x02};
+  sql(("UPDATE log_leaves SET leaf_hash = x'" + tlog::to_hex(tlog::leaf_hash(data)) +
+       "' WHERE leaf_index = 0")
+          .c_str());
+  why = l.log_problem(origin, signer.verifier());
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("differs from what its site signed"), std::string::npos) << *why;
+  EXPECT_THROW(l.append_receipts({batch[2]}, signer, origin), std::runtime_error);
+  // The last leaf (and its receipt row) deleted: shorter than signed.
+  sql(("UPDATE log_leaves SET data = x'01aa', leaf_hash = x'" +
+       tlog::to_hex(tlog::leaf_hash(std::vector<std::uint8_t>{0x01, 0xaa})) +
+       "' WHERE leaf_index = 0")
+          .c_str());
+  sql("DELETE FROM receipts WHERE leaf_index = 2; DELETE FROM log_leaves WHERE leaf_index = 2");
+  why = l.log_problem(origin, signer.verifier());
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("the log has 2 leaves"), std::string::npos) << *why;
+  EXPECT_NE(why->find("covers 3 (root " + tlog::to_hex(signed_before.root) + ")"),
+            std::string::npos)
+      << *why;
+  EXPECT_THROW(l.append_receipts({batch[2]}, signer, origin), std::runtime_error);
+  const auto after = l.latest_checkpoint(origin);
+  EXPECT_EQ(after.note, signed_before.note);
+  EXPECT_EQ(l.log_leaf_hashes(origin).size(), 2u);
 }
