@@ -152,8 +152,12 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
       "Records of other sites are left for them; records in conflict are skipped; records\n"
       "whose job Slurm's accounting does not show yet are held for the next run. A record\n"
       "that claims another account than Slurm's is a finding (charged to Slurm's). Safe to\n"
-      "rerun: a record gets one receipt. Exit status: 0 all issued or held, 1 some records\n"
-      "could not be issued or disagree with Slurm (named on stdout).\n"
+      "rerun: a record gets one receipt, recognised in the log leaves themselves (a lost\n"
+      "receipt row is restored, never issued again). Records are re-checked against the node\n"
+      "keys in pool.toml (finding record_tampered); issue refuses, and signs nothing, when the\n"
+      "site's log no longer extends its last signed checkpoint. Exit status: 0 all issued or\n"
+      "held, 1 some records could not be issued, disagree with Slurm, or a finding (named on\n"
+      "stdout).\n"
       "Example: sacct -P --duplicates -a -X -o JobIDRaw,Cluster,Account,Submit,Start,End,\\\n"
       "           State,AllocCPUS,ElapsedRaw > jobs.txt\n"
       "         basin ledger --db ledger.sqlite issue --pool pool.toml --site-key uni.key \\\n"
@@ -323,8 +327,9 @@ void add_verify(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& 
                    "multiplication over both cores), falling back to single checks to name the\n"
                    "bad ones; default: one by one");
   verify->footer(
-      "Each bad receipt is named with its record identity and log index. Exit status: 0 all\n"
-      "good, 1 anything bad.\n"
+      "Each bad receipt is named with its record identity and log index; records whose\n"
+      "signed bytes no longer verify with pool.toml's node keys are named (record_tampered),\n"
+      "and so are log leaves without a receipt row. Exit status: 0 all good, 1 anything bad.\n"
       "Example: basin ledger --db ledger.sqlite verify --pool pool.toml --batch");
   verify->callback([=, &ctx] {
     const auto pool = federation::load_pool(*pool_path);
@@ -438,7 +443,10 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
       "settlement and reconciliation");
   led->require_subcommand(1);
   auto db = std::make_shared<std::string>(kDefaultDb);
-  led->add_option("--db", *db, "Ledger file")->capture_default_str();
+  led->add_option("--db", *db,
+                  "Ledger file (made by ingest or budget grant; every other command refuses a\n"
+                  "path with no file)")
+      ->capture_default_str();
 
   auto paths = std::make_shared<std::vector<std::string>>();
   auto keys = std::make_shared<std::string>();

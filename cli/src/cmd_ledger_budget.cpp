@@ -84,7 +84,9 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
   grant->callback([a, db_of] {
     const auto pool = fed::load_pool(a->pool);
     account_in(pool, a->account);
-    ledger::Ledger ledger(db_of(), ledger::OpenMode::existing);
+    // Like ingest, a grant adds to the ledger and may be its first entry (a
+    // budgets-only ledger, or grants before the first records arrive).
+    ledger::Ledger ledger(db_of(), ledger::OpenMode::create);
     ledger.grant_budget({a->account, a->micro_credits, a->note, 0});
     std::int64_t total = 0;
     for (const auto& g : ledger.budget_grants())

@@ -189,7 +189,9 @@ void add_settle(CLI::App& app, CommandContext& ctx) {
   cmd->footer(
       "Not charged (listed with the reason): INVALID or pending replicas (see `ledger\n"
       "validate`) and steps that run inside another step of the same job on the same node.\n"
-      "A receipt that fails verification is listed and excluded, never counted. The same\n"
+      "A receipt that fails verification, or whose record no longer verifies with its node's\n"
+      "key (record_tampered), is listed and excluded, never counted; a record in conflict\n"
+      "with a receipted one is a finding and never charged. The same\n"
       "ledger gives the same statement bytes. Exit status: 0 all receipts good and every\n"
       "pair opened, 1 otherwise.\n"
       "Example: basin ledger --db ledger.sqlite settle --period 2026-11 --pool pool.toml \\\n"

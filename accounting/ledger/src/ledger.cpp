@@ -51,15 +51,15 @@ std::string to_hex(std::span<const std::uint8_t> b) {
   return s;
 }
 
-// Only ingest creates a ledger: a mistyped path given to any other command
-// would otherwise be a new, empty ledger that verifies "all good" and settles
-// to an empty (signed) statement. Returns whether SQLite may create the file.
+// Only the commands that add to a ledger create one (ingest, budget grant): a
+// mistyped path given to any other command would otherwise be a new, empty
+// ledger that verifies "all good" and settles to an empty (signed) statement. Returns whether SQLite may create the file.
 bool may_create(const std::string& path, OpenMode mode) {
   struct stat st {};
   if (mode == OpenMode::existing && ::stat(path.c_str(), &st) != 0)
     throw std::runtime_error("ledger " + path +
-                             " does not exist: check the path given with --db (only `basin "
-                             "ledger ingest` creates a ledger)");
+                             " does not exist: check the path given with --db (a ledger is "
+                             "created by `basin ledger ingest` or `budget grant`)");
   return mode == OpenMode::create;
 }
 

@@ -92,9 +92,10 @@ struct SettledPeriod {
   std::int64_t settled_at = 0;
 };
 
-// How a ledger file is opened: `create` makes it when missing (ingest, the
-// command that fills a ledger); `existing` refuses a path with no file (every
-// other command), so a typo is an error and never a new, empty ledger.
+// How a ledger file is opened: `create` makes it when missing (the commands
+// that add to a ledger: ingest, budget grant); `existing` refuses a path with
+// no file (every other command), so a typo is an error and never a new,
+// empty ledger.
 enum class OpenMode { create, existing };
 
 // A stored record's signed bytes, as the ledger holds them, for re-checking
