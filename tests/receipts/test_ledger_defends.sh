@@ -101,7 +101,8 @@ set_digest basin/52.batch/r0/vol1 aaaa
 for verb in "validate --pool pool.toml" "verify --pool pool.toml" \
   "settle --period 2026-11 --pool pool.toml $KEYS --out t" \
   "reconcile --period 2026-11 --pool pool.toml --sacct sacct.txt" \
-  "issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key"; do
+  "issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key" \
+  "budget show --pool pool.toml --no-queue"; do
   run t.out $D $verb
   [ $rc = 1 ] || fail "$verb: exit $rc with edited records"
   for id in basin/50.batch/r0/inst1 basin/52.batch/r0/vol1; do
