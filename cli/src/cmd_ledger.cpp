@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -276,8 +277,14 @@ std::vector<std::string> check_logs(const basin::ledger::Ledger& ledger,
   }
   for (const auto& origin : ledger.log_origins()) {
     // A leaf no receipt row indexes is a receipt settle and open cannot see.
-    for (const auto& leaf : ledger.log_leaves(origin))
-      if (!leaf.indexed)
+    // Every leaf of a log this ledger issued into is indexed, no leaf of a
+    // log it mirrors from another site is (their records are that site's):
+    // a log with both lost rows. (`issue` also finds a site's own log with
+    // every row lost.)
+    const auto leaves = ledger.log_leaves(origin);
+    const bool own = std::any_of(leaves.begin(), leaves.end(), [](auto& l) { return l.indexed; });
+    for (const auto& leaf : leaves)
+      if (own && !leaf.indexed)
         bad.push_back("log " + origin + " leaf " + std::to_string(leaf.index) +
                       " has no receipt row (the ledger's index of it was deleted); `basin ledger "
                       "issue` restores it");
@@ -444,8 +451,8 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
   led->require_subcommand(1);
   auto db = std::make_shared<std::string>(kDefaultDb);
   led->add_option("--db", *db,
-                  "Ledger file (made by ingest or budget grant; every other command refuses a\n"
-                  "path with no file)")
+                  "Ledger file (made by ingest, import or budget grant; every other command\n"
+                  "refuses a path with no file)")
       ->capture_default_str();
 
   auto paths = std::make_shared<std::vector<std::string>>();

@@ -128,7 +128,9 @@ void add_import(CLI::App* led, CommandContext& ctx) {
     auto seed = key_seed(key);
     const tlog::Cosigner witness(books::witness_name(pool.name, me.name), seed);
     sodium_memzero(seed.data(), seed.size());
-    ledger::Ledger ledger(db_of(led), ledger::OpenMode::existing);
+    // Like ingest, import adds to a ledger: a site may mirror others' logs
+    // before it has records of its own.
+    ledger::Ledger ledger(db_of(led), ledger::OpenMode::create);
     for (const auto& path : a->bundles) {
       books::Bundle bundle;
       try {

@@ -51,15 +51,16 @@ std::string to_hex(std::span<const std::uint8_t> b) {
   return s;
 }
 
-// Only the commands that add to a ledger create one (ingest, budget grant): a
+// Only the commands that add to a ledger create one (ingest, import, budget grant): a
 // mistyped path given to any other command would otherwise be a new, empty
-// ledger that verifies "all good" and settles to an empty (signed) statement. Returns whether SQLite may create the file.
+// ledger that verifies "all good" and settles to an empty (signed) statement. Returns whether
+// SQLite may create the file.
 bool may_create(const std::string& path, OpenMode mode) {
   struct stat st {};
   if (mode == OpenMode::existing && ::stat(path.c_str(), &st) != 0)
     throw std::runtime_error("ledger " + path +
                              " does not exist: check the path given with --db (a ledger is "
-                             "created by `basin ledger ingest` or `budget grant`)");
+                             "created by `basin ledger ingest`, `import` or `budget grant`)");
   return mode == OpenMode::create;
 }
 

@@ -93,7 +93,7 @@ struct SettledPeriod {
 };
 
 // How a ledger file is opened: `create` makes it when missing (the commands
-// that add to a ledger: ingest, budget grant); `existing` refuses a path with
+// that add to a ledger: ingest, import, budget grant); `existing` refuses a path with
 // no file (every other command), so a typo is an error and never a new,
 // empty ledger.
 enum class OpenMode { create, existing };
