@@ -5,6 +5,7 @@
 //   make_usage KEYFILE DIR N NODE SITE ACCOUNT [FIRST_JOB [SACCT [SLURM_ACCOUNT]]]
 // Optional environment, for the ledger's defence tests:
 //   MAKE_USAGE_STEP=S        write step S (a number) instead of the batch step
+//   MAKE_USAGE_START_DELTA=D start D seconds later than the batch step would
 //   MAKE_USAGE_END_DELTA=D   end D seconds later than the batch step would
 //   MAKE_USAGE_CPU_EXTRA=U   add U us of CPU (another record, same identity)
 //   MAKE_USAGE_REPLICA=G     replica group G
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     return std::string(v && *v ? v : fallback);
   };
   const std::string step = env("MAKE_USAGE_STEP", "batch");
+  const long start_delta = std::strtol(env("MAKE_USAGE_START_DELTA", "0").c_str(), nullptr, 10);
   const long end_delta = std::strtol(env("MAKE_USAGE_END_DELTA", "0").c_str(), nullptr, 10);
   const long cpu_extra = std::strtol(env("MAKE_USAGE_CPU_EXTRA", "0").c_str(), nullptr, 10);
   const auto key = basin::records::NodeKey::load(argv[1], false);
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
     r.submit_time = 1795000000 + j;
     r.start_time = r.submit_time + 5;
     r.end_time = r.start_time + 60 + j + end_delta;
+    r.start_time += start_delta;
     r.node = argv[4];
     r.site = argv[5];
     r.account = argv[6];

@@ -20,8 +20,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/../support/two_site_pool.sh" "$basin"
 # wall second of such a step, home 1020.
 mkdir spool
 "$make_usage" keys/inst1.key spool 3 inst1 campus alice 1 sacct.txt  # 81*(61+62+63) = 15066
-# scancel: job 1's srun step ended a second after its batch step.
-MAKE_USAGE_STEP=0 MAKE_USAGE_END_DELTA=1 "$make_usage" keys/inst1.key spool 1 inst1 campus alice 1
+# scancel: job 1's srun step (started 2 s into the job) ended a second after
+# its batch step: the two overlap without nesting.
+MAKE_USAGE_STEP=0 MAKE_USAGE_START_DELTA=2 MAKE_USAGE_END_DELTA=1 \
+  "$make_usage" keys/inst1.key spool 1 inst1 campus alice 1
 "$make_usage" keys/vol1.key spool 2 vol1 home bob 10 sacct.txt  # 1020*(70+71) = 143820
 # A replica group of three; job 52 disagrees and is INVALID.
 rep() { MAKE_USAGE_REPLICA=rep MAKE_USAGE_DIGEST=sha256:$1 "$make_usage" "keys/$2.key" spool 1 "$2" "$3" alice "$4" sacct.txt; }
