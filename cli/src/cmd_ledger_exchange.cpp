@@ -77,7 +77,7 @@ void add_export(CLI::App* led, CommandContext& ctx) {
     const auto pool = federation::load_pool(a->pool);
     const auto key = records::NodeKey::load(a->site_key, false);
     const auto& site = site_of_key(pool, key, a->site_key);
-    ledger::Ledger ledger(db_of(led));
+    ledger::Ledger ledger(db_of(led), ledger::OpenMode::existing);
     auto bundle = books::make_bundle(ledger, pool, site.name, a->from);
     const auto trust = trust_of(pool);
     for (const auto& period : a->periods) {
@@ -142,7 +142,9 @@ void add_import(CLI::App* led, CommandContext& ctx) {
     auto seed = key.seed();
     const tlog::Cosigner witness(books::witness_name(pool.name, me.name), seed);
     sodium_memzero(seed.data(), seed.size());
-    ledger::Ledger ledger(db_of(led));
+    // Like ingest, import adds to a ledger: a site may mirror others' logs
+    // before it has records of its own.
+    ledger::Ledger ledger(db_of(led), ledger::OpenMode::create);
     for (const auto& path : a->bundles) {
       books::Bundle bundle;
       try {
@@ -216,7 +218,7 @@ void add_cosignature_verb(CLI::App* led, CommandContext& ctx) {
       const auto bytes = records::read_file(f, 1 << 20);
       notes.emplace_back(bytes.begin(), bytes.end());
     }
-    ledger::Ledger ledger(db_of(led));
+    ledger::Ledger ledger(db_of(led), ledger::OpenMode::existing);
     const auto r = books::add_cosignatures(ledger, pool, me.name, notes);
     for (const auto& why : r.refused) std::printf("refused: %s\n", why.c_str());
     std::printf("%zu cosignatures kept for log %s\n", r.added,
@@ -233,7 +235,7 @@ void add_forks(CLI::App* led, CommandContext& ctx) {
       "other sites).");
   cmd->footer("Exit status: 0 no forks, 1 forks listed.");
   cmd->callback([led, &ctx] {
-    ledger::Ledger ledger(db_of(led));
+    ledger::Ledger ledger(db_of(led), ledger::OpenMode::existing);
     const auto forks = ledger.forks();
     for (const auto& f : forks)
       std::printf("FORK of log %s (found %lld): %s\n--- accepted before:\n%s--- signed since:\n%s",

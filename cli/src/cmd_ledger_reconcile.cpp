@@ -75,8 +75,8 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
   }
 
   // The ledger's side: verified receipts of the period, by job.
-  ledger::Ledger ledger(db);
-  const auto records = ledger.records();
+  ledger::Ledger ledger(db, ledger::OpenMode::existing);
+  const auto records = checked_records(ledger, pool, ctx).records;
   std::map<std::int64_t, const ledger::StoredRecord*> by_id;
   for (const auto& s : records) by_id[s.id] = &s;
   std::vector<ledger::StoredReceipt> stored;
@@ -119,7 +119,14 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
   std::vector<fed::ExpectedJob> replays;
   for (std::size_t k = 0; k < stored.size(); ++k) {
     const auto it = by_id.find(stored[k].record_id);
-    if (it == by_id.end()) continue;  // the ledger's foreign key makes this impossible
+    if (it == by_id.end()) {  // its record was left out as tampered
+      bad.push_back({fed::FindingKind::bad_receipt, "", 0, 0, 0, 0, 0,
+                     stored[k].origin + " leaf " + std::to_string(stored[k].leaf_index) + " (" +
+                         stored[k].identity +
+                         "): its record fails its signature check (record_tampered); not "
+                         "counted"});
+      continue;
+    }
     const auto& r = it->second->record;
     if (!problem[k].empty()) {
       bad.push_back({fed::FindingKind::bad_receipt, r.cluster, r.job_id, r.submit_time, 0, 0, 0,

@@ -35,6 +35,20 @@ struct SettleArgs {
   bool public_data = false;
 };
 
+// A record in conflict with a receipted one is a finding: the step is
+// charged once, by the receipt (books::decide_charges), never by the other.
+void print_conflicts(const std::vector<ledger::StoredRecord>& records,
+                     const std::vector<ledger::StoredReceipt>& receipts, CommandContext& ctx) {
+  for (const auto& c : books::conflicts_with_receipts(records, receipts)) {
+    std::printf(
+        "finding conflicting_record %s: record %.16s claims a step whose receipt is leaf %llu of "
+        "%s; charged once, by that receipt\n",
+        c.record->identity.c_str(), c.record->content_hash.c_str(),
+        static_cast<unsigned long long>(c.receipt->leaf_index), c.receipt->origin.c_str());
+    ctx.exit_code = 1;
+  }
+}
+
 void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx) {
   check_period(a.period);
   const auto pool = fed::load_pool(a.pool);
@@ -53,7 +67,7 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   const auto signer_key = records::NodeKey::load(sign_path, false);
   const auto& signer = site_of_key(pool, signer_key, sign_path);
 
-  ledger::Ledger ledger(db);
+  ledger::Ledger ledger(db, ledger::OpenMode::existing);
   settlement::Statement st;
   std::vector<std::string> problems;
   if (a.public_data) {
@@ -65,9 +79,11 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
     st = std::move(pub.statement);
     problems = std::move(pub.problems);
   } else {
+    const auto checked = checked_records(ledger, pool, ctx);
     std::set<std::string> opening_sites;
     for (const auto& [site, key] : provider_keys) opening_sites.insert(site);
-    const auto items = books::period_items(ledger, pool, a.period, opening_sites);
+    const auto items = books::period_items(ledger, pool, a.period, opening_sites, checked);
+    print_conflicts(checked.records, ledger.receipts(), ctx);
     st = settlement::settle(items, trust, provider_keys, a.period);
   }
   const auto json = settlement::to_json(st);
@@ -119,7 +135,7 @@ void run_check(const std::string& statement, const std::string& pool_path,
   // Recompute from the public data in this site's ledger and compare.
   const auto json = slurp(statement);
   const auto period = settlement::statement_period(json);
-  ledger::Ledger ledger(recompute_db);
+  ledger::Ledger ledger(recompute_db, ledger::OpenMode::existing);
   const auto pub = books::settle_public(ledger, pool, trust_of(pool), period);
   const auto mine = settlement::to_json(pub.statement);
   for (const auto& why : pub.problems) std::printf("NOT SETTLED here: %s\n", why.c_str());
@@ -161,7 +177,9 @@ void add_settle(CLI::App& app, CommandContext& ctx) {
   cmd->footer(
       "Not charged (listed with the reason): INVALID or pending replicas (see `ledger\n"
       "validate`) and steps that run inside another step of the same job on the same node.\n"
-      "A receipt that fails verification is listed and excluded, never counted. The same\n"
+      "A receipt that fails verification, or whose record no longer verifies with its node's\n"
+      "key (record_tampered), is listed and excluded, never counted; a record in conflict\n"
+      "with a receipted one is a finding and never charged. The same\n"
       "ledger gives the same statement bytes. Exit status: 0 all receipts good and every\n"
       "pair opened, 1 otherwise.\n"
       "Example: basin ledger --db ledger.sqlite settle --period 2026-11 --pool pool.toml \\\n"

@@ -1,5 +1,8 @@
 #include "ledger_common.hpp"
 
+#include <sodium.h>
+
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <regex>
@@ -69,6 +72,16 @@ federation::SacctExport read_slurm_accounting(const std::string& sacct_file,
   }
   return sacct_file.empty() ? federation::parse_jobcomp(text.str(), so)
                             : federation::parse_sacct(text.str(), so);
+}
+
+books::CheckedRecords checked_records(const ledger::Ledger& ledger, const federation::Pool& pool,
+                                      CommandContext& ctx) {
+  auto checked = books::checked_records(ledger, books::node_keys_of(pool));
+  for (const auto& t : checked.tampered)
+    std::printf("finding record_tampered %s: %s; not used (restore the ledger from a backup)\n",
+                t.identity.c_str(), t.reason.c_str());
+  if (!checked.tampered.empty()) ctx.exit_code = 1;
+  return checked;
 }
 
 }  // namespace basin::cli

@@ -6,10 +6,12 @@
 #include <optional>
 #include <string>
 
+#include "basin/books/integrity.hpp"
 #include "basin/federation/pool.hpp"
 #include "basin/federation/sacct.hpp"
 #include "basin/receipts/receipt.hpp"
 #include "basin/records/signing.hpp"
+#include "commands.hpp"
 
 namespace basin::cli {
 
@@ -34,5 +36,11 @@ void check_period(const std::string& period);
 federation::SacctExport read_slurm_accounting(const std::string& sacct_file,
                                               const std::string& jobcomp_file,
                                               std::optional<std::int64_t> utc_offset);
+
+// The ledger's records whose signed bytes still verify with pool.toml's node
+// keys. Each other one is printed as `finding record_tampered <identity>` and
+// left out, and the command's exit status becomes 1.
+books::CheckedRecords checked_records(const ledger::Ledger& ledger, const federation::Pool& pool,
+                                      CommandContext& ctx);
 
 }  // namespace basin::cli

@@ -64,6 +64,21 @@ struct Receipts : ::testing::Test {
 
 }  // namespace
 
+// The salt is derived from the site key: the same identity always has the
+// same job_ref (so the site recognises a record already in its log), another
+// key gives another, and the opening still checks.
+TEST_F(Receipts, JobReferencesAreDerivedFromTheSiteKey) {
+  const auto a = issue(), b = issue();
+  EXPECT_EQ(a.job_ref, b.job_ref);
+  EXPECT_EQ(a.job_ref, receipts::expected_job_ref(records::identity(sample_record()), site_key));
+  EXPECT_NE(issue(43).job_ref, a.job_ref);
+  const auto other = records::NodeKey::generate();
+  EXPECT_NE(receipts::expected_job_ref(records::identity(sample_record()), other), a.job_ref);
+  const auto o = receipts::open_receipt(a, account);
+  EXPECT_EQ(o.salt, receipts::job_salt(records::identity(sample_record()), site_key));
+  EXPECT_TRUE(good(a));
+}
+
 TEST_F(Receipts, RoundTripAndVerify) {
   const Receipt r = issue();
   EXPECT_EQ(r.proof.size(), crypto::range_proof_size(4));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "basin/books/integrity.hpp"
 #include "basin/books/openings.hpp"
 #include "basin/books/period_items.hpp"
 #include "basin/tlog/signed_note.hpp"
@@ -121,7 +122,10 @@ OpeningsReport make_openings(ledger::Ledger& ledger, const federation::Pool& poo
   OpeningsReport report;
   const auto origin = log_origin(pool.name, site);
   const auto cp = ledger.latest_checkpoint(origin);
-  auto items = period_items(ledger, pool, period, {site});
+  const auto checked = checked_records(ledger, node_keys_of(pool));
+  for (const auto& t : checked.tampered)
+    report.problems.push_back("record " + t.identity + " (record_tampered): " + t.reason);
+  auto items = period_items(ledger, pool, period, {site}, checked);
   std::erase_if(items, [&](const settlement::Item& it) { return it.log != origin; });
   const auto st = settlement::settle(items, trust, {{site, &key}}, period);
   for (const auto& f : st.failed)

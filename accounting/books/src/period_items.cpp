@@ -11,8 +11,11 @@ namespace basin::books {
 
 std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
                                            const federation::Pool& pool, const std::string& period,
-                                           const std::set<std::string>& sites_with_records) {
-  const auto records = ledger.records();
+                                           const std::set<std::string>& sites_with_records,
+                                           const CheckedRecords& checked) {
+  const auto& records = checked.records;
+  std::set<std::int64_t> tampered;
+  for (const auto& t : checked.tampered) tampered.insert(t.record_id);
   std::map<std::int64_t, const ledger::StoredRecord*> by_id;
   for (const auto& s : records) by_id[s.id] = &s;
   std::map<std::string, std::string> home;
@@ -42,6 +45,12 @@ std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
         throw std::runtime_error("its fields differ from the ledger's index of it");
     } catch (const std::exception& e) {
       it.problem = e.what();
+      return;
+    }
+    // A receipt stands for its record: one whose signed bytes were edited
+    // decides nothing, so the receipt is excluded by name, never counted.
+    if (tampered.count(s.record_id)) {
+      it.problem = "its record fails its signature check (record_tampered); not counted";
       return;
     }
     if (auto h = home.find(it.receipt.account); h != home.end()) it.consumer_site = h->second;

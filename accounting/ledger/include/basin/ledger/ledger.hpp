@@ -92,11 +92,34 @@ struct SettledPeriod {
   std::int64_t settled_at = 0;
 };
 
+// How a ledger file is opened: `create` makes it when missing (the commands
+// that add to a ledger: ingest, import, budget grant); `existing` refuses a path with
+// no file (every other command), so a typo is an error and never a new,
+// empty ledger.
+enum class OpenMode { create, existing };
+
+// A stored record's signed bytes, as the ledger holds them, for re-checking
+// against the node keys (books::recheck_records).
+struct SignedRow {
+  std::int64_t id = 0;
+  std::string identity;       // the indexed column
+  tlog::Hash content_hash{};  // the stored key: SHA-256 of `bytes` at ingest
+  std::vector<std::uint8_t> bytes;
+};
+
+// One leaf of a receipt log with whether a receipt row indexes it.
+struct LogLeaf {
+  std::uint64_t index = 0;
+  std::vector<std::uint8_t> data;
+  bool indexed = false;
+};
+
 class Ledger {
  public:
-  // Opens (creating if needed) and migrates the ledger file to the current
-  // schema version.
-  explicit Ledger(const std::string& path);
+  // Opens the ledger file (creating it only with OpenMode::create) and
+  // migrates it to the current schema version. Throws naming the path when
+  // `existing` finds no file.
+  Ledger(const std::string& path, OpenMode mode);
   ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
@@ -126,6 +149,21 @@ class Ledger {
   std::vector<tlog::Hash> log_leaf_hashes(const std::string& origin) const;
   // The log's newest checkpoint; size 0 and the empty root when none.
   StoredCheckpoint latest_checkpoint(const std::string& origin) const;
+
+  // Integrity (integrity.cpp).
+  std::vector<SignedRow> signed_rows() const;                        // every record, by id
+  std::vector<LogLeaf> log_leaves(const std::string& origin) const;  // in log order
+  // Why the stored log `origin` does not extend its newest checkpoint (whose
+  // note must verify with `verifier`), or nullopt when it does: the log must
+  // hold at least the checkpoint's leaves, each leaf's data must hash to its
+  // stored hash, and the first N leaves must have the signed root. A log with
+  // leaves but no checkpoint does not extend anything.
+  std::optional<std::string> log_problem(const std::string& origin,
+                                         const tlog::NoteVerifier& verifier) const;
+  // Re-links an existing, unindexed leaf to the record it was issued for (the
+  // receipt row was lost); the leaf itself is not touched.
+  void restore_receipt_row(const NewReceipt& receipt, const std::string& origin,
+                           std::uint64_t leaf_index);
 
   // Budgets (budgets.cpp). Grants are appended, never edited.
   void grant_budget(const BudgetGrant& grant);

@@ -30,12 +30,15 @@ namespace basin::settlement {
 //
 // A node writes one record (and so one receipt) per job step, but steps nest:
 // an srun step runs inside the batch step and on the batch step's cores.
-// Charging both would bill the same core-seconds twice. The rule: a step is
-// charged unless another step of the same job run on the same node holds at
-// least as many cores over an interval that contains it; of two steps with
-// the same interval and cores, the one with the lower step id is charged (the
-// batch step, whose id is the largest, yields to nothing only when it is
-// larger). Steps that overlap without nesting run on different cores and are
+// Charging both would bill the same core-seconds twice. The rule, per job
+// run and node:
+//   - the batch step holds the allocation there: a step that overlaps it in
+//     time, on no more cores, is covered by it, whichever ended first (a
+//     cancelled job's steps end in no fixed order, a second apart);
+//   - otherwise a step is covered by another that holds at least as many
+//     cores over an interval that contains it; of two steps with the same
+//     interval and cores, the one with the lower step id is charged.
+// Steps that overlap without either relation run on different cores and are
 // both charged.
 struct StepSpan {
   std::string run;   // job run: cluster, job id and restart count
