@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "basin/books/exchange.hpp"
 #include "basin/books/integrity.hpp"
 #include "basin/books/slurm_accounts.hpp"
 #include "basin/federation/pool_files.hpp"
@@ -239,7 +240,7 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
       todo_keys.push_back(receipts::parse_x25519_hex(ak->second));
     }
     // Proving dominates (about 27 ms a receipt): spread it over the cores.
-    // Each receipt is independent; the log order stays the ledger's order.
+    // Each receipt is independent.
     std::vector<basin::ledger::NewReceipt> fresh(todo.size());
     tbb::parallel_for(std::size_t{0}, todo.size(), [&](std::size_t i) {
       const auto receipt = receipts::issue_receipt(todo[i]->record, todo_accounts[i], pool.name,
@@ -247,6 +248,10 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
       fresh[i] = {todo[i]->id, receipt.provider_site, receipt.account, receipt.period,
                   receipts::encode(receipt)};
     });
+    // Log order: issue time, and within one run the order of the receipts'
+    // leaf hashes, never the records' identities: a log ordered by job would
+    // let anyone holding the job list link leaves to jobs.
+    books::order_for_log(fresh);
     const auto report = ledger.append_receipts(fresh, signer, origin);
     std::printf(
         "%zu receipts issued for site %s, %zu not issued, %zu held for Slurm's accounting, %zu "

@@ -76,11 +76,13 @@ echo "ok: a mistyped --db is an error, no ledger created, nothing signed"
 fresh
 mkdir conflict
 MAKE_USAGE_CPU_EXTRA=7 "$make_usage" keys/inst1.key conflict 1 inst1 campus alice 1
+# (The log orders receipts by leaf hash, not by job: look the leaf up.)
+leaf1=$(sqlite3 damaged.sqlite "SELECT r.leaf_index FROM receipts r JOIN records rec ON rec.id = r.record_id WHERE rec.identity = 'basin/1.batch/r0/inst1'")
 run c-ingest.out $D ingest conflict --keys node-keys
 [ $rc = 1 ] && grep -q "1 in conflict" c-ingest.out || fail "conflict not flagged at ingest"
 run c-issue.out $D issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key
 [ $rc = 1 ] || fail "issue should exit 1 on a conflicting record"
-grep -q "^finding conflicting_record basin/1.batch/r0/inst1: .* receipt is leaf 1 of demo/campus/receipts" \
+grep -q "^finding conflicting_record basin/1.batch/r0/inst1: .* receipt is leaf $leaf1 of demo/campus/receipts" \
   c-issue.out || fail "conflict not named by issue"
 grep -q "^0 receipts issued" c-issue.out || fail "a conflicting record was issued"
 run c-settle.out $D settle --period 2026-11 --pool pool.toml $KEYS --out c
@@ -139,12 +141,13 @@ echo "ok: issue refuses to sign a log that does not extend its last checkpoint"
 
 # --- a receipt row deleted: the leaf is still in the log.
 fresh
+leaf2=$(sqlite3 damaged.sqlite "SELECT r.leaf_index FROM receipts r JOIN records rec ON rec.id = r.record_id WHERE rec.identity = 'basin/2.batch/r0/inst1'")
 sqlite3 damaged.sqlite "DELETE FROM receipts WHERE record_id = (SELECT id FROM records WHERE identity = 'basin/2.batch/r0/inst1')"
 run r.out $D verify --pool pool.toml
-[ $rc = 1 ] && grep -q "BAD log demo/campus/receipts leaf 2 has no receipt row" r.out || fail "verify: lost row"
+[ $rc = 1 ] && grep -q "BAD log demo/campus/receipts leaf $leaf2 has no receipt row" r.out || fail "verify: lost row"
 run r2.out $D issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key
 [ $rc = 1 ] || fail "issue should exit 1 on a lost receipt row"
-grep -q "^finding receipt_unindexed basin/2.batch/r0/inst1: leaf 2 of log demo/campus/receipts" r2.out ||
+grep -q "^finding receipt_unindexed basin/2.batch/r0/inst1: leaf $leaf2 of log demo/campus/receipts" r2.out ||
   fail "lost receipt row not named"
 grep -q "^0 receipts issued for site campus.* size 5," r2.out || fail "a second receipt was issued"
 $D verify --pool pool.toml >r3.out || fail "verify after the row was restored: $(cat r3.out)"

@@ -148,6 +148,18 @@ OpeningsReport make_openings(ledger::Ledger& ledger, const federation::Pool& poo
   return report;
 }
 
+void order_for_log(std::vector<ledger::NewReceipt>& receipts) {
+  std::vector<std::pair<tlog::Hash, std::size_t>> keyed;
+  keyed.reserve(receipts.size());
+  for (std::size_t i = 0; i < receipts.size(); ++i)
+    keyed.emplace_back(tlog::leaf_hash(receipts[i].bytes), i);
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<ledger::NewReceipt> out;
+  out.reserve(receipts.size());
+  for (const auto& [hash, i] : keyed) out.push_back(std::move(receipts[i]));
+  receipts = std::move(out);
+}
+
 std::string log_origin(const std::string& pool, const std::string& site) {
   return pool + "/" + site + "/receipts";
 }

@@ -18,6 +18,12 @@
 
 namespace basin::books {
 
+// Orders one issue run's receipts for the log by their leaf hashes: a log
+// ordered by record identity (the ledger's order) would let anyone holding
+// the job list link leaves to jobs; leaf hashes of receipts with secret
+// blindings reveal nothing.
+void order_for_log(std::vector<ledger::NewReceipt>& receipts);
+
 // The name of a site's receipt log (its checkpoints' origin and key name).
 std::string log_origin(const std::string& pool, const std::string& site);
 // The name under which a site cosigns other sites' checkpoints.
