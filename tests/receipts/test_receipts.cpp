@@ -390,3 +390,21 @@ TEST_F(Receipts, ProviderOpensTheSummedCreditWithItsKey) {
   const auto r = receipts::receipt_blindings(a.job_ref, site_key);
   for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(o.blindings[i], r[i].encode());
 }
+
+TEST_F(Receipts, SealedOpeningsHaveOneLengthWhateverTheJob) {
+  // A short identity and digest, and the longest ones a record allows.
+  auto small = sample_record(1);
+  small.node = "n";
+  small.result_digest = "";
+  auto large = sample_record(4000000000u);
+  large.node = std::string(120, 'n');
+  large.result_digest = "sha256:" + std::string(249, 'f');
+  const auto a =
+      receipts::issue_receipt(small, small.account, "demo", card, account.public_key(), site_key);
+  const auto b =
+      receipts::issue_receipt(large, large.account, "demo", card, account.public_key(), site_key);
+  EXPECT_EQ(a.sealed_opening.size(), b.sealed_opening.size());
+  EXPECT_EQ(a.sealed_opening.size(), 757u);
+  EXPECT_EQ(receipts::open_receipt(b, account).result_digest, large.result_digest);
+  EXPECT_EQ(receipts::open_receipt(a, account).job_identity, records::identity(small));
+}
