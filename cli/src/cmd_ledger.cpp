@@ -431,10 +431,10 @@ void add_open(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ct
                     static_cast<unsigned long long>(o.values[1]),
                     static_cast<unsigned long long>(o.values[2]),
                     static_cast<unsigned long long>(o.values[3]));
-        const auto card = trust ? trust->rate_cards.find(r.provider_site)
-                                : std::map<std::string, receipts::RateCard>::const_iterator{};
-        if (trust && card != trust->rate_cards.end())
-          print_u128(receipts::credit_of(o, card->second));
+        // Priced with the card the receipt names (current or earlier).
+        if (const auto* card =
+                trust ? receipts::find_card(*trust, r.provider_site, r.rate_card_id) : nullptr)
+          print_u128(receipts::credit_of(o, *card));
         std::printf("\n");
       } catch (const std::exception& e) {
         std::printf("BAD receipt %llu (%s): %s\n", static_cast<unsigned long long>(s.leaf_index),

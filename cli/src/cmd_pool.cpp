@@ -173,6 +173,42 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
               << witness_out << " (mode 0600): keep them with the site's ledger operator only\n";
   });
 
+  auto* rates = pool->add_subcommand(
+      "set-rates",
+      "Change a site's rate card. The current card is kept as [[site.previous_rates]], so\n"
+      "receipts priced with it keep verifying and settle at its prices; receipts issued from\n"
+      "now on name the new card (full SHA-256 id). Rates not given are 0.\n"
+      "Example: basin pool set-rates --site campus --core-second 45 --wall-second 1");
+  rates->add_option("--site", args->name, "Site name")->required();
+  rates->add_option("--core-second", args->core_second, "micro-credits per core-second");
+  rates->add_option("--mem-mb-second", args->mem_mb_second, "micro-credits per MB-second");
+  rates->add_option("--gpu-second", args->gpu_second, "micro-credits per GPU-second");
+  rates->add_option("--wall-second", args->wall_second, "micro-credits per wall-second");
+  rates->callback([args] {
+    const PoolLock lock(args->file);
+    Pool p = load_pool(args->file);
+    auto s = std::find_if(p.sites.begin(), p.sites.end(),
+                          [&](const Site& x) { return x.name == args->name; });
+    if (s == p.sites.end())
+      throw std::runtime_error("no site '" + args->name + "' in " + args->file);
+    const RateCard fresh{args->core_second, args->mem_mb_second, args->gpu_second,
+                         args->wall_second};
+    auto same = [&](const RateCard& a) {
+      return a.core_second == fresh.core_second && a.mem_mb_second == fresh.mem_mb_second &&
+             a.gpu_second == fresh.gpu_second && a.wall_second == fresh.wall_second;
+    };
+    if (same(s->rates)) {
+      std::cout << "site " << s->name << " already has these rates; nothing changed\n";
+      return;
+    }
+    s->previous_rates.push_back(s->rates);
+    s->rates = fresh;
+    validate_pool(p);
+    save_pool(args->file, p);
+    std::cout << "site " << s->name << ": new rate card; " << s->previous_rates.size()
+              << " earlier cards kept for the receipts priced with them\n";
+  });
+
   auto* node = pool->add_subcommand(
       "add-node",
       "Add a node and generate its Ed25519 key pair. The secret key is written to --key-out\n"

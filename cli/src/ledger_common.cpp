@@ -10,24 +10,13 @@
 #include <stdexcept>
 
 #include "basin/books/exchange.hpp"
+#include "basin/books/trust.hpp"
 #include "basin/federation/jobcomp.hpp"
 
 namespace basin::cli {
 
 receipts::Trust trust_of(const federation::Pool& pool) {
-  receipts::Trust t;
-  t.pool = pool.name;
-  for (const auto& site : pool.sites) {
-    t.site_keys[site.name] = receipts::parse_ed25519_hex(site.signing_key);
-    const auto& r = site.rates;
-    for (auto rate : {r.core_second, r.mem_mb_second, r.gpu_second, r.wall_second})
-      if (rate < 0) throw std::runtime_error("site " + site.name + " has a negative rate");
-    t.rate_cards[site.name] = {
-        site.name,
-        {static_cast<std::uint64_t>(r.core_second), static_cast<std::uint64_t>(r.mem_mb_second),
-         static_cast<std::uint64_t>(r.gpu_second), static_cast<std::uint64_t>(r.wall_second)}};
-  }
-  return t;
+  return books::trust_of(pool);
 }
 
 std::string log_origin(const std::string& pool, const std::string& site) {

@@ -187,7 +187,7 @@ Pool parse_pool(std::string_view text, std::string_view file) {
   if (const auto* sites = array_of_tables(file, root, "site")) {
     for (const auto& n : *sites) {
       Fields s(file, *n.as_table(), "[[site]]",
-               {"name", "tier", "signing_key", "witness_key", "rates"});
+               {"name", "tier", "signing_key", "witness_key", "rates", "previous_rates"});
       Site site;
       site.name = s.name("name");
       unique("site", site.name, n);
@@ -206,6 +206,16 @@ Pool parse_pool(std::string_view text, std::string_view file) {
                {"core_second", "mem_mb_second", "gpu_second", "wall_second"});
       site.rates = {r.integer("core_second", 0, kMaxRate), r.integer("mem_mb_second", 0, kMaxRate),
                     r.integer("gpu_second", 0, kMaxRate), r.integer("wall_second", 0, kMaxRate)};
+      // Earlier cards: receipts priced with them keep verifying.
+      if (const auto* prev = array_of_tables(file, *n.as_table(), "previous_rates")) {
+        for (const auto& pn : *prev) {
+          Fields pr(file, *pn.as_table(), "[[site.previous_rates]] of '" + site.name + "'",
+                    {"core_second", "mem_mb_second", "gpu_second", "wall_second"});
+          site.previous_rates.push_back(
+              {pr.integer("core_second", 0, kMaxRate), pr.integer("mem_mb_second", 0, kMaxRate),
+               pr.integer("gpu_second", 0, kMaxRate), pr.integer("wall_second", 0, kMaxRate)});
+        }
+      }
       pool.sites.push_back(std::move(site));
     }
   }
@@ -278,6 +288,10 @@ std::string render_pool(const Pool& pool) {
     o << "\n[site.rates]\ncore_second = " << s.rates.core_second
       << "\nmem_mb_second = " << s.rates.mem_mb_second << "\ngpu_second = " << s.rates.gpu_second
       << "\nwall_second = " << s.rates.wall_second << "\n";
+    for (const auto& r : s.previous_rates)
+      o << "\n[[site.previous_rates]]\ncore_second = " << r.core_second
+        << "\nmem_mb_second = " << r.mem_mb_second << "\ngpu_second = " << r.gpu_second
+        << "\nwall_second = " << r.wall_second << "\n";
   }
   for (const Node& n : pool.nodes) {
     o << "\n[[node]]\nname = " << q(n.name) << "\nsite = " << q(n.site)

@@ -12,16 +12,39 @@
 
 namespace basin::receipts {
 
-std::string RateCard::id() const {
+namespace {
+std::array<std::uint8_t, crypto_hash_sha256_BYTES> card_hash(const RateCard& c) {
   detail::Writer w;
   const std::string_view domain = "basin/rate-card/v1\n";
   w.put_bytes({reinterpret_cast<const std::uint8_t*>(domain.data()), domain.size()});
-  w.put_bytes({reinterpret_cast<const std::uint8_t*>(site.data()), site.size()});
+  w.put_bytes({reinterpret_cast<const std::uint8_t*>(c.site.data()), c.site.size()});
   w.put<std::uint8_t>('\n');
-  for (auto rate : micro_credits) w.put<std::uint64_t>(rate);
+  for (auto rate : c.micro_credits) w.put<std::uint64_t>(rate);
   std::array<std::uint8_t, crypto_hash_sha256_BYTES> h{};
   crypto_hash_sha256(h.data(), w.bytes().data(), w.bytes().size());
+  return h;
+}
+}  // namespace
+
+std::string RateCard::id() const {
+  const auto h = card_hash(*this);
+  return site + ":" + detail::to_hex(std::span(h.data(), h.size()));
+}
+
+std::string RateCard::legacy_id() const {
+  const auto h = card_hash(*this);
   return site + ":" + detail::to_hex(std::span(h.data(), 8));
+}
+
+const RateCard* find_card(const Trust& trust, const std::string& site, const std::string& id) {
+  auto matches = [&](const RateCard& c) { return c.id() == id || c.legacy_id() == id; };
+  if (const auto cur = trust.rate_cards.find(site);
+      cur != trust.rate_cards.end() && matches(cur->second))
+    return &cur->second;
+  if (const auto prev = trust.previous_cards.find(site); prev != trust.previous_cards.end())
+    for (const auto& c : prev->second)
+      if (matches(c)) return &c;
+  return nullptr;
 }
 
 Quantities quantities_of(const records::UsageRecord& record) {

@@ -21,9 +21,9 @@ std::optional<std::string> check_fields(const Receipt& r, const Trust& trust,
   if (k == trust.site_keys.end()) return "unknown provider site '" + r.provider_site + "'";
   const auto card = trust.rate_cards.find(r.provider_site);
   if (card == trust.rate_cards.end()) return "no rate card for site '" + r.provider_site + "'";
-  if (card->second.id() != r.rate_card_id)
-    return "rate card id " + r.rate_card_id + " is not site '" + r.provider_site +
-           "'s current card " + card->second.id();
+  if (!find_card(trust, r.provider_site, r.rate_card_id))
+    return "rate card id " + r.rate_card_id + " is none of site '" + r.provider_site +
+           "'s cards in pool.toml (current: " + card->second.id() + ")";
   key = &k->second;
   return std::nullopt;
 }

@@ -53,12 +53,19 @@ CommitmentSums sum_commitments(std::span<const Item* const> items) {
 
 // The provider's opening of a pair's total: the credits from its own
 // quantities, the blinding re-derived from its key for every receipt.
+// The card each receipt names (verified receipts name one of their site's
+// cards: current or earlier), so a rate change never reprices old receipts.
+const receipts::RateCard& card_of(const receipts::Trust& trust, const Item& it) {
+  return *receipts::find_card(trust, it.receipt.provider_site, it.receipt.rate_card_id);
+}
+
 std::optional<std::string> open_pair(std::span<const Item* const> items,
-                                     const receipts::RateCard& card, const records::NodeKey& key,
+                                     const receipts::Trust& trust, const records::NodeKey& key,
                                      U128& value, crypto::Scalar& blinding) {
   value = 0;
   for (const Item* it : items) {
     if (!it->quantities) return "the provider has no record of " + it->record;
+    const auto& card = card_of(trust, *it);
     for (std::size_t i = 0; i < receipts::kQuantities; ++i)
       value += static_cast<U128>((*it->quantities)[i]) * card.micro_credits[i];
   }
@@ -66,7 +73,7 @@ std::optional<std::string> open_pair(std::span<const Item* const> items,
       tbb::blocked_range<std::size_t>(0, items.size(), 64), crypto::Scalar{},
       [&](const tbb::blocked_range<std::size_t>& r, crypto::Scalar acc) {
         for (std::size_t k = r.begin(); k != r.end(); ++k)
-          acc += receipts::credit_blinding(items[k]->receipt, card, key);
+          acc += receipts::credit_blinding(items[k]->receipt, card_of(trust, *items[k]), key);
         return acc;
       },
       [](const crypto::Scalar& a, const crypto::Scalar& b) { return a + b; });
@@ -74,9 +81,9 @@ std::optional<std::string> open_pair(std::span<const Item* const> items,
 }
 
 // How a pair's total is opened: fills value and blinding, or says why not.
-using Opener = std::function<std::optional<std::string>(
-    const PairTotal& pair, std::span<const Item* const> members, const receipts::RateCard& card,
-    U128& value, crypto::Scalar& blinding)>;
+using Opener = std::function<std::optional<std::string>(const PairTotal& pair,
+                                                        std::span<const Item* const> members,
+                                                        U128& value, crypto::Scalar& blinding)>;
 
 Statement settle_core(std::span<const Item> items, const receipts::Trust& trust,
                       const Opener& opener, const std::string& period);
@@ -87,12 +94,12 @@ Statement settle(std::span<const Item> items, const receipts::Trust& trust,
                  const ProviderKeys& keys, const std::string& period) {
   return settle_core(
       items, trust,
-      [&](const PairTotal& t, std::span<const Item* const> members, const receipts::RateCard& card,
-          U128& value, crypto::Scalar& blinding) -> std::optional<std::string> {
+      [&](const PairTotal& t, std::span<const Item* const> members, U128& value,
+          crypto::Scalar& blinding) -> std::optional<std::string> {
         const auto key = keys.find(t.provider);
         if (key == keys.end() || key->second == nullptr)
           return "not opened: no key of site " + t.provider + " given (--site-key)";
-        if (auto why = open_pair(members, card, *key->second, value, blinding))
+        if (auto why = open_pair(members, trust, *key->second, value, blinding))
           return "not opened: " + *why;
         return std::nullopt;
       },
@@ -103,7 +110,7 @@ Statement settle_with_openings(std::span<const Item> items, const receipts::Trus
                                const PairOpenings& openings, const std::string& period) {
   return settle_core(
       items, trust,
-      [&](const PairTotal& t, std::span<const Item* const>, const receipts::RateCard&, U128& value,
+      [&](const PairTotal& t, std::span<const Item* const>, U128& value,
           crypto::Scalar& blinding) -> std::optional<std::string> {
         const auto o = openings.find({t.provider, t.consumer});
         if (o == openings.end())
@@ -190,16 +197,21 @@ Statement settle_core(std::span<const Item> items, const receipts::Trust& trust,
     t.receipts = members.size();
     for (const Item* it : members) t.leaves[it->log].push_back(it->leaf);
     for (auto& [log, leaves] : t.leaves) std::sort(leaves.begin(), leaves.end());
-    const auto& card = trust.rate_cards.at(t.provider);  // verified: the card exists
-    const auto sums = sum_commitments(members);
+    // Per card the receipts name: the sums of commitments, each priced once.
+    std::map<std::string, std::vector<const Item*>> by_card;
+    for (const Item* it : members) by_card[it->receipt.rate_card_id].push_back(it);
     crypto::Point total;
-    for (std::size_t i = 0; i < receipts::kQuantities; ++i)
-      total += sums.c[i] * crypto::Scalar::from_u64(card.micro_credits[i]);
+    for (const auto& [id, group] : by_card) {
+      const auto& card = card_of(trust, *group.front());
+      const auto sums = sum_commitments(group);
+      for (std::size_t i = 0; i < receipts::kQuantities; ++i)
+        total += sums.c[i] * crypto::Scalar::from_u64(card.micro_credits[i]);
+    }
     t.credit_commitment = total.encode();
 
     U128 value = 0;
     crypto::Scalar blinding;
-    if (auto why = opener(t, members, card, value, blinding)) {
+    if (auto why = opener(t, members, value, blinding)) {
       t.problem = *why;
     } else if (gens.commit(scalar_of(value), blinding) != total) {
       t.problem = "the opening of site " + t.provider +

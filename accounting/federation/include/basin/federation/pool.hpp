@@ -33,6 +33,9 @@ struct Site {
   // A key of its own: a cosignature must never be mistaken for the site's
   // own signature (C2SP tlog-cosignature).
   std::string witness_key;
+  // Earlier rate cards, oldest first ([[site.previous_rates]]): receipts
+  // priced with one keep verifying and settle at its prices.
+  std::vector<RateCard> previous_rates;
 };
 
 struct Node {

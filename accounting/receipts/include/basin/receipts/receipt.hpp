@@ -55,9 +55,12 @@ class ReceiptError : public std::runtime_error {
 struct RateCard {
   std::string site;
   Quantities micro_credits{};
-  // "<site>:<16 hex>" = site and the first 8 bytes of
-  // SHA-256("basin/rate-card/v1\n" || site || "\n" || u64le(rate_0..3)).
+  // "<site>:<64 hex>" = site and SHA-256("basin/rate-card/v1\n" || site ||
+  // "\n" || u64le(rate_0..3)): the version of the card a receipt names.
   std::string id() const;
+  // "<site>:<16 hex>", the first 8 bytes of the same hash: what receipts
+  // issued before ids were full-length name (still accepted).
+  std::string legacy_id() const;
 };
 
 struct Receipt {
@@ -124,8 +127,15 @@ std::string to_json(const Receipt& receipt, int indent = 2);
 struct Trust {
   std::string pool;
   std::map<std::string, records::PublicKey> site_keys;
-  std::map<std::string, RateCard> rate_cards;  // by site
+  std::map<std::string, RateCard> rate_cards;  // by site: the current card
+  // Each site's earlier cards (pool.toml [[site.previous_rates]]): receipts
+  // priced with them keep verifying and are settled at their prices.
+  std::map<std::string, std::vector<RateCard>> previous_cards;
 };
+
+// The card of `site` whose id (full or legacy) is `id`, current or earlier;
+// nullptr when there is none.
+const RateCard* find_card(const Trust& trust, const std::string& site, const std::string& id);
 
 // nullopt when the receipt is good; otherwise why not ("signature ...",
 // "range proof ...", "unknown site ...").
