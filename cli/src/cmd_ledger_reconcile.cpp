@@ -76,7 +76,8 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
 
   // The ledger's side: verified receipts of the period, by job.
   ledger::Ledger ledger(db);
-  const auto records = ledger.records();
+  std::vector<ledger::RecordProblem> set_aside;
+  const auto records = ledger.records(false, &set_aside);
   std::map<std::int64_t, const ledger::StoredRecord*> by_id;
   for (const auto& s : records) by_id[s.id] = &s;
   std::vector<ledger::StoredReceipt> stored;
@@ -178,7 +179,8 @@ void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext
     std::printf("unreadable line %zu of %s: %s\n", i.line, source.c_str(), i.message.c_str());
   std::fputs(fed::report_text(report).c_str(), stdout);
   if (!a.csv.empty()) fed::write_file_atomic(a.csv, fed::report_csv(report), 0644);
-  if (report.discrepancies() > 0 || !parsed.issues.empty()) ctx.exit_code = 1;
+  if (report_set_aside(set_aside) || report.discrepancies() > 0 || !parsed.issues.empty())
+    ctx.exit_code = 1;
 }
 
 void add_reconcile(CLI::App& app, CommandContext& ctx) {

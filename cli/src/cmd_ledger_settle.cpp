@@ -52,7 +52,11 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   const auto& signer = site_of_key(pool, signer_key, sign_path);
 
   ledger::Ledger ledger(db);
-  const auto records = ledger.records();
+  // A stored record that cannot be read is named and left out; its receipt
+  // is still settled from the log, and the period stays unsettled in the
+  // budgets until the row is restored.
+  std::vector<ledger::RecordProblem> set_aside;
+  const auto records = ledger.records(false, &set_aside);
   std::map<std::int64_t, const ledger::StoredRecord*> by_id;
   for (const auto& s : records) by_id[s.id] = &s;
   std::map<std::string, std::string> home;
@@ -111,7 +115,7 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   for (const auto& p : st.pairs) unopened += p.opened ? 0 : 1;
   std::printf("\nstatement: %s.json (signed by site %s: %s.json.sig), %s.csv, %s.txt\n",
               out.c_str(), signer.name.c_str(), out.c_str(), out.c_str(), out.c_str());
-  if (!st.failed.empty() || unopened > 0) {
+  if (report_set_aside(set_aside) || !st.failed.empty() || unopened > 0) {
     ctx.exit_code = 1;
     return;
   }

@@ -11,7 +11,9 @@
 #include "basin/federation/pool_files.hpp"
 #include "basin/federation/quorum.hpp"
 #include "basin/ledger/ledger.hpp"
+#include "basin/records/record_checks.hpp"
 #include "commands.hpp"
+#include "ledger_common.hpp"
 
 namespace basin::cli {
 namespace {
@@ -51,7 +53,8 @@ void add_validate(CLI::App& app, CommandContext& ctx) {
     const auto policy = pool_path->empty() ? books::ReplicaPolicy{}
                                            : books::replica_policy_of(fed::load_pool(*pool_path));
     ledger::Ledger l(db);
-    const auto records = l.records();
+    std::vector<ledger::RecordProblem> set_aside;
+    const auto records = l.records(false, &set_aside);
     // The account that decides the quorum is the one Slurm charged (the
     // receipt's); before issue, the record's own claim.
     const auto entries = books::entries_of(records, l.receipts());
@@ -62,13 +65,14 @@ void add_validate(CLI::App& app, CommandContext& ctx) {
       for (const auto& m : g.members) {
         const auto& r = entries[m.entry].stored->record;
         const auto colon = r.result_digest.find(':');
-        std::printf("%-34s %-8u %-8s %-18.18s %s\n", group.c_str(), r.job_id, r.node.c_str(),
-                    r.result_digest.substr(colon == std::string::npos ? 0 : colon + 1).c_str(),
+        const auto digest = r.result_digest.substr(colon == std::string::npos ? 0 : colon + 1);
+        std::printf("%-34s %-8u %-8s %-18.18s %s\n", records::printable(group).c_str(), r.job_id,
+                    records::printable(r.node).c_str(), records::printable(digest).c_str(),
                     verdict_name(m.verdict));
         if (m.verdict == fed::ReplicaVerdict::invalid) ++invalid;
       }
       std::printf(
-          "  group %s: %s (%zu replicas, quorum %u)\n", group.c_str(),
+          "  group %s: %s (%zu replicas, quorum %u)\n", records::printable(group).c_str(),
           g.canonical ? "canonical" : "pending (charged as unvalidated if the period closes so)",
           g.members.size(), g.quorum);
     }
@@ -81,7 +85,7 @@ void add_validate(CLI::App& app, CommandContext& ctx) {
                   static_cast<unsigned long long>(rel.invalid),
                   static_cast<unsigned long long>(rel.pending));
     std::printf("%zu group(s), %zu invalid replica(s)\n", groups.size(), invalid);
-    if (invalid > 0) ctx.exit_code = 1;
+    if (report_set_aside(set_aside) || invalid > 0) ctx.exit_code = 1;
   });
 }
 

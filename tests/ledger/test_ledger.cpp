@@ -48,10 +48,10 @@ TEST(Ledger, MigratesOnceAndReopens) {
   Fixture f;
   {
     ledger::Ledger l(f.db());
-    EXPECT_EQ(l.schema_version(), 3);
+    EXPECT_EQ(l.schema_version(), 4);
   }
   ledger::Ledger again(f.db());
-  EXPECT_EQ(again.schema_version(), 3);
+  EXPECT_EQ(again.schema_version(), 4);
 }
 
 TEST(Ledger, IngestingTwiceStoresOnce) {
@@ -99,6 +99,33 @@ TEST(Ledger, ForgedAndCorruptRecordsAreRejectedNotStored) {
   ASSERT_EQ(rep.rejected.size(), 2u);
   EXPECT_NE(rep.rejected[0].reason.find("bad signature"), std::string::npos);
   EXPECT_EQ(l.record_count(), 1u);
+}
+
+// A record its check refuses is kept in the quarantine with the reason, is
+// not among the records (so never issued), and does not stop the others.
+TEST(Ledger, RefusedRecordsAreQuarantinedAndTheOthersStored) {
+  Fixture f;
+  for (std::uint32_t j = 1; j <= 3; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
+  f.write("9.0.r0.vol1.basinrec", 9, 5000000);
+  const ledger::RecordCheck check =
+      [](const records::UsageRecord& r) -> std::optional<std::string> {
+    if (r.cpu_user_us > 1000000) return "too much CPU";
+    return std::nullopt;
+  };
+  ledger::Ledger l(f.db());
+  const auto rep = l.ingest({f.spool()}, f.ring, check);
+  EXPECT_EQ(rep.added, 3u);
+  ASSERT_EQ(rep.quarantined.size(), 1u);
+  EXPECT_EQ(rep.quarantined[0].identity, "c/9.0/r0/vol1");
+  EXPECT_EQ(rep.quarantined[0].reason, "too much CPU");
+  EXPECT_EQ(l.record_count(), 3u);
+  EXPECT_EQ(l.records_without_receipt().size(), 3u);
+  // A rerun names it again but stores it once.
+  EXPECT_EQ(l.ingest({f.spool()}, f.ring, check).quarantined.size(), 1u);
+  const auto q = l.quarantined();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].reason, "too much CPU");
+  EXPECT_NE(q[0].source.find("9.0.r0.vol1.basinrec"), std::string::npos);
 }
 
 TEST(Ledger, TwoProcessesIngestingAtOnceBothSucceed) {

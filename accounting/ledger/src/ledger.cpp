@@ -3,11 +3,13 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <ctime>
 #include <map>
 #include <string>
 
 #include "basin/records/durable_file.hpp"
+#include "basin/records/record_checks.hpp"
 #include "ledger_impl.hpp"
 #include "migrations.hpp"
 #include "sqlite_handle.hpp"
@@ -65,7 +67,49 @@ int Ledger::schema_version() const {
   return current_version(impl_->db);
 }
 
-IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records::KeyRing& keys) {
+namespace {
+
+using Sha256 = std::array<std::uint8_t, crypto_hash_sha256_BYTES>;
+
+Sha256 sha256(std::span<const std::uint8_t> bytes) {
+  Sha256 h{};
+  crypto_hash_sha256(h.data(), bytes.data(), bytes.size());
+  return h;
+}
+
+// Stores a record that failed its checks; returns false when the quarantine
+// already held it (an earlier run, or a copy in this one).
+bool quarantine(Db& db, const Sha256& hash, const std::string& identity, const std::string& reason,
+                std::span<const std::uint8_t> bytes, const std::string& path, std::int64_t now) {
+  Stmt q(db,
+         "INSERT OR IGNORE INTO quarantine (content_hash, identity, reason, signed_record, source, "
+         "quarantined_at) VALUES (?,?,?,?,?,?)");
+  q.bind_blob(1, hash).bind(2, identity).bind(3, reason).bind_blob(4, bytes).bind(5, path);
+  q.bind(6, now).step();
+  return sqlite3_changes(db.get()) > 0;
+}
+
+// Why a stored row cannot be used, or nothing; fills `out` when it can.
+std::optional<std::string> read_row(std::span<const std::uint8_t> stored_hash,
+                                    std::span<const std::uint8_t> bytes,
+                                    const std::string& identity, records::UsageRecord& out) {
+  const auto h = sha256(bytes);
+  if (!std::equal(h.begin(), h.end(), stored_hash.begin(), stored_hash.end()))
+    return "its signed bytes do not hash to its content_hash (the row was altered)";
+  try {
+    out = records::parse_signed_record(bytes);
+  } catch (const std::exception& e) {
+    return std::string("its signed bytes do not decode: ") + e.what();
+  }
+  if (records::identity(out) != identity)
+    return "it decodes to another identity (" + records::printable(records::identity(out)) + ")";
+  return std::nullopt;
+}
+
+}  // namespace
+
+IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records::KeyRing& keys,
+                            const RecordCheck& check) {
   IngestReport report;
   auto& db = impl_->db;
   Transaction tx(db);
@@ -87,8 +131,15 @@ IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records
       report.rejected.push_back({path, e.what()});
       continue;
     }
-    std::uint8_t hash[32];
-    crypto_hash_sha256(hash, bytes.data(), bytes.size());
+    const auto hash = sha256(bytes);
+    // Checked after the signature: the quarantine holds what a known node
+    // signed, so the reason is about that node, not about a forger.
+    if (auto why = check ? check(r) : std::nullopt) {
+      const auto shown = records::printable(records::identity(r));
+      quarantine(db, hash, shown, *why, bytes, path, now);
+      report.quarantined.push_back({path, shown, *why});
+      continue;
+    }
     const auto id = records::identity(r);
     insert.reset();
     insert.bind_blob(1, hash)
@@ -107,7 +158,7 @@ IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records
         .bind(14, path)
         .bind(15, now);
     insert.step();
-    const std::string key(reinterpret_cast<const char*>(hash), sizeof hash);
+    const std::string key(reinterpret_cast<const char*>(hash.data()), hash.size());
     if (sqlite3_changes(db.get()) == 0) {
       ++report.duplicate;
       // A second file of this run with the same bytes: a copied spool file.
@@ -130,7 +181,8 @@ IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records
   return report;
 }
 
-std::vector<StoredRecord> Ledger::records(bool conflicts_only) const {
+std::vector<StoredRecord> Ledger::records(bool conflicts_only,
+                                          std::vector<RecordProblem>* set_aside) const {
   Stmt q(impl_->db, conflicts_only
                         ? "SELECT id, identity, content_hash, conflict, signed_record FROM records "
                           "WHERE conflict = 1 ORDER BY identity, id"
@@ -143,9 +195,23 @@ std::vector<StoredRecord> Ledger::records(bool conflicts_only) const {
     s.identity = q.col_text(1);
     s.content_hash = to_hex(q.col_blob(2));
     s.conflict = q.col_int(3) != 0;
-    s.record = records::parse_signed_record(q.col_blob(4));
+    if (auto why = read_row(q.col_blob(2), q.col_blob(4), s.identity, s.record)) {
+      if (set_aside) set_aside->push_back({s.id, records::printable(s.identity), *why});
+      continue;
+    }
     out.push_back(std::move(s));
   }
+  return out;
+}
+
+std::vector<QuarantinedRecord> Ledger::quarantined() const {
+  Stmt q(impl_->db,
+         "SELECT id, identity, reason, source, content_hash, quarantined_at FROM quarantine "
+         "ORDER BY id");
+  std::vector<QuarantinedRecord> out;
+  while (q.step())
+    out.push_back({q.col_int(0), q.col_text(1), q.col_text(2), q.col_text(3), to_hex(q.col_blob(4)),
+                   q.col_int(5)});
   return out;
 }
 

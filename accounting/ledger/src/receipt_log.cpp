@@ -24,10 +24,11 @@ tlog::Hash to_hash(std::span<const std::uint8_t> b) {
 
 }  // namespace
 
-std::vector<StoredRecord> Ledger::records_without_receipt() const {
+std::vector<StoredRecord> Ledger::records_without_receipt(
+    std::vector<RecordProblem>* set_aside) const {
   std::vector<StoredRecord> out;
   Stmt q(impl_->db, "SELECT 1 FROM receipts WHERE record_id = ?");
-  for (auto& r : records(false)) {
+  for (auto& r : records(false, set_aside)) {
     if (r.conflict) continue;
     q.reset();
     q.bind(1, r.id);
