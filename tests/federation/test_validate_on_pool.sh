@@ -25,7 +25,17 @@ for id in "$a1" "$a2" "$a3" "$b1"; do
 done
 
 db="$work/ledger.sqlite"
+# The nodes' sizes for ingest's bounds: the local pool's (2 CPUs, 2000 MB).
+"$BASIN" pool --file "$work/pool.toml" init --name local --cluster basin-local >/dev/null
+"$BASIN" pool --file "$work/pool.toml" add-site --name campus --tier institutional >/dev/null
+"$BASIN" pool --file "$work/pool.toml" add-site --name home --tier volunteer >/dev/null
+while read -r node key; do
+  case "$node" in inst*) site=campus ;; *) site=home ;; esac
+  printf "\n[[node]]\nname = '%s'\nsite = '%s'\npublic_key = '%s'\ncpus = 2\nmemory_mb = 2000\n" \
+    "$node" "$site" "${key#ed25519:}" >>"$work/pool.toml"
+done < <(grep -v '^#' "$POOL_DIR/etc/node-keys")
 "$BASIN" ledger --db "$db" ingest "$POOL_DIR"/basin/*/spool --keys "$POOL_DIR/etc/node-keys" \
+  --pool "$work/pool.toml" \
   >"$work/ingest.log" || fail "ingest: $(cat "$work/ingest.log")"
 "$BASIN" ledger --db "$db" validate >"$work/validate.log" && rc=0 || rc=$?
 cat "$work/validate.log"
