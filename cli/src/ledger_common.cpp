@@ -93,10 +93,8 @@ ledger::RecordCheck record_check_of(const federation::Pool& pool, std::int64_t n
 
 bool report_set_aside(const std::vector<ledger::RecordProblem>& problems) {
   for (const auto& p : problems)
-    std::printf(
-        "set aside %s (ledger row %lld): %s; restore the row from a backup of the "
-        "ledger\n",
-        p.identity.c_str(), static_cast<long long>(p.id), p.reason.c_str());
+    std::printf("set aside %s (ledger row %lld): %s\n", p.identity.c_str(),
+                static_cast<long long>(p.id), p.reason.c_str());
   return !problems.empty();
 }
 

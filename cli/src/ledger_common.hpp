@@ -42,8 +42,8 @@ federation::SacctExport read_slurm_accounting(const std::string& sacct_file,
 // node missing from pool.toml is a reason too: nothing bounds its figures.
 ledger::RecordCheck record_check_of(const federation::Pool& pool, std::int64_t now);
 
-// Prints "set aside <identity> (ledger row N): <reason>" for each stored
-// record a verb could not read, with what to do; true when there were any
+// Prints "set aside <identity> (ledger row N): <reason and fix>" for each
+// stored record a verb could not read; true when there were any
 // (the verb then exits 1, having done its work for the other records).
 bool report_set_aside(const std::vector<ledger::RecordProblem>& problems);
 

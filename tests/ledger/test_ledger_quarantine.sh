@@ -74,6 +74,24 @@ no_raw_esc records.json
 jq -e . records.json >/dev/null || fail "records show --json is not valid JSON: $(cat -v records.json)"
 expect records.json '"replica_group":"c:1000:bad\\\\xffname"' "JSON escapes invalid UTF-8"
 
+# A ledger from before these checks may already hold such records: issue
+# names the one it cannot issue and goes on; every verb sets aside the one
+# with a control character (it would reach terminals and statements raw).
+sqlite3 ledger.sqlite "INSERT INTO records (content_hash, identity, cluster, job_id, step,
+  restart_count, node, site, account, submit_time, end_time, cpu_us, signed_record, source,
+  ingested_at) SELECT content_hash, identity, 'basin', 0, '0', 0, 'vol1', 'home', 'bob', 0, 0, 0,
+  signed_record, source, 0 FROM quarantine WHERE identity IN ('basin/50.0/r0/vol1',
+  'basin/53.0/r0/vol1')"
+local_time() { date -d "@$1" +%Y-%m-%dT%H:%M:%S; }
+echo "50|basin|bob|$(local_time 1795000050)|$(local_time 1795000051)|$(local_time 1795000061)|COMPLETED|1|10" >>sacct.txt
+$L issue --pool pool.toml --sacct sacct.txt --site-key keys/home.sign.key >old.out &&
+  fail "issue exit 0 with an unissuable record: $(cat old.out)"
+expect old.out "^not issued basin/50\.0/r0/vol1: usage of basin/50\.0/r0/vol1 overflows" "issue names the end 2^62 record"
+expect old.out "^0 receipts issued for site home, 1 not issued" "issue summary"
+expect old.out "^set aside basin/53\.0/r0/vol1 \(ledger row [0-9]+\): its replica_group 'c:1000:evil\\\\x1b\[2J\\\\x0dname' holds a control character" "old hostile string"
+no_raw_esc old.out
+sqlite3 ledger.sqlite "DELETE FROM records WHERE identity IN ('basin/50.0/r0/vol1', 'basin/53.0/r0/vol1')"
+
 # One corrupt row with a receipt (job 11) and one without (job 21, new):
 # each verb names it and does its work for the others.
 "$make_usage" keys/vol1.key spool 2 vol1 home bob 20 sacct.txt

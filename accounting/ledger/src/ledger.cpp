@@ -89,20 +89,28 @@ bool quarantine(Db& db, const Sha256& hash, const std::string& identity, const s
   return sqlite3_changes(db.get()) > 0;
 }
 
+constexpr const char* kRestore = "; restore the row from a backup of the ledger";
+
 // Why a stored row cannot be used, or nothing; fills `out` when it can.
 std::optional<std::string> read_row(std::span<const std::uint8_t> stored_hash,
                                     std::span<const std::uint8_t> bytes,
                                     const std::string& identity, records::UsageRecord& out) {
   const auto h = sha256(bytes);
   if (!std::equal(h.begin(), h.end(), stored_hash.begin(), stored_hash.end()))
-    return "its signed bytes do not hash to its content_hash (the row was altered)";
+    return std::string("its signed bytes do not hash to its content_hash (the row was altered)") +
+           kRestore;
   try {
     out = records::parse_signed_record(bytes);
   } catch (const std::exception& e) {
-    return std::string("its signed bytes do not decode: ") + e.what();
+    return std::string("its signed bytes do not decode: ") + e.what() + kRestore;
   }
   if (records::identity(out) != identity)
-    return "it decodes to another identity (" + records::printable(records::identity(out)) + ")";
+    return "it decodes to another identity (" + records::printable(records::identity(out)) + ")" +
+           kRestore;
+  // Ledgers from before ingest checked strings may hold a control character
+  // or invalid UTF-8, which would reach terminals and break JSON statements.
+  if (auto why = records::check_record_strings(out))
+    return "its " + *why + " (stored before ingest checked strings; it is left out)";
   return std::nullopt;
 }
 
