@@ -340,8 +340,9 @@ void add_open(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ct
       try {
         const auto o = receipts::open_receipt(r, key);
         std::printf("%-5llu %-36s %-7s %12llu %14llu %8llu %8llu ",
-                    static_cast<unsigned long long>(s.leaf_index), o.job_identity.c_str(),
-                    r.period.c_str(), static_cast<unsigned long long>(o.values[0]),
+                    static_cast<unsigned long long>(s.leaf_index),
+                    records::printable(o.job_identity).c_str(), r.period.c_str(),
+                    static_cast<unsigned long long>(o.values[0]),
                     static_cast<unsigned long long>(o.values[1]),
                     static_cast<unsigned long long>(o.values[2]),
                     static_cast<unsigned long long>(o.values[3]));

@@ -127,6 +127,7 @@ IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records
               "source, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   Stmt others(db, "SELECT COUNT(*) FROM records WHERE identity = ? AND content_hash != ?");
   Stmt flag(db, "UPDATE records SET conflict = 1 WHERE identity = ?");
+  Stmt stored(db, "SELECT 1 FROM records WHERE content_hash = ?");
   const std::int64_t now = std::time(nullptr);
   std::map<std::string, std::string> added_now;  // content hash -> first file
   for (const auto& path : records::list_record_files(paths)) {
@@ -141,8 +142,13 @@ IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records
     }
     const auto hash = sha256(bytes);
     // Checked after the signature: the quarantine holds what a known node
-    // signed, so the reason is about that node, not about a forger.
-    if (auto why = check ? check(r) : std::nullopt) {
+    // signed, so the reason is about that node, not about a forger. A record
+    // stored before these checks stays where it is (a duplicate), rather
+    // than be in both tables.
+    stored.reset();
+    stored.bind_blob(1, hash);
+    const bool known = stored.step();
+    if (auto why = check && !known ? check(r) : std::nullopt) {
       const auto shown = records::printable(records::identity(r));
       quarantine(db, hash, shown, *why, bytes, path, now);
       report.quarantined.push_back({path, shown, *why});
