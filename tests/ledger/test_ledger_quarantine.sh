@@ -124,4 +124,12 @@ named settle.out settle
 $L reconcile --period 2026-11 --pool pool.toml --sacct sacct.txt >reconcile.out &&
   fail "reconcile exit 0 with a corrupt row"
 named reconcile.out reconcile
+# The admin adds the missing node to pool.toml and ingests again: its record
+# leaves the quarantine for the records.
+"$basin" pool add-node --name ghost --site home --cpus 2 --memory-mb 2000 >/dev/null
+$L ingest spool --keys node-keys --pool pool.toml >fixed.out || true
+expect fixed.out "^1 added, .* 6 quarantined" "the fixed node's record is stored"
+$L show --quarantined >quarantine2.out
+expect quarantine2.out "^6 records in the quarantine" "the record left the quarantine"
+! grep -q ghost quarantine2.out || fail "ghost still quarantined: $(cat quarantine2.out)"
 echo "ok: 7 hostile records quarantined by name, 5 good ones issued; strings escaped; a corrupt row named by show/issue/validate/settle/reconcile, which did the rest"

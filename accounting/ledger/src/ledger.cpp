@@ -114,49 +114,32 @@ std::optional<std::string> read_row(std::span<const std::uint8_t> stored_hash,
   return std::nullopt;
 }
 
-}  // namespace
+// One ingest run's prepared statements and what it has seen so far.
+class IngestRun {
+ public:
+  IngestRun(Db& db, IngestReport& report)
+      : db_(db),
+        report_(report),
+        insert_(db,
+                "INSERT OR IGNORE INTO records (content_hash, identity, cluster, job_id, step, "
+                "restart_count, node, site, account, submit_time, end_time, cpu_us, "
+                "signed_record, source, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        others_(db, "SELECT COUNT(*) FROM records WHERE identity = ? AND content_hash != ?"),
+        flag_(db, "UPDATE records SET conflict = 1 WHERE identity = ?"),
+        stored_(db, "SELECT 1 FROM records WHERE content_hash = ?"),
+        release_(db, "DELETE FROM quarantine WHERE content_hash = ?") {}
 
-IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records::KeyRing& keys,
-                            const RecordCheck& check) {
-  IngestReport report;
-  auto& db = impl_->db;
-  Transaction tx(db);
-  Stmt insert(db,
-              "INSERT OR IGNORE INTO records (content_hash, identity, cluster, job_id, step, "
-              "restart_count, node, site, account, submit_time, end_time, cpu_us, signed_record, "
-              "source, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  Stmt others(db, "SELECT COUNT(*) FROM records WHERE identity = ? AND content_hash != ?");
-  Stmt flag(db, "UPDATE records SET conflict = 1 WHERE identity = ?");
-  Stmt stored(db, "SELECT 1 FROM records WHERE content_hash = ?");
-  const std::int64_t now = std::time(nullptr);
-  std::map<std::string, std::string> added_now;  // content hash -> first file
-  for (const auto& path : records::list_record_files(paths)) {
-    std::vector<std::uint8_t> bytes;
-    records::UsageRecord r;
-    try {
-      bytes = records::read_file(path, records::kMaxRecordFile);
-      r = records::verify_signed_record(bytes, keys);
-    } catch (const std::exception& e) {
-      report.rejected.push_back({path, e.what()});
-      continue;
-    }
-    const auto hash = sha256(bytes);
-    // Checked after the signature: the quarantine holds what a known node
-    // signed, so the reason is about that node, not about a forger. A record
-    // stored before these checks stays where it is (a duplicate), rather
-    // than be in both tables.
-    stored.reset();
-    stored.bind_blob(1, hash);
-    const bool known = stored.step();
-    if (auto why = check && !known ? check(r) : std::nullopt) {
-      const auto shown = records::printable(records::identity(r));
-      quarantine(db, hash, shown, *why, bytes, path, now);
-      report.quarantined.push_back({path, shown, *why});
-      continue;
-    }
+  bool stored(const Sha256& hash) {
+    stored_.reset();
+    stored_.bind_blob(1, hash);
+    return stored_.step();
+  }
+
+  void store(const std::string& path, std::span<const std::uint8_t> bytes,
+             const records::UsageRecord& r, const Sha256& hash) {
     const auto id = records::identity(r);
-    insert.reset();
-    insert.bind_blob(1, hash)
+    insert_.reset();
+    insert_.bind_blob(1, hash)
         .bind(2, id)
         .bind(3, r.cluster)
         .bind(4, static_cast<std::int64_t>(r.job_id))
@@ -170,26 +153,76 @@ IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records
         .bind(12, static_cast<std::int64_t>(r.cpu_user_us + r.cpu_system_us))
         .bind_blob(13, bytes)
         .bind(14, path)
-        .bind(15, now);
-    insert.step();
+        .bind(15, now_);
+    insert_.step();
     const std::string key(reinterpret_cast<const char*>(hash.data()), hash.size());
-    if (sqlite3_changes(db.get()) == 0) {
-      ++report.duplicate;
+    if (sqlite3_changes(db_.get()) == 0) {
+      ++report_.duplicate;
       // A second file of this run with the same bytes: a copied spool file.
-      if (const auto first = added_now.find(key); first != added_now.end())
-        report.copies.push_back({path, first->second, id});
+      if (const auto first = added_now_.find(key); first != added_now_.end())
+        report_.copies.push_back({path, first->second, id});
+      return;
+    }
+    added_now_.emplace(key, path);
+    ++report_.added;
+    // Quarantined by an earlier run, it passed now (pool.toml was fixed):
+    // it moves to the records rather than be in both tables.
+    release_.reset();
+    release_.bind_blob(1, hash).step();
+    flag_conflict(id, hash);
+  }
+
+  void set_aside(const std::string& path, std::span<const std::uint8_t> bytes,
+                 const records::UsageRecord& r, const Sha256& hash, const std::string& why) {
+    const auto shown = records::printable(records::identity(r));
+    quarantine(db_, hash, shown, why, bytes, path, now_);
+    report_.quarantined.push_back({path, shown, why});
+  }
+
+ private:
+  void flag_conflict(const std::string& id, const Sha256& hash) {
+    others_.reset();
+    others_.bind(1, id).bind_blob(2, hash);
+    others_.step();
+    if (others_.col_int(0) == 0) return;
+    ++report_.conflicts;
+    flag_.reset();
+    flag_.bind(1, id).step();
+  }
+
+  Db& db_;
+  IngestReport& report_;
+  Stmt insert_, others_, flag_, stored_, release_;
+  const std::int64_t now_ = std::time(nullptr);
+  std::map<std::string, std::string> added_now_;  // content hash -> first file
+};
+
+}  // namespace
+
+IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records::KeyRing& keys,
+                            const RecordCheck& check) {
+  IngestReport report;
+  Transaction tx(impl_->db);
+  IngestRun run(impl_->db, report);
+  for (const auto& path : records::list_record_files(paths)) {
+    std::vector<std::uint8_t> bytes;
+    records::UsageRecord r;
+    try {
+      bytes = records::read_file(path, records::kMaxRecordFile);
+      r = records::verify_signed_record(bytes, keys);
+    } catch (const std::exception& e) {
+      report.rejected.push_back({path, e.what()});
       continue;
     }
-    added_now.emplace(key, path);
-    ++report.added;
-    others.reset();
-    others.bind(1, id).bind_blob(2, hash);
-    others.step();
-    if (others.col_int(0) > 0) {
-      ++report.conflicts;
-      flag.reset();
-      flag.bind(1, id).step();
-    }
+    const auto hash = sha256(bytes);
+    // Checked after the signature: the quarantine holds what a known node
+    // signed, so the reason is about that node, not about a forger. A record
+    // stored before these checks existed stays a record (a duplicate).
+    const auto why = check && !run.stored(hash) ? check(r) : std::nullopt;
+    if (why)
+      run.set_aside(path, bytes, r, hash, *why);
+    else
+      run.store(path, bytes, r, hash);
   }
   tx.commit();
   return report;
