@@ -78,7 +78,9 @@ TEST(RecordBounds, ImpossibleTimesAreNamed) {
   r.submit_time = 0;
   expect_refused(r, "before 2020");
   r = good();
-  r.submit_time = r.start_time + 1;
+  r.submit_time = r.start_time + 1;  // the submit host's clock a second ahead
+  EXPECT_FALSE(check_record_bounds(r, kNode, times()));
+  r.submit_time = r.start_time + 601;
   expect_refused(r, "submit_time");
   r = good();
   r.submit_time = -1;

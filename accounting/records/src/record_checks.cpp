@@ -44,8 +44,11 @@ std::optional<std::string> check_times(const UsageRecord& r, const TimeLimits& t
   if (r.start_time < t.earliest)
     return "start_time " + when(r.start_time) + " is before 2020 (Unix " + when(t.earliest) +
            "): the node's clock or the record is wrong";
-  if (r.submit_time != 0 && r.submit_time > r.start_time)
-    return "submit_time " + when(r.submit_time) + " is after start_time " + when(r.start_time);
+  // The submit host stamps submit_time with its clock, the node start_time
+  // with its own: allow them the same drift as the ledger host.
+  if (r.submit_time != 0 && r.submit_time > r.start_time + t.future_slack_s)
+    return "submit_time " + when(r.submit_time) + " is after start_time " + when(r.start_time) +
+           " by more than the clock drift allowed (" + when(t.future_slack_s) + " s)";
   if (r.submit_time != 0 && r.submit_time < t.earliest)
     return "submit_time " + when(r.submit_time) + " is before 2020 (Unix " + when(t.earliest) + ")";
   if (r.end_time < r.start_time)

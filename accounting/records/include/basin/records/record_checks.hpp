@@ -27,8 +27,9 @@ struct NodeLimits {
 // The times a record may claim, against the ledger host's clock `now`.
 struct TimeLimits {
   std::int64_t now = 0;
-  // Nodes' clocks drift from the ledger host's; NTP keeps them within
-  // seconds, so ten minutes is generous without letting a year through.
+  // Nodes' clocks drift from the ledger host's (and the submit host's);
+  // NTP keeps them within seconds, so ten minutes is generous without
+  // letting a year through.
   std::int64_t future_slack_s = 600;
   // Basin did not exist before 2020: an earlier time is a broken clock or a
   // forged figure (and a negative one wraps in unsigned arithmetic later).
@@ -55,14 +56,15 @@ std::string printable(std::string_view s);
 // strings that share a prefix stay distinct. Unchanged when it fits.
 std::string fit_string(std::string_view s, std::size_t max);
 
-// The first string field of `record` with a problem, as "job name field
-// 'replica_group': <why>", or nothing.
+// The first string field of `record` with a problem, as "replica_group
+// 'a\x1bb' holds a control character (...)", or nothing.
 std::optional<std::string> check_record_strings(const UsageRecord& record);
 
 // Nothing when every figure of `record` is possible on a node of `node`'s
 // size within `times`; else the first reason, naming the field, its value and
 // the bound (e.g. "alloc_mem_mb 1000000000 is more than node vol1's 2000 MB").
-// Checks: times (start >= earliest, submit <= start <= end <= now + slack,
+// Checks: times (start >= earliest, submit <= start + slack, start <= end
+// <= now + slack,
 // wall <= max), alloc_cores/alloc_mem_mb/alloc_gpus <= the node's, CPU time
 // <= node cores x wall (+2 s per core for the rounding of start and end),
 // max_rss_kb <= node memory, and check_record_strings.
