@@ -47,6 +47,13 @@ expect ingest.out "^quarantined .*\(basin/55\.0/r0/vol1\): account 'lab\\\\x1b\[
 expect ingest.out "^quarantined .*\(basin/60\.0/r0/ghost\): node ghost is not in pool.toml" "unknown node"
 expect ingest.out "^5 added, 0 already in the ledger, 0 in conflict, 0 rejected, 7 quarantined; 5 records" "summary"
 
+# A node name with ESC is refused (no key) and printed escaped, file name too.
+mkdir evil
+"$make_records" keys/vol1.key evil 1 --node "evil$esc[2J" --first-job 70
+$L ingest evil --keys node-keys --pool pool.toml >evil.out && fail "ingest of an unknown node exit 0"
+no_raw_esc evil.out
+expect evil.out "^rejected evil/70\.0\.r0\.evil\\\\x1b\[2J\.basinrec: no public key for node 'evil\\\\x1b\[2J'" "rejected node escaped"
+
 $L show --quarantined >quarantine.out
 no_raw_esc quarantine.out
 expect quarantine.out "^7 records in the quarantine" "show --quarantined count"
