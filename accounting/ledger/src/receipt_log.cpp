@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "basin/ledger/ledger.hpp"
+#include "basin/records/record_checks.hpp"
 #include "ledger_impl.hpp"
 
 namespace basin::ledger {
@@ -107,7 +108,7 @@ std::vector<StoredReceipt> Ledger::receipts() const {
   while (q.step()) {
     StoredReceipt s;
     s.record_id = q.col_int(0);
-    s.identity = q.col_text(1);
+    s.identity = records::printable(q.col_text(1));  // a hand-edited row's is not checked
     s.provider_site = q.col_text(2);
     s.account = q.col_text(3);
     s.period = q.col_text(4);
