@@ -147,7 +147,7 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
       "unsettled micro-credits and used/running are Slurm's own figures for the account\n"
       "(scontrol show assoc_mgr). Run it after each ledger issue and settle.\n"
       "Example: basin ledger --db ledger.sqlite budget sync --pool pool.toml");
-  sync->callback([a, db_of] {
+  sync->callback([a, db_of, &ctx] {
     const auto pool = fed::load_pool(a->pool);
     ledger::Ledger ledger(db_of());
     const auto lines =
@@ -197,6 +197,10 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
     }
     if (!a->budgets_file.empty() && !a->dry_run)
       fed::write_file_atomic(a->budgets_file, file, 0644);
+    // The limits above leave out what unreadable rows held: name them.
+    std::vector<ledger::RecordProblem> set_aside;
+    ledger.records(false, &set_aside);
+    if (report_set_aside(set_aside)) ctx.exit_code = 1;
   });
 }
 
