@@ -3,8 +3,8 @@
 # or unprintable strings are quarantined by `ledger ingest` with a named
 # reason while every other record is stored and issued; strings from nodes
 # never reach the terminal or JSON raw; and one corrupt ledger row is named
-# by show/issue/validate/settle/reconcile, which still do their work for the
-# other records.
+# by show/issue/validate/settle/reconcile/budget, which still do their work
+# for the other records.
 #   test_ledger_quarantine.sh BASIN MAKE_USAGE MAKE_RECORDS
 set -euo pipefail
 basin=$1 make_usage=$2 make_records=$3
@@ -131,6 +131,9 @@ named settle.out settle
 $L reconcile --period 2026-11 --pool pool.toml --sacct sacct.txt >reconcile.out &&
   fail "reconcile exit 0 with a corrupt row"
 named reconcile.out reconcile
+
+$L budget show --pool pool.toml --no-queue >budget.out && fail "budget show exit 0 with a corrupt row"
+named budget.out "budget show"
 # The admin adds the missing node to pool.toml and ingests again: its record
 # leaves the quarantine for the records.
 "$basin" pool add-node --name ghost --site home --cpus 2 --memory-mb 2000 >/dev/null
