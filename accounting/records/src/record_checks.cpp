@@ -35,8 +35,14 @@ std::string hex_byte(unsigned char c) {
   return buf;
 }
 
+// The fix is one of two: pool.toml understates the node, or the node wrote
+// a wrong figure (its plugin or owner); the admin knows which.
+constexpr const char* kSizeFix =
+    " (if the node is bigger, correct it in pool.toml and ingest again; else the node's "
+    "record is wrong)";
+
 std::string too_big(const char* field, std::uint64_t value, const std::string& bound) {
-  return std::string(field) + " " + std::to_string(value) + " is more than " + bound;
+  return std::string(field) + " " + std::to_string(value) + " is more than " + bound + kSizeFix;
 }
 
 std::optional<std::string> check_times(const UsageRecord& r, const TimeLimits& t) {
@@ -84,7 +90,7 @@ std::optional<std::string> check_sizes(const UsageRecord& r, const NodeLimits& n
     return "CPU time " + std::to_string(static_cast<std::uint64_t>(cpu / 1000000u)) +
            " s (user + system) is more than node " + printable(r.node) + "'s " +
            std::to_string(n.cores) + " cores x " + std::to_string(r.end_time - r.start_time) +
-           " s of wall time";
+           " s of wall time" + kSizeFix;
   return std::nullopt;
 }
 
