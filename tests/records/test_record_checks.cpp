@@ -97,6 +97,15 @@ TEST(RecordBounds, ImpossibleTimesAreNamed) {
   r.start_time = std::numeric_limits<std::int64_t>::min();
   r.submit_time = 0;
   expect_refused(r, "start_time");
+  // Extremes never overflow the checks' arithmetic (UBSan in the sanitizer
+  // build).
+  r = good();
+  r.start_time = r.end_time = std::numeric_limits<std::int64_t>::max();
+  r.submit_time = std::numeric_limits<std::int64_t>::max();
+  expect_refused(r, "end_time");
+  r = good();
+  r.submit_time = std::numeric_limits<std::int64_t>::min();
+  expect_refused(r, "submit_time");
 }
 
 TEST(RecordBounds, SizesBeyondTheNodeAreNamed) {

@@ -45,18 +45,20 @@ std::string too_big(const char* field, std::uint64_t value, const std::string& b
   return std::string(field) + " " + std::to_string(value) + " is more than " + bound + kSizeFix;
 }
 
+// In this order, so each comparison's arithmetic stays in range: every time
+// is bounded below before anything is added to or subtracted from it.
 std::optional<std::string> check_times(const UsageRecord& r, const TimeLimits& t) {
   auto when = [](std::int64_t v) { return std::to_string(v); };
   if (r.start_time < t.earliest)
     return "start_time " + when(r.start_time) + " is before 2020 (Unix " + when(t.earliest) +
            "): the node's clock or the record is wrong";
-  // The submit host stamps submit_time with its clock, the node start_time
-  // with its own: allow them the same drift as the ledger host.
-  if (r.submit_time != 0 && r.submit_time > r.start_time + t.future_slack_s)
-    return "submit_time " + when(r.submit_time) + " is after start_time " + when(r.start_time) +
-           " by more than the clock drift allowed (" + when(t.future_slack_s) + " s)";
   if (r.submit_time != 0 && r.submit_time < t.earliest)
     return "submit_time " + when(r.submit_time) + " is before 2020 (Unix " + when(t.earliest) + ")";
+  // The submit host stamps submit_time with its clock, the node start_time
+  // with its own: allow them the same drift as the ledger host.
+  if (r.submit_time != 0 && r.submit_time - t.future_slack_s > r.start_time)
+    return "submit_time " + when(r.submit_time) + " is after start_time " + when(r.start_time) +
+           " by more than the clock drift allowed (" + when(t.future_slack_s) + " s)";
   if (r.end_time < r.start_time)
     return "end_time " + when(r.end_time) + " is before start_time " + when(r.start_time);
   if (r.end_time > t.now + t.future_slack_s)
