@@ -2,7 +2,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "basin/records/byte_codec.hpp"
 
