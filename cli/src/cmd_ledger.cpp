@@ -3,14 +3,18 @@
 #include <sodium.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "basin/books/exchange.hpp"
+#include "basin/books/integrity.hpp"
 #include "basin/books/slurm_accounts.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "basin/ledger/ledger.hpp"
@@ -25,21 +29,6 @@ namespace {
 
 constexpr const char* kDefaultDb = "basin-ledger.sqlite";
 
-// The site key's Ed25519 seed, so the same key signs receipts and tree heads.
-std::array<std::uint8_t, 32> seed_of(const records::NodeKey& key) {
-  auto text = key.secret_file_text();  // "ed25519-secret:<64 hex>\n"
-  const auto colon = text.find(':');
-  std::array<std::uint8_t, 32> seed{};
-  std::size_t len = 0;
-  if (colon == std::string::npos ||
-      sodium_hex2bin(seed.data(), seed.size(), text.data() + colon + 1, 64, nullptr, &len,
-                     nullptr) != 0 ||
-      len != seed.size())
-    throw std::runtime_error("site key has an unexpected format");
-  sodium_memzero(text.data(), text.size());
-  return seed;
-}
-
 void print_u128(unsigned __int128 v) {
   char buf[48];
   int i = sizeof buf - 1;
@@ -49,6 +38,83 @@ void print_u128(unsigned __int128 v) {
     v /= 10;
   } while (v != 0);
   std::fputs(buf + i, stdout);
+}
+
+struct Pending {
+  std::vector<const basin::ledger::StoredRecord*> mine;  // of this site, without receipt
+  std::size_t other_sites = 0, findings = 0;
+};
+
+// The records of `site` that have no receipt row yet. Records in conflict
+// are left for people to settle; one that claims a step that already has a
+// receipt is a finding (its step is charged once, by that receipt).
+Pending pending_of_site(const std::vector<basin::ledger::StoredRecord>& records,
+                        const std::vector<basin::ledger::StoredReceipt>& receipts,
+                        const std::string& site) {
+  std::set<std::int64_t> receipted;
+  for (const auto& r : receipts) receipted.insert(r.record_id);
+  Pending out;
+  for (const auto& s : records) {
+    if (receipted.count(s.id)) continue;
+    if (s.record.site != site)
+      ++out.other_sites;
+    else if (!s.conflict)
+      out.mine.push_back(&s);
+  }
+  for (const auto& c : books::conflicts_with_receipts(records, receipts)) {
+    if (c.record->record.site != site) continue;
+    std::printf(
+        "finding conflicting_record %s: record %.16s claims a step whose receipt is leaf %llu of "
+        "%s; not issued, never charged (compare them with basin ledger show --conflicts)\n",
+        c.record->identity.c_str(), c.record->content_hash.c_str(),
+        static_cast<unsigned long long>(c.receipt->leaf_index), c.receipt->origin.c_str());
+    ++out.findings;
+  }
+  return out;
+}
+
+// Takes out of `pending` every record whose receipt is already a leaf of the
+// log (recognised by its job_ref, which only the site key derives), whatever
+// the receipts index says: a lost index row is restored, a record already
+// issued is a finding; neither is issued again. nullopt (after saying why)
+// when the log holds leaves that issue cannot attribute, so it must not run.
+std::optional<std::size_t> drop_logged(basin::ledger::Ledger& ledger, const std::string& origin,
+                                       std::vector<const basin::ledger::StoredRecord*>& pending,
+                                       const records::NodeKey& key, const receipts::Trust& trust) {
+  const auto leaves = ledger.log_leaves(origin);
+  const auto match = books::match_log(leaves, pending, key, trust);
+  for (const auto& p : match.problems)
+    std::printf("refused: log %s %s; nothing issued\n", origin.c_str(), p.c_str());
+  for (auto leaf : match.orphans)
+    std::printf(
+        "refused: leaf %llu of log %s has no receipt row and is no pending record's receipt; it "
+        "may be one issued before job references were derived, so nothing is issued (restore "
+        "the ledger's receipts table from a backup)\n",
+        static_cast<unsigned long long>(leaf), origin.c_str());
+  if (!match.problems.empty() || !match.orphans.empty()) return std::nullopt;
+  std::vector<bool> drop(pending.size(), false);
+  for (const auto& m : match.in_log) {
+    const auto& s = *pending[m.pending];
+    drop[m.pending] = true;
+    if (m.indexed) {
+      std::printf(
+          "finding already_issued %s: leaf %llu of log %s already holds a receipt for this step; "
+          "not issued again\n",
+          s.identity.c_str(), static_cast<unsigned long long>(m.leaf), origin.c_str());
+      continue;
+    }
+    ledger.restore_receipt_row(
+        {s.id, m.header.provider_site, m.header.account, m.header.period, {}}, origin, m.leaf);
+    std::printf(
+        "finding receipt_unindexed %s: leaf %llu of log %s holds its receipt but the ledger had "
+        "lost its receipt row; row restored, not issued again\n",
+        s.identity.c_str(), static_cast<unsigned long long>(m.leaf), origin.c_str());
+  }
+  std::vector<const basin::ledger::StoredRecord*> rest;
+  for (std::size_t i = 0; i < pending.size(); ++i)
+    if (!drop[i]) rest.push_back(pending[i]);
+  pending.swap(rest);
+  return match.in_log.size();
 }
 
 struct IssueArgs {
@@ -86,8 +152,12 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
       "Records of other sites are left for them; records in conflict are skipped; records\n"
       "whose job Slurm's accounting does not show yet are held for the next run. A record\n"
       "that claims another account than Slurm's is a finding (charged to Slurm's). Safe to\n"
-      "rerun: a record gets one receipt. Exit status: 0 all issued or held, 1 some records\n"
-      "could not be issued or disagree with Slurm (named on stdout).\n"
+      "rerun: a record gets one receipt, recognised in the log leaves themselves (a lost\n"
+      "receipt row is restored, never issued again). Records are re-checked against the node\n"
+      "keys in pool.toml (finding record_tampered); issue refuses, and signs nothing, when the\n"
+      "site's log no longer extends its last signed checkpoint. Exit status: 0 all issued or\n"
+      "held, 1 some records could not be issued, disagree with Slurm, or a finding (named on\n"
+      "stdout).\n"
       "Example: sacct -P --duplicates -a -X -o JobIDRaw,Cluster,Account,Submit,Start,End,\\\n"
       "           State,AllocCPUS,ElapsedRaw > jobs.txt\n"
       "         basin ledger --db ledger.sqlite issue --pool pool.toml --site-key uni.key \\\n"
@@ -104,19 +174,35 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     for (const auto& n : pool.nodes) node_site[n.name] = n.site;
     for (const auto& a : pool.accounts) account_key[a.name] = a.public_key;
 
-    basin::ledger::Ledger ledger(*db);
-    std::vector<basin::ledger::RecordProblem> set_aside;
-    const auto pending = ledger.records_without_receipt(&set_aside);
+    basin::ledger::Ledger ledger(*db, basin::ledger::OpenMode::existing);
+    const auto origin = log_origin(pool.name, site->name);
+    auto seed = key.seed();
+    const auto signer = tlog::NoteSigner::from_seed(origin, seed);
+    sodium_memzero(seed.data(), seed.size());
+    // The site never signs a tree that does not extend the last one it signed.
+    if (const auto why = ledger.log_problem(origin, signer.verifier())) {
+      std::printf(
+          "refused: %s. Nothing issued or signed: restore the ledger from a backup (basin ledger "
+          "verify names the damage)\n",
+          why->c_str());
+      ctx.exit_code = 1;
+      return;
+    }
+    const auto checked = checked_records(ledger, pool, ctx);
+    auto pending = pending_of_site(checked.records, ledger.receipts(), site->name);
+    const auto logged = drop_logged(ledger, origin, pending.mine, key, trust);
+    if (!logged) {
+      ctx.exit_code = 1;
+      return;
+    }
     std::vector<const basin::ledger::StoredRecord*> todo;
     std::vector<std::string> todo_accounts;
     std::vector<receipts::X25519Key> todo_keys;
-    std::size_t other_sites = 0, refused = 0, held = 0, mismatched = 0;
-    for (const auto& s : pending) {
+    std::size_t other_sites = pending.other_sites, refused = 0, held = 0,
+                mismatched = pending.findings + *logged;
+    for (const auto* sp : pending.mine) {
+      const auto& s = *sp;
       const auto& r = s.record;
-      if (r.site != site->name) {
-        ++other_sites;
-        continue;
-      }
       // The node signed the record; pool.toml says which site the node is in.
       const auto ns = node_site.find(r.node);
       if (ns == node_site.end() || ns->second != r.site) {
@@ -156,8 +242,8 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
       todo_keys.push_back(receipts::parse_x25519_hex(ak->second));
     }
     // Proving dominates (about 27 ms a receipt): spread it over the cores.
-    // Each receipt is independent; the log order stays the ledger's order.
-    // One record that cannot be issued is named and left; the others are.
+    // Each receipt is independent. One record that cannot be issued is
+    // named and left; the others are.
     std::vector<basin::ledger::NewReceipt> fresh(todo.size());
     std::vector<std::string> failed(todo.size());
     tbb::parallel_for(std::size_t{0}, todo.size(), [&](std::size_t i) {
@@ -180,8 +266,10 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
                   failed[i].c_str());
       ++refused;
     }
-    const auto origin = log_origin(pool.name, site->name);
-    const auto signer = tlog::NoteSigner::from_seed(origin, seed_of(key));
+    // Log order: issue time, and within one run the order of the receipts'
+    // leaf hashes, never the records' identities: a log ordered by job would
+    // let anyone holding the job list link leaves to jobs.
+    books::order_for_log(issued);
     const auto report = ledger.append_receipts(issued, signer, origin);
     std::printf(
         "%zu receipts issued for site %s, %zu not issued, %zu held for Slurm's accounting, %zu "
@@ -189,7 +277,7 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
         report.appended, site->name.c_str(), refused, held, mismatched, other_sites, origin.c_str(),
         static_cast<unsigned long long>(report.checkpoint.size),
         tlog::to_hex(report.checkpoint.root).c_str());
-    if (report_set_aside(set_aside) || refused > 0 || mismatched > 0) ctx.exit_code = 1;
+    if (refused > 0 || mismatched > 0) ctx.exit_code = 1;
   });
 }
 
@@ -209,6 +297,18 @@ std::vector<std::string> check_logs(const basin::ledger::Ledger& ledger,
                     s.origin + ", not in its site's log");
   }
   for (const auto& origin : ledger.log_origins()) {
+    // A leaf no receipt row indexes is a receipt settle and open cannot see.
+    // Every leaf of a log this ledger issued into is indexed, no leaf of a
+    // log it mirrors from another site is (their records are that site's):
+    // a log with both lost rows. (`issue` also finds a site's own log with
+    // every row lost.)
+    const auto leaves = ledger.log_leaves(origin);
+    const bool own = std::any_of(leaves.begin(), leaves.end(), [](auto& l) { return l.indexed; });
+    for (const auto& leaf : leaves)
+      if (own && !leaf.indexed)
+        bad.push_back("log " + origin + " leaf " + std::to_string(leaf.index) +
+                      " has no receipt row (the ledger's index of it was deleted); `basin ledger "
+                      "issue` restores it");
     const auto hashes = ledger.log_leaf_hashes(origin);
     const auto cp = ledger.latest_checkpoint(origin);
     if (cp.note.empty()) {
@@ -255,13 +355,16 @@ void add_verify(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& 
                    "multiplication over both cores), falling back to single checks to name the\n"
                    "bad ones; default: one by one");
   verify->footer(
-      "Each bad receipt is named with its record identity and log index. Exit status: 0 all\n"
-      "good, 1 anything bad.\n"
+      "Each bad receipt is named with its record identity and log index; records whose\n"
+      "signed bytes no longer verify with pool.toml's node keys are named (record_tampered),\n"
+      "and so are log leaves without a receipt row. Exit status: 0 all good, 1 anything bad.\n"
       "Example: basin ledger --db ledger.sqlite verify --pool pool.toml --batch");
   verify->callback([=, &ctx] {
     const auto pool = federation::load_pool(*pool_path);
     const auto trust = trust_of(pool);
-    basin::ledger::Ledger ledger(*db);
+    basin::ledger::Ledger ledger(*db, basin::ledger::OpenMode::existing);
+    // The records the receipts stand for must still be the nodes' signed ones.
+    const auto tampered = checked_records(ledger, pool, ctx).tampered.size();
     const auto stored = ledger.receipts();
     std::vector<std::string> bad = check_logs(ledger, stored, pool, trust);
     std::vector<receipts::Receipt> decoded;
@@ -291,10 +394,11 @@ void add_verify(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& 
           bad.push_back(name_of(i) + *why);
     }
     for (const auto& b : bad) std::printf("BAD %s\n", b.c_str());
+    const auto problems = bad.size() + tampered;
     std::printf("%zu receipts checked%s in %zu logs: %s\n", stored.size(), *batch ? " (batch)" : "",
                 ledger.log_origins().size(),
-                bad.empty() ? "all good" : (std::to_string(bad.size()) + " problems").c_str());
-    if (!bad.empty()) ctx.exit_code = 1;
+                problems == 0 ? "all good" : (std::to_string(problems) + " problems").c_str());
+    if (problems > 0) ctx.exit_code = 1;
   });
 }
 
@@ -320,7 +424,7 @@ void add_open(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ct
     const auto key = receipts::AccountKey::load(*key_path);
     std::optional<receipts::Trust> trust;
     if (!pool_path->empty()) trust = trust_of(federation::load_pool(*pool_path));
-    basin::ledger::Ledger ledger(*db);
+    basin::ledger::Ledger ledger(*db, basin::ledger::OpenMode::existing);
     std::printf("%-5s %-36s %-7s %12s %14s %8s %8s %s\n", "LEAF", "JOB", "PERIOD", "CORE_S",
                 "MEM_MB_S", "GPU_S", "WALL_S", trust ? "CREDIT_UC" : "");
     std::size_t mine = 0;
@@ -399,7 +503,7 @@ void add_ingest(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& 
       "           --pool pool.toml");
   ingest->callback([a, db, &ctx] {
     const auto check = record_check_of(federation::load_pool(a->pool), std::time(nullptr));
-    basin::ledger::Ledger ledger(*db);
+    basin::ledger::Ledger ledger(*db, basin::ledger::OpenMode::create);
     const auto report = ledger.ingest(a->paths, records::KeyRing::load(a->keys), check);
     print_ingest_report(report);
     std::printf(
@@ -440,7 +544,10 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
       "settlement and reconciliation");
   led->require_subcommand(1);
   auto db = std::make_shared<std::string>(kDefaultDb);
-  led->add_option("--db", *db, "Ledger file")->capture_default_str();
+  led->add_option("--db", *db,
+                  "Ledger file (made by ingest, import or budget grant; every other command\n"
+                  "refuses a path with no file)")
+      ->capture_default_str();
 
   add_ingest(*led, db, ctx);
   add_issue(*led, db, ctx);
@@ -465,7 +572,7 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
       "Exit status: 0, or 1 when a stored record cannot be read (named as 'set aside').\n"
       "Example: basin ledger --db ledger.sqlite show --receipts");
   show->callback([=, &ctx] {
-    basin::ledger::Ledger ledger(*db);
+    basin::ledger::Ledger ledger(*db, basin::ledger::OpenMode::existing);
     if (*show_receipts) {
       const auto stored = ledger.receipts();
       if (!*json)

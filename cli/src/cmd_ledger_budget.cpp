@@ -55,6 +55,18 @@ void queued_work(const fed::Pool& pool, std::map<std::string, std::int64_t>& in_
   }
 }
 
+// What settled and open periods charged each account, from the records that
+// still verify; each one that does not is named and makes the exit status 1.
+books::AccountCharges charges_of(const ledger::Ledger& ledger, const fed::Pool& pool,
+                                 CommandContext& ctx) {
+  auto charges = books::account_charges(ledger, pool);
+  for (const auto& t : charges.tampered)
+    std::printf("finding record_tampered %s: %s; not counted (restore the ledger from a backup)\n",
+                t.identity.c_str(), t.reason.c_str());
+  if (!charges.tampered.empty()) ctx.exit_code = 1;
+  return charges;
+}
+
 void add_budget(CLI::App& app, CommandContext& ctx) {
   CLI::App* led = app.get_subcommand("ledger");
   auto a = std::make_shared<BudgetArgs>();
@@ -85,7 +97,9 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
   grant->callback([a, db_of] {
     const auto pool = fed::load_pool(a->pool);
     account_in(pool, a->account);
-    ledger::Ledger ledger(db_of());
+    // Like ingest, a grant adds to the ledger and may be its first entry (a
+    // budgets-only ledger, or grants before the first records arrive).
+    ledger::Ledger ledger(db_of(), ledger::OpenMode::create);
     ledger.grant_budget({a->account, a->micro_credits, a->note, 0});
     std::int64_t total = 0;
     for (const auto& g : ledger.budget_grants())
@@ -106,12 +120,12 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
       "Example: basin ledger --db ledger.sqlite budget show --pool pool.toml");
   show->callback([a, db_of, &ctx] {
     const auto pool = fed::load_pool(a->pool);
-    ledger::Ledger ledger(db_of());
+    ledger::Ledger ledger(db_of(), ledger::OpenMode::existing);
     std::map<std::string, std::int64_t> in_flight;
     std::map<std::string, std::size_t> unbounded;
     if (!a->no_queue) queued_work(pool, in_flight, unbounded);
-    const auto lines = books::budgets(ledger.budget_grants(), books::account_charges(ledger, pool),
-                                      in_flight, unbounded);
+    const auto lines =
+        books::budgets(ledger.budget_grants(), charges_of(ledger, pool, ctx), in_flight, unbounded);
     std::printf("%-16s %16s %16s %16s %16s %16s\n", "ACCOUNT", "GRANTED", "CHARGED", "UNSETTLED",
                 "IN_FLIGHT", "REMAINING");
     for (const auto& b : lines) {
@@ -149,9 +163,9 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
       "Example: basin ledger --db ledger.sqlite budget sync --pool pool.toml");
   sync->callback([a, db_of, &ctx] {
     const auto pool = fed::load_pool(a->pool);
-    ledger::Ledger ledger(db_of());
+    ledger::Ledger ledger(db_of(), ledger::OpenMode::existing);
     const auto lines =
-        books::budgets(ledger.budget_grants(), books::account_charges(ledger, pool), {}, {});
+        books::budgets(ledger.budget_grants(), charges_of(ledger, pool, ctx), {}, {});
     std::string file =
         "# basin-budgets: written by basin ledger budget sync; read by the\n"
         "# submit-side warning (plugin/cli_filter/cli_filter.lua)\n";

@@ -7,15 +7,16 @@
 // run and node; unvalidated replicas are charged and flagged. The statement is written as JSON, CSV
 // and a table, all atomically, and the JSON is signed by the settling site.
 #include <sodium.h>
-#include <tbb/parallel_for.h>
 
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
-#include "basin/books/charging.hpp"
+#include "basin/books/period_items.hpp"
+#include "basin/books/public_settlement.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "basin/ledger/ledger.hpp"
 #include "basin/settlement/settlement.hpp"
@@ -31,7 +32,22 @@ namespace fed = basin::federation;
 struct SettleArgs {
   std::string period, pool, out, sign_key;
   std::vector<std::string> site_keys;
+  bool public_data = false;
 };
+
+// A record in conflict with a receipted one is a finding: the step is
+// charged once, by the receipt (books::decide_charges), never by the other.
+void print_conflicts(const std::vector<ledger::StoredRecord>& records,
+                     const std::vector<ledger::StoredReceipt>& receipts, CommandContext& ctx) {
+  for (const auto& c : books::conflicts_with_receipts(records, receipts)) {
+    std::printf(
+        "finding conflicting_record %s: record %.16s claims a step whose receipt is leaf %llu of "
+        "%s; charged once, by that receipt\n",
+        c.record->identity.c_str(), c.record->content_hash.c_str(),
+        static_cast<unsigned long long>(c.receipt->leaf_index), c.receipt->origin.c_str());
+    ctx.exit_code = 1;
+  }
+}
 
 void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx) {
   check_period(a.period);
@@ -51,57 +67,25 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   const auto signer_key = records::NodeKey::load(sign_path, false);
   const auto& signer = site_of_key(pool, signer_key, sign_path);
 
-  ledger::Ledger ledger(db);
-  // A stored record that cannot be read is named and left out; its receipt
-  // is still settled from the log, and the period stays unsettled in the
-  // budgets until the row is restored.
-  std::vector<ledger::RecordProblem> set_aside;
-  const auto records = ledger.records(false, &set_aside);
-  std::map<std::int64_t, const ledger::StoredRecord*> by_id;
-  for (const auto& s : records) by_id[s.id] = &s;
-  std::map<std::string, std::string> home;
-  for (const auto& acct : pool.accounts) home[acct.name] = acct.home_site;
-
-  auto all_receipts = ledger.receipts();
-  const auto entries = books::entries_of(records, all_receipts);
-  std::vector<ledger::StoredReceipt> stored;
-  for (auto& s : all_receipts)
-    if (s.period == a.period) stored.push_back(std::move(s));
-  all_receipts.clear();
-  const auto decisions = books::decide_charges(entries, books::replica_policy_of(pool));
-  std::map<std::int64_t, const books::Decision*> decision_of;
-  for (std::size_t i = 0; i < entries.size(); ++i) decision_of[records[i].id] = &decisions[i];
-  std::vector<settlement::Item> items(stored.size());
-  tbb::parallel_for(std::size_t{0}, stored.size(), [&](std::size_t k) {
-    const auto& s = stored[k];
-    auto& it = items[k];
-    it.log = s.origin;
-    it.leaf = s.leaf_index;
-    it.record = s.identity;
-    try {
-      if (tlog::leaf_hash(s.bytes) != s.leaf_hash)
-        throw std::runtime_error("its bytes are not the log's leaf (altered after it was logged)");
-      it.receipt = receipts::decode(s.bytes);
-      if (it.receipt.account != s.account || it.receipt.provider_site != s.provider_site)
-        throw std::runtime_error("its fields differ from the ledger's index of it");
-    } catch (const std::exception& e) {
-      it.problem = e.what();
-      return;
-    }
-    if (auto h = home.find(it.receipt.account); h != home.end()) it.consumer_site = h->second;
-    if (auto d = decision_of.find(s.record_id); d != decision_of.end()) {
-      if (d->second->charged)
-        it.flag = d->second->note;
-      else
-        it.not_charged = d->second->note;
-    }
-    if (auto r = by_id.find(s.record_id);
-        r != by_id.end() && provider_keys.count(r->second->record.site))
-      it.quantities = receipts::quantities_of(r->second->record);
-  });
-  stored.clear();
-
-  const auto st = settlement::settle(items, trust, provider_keys, a.period);
+  ledger::Ledger ledger(db, ledger::OpenMode::existing);
+  settlement::Statement st;
+  std::vector<std::string> problems;
+  if (a.public_data) {
+    if (a.site_keys.size() > 1)
+      throw std::runtime_error(
+          "--public settles from the providers' signed openings: give only this site's own key\n"
+          "(--site-key or --sign-key), never another site's");
+    auto pub = books::settle_public(ledger, pool, trust, a.period);
+    st = std::move(pub.statement);
+    problems = std::move(pub.problems);
+  } else {
+    const auto checked = checked_records(ledger, pool, ctx);
+    std::set<std::string> opening_sites;
+    for (const auto& [site, key] : provider_keys) opening_sites.insert(site);
+    const auto items = books::period_items(ledger, pool, a.period, opening_sites, checked);
+    print_conflicts(checked.records, ledger.receipts(), ctx);
+    st = settlement::settle(items, trust, provider_keys, a.period);
+  }
   const auto json = settlement::to_json(st);
   const auto text = settlement::to_text(st);
   const std::string out = a.out.empty() ? "settlement-" + a.period : a.out;
@@ -113,9 +97,10 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   std::fputs(text.c_str(), stdout);
   std::size_t unopened = 0;
   for (const auto& p : st.pairs) unopened += p.opened ? 0 : 1;
+  for (const auto& why : problems) std::printf("NOT SETTLED %s\n", why.c_str());
   std::printf("\nstatement: %s.json (signed by site %s: %s.json.sig), %s.csv, %s.txt\n",
               out.c_str(), signer.name.c_str(), out.c_str(), out.c_str(), out.c_str());
-  if (report_set_aside(set_aside) || !st.failed.empty() || unopened > 0) {
+  if (!st.failed.empty() || unopened > 0 || !problems.empty()) {
     ctx.exit_code = 1;
     return;
   }
@@ -127,7 +112,8 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   ledger.record_settlement(a.period, tlog::to_hex(digest));
 }
 
-void run_check(const std::string& statement, const std::string& pool_path, CommandContext& ctx) {
+void run_check(const std::string& statement, const std::string& pool_path,
+               const std::string& recompute_db, CommandContext& ctx) {
   auto slurp = [](const std::string& path) {
     std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
     if (!f) throw std::runtime_error("cannot read " + path);
@@ -145,6 +131,22 @@ void run_check(const std::string& statement, const std::string& pool_path, Comma
   } else {
     std::printf("%s: signature good\n", statement.c_str());
   }
+  if (recompute_db.empty()) return;
+  // Recompute from the public data in this site's ledger and compare.
+  const auto json = slurp(statement);
+  const auto period = settlement::statement_period(json);
+  ledger::Ledger ledger(recompute_db, ledger::OpenMode::existing);
+  const auto pub = books::settle_public(ledger, pool, trust_of(pool), period);
+  const auto mine = settlement::to_json(pub.statement);
+  for (const auto& why : pub.problems) std::printf("NOT SETTLED here: %s\n", why.c_str());
+  if (mine == json) {
+    std::printf("%s: recomputed from this site's public data: identical\n", statement.c_str());
+    return;
+  }
+  for (const auto& d : settlement::compare_statements(json, mine))
+    std::printf("DIFFERS %s\n", d.c_str());
+  std::printf("%s: recomputed from this site's public data: DIFFERENT\n", statement.c_str());
+  ctx.exit_code = 1;
 }
 
 void add_settle(CLI::App& app, CommandContext& ctx) {
@@ -166,10 +168,18 @@ void add_settle(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--sign-key", a->sign_key,
                   "Key of the site signing the statement [the first --site-key]");
   cmd->add_option("--out", a->out, "Statement path prefix [settlement-<period>]");
+  cmd->add_flag("--public", a->public_data,
+                "Settle from public data only: each provider's log as this site mirrors it\n"
+                "(`ledger import`), up to the checkpoint its signed openings name, witnessed by\n"
+                "a quorum of other sites; each pair opened by its provider's signed opening.\n"
+                "Takes only this site's key (to sign). Every site with the same bundles writes\n"
+                "the same statement bytes");
   cmd->footer(
       "Not charged (listed with the reason): INVALID or pending replicas (see `ledger\n"
       "validate`) and steps that run inside another step of the same job on the same node.\n"
-      "A receipt that fails verification is listed and excluded, never counted. The same\n"
+      "A receipt that fails verification, or whose record no longer verifies with its node's\n"
+      "key (record_tampered), is listed and excluded, never counted; a record in conflict\n"
+      "with a receipted one is a finding and never charged. The same\n"
       "ledger gives the same statement bytes. Exit status: 0 all receipts good and every\n"
       "pair opened, 1 otherwise.\n"
       "Example: basin ledger --db ledger.sqlite settle --period 2026-11 --pool pool.toml \\\n"
@@ -184,8 +194,15 @@ void add_settle(CLI::App& app, CommandContext& ctx) {
       "Check a settlement statement's signature (STATEMENT.sig) against the pool's site keys.");
   check->add_option("STATEMENT", *statement, "settlement-<period>.json")->required();
   check->add_option("--pool", *pool, "pool.toml")->required();
-  check->footer("Exit status: 0 good, 1 bad.");
-  check->callback([=, &ctx] { run_check(*statement, *pool, ctx); });
+  auto recompute = std::make_shared<bool>(false);
+  check->add_flag("--recompute", *recompute,
+                  "Also recompute the statement from the public data in this site's ledger\n"
+                  "(--db: mirrored logs, cosignatures, signed openings) and name every pair,\n"
+                  "log or receipt where it differs");
+  check->footer("Exit status: 0 good (and identical), 1 bad.");
+  check->callback([=, &ctx] {
+    run_check(*statement, *pool, *recompute ? led->get_option("--db")->as<std::string>() : "", ctx);
+  });
 }
 
 }  // namespace

@@ -137,7 +137,8 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
       "add-site",
       "Add a site with its tier and rate card (integer micro-credits per unit, default 0).\n"
       "Generates the site's Ed25519 signing key pair; the secret key goes to --key-out\n"
-      "(default keys/<site>.sign.key next to pool.toml, mode 0600).\n"
+      "(default keys/<site>.sign.key next to pool.toml, mode 0600), and its witness key\n"
+      "(cosigns the other sites' logs) to <site>.witness.key beside it.\n"
       "Example: basin pool add-site --name campus --tier institutional --core-second 40");
   site->add_option("--name", args->name, "Site name")->required();
   site->add_option("--tier", args->tier, "institutional or volunteer")
@@ -164,9 +165,12 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
                                             ? "."
                                             : std::filesystem::path(out).parent_path());
     p.sites.back().signing_key = generate_signing_key_file(out);
+    const auto witness_out =
+        (std::filesystem::path(out).parent_path() / (s.name + ".witness.key")).string();
+    p.sites.back().witness_key = generate_signing_key_file(witness_out);
     save_pool(args->file, p);
-    std::cout << "added site " << s.name << "; secret signing key in " << out
-              << " (mode 0600): keep it with the site's ledger operator only\n";
+    std::cout << "added site " << s.name << "; secret signing key in " << out << ", witness key in "
+              << witness_out << " (mode 0600): keep them with the site's ledger operator only\n";
   });
 
   auto* node = pool->add_subcommand(

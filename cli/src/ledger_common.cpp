@@ -1,5 +1,7 @@
 #include "ledger_common.hpp"
 
+#include <sodium.h>
+
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -8,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "basin/books/exchange.hpp"
 #include "basin/federation/jobcomp.hpp"
 #include "basin/records/record_checks.hpp"
 
@@ -30,7 +33,7 @@ receipts::Trust trust_of(const federation::Pool& pool) {
 }
 
 std::string log_origin(const std::string& pool, const std::string& site) {
-  return pool + "/" + site + "/receipts";
+  return books::log_origin(pool, site);
 }
 
 const federation::Site& site_of_key(const federation::Pool& pool, const records::NodeKey& key,
@@ -96,6 +99,16 @@ bool report_set_aside(const std::vector<ledger::RecordProblem>& problems) {
     std::printf("set aside %s (ledger row %lld): %s\n", p.identity.c_str(),
                 static_cast<long long>(p.id), p.reason.c_str());
   return !problems.empty();
+}
+
+books::CheckedRecords checked_records(const ledger::Ledger& ledger, const federation::Pool& pool,
+                                      CommandContext& ctx) {
+  auto checked = books::checked_records(ledger, books::node_keys_of(pool));
+  for (const auto& t : checked.tampered)
+    std::printf("finding record_tampered %s: %s; not used (restore the ledger from a backup)\n",
+                t.identity.c_str(), t.reason.c_str());
+  if (!checked.tampered.empty()) ctx.exit_code = 1;
+  return checked;
 }
 
 }  // namespace basin::cli

@@ -6,11 +6,13 @@
 #include <optional>
 #include <string>
 
+#include "basin/books/integrity.hpp"
 #include "basin/federation/pool.hpp"
 #include "basin/federation/sacct.hpp"
 #include "basin/ledger/ledger.hpp"
 #include "basin/receipts/receipt.hpp"
 #include "basin/records/signing.hpp"
+#include "commands.hpp"
 
 namespace basin::cli {
 
@@ -46,5 +48,11 @@ ledger::RecordCheck record_check_of(const federation::Pool& pool, std::int64_t n
 // stored record a verb could not read; true when there were any
 // (the verb then exits 1, having done its work for the other records).
 bool report_set_aside(const std::vector<ledger::RecordProblem>& problems);
+
+// The ledger's records whose signed bytes still verify with pool.toml's node
+// keys. Each other one is printed as `finding record_tampered <identity>` and
+// left out, and the command's exit status becomes 1.
+books::CheckedRecords checked_records(const ledger::Ledger& ledger, const federation::Pool& pool,
+                                      CommandContext& ctx);
 
 }  // namespace basin::cli

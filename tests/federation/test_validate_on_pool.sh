@@ -25,19 +25,25 @@ for id in "$a1" "$a2" "$a3" "$b1"; do
 done
 
 db="$work/ledger.sqlite"
-# The nodes' sizes for ingest's bounds: the local pool's (2 CPUs, 2000 MB).
-"$BASIN" pool --file "$work/pool.toml" init --name local --cluster basin-local >/dev/null
-"$BASIN" pool --file "$work/pool.toml" add-site --name campus --tier institutional >/dev/null
-"$BASIN" pool --file "$work/pool.toml" add-site --name home --tier volunteer >/dev/null
-while read -r node key; do
-  case "$node" in inst*) site=campus ;; *) site=home ;; esac
-  printf "\n[[node]]\nname = '%s'\nsite = '%s'\npublic_key = '%s'\ncpus = 2\nmemory_mb = 2000\n" \
-    "$node" "$site" "${key#ed25519:}" >>"$work/pool.toml"
-done < <(grep -v '^#' "$POOL_DIR/etc/node-keys")
+# validate re-checks every record against pool.toml's node keys: a pool.toml
+# whose nodes keep the keys local-pool gave them (and their sizes).
+(
+  cd "$work"
+  "$BASIN" pool init --name local --cluster basin-local >/dev/null
+  "$BASIN" pool add-site --name campus --tier institutional --core-second 40 >/dev/null
+  "$BASIN" pool add-site --name home --tier volunteer --core-second 10 >/dev/null
+  while read -r node key; do
+    case "$node" in inst*) site=campus ;; *) site=home ;; esac
+    printf "\n[[node]]\nname = '%s'\nsite = '%s'\npublic_key = '%s'\ncpus = 2\nmemory_mb = 2000\n" \
+      "$node" "$site" "${key#ed25519:}" >>pool.toml
+  done < <(grep -v '^#' "$POOL_DIR/etc/node-keys")
+  "$BASIN" pool check >/dev/null
+) || fail "pool.toml for the local pool"
+# (ingest bounds each record by its node's size there: 2 CPUs, 2000 MB.)
 "$BASIN" ledger --db "$db" ingest "$POOL_DIR"/basin/*/spool --keys "$POOL_DIR/etc/node-keys" \
   --pool "$work/pool.toml" \
   >"$work/ingest.log" || fail "ingest: $(cat "$work/ingest.log")"
-"$BASIN" ledger --db "$db" validate >"$work/validate.log" && rc=0 || rc=$?
+"$BASIN" ledger --db "$db" validate --pool "$work/pool.toml" >"$work/validate.log" && rc=0 || rc=$?
 cat "$work/validate.log"
 [ "$rc" = 1 ] || fail "validate should exit 1 with an invalid replica (got $rc)"
 grep -Eq "rep-heat +$a3 +vol2 +[0-9a-f]+ +INVALID" "$work/validate.log" ||

@@ -8,6 +8,8 @@
 
 #include <filesystem>
 
+#include <sqlite3.h>
+
 #include "basin/ledger/ledger.hpp"
 #include "basin/records/durable_file.hpp"
 
@@ -49,17 +51,31 @@ struct Fixture {
 TEST(Ledger, MigratesOnceAndReopens) {
   Fixture f;
   {
-    ledger::Ledger l(f.db());
-    EXPECT_EQ(l.schema_version(), 4);
+    ledger::Ledger l(f.db(), ledger::OpenMode::create);
+    EXPECT_EQ(l.schema_version(), 5);
   }
-  ledger::Ledger again(f.db());
-  EXPECT_EQ(again.schema_version(), 4);
+  ledger::Ledger again(f.db(), ledger::OpenMode::existing);
+  EXPECT_EQ(again.schema_version(), 5);
+}
+
+// Only ingest creates a ledger: a mistyped --db for any other command must
+// not become a new, empty ledger that verifies and settles "all good".
+TEST(Ledger, AMissingFileIsAnErrorUnlessCreating) {
+  Fixture f;
+  try {
+    ledger::Ledger l(f.db(), ledger::OpenMode::existing);
+    ADD_FAILURE() << "opened a ledger that does not exist";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find(f.db() + " does not exist"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(f.db()));
 }
 
 TEST(Ledger, IngestingTwiceStoresOnce) {
   Fixture f;
   for (std::uint32_t j = 1; j <= 5; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
-  ledger::Ledger l(f.db());
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
   auto r1 = l.ingest({f.spool()}, f.ring);
   EXPECT_EQ(r1.added, 5u);
   auto r2 = l.ingest({f.spool()}, f.ring);
@@ -72,7 +88,7 @@ TEST(Ledger, TwoRecordsForOneIdentityAreBothKeptAndFlagged) {
   Fixture f;
   f.write("7.0.r0.vol1.basinrec", 7, 1000);
   f.write("7.0.r0.vol1.basinrec.1", 7, 999999);  // same step, other numbers
-  ledger::Ledger l(f.db());
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
   const auto rep = l.ingest({(fs::path(f.spool()) / "7.0.r0.vol1.basinrec").string(),
                              (fs::path(f.spool()) / "7.0.r0.vol1.basinrec.1").string()},
                             f.ring);
@@ -95,7 +111,7 @@ TEST(Ledger, ForgedAndCorruptRecordsAreRejectedNotStored) {
   records::write_file_durably(f.spool(), "2.0.r0.vol1.basinrec", records::sign_record(r, other));
   const std::vector<std::uint8_t> junk{1, 2, 3};
   records::write_file_durably(f.spool(), "3.0.r0.vol1.basinrec", junk);
-  ledger::Ledger l(f.db());
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
   const auto rep = l.ingest({f.spool()}, f.ring);
   EXPECT_EQ(rep.added, 1u);
   ASSERT_EQ(rep.rejected.size(), 2u);
@@ -114,7 +130,7 @@ TEST(Ledger, RefusedRecordsAreQuarantinedAndTheOthersStored) {
     if (r.cpu_user_us > 1000000) return "too much CPU";
     return std::nullopt;
   };
-  ledger::Ledger l(f.db());
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
   const auto rep = l.ingest({f.spool()}, f.ring, check);
   EXPECT_EQ(rep.added, 3u);
   ASSERT_EQ(rep.quarantined.size(), 1u);
@@ -150,7 +166,7 @@ TEST(Ledger, UnreadableRowsAreSetAsideByName) {
   Fixture f;
   for (std::uint32_t j = 1; j <= 4; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
   {
-    ledger::Ledger l(f.db());
+    ledger::Ledger l(f.db(), ledger::OpenMode::create);
     ASSERT_EQ(l.ingest({f.spool()}, f.ring).added, 4u);
   }
   // Job 1: bytes altered. Job 2: bytes replaced consistently with the hash,
@@ -167,7 +183,7 @@ TEST(Ledger, UnreadableRowsAreSetAsideByName) {
              "' WHERE identity = 'c/2.0/r0/vol1';"
              "UPDATE records SET identity = 'c/9.0/r0/vol1' WHERE identity = "
              "'c/3.0/r0/vol1';");
-  ledger::Ledger l(f.db());
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
   std::vector<ledger::RecordProblem> aside;
   const auto good = l.records(false, &aside);
   ASSERT_EQ(good.size(), 1u);
@@ -185,13 +201,13 @@ TEST(Ledger, UnreadableRowsAreSetAsideByName) {
 TEST(Ledger, TwoProcessesIngestingAtOnceBothSucceed) {
   Fixture f;
   for (std::uint32_t j = 1; j <= 200; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
-  { ledger::Ledger create(f.db()); }
+  { ledger::Ledger create(f.db(), ledger::OpenMode::create); }
   pid_t kids[2];
   for (auto& pid : kids) {
     pid = fork();
     if (pid == 0) {
       try {
-        ledger::Ledger l(f.db());
+        ledger::Ledger l(f.db(), ledger::OpenMode::create);
         l.ingest({f.spool()}, f.ring);
         _exit(0);
       } catch (...) {
@@ -204,7 +220,7 @@ TEST(Ledger, TwoProcessesIngestingAtOnceBothSucceed) {
     waitpid(pid, &status, 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
-  ledger::Ledger l(f.db());
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
   EXPECT_EQ(l.record_count(), 200u);
 }
 
@@ -214,7 +230,7 @@ TEST(Ledger, TwoProcessesIngestingAtOnceBothSucceed) {
 TEST(Ledger, ReceiptsAreLeavesOfASignedLogOncePerRecord) {
   Fixture f;
   for (std::uint32_t j = 1; j <= 4; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
-  ledger::Ledger l(f.db());
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
   l.ingest({f.spool()}, f.ring);
   const auto todo = l.records_without_receipt();
   ASSERT_EQ(todo.size(), 4u);
@@ -250,4 +266,66 @@ TEST(Ledger, ReceiptsAreLeavesOfASignedLogOncePerRecord) {
   }
   EXPECT_EQ(l.log_origins(), std::vector<std::string>{"p/home/receipts"});
   EXPECT_EQ(l.latest_checkpoint("other").size, 0u);
+}
+
+// The site never signs a fork: once a log no longer extends its newest signed
+// checkpoint (a leaf deleted or changed), append_receipts refuses and signs
+// nothing, and log_problem says how (sizes and roots).
+TEST(Ledger, ALogThatNoLongerExtendsItsCheckpointIsNeverSignedAgain) {
+  Fixture f;
+  for (std::uint32_t j = 1; j <= 3; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
+  const std::string origin = "p/home/receipts";
+  const auto signer = tlog::NoteSigner::generate(origin);
+  std::vector<ledger::NewReceipt> batch;
+  {
+    ledger::Ledger l(f.db(), ledger::OpenMode::create);
+    l.ingest({f.spool()}, f.ring);
+    for (const auto& r : l.records_without_receipt())
+      batch.push_back({r.id, "home", "lab", "1970-01", {std::uint8_t(r.id), 0xaa}});
+    l.append_receipts(batch, signer, origin);
+    EXPECT_FALSE(l.log_problem(origin, signer.verifier()));
+    const auto stranger = tlog::NoteSigner::generate(origin);
+    const auto why = l.log_problem(origin, stranger.verifier());
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("does not verify"), std::string::npos) << *why;
+  }
+  auto sql = [&](const char* statement) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(f.db().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, statement, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  };
+  ledger::Ledger l(f.db(), ledger::OpenMode::existing);
+  const auto signed_before = l.latest_checkpoint(origin);
+  // A leaf's data changed but not its stored hash: named.
+  sql("UPDATE log_leaves SET data = x'0102' WHERE leaf_index = 0");
+  auto why = l.log_problem(origin, signer.verifier());
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("leaf 0's data does not hash"), std::string::npos) << *why;
+  // And with its stored hash recomputed: the first leaves' root differs.
+  const std::vector<std::uint8_t> data{0x01, 0x02};
+  sql(("UPDATE log_leaves SET leaf_hash = x'" + tlog::to_hex(tlog::leaf_hash(data)) +
+       "' WHERE leaf_index = 0")
+          .c_str());
+  why = l.log_problem(origin, signer.verifier());
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("differs from what its site signed"), std::string::npos) << *why;
+  EXPECT_THROW(l.append_receipts({batch[2]}, signer, origin), std::runtime_error);
+  // The last leaf (and its receipt row) deleted: shorter than signed.
+  sql(("UPDATE log_leaves SET data = x'01aa', leaf_hash = x'" +
+       tlog::to_hex(tlog::leaf_hash(std::vector<std::uint8_t>{0x01, 0xaa})) +
+       "' WHERE leaf_index = 0")
+          .c_str());
+  sql("DELETE FROM receipts WHERE leaf_index = 2; DELETE FROM log_leaves WHERE leaf_index = 2");
+  why = l.log_problem(origin, signer.verifier());
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("the log has 2 leaves"), std::string::npos) << *why;
+  EXPECT_NE(why->find("covers 3 (root " + tlog::to_hex(signed_before.root) + ")"),
+            std::string::npos)
+      << *why;
+  EXPECT_THROW(l.append_receipts({batch[2]}, signer, origin), std::runtime_error);
+  const auto after = l.latest_checkpoint(origin);
+  EXPECT_EQ(after.note, signed_before.note);
+  EXPECT_EQ(l.log_leaf_hashes(origin).size(), 2u);
 }

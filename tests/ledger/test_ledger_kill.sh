@@ -14,7 +14,8 @@ mkdir "$dir/pool"
 "$basin" pool --file "$dir/pool/pool.toml" add-node --name vol1 --site home --cpus 2 --memory-mb 2000 >/dev/null
 # 3000 signed records from the test helper.
 "$2" "$dir/k" "$dir/spool" 3000
-"$basin" ledger --db "$dir/l.sqlite" show >/dev/null   # creates and migrates
+mkdir "$dir/empty"   # ingesting nothing creates and migrates (only ingest creates a ledger)
+"$basin" ledger --db "$dir/l.sqlite" ingest "$dir/empty" --keys "$dir/keys" --pool "$dir/pool/pool.toml" >/dev/null
 killed=0
 for delay in 0.05 0.1 0.2 0.3; do
   "$basin" ledger --db "$dir/l.sqlite" ingest "$dir/spool" --keys "$dir/keys" --pool "$dir/pool/pool.toml" \

@@ -142,7 +142,7 @@ state="$(wait_job "$id")"
 chmod 600 "$key"
 [ "$state" = COMPLETED ] || fail "a bad node key failed job $id ($state)"
 sleep 1
-grep -q "basin: LOST usage record basin-local/$id.batch/r0/inst1: key file .* must be owned by root with mode 0600" \
+grep -q "basin: LOST usage record basin-local/$id.batch/r0/inst1: key file .* has mode 0644: others could read the secret" \
   "$POOL_DIR/log/slurmd.inst1.log" || fail "no loud log line for the lost record"
 [ ! -e "$POOL_DIR/basin/inst1/spool/$id.batch.r0.inst1.basinrec" ] || fail "record signed with a bad key"
 pass "a bad node key is logged loudly (LOST usage record) and the job still completes"

@@ -3,6 +3,13 @@
 // appends Slurm's side of those jobs to an `sacct -P` export (header first
 // when the file is new), charged to SLURM_ACCOUNT (default: ACCOUNT).
 //   make_usage KEYFILE DIR N NODE SITE ACCOUNT [FIRST_JOB [SACCT [SLURM_ACCOUNT]]]
+// Optional environment, for the ledger's defence tests:
+//   MAKE_USAGE_STEP=S        write step S (a number) instead of the batch step
+//   MAKE_USAGE_START_DELTA=D start D seconds later than the batch step would
+//   MAKE_USAGE_END_DELTA=D   end D seconds later than the batch step would
+//   MAKE_USAGE_CPU_EXTRA=U   add U us of CPU (another record, same identity)
+//   MAKE_USAGE_REPLICA=G     replica group G
+//   MAKE_USAGE_DIGEST=D      result digest D (default sha256:<job>)
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -40,6 +47,14 @@ int main(int argc, char** argv) {
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
     return std::string(buf);
   };
+  auto env = [](const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return std::string(v && *v ? v : fallback);
+  };
+  const std::string step = env("MAKE_USAGE_STEP", "batch");
+  const long start_delta = std::strtol(env("MAKE_USAGE_START_DELTA", "0").c_str(), nullptr, 10);
+  const long end_delta = std::strtol(env("MAKE_USAGE_END_DELTA", "0").c_str(), nullptr, 10);
+  const long cpu_extra = std::strtol(env("MAKE_USAGE_CPU_EXTRA", "0").c_str(), nullptr, 10);
   const auto key = basin::records::NodeKey::load(argv[1], false);
   const long n = std::strtol(argv[3], nullptr, 10);
   const long first = argc >= 8 ? std::strtol(argv[7], nullptr, 10) : 1;
@@ -47,10 +62,12 @@ int main(int argc, char** argv) {
     basin::records::UsageRecord r;
     r.cluster = "basin";
     r.job_id = static_cast<std::uint32_t>(j);
-    r.step_id = basin::records::kBatchStep;
+    r.step_id =
+        step == "batch" ? basin::records::kBatchStep : static_cast<std::uint32_t>(std::stoul(step));
     r.submit_time = 1795000000 + j;
     r.start_time = r.submit_time + 5;
-    r.end_time = r.start_time + 60 + j;
+    r.end_time = r.start_time + 60 + j + end_delta;
+    r.start_time += start_delta;
     r.node = argv[4];
     r.site = argv[5];
     r.account = argv[6];
@@ -58,12 +75,14 @@ int main(int argc, char** argv) {
     r.requested_tier = "any";
     r.alloc_cores = 2;
     r.alloc_mem_mb = 1000;
-    r.cpu_user_us = static_cast<std::uint64_t>(j) * 1000000;
+    r.cpu_user_us = static_cast<std::uint64_t>(j) * 1000000 + static_cast<std::uint64_t>(cpu_extra);
     r.task_exit_status = {0};
     r.step_state = "completed";
-    r.result_digest = "sha256:" + std::to_string(j);
+    r.result_digest = env("MAKE_USAGE_DIGEST", ("sha256:" + std::to_string(j)).c_str());
+    r.replica_group = env("MAKE_USAGE_REPLICA", "");
+    if (!r.replica_group.empty()) r.replicas = 3;
     basin::records::write_file_durably(
-        argv[2], std::to_string(j) + ".batch.r0." + std::string(argv[4]) + ".basinrec",
+        argv[2], std::to_string(j) + "." + step + ".r0." + std::string(argv[4]) + ".basinrec",
         basin::records::sign_record(r, key));
     if (sacct)
       std::fprintf(sacct.get(), "%u|%s|%s|%s|%s|%s|COMPLETED|%u|%lld\n", r.job_id,

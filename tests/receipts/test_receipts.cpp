@@ -64,6 +64,21 @@ struct Receipts : ::testing::Test {
 
 }  // namespace
 
+// The salt is derived from the site key: the same identity always has the
+// same job_ref (so the site recognises a record already in its log), another
+// key gives another, and the opening still checks.
+TEST_F(Receipts, JobReferencesAreDerivedFromTheSiteKey) {
+  const auto a = issue(), b = issue();
+  EXPECT_EQ(a.job_ref, b.job_ref);
+  EXPECT_EQ(a.job_ref, receipts::expected_job_ref(records::identity(sample_record()), site_key));
+  EXPECT_NE(issue(43).job_ref, a.job_ref);
+  const auto other = records::NodeKey::generate();
+  EXPECT_NE(receipts::expected_job_ref(records::identity(sample_record()), other), a.job_ref);
+  const auto o = receipts::open_receipt(a, account);
+  EXPECT_EQ(o.salt, receipts::job_salt(records::identity(sample_record()), site_key));
+  EXPECT_TRUE(good(a));
+}
+
 TEST_F(Receipts, RoundTripAndVerify) {
   const Receipt r = issue();
   EXPECT_EQ(r.proof.size(), crypto::range_proof_size(4));
@@ -374,4 +389,22 @@ TEST_F(Receipts, ProviderOpensTheSummedCreditWithItsKey) {
   const auto o = receipts::open_receipt(a, account);
   const auto r = receipts::receipt_blindings(a.job_ref, site_key);
   for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(o.blindings[i], r[i].encode());
+}
+
+TEST_F(Receipts, SealedOpeningsHaveOneLengthWhateverTheJob) {
+  // A short identity and digest, and the longest ones a record allows.
+  auto small = sample_record(1);
+  small.node = "n";
+  small.result_digest = "";
+  auto large = sample_record(4000000000u);
+  large.node = std::string(120, 'n');
+  large.result_digest = "sha256:" + std::string(249, 'f');
+  const auto a =
+      receipts::issue_receipt(small, small.account, "demo", card, account.public_key(), site_key);
+  const auto b =
+      receipts::issue_receipt(large, large.account, "demo", card, account.public_key(), site_key);
+  EXPECT_EQ(a.sealed_opening.size(), b.sealed_opening.size());
+  EXPECT_EQ(a.sealed_opening.size(), 757u);
+  EXPECT_EQ(receipts::open_receipt(b, account).result_digest, large.result_digest);
+  EXPECT_EQ(receipts::open_receipt(a, account).job_identity, records::identity(small));
 }

@@ -19,7 +19,7 @@ TEST(StepCoverage, StepsInsideTheBatchStepAreNotCharged) {
       {"c/1/r0", "n1", 1, 10, 50, 4},                    // more cores than batch
       {"c/1/r0", "n2", 2, 10, 50, 2},                    // another node
       {"c/1/r1", "n1", 3, 10, 50, 2},                    // another run (requeue)
-      {"c/1/r0", "n1", 4, 90, 120, 1},                   // overlaps, not nested
+      {"c/1/r0", "n1", 4, 90, 120, 1},                   // overlaps the batch step
   };
   const auto c = settlement::covering_steps(s);
   EXPECT_FALSE(c[0]);
@@ -28,7 +28,56 @@ TEST(StepCoverage, StepsInsideTheBatchStepAreNotCharged) {
   EXPECT_FALSE(c[2]);
   EXPECT_FALSE(c[3]);
   EXPECT_FALSE(c[4]);
-  EXPECT_FALSE(c[5]);
+  // Within the allocation the batch step holds on n1, on cores it holds.
+  ASSERT_TRUE(c[5]);
+  EXPECT_EQ(*c[5], 0u);
+}
+
+// scancel: slurmstepd ends the job's steps in no fixed order, so an srun step
+// may end a second after the batch step. It ran on the batch step's cores all
+// the same and is charged once, through the batch step, in either order.
+TEST(StepCoverage, AStepEndingAfterTheBatchStepIsChargedOnce) {
+  for (std::int64_t step_end : {99, 100, 101}) {
+    const std::vector<StepSpan> s{
+        {"c/9/r0", "n1", 0, 5, step_end, 2},
+        {"c/9/r0", "n1", records::kBatchStep, 0, 100, 2},
+    };
+    const auto c = settlement::covering_steps(s);
+    ASSERT_TRUE(c[0]) << "step ending at " << step_end;
+    EXPECT_EQ(*c[0], 1u);
+    EXPECT_FALSE(c[1]) << "the batch step is charged";
+  }
+}
+
+TEST(StepCoverage, AStepOnMoreCoresThanTheBatchStepIsNotCoveredByIt) {
+  // The step holds more cores than the batch step: charged. When it also
+  // contains the batch step's interval it covers the batch step instead, and
+  // exactly one of the two is charged.
+  const std::vector<StepSpan> s{
+      {"r", "n", records::kBatchStep, 10, 100, 2},
+      {"r", "n", 0, 0, 200, 4},
+  };
+  const auto c = settlement::covering_steps(s);
+  ASSERT_TRUE(c[0]);
+  EXPECT_EQ(*c[0], 1u);
+  EXPECT_FALSE(c[1]);
+}
+
+TEST(StepCoverage, OverlappingStepsWithoutABatchStepAreBothCharged) {
+  // Two srun steps on one node that overlap without nesting ran on
+  // different cores (a job on two nodes has no batch step on the second).
+  const std::vector<StepSpan> s{{"r", "n2", 0, 0, 50, 2}, {"r", "n2", 1, 40, 90, 2}};
+  const auto c = settlement::covering_steps(s);
+  EXPECT_FALSE(c[0]);
+  EXPECT_FALSE(c[1]);
+}
+
+TEST(StepCoverage, AStepAfterTheBatchStepEndedIsCharged) {
+  const std::vector<StepSpan> s{{"r", "n", records::kBatchStep, 0, 100, 2},
+                                {"r", "n", 0, 101, 150, 2}};
+  const auto c = settlement::covering_steps(s);
+  EXPECT_FALSE(c[0]);
+  EXPECT_FALSE(c[1]);
 }
 
 TEST(StepCoverage, OfTwoIdenticalStepsExactlyOneIsCharged) {

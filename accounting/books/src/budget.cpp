@@ -142,7 +142,10 @@ std::optional<std::int64_t> worst_case_micro_credits(const QueuedJob& j, const B
 AccountCharges account_charges(const ledger::Ledger& ledger, const federation::Pool& pool) {
   std::set<std::string> settled;
   for (const auto& p : ledger.settled_periods()) settled.insert(p.period);
-  const auto records = ledger.records();
+  AccountCharges out;
+  auto checked = checked_records(ledger, node_keys_of(pool));
+  out.tampered = std::move(checked.tampered);
+  const auto& records = checked.records;
   const auto stored = ledger.receipts();
   std::map<std::int64_t, const ledger::StoredReceipt*> receipt_of;
   for (const auto& s : stored) receipt_of[s.record_id] = &s;
@@ -150,7 +153,6 @@ AccountCharges account_charges(const ledger::Ledger& ledger, const federation::P
   const auto decisions = decide_charges(entries, replica_policy_of(pool));
   std::map<std::string, const federation::RateCard*> card;
   for (const auto& s : pool.sites) card[s.name] = &s.rates;
-  AccountCharges out;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto it = receipt_of.find(records[i].id);
     if (it == receipt_of.end() || !decisions[i].charged) continue;

@@ -28,7 +28,8 @@ std::vector<Entry> entries_of(const std::vector<ledger::StoredRecord>& records,
   out.reserve(records.size());
   for (const auto& r : records) {
     const auto it = account_of.find(r.id);
-    out.push_back({&r, it == account_of.end() ? r.record.account : *it->second});
+    const bool receipted = it != account_of.end();
+    out.push_back({&r, receipted ? *it->second : r.record.account, receipted});
   }
   return out;
 }
@@ -112,11 +113,22 @@ std::vector<Decision> decide_charges(std::span<const Entry> entries, const Repli
                     "quorum of " + std::to_string(g.quorum);
     }
   }
+  // Conflicts: another signed record claims the same step. The receipted one
+  // is charged once (and flagged); the other never is, whatever it says.
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].stored->conflict) continue;
+    if (!entries[i].receipted)
+      out[i] = {false, "conflicting record: another signed record claims this step"};
+    else if (out[i].note.empty())
+      out[i].note =
+          "charged once, flagged: another signed record claims this step (conflict); only "
+          "this receipted one is charged";
+  }
   // Nested steps: charged through the step that holds their cores.
   std::vector<settlement::StepSpan> spans;
   std::vector<std::size_t> of_span;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (entries[i].stored->conflict) continue;
+    if (entries[i].stored->conflict && !entries[i].receipted) continue;
     spans.push_back(span_of(entries[i].stored->record));
     of_span.push_back(i);
   }

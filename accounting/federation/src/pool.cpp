@@ -168,10 +168,13 @@ Pool parse_pool(std::string_view text, std::string_view file) {
     pool.cluster = p.name("cluster");
   }
   if (top.has("policy")) {
-    Fields p(file, top.table("policy"), "[policy]", {"replica_quorum"});
+    Fields p(file, top.table("policy"), "[policy]", {"replica_quorum", "witness_quorum"});
     if (p.has("replica_quorum"))
       pool.replica_quorum =
           static_cast<unsigned>(p.integer("replica_quorum", 1, kMaxReplicaQuorum));
+    if (p.has("witness_quorum"))
+      pool.witness_quorum =
+          static_cast<unsigned>(p.integer("witness_quorum", 1, kMaxWitnessQuorum));
   }
   std::map<std::string, const toml::node*> seen;
   auto unique = [&](const std::string& kind, const std::string& name, const toml::node& at) {
@@ -183,7 +186,8 @@ Pool parse_pool(std::string_view text, std::string_view file) {
   };
   if (const auto* sites = array_of_tables(file, root, "site")) {
     for (const auto& n : *sites) {
-      Fields s(file, *n.as_table(), "[[site]]", {"name", "tier", "signing_key", "rates"});
+      Fields s(file, *n.as_table(), "[[site]]",
+               {"name", "tier", "signing_key", "witness_key", "rates"});
       Site site;
       site.name = s.name("name");
       unique("site", site.name, n);
@@ -197,6 +201,7 @@ Pool parse_pool(std::string_view text, std::string_view file) {
              "tier \"" + tier + "\" is neither \"institutional\" nor \"volunteer\"");
       }
       site.signing_key = s.key("signing_key");
+      if (s.has("witness_key")) site.witness_key = s.key("witness_key");
       Fields r(file, s.table("rates"), "[site.rates] of '" + site.name + "'",
                {"core_second", "mem_mb_second", "gpu_second", "wall_second"});
       site.rates = {r.integer("core_second", 0, kMaxRate), r.integer("mem_mb_second", 0, kMaxRate),
@@ -263,10 +268,14 @@ std::string render_pool(const Pool& pool) {
   o << "[pool]\nname = " << q(pool.name) << "\ncluster = " << q(pool.cluster) << "\n";
   o << "\n[policy]\n# Agreeing replicas that make a result canonical (accounts may override).\n"
     << "replica_quorum = " << pool.replica_quorum << "\n";
+  if (pool.witness_quorum != 0)
+    o << "# Other sites' cosignatures a checkpoint needs before settlement trusts it.\n"
+      << "witness_quorum = " << pool.witness_quorum << "\n";
   for (const Site& s : pool.sites) {
     o << "\n[[site]]\nname = " << q(s.name) << "\ntier = " << q(to_string(s.tier))
-      << "\nsigning_key = " << q(s.signing_key)
-      << "\n[site.rates]\ncore_second = " << s.rates.core_second
+      << "\nsigning_key = " << q(s.signing_key);
+    if (!s.witness_key.empty()) o << "\nwitness_key = " << q(s.witness_key);
+    o << "\n[site.rates]\ncore_second = " << s.rates.core_second
       << "\nmem_mb_second = " << s.rates.mem_mb_second << "\ngpu_second = " << s.rates.gpu_second
       << "\nwall_second = " << s.rates.wall_second << "\n";
   }

@@ -1,6 +1,7 @@
 #include "basin/ledger/ledger.hpp"
 
 #include <sodium.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -52,9 +53,23 @@ std::string to_hex(std::span<const std::uint8_t> b) {
   return s;
 }
 
+// Only the commands that add to a ledger create one (ingest, import, budget grant): a
+// mistyped path given to any other command would otherwise be a new, empty
+// ledger that verifies "all good" and settles to an empty (signed) statement. Returns whether
+// SQLite may create the file.
+bool may_create(const std::string& path, OpenMode mode) {
+  struct stat st {};
+  if (mode == OpenMode::existing && ::stat(path.c_str(), &st) != 0)
+    throw std::runtime_error("ledger " + path +
+                             " does not exist: check the path given with --db (a ledger is "
+                             "created by `basin ledger ingest`, `import` or `budget grant`)");
+  return mode == OpenMode::create;
+}
+
 }  // namespace
 
-Ledger::Ledger(const std::string& path) : impl_(std::make_unique<Impl>(path)) {
+Ledger::Ledger(const std::string& path, OpenMode mode)
+    : impl_(std::make_unique<Impl>(path, may_create(path, mode))) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   impl_->db.exec("PRAGMA journal_mode=WAL");
   impl_->db.exec("PRAGMA synchronous=FULL");

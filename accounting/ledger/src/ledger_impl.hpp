@@ -9,7 +9,7 @@
 namespace basin::ledger {
 
 struct Ledger::Impl {
-  explicit Impl(const std::string& path) : db(path) {}
+  Impl(const std::string& path, bool create) : db(path, create) {}
   detail::Db db;
 };
 

@@ -7,7 +7,7 @@
 
 namespace basin::ledger::detail {
 
-inline constexpr std::array<const char*, 4> kMigrations = {
+inline constexpr std::array<const char*, 5> kMigrations = {
     // 1: usage records, keyed by the hash of their signed bytes.
     R"sql(
 CREATE TABLE records (
@@ -82,7 +82,44 @@ CREATE TABLE settled_periods (
   settled_at       INTEGER NOT NULL
 );
 )sql",
-    // 4: the quarantine: validly signed records whose figures or strings are
+    // 4: the exchange between sites: the other sites' logs this site
+    // mirrors (their leaves go to log_leaves, their checkpoints to
+    // checkpoints, under their own origin), witness cosignatures on
+    // checkpoints, forks found (both signed checkpoints kept as evidence) and
+    // what this site last exported of its own log; the providers' signed
+    // openings of each pair's total per closed period.
+    R"sql(
+CREATE TABLE cosignatures (
+  origin    TEXT    NOT NULL,
+  tree_size INTEGER NOT NULL,
+  witness   TEXT    NOT NULL,              -- cosigner name
+  line      TEXT    NOT NULL,              -- the note signature line
+  added_at  INTEGER NOT NULL,
+  PRIMARY KEY (origin, tree_size, witness)
+);
+CREATE TABLE forks (
+  id        INTEGER PRIMARY KEY,
+  origin    TEXT    NOT NULL,
+  seen_note TEXT    NOT NULL,              -- the checkpoint this site had accepted
+  new_note  TEXT    NOT NULL,              -- the signed checkpoint that does not extend it
+  reason    TEXT    NOT NULL,
+  found_at  INTEGER NOT NULL
+);
+CREATE TABLE pair_openings (
+  period    TEXT    NOT NULL,              -- YYYY-MM
+  provider  TEXT    NOT NULL,
+  consumer  TEXT    NOT NULL,
+  note      TEXT    NOT NULL,              -- the provider's signed opening
+  added_at  INTEGER NOT NULL,
+  PRIMARY KEY (period, provider, consumer)
+);
+CREATE TABLE bundle_exports (
+  origin      TEXT    NOT NULL,
+  tree_size   INTEGER NOT NULL,
+  exported_at INTEGER NOT NULL
+);
+)sql",
+    // 5: the quarantine: validly signed records whose figures or strings are
     // impossible (ingest's bounds checks). Kept with their signed bytes so
     // nothing a node sent is lost, but never issued or charged: nothing
     // outside this table reads them.

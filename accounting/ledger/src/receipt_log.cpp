@@ -43,6 +43,10 @@ AppendReport Ledger::append_receipts(const std::vector<NewReceipt>& receipts,
   auto& db = impl_->db;
   AppendReport report;
   Transaction tx(db);
+  // The site never signs a tree that does not extend what it signed before
+  // (a fork): checked inside the transaction that appends.
+  if (const auto why = log_problem(origin, signer.verifier()))
+    throw std::runtime_error(*why + "; nothing appended or signed");
   Stmt has(db, "SELECT 1 FROM receipts WHERE record_id = ?");
   Stmt size_q(db, "SELECT COUNT(*) FROM log_leaves WHERE origin = ?");
   size_q.bind(1, origin);

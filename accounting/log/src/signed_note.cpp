@@ -6,33 +6,16 @@
 #include <cstdio>
 #include <vector>
 
+#include "note_base64.hpp"
+
 namespace basin::tlog {
 namespace {
 
 constexpr std::uint8_t kAlgEd25519 = 1;
-constexpr char kDash[] = "\xe2\x80\x94 ";  // "— " (U+2014 EM DASH, space)
+constexpr const char (&kDash)[sizeof detail::kSignatureDash] = detail::kSignatureDash;
 
-std::string b64(const std::uint8_t* data, std::size_t n) {
-  std::string s(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(s.data(), s.size(), data, n, sodium_base64_VARIANT_ORIGINAL);
-  s.resize(s.size() - 1);  // the terminating NUL
-  return s;
-}
-
-std::vector<std::uint8_t> unb64(const std::string& s, const char* what) {
-  // Nothing Basin reads is empty; and libsodium must not get a null buffer
-  // (found by fuzz_replay_tlog_text under UBSan).
-  if (s.empty()) throw NoteError(std::string(what) + " is empty where base64 is expected");
-  std::vector<std::uint8_t> out(s.size());
-  std::size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(out.data(), out.size(), s.data(), s.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      end != s.data() + s.size())
-    throw NoteError(std::string(what) + " is not valid base64");
-  out.resize(len);
-  return out;
-}
+using detail::b64;
+using detail::unb64;
 
 bool valid_name(const std::string& name) {
   if (name.empty()) return false;
@@ -42,13 +25,7 @@ bool valid_name(const std::string& name) {
 }
 
 std::uint32_t compute_key_hash(const std::string& name, const std::array<std::uint8_t, 32>& pk) {
-  std::vector<std::uint8_t> buf(name.begin(), name.end());
-  buf.push_back('\n');
-  buf.push_back(kAlgEd25519);
-  buf.insert(buf.end(), pk.begin(), pk.end());
-  std::uint8_t h[32];
-  crypto_hash_sha256(h, buf.data(), buf.size());
-  return std::uint32_t{h[0]} << 24 | std::uint32_t{h[1]} << 16 | std::uint32_t{h[2]} << 8 | h[3];
+  return detail::key_id(name, kAlgEd25519, pk);
 }
 
 std::string hex8(std::uint32_t v) {

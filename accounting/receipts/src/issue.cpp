@@ -65,6 +65,25 @@ crypto::Bytes32 job_reference(const std::string& job_identity, const crypto::Byt
   return out;
 }
 
+crypto::Bytes32 job_salt(const std::string& job_identity, const records::NodeKey& site_key) {
+  const std::string_view domain = "basin/job-salt/v1\n";
+  detail::Writer w;
+  w.put_bytes({reinterpret_cast<const std::uint8_t*>(domain.data()), domain.size()});
+  w.put_bytes({reinterpret_cast<const std::uint8_t*>(job_identity.data()), job_identity.size()});
+  // As for the blindings: a deterministic signature, hashed, is a PRF of the
+  // identity under the site key.
+  auto sig = site_key.sign(w.bytes());
+  crypto::Bytes32 salt{};
+  crypto_generichash(salt.data(), salt.size(), sig.data(), sig.size(), nullptr, 0);
+  sodium_memzero(sig.data(), sig.size());
+  return salt;
+}
+
+crypto::Bytes32 expected_job_ref(const std::string& job_identity,
+                                 const records::NodeKey& site_key) {
+  return job_reference(job_identity, job_salt(job_identity, site_key));
+}
+
 std::array<crypto::Scalar, kQuantities> receipt_blindings(const crypto::Bytes32& job_ref,
                                                           const records::NodeKey& site_key) {
   std::array<crypto::Scalar, kQuantities> out;
@@ -105,7 +124,9 @@ Receipt issue_receipt(const records::UsageRecord& record, const std::string& acc
   Opening opening;
   opening.values = quantities_of(record);
   opening.job_identity = records::identity(record);
-  randombytes_buf(opening.salt.data(), opening.salt.size());
+  // Derived, not random: the same record (or another claiming its identity)
+  // always gets the same job_ref, so a second receipt for it is recognisable.
+  opening.salt = job_salt(opening.job_identity, site_key);
   opening.result_digest = record.result_digest;
   const crypto::Bytes32 job_ref = job_reference(opening.job_identity, opening.salt);
   const auto blindings = receipt_blindings(job_ref, site_key);

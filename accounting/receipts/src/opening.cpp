@@ -15,7 +15,14 @@
 namespace basin::receipts {
 namespace detail {
 
-constexpr std::uint8_t kOpeningVersion = 1;
+// Version 2 is version 1's fields followed by zeros up to kPaddedOpening
+// bytes: every sealed opening has one length, so its size no longer tells
+// how long the job identity or result digest is. Version 1 (unpadded) still
+// opens.
+constexpr std::uint8_t kOpeningVersion = 2;
+constexpr std::uint8_t kUnpaddedOpeningVersion = 1;
+constexpr std::size_t kPaddedOpening =
+    1 + 8 * kQuantities + 32 * kQuantities + 2 + kMaxField + 32 + 2 + kMaxField;
 
 std::vector<std::uint8_t> encode_opening(const Opening& o) {
   Writer w;
@@ -25,13 +32,18 @@ std::vector<std::uint8_t> encode_opening(const Opening& o) {
   w.put_string(o.job_identity, "job_identity");
   w.put_bytes(o.salt);
   w.put_string(o.result_digest, "result_digest");
-  return w.take();
+  auto out = w.take();
+  out.resize(kPaddedOpening, 0);  // fields are bounded: never longer
+  return out;
 }
 
 Opening decode_opening(std::span<const std::uint8_t> bytes) {
   Reader in(bytes);
-  if (in.get<std::uint8_t>("opening version") != kOpeningVersion)
+  const auto version = in.get<std::uint8_t>("opening version");
+  if (version != kOpeningVersion && version != kUnpaddedOpeningVersion)
     throw ReceiptError("opening version is not supported");
+  if (version == kOpeningVersion && bytes.size() != kPaddedOpening)
+    throw ReceiptError("opening: not padded to " + std::to_string(kPaddedOpening) + " bytes");
   Opening o;
   for (auto& v : o.values) v = in.get<std::uint64_t>("value");
   for (auto& b : o.blindings) {
@@ -43,7 +55,10 @@ Opening decode_opening(std::span<const std::uint8_t> bytes) {
   const auto salt = in.get_bytes(32, "salt");
   std::copy(salt.begin(), salt.end(), o.salt.begin());
   o.result_digest = in.get_string("result_digest");
-  if (in.remaining() != 0) throw ReceiptError("opening: trailing bytes");
+  if (version == kUnpaddedOpeningVersion && in.remaining() != 0)
+    throw ReceiptError("opening: trailing bytes");
+  for (const auto b : in.get_bytes(in.remaining(), "padding"))
+    if (b != 0) throw ReceiptError("opening: padding is not zero");
   return o;
 }
 
@@ -62,6 +77,12 @@ AccountKey AccountKey::load(const std::string& path) {
   if (fd < 0)
     throw ReceiptError("cannot open account key " + path + ": " + std::strerror(errno) +
                        " (create one with `basin pool add-account`)");
+  try {
+    records::check_secret_key_file(fd, path, false);
+  } catch (const records::RecordError& e) {
+    ::close(fd);
+    throw ReceiptError(e.what());
+  }
   std::string text(256, '\0');
   const ssize_t n = ::read(fd, text.data(), text.size());
   ::close(fd);

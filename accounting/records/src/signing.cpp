@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <system_error>
@@ -83,21 +84,39 @@ NodeKey NodeKey::generate() {
   return k;
 }
 
+void check_secret_key_file(int fd, const std::string& path, bool root_only) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    throw RecordError("key file " + path + " is not a regular file");
+  const uid_t owner = root_only ? 0 : ::geteuid();
+  if (st.st_uid != owner)
+    throw RecordError("key file " + path + " is owned by uid " + std::to_string(st.st_uid) +
+                      ", not by uid " + std::to_string(owner) +
+                      ": a secret key must belong to the user who uses it (chown " +
+                      std::to_string(owner) + " " + path + ")");
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    throw RecordError("key file " + path + " has mode " + mode +
+                      ": others could read the secret (chmod 600 " + path + ")");
+  }
+}
+
 NodeKey NodeKey::load(const std::string& path, bool require_root_only) {
   ensure_sodium();
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     throw RecordError("cannot open key file " + path + ": " + std::strerror(errno) +
                       " (generate one with `basin records keygen`)");
-  struct stat st {};
+  try {
+    check_secret_key_file(fd, path, require_root_only);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   std::string text(256, '\0');
-  ssize_t n = -1;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) n = ::read(fd, text.data(), text.size());
+  const ssize_t n = ::read(fd, text.data(), text.size());
   ::close(fd);
-  if (!S_ISREG(st.st_mode)) throw RecordError("key file " + path + " is not a regular file");
-  if (require_root_only && (st.st_uid != 0 || (st.st_mode & 077) != 0))
-    throw RecordError("key file " + path +
-                      " must be owned by root with mode 0600 (chown root:root; chmod 600)");
   if (n < 0 || n >= static_cast<ssize_t>(text.size()))
     throw RecordError("key file " + path + " is unreadable or too large");
   text.resize(static_cast<std::size_t>(n));
@@ -130,6 +149,12 @@ NodeKey& NodeKey::operator=(NodeKey&& o) noexcept {
 std::string NodeKey::secret_file_text() const {
   return std::string(kSecretPrefix) + to_hex(std::span(secret_.data(), crypto_sign_SEEDBYTES)) +
          "\n";
+}
+
+std::array<std::uint8_t, 32> NodeKey::seed() const {
+  std::array<std::uint8_t, 32> s{};
+  std::copy(secret_.begin(), secret_.begin() + s.size(), s.begin());
+  return s;
 }
 
 std::array<std::uint8_t, kSignatureBytes> NodeKey::sign(std::span<const std::uint8_t> msg) const {

@@ -4,6 +4,7 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <map>
 #include <utility>
@@ -72,10 +73,59 @@ std::optional<std::string> open_pair(std::span<const Item* const> items,
   return std::nullopt;
 }
 
+// How a pair's total is opened: fills value and blinding, or says why not.
+using Opener = std::function<std::optional<std::string>(
+    const PairTotal& pair, std::span<const Item* const> members, const receipts::RateCard& card,
+    U128& value, crypto::Scalar& blinding)>;
+
+Statement settle_core(std::span<const Item> items, const receipts::Trust& trust,
+                      const Opener& opener, const std::string& period);
+
 }  // namespace
 
 Statement settle(std::span<const Item> items, const receipts::Trust& trust,
                  const ProviderKeys& keys, const std::string& period) {
+  return settle_core(
+      items, trust,
+      [&](const PairTotal& t, std::span<const Item* const> members, const receipts::RateCard& card,
+          U128& value, crypto::Scalar& blinding) -> std::optional<std::string> {
+        const auto key = keys.find(t.provider);
+        if (key == keys.end() || key->second == nullptr)
+          return "not opened: no key of site " + t.provider + " given (--site-key)";
+        if (auto why = open_pair(members, card, *key->second, value, blinding))
+          return "not opened: " + *why;
+        return std::nullopt;
+      },
+      period);
+}
+
+Statement settle_with_openings(std::span<const Item> items, const receipts::Trust& trust,
+                               const PairOpenings& openings, const std::string& period) {
+  return settle_core(
+      items, trust,
+      [&](const PairTotal& t, std::span<const Item* const>, const receipts::RateCard&, U128& value,
+          crypto::Scalar& blinding) -> std::optional<std::string> {
+        const auto o = openings.find({t.provider, t.consumer});
+        if (o == openings.end())
+          return "not opened: site " + t.provider + " published no opening of this pair";
+        if (o->second.leaves != t.leaves)
+          return "the opening of site " + t.provider +
+                 " names other receipts than the pair's verified receipts of the period";
+        const auto b = crypto::Scalar::from_canonical(o->second.blinding);
+        if (!b) return "the opening of site " + t.provider + " has a non-canonical blinding";
+        if (o->second.micro_credits < 0)
+          return "the opening of site " + t.provider + " has a negative total";
+        value = static_cast<U128>(o->second.micro_credits);
+        blinding = *b;
+        return std::nullopt;
+      },
+      period);
+}
+
+namespace {
+
+Statement settle_core(std::span<const Item> items, const receipts::Trust& trust,
+                      const Opener& opener, const std::string& period) {
   Statement st;
   st.pool = trust.pool;
   st.period = period;
@@ -147,15 +197,13 @@ Statement settle(std::span<const Item> items, const receipts::Trust& trust,
       total += sums.c[i] * crypto::Scalar::from_u64(card.micro_credits[i]);
     t.credit_commitment = total.encode();
 
-    const auto key = keys.find(t.provider);
     U128 value = 0;
     crypto::Scalar blinding;
-    if (key == keys.end() || key->second == nullptr) {
-      t.problem = "not opened: no key of site " + t.provider + " given (--site-key)";
-    } else if (auto why = open_pair(members, card, *key->second, value, blinding)) {
-      t.problem = "not opened: " + *why;
+    if (auto why = opener(t, members, card, value, blinding)) {
+      t.problem = *why;
     } else if (gens.commit(scalar_of(value), blinding) != total) {
-      t.problem = "the provider's opening does not match the sum of the commitments";
+      t.problem = "the opening of site " + t.provider +
+                  " does not match the sum of its receipts' commitments";
     } else if (value > static_cast<U128>(std::numeric_limits<std::int64_t>::max())) {
       t.problem = "total beyond 2^63 micro-credits; settle a shorter period";
     } else {
@@ -181,5 +229,7 @@ Statement settle(std::span<const Item> items, const receipts::Trust& trust,
   std::sort(st.flagged.begin(), st.flagged.end(), by_place);
   return st;
 }
+
+}  // namespace
 
 }  // namespace basin::settlement

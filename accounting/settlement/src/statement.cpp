@@ -5,6 +5,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 
 #include "basin/settlement/settlement.hpp"
 
@@ -18,20 +19,6 @@ std::string hex(std::span<const std::uint8_t> b) {
   sodium_bin2hex(s.data(), s.size(), b.data(), b.size());
   s.pop_back();
   return s;
-}
-
-// "0-4,7,9-12": the leaves of one log, compact for a statement over a month.
-std::string ranges(const std::vector<std::uint64_t>& v) {
-  std::string out;
-  for (std::size_t i = 0; i < v.size();) {
-    std::size_t j = i;
-    while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
-    if (!out.empty()) out += ',';
-    out += std::to_string(v[i]);
-    if (j > i) out += '-' + std::to_string(v[j]);
-    i = j + 1;
-  }
-  return out;
 }
 
 nlohmann::ordered_json listed(const std::vector<Listed>& v) {
@@ -50,6 +37,52 @@ std::string csv(const std::string& s) {
 
 }  // namespace
 
+// "0-4,7,9-12": the leaves of one log, compact for a statement over a month.
+std::string leaf_ranges(const std::vector<std::uint64_t>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size();) {
+    std::size_t j = i;
+    while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(v[i]);
+    if (j > i) out += '-' + std::to_string(v[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+std::optional<std::vector<std::uint64_t>> parse_leaf_ranges(const std::string& text) {
+  std::vector<std::uint64_t> out;
+  if (text.empty()) return out;
+  auto number = [](std::string_view s) -> std::optional<std::uint64_t> {
+    std::uint64_t v = 0;
+    if (s.empty() || s.size() > 19 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
+    for (char c : s) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+  };
+  std::string_view rest(text);
+  while (true) {
+    const auto comma = rest.find(',');
+    const auto item = rest.substr(0, comma);
+    const auto dash = item.find('-');
+    const auto lo = number(item.substr(0, dash));
+    const auto hi = dash == std::string_view::npos ? lo : number(item.substr(dash + 1));
+    if (!lo || !hi || *hi < *lo || (dash != std::string_view::npos && *hi == *lo) ||
+        (!out.empty() && *lo <= out.back() + 1) || *hi - *lo > 100000000)
+      return std::nullopt;
+    for (auto v = *lo;; ++v) {
+      out.push_back(v);
+      if (v == *hi) break;
+    }
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  return out;
+}
+
 std::string credits_text(std::int64_t uc) {
   char buf[48];
   const bool neg = uc < 0;
@@ -64,6 +97,12 @@ std::string to_json(const Statement& st) {
   j["format"] = "basin-settlement-statement/v1";
   j["pool"] = st.pool;
   j["period"] = st.period;
+  if (!st.logs.empty()) {
+    auto logs = nlohmann::ordered_json::array();
+    for (const auto& l : st.logs)
+      logs.push_back({{"origin", l.origin}, {"size", l.size}, {"root", hex(l.root)}});
+    j["logs"] = logs;
+  }
   j["receipts"] = {{"offered", st.receipts},
                    {"charged", st.charged},
                    {"failed", listed(st.failed)},
@@ -72,7 +111,7 @@ std::string to_json(const Statement& st) {
   auto pairs = nlohmann::ordered_json::array();
   for (const auto& p : st.pairs) {
     nlohmann::ordered_json leaves;
-    for (const auto& [log, v] : p.leaves) leaves[log] = ranges(v);
+    for (const auto& [log, v] : p.leaves) leaves[log] = leaf_ranges(v);
     nlohmann::ordered_json o{{"provider", p.provider},
                              {"consumer", p.consumer},
                              {"receipts", p.receipts},

@@ -3,6 +3,7 @@
 #include <map>
 #include <tuple>
 
+#include "basin/records/usage_record.hpp"
 #include "basin/settlement/settlement.hpp"
 
 namespace basin::settlement {
@@ -16,9 +17,31 @@ bool ranks_before(const StepSpan& a, const StepSpan& b) {
          std::make_tuple(-(b.end - b.start), -static_cast<std::int64_t>(b.cores), b.step_id);
 }
 
-bool covers(const StepSpan& outer, const StepSpan& inner) {
+bool is_batch(const StepSpan& s) {
+  return s.step_id == records::kBatchStep;
+}
+
+// The batch step holds the job's allocation on its node for the job's life:
+// every other step of the run on that node that overlaps it in time and fits
+// in its cores runs on those cores. Containment is too strict a test here:
+// when a job is cancelled, slurmstepd ends its steps in no fixed order, and an
+// srun step that ended a second after the batch step is still the same cores
+// of the same allocation, not other cores (charging it would bill them twice).
+bool batch_covers(const StepSpan& batch, const StepSpan& step) {
+  return is_batch(batch) && !is_batch(step) && batch.cores >= step.cores &&
+         std::max(batch.start, step.start) <= std::min(batch.end, step.end);
+}
+
+// Other steps: one that ran within another's interval on no more cores ran on
+// those cores. Steps that overlap without nesting ran on different cores. A
+// batch step the other covers by the rule above is never covered back.
+bool nested(const StepSpan& outer, const StepSpan& inner) {
   return outer.start <= inner.start && inner.end <= outer.end && outer.cores >= inner.cores &&
-         ranks_before(outer, inner);
+         ranks_before(outer, inner) && !batch_covers(inner, outer);
+}
+
+bool covers(const StepSpan& outer, const StepSpan& inner) {
+  return batch_covers(outer, inner) || nested(outer, inner);
 }
 
 }  // namespace

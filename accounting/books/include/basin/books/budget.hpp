@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "basin/books/integrity.hpp"
 #include "basin/federation/pool.hpp"
 #include "basin/ledger/ledger.hpp"
 
@@ -64,6 +65,9 @@ std::optional<std::int64_t> worst_case_micro_credits(const QueuedJob& job,
 // (charging.hpp): receipts of settled periods, and of open ones.
 struct AccountCharges {
   std::map<std::string, std::int64_t> settled, unsettled;
+  // Records whose signed bytes no longer verify with pool.toml's node keys:
+  // not counted (see integrity.hpp); the caller names them.
+  std::vector<Tampered> tampered;
 };
 AccountCharges account_charges(const ledger::Ledger& ledger, const federation::Pool& pool);
 

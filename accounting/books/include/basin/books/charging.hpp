@@ -43,6 +43,7 @@ ReplicaPolicy replica_policy_of(const federation::Pool& pool);
 struct Entry {
   const ledger::StoredRecord* stored = nullptr;
   std::string account;
+  bool receipted = false;  // the record has a receipt in the log
 };
 
 // One entry per record, with the account Slurm charged for its job: its
@@ -83,7 +84,10 @@ struct Decision {
 };
 
 // One decision per entry, in order. Entries in conflict are decided like the
-// others (the caller skips them before issuing).
+// others (the caller skips them before issuing), with one difference: a
+// record in conflict that has a receipt is the one the books charge for its
+// step, so it still covers (or is covered by) the job's other steps, and is
+// flagged; one without a receipt takes no part, and is never charged.
 std::vector<Decision> decide_charges(std::span<const Entry> entries, const ReplicaPolicy& policy);
 
 // The charging rule's view of a record (settlement's step-nesting rule).

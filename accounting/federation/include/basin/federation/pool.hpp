@@ -28,6 +28,11 @@ struct Site {
   Tier tier = Tier::volunteer;
   std::string signing_key;  // Ed25519 public key, 64 hex digits
   RateCard rates;
+  // Ed25519 public key (64 hex digits) with which the site cosigns the other
+  // sites' checkpoints as a witness; empty for a site that does not witness.
+  // A key of its own: a cosignature must never be mistaken for the site's
+  // own signature (C2SP tlog-cosignature).
+  std::string witness_key;
 };
 
 struct Node {
@@ -54,6 +59,7 @@ struct Account {
 };
 
 inline constexpr unsigned kDefaultReplicaQuorum = 2;
+inline constexpr unsigned kMaxWitnessQuorum = 64;
 inline constexpr unsigned kMaxReplicaQuorum = 5;  // --basin-replicas allows 1..5
 
 // A Unix user name as useradd accepts by default: a lower-case letter or _,
@@ -68,6 +74,10 @@ struct Pool {
   std::vector<Account> accounts;
   // [policy]: the pool's rules, which no job option overrides.
   unsigned replica_quorum = kDefaultReplicaQuorum;
+  // Witnesses (other sites) whose cosignatures a site's checkpoint needs
+  // before settlement trusts it; 0: a majority of the other sites
+  // (witness_quorum_of()).
+  unsigned witness_quorum = 0;
 };
 
 // "pool.toml:12:3: unknown key 'cpu' in [[node]]; allowed: ..." style.

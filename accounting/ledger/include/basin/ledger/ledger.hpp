@@ -110,17 +110,45 @@ struct BudgetGrant {
   std::int64_t granted_at = 0;  // Unix seconds
 };
 
+struct ForkEvidence {
+  std::string origin, seen_note, new_note, reason;
+  std::int64_t found_at = 0;
+};
+
 struct SettledPeriod {
   std::string period;            // YYYY-MM
   std::string statement_sha256;  // hex
   std::int64_t settled_at = 0;
 };
 
+// How a ledger file is opened: `create` makes it when missing (the commands
+// that add to a ledger: ingest, import, budget grant); `existing` refuses a path with
+// no file (every other command), so a typo is an error and never a new,
+// empty ledger.
+enum class OpenMode { create, existing };
+
+// A stored record's signed bytes, as the ledger holds them, for re-checking
+// against the node keys (books::recheck_records).
+struct SignedRow {
+  std::int64_t id = 0;
+  std::string identity;       // the indexed column
+  tlog::Hash content_hash{};  // the stored key: SHA-256 of `bytes` at ingest
+  std::vector<std::uint8_t> bytes;
+};
+
+// One leaf of a receipt log with whether a receipt row indexes it.
+struct LogLeaf {
+  std::uint64_t index = 0;
+  std::vector<std::uint8_t> data;
+  bool indexed = false;
+};
+
 class Ledger {
  public:
-  // Opens (creating if needed) and migrates the ledger file to the current
-  // schema version.
-  explicit Ledger(const std::string& path);
+  // Opens the ledger file (creating it only with OpenMode::create) and
+  // migrates it to the current schema version. Throws naming the path when
+  // `existing` finds no file.
+  Ledger(const std::string& path, OpenMode mode);
   ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
@@ -160,6 +188,21 @@ class Ledger {
   // The log's newest checkpoint; size 0 and the empty root when none.
   StoredCheckpoint latest_checkpoint(const std::string& origin) const;
 
+  // Integrity (integrity.cpp).
+  std::vector<SignedRow> signed_rows() const;                        // every record, by id
+  std::vector<LogLeaf> log_leaves(const std::string& origin) const;  // in log order
+  // Why the stored log `origin` does not extend its newest checkpoint (whose
+  // note must verify with `verifier`), or nullopt when it does: the log must
+  // hold at least the checkpoint's leaves, each leaf's data must hash to its
+  // stored hash, and the first N leaves must have the signed root. A log with
+  // leaves but no checkpoint does not extend anything.
+  std::optional<std::string> log_problem(const std::string& origin,
+                                         const tlog::NoteVerifier& verifier) const;
+  // Re-links an existing, unindexed leaf to the record it was issued for (the
+  // receipt row was lost); the leaf itself is not touched.
+  void restore_receipt_row(const NewReceipt& receipt, const std::string& origin,
+                           std::uint64_t leaf_index);
+
   // Budgets (budgets.cpp). Grants are appended, never edited.
   void grant_budget(const BudgetGrant& grant);
   std::vector<BudgetGrant> budget_grants() const;  // in the order granted
@@ -167,6 +210,35 @@ class Ledger {
   // (a later settlement of the same period replaces the hash).
   void record_settlement(const std::string& period, const std::string& sha256_hex);
   std::vector<SettledPeriod> settled_periods() const;  // by period
+
+  // The exchange between sites (log_mirror.cpp).
+  // The checkpoint of `origin` at tree size `size`, if one was stored.
+  std::optional<StoredCheckpoint> checkpoint_at(const std::string& origin,
+                                                std::uint64_t size) const;
+  // Leaf data [from, to) of a log, in order.
+  std::vector<std::vector<std::uint8_t>> log_leaves(const std::string& origin, std::uint64_t from,
+                                                    std::uint64_t to) const;
+  // Appends another site's leaves from index `first` (the log's current
+  // size) and stores its checkpoint, in one transaction. Throws if `first` is
+  // not the mirror's size (the mirror changed since it was read).
+  void mirror_append(const std::string& origin, std::uint64_t first,
+                     const std::vector<std::vector<std::uint8_t>>& leaves,
+                     const StoredCheckpoint& checkpoint);
+  // A witness's cosignature line on the checkpoint of `origin` at `size`
+  // (one per witness; a second is ignored).
+  void add_cosignature(const std::string& origin, std::uint64_t size, const std::string& witness,
+                       const std::string& line);
+  std::vector<std::string> cosignatures(const std::string& origin, std::uint64_t size) const;
+  void record_fork(const ForkEvidence& fork);
+  std::vector<ForkEvidence> forks() const;
+  // A provider's signed opening of (provider, consumer) for `period`; a
+  // newer one replaces it (the provider revised it before settlement).
+  void store_opening(const std::string& period, const std::string& provider,
+                     const std::string& consumer, const std::string& note);
+  std::vector<std::string> openings(const std::string& period) const;  // by provider, consumer
+  // The tree size of this site's last export of `origin` (0 if none).
+  std::uint64_t last_export(const std::string& origin) const;
+  void record_export(const std::string& origin, std::uint64_t size);
 
  private:
   struct Impl;

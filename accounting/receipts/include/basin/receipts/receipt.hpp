@@ -91,6 +91,16 @@ struct Opening {
 Quantities quantities_of(const records::UsageRecord& record);
 std::string period_of(std::int64_t unix_seconds);
 crypto::Bytes32 job_reference(const std::string& job_identity, const crypto::Bytes32& salt);
+// The salt of a job identity's receipt: derived from the site key (like the
+// blindings), so it is unpredictable to everyone else yet the site can
+// recompute every receipt's job_ref from a record's identity and find a
+// record already in its log without trusting any index:
+//   salt = BLAKE2b-256(Ed25519-sign(site key, "basin/job-salt/v1\n" || identity))
+// Receipts issued before (random salts) verify as before; they just cannot be
+// recognised this way.
+crypto::Bytes32 job_salt(const std::string& job_identity, const records::NodeKey& site_key);
+// job_reference(identity, job_salt(identity, site_key)).
+crypto::Bytes32 expected_job_ref(const std::string& job_identity, const records::NodeKey& site_key);
 
 // Builds and signs the receipt of one record whose signature the caller has
 // already verified, charged to `account`: the account Slurm holds for the

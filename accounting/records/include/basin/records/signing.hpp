@@ -33,6 +33,13 @@ inline constexpr std::size_t kMaxRecordFile = 64 * 1024;
 
 using PublicKey = std::array<std::uint8_t, kPublicKeyBytes>;
 
+// Refuses a secret key file (open as `fd`) that is not a regular file or that
+// anyone but its user could read: it must be owned by the effective user (by
+// root when `root_only`) and have no group or other permission bits. Throws
+// RecordError saying how to fix it (chown/chmod). One check for every secret
+// key Basin reads: node, site, witness and account keys.
+void check_secret_key_file(int fd, const std::string& path, bool root_only);
+
 // A node's signing key. The secret never leaves this object; it is wiped on
 // destruction.
 class NodeKey {
@@ -50,6 +57,10 @@ class NodeKey {
 
   const PublicKey& public_key() const { return public_; }
   std::string secret_file_text() const;  // "ed25519-secret:<hex>\n"
+  // The Ed25519 seed, for the few places that sign under another format with
+  // the same key (checkpoint notes, openings, cosignatures). Secret: the
+  // caller wipes it (sodium_memzero) after use.
+  std::array<std::uint8_t, 32> seed() const;
   std::array<std::uint8_t, kSignatureBytes> sign(std::span<const std::uint8_t> msg) const;
 
  private:

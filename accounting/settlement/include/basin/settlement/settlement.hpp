@@ -30,12 +30,15 @@ namespace basin::settlement {
 //
 // A node writes one record (and so one receipt) per job step, but steps nest:
 // an srun step runs inside the batch step and on the batch step's cores.
-// Charging both would bill the same core-seconds twice. The rule: a step is
-// charged unless another step of the same job run on the same node holds at
-// least as many cores over an interval that contains it; of two steps with
-// the same interval and cores, the one with the lower step id is charged (the
-// batch step, whose id is the largest, yields to nothing only when it is
-// larger). Steps that overlap without nesting run on different cores and are
+// Charging both would bill the same core-seconds twice. The rule, per job
+// run and node:
+//   - the batch step holds the allocation there: a step that overlaps it in
+//     time, on no more cores, is covered by it, whichever ended first (a
+//     cancelled job's steps end in no fixed order, a second apart);
+//   - otherwise a step is covered by another that holds at least as many
+//     cores over an interval that contains it; of two steps with the same
+//     interval and cores, the one with the lower step id is charged.
+// Steps that overlap without either relation run on different cores and are
 // both charged.
 struct StepSpan {
   std::string run;   // job run: cluster, job id and restart count
@@ -83,8 +86,17 @@ struct PairTotal {
   std::string problem;                  // why it is not opened
 };
 
+// A log a public settlement read: the checkpoint its receipts were taken
+// from (the one the providers' openings name).
+struct LogUsed {
+  std::string origin;
+  std::uint64_t size = 0;
+  std::array<std::uint8_t, 32> root{};
+};
+
 struct Statement {
   std::string pool, period;
+  std::vector<LogUsed> logs;   // public settlement only: the inputs, by origin
   std::size_t receipts = 0;    // receipts of the period offered
   std::size_t charged = 0;     // verified and charged
   std::vector<Listed> failed;  // excluded: failed verification (never counted)
@@ -108,11 +120,43 @@ using ProviderKeys = std::map<std::string, const records::NodeKey*>;
 Statement settle(std::span<const Item> items, const receipts::Trust& trust,
                  const ProviderKeys& keys, const std::string& period);
 
+// A provider's published opening of one pair's total for the period: the
+// receipts it charges (by log and leaf) and their summed credits and
+// blinding. Signed by the provider (see basin/books/openings.hpp); anyone
+// checks it against the sum of the named receipts' credit commitments.
+struct PairOpening {
+  std::string provider, consumer;
+  std::map<std::string, std::vector<std::uint64_t>> leaves;  // by log, ascending
+  std::int64_t micro_credits = 0;
+  crypto::Bytes32 blinding{};
+};
+using PairOpenings = std::map<std::pair<std::string, std::string>, PairOpening>;
+
+// settle() from public data: each pair is opened by its provider's published
+// opening instead of a key. A pair whose opening names other receipts than
+// the pair's verified, charged receipts, or whose total and blinding do not
+// open the sum, is not settled and the provider is named. Items the caller
+// marks not_charged (not in any opening) are listed, never summed.
+Statement settle_with_openings(std::span<const Item> items, const receipts::Trust& trust,
+                               const PairOpenings& openings, const std::string& period);
+
 // Renderings. JSON is canonical (sorted keys, fixed layout), so two runs over
 // the same ledger give the same bytes; the signature covers those bytes.
 std::string to_json(const Statement& statement);
 std::string to_csv(const Statement& statement);
 std::string to_text(const Statement& statement);
+// The "period" of a statement's JSON; throws std::runtime_error if absent.
+std::string statement_period(const std::string& json);
+// Where two statements' JSON differ, for a person: "pair campus -> home:
+// micro_credits: 4941 vs 5000", "logs: ...", "transfers: ...". Empty when
+// they are equal field for field.
+std::vector<std::string> compare_statements(const std::string& a, const std::string& b);
+
+// Leaf indices as "0-4,7,9-12" (ascending) and back; the parse is strict
+// (ascending, no overlap, canonical decimals) and gives nullopt otherwise.
+std::string leaf_ranges(const std::vector<std::uint64_t>& leaves);
+std::optional<std::vector<std::uint64_t>> parse_leaf_ranges(const std::string& text);
+
 // Micro-credits as credits with six decimals, e.g. "-0.014661".
 std::string credits_text(std::int64_t micro_credits);
 

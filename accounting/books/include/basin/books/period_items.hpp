@@ -1,0 +1,27 @@
+// The receipts a settlement of one period works on, gathered from a ledger.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "basin/books/integrity.hpp"
+#include "basin/federation/pool.hpp"
+#include "basin/ledger/ledger.hpp"
+#include "basin/settlement/settlement.hpp"
+
+namespace basin::books {
+
+// The period's receipts of this ledger's own logs, with what the books know
+// of each: the account's home site, the charging rule's decision (INVALID
+// replicas and nested steps not charged; unvalidated replicas flagged), and,
+// for records of `sites_with_records`, the quantities a provider needs to
+// open its pairs. A receipt whose bytes are not its log leaf, whose fields
+// differ from the ledger's index, or whose record failed its signature
+// check (`checked.tampered`) carries the problem and is never counted.
+std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
+                                           const federation::Pool& pool, const std::string& period,
+                                           const std::set<std::string>& sites_with_records,
+                                           const CheckedRecords& checked);
+
+}  // namespace basin::books
