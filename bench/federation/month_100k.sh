@@ -41,7 +41,7 @@ if [ ! -f "$work/ready" ]; then
   "$make_usage" keys/inst1.key spool "$half" inst1 campus physics 1 jobs.sacct
   "$make_usage" keys/vol1.key spool $((n - half)) vol1 home climate-lab $((half + 1)) jobs.sacct
   L=("$basin" ledger --db ledger.sqlite)
-  "${L[@]}" ingest spool --keys node-keys
+  "${L[@]}" ingest spool --keys node-keys --pool pool.toml
   echo "issuing $n receipts (proving is the slow part)"
   time "${L[@]}" issue --pool pool.toml --sacct jobs.sacct --site-key keys/campus.sign.key
   time "${L[@]}" issue --pool pool.toml --sacct jobs.sacct --site-key keys/home.sign.key

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "basin/federation/pool_files.hpp"
 #include "basin/ledger/ledger.hpp"
 #include "basin/receipts/receipt.hpp"
+#include "basin/records/record_checks.hpp"
 #include "basin/tlog/signed_note.hpp"
 #include "commands.hpp"
 #include "ledger_common.hpp"
@@ -240,19 +242,35 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
       todo_keys.push_back(receipts::parse_x25519_hex(ak->second));
     }
     // Proving dominates (about 27 ms a receipt): spread it over the cores.
-    // Each receipt is independent.
+    // Each receipt is independent. One record that cannot be issued is
+    // named and left; the others are.
     std::vector<basin::ledger::NewReceipt> fresh(todo.size());
+    std::vector<std::string> failed(todo.size());
     tbb::parallel_for(std::size_t{0}, todo.size(), [&](std::size_t i) {
-      const auto receipt = receipts::issue_receipt(todo[i]->record, todo_accounts[i], pool.name,
-                                                   card, todo_keys[i], key);
-      fresh[i] = {todo[i]->id, receipt.provider_site, receipt.account, receipt.period,
-                  receipts::encode(receipt)};
+      try {
+        const auto receipt = receipts::issue_receipt(todo[i]->record, todo_accounts[i], pool.name,
+                                                     card, todo_keys[i], key);
+        fresh[i] = {todo[i]->id, receipt.provider_site, receipt.account, receipt.period,
+                    receipts::encode(receipt)};
+      } catch (const std::exception& e) {
+        failed[i] = e.what();
+      }
     });
+    std::vector<basin::ledger::NewReceipt> issued;
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+      if (failed[i].empty()) {
+        issued.push_back(std::move(fresh[i]));
+        continue;
+      }
+      std::printf("not issued %s: %s\n", records::printable(todo[i]->identity).c_str(),
+                  failed[i].c_str());
+      ++refused;
+    }
     // Log order: issue time, and within one run the order of the receipts'
     // leaf hashes, never the records' identities: a log ordered by job would
     // let anyone holding the job list link leaves to jobs.
-    books::order_for_log(fresh);
-    const auto report = ledger.append_receipts(fresh, signer, origin);
+    books::order_for_log(issued);
+    const auto report = ledger.append_receipts(issued, signer, origin);
     std::printf(
         "%zu receipts issued for site %s, %zu not issued, %zu held for Slurm's accounting, %zu "
         "findings, %zu records of other sites left; log %s: size %llu, root %s\n",
@@ -426,8 +444,9 @@ void add_open(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ct
       try {
         const auto o = receipts::open_receipt(r, key);
         std::printf("%-5llu %-36s %-7s %12llu %14llu %8llu %8llu ",
-                    static_cast<unsigned long long>(s.leaf_index), o.job_identity.c_str(),
-                    r.period.c_str(), static_cast<unsigned long long>(o.values[0]),
+                    static_cast<unsigned long long>(s.leaf_index),
+                    records::printable(o.job_identity).c_str(), r.period.c_str(),
+                    static_cast<unsigned long long>(o.values[0]),
                     static_cast<unsigned long long>(o.values[1]),
                     static_cast<unsigned long long>(o.values[2]),
                     static_cast<unsigned long long>(o.values[3]));
@@ -446,6 +465,78 @@ void add_open(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ct
   });
 }
 
+struct IngestArgs {
+  std::vector<std::string> paths;
+  std::string keys, pool;
+};
+
+void print_ingest_report(const basin::ledger::IngestReport& report) {
+  for (const auto& bad : report.rejected)
+    std::printf("rejected %s: %s\n", records::printable(bad.path).c_str(), bad.reason.c_str());
+  for (const auto& q : report.quarantined)
+    std::printf("quarantined %s (%s): %s\n", records::printable(q.path).c_str(), q.identity.c_str(),
+                q.reason.c_str());
+  for (const auto& c : report.copies)
+    std::printf("duplicate %s: the same record (%s) as %s; stored once\n",
+                records::printable(c.path).c_str(), c.identity.c_str(),
+                records::printable(c.first).c_str());
+}
+
+void add_ingest(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ctx) {
+  auto a = std::make_shared<IngestArgs>();
+  auto* ingest = led.add_subcommand(
+      "ingest",
+      "Verify record files (or spool directories) against the node keys and store each once;\n"
+      "records with bad signatures are listed and not stored. A validly signed record whose\n"
+      "figures its node cannot have given (pool.toml's cores, memory and GPUs; times before\n"
+      "2020, in the future or longer than 366 days) or whose strings are not printable UTF-8\n"
+      "is quarantined with the reason: kept, listed by show --quarantined, never issued.\n"
+      "Safe to rerun, to run twice at once, and to interrupt: each run is one transaction.");
+  ingest->add_option("SPOOL", a->paths, "Record files or spool directories")->required();
+  ingest->add_option("--keys", a->keys, "Keys file: '<node> ed25519:<hex>' per line")->required();
+  ingest->add_option("--pool", a->pool, "pool.toml: each node's cores, memory and GPUs")
+      ->required();
+  ingest->footer(
+      "Exit status: 0 all stored, 1 some records rejected, quarantined or in conflict (each\n"
+      "named; every other record is stored).\n"
+      "Example: basin ledger --db ledger.sqlite ingest /var/spool/basin --keys node-keys \\\n"
+      "           --pool pool.toml");
+  ingest->callback([a, db, &ctx] {
+    const auto check = record_check_of(federation::load_pool(a->pool), std::time(nullptr));
+    basin::ledger::Ledger ledger(*db, basin::ledger::OpenMode::create);
+    const auto report = ledger.ingest(a->paths, records::KeyRing::load(a->keys), check);
+    print_ingest_report(report);
+    std::printf(
+        "%zu added, %zu already in the ledger, %zu in conflict, %zu rejected, %zu quarantined; "
+        "%zu records in %s\n",
+        report.added, report.duplicate, report.conflicts, report.rejected.size(),
+        report.quarantined.size(), ledger.record_count(), db->c_str());
+    if (!report.rejected.empty() || !report.quarantined.empty() || report.conflicts > 0)
+      ctx.exit_code = 1;
+  });
+}
+
+// Strings from nodes are printed through records::printable: a job name
+// with ESC or CR must not reach the terminal raw.
+void show_records(const std::vector<basin::ledger::StoredRecord>& stored) {
+  std::printf("%-36s %-13s %-8s %10s %-9s %s\n", "IDENTITY", "ACCOUNT", "SITE", "CPU_S", "CONFLICT",
+              "HASH");
+  for (const auto& s : stored)
+    std::printf("%-36s %-13s %-8s %10.2f %-9s %.16s\n", records::printable(s.identity).c_str(),
+                records::printable(s.record.account).c_str(),
+                records::printable(s.record.site).c_str(),
+                (s.record.cpu_user_us + s.record.cpu_system_us) / 1e6,
+                s.conflict ? "CONFLICT" : "-", s.content_hash.c_str());
+}
+
+void show_quarantine(const basin::ledger::Ledger& ledger) {
+  const auto q = ledger.quarantined();
+  for (const auto& r : q)
+    std::printf("quarantined %s (hash %.16s, from %s): %s\n", r.identity.c_str(),
+                r.content_hash.c_str(), records::printable(r.source).c_str(), r.reason.c_str());
+  std::printf("%zu records in the quarantine (never issued or charged)\n", q.size());
+}
+
 void add_ledger(CLI::App& app, CommandContext& ctx) {
   auto* led = app.add_subcommand(
       "ledger",
@@ -458,34 +549,7 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
                   "refuses a path with no file)")
       ->capture_default_str();
 
-  auto paths = std::make_shared<std::vector<std::string>>();
-  auto keys = std::make_shared<std::string>();
-  auto* ingest = led->add_subcommand(
-      "ingest",
-      "Verify record files (or spool directories) against the node keys and store each once;\n"
-      "records with bad signatures are listed and not stored. Safe to rerun, to run twice at\n"
-      "once, and to interrupt: each run is one transaction.");
-  ingest->add_option("SPOOL", *paths, "Record files or spool directories")->required();
-  ingest->add_option("--keys", *keys, "Keys file: '<node> ed25519:<hex>' per line")->required();
-  ingest->footer(
-      "Exit status: 0 all stored, 1 some records rejected or in conflict.\n"
-      "Example: basin ledger --db ledger.sqlite ingest /var/spool/basin --keys node-keys");
-  ingest->callback([=, &ctx] {
-    basin::ledger::Ledger ledger(*db, basin::ledger::OpenMode::create);
-    const auto report = ledger.ingest(*paths, records::KeyRing::load(*keys));
-    for (const auto& bad : report.rejected)
-      std::printf("rejected %s: %s\n", bad.path.c_str(), bad.reason.c_str());
-    for (const auto& c : report.copies)
-      std::printf("duplicate %s: the same record (%s) as %s; stored once\n", c.path.c_str(),
-                  c.identity.c_str(), c.first.c_str());
-    std::printf(
-        "%zu added, %zu already in the ledger, %zu in conflict, %zu rejected; %zu records "
-        "in %s\n",
-        report.added, report.duplicate, report.conflicts, report.rejected.size(),
-        ledger.record_count(), db->c_str());
-    if (!report.rejected.empty() || report.conflicts > 0) ctx.exit_code = 1;
-  });
-
+  add_ingest(*led, db, ctx);
   add_issue(*led, db, ctx);
   add_verify(*led, db, ctx);
   add_open(*led, db, ctx);
@@ -493,6 +557,7 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
   auto conflicts_only = std::make_shared<bool>(false);
   auto show_receipts = std::make_shared<bool>(false);
   auto json = std::make_shared<bool>(false);
+  auto show_quarantined = std::make_shared<bool>(false);
   auto* show = led->add_subcommand("show", "List the records (or receipts) in the ledger");
   show->add_flag("--conflicts", *conflicts_only,
                  "Only records whose identity is claimed by another record");
@@ -500,7 +565,12 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
                  "List the receipts (log order) with their public fields and the newest\n"
                  "signed checkpoint");
   show->add_flag("--json", *json, "With --receipts: each receipt's full JSON view");
-  show->footer("Example: basin ledger --db ledger.sqlite show --receipts");
+  show->add_flag("--quarantined", *show_quarantined,
+                 "The records ingest set aside (impossible figures or unprintable strings),\n"
+                 "with the reason and the file each came from");
+  show->footer(
+      "Exit status: 0, or 1 when a stored record cannot be read (named as 'set aside').\n"
+      "Example: basin ledger --db ledger.sqlite show --receipts");
   show->callback([=, &ctx] {
     basin::ledger::Ledger ledger(*db, basin::ledger::OpenMode::existing);
     if (*show_receipts) {
@@ -531,14 +601,13 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
       }
       return;
     }
-    std::printf("%-36s %-13s %-8s %10s %-9s %s\n", "IDENTITY", "ACCOUNT", "SITE", "CPU_S",
-                "CONFLICT", "HASH");
-    for (const auto& s : ledger.records(*conflicts_only))
-      std::printf("%-36s %-13s %-8s %10.2f %-9s %.16s\n", s.identity.c_str(),
-                  s.record.account.c_str(), s.record.site.c_str(),
-                  (s.record.cpu_user_us + s.record.cpu_system_us) / 1e6,
-                  s.conflict ? "CONFLICT" : "-", s.content_hash.c_str());
-    (void)ctx;
+    if (*show_quarantined) {
+      show_quarantine(ledger);
+      return;
+    }
+    std::vector<basin::ledger::RecordProblem> set_aside;
+    show_records(ledger.records(*conflicts_only, &set_aside));
+    if (report_set_aside(set_aside)) ctx.exit_code = 1;
   });
 }
 

@@ -13,6 +13,7 @@
 #include "basin/federation/pool_files.hpp"
 #include "basin/settlement/settlement.hpp"
 #include "commands.hpp"
+#include "ledger_common.hpp"
 #include "slurm_command.hpp"
 
 namespace basin::cli {
@@ -138,6 +139,11 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
     std::printf("%zu accounts with a budget; settled periods:", lines.size());
     for (const auto& p : ledger.settled_periods()) std::printf(" %s", p.period.c_str());
     std::printf("\n");
+    // account_charges leaves unreadable rows out: name them, since the
+    // charges above are then short by what they held.
+    std::vector<ledger::RecordProblem> set_aside;
+    ledger.records(false, &set_aside);
+    if (report_set_aside(set_aside)) ctx.exit_code = 1;
   });
 
   auto* sync = budget->add_subcommand(
@@ -205,6 +211,10 @@ void add_budget(CLI::App& app, CommandContext& ctx) {
     }
     if (!a->budgets_file.empty() && !a->dry_run)
       fed::write_file_atomic(a->budgets_file, file, 0644);
+    // The limits above leave out what unreadable rows held: name them.
+    std::vector<ledger::RecordProblem> set_aside;
+    ledger.records(false, &set_aside);
+    if (report_set_aside(set_aside)) ctx.exit_code = 1;
   });
 }
 

@@ -11,6 +11,7 @@
 #include "basin/federation/pool_files.hpp"
 #include "basin/federation/quorum.hpp"
 #include "basin/ledger/ledger.hpp"
+#include "basin/records/record_checks.hpp"
 #include "commands.hpp"
 #include "ledger_common.hpp"
 
@@ -66,13 +67,14 @@ void add_validate(CLI::App& app, CommandContext& ctx) {
       for (const auto& m : g.members) {
         const auto& r = entries[m.entry].stored->record;
         const auto colon = r.result_digest.find(':');
-        std::printf("%-34s %-8u %-8s %-18.18s %s\n", group.c_str(), r.job_id, r.node.c_str(),
-                    r.result_digest.substr(colon == std::string::npos ? 0 : colon + 1).c_str(),
+        const auto digest = r.result_digest.substr(colon == std::string::npos ? 0 : colon + 1);
+        std::printf("%-34s %-8u %-8s %-18.18s %s\n", records::printable(group).c_str(), r.job_id,
+                    records::printable(r.node).c_str(), records::printable(digest).c_str(),
                     verdict_name(m.verdict));
         if (m.verdict == fed::ReplicaVerdict::invalid) ++invalid;
       }
       std::printf(
-          "  group %s: %s (%zu replicas, quorum %u)\n", group.c_str(),
+          "  group %s: %s (%zu replicas, quorum %u)\n", records::printable(group).c_str(),
           g.canonical ? "canonical" : "pending (charged as unvalidated if the period closes so)",
           g.members.size(), g.quorum);
     }

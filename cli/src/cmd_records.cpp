@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "basin/records/durable_file.hpp"
+#include "basin/records/record_checks.hpp"
 #include "basin/records/signing.hpp"
 #include "commands.hpp"
 
@@ -31,10 +32,14 @@ std::string fmt_time(std::int64_t t) {
   return buf;
 }
 
+// Every string a node wrote goes through records::printable: JSON output
+// must stay valid (nlohmann refuses invalid UTF-8) and a terminal must not
+// obey an ESC or CR in a job name.
 nlohmann::json to_json(const UsageRecord& r) {
+  const auto p = [](const std::string& s) { return records::printable(s); };
   return {{"version", r.version},
-          {"identity", records::identity(r)},
-          {"cluster", r.cluster},
+          {"identity", p(records::identity(r))},
+          {"cluster", p(r.cluster)},
           {"job_id", r.job_id},
           {"step", records::step_name(r.step_id)},
           {"array_job_id", r.array_job_id},
@@ -44,11 +49,11 @@ nlohmann::json to_json(const UsageRecord& r) {
           {"start_time", r.start_time},
           {"end_time", r.end_time},
           {"uid", r.uid},
-          {"account", r.account},
-          {"node", r.node},
-          {"site", r.site},
-          {"tier", r.tier},
-          {"requested_tier", r.requested_tier},
+          {"account", p(r.account)},
+          {"node", p(r.node)},
+          {"site", p(r.site)},
+          {"tier", p(r.tier)},
+          {"requested_tier", p(r.requested_tier)},
           {"alloc_cores", r.alloc_cores},
           {"alloc_mem_mb", r.alloc_mem_mb},
           {"alloc_gpus", r.alloc_gpus},
@@ -56,10 +61,10 @@ nlohmann::json to_json(const UsageRecord& r) {
           {"cpu_system_us", r.cpu_system_us},
           {"max_rss_kb", r.max_rss_kb},
           {"task_exit_status", r.task_exit_status},
-          {"replica_group", r.replica_group},
+          {"replica_group", p(r.replica_group)},
           {"replicas", r.replicas},
-          {"step_state", r.step_state},
-          {"result_digest", r.result_digest}};
+          {"step_state", p(r.step_state)},
+          {"result_digest", p(r.result_digest)}};
 }
 
 UsageRecord read_record(const std::string& path, const records::KeyRing* keys) {
@@ -91,17 +96,19 @@ void add_records(CLI::App& app, CommandContext& ctx) {
         const auto r = read_record(path, nullptr);
         if (show_args->json) {
           auto j = to_json(r);
-          j["path"] = path;
+          j["path"] = records::printable(path);
           std::cout << j.dump() << "\n";
         } else {
           std::printf("%-34s %-13s %-12s %6u %5u %10.2f %9llu %-18s %s\n",
-                      records::identity(r).c_str(), r.account.c_str(), r.tier.c_str(),
+                      records::printable(records::identity(r)).c_str(),
+                      records::printable(r.account).c_str(), records::printable(r.tier).c_str(),
                       r.alloc_cores, r.alloc_gpus, (r.cpu_user_us + r.cpu_system_us) / 1e6,
-                      static_cast<unsigned long long>(r.alloc_mem_mb), r.step_state.c_str(),
-                      fmt_time(r.end_time).c_str());
+                      static_cast<unsigned long long>(r.alloc_mem_mb),
+                      records::printable(r.step_state).c_str(), fmt_time(r.end_time).c_str());
         }
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "basin records show: %s: %s\n", path.c_str(), e.what());
+        std::fprintf(stderr, "basin records show: %s: %s\n", records::printable(path).c_str(),
+                     e.what());
         ctx.exit_code = 1;
       }
     }
@@ -127,10 +134,11 @@ void add_records(CLI::App& app, CommandContext& ctx) {
     for (const auto& path : records::list_record_files(verify_args->paths)) {
       try {
         const auto r = read_record(path, &keys);
-        std::printf("ok   %s  %s\n", path.c_str(), records::identity(r).c_str());
+        std::printf("ok   %s  %s\n", records::printable(path).c_str(),
+                    records::printable(records::identity(r)).c_str());
         ++good;
       } catch (const std::exception& e) {
-        std::printf("BAD  %s  %s\n", path.c_str(), e.what());
+        std::printf("BAD  %s  %s\n", records::printable(path).c_str(), e.what());
         ++bad;
       }
     }

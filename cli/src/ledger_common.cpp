@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include "basin/books/exchange.hpp"
 #include "basin/books/trust.hpp"
 #include "basin/federation/jobcomp.hpp"
+#include "basin/records/record_checks.hpp"
 
 namespace basin::cli {
 
@@ -61,6 +63,31 @@ federation::SacctExport read_slurm_accounting(const std::string& sacct_file,
   }
   return sacct_file.empty() ? federation::parse_jobcomp(text.str(), so)
                             : federation::parse_sacct(text.str(), so);
+}
+
+ledger::RecordCheck record_check_of(const federation::Pool& pool, std::int64_t now) {
+  std::map<std::string, records::NodeLimits> limits;
+  for (const auto& n : pool.nodes) limits[n.name] = {n.cpus, n.memory_mb, n.gpus};
+  records::TimeLimits times;
+  times.now = now;
+  return [limits = std::move(limits),
+          times](const records::UsageRecord& r) -> std::optional<std::string> {
+    const auto node = limits.find(r.node);
+    if (node == limits.end()) {
+      if (auto why = records::check_record_strings(r)) return why;
+      return "node " + r.node +
+             " is not in pool.toml: nothing bounds its figures (add it with basin pool "
+             "add-node, then ingest its records again)";
+    }
+    return records::check_record_bounds(r, node->second, times);
+  };
+}
+
+bool report_set_aside(const std::vector<ledger::RecordProblem>& problems) {
+  for (const auto& p : problems)
+    std::printf("set aside %s (ledger row %lld): %s\n", p.identity.c_str(),
+                static_cast<long long>(p.id), p.reason.c_str());
+  return !problems.empty();
 }
 
 books::CheckedRecords checked_records(const ledger::Ledger& ledger, const federation::Pool& pool,

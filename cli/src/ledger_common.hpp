@@ -9,6 +9,7 @@
 #include "basin/books/integrity.hpp"
 #include "basin/federation/pool.hpp"
 #include "basin/federation/sacct.hpp"
+#include "basin/ledger/ledger.hpp"
 #include "basin/receipts/receipt.hpp"
 #include "basin/records/signing.hpp"
 #include "commands.hpp"
@@ -36,6 +37,17 @@ void check_period(const std::string& period);
 federation::SacctExport read_slurm_accounting(const std::string& sacct_file,
                                               const std::string& jobcomp_file,
                                               std::optional<std::int64_t> utc_offset);
+
+// The check `ledger ingest` runs on each validly signed record: its figures
+// within what its node (pool.toml [[node]] cpus, memory_mb, gpus) can have
+// given by `now`, its strings printable (records::check_record_bounds). A
+// node missing from pool.toml is a reason too: nothing bounds its figures.
+ledger::RecordCheck record_check_of(const federation::Pool& pool, std::int64_t now);
+
+// Prints "set aside <identity> (ledger row N): <reason and fix>" for each
+// stored record a verb could not read; true when there were any
+// (the verb then exits 1, having done its work for the other records).
+bool report_set_aside(const std::vector<ledger::RecordProblem>& problems);
 
 // The ledger's records whose signed bytes still verify with pool.toml's node
 // keys. Each other one is printed as `finding record_tampered <identity>` and

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "basin/records/record_checks.hpp"
+
 namespace basin::plugin {
 
 Tier requested_tier(const JobOptions& opts, const NodeConfig& node) {
@@ -75,7 +77,13 @@ std::string replica_group(const JobOptions& opts, const StepFacts& facts) {
   if (opts.replicas <= 1) return {};
   if (facts.array_job_id != 0)
     return facts.cluster + ":array:" + std::to_string(facts.array_job_id);
-  return facts.cluster + ":" + std::to_string(facts.uid) + ":" + facts.job_name;
+  // The job name is the user's: unprintable bytes are escaped (ingest
+  // quarantines a record holding them) and a long name is cut with a hash of
+  // the whole group at the end, so the record still encodes and two long
+  // names stay two groups.
+  return records::fit_string(
+      facts.cluster + ":" + std::to_string(facts.uid) + ":" + records::printable(facts.job_name),
+      records::kMaxString);
 }
 
 std::optional<std::string> parse_result_digest(const std::string& content) {

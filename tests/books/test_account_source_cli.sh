@@ -15,7 +15,7 @@ mkdir spool
 "$make_usage" keys/inst1.key spool 1 inst1 campus alice 5 sacct.txt bob    # claims alice, Slurm: bob
 "$make_usage" keys/inst1.key spool 1 inst1 campus alice 9 later.txt        # Slurm has not got it yet
 L="$basin ledger --db ledger.sqlite"
-$L ingest spool --keys node-keys >/dev/null
+$L ingest spool --keys node-keys --pool pool.toml >/dev/null
 
 if $L issue --pool pool.toml --site-key keys/campus.sign.key >none.out 2>none.err; then
   fail "issue ran without Slurm's accounting"

@@ -26,7 +26,7 @@ sync_budget() {
 books() {  # records -> receipts -> settled statement
   sacct -P --duplicates -a -X -S now-1hour \
     -o JobIDRaw,Cluster,Account,Submit,Start,End,State,AllocCPUS,ElapsedRaw >sacct.txt
-  "${L[@]}" ingest "$POOL_DIR"/basin/*/spool --keys "$POOL_DIR/etc/node-keys" >/dev/null
+  "${L[@]}" ingest "$POOL_DIR"/basin/*/spool --keys "$POOL_DIR/etc/node-keys" --pool pool.toml >/dev/null
   for s in campus home; do
     "${L[@]}" issue --pool pool.toml --sacct sacct.txt --site-key "keys/$s.sign.key" >>issue.out ||
       fail "issue: $(cat issue.out)"

@@ -25,7 +25,7 @@ mkdir spool-campus spool-home spool-lab
 "$make_usage" keys/vol1.key spool-home 2 vol1 home alice 10 sacct.txt
 "$make_usage" keys/lab1.key spool-lab 2 lab1 lab alice 20 sacct.txt
 for s in campus home lab; do
-  "$basin" ledger --db $s.sqlite ingest spool-$s --keys node-keys >/dev/null
+  "$basin" ledger --db $s.sqlite ingest spool-$s --keys node-keys --pool pool.toml >/dev/null
   "$basin" ledger --db $s.sqlite issue --pool pool.toml --sacct sacct.txt \
     --site-key keys/$s.sign.key >/dev/null
 done
@@ -62,7 +62,7 @@ grep -q "^replay b1.bundle: log demo/campus/receipts size 3, 0 receipts added" r
 cp campus.sqlite campus-fork.sqlite   # (for the fork below: campus before it grew)
 mkdir spool-campus2 spool-fork
 "$make_usage" keys/inst1.key spool-campus2 2 inst1 campus bob 30 sacct.txt
-$C ingest spool-campus2 --keys node-keys >/dev/null
+$C ingest spool-campus2 --keys node-keys --pool pool.toml >/dev/null
 $C issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key >/dev/null
 $C export --pool pool.toml --site-key keys/campus.sign.key --out b2.bundle | tee export2.out
 grep -q "leaves 3..5 (2 receipts)" export2.out || fail "second export starts where the first ended"
@@ -127,7 +127,7 @@ expect_bad swapped swapped.bundle "a receipt of the checkpoint is missing from t
 
 # --- a fork: campus's copy signs another tree of size 5 -----------------------
 "$make_usage" keys/inst1.key spool-fork 2 inst1 campus bob 40 sacct.txt
-"$basin" ledger --db campus-fork.sqlite ingest spool-fork --keys node-keys >/dev/null
+"$basin" ledger --db campus-fork.sqlite ingest spool-fork --keys node-keys --pool pool.toml >/dev/null
 "$basin" ledger --db campus-fork.sqlite issue --pool pool.toml --sacct sacct.txt \
   --site-key keys/campus.sign.key >/dev/null
 "$basin" ledger --db campus-fork.sqlite export --pool pool.toml --site-key keys/campus.sign.key \

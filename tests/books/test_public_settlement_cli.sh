@@ -28,7 +28,7 @@ mkdir spool-campus spool-home spool-lab
 "$make_usage" keys/lab1.key spool-lab 1 lab1 lab bob 20 sacct.txt
 for s in $sites; do
   mkdir -p $s/back
-  "$basin" ledger --db $s/ledger.sqlite ingest spool-$s --keys node-keys >/dev/null
+  "$basin" ledger --db $s/ledger.sqlite ingest spool-$s --keys node-keys --pool pool.toml >/dev/null
   "$basin" ledger --db $s/ledger.sqlite issue --pool pool.toml --sacct sacct.txt \
     --site-key keys/$s.sign.key >/dev/null
 done

@@ -66,7 +66,8 @@ done
 [ "$n" = 6 ] || fail "sacct's window shows $n of 6 jobs with account physics: $(cat "$out/sacct.txt")"
 
 L=("$BASIN" ledger --db "$out/ledger.sqlite")
-"${L[@]}" ingest "$POOL_DIR"/basin/*/spool --keys "$POOL_DIR/etc/node-keys" >"$out/ingest.out" ||
+"${L[@]}" ingest "$POOL_DIR"/basin/*/spool --keys "$POOL_DIR/etc/node-keys" \
+  --pool "$admin/pool.toml" >"$out/ingest.out" ||
   fail "ingest: $(cat "$out/ingest.out")"
 set +e
 for s in campus home; do

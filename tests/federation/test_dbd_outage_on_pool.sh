@@ -40,7 +40,7 @@ grep -q "^$id|basin-local|physics|.*|COMPLETED|" sacct.txt || fail "$(cat sacct.
 pass "slurmctld's cache delivered job $id's rows when slurmdbd returned"
 
 L=("$BASIN" ledger --db "$admin/ledger.sqlite")
-"${L[@]}" ingest "$POOL_DIR"/basin/*/spool --keys "$POOL_DIR/etc/node-keys" >/dev/null
+"${L[@]}" ingest "$POOL_DIR"/basin/*/spool --keys "$POOL_DIR/etc/node-keys" --pool pool.toml >/dev/null
 "${L[@]}" issue --pool pool.toml --sacct sacct.txt --site-key keys/home.sign.key >issue.out ||
   fail "issue: $(cat issue.out)"
 "${L[@]}" reconcile --period "$(date -u +%Y-%m)" --pool pool.toml --sacct sacct.txt >rec.out ||

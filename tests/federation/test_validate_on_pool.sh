@@ -25,10 +25,8 @@ for id in "$a1" "$a2" "$a3" "$b1"; do
 done
 
 db="$work/ledger.sqlite"
-"$BASIN" ledger --db "$db" ingest "$POOL_DIR"/basin/*/spool --keys "$POOL_DIR/etc/node-keys" \
-  >"$work/ingest.log" || fail "ingest: $(cat "$work/ingest.log")"
 # validate re-checks every record against pool.toml's node keys: a pool.toml
-# whose nodes keep the keys local-pool gave them.
+# whose nodes keep the keys local-pool gave them (and their sizes).
 (
   cd "$work"
   "$BASIN" pool init --name local --cluster basin-local >/dev/null
@@ -41,6 +39,10 @@ db="$work/ledger.sqlite"
   done < <(grep -v '^#' "$POOL_DIR/etc/node-keys")
   "$BASIN" pool check >/dev/null
 ) || fail "pool.toml for the local pool"
+# (ingest bounds each record by its node's size there: 2 CPUs, 2000 MB.)
+"$BASIN" ledger --db "$db" ingest "$POOL_DIR"/basin/*/spool --keys "$POOL_DIR/etc/node-keys" \
+  --pool "$work/pool.toml" \
+  >"$work/ingest.log" || fail "ingest: $(cat "$work/ingest.log")"
 "$BASIN" ledger --db "$db" validate --pool "$work/pool.toml" >"$work/validate.log" && rc=0 || rc=$?
 cat "$work/validate.log"
 [ "$rc" = 1 ] || fail "validate should exit 1 with an invalid replica (got $rc)"

@@ -1,7 +1,10 @@
 // Usage records: the canonical decoder (accepted bytes re-encode to
-// themselves) and the signed record file parser.
+// themselves), the signed record file parser, and ingest's checks on any
+// decoded record (never throw; what printable() returns always passes
+// string_problem, so an escaped string is safe to print).
 #include <algorithm>
 
+#include "basin/records/record_checks.hpp"
 #include "basin/records/signing.hpp"
 #include "fuzz_target.hpp"
 
@@ -42,6 +45,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto again = basin::records::encode(r);
     BASIN_FUZZ_CHECK(again.size() == size && std::equal(again.begin(), again.end(), data));
     (void)basin::records::identity(r);
+    basin::records::TimeLimits t;
+    t.now = 1795000000;
+    (void)basin::records::check_record_bounds(r, {4, 8000, 1}, t);
   } catch (const basin::records::RecordError&) {
   }
   try {
@@ -54,5 +60,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)basin::records::verify_signed_record({data, size}, ring);
   } catch (const basin::records::RecordError&) {
   }
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  BASIN_FUZZ_CHECK(!basin::records::string_problem(basin::records::printable(text)));
+  const auto cut = basin::records::fit_string(text, basin::records::kMaxString);
+  BASIN_FUZZ_CHECK(cut.size() <= basin::records::kMaxString);
   return 0;
 }

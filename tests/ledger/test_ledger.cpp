@@ -1,6 +1,8 @@
 // The ledger: idempotent ingestion, conflicts kept and flagged, bad records
 // refused, migrations, and two processes ingesting at once.
 #include <gtest/gtest.h>
+#include <sodium.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,10 +52,10 @@ TEST(Ledger, MigratesOnceAndReopens) {
   Fixture f;
   {
     ledger::Ledger l(f.db(), ledger::OpenMode::create);
-    EXPECT_EQ(l.schema_version(), 4);
+    EXPECT_EQ(l.schema_version(), 5);
   }
   ledger::Ledger again(f.db(), ledger::OpenMode::existing);
-  EXPECT_EQ(again.schema_version(), 4);
+  EXPECT_EQ(again.schema_version(), 5);
 }
 
 // Only ingest creates a ledger: a mistyped --db for any other command must
@@ -115,6 +117,85 @@ TEST(Ledger, ForgedAndCorruptRecordsAreRejectedNotStored) {
   ASSERT_EQ(rep.rejected.size(), 2u);
   EXPECT_NE(rep.rejected[0].reason.find("bad signature"), std::string::npos);
   EXPECT_EQ(l.record_count(), 1u);
+}
+
+// A record its check refuses is kept in the quarantine with the reason, is
+// not among the records (so never issued), and does not stop the others.
+TEST(Ledger, RefusedRecordsAreQuarantinedAndTheOthersStored) {
+  Fixture f;
+  for (std::uint32_t j = 1; j <= 3; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
+  f.write("9.0.r0.vol1.basinrec", 9, 5000000);
+  const ledger::RecordCheck check =
+      [](const records::UsageRecord& r) -> std::optional<std::string> {
+    if (r.cpu_user_us > 1000000) return "too much CPU";
+    return std::nullopt;
+  };
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
+  const auto rep = l.ingest({f.spool()}, f.ring, check);
+  EXPECT_EQ(rep.added, 3u);
+  ASSERT_EQ(rep.quarantined.size(), 1u);
+  EXPECT_EQ(rep.quarantined[0].identity, "c/9.0/r0/vol1");
+  EXPECT_EQ(rep.quarantined[0].reason, "too much CPU");
+  EXPECT_EQ(l.record_count(), 3u);
+  EXPECT_EQ(l.records_without_receipt().size(), 3u);
+  // A rerun names it again but stores it once.
+  EXPECT_EQ(l.ingest({f.spool()}, f.ring, check).quarantined.size(), 1u);
+  const auto q = l.quarantined();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].reason, "too much CPU");
+  EXPECT_NE(q[0].source.find("9.0.r0.vol1.basinrec"), std::string::npos);
+}
+
+namespace {
+
+// Runs `sql` on the ledger file the way a disk fault or a hand edit would.
+void damage(const std::string& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(h);
+}
+
+}  // namespace
+
+// A row that does not read is named with the reason and left out; every
+// other record is still returned.
+TEST(Ledger, UnreadableRowsAreSetAsideByName) {
+  Fixture f;
+  for (std::uint32_t j = 1; j <= 4; ++j) f.write(std::to_string(j) + ".0.r0.vol1.basinrec", j);
+  {
+    ledger::Ledger l(f.db(), ledger::OpenMode::create);
+    ASSERT_EQ(l.ingest({f.spool()}, f.ring).added, 4u);
+  }
+  // Job 1: bytes altered. Job 2: bytes replaced consistently with the hash,
+  // but no record. Job 3: the identity column edited.
+  std::uint8_t h[crypto_hash_sha256_BYTES];
+  const std::uint8_t zero = 0;
+  crypto_hash_sha256(h, &zero, 1);
+  char hex[2 * sizeof h + 1];
+  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  damage(f.db(),
+         "UPDATE records SET signed_record = x'00' WHERE identity = 'c/1.0/r0/vol1';"
+         "UPDATE records SET signed_record = x'00', content_hash = x'" +
+             std::string(hex) +
+             "' WHERE identity = 'c/2.0/r0/vol1';"
+             "UPDATE records SET identity = 'c/9.0/r0/vol1' WHERE identity = "
+             "'c/3.0/r0/vol1';");
+  ledger::Ledger l(f.db(), ledger::OpenMode::create);
+  std::vector<ledger::RecordProblem> aside;
+  const auto good = l.records(false, &aside);
+  ASSERT_EQ(good.size(), 1u);
+  EXPECT_EQ(good[0].identity, "c/4.0/r0/vol1");
+  ASSERT_EQ(aside.size(), 3u);
+  EXPECT_EQ(aside[0].identity, "c/1.0/r0/vol1");
+  EXPECT_NE(aside[0].reason.find("do not hash to its content_hash"), std::string::npos);
+  EXPECT_EQ(aside[1].identity, "c/2.0/r0/vol1");
+  EXPECT_NE(aside[1].reason.find("do not decode"), std::string::npos);
+  EXPECT_EQ(aside[2].identity, "c/9.0/r0/vol1");
+  EXPECT_NE(aside[2].reason.find("another identity (c/3.0/r0/vol1)"), std::string::npos);
+  EXPECT_EQ(l.records_without_receipt().size(), 1u);  // without the vector: skipped
 }
 
 TEST(Ledger, TwoProcessesIngestingAtOnceBothSucceed) {

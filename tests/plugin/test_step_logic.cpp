@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 
 #include "basin/plugin/step_logic.hpp"
+#include "basin/records/record_checks.hpp"
 
 using namespace basin::plugin;
 
@@ -80,6 +81,33 @@ TEST(StepLogic, ClaimedAccountAndReplicaGroup) {
   EXPECT_EQ(replica_group(o, f), "c1:1000:rep");
   f.array_job_id = 55;
   EXPECT_EQ(replica_group(o, f), "c1:array:55");
+}
+
+// A job name is the user's: a long one is cut (the record must still
+// encode, never lost), two long names sharing a prefix stay two groups, and
+// control bytes are escaped so ingest does not quarantine the record.
+TEST(StepLogic, ReplicaGroupOfAHostileJobName) {
+  JobOptions o;
+  o.replicas = 2;
+  auto f = facts();
+  f.job_name = std::string(1000, 'x') + "a";
+  const auto a = replica_group(o, f);
+  EXPECT_LE(a.size(), basin::records::kMaxString);
+  EXPECT_EQ(a.rfind("c1:1000:xxx", 0), 0u);
+  f.job_name = std::string(1000, 'x') + "b";
+  const auto b = replica_group(o, f);
+  EXPECT_LE(b.size(), basin::records::kMaxString);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(replica_group(o, f), b);                // every replica computes the same group
+  f.job_name = std::string(300, 'x') + "\xc3\xa9";  // é across the cut stays whole
+  EXPECT_FALSE(basin::records::string_problem(replica_group(o, f)));
+  f.job_name = "evil\x1b[2J\rname\xff";
+  EXPECT_EQ(replica_group(o, f), "c1:1000:evil\\x1b[2J\\x0dname\\xff");
+  f.job_name = std::string(5000, 'y');
+  StepUsage u;
+  u.end_time = 160;
+  const auto r = build_record(volunteer_node(), o, f, u);
+  EXPECT_EQ(basin::records::decode(basin::records::encode(r)), r);
 }
 
 TEST(StepLogic, ResultDigestFormat) {

@@ -113,7 +113,7 @@ done < <(grep -v '^#' etc/node-keys)
 "$BASIN" pool check >/dev/null || fail "pool.toml does not validate"
 
 L="$BASIN ledger --db $POOL_DIR/ledger.sqlite"
-$L ingest "${spools[@]}" --keys etc/node-keys >ingest.out || { cat ingest.out; fail "ingest"; }
+$L ingest "${spools[@]}" --keys etc/node-keys --pool pool.toml >ingest.out || { cat ingest.out; fail "ingest"; }
 # Slurm's accounting of the same jobs, from slurmdbd (wait until its time
 # window shows every job: a job's eligible time reaches slurmdbd a few
 # seconds after it ran).

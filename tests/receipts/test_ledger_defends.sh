@@ -31,7 +31,7 @@ rep aaaa inst1 campus 50  # campus internal: 81*110 = 8910
 rep aaaa vol1 home 51     # campus owes home 1020*111 = 113220
 rep bbbb vol1 home 52     # INVALID: not charged
 L="$basin ledger --db ledger.sqlite"
-$L ingest spool --keys node-keys >/dev/null
+$L ingest spool --keys node-keys --pool pool.toml >/dev/null
 $L issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key >/dev/null
 $L issue --pool pool.toml --sacct sacct.txt --site-key keys/home.sign.key >/dev/null
 sqlite3 ledger.sqlite ".backup good.sqlite"
@@ -78,7 +78,7 @@ mkdir conflict
 MAKE_USAGE_CPU_EXTRA=7 "$make_usage" keys/inst1.key conflict 1 inst1 campus alice 1
 # (The log orders receipts by leaf hash, not by job: look the leaf up.)
 leaf1=$(sqlite3 damaged.sqlite "SELECT r.leaf_index FROM receipts r JOIN records rec ON rec.id = r.record_id WHERE rec.identity = 'basin/1.batch/r0/inst1'")
-run c-ingest.out $D ingest conflict --keys node-keys
+run c-ingest.out $D ingest conflict --keys node-keys --pool pool.toml
 [ $rc = 1 ] && grep -q "1 in conflict" c-ingest.out || fail "conflict not flagged at ingest"
 run c-issue.out $D issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key
 [ $rc = 1 ] || fail "issue should exit 1 on a conflicting record"

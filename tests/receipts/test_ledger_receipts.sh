@@ -14,7 +14,7 @@ mkdir spool
 "$make_usage" keys/vol1.key spool 2 vol1 home bob 10 sacct.txt
 "$make_usage" keys/vol1.key spool 1 vol1 home alice 20 sacct.txt
 L="$basin ledger --db ledger.sqlite"
-$L ingest spool --keys node-keys
+$L ingest spool --keys node-keys --pool pool.toml
 
 # Each site issues its own receipts with its own key.
 $L issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key | tee issue1.out
@@ -62,7 +62,7 @@ grep -q "BAD log leaf $leaf (basin/11.batch/r0/vol1)" tampered.out || fail "alte
 mkdir forged
 "$make_usage" keys/vol1.key forged 1 inst1 campus alice 30
 set +e
-$L ingest forged --keys node-keys > forged.out; rc=$?
+$L ingest forged --keys node-keys --pool pool.toml > forged.out; rc=$?
 set -e
 cat forged.out
 [ $rc = 1 ] || fail "forged record accepted"

@@ -44,7 +44,7 @@ nrec="$(ls "${spools[@]}" | grep -c '\.basinrec$')"
 pass "${#ids[@]} jobs left $nrec signed usage records"
 
 L="$BASIN ledger --db $POOL_DIR/ledger.sqlite"
-$L ingest "${spools[@]}" --keys etc/node-keys >ingest.out || { cat ingest.out; fail "ingest"; }
+$L ingest "${spools[@]}" --keys etc/node-keys --pool pool.toml >ingest.out || { cat ingest.out; fail "ingest"; }
 # The account charged is Slurm's: its accounting database, once it shows
 # every job ended.
 for _ in $(seq 60); do
@@ -114,7 +114,7 @@ PY
 }
 python3_forge
 set +e
-$L ingest forged --keys etc/node-keys >forged.out
+$L ingest forged --keys etc/node-keys --pool pool.toml >forged.out
 rc=$?
 set -e
 [ $rc = 1 ] || fail "forged record accepted: $(cat forged.out)"

@@ -16,7 +16,7 @@ mkdir spool
 "$make_usage" keys/vol1.key spool 2 vol1 home bob 10 sacct.txt        # internal: 1020*(70+71) = 143820
 "$make_usage" keys/vol1.key spool 1 vol1 home alice 20 sacct.txt      # campus owes home 1020*80 = 81600
 L="$basin ledger --db ledger.sqlite"
-$L ingest spool --keys node-keys >/dev/null
+$L ingest spool --keys node-keys --pool pool.toml >/dev/null
 $L issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key >/dev/null
 $L issue --pool pool.toml --sacct sacct.txt --site-key keys/home.sign.key >/dev/null
 

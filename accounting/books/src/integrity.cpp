@@ -53,8 +53,14 @@ CheckedRecords checked_records(const ledger::Ledger& ledger, const records::KeyR
   out.tampered = recheck_records(ledger.signed_rows(), keys);
   std::set<std::int64_t> bad;
   for (const auto& t : out.tampered) bad.insert(t.record_id);
-  for (auto& r : ledger.records())
+  // records() also leaves out rows it cannot use (e.g. a string a newer
+  // ingest would quarantine): name those the re-check did not.
+  std::vector<ledger::RecordProblem> unreadable;
+  for (auto& r : ledger.records(false, &unreadable))
     if (!bad.count(r.id)) out.records.push_back(std::move(r));
+  for (auto& p : unreadable)
+    if (!bad.count(p.id))
+      out.tampered.push_back({p.id, std::move(p.identity), std::move(p.reason)});
   return out;
 }
 

@@ -7,7 +7,7 @@
 
 namespace basin::ledger::detail {
 
-inline constexpr std::array<const char*, 4> kMigrations = {
+inline constexpr std::array<const char*, 5> kMigrations = {
     // 1: usage records, keyed by the hash of their signed bytes.
     R"sql(
 CREATE TABLE records (
@@ -117,6 +117,21 @@ CREATE TABLE bundle_exports (
   origin      TEXT    NOT NULL,
   tree_size   INTEGER NOT NULL,
   exported_at INTEGER NOT NULL
+);
+)sql",
+    // 5: the quarantine: validly signed records whose figures or strings are
+    // impossible (ingest's bounds checks). Kept with their signed bytes so
+    // nothing a node sent is lost, but never issued or charged: nothing
+    // outside this table reads them.
+    R"sql(
+CREATE TABLE quarantine (
+  id             INTEGER PRIMARY KEY,
+  content_hash   BLOB    NOT NULL UNIQUE,  -- SHA-256 of the signed record file
+  identity       TEXT    NOT NULL,         -- printable (control bytes as \xNN)
+  reason         TEXT    NOT NULL,         -- why ingest set it aside
+  signed_record  BLOB    NOT NULL,
+  source         TEXT    NOT NULL,         -- the file it was ingested from
+  quarantined_at INTEGER NOT NULL
 );
 )sql",
 };

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "basin/ledger/ledger.hpp"
+#include "basin/records/record_checks.hpp"
 #include "ledger_impl.hpp"
 
 namespace basin::ledger {
@@ -24,10 +25,11 @@ tlog::Hash to_hash(std::span<const std::uint8_t> b) {
 
 }  // namespace
 
-std::vector<StoredRecord> Ledger::records_without_receipt() const {
+std::vector<StoredRecord> Ledger::records_without_receipt(
+    std::vector<RecordProblem>* set_aside) const {
   std::vector<StoredRecord> out;
   Stmt q(impl_->db, "SELECT 1 FROM receipts WHERE record_id = ?");
-  for (auto& r : records(false)) {
+  for (auto& r : records(false, set_aside)) {
     if (r.conflict) continue;
     q.reset();
     q.bind(1, r.id);
@@ -110,7 +112,7 @@ std::vector<StoredReceipt> Ledger::receipts() const {
   while (q.step()) {
     StoredReceipt s;
     s.record_id = q.col_int(0);
-    s.identity = q.col_text(1);
+    s.identity = records::printable(q.col_text(1));  // a hand-edited row's is not checked
     s.provider_site = q.col_text(2);
     s.account = q.col_text(3);
     s.period = q.col_text(4);

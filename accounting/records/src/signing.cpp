@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "basin/records/durable_file.hpp"
+#include "basin/records/record_checks.hpp"
 #include "byte_codec.hpp"
 
 namespace basin::records {
@@ -225,10 +226,12 @@ UsageRecord verify_signed_record(std::span<const std::uint8_t> file, const KeyRi
   const auto parts = split(file);
   auto record = decode(parts.payload);
   const PublicKey* pk = keys.find(record.node);
-  if (!pk) throw RecordError("no public key for node '" + record.node + "' in the keys file");
+  // The node name is the record's, not yet trusted: printed escaped.
+  if (!pk)
+    throw RecordError("no public key for node '" + printable(record.node) + "' in the keys file");
   const auto msg = signed_message(parts.body);
   if (crypto_sign_verify_detached(parts.signature.data(), msg.data(), msg.size(), pk->data()) != 0)
-    throw RecordError("bad signature: not signed by node '" + record.node + "'s key");
+    throw RecordError("bad signature: not signed by node '" + printable(record.node) + "'s key");
   return record;
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,34 @@ struct IngestReport {
   // Files of this run holding the same bytes as an earlier file of the run
   // (a copied record): stored once, named so a person can look.
   std::vector<Copy> copies;
+  struct Quarantined {
+    std::string path, identity, reason;  // identity printable (records::printable)
+  };
+  // Validly signed records whose figures or strings are impossible: stored
+  // in the quarantine (nothing is lost), never issued or charged.
+  std::vector<Quarantined> quarantined;
+};
+
+// Why a validly signed record must be set aside rather than stored for
+// issue, or nothing (see records::check_record_bounds).
+using RecordCheck = std::function<std::optional<std::string>(const records::UsageRecord&)>;
+
+// A stored record that cannot be read: its row is named and skipped, so one
+// damaged row never stops a verb for the others.
+struct RecordProblem {
+  std::int64_t id = 0;
+  std::string identity;  // as stored, printable
+  std::string reason;
+};
+
+// A record in the quarantine, with why it was set aside.
+struct QuarantinedRecord {
+  std::int64_t id = 0;
+  std::string identity;  // printable
+  std::string reason;
+  std::string source;        // the file it was ingested from
+  std::string content_hash;  // hex
+  std::int64_t quarantined_at = 0;
 };
 
 struct StoredRecord {
@@ -127,15 +156,24 @@ class Ledger {
   int schema_version() const;
 
   // Verifies and stores the record files (directories are expanded to their
-  // *.basinrec files), all in one transaction.
-  IngestReport ingest(const std::vector<std::string>& paths, const records::KeyRing& keys);
+  // *.basinrec files), all in one transaction. A validly signed record that
+  // `check` refuses goes to the quarantine with the reason instead.
+  IngestReport ingest(const std::vector<std::string>& paths, const records::KeyRing& keys,
+                      const RecordCheck& check = {});
 
-  std::vector<StoredRecord> records(bool conflicts_only = false) const;
+  // The stored records. A row whose bytes do not hash to its content_hash,
+  // do not decode, or decode to another identity is left out and, with
+  // `set_aside`, named there.
+  std::vector<StoredRecord> records(bool conflicts_only = false,
+                                    std::vector<RecordProblem>* set_aside = nullptr) const;
   std::size_t record_count() const;
 
   // Records that have no receipt yet, conflicts excluded (a conflict is
-  // settled by people first).
-  std::vector<StoredRecord> records_without_receipt() const;
+  // settled by people first); unreadable rows as in records().
+  std::vector<StoredRecord> records_without_receipt(
+      std::vector<RecordProblem>* set_aside = nullptr) const;
+
+  std::vector<QuarantinedRecord> quarantined() const;  // in the order set aside
 
   // In one transaction: appends each receipt as the next leaf of the RFC
   // 6962 log `origin` (leaf data = the receipt's bytes; one log per provider
