@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../support/two_site_pool.sh" "$basin"
 L="$basin ledger --db ledger.sqlite"
 mkdir s1 s2
 "$make_usage" keys/inst1.key s1 2 inst1 campus bob 1 sacct.txt
-$L ingest s1 --keys node-keys >/dev/null
+$L ingest s1 --keys node-keys --pool pool.toml >/dev/null
 $L issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key >/dev/null
 card_ids() {  # the rate card ids the ledger's receipts name, one per line
   $L show --receipts --json | python3 -c "
@@ -29,7 +29,7 @@ old_id=$(card_ids)
 grep -q "1 earlier cards kept" rates.out || fail "set-rates"
 grep -q '^\[\[site.previous_rates\]\]' pool.toml || fail "previous card not in pool.toml"
 "$make_usage" keys/inst1.key s2 1 inst1 campus bob 3 sacct.txt
-$L ingest s2 --keys node-keys >/dev/null
+$L ingest s2 --keys node-keys --pool pool.toml >/dev/null
 $L issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key >/dev/null
 $L verify --pool pool.toml --batch | tee verify.out
 grep -q "3 receipts checked (batch) in 1 logs: all good" verify.out || fail "old receipts fail after a rate change"
