@@ -1,7 +1,5 @@
 #include "basin/books/openings.hpp"
 
-#include <sodium.h>
-
 #include "basin/books/exchange.hpp"
 #include "basin/tlog/signed_note.hpp"
 
@@ -10,24 +8,12 @@ namespace {
 
 constexpr const char* kHeader = "basin-pair-opening/v1";
 
-std::string hex(std::span<const std::uint8_t> b) {
-  std::string s(b.size() * 2 + 1, '\0');
-  sodium_bin2hex(s.data(), s.size(), b.data(), b.size());
-  s.pop_back();
-  return s;
-}
-
-template <std::size_t N>
-std::array<std::uint8_t, N> unhex(const std::string& s, const char* what) {
-  std::array<std::uint8_t, N> out{};
-  std::size_t len = 0;
-  const char* end = nullptr;
-  if (s.size() != 2 * N ||
-      sodium_hex2bin(out.data(), N, s.data(), s.size(), nullptr, &len, &end) != 0 || len != N ||
-      end != s.data() + s.size())
-    throw OpeningError(std::string(what) + " is not " + std::to_string(2 * N) + " hex digits");
+// 64 lower-case hex digits (the one hex codec of the log, tlog::to_hex).
+tlog::Hash hash32(const std::string& s, const char* what) {
+  tlog::Hash out{};
   for (char c : s)
     if (c >= 'A' && c <= 'F') throw OpeningError(std::string(what) + " must be lower-case hex");
+  if (!tlog::parse_hash(s, out)) throw OpeningError(std::string(what) + " is not 64 hex digits");
   return out;
 }
 
@@ -98,13 +84,13 @@ std::string opening_text(const SignedOpening& o) {
   t += "period " + o.period + "\n";
   t += "provider " + o.opening.provider + "\n";
   t += "consumer " + o.opening.consumer + "\n";
-  t += "checkpoint " + o.origin + " " + std::to_string(o.size) + " " + hex(o.root) + "\n";
+  t += "checkpoint " + o.origin + " " + std::to_string(o.size) + " " + tlog::to_hex(o.root) + "\n";
   t +=
       "leaves " +
       (leaves == o.opening.leaves.end() ? std::string() : settlement::leaf_ranges(leaves->second)) +
       "\n";
   t += "micro_credits " + std::to_string(o.opening.micro_credits) + "\n";
-  t += "blinding " + hex(o.opening.blinding) + "\n";
+  t += "blinding " + tlog::to_hex(o.opening.blinding) + "\n";
   return t;
 }
 
@@ -122,7 +108,7 @@ SignedOpening parse_opening_text(const std::string& text) {
   if (cp.size() != 3) throw OpeningError("checkpoint line must be '<origin> <size> <root hex>'");
   o.origin = cp[0];
   o.size = decimal(cp[1], "checkpoint size");
-  o.root = unhex<32>(cp[2], "checkpoint root");
+  o.root = hash32(cp[2], "checkpoint root");
   const auto leaves = settlement::parse_leaf_ranges(field(lines, 6, "leaves"));
   if (!leaves) throw OpeningError("leaves must be ascending ranges like 0-4,7,9-12");
   for (auto l : *leaves)
@@ -131,7 +117,7 @@ SignedOpening parse_opening_text(const std::string& text) {
   const auto credits = decimal(field(lines, 7, "micro_credits"), "micro_credits");
   if (credits > static_cast<std::uint64_t>(INT64_MAX)) throw OpeningError("total beyond 2^63");
   o.opening.micro_credits = static_cast<std::int64_t>(credits);
-  o.opening.blinding = unhex<32>(field(lines, 8, "blinding"), "blinding");
+  o.opening.blinding = hash32(field(lines, 8, "blinding"), "blinding");
   if (opening_text(o) != text) throw OpeningError("opening is not in canonical form");
   return o;
 }
