@@ -15,6 +15,7 @@
 
 #include "basin/books/exchange.hpp"
 #include "basin/books/integrity.hpp"
+#include "basin/books/issuing.hpp"
 #include "basin/books/slurm_accounts.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "basin/ledger/ledger.hpp"
@@ -170,9 +171,6 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     const federation::Site* site = &site_of_key(pool, key, a->site_key);
     const auto trust = trust_of(pool);
     const auto& card = trust.rate_cards.at(site->name);
-    std::map<std::string, std::string> node_site, account_key;
-    for (const auto& n : pool.nodes) node_site[n.name] = n.site;
-    for (const auto& a : pool.accounts) account_key[a.name] = a.public_key;
 
     basin::ledger::Ledger ledger(*db, basin::ledger::OpenMode::existing);
     const auto origin = log_origin(pool.name, site->name);
@@ -195,52 +193,14 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
       ctx.exit_code = 1;
       return;
     }
-    std::vector<const basin::ledger::StoredRecord*> todo;
-    std::vector<std::string> todo_accounts;
-    std::vector<receipts::X25519Key> todo_keys;
-    std::size_t other_sites = pending.other_sites, refused = 0, held = 0,
-                mismatched = pending.findings + *logged;
-    for (const auto* sp : pending.mine) {
-      const auto& s = *sp;
-      const auto& r = s.record;
-      // The node signed the record; pool.toml says which site the node is in.
-      const auto ns = node_site.find(r.node);
-      if (ns == node_site.end() || ns->second != r.site) {
-        std::printf("not issued %s: node '%s' is not a node of site '%s' in pool.toml\n",
-                    s.identity.c_str(), r.node.c_str(), r.site.c_str());
-        ++refused;
-        continue;
-      }
-      // Slurm, not the record, says which account the job charges.
-      const auto account = slurm_accounts.account_for(r);
-      if (account.account.empty()) {
-        std::printf("held %s: %s\n", s.identity.c_str(), account.problem.c_str());
-        ++held;
-        continue;
-      }
-      if (account.mismatch) {
-        std::printf("finding account_mismatch %s: %s\n", s.identity.c_str(),
-                    account.detail.c_str());
-        ++mismatched;
-      }
-      if (!account.restart_problem.empty()) {
-        std::printf("finding restart_mismatch %s: %s\n", s.identity.c_str(),
-                    account.restart_problem.c_str());
-        ++mismatched;
-      }
-      const auto ak = account_key.find(account.account);
-      if (ak == account_key.end()) {
-        std::printf(
-            "not issued %s: account '%s' (Slurm's for this job) is not in pool.toml (add it "
-            "with basin pool add-account)\n",
-            s.identity.c_str(), account.account.c_str());
-        ++refused;
-        continue;
-      }
-      todo.push_back(&s);
-      todo_accounts.push_back(account.account);
-      todo_keys.push_back(receipts::parse_x25519_hex(ak->second));
-    }
+    const auto plan = books::plan_issue(pending.mine, pool, slurm_accounts);
+    for (const auto& note : plan.notes) std::printf("%s\n", note.line().c_str());
+    using Kind = books::IssueNote::Kind;
+    std::size_t other_sites = pending.other_sites, refused = plan.count(Kind::not_issued),
+                held = plan.count(Kind::held),
+                mismatched = pending.findings + *logged + plan.count(Kind::account_mismatch) +
+                             plan.count(Kind::restart_mismatch);
+    const auto& todo = plan.todo;
     // Proving dominates (about 27 ms a receipt): spread it over the cores.
     // Each receipt is independent. One record that cannot be issued is
     // named and left; the others are.
@@ -248,9 +208,9 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     std::vector<std::string> failed(todo.size());
     tbb::parallel_for(std::size_t{0}, todo.size(), [&](std::size_t i) {
       try {
-        const auto receipt = receipts::issue_receipt(todo[i]->record, todo_accounts[i], pool.name,
-                                                     card, todo_keys[i], key);
-        fresh[i] = {todo[i]->id, receipt.provider_site, receipt.account, receipt.period,
+        const auto receipt = receipts::issue_receipt(todo[i].record->record, todo[i].account,
+                                                     pool.name, card, todo[i].account_key, key);
+        fresh[i] = {todo[i].record->id, receipt.provider_site, receipt.account, receipt.period,
                     receipts::encode(receipt)};
       } catch (const std::exception& e) {
         failed[i] = e.what();
@@ -262,7 +222,7 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
         issued.push_back(std::move(fresh[i]));
         continue;
       }
-      std::printf("not issued %s: %s\n", records::printable(todo[i]->identity).c_str(),
+      std::printf("not issued %s: %s\n", records::printable(todo[i].record->identity).c_str(),
                   failed[i].c_str());
       ++refused;
     }

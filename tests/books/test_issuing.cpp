@@ -1,0 +1,81 @@
+// Which pending records get a receipt, charged to whom (books/issuing.hpp).
+#include <gtest/gtest.h>
+
+#include "basin/books/issuing.hpp"
+#include "basin/federation/sacct.hpp"
+
+namespace {
+
+using namespace basin;
+using Kind = books::IssueNote::Kind;
+
+// Epoch 1795000000 is 2026-11-18T11:06:40Z.
+const char* kSacct =
+    "JobIDRaw|Cluster|Account|Submit|Start|End|State|AllocCPUS|ElapsedRaw\n"
+    "7|pool|physics|2026-11-18T11:06:00|2026-11-18T11:06:40|2026-11-18T11:07:40|COMPLETED|2|60\n"
+    "8|pool|stranger|2026-11-18T11:06:00|2026-11-18T11:06:40|2026-11-18T11:07:40|COMPLETED|2|60\n";
+
+federation::Pool pool() {
+  federation::Pool p;
+  p.name = "demo";
+  p.cluster = "pool";
+  p.sites.push_back({"campus", federation::Tier::institutional, std::string(64, 'a'), {}, "", {}});
+  p.nodes.push_back({"inst1", "campus", std::string(64, 'b'), 2, 2000, 0});
+  p.accounts.push_back({"physics", "campus", std::string(64, 'c'), 0, {}});
+  return p;
+}
+
+ledger::StoredRecord stored(std::uint32_t job, const std::string& node, const std::string& claim,
+                            std::uint32_t restart = 0) {
+  ledger::StoredRecord s;
+  s.record.cluster = "pool";
+  s.record.job_id = job;
+  s.record.node = node;
+  s.record.site = "campus";
+  s.record.account = claim;
+  s.record.restart_count = restart;
+  s.record.start_time = 1795000000;
+  s.record.end_time = 1795000060;
+  s.identity = "pool/" + std::to_string(job) + ".batch/r" + std::to_string(restart) + "/" + node;
+  return s;
+}
+
+}  // namespace
+
+TEST(Issuing, ChargesSlurmsAccountAndNamesEveryOtherOutcome) {
+  const auto p = pool();
+  const books::SlurmAccounts slurm(federation::parse_sacct(kSacct).rows, "pool");
+  const std::vector<ledger::StoredRecord> recs = {
+      stored(7, "inst1", "physics"),     // issued
+      stored(7, "inst1", "biology", 0),  // claims another account: finding, still Slurm's
+      stored(7, "vol9", "physics"),      // node not in the site
+      stored(8, "inst1", "stranger"),    // Slurm's account is not in pool.toml
+      stored(99, "inst1", "physics"),    // Slurm does not show the job yet
+      stored(7, "inst1", "physics", 3),  // claims a run Slurm does not show
+  };
+  std::vector<const ledger::StoredRecord*> pending;
+  for (const auto& r : recs) pending.push_back(&r);
+  const auto plan = books::plan_issue(pending, p, slurm);
+  ASSERT_EQ(plan.todo.size(), 3u);
+  EXPECT_EQ(plan.todo[0].record, &recs[0]);
+  EXPECT_EQ(plan.todo[1].record, &recs[1]);
+  EXPECT_EQ(plan.todo[2].record, &recs[5]);
+  for (const auto& t : plan.todo) EXPECT_EQ(t.account, "physics");  // never the claim
+  EXPECT_EQ(plan.count(Kind::account_mismatch), 1u);
+  EXPECT_EQ(plan.count(Kind::restart_mismatch), 1u);
+  EXPECT_EQ(plan.count(Kind::not_issued), 2u);
+  EXPECT_EQ(plan.count(Kind::held), 1u);
+  bool node_named = false, account_named = false;
+  for (const auto& n : plan.notes) {
+    node_named |= n.line().find("not issued pool/7.batch/r0/vol9: node 'vol9'") == 0;
+    account_named |= n.line().find("not issued pool/8.batch/r0/inst1: account 'stranger'") == 0;
+  }
+  EXPECT_TRUE(node_named);
+  EXPECT_TRUE(account_named);
+}
+
+TEST(Issuing, NotesAreSafeToPrint) {
+  books::IssueNote n{Kind::held, "pool/1.batch/r0/x\x1b[2J", "job\r\n"};
+  EXPECT_EQ(n.line().find('\x1b'), std::string::npos);
+  EXPECT_EQ(n.line().find('\r'), std::string::npos);
+}
