@@ -115,7 +115,10 @@ PublicSettlement settle_public(const ledger::Ledger& ledger, const federation::P
   std::map<std::string, std::string> home;
   for (const auto& a : pool.accounts) home[a.name] = a.home_site;
   std::vector<settlement::Item> items;
-  for (const auto& [origin, used] : logs) {
+  for (const auto& entry : logs) {
+    // Plain references: lambdas may not capture structured bindings (clang 14).
+    const std::string& origin = entry.first;
+    const UsedLog& used = entry.second;
     const auto leaves = ledger.log_leaves(origin, 0, used.log.size);
     std::vector<settlement::Item> part(leaves.size());
     std::vector<char> keep(leaves.size(), 0);
