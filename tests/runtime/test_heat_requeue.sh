@@ -7,7 +7,7 @@ source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 work="$(mktemp -d /tmp/basin-heat-requeue.XXXXXX)"
 pool_up
-N=64 SIM_TIME=60000   # about 170,000 steps (~15 s): long enough to interrupt
+N=64 SIM_TIME=12000   # about 34,000 steps (~28 s on 2 cores): long enough to interrupt
 (cd "$work" && mpirun -n 2 --oversubscribe --bind-to none "$BASIN" run heat --set nx=$N \
   --set ny=$N --set nz=$N --set sim_time=$SIM_TIME --digest-file ref.d >ref.log) ||
   fail "reference run failed"
