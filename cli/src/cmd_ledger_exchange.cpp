@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -39,11 +40,12 @@ const federation::Site& site_of_witness_key(const federation::Pool& pool,
                            "<site>.witness.key made by basin pool add-site)");
 }
 
-void write_durably(const std::string& path, const std::string& text) {
+// `bytes` as `path` (temporary name, fsync, rename), readable by all: bundles
+// and cosigned checkpoints are public.
+void write_durably(const std::string& path, std::span<const std::uint8_t> bytes) {
   const std::filesystem::path p(path);
-  records::write_file_durably(
-      p.parent_path().empty() ? "." : p.parent_path().string(), p.filename().string(),
-      {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, 0644);
+  records::write_file_durably(p.parent_path().empty() ? "." : p.parent_path().string(),
+                              p.filename().string(), bytes, 0644);
 }
 
 void add_export(CLI::App* led, CommandContext& ctx) {
@@ -92,9 +94,7 @@ void add_export(CLI::App* led, CommandContext& ctx) {
     const auto size = bundle.from_size + bundle.leaves.size();
     const auto out = a->out.empty() ? site.name + "-" + std::to_string(size) + ".bundle" : a->out;
     const auto bytes = books::encode_bundle(bundle);
-    const std::filesystem::path p(out);
-    records::write_file_durably(p.parent_path().empty() ? "." : p.parent_path().string(),
-                                p.filename().string(), bytes, 0644);
+    write_durably(out, bytes);
     ledger.record_export(bundle.origin, size);
     std::printf(
         "exported log %s: leaves %llu..%llu (%zu receipts), checkpoint size %llu with %zu "
@@ -188,7 +188,8 @@ void add_import(CLI::App* led, CommandContext& ctx) {
         const auto out = (std::filesystem::path(a->cosigned_dir) /
                           (r.site + "-" + std::to_string(cp.size) + ".cosigned"))
                              .string();
-        write_durably(out, tlog::add_cosignature(bundle.checkpoint_note, r.cosignature));
+        const auto note = tlog::add_cosignature(bundle.checkpoint_note, r.cosignature);
+        write_durably(out, {reinterpret_cast<const std::uint8_t*>(note.data()), note.size()});
         std::printf("cosigned checkpoint for site %s: %s\n", r.site.c_str(), out.c_str());
       }
     }

@@ -107,6 +107,14 @@ Account& account_named(Pool& p, const std::string& name, const std::string& file
   return *a;
 }
 
+// The four prices of a rate card, for add-site and set-rates alike.
+void add_rate_options(CLI::App& cmd, PoolArgs& args) {
+  cmd.add_option("--core-second", args.core_second, "micro-credits per core-second");
+  cmd.add_option("--mem-mb-second", args.mem_mb_second, "micro-credits per MB-second");
+  cmd.add_option("--gpu-second", args.gpu_second, "micro-credits per GPU-second");
+  cmd.add_option("--wall-second", args.wall_second, "micro-credits per wall-second");
+}
+
 void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   auto args = std::make_shared<PoolArgs>();
   auto* pool = app.add_subcommand(
@@ -144,10 +152,7 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   site->add_option("--tier", args->tier, "institutional or volunteer")
       ->required()
       ->check(CLI::IsMember({"institutional", "volunteer"}));
-  site->add_option("--core-second", args->core_second, "micro-credits per core-second");
-  site->add_option("--mem-mb-second", args->mem_mb_second, "micro-credits per MB-second");
-  site->add_option("--gpu-second", args->gpu_second, "micro-credits per GPU-second");
-  site->add_option("--wall-second", args->wall_second, "micro-credits per wall-second");
+  add_rate_options(*site, *args);
   site->add_option("--key-out", args->key_out, "Where to write the secret signing key");
   site->callback([args] {
     const PoolLock lock(args->file);
@@ -180,10 +185,7 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
       "now on name the new card (full SHA-256 id). Rates not given are 0.\n"
       "Example: basin pool set-rates --site campus --core-second 45 --wall-second 1");
   rates->add_option("--site", args->name, "Site name")->required();
-  rates->add_option("--core-second", args->core_second, "micro-credits per core-second");
-  rates->add_option("--mem-mb-second", args->mem_mb_second, "micro-credits per MB-second");
-  rates->add_option("--gpu-second", args->gpu_second, "micro-credits per GPU-second");
-  rates->add_option("--wall-second", args->wall_second, "micro-credits per wall-second");
+  add_rate_options(*rates, *args);
   rates->callback([args] {
     const PoolLock lock(args->file);
     Pool p = load_pool(args->file);
