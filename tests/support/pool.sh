@@ -67,6 +67,15 @@ release_requeued() {
     [ "$st" = PENDING ] && break
     sleep 0.5
   done
+  # A node refuses a credential made in the same second as the revocation of
+  # the job's previous run ("Job credential revoked", slurm_cred.c compares
+  # whole seconds); Slurm's own requeue delay avoids that. Wait until no node
+  # is still completing the old run, then one more second.
+  for _ in $(seq 60); do
+    sinfo -h -o %T | grep -q completing || break
+    sleep 0.5
+  done
+  sleep 1.5
   scontrol update jobid="$id" StartTime=now >/dev/null 2>&1 || true
 }
 
