@@ -73,7 +73,7 @@ echo "receipts in the ledger: $(sqlite3 ledger.sqlite 'SELECT COUNT(*) FROM rece
 for i in 1 2 3; do
   v=$(secs verify "${L[@]}" verify --pool pool.toml --batch)
   s=$(secs settle "${L[@]}" settle --period 2026-11 --pool pool.toml \
-    --site-key keys/campus.sign.key --site-key keys/home.sign.key --out statement)
+    --site-key keys/campus.sign.key --out statement)
   r=$(secs reconcile "${L[@]}" reconcile --period 2026-11 --pool pool.toml --sacct sacct.txt \
     --utc-offset 0)
   a=$(secs awk awk -F'|' 'NR>1 && $1 !~ /\./ {s += $8*$9} END {print s}' sacct.txt)

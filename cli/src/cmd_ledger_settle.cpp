@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "basin/books/period_items.hpp"
+#include "basin/books/exchange.hpp"
 #include "basin/books/public_settlement.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "basin/ledger/ledger.hpp"
@@ -30,8 +30,8 @@ namespace {
 namespace fed = basin::federation;
 
 struct SettleArgs {
-  std::string period, pool, out, sign_key;
-  std::vector<std::string> site_keys;
+  std::string period, pool, out;
+  std::vector<std::string> site_keys;  // exactly one: this site's (a clear error otherwise)
   bool public_data = false;
 };
 
@@ -49,43 +49,49 @@ void print_conflicts(const std::vector<ledger::StoredRecord>& records,
   }
 }
 
+// This site's signed openings of `period` into the ledger; prints what could
+// not be opened. Returns false when something was not.
+bool open_own_pairs(ledger::Ledger& ledger, const fed::Pool& pool, const std::string& site,
+                    const records::NodeKey& key, const std::string& period) {
+  const auto report = books::make_openings(ledger, pool, trust_of(pool), site, key, period);
+  for (const auto& why : report.problems)
+    std::printf("not opened (%s, site %s): %s\n", period.c_str(), site.c_str(), why.c_str());
+  std::printf("site %s: %zu pair openings of %s signed and stored\n", site.c_str(),
+              report.notes.size(), period.c_str());
+  return report.problems.empty();
+}
+
+const std::string& only_own_key(const std::vector<std::string>& keys, const char* verb) {
+  if (keys.size() == 1) return keys.front();
+  if (keys.empty()) throw std::runtime_error(std::string(verb) + ": give --site-key, this site's key");
+  throw std::runtime_error(
+      std::string(verb) +
+      " takes one --site-key, this site's own: no command takes another site's secret.\n"
+      "Each provider site opens its own pairs (`basin ledger open-pairs --period P --site-key "
+      "<its key>`),\nthen any site settles with its own key");
+}
+
 void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx) {
   check_period(a.period);
   const auto pool = fed::load_pool(a.pool);
   const auto trust = trust_of(pool);
-  std::vector<records::NodeKey> keys;
-  settlement::ProviderKeys provider_keys;
-  for (const auto& path : a.site_keys) keys.push_back(records::NodeKey::load(path, false));
-  for (std::size_t i = 0; i < keys.size(); ++i)
-    provider_keys[site_of_key(pool, keys[i], a.site_keys[i]).name] = &keys[i];
-  std::string sign_path =
-      a.sign_key.empty() ? (a.site_keys.empty() ? "" : a.site_keys.front()) : a.sign_key;
-  if (sign_path.empty())
-    throw std::runtime_error(
-        "nothing to sign the statement with: give --site-key (the providers' keys, to open\n"
-        "their totals) or --sign-key (the settling site's key)");
-  const auto signer_key = records::NodeKey::load(sign_path, false);
-  const auto& signer = site_of_key(pool, signer_key, sign_path);
+  const auto& key_path = only_own_key(a.site_keys, "settle");
+  const auto signer_key = records::NodeKey::load(key_path, false);
+  const auto& signer = site_of_key(pool, signer_key, key_path);
 
   ledger::Ledger ledger(db, ledger::OpenMode::existing);
-  settlement::Statement st;
-  std::vector<std::string> problems;
+  books::PublicSettlement result;
   if (a.public_data) {
-    if (a.site_keys.size() > 1)
-      throw std::runtime_error(
-          "--public settles from the providers' signed openings: give only this site's own key\n"
-          "(--site-key or --sign-key), never another site's");
-    auto pub = books::settle_public(ledger, pool, trust, a.period);
-    st = std::move(pub.statement);
-    problems = std::move(pub.problems);
+    result = books::settle_public(ledger, pool, trust, a.period);
   } else {
+    // One ledger with several sites' logs: this site's pairs are opened with
+    // its key here; every other provider's by the opening it stored.
+    if (!open_own_pairs(ledger, pool, signer.name, signer_key, a.period)) ctx.exit_code = 1;
     const auto checked = checked_records(ledger, pool, ctx);
-    std::set<std::string> opening_sites;
-    for (const auto& [site, key] : provider_keys) opening_sites.insert(site);
-    const auto items = books::period_items(ledger, pool, a.period, opening_sites, checked);
     print_conflicts(checked.records, ledger.receipts(), ctx);
-    st = settlement::settle(items, trust, provider_keys, a.period);
+    result = books::settle_shared(ledger, pool, trust, a.period, checked);
   }
+  const auto& st = result.statement;
   const auto json = settlement::to_json(st);
   const auto text = settlement::to_text(st);
   const std::string out = a.out.empty() ? "settlement-" + a.period : a.out;
@@ -97,10 +103,10 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   std::fputs(text.c_str(), stdout);
   std::size_t unopened = 0;
   for (const auto& p : st.pairs) unopened += p.opened ? 0 : 1;
-  for (const auto& why : problems) std::printf("NOT SETTLED %s\n", why.c_str());
+  for (const auto& why : result.problems) std::printf("NOT SETTLED %s\n", why.c_str());
   std::printf("\nstatement: %s.json (signed by site %s: %s.json.sig), %s.csv, %s.txt\n",
               out.c_str(), signer.name.c_str(), out.c_str(), out.c_str(), out.c_str());
-  if (!st.failed.empty() || unopened > 0 || !problems.empty()) {
+  if (!st.failed.empty() || unopened > 0 || !result.problems.empty()) {
     ctx.exit_code = 1;
     return;
   }
@@ -155,18 +161,18 @@ void add_settle(CLI::App& app, CommandContext& ctx) {
   auto* cmd = led->add_subcommand(
       "settle",
       "Settle a period between sites: verify every receipt of the period (batched), sum the\n"
-      "credit commitments per (provider site, consuming site), open each provider's total\n"
-      "with its site key and check it against the sum, net the debts into the fewest\n"
-      "transfers, and write the signed statement (JSON, CSV, table).");
+      "credit commitments per (provider site, consuming site), check each pair's sum against\n"
+      "its provider's signed opening (`ledger open-pairs`; this site's own pairs are opened here),\n"
+      "net the debts into the fewest transfers, and write the signed statement (JSON, CSV,\n"
+      "table).");
   cmd->add_option("--period", a->period, "Month to settle, YYYY-MM (UTC of each step's end)")
       ->required();
   cmd->add_option("--pool", a->pool, "pool.toml (site keys, rate cards, accounts' home sites)")
       ->required();
   cmd->add_option("--site-key", a->site_keys,
-                  "A provider site's secret signing key (repeatable): opens that site's totals.\n"
-                  "Pairs of providers without a key are listed as not opened");
-  cmd->add_option("--sign-key", a->sign_key,
-                  "Key of the site signing the statement [the first --site-key]");
+                  "This site's secret signing key: signs the statement and opens this site's\n"
+                  "own pairs. Only this site's: other providers open theirs with `ledger open-pairs`")
+      ->required();
   cmd->add_option("--out", a->out, "Statement path prefix [settlement-<period>]");
   cmd->add_flag("--public", a->public_data,
                 "Settle from public data only: each provider's log as this site mirrors it\n"
@@ -182,10 +188,39 @@ void add_settle(CLI::App& app, CommandContext& ctx) {
       "with a receipted one is a finding and never charged. The same\n"
       "ledger gives the same statement bytes. Exit status: 0 all receipts good and every\n"
       "pair opened, 1 otherwise.\n"
-      "Example: basin ledger --db ledger.sqlite settle --period 2026-11 --pool pool.toml \\\n"
-      "           --site-key keys/campus.sign.key --site-key keys/home.sign.key");
+      "Example (one ledger, two sites; each command holds one site's key):\n"
+      "  basin ledger --db ledger.sqlite open-pairs --period 2026-11 --pool pool.toml \\\n"
+      "      --site-key keys/home.sign.key\n"
+      "  basin ledger --db ledger.sqlite settle --period 2026-11 --pool pool.toml \\\n"
+      "      --site-key keys/campus.sign.key");
   cmd->callback(
       [a, led, &ctx] { run_settle(*a, led->get_option("--db")->as<std::string>(), ctx); });
+
+  auto o = std::make_shared<SettleArgs>();
+  auto* open = led->add_subcommand(
+      "open-pairs",
+      "Publish this site's openings of a closed period: for each (this site, consuming site)\n"
+      "pair, the total credits of the pair's charged receipts and their summed blinding,\n"
+      "signed with this site's key and stored in the ledger (`ledger export --period` also\n"
+      "puts them in the bundle for the other sites).");
+  open->add_option("--period", o->period, "Month to open, YYYY-MM")->required();
+  open->add_option("--pool", o->pool, "pool.toml")->required();
+  open->add_option("--site-key", o->site_keys, "This site's secret signing key")->required();
+  open->footer(
+      "An opening reveals a pair's total, never a receipt's. Open again after issuing more\n"
+      "receipts of the period: the new opening replaces the old one.\n"
+      "Exit status: 0 every pair opened, 1 a pair could not be (said why).\n"
+      "Example: basin ledger --db ledger.sqlite open-pairs --period 2026-11 --pool pool.toml \\\n"
+      "           --site-key keys/home.sign.key");
+  open->callback([o, led, &ctx] {
+    check_period(o->period);
+    const auto pool = fed::load_pool(o->pool);
+    const auto& path = only_own_key(o->site_keys, "open-pairs");
+    const auto key = records::NodeKey::load(path, false);
+    const auto& site = site_of_key(pool, key, path);
+    ledger::Ledger ledger(led->get_option("--db")->as<std::string>(), ledger::OpenMode::existing);
+    if (!open_own_pairs(ledger, pool, site.name, key, o->period)) ctx.exit_code = 1;
+  });
 
   auto statement = std::make_shared<std::string>();
   auto pool = std::make_shared<std::string>();

@@ -30,8 +30,9 @@ cat before.out
 grep -Eq "^alice +0.100000 +0.000000 +0.096666 +0.000000 +0.003334$" before.out || fail "alice before"
 grep -Eq "^bob +0.150000 +0.000000 +0.158481 +0.000000 +-0.008481$" before.out || fail "bob before"
 
-$L settle --period 2026-11 --pool pool.toml --site-key keys/campus.sign.key \
-  --site-key keys/home.sign.key --out st >/dev/null || fail "settle"
+$L open-pairs --period 2026-11 --pool pool.toml --site-key keys/home.sign.key >/dev/null ||
+  fail "open-pairs"
+$L settle --period 2026-11 --pool pool.toml --site-key keys/campus.sign.key --out st >/dev/null || fail "settle"
 set +e
 $L budget show --pool pool.toml --no-queue >after.out
 rc=$?

@@ -31,8 +31,10 @@ books() {  # records -> receipts -> settled statement
     "${L[@]}" issue --pool pool.toml --sacct sacct.txt --site-key "keys/$s.sign.key" >>issue.out ||
       fail "issue: $(cat issue.out)"
   done
+  "${L[@]}" open-pairs --period "$period" --pool pool.toml --site-key keys/home.sign.key \
+    >open.out || fail "open-pairs: $(cat open.out)"
   "${L[@]}" settle --period "$period" --pool pool.toml --site-key keys/campus.sign.key \
-    --site-key keys/home.sign.key --out statement >settle.out || fail "settle: $(cat settle.out)"
+    --out statement >settle.out || fail "settle: $(cat settle.out)"
 }
 pending_reason() {  # JOB: wait until Slurm gives it a reason other than None/Priority
   local r=""

@@ -91,8 +91,10 @@ fi
 pass "every record of basin-alice's jobs charges physics; the lies are findings"
 
 # 3. The lone "replica" is charged, flagged unvalidated.
+"${L[@]}" open-pairs --period "$(date -u +%Y-%m)" --pool "$admin/pool.toml" \
+  --site-key "$admin/keys/home.sign.key" >"$out/open.out" || fail "open-pairs: $(cat "$out/open.out")"
 "${L[@]}" settle --period "$(date -u +%Y-%m)" --pool "$admin/pool.toml" \
-  --site-key "$admin/keys/campus.sign.key" --site-key "$admin/keys/home.sign.key" \
+  --site-key "$admin/keys/campus.sign.key" \
   --out "$out/statement" >"$out/settle.out" || fail "settle: $(cat "$out/settle.out")"
 grep -q "^flagged .*basin-local/$lone\.batch.*unvalidated" "$out/settle.out" ||
   fail "the lone replica is not charged as unvalidated: $(cat "$out/settle.out")"

@@ -34,9 +34,11 @@ L="$basin ledger --db ledger.sqlite"
 $L ingest spool --keys node-keys --pool pool.toml >/dev/null
 $L issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key >/dev/null
 $L issue --pool pool.toml --sacct sacct.txt --site-key keys/home.sign.key >/dev/null
+# home publishes its signed openings; campus settles with its own key only.
+$L open-pairs --period 2026-11 --pool pool.toml --site-key keys/home.sign.key >/dev/null
 sqlite3 ledger.sqlite ".backup good.sqlite"
 
-KEYS="--site-key keys/campus.sign.key --site-key keys/home.sign.key"
+KEYS="--site-key keys/campus.sign.key"
 # The good books: 9 receipts, the srun step and the INVALID replica not charged.
 expect_good_totals() {  # OUT: settle's output
   grep -q "^9 receipts offered, 7 charged, 2 not charged, 0 failed" "$1" || fail "counts: $(cat "$1")"

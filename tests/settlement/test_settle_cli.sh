@@ -20,7 +20,29 @@ $L ingest spool --keys node-keys --pool pool.toml >/dev/null
 $L issue --pool pool.toml --sacct sacct.txt --site-key keys/campus.sign.key >/dev/null
 $L issue --pool pool.toml --sacct sacct.txt --site-key keys/home.sign.key >/dev/null
 
-S="$L settle --period 2026-11 --pool pool.toml --site-key keys/campus.sign.key --site-key keys/home.sign.key"
+# No command takes another site's key: campus settles with its own key and
+# opens its own pairs; home's pairs wait for home's signed openings.
+set +e
+$L settle --period 2026-11 --pool pool.toml --site-key keys/campus.sign.key \
+  --site-key keys/home.sign.key --out two-keys >two-keys.out 2>&1
+rc=$?
+set -e
+[ $rc != 0 ] && grep -q "no command takes another site's secret" two-keys.out ||
+  fail "settle accepted two sites' keys: $(cat two-keys.out)"
+[ ! -e two-keys.json ] || fail "settle with two keys wrote a statement"
+set +e
+$L settle --period 2026-11 --pool pool.toml --site-key keys/campus.sign.key --out part >part.out
+rc=$?
+set -e
+[ $rc = 1 ] || fail "settle before home opened its pairs should exit 1"
+grep -Eq "^home +campus +1 +\? +not opened: site home published no opening of this pair" part.out ||
+  fail "$(cat part.out)"
+grep -Eq "^campus +home +2 +0.014661  checked$" part.out || fail "campus's own pair: $(cat part.out)"
+echo "ok: two sites' keys refused; a provider that has not opened its pairs is named"
+
+$L open-pairs --period 2026-11 --pool pool.toml --site-key keys/home.sign.key | tee open-home.out
+grep -q "^site home: 2 pair openings of 2026-11 signed and stored" open-home.out || fail "home's openings"
+S="$L settle --period 2026-11 --pool pool.toml --site-key keys/campus.sign.key"
 $S --out one >settle.out || { cat settle.out; fail "settle"; }
 cat settle.out
 grep -q "^8 receipts offered, 8 charged, 0 not charged, 0 failed" settle.out || fail "counts"
@@ -69,14 +91,6 @@ grep -q "^core_seconds_mismatch  basin job 11 .* receipt 142 core-s vs Slurm 284
 grep -q "^discrepancies: 2$" rec2.out || fail "discrepancy count"
 grep -q "^no_receipt,basin,40," rec2.csv || fail "CSV finding"
 echo "ok: reconcile matches every job, then names a job without receipt and a core-seconds mismatch"
-
-# Only campus's key: home's pairs stay unopened and the run says so.
-set +e
-$L settle --period 2026-11 --pool pool.toml --site-key keys/campus.sign.key --out part >part.out
-rc=$?
-set -e
-[ $rc = 1 ] || fail "settle without home's key should exit 1"
-grep -Eq "^home +campus +1 +\? +not opened: no key of site home" part.out || fail "$(cat part.out)"
 
 # A tampered receipt: one byte of a campus receipt's proof changed in the log.
 # The victim is bob's job 30 (the log orders receipts by leaf hash: look it up).

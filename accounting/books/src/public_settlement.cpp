@@ -7,6 +7,7 @@
 
 #include "basin/books/exchange.hpp"
 #include "basin/books/openings.hpp"
+#include "basin/books/period_items.hpp"
 #include "basin/tlog/cosignature.hpp"
 
 namespace basin::books {
@@ -75,10 +76,13 @@ unsigned witness_quorum_of(const federation::Pool& pool) {
   return others / 2 + 1;
 }
 
-PublicSettlement settle_public(const ledger::Ledger& ledger, const federation::Pool& pool,
-                               const receipts::Trust& trust, const std::string& period) {
-  PublicSettlement out;
-  // 1. The openings, by provider; one checkpoint per provider.
+namespace {
+
+// The period's signed openings the ledger holds, verified with their
+// providers' keys, by provider; the refused ones go to `problems`.
+std::map<std::string, std::vector<SignedOpening>> openings_by_provider(
+    const ledger::Ledger& ledger, const federation::Pool& pool, const std::string& period,
+    std::vector<std::string>& problems) {
   std::map<std::string, std::vector<SignedOpening>> by_provider;
   for (const auto& note : ledger.openings(period)) {
     try {
@@ -86,9 +90,31 @@ PublicSettlement settle_public(const ledger::Ledger& ledger, const federation::P
       if (o.period != period) throw OpeningError("an opening of period " + o.period);
       by_provider[o.opening.provider].push_back(std::move(o));
     } catch (const std::exception& e) {
-      out.problems.push_back(std::string("opening refused: ") + e.what());
+      problems.push_back(std::string("opening refused: ") + e.what());
     }
   }
+  return by_provider;
+}
+
+}  // namespace
+
+PublicSettlement settle_shared(const ledger::Ledger& ledger, const federation::Pool& pool,
+                               const receipts::Trust& trust, const std::string& period,
+                               const CheckedRecords& checked) {
+  PublicSettlement out;
+  settlement::PairOpenings openings;
+  for (const auto& [provider, list] : openings_by_provider(ledger, pool, period, out.problems))
+    for (const auto& o : list) openings[{provider, o.opening.consumer}] = o.opening;
+  const auto items = period_items(ledger, pool, period, {}, checked);
+  out.statement = settlement::settle_with_openings(items, trust, openings, period);
+  return out;
+}
+
+PublicSettlement settle_public(const ledger::Ledger& ledger, const federation::Pool& pool,
+                               const receipts::Trust& trust, const std::string& period) {
+  PublicSettlement out;
+  // 1. The openings, by provider; one checkpoint per provider.
+  const auto by_provider = openings_by_provider(ledger, pool, period, out.problems);
   std::map<std::string, UsedLog> logs;  // by origin
   settlement::PairOpenings openings;
   for (const auto& [provider, list] : by_provider) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "basin/books/integrity.hpp"
 #include "basin/federation/pool.hpp"
 #include "basin/ledger/ledger.hpp"
 #include "basin/receipts/receipt.hpp"
@@ -32,5 +33,14 @@ struct PublicSettlement {
 // receipts there, verified; each pair opened by its provider's opening.
 PublicSettlement settle_public(const ledger::Ledger& ledger, const federation::Pool& pool,
                                const receipts::Trust& trust, const std::string& period);
+
+// Settlement of one ledger that holds several sites' logs (sites that share
+// one ledger, as on the local pool): the period's receipts of its logs with
+// the charging rule (period_items), each pair opened by the signed opening its
+// provider stored there (make_openings, `basin ledger open-pairs`). Needs no site's
+// secret: the pairs of a provider that has not opened are listed, not settled.
+PublicSettlement settle_shared(const ledger::Ledger& ledger, const federation::Pool& pool,
+                               const receipts::Trust& trust, const std::string& period,
+                               const CheckedRecords& checked);
 
 }  // namespace basin::books
