@@ -15,6 +15,7 @@ namespace {
 
 struct Setup {
   records::NodeKey site = records::NodeKey::generate();
+  receipts::BlindingKey blinding = receipts::BlindingKey::generate();
   receipts::AccountKey account = receipts::AccountKey::generate();
   receipts::RateCard card{"uni", {40, 1, 1000, 2}};
   receipts::Trust trust;
@@ -39,7 +40,7 @@ struct Setup {
   }
   receipts::Receipt issue(std::uint32_t job) const {
     return receipts::issue_receipt(record(job), record(job).account, "bench", card,
-                                   account.public_key(), site);
+                                   account.public_key(), site, blinding);
   }
   const std::vector<receipts::Receipt>& many(std::size_t n) {
     while (receipts.size() < n)

@@ -81,9 +81,10 @@ Pending pending_of_site(const std::vector<basin::ledger::StoredRecord>& records,
 // when the log holds leaves that issue cannot attribute, so it must not run.
 std::optional<std::size_t> drop_logged(basin::ledger::Ledger& ledger, const std::string& origin,
                                        std::vector<const basin::ledger::StoredRecord*>& pending,
-                                       const records::NodeKey& key, const receipts::Trust& trust) {
+                                       const receipts::BlindingKey& blinding,
+                                       const receipts::Trust& trust) {
   const auto leaves = ledger.log_leaves(origin);
-  const auto match = books::match_log(leaves, pending, key, trust);
+  const auto match = books::match_log(leaves, pending, blinding, trust);
   for (const auto& p : match.problems)
     std::printf("refused: log %s %s; nothing issued\n", origin.c_str(), p.c_str());
   for (auto leaf : match.orphans)
@@ -119,7 +120,7 @@ std::optional<std::size_t> drop_logged(basin::ledger::Ledger& ledger, const std:
 }
 
 struct IssueArgs {
-  std::string pool, site_key, sacct, jobcomp;
+  std::string pool, site_key, blinding_key, sacct, jobcomp;
   std::optional<std::int64_t> utc_offset;
 };
 
@@ -149,6 +150,7 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
                    "This site's secret signing key ('ed25519-secret:<hex>', mode 0600); its\n"
                    "public half must be a site's signing_key in pool.toml")
       ->required();
+  add_blinding_option(*issue, a->blinding_key);
   issue->footer(
       "Records of other sites are left for them; records in conflict are skipped; records\n"
       "whose job Slurm's accounting does not show yet are held for the next run. A record\n"
@@ -169,6 +171,7 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     const books::SlurmAccounts slurm_accounts(slurm.rows, pool.cluster);
     const auto key = records::NodeKey::load(a->site_key, false);
     const federation::Site* site = &site_of_key(pool, key, a->site_key);
+    const auto blinding = load_blinding_key(a->blinding_key, a->site_key);
     const auto trust = trust_of(pool);
     const auto& card = trust.rate_cards.at(site->name);
 
@@ -178,7 +181,10 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     const auto signer = tlog::NoteSigner::from_seed(origin, seed);
     sodium_memzero(seed.data(), seed.size());
     // The site never signs a tree that does not extend the last one it signed.
-    if (const auto why = ledger.log_problem(origin, signer.verifier())) {
+    // Checkpoints signed before a key rotation carry the site's earlier keys.
+    const auto keys = books::checkpoint_keys(pool, site->name);
+    const std::span<const tlog::NoteVerifier> earlier(keys.data() + 1, keys.size() - 1);
+    if (const auto why = ledger.log_problem(origin, signer.verifier(), earlier)) {
       std::printf(
           "refused: %s. Nothing issued or signed: restore the ledger from a backup (basin ledger "
           "verify names the damage)\n",
@@ -188,7 +194,7 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     }
     const auto checked = checked_records(ledger, pool, ctx);
     auto pending = pending_of_site(checked.records, ledger.receipts(), site->name);
-    const auto logged = drop_logged(ledger, origin, pending.mine, key, trust);
+    const auto logged = drop_logged(ledger, origin, pending.mine, blinding, trust);
     if (!logged) {
       ctx.exit_code = 1;
       return;
@@ -208,8 +214,9 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     std::vector<std::string> failed(todo.size());
     tbb::parallel_for(std::size_t{0}, todo.size(), [&](std::size_t i) {
       try {
-        const auto receipt = receipts::issue_receipt(todo[i].record->record, todo[i].account,
-                                                     pool.name, card, todo[i].account_key, key);
+        const auto receipt =
+            receipts::issue_receipt(todo[i].record->record, todo[i].account, pool.name, card,
+                                    todo[i].account_key, key, blinding);
         fresh[i] = {todo[i].record->id, receipt.provider_site, receipt.account, receipt.period,
                     receipts::encode(receipt)};
       } catch (const std::exception& e) {
@@ -230,7 +237,7 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     // leaf hashes, never the records' identities: a log ordered by job would
     // let anyone holding the job list link leaves to jobs.
     books::order_for_log(issued);
-    const auto report = ledger.append_receipts(issued, signer, origin);
+    const auto report = ledger.append_receipts(issued, signer, origin, earlier);
     std::printf(
         "%zu receipts issued for site %s, %zu not issued, %zu held for Slurm's accounting, %zu "
         "findings, %zu records of other sites left; log %s: size %llu, root %s\n",
@@ -246,7 +253,7 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
 // the tree. Returns the problems found.
 std::vector<std::string> check_logs(const basin::ledger::Ledger& ledger,
                                     const std::vector<basin::ledger::StoredReceipt>& stored,
-                                    const federation::Pool& pool, const receipts::Trust& trust) {
+                                    const federation::Pool& pool) {
   std::vector<std::string> bad;
   for (const auto& s : stored) {
     if (tlog::leaf_hash(s.bytes) != s.leaf_hash)
@@ -284,8 +291,7 @@ std::vector<std::string> check_logs(const basin::ledger::Ledger& ledger,
       continue;
     }
     try {
-      const auto text =
-          tlog::open_note(cp.note, tlog::make_verifier(origin, trust.site_keys.at(site->name)));
+      const auto text = tlog::open_note_any(cp.note, books::checkpoint_keys(pool, site->name));
       const auto parsed = tlog::parse_checkpoint(text);
       if (parsed.origin != origin || parsed.size != cp.size || parsed.root != cp.root)
         bad.push_back("log " + origin + ": checkpoint note does not match its stored size/root");
@@ -326,7 +332,7 @@ void add_verify(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& 
     // The records the receipts stand for must still be the nodes' signed ones.
     const auto tampered = checked_records(ledger, pool, ctx).tampered.size();
     const auto stored = ledger.receipts();
-    std::vector<std::string> bad = check_logs(ledger, stored, pool, trust);
+    std::vector<std::string> bad = check_logs(ledger, stored, pool);
     std::vector<receipts::Receipt> decoded;
     std::vector<const basin::ledger::StoredReceipt*> origin;
     for (const auto& s : stored) {

@@ -50,7 +50,7 @@ void write_durably(const std::string& path, std::span<const std::uint8_t> bytes)
 
 void add_export(CLI::App* led, CommandContext& ctx) {
   struct Args {
-    std::string pool, site_key, out;
+    std::string pool, site_key, blinding_key, out;
     std::optional<std::uint64_t> from;
     std::vector<std::string> periods;
   };
@@ -64,6 +64,7 @@ void add_export(CLI::App* led, CommandContext& ctx) {
   cmd->add_option("--site-key", a->site_key,
                   "This site's secret signing key (says which site's log to export)")
       ->required();
+  add_blinding_option(*cmd, a->blinding_key);
   cmd->add_option("--out", a->out, "Bundle file to write [<site>-<size>.bundle]");
   cmd->add_option("--from", a->from,
                   "Start at this tree size instead of where the last export ended (to resend)");
@@ -82,9 +83,11 @@ void add_export(CLI::App* led, CommandContext& ctx) {
     ledger::Ledger ledger(db_of(led), ledger::OpenMode::existing);
     auto bundle = books::make_bundle(ledger, pool, site.name, a->from);
     const auto trust = trust_of(pool);
+    std::optional<receipts::BlindingKey> blinding;
+    if (!a->periods.empty()) blinding.emplace(load_blinding_key(a->blinding_key, a->site_key));
     for (const auto& period : a->periods) {
       check_period(period);
-      auto openings = books::make_openings(ledger, pool, trust, site.name, key, period);
+      auto openings = books::make_openings(ledger, pool, trust, site.name, key, *blinding, period);
       for (const auto& why : openings.problems)
         std::printf("not opened (%s): %s\n", period.c_str(), why.c_str());
       if (!openings.problems.empty()) ctx.exit_code = 1;

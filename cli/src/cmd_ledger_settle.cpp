@@ -30,7 +30,7 @@ namespace {
 namespace fed = basin::federation;
 
 struct SettleArgs {
-  std::string period, pool, out;
+  std::string period, pool, out, blinding_key;
   std::vector<std::string> site_keys;  // exactly one: this site's (a clear error otherwise)
   bool public_data = false;
 };
@@ -52,8 +52,10 @@ void print_conflicts(const std::vector<ledger::StoredRecord>& records,
 // This site's signed openings of `period` into the ledger; prints what could
 // not be opened. Returns false when something was not.
 bool open_own_pairs(ledger::Ledger& ledger, const fed::Pool& pool, const std::string& site,
-                    const records::NodeKey& key, const std::string& period) {
-  const auto report = books::make_openings(ledger, pool, trust_of(pool), site, key, period);
+                    const records::NodeKey& key, const receipts::BlindingKey& blinding,
+                    const std::string& period) {
+  const auto report =
+      books::make_openings(ledger, pool, trust_of(pool), site, key, blinding, period);
   for (const auto& why : report.problems)
     std::printf("not opened (%s, site %s): %s\n", period.c_str(), site.c_str(), why.c_str());
   std::printf("site %s: %zu pair openings of %s signed and stored\n", site.c_str(),
@@ -63,7 +65,8 @@ bool open_own_pairs(ledger::Ledger& ledger, const fed::Pool& pool, const std::st
 
 const std::string& only_own_key(const std::vector<std::string>& keys, const char* verb) {
   if (keys.size() == 1) return keys.front();
-  if (keys.empty()) throw std::runtime_error(std::string(verb) + ": give --site-key, this site's key");
+  if (keys.empty())
+    throw std::runtime_error(std::string(verb) + ": give --site-key, this site's key");
   throw std::runtime_error(
       std::string(verb) +
       " takes one --site-key, this site's own: no command takes another site's secret.\n"
@@ -86,7 +89,9 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
   } else {
     // One ledger with several sites' logs: this site's pairs are opened with
     // its key here; every other provider's by the opening it stored.
-    if (!open_own_pairs(ledger, pool, signer.name, signer_key, a.period)) ctx.exit_code = 1;
+    const auto blinding = load_blinding_key(a.blinding_key, key_path);
+    if (!open_own_pairs(ledger, pool, signer.name, signer_key, blinding, a.period))
+      ctx.exit_code = 1;
     const auto checked = checked_records(ledger, pool, ctx);
     print_conflicts(checked.records, ledger.receipts(), ctx);
     result = books::settle_shared(ledger, pool, trust, a.period, checked);
@@ -162,17 +167,20 @@ void add_settle(CLI::App& app, CommandContext& ctx) {
       "settle",
       "Settle a period between sites: verify every receipt of the period (batched), sum the\n"
       "credit commitments per (provider site, consuming site), check each pair's sum against\n"
-      "its provider's signed opening (`ledger open-pairs`; this site's own pairs are opened here),\n"
+      "its provider's signed opening (`ledger open-pairs`; this site's own pairs are opened "
+      "here),\n"
       "net the debts into the fewest transfers, and write the signed statement (JSON, CSV,\n"
       "table).");
   cmd->add_option("--period", a->period, "Month to settle, YYYY-MM (UTC of each step's end)")
       ->required();
   cmd->add_option("--pool", a->pool, "pool.toml (site keys, rate cards, accounts' home sites)")
       ->required();
-  cmd->add_option("--site-key", a->site_keys,
-                  "This site's secret signing key: signs the statement and opens this site's\n"
-                  "own pairs. Only this site's: other providers open theirs with `ledger open-pairs`")
+  cmd->add_option(
+         "--site-key", a->site_keys,
+         "This site's secret signing key: signs the statement and opens this site's\n"
+         "own pairs. Only this site's: other providers open theirs with `ledger open-pairs`")
       ->required();
+  add_blinding_option(*cmd, a->blinding_key);
   cmd->add_option("--out", a->out, "Statement path prefix [settlement-<period>]");
   cmd->add_flag("--public", a->public_data,
                 "Settle from public data only: each provider's log as this site mirrors it\n"
@@ -206,6 +214,7 @@ void add_settle(CLI::App& app, CommandContext& ctx) {
   open->add_option("--period", o->period, "Month to open, YYYY-MM")->required();
   open->add_option("--pool", o->pool, "pool.toml")->required();
   open->add_option("--site-key", o->site_keys, "This site's secret signing key")->required();
+  add_blinding_option(*open, o->blinding_key);
   open->footer(
       "An opening reveals a pair's total, never a receipt's. Open again after issuing more\n"
       "receipts of the period: the new opening replaces the old one.\n"
@@ -219,7 +228,8 @@ void add_settle(CLI::App& app, CommandContext& ctx) {
     const auto key = records::NodeKey::load(path, false);
     const auto& site = site_of_key(pool, key, path);
     ledger::Ledger ledger(led->get_option("--db")->as<std::string>(), ledger::OpenMode::existing);
-    if (!open_own_pairs(ledger, pool, site.name, key, o->period)) ctx.exit_code = 1;
+    const auto blinding = load_blinding_key(o->blinding_key, path);
+    if (!open_own_pairs(ledger, pool, site.name, key, blinding, o->period)) ctx.exit_code = 1;
   });
 
   auto statement = std::make_shared<std::string>();

@@ -17,6 +17,7 @@
 #include "basin/federation/account_sync.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "commands.hpp"
+#include "pool_keys.hpp"
 #include "slurm_command.hpp"
 
 namespace {
@@ -173,9 +174,14 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
     const auto witness_out =
         (std::filesystem::path(out).parent_path() / (s.name + ".witness.key")).string();
     p.sites.back().witness_key = generate_signing_key_file(witness_out);
+    const auto blind_out = basin::cli::blinding_key_path(out, s.name);
+    if (std::filesystem::exists(blind_out))
+      throw std::runtime_error(blind_out + " exists; refusing to overwrite a site's secrets");
+    basin::cli::write_blinding_key(blind_out, basin::receipts::BlindingKey::generate());
     save_pool(args->file, p);
     std::cout << "added site " << s.name << "; secret signing key in " << out << ", witness key in "
-              << witness_out << " (mode 0600): keep them with the site's ledger operator only\n";
+              << witness_out << ", blinding secrets in " << blind_out
+              << " (mode 0600): keep them with the site's ledger operator only\n";
   });
 
   auto* rates = pool->add_subcommand(

@@ -34,6 +34,23 @@ const federation::Site& site_of_key(const federation::Pool& pool, const records:
                            " is no site's signing_key in the pool file (is it a node key?)");
 }
 
+receipts::BlindingKey load_blinding_key(const std::string& path, const std::string& key_path) {
+  if (!path.empty()) return receipts::BlindingKey::load(path);
+  constexpr std::string_view kSign = ".sign.key";
+  if (!key_path.ends_with(kSign))
+    throw std::runtime_error("give --blinding-key: the site key " + key_path +
+                             " is not named <site>.sign.key, so its <site>.blind.key cannot be "
+                             "found beside it");
+  return receipts::BlindingKey::load(key_path.substr(0, key_path.size() - kSign.size()) +
+                                     ".blind.key");
+}
+
+void add_blinding_option(CLI::App& cmd, std::string& path) {
+  cmd.add_option("--blinding-key", path,
+                 "This site's blinding secrets (mode 0600), from which every receipt's\n"
+                 "blindings and job reference are derived [<site>.blind.key beside --site-key]");
+}
+
 void check_period(const std::string& period) {
   if (!std::regex_match(period, std::regex("[0-9]{4}-(0[1-9]|1[0-2])")))
     throw std::runtime_error("--period must be a month as YYYY-MM (UTC), e.g. 2026-11; got '" +

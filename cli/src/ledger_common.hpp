@@ -27,6 +27,13 @@ std::string log_origin(const std::string& pool, const std::string& site);
 const federation::Site& site_of_key(const federation::Pool& pool, const records::NodeKey& key,
                                     const std::string& key_path);
 
+// The site's blinding secrets (receipts::BlindingKey): `path` if given, else
+// "<site>.blind.key" beside the signing key `key_path` ("<site>.sign.key"),
+// as `basin pool add-site` writes them. Throws saying which file it tried.
+receipts::BlindingKey load_blinding_key(const std::string& path, const std::string& key_path);
+// The --blinding-key option of the verbs that issue or open receipts.
+void add_blinding_option(CLI::App& cmd, std::string& path);
+
 // Throws with the expected form unless `period` is a month "YYYY-MM".
 void check_period(const std::string& period);
 

@@ -12,8 +12,8 @@ basin::federation::Pool two_sites() {
   p.name = "demo";
   p.cluster = "basin";
   p.sites.push_back(
-      {"campus", basin::federation::Tier::institutional, "", {40, 0, 900, 1}, "", {}});
-  p.sites.push_back({"home", basin::federation::Tier::volunteer, "", {10, 1, 0, 0}, "", {}});
+      {"campus", basin::federation::Tier::institutional, "", {40, 0, 900, 1}, "", {}, {}});
+  p.sites.push_back({"home", basin::federation::Tier::volunteer, "", {10, 1, 0, 0}, "", {}, {}});
   p.nodes.push_back({"inst1", "campus", "", 2, 2000});
   p.nodes.push_back({"vol1", "home", "", 2, 2000});
   return p;

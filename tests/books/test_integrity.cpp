@@ -81,6 +81,7 @@ TEST_F(RecheckRecords, AnEditedRecordIsNamedWhateverWasEdited) {
 
 struct RecogniseInLog : ::testing::Test {
   records::NodeKey site = records::NodeKey::generate();
+  receipts::BlindingKey blinding = receipts::BlindingKey::generate();
   receipts::AccountKey account = receipts::AccountKey::generate();
   receipts::RateCard card{"uni", {3, 1, 0, 0}};
   receipts::Trust trust;
@@ -91,7 +92,7 @@ struct RecogniseInLog : ::testing::Test {
   }
   ledger::LogLeaf leaf(std::uint64_t index, const records::UsageRecord& r, bool indexed) {
     const auto receipt =
-        receipts::issue_receipt(r, "lab", "demo", card, account.public_key(), site);
+        receipts::issue_receipt(r, "lab", "demo", card, account.public_key(), site, blinding);
     return {index, receipts::encode(receipt), indexed};
   }
   ledger::StoredRecord stored(std::int64_t id, const records::UsageRecord& r) {
@@ -105,7 +106,7 @@ TEST_F(RecogniseInLog, AReceiptIsRecognisedInTheLogWithoutItsIndexRow) {
   const std::vector leaves{leaf(0, a, true), leaf(1, b, false)};
   const auto sa = stored(1, a), sb = stored(2, b), sc = stored(3, c);
   const std::vector<const ledger::StoredRecord*> pending{&sa, &sb, &sc};
-  const auto m = books::match_log(leaves, pending, site, trust);
+  const auto m = books::match_log(leaves, pending, blinding, trust);
   EXPECT_TRUE(m.problems.empty());
   EXPECT_TRUE(m.orphans.empty());
   ASSERT_EQ(m.in_log.size(), 2u);
@@ -125,20 +126,20 @@ TEST_F(RecogniseInLog, AnotherRecordForTheSameStepHasTheSameJobReference) {
   const std::vector leaves{leaf(0, a, true)};
   const auto s2 = stored(2, a2);
   const std::vector<const ledger::StoredRecord*> pending{&s2};
-  const auto m = books::match_log(leaves, pending, site, trust);
+  const auto m = books::match_log(leaves, pending, blinding, trust);
   ASSERT_EQ(m.in_log.size(), 1u);
   EXPECT_TRUE(m.in_log[0].indexed);
 }
 
 TEST_F(RecogniseInLog, UnattributableLeavesStopIssue) {
   const std::vector leaves{leaf(0, record_of(1), false)};  // no row, no pending record
-  const auto m = books::match_log(leaves, {}, site, trust);
+  const auto m = books::match_log(leaves, {}, blinding, trust);
   ASSERT_EQ(m.orphans.size(), 1u);
   EXPECT_EQ(m.orphans[0], 0u);
   auto forged = leaf(1, record_of(2), false);
   forged.data[forged.data.size() - 1] ^= 1;  // not the site's signature
   const std::vector bad{forged};
-  EXPECT_EQ(books::match_log(bad, {}, site, trust).problems.size(), 1u);
+  EXPECT_EQ(books::match_log(bad, {}, blinding, trust).problems.size(), 1u);
 }
 
 TEST(Conflicts, ARecordClaimingAReceiptedStepIsAFindingAndChargedOnce) {

@@ -19,7 +19,8 @@ federation::Pool pool() {
   federation::Pool p;
   p.name = "demo";
   p.cluster = "pool";
-  p.sites.push_back({"campus", federation::Tier::institutional, std::string(64, 'a'), {}, "", {}});
+  p.sites.push_back(
+      {"campus", federation::Tier::institutional, std::string(64, 'a'), {}, "", {}, {}});
   p.nodes.push_back({"inst1", "campus", std::string(64, 'b'), 2, 2000, 0});
   p.accounts.push_back({"physics", "campus", std::string(64, 'c'), 0, {}});
   return p;

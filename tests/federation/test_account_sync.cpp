@@ -10,7 +10,7 @@ Pool pool_with(std::vector<Account> accounts) {
   Pool p;
   p.name = "p";
   p.cluster = "c";
-  p.sites.push_back({"s", Tier::volunteer, std::string(64, 'a'), {}, "", {}});
+  p.sites.push_back({"s", Tier::volunteer, std::string(64, 'a'), {}, "", {}, {}});
   p.accounts = std::move(accounts);
   return p;
 }

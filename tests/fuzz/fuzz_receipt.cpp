@@ -7,6 +7,7 @@ namespace {
 
 struct Keys {
   basin::records::NodeKey site = basin::records::NodeKey::generate();
+  basin::receipts::BlindingKey blinding = basin::receipts::BlindingKey::generate();
   basin::receipts::AccountKey account = basin::receipts::AccountKey::generate();
   basin::receipts::RateCard card{"uni", {3, 1, 100, 2}};
   basin::receipts::Trust trust;
@@ -37,8 +38,9 @@ std::vector<std::vector<std::uint8_t>> basin_fuzz_seeds() {
     r.site = "uni";
     r.alloc_cores = job;
     r.alloc_mem_mb = 100;
-    out.push_back(basin::receipts::encode(basin::receipts::issue_receipt(
-        r, r.account, "demo", keys().card, keys().account.public_key(), keys().site)));
+    out.push_back(basin::receipts::encode(
+        basin::receipts::issue_receipt(r, r.account, "demo", keys().card,
+                                       keys().account.public_key(), keys().site, keys().blinding)));
   }
   return out;
 }

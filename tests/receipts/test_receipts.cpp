@@ -3,7 +3,12 @@
 // non-canonical scalars, a receipt moved to another account or period).
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 
 #include "basin/crypto/pedersen.hpp"
 #include "basin/crypto/rangeproof.hpp"
@@ -37,6 +42,7 @@ records::UsageRecord sample_record(std::uint32_t job = 42) {
 
 struct Receipts : ::testing::Test {
   records::NodeKey site_key = records::NodeKey::generate();
+  receipts::BlindingKey blinding = receipts::BlindingKey::generate();
   receipts::AccountKey account = receipts::AccountKey::generate();
   receipts::RateCard card{"uni", {3, 1, 100, 0}};
   receipts::Trust trust;
@@ -48,7 +54,7 @@ struct Receipts : ::testing::Test {
   }
   Receipt issue(std::uint32_t job = 42) {
     return receipts::issue_receipt(sample_record(job), sample_record(job).account, "demo", card,
-                                   account.public_key(), site_key);
+                                   account.public_key(), site_key, blinding);
   }
   void resign(Receipt& r) { r.signature = site_key.sign(receipts::signed_message(r)); }
   bool good(const Receipt& r) { return !receipts::verify_receipt(r, trust).has_value(); }
@@ -64,18 +70,19 @@ struct Receipts : ::testing::Test {
 
 }  // namespace
 
-// The salt is derived from the site key: the same identity always has the
-// same job_ref (so the site recognises a record already in its log), another
-// key gives another, and the opening still checks.
-TEST_F(Receipts, JobReferencesAreDerivedFromTheSiteKey) {
+// The salt is derived from the site's blinding secret: the same identity
+// always has the same job_ref (so the site recognises a record already in its
+// log), another secret gives another, and the opening still checks.
+TEST_F(Receipts, JobReferencesAreDerivedFromTheBlindingSecret) {
   const auto a = issue(), b = issue();
+  const auto id = records::identity(sample_record());
   EXPECT_EQ(a.job_ref, b.job_ref);
-  EXPECT_EQ(a.job_ref, receipts::expected_job_ref(records::identity(sample_record()), site_key));
+  EXPECT_EQ(a.job_ref, receipts::expected_job_ref(id, a.period, blinding));
   EXPECT_NE(issue(43).job_ref, a.job_ref);
-  const auto other = records::NodeKey::generate();
-  EXPECT_NE(receipts::expected_job_ref(records::identity(sample_record()), other), a.job_ref);
+  const auto other = receipts::BlindingKey::generate();
+  EXPECT_NE(receipts::expected_job_ref(id, a.period, other), a.job_ref);
   const auto o = receipts::open_receipt(a, account);
-  EXPECT_EQ(o.salt, receipts::job_salt(records::identity(sample_record()), site_key));
+  EXPECT_EQ(o.salt, receipts::job_salt(id, a.period, blinding));
   EXPECT_TRUE(good(a));
 }
 
@@ -269,7 +276,7 @@ TEST_F(Receipts, TrustChecks) {
   other.rate_cards["uni"].micro_credits[0] = 4;
   EXPECT_NE(receipts::verify_receipt(r, other)->find("rate card"), std::string::npos);
   EXPECT_THROW(receipts::issue_receipt(sample_record(), "lab", "demo", {"home", {}},
-                                       account.public_key(), site_key),
+                                       account.public_key(), site_key, blinding),
                receipts::ReceiptError);
 }
 
@@ -307,8 +314,8 @@ TEST_F(Receipts, CreditCommitmentOpensToTheCredit) {
 TEST_F(Receipts, GpuSecondsAreCommittedOpenedAndPriced) {
   auto rec = sample_record();
   rec.alloc_gpus = 2;
-  const Receipt r =
-      receipts::issue_receipt(rec, rec.account, "demo", card, account.public_key(), site_key);
+  const Receipt r = receipts::issue_receipt(rec, rec.account, "demo", card, account.public_key(),
+                                            site_key, blinding);
   EXPECT_TRUE(good(r));
   const auto o = receipts::open_receipt(r, account);
   EXPECT_EQ(o.values[receipts::gpu_seconds], 240u);
@@ -369,25 +376,26 @@ TEST_F(Receipts, TextFieldsMustBeUtf8) {
   EXPECT_THROW(receipts::decode(bytes), receipts::ReceiptError);
 }
 
-// Settlement: the provider re-derives the blindings from its key and opens the
+// Settlement: the provider re-derives the blindings from its blinding secret
+// (never its signing key) and opens the
 // credit commitment (summed over receipts) without the account's key.
-TEST_F(Receipts, ProviderOpensTheSummedCreditWithItsKey) {
+TEST_F(Receipts, ProviderOpensTheSummedCreditWithItsBlindingSecret) {
   const Receipt a = issue(1), b = issue(2);
   const auto credit = receipts::credit_of(receipts::open_receipt(a, account), card) +
                       receipts::credit_of(receipts::open_receipt(b, account), card);
-  const auto blinding =
-      receipts::credit_blinding(a, card, site_key) + receipts::credit_blinding(b, card, site_key);
+  const auto sum_r =
+      receipts::credit_blinding(a, card, blinding) + receipts::credit_blinding(b, card, blinding);
   const auto sum = receipts::credit_commitment(a, card) + receipts::credit_commitment(b, card);
   EXPECT_EQ(sum, crypto::pedersen_gens().commit(
-                     crypto::Scalar::from_u64(static_cast<std::uint64_t>(credit)), blinding));
-  const auto other = records::NodeKey::generate();
+                     crypto::Scalar::from_u64(static_cast<std::uint64_t>(credit)), sum_r));
+  const auto other = receipts::BlindingKey::generate();
   EXPECT_NE(sum, crypto::pedersen_gens().commit(
                      crypto::Scalar::from_u64(static_cast<std::uint64_t>(credit)),
                      receipts::credit_blinding(a, card, other) +
                          receipts::credit_blinding(b, card, other)));
   // The account's opening carries the same blindings.
   const auto o = receipts::open_receipt(a, account);
-  const auto r = receipts::receipt_blindings(a.job_ref, site_key);
+  const auto r = receipts::receipt_blindings(a.job_ref, a.period, blinding);
   for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(o.blindings[i], r[i].encode());
 }
 
@@ -399,12 +407,118 @@ TEST_F(Receipts, SealedOpeningsHaveOneLengthWhateverTheJob) {
   auto large = sample_record(4000000000u);
   large.node = std::string(120, 'n');
   large.result_digest = "sha256:" + std::string(249, 'f');
-  const auto a =
-      receipts::issue_receipt(small, small.account, "demo", card, account.public_key(), site_key);
-  const auto b =
-      receipts::issue_receipt(large, large.account, "demo", card, account.public_key(), site_key);
+  const auto a = receipts::issue_receipt(small, small.account, "demo", card, account.public_key(),
+                                         site_key, blinding);
+  const auto b = receipts::issue_receipt(large, large.account, "demo", card, account.public_key(),
+                                         site_key, blinding);
   EXPECT_EQ(a.sealed_opening.size(), b.sealed_opening.size());
   EXPECT_EQ(a.sealed_opening.size(), 757u);
   EXPECT_EQ(receipts::open_receipt(b, account).result_digest, large.result_digest);
   EXPECT_EQ(receipts::open_receipt(a, account).job_identity, records::identity(small));
+}
+
+// Key rotation: a receipt signed with a previous key verifies for the periods
+// up to its `until`, is refused as expired after, and as revoked from its
+// `revoked_from` on; the current key signs any period.
+TEST_F(Receipts, PreviousKeysVerifyWithinTheirWindowOnly) {
+  const Receipt r = issue();  // signed with site_key
+  auto rotated = trust;
+  rotated.site_keys["uni"] = records::NodeKey::generate().public_key();
+  EXPECT_NE(receipts::verify_receipt(r, rotated)->find("does not verify"), std::string::npos);
+
+  rotated.previous_keys["uni"] = {{site_key.public_key(), r.period, ""}};
+  EXPECT_FALSE(receipts::verify_receipt(r, rotated).has_value());
+
+  rotated.previous_keys["uni"] = {{site_key.public_key(), "2000-01", ""}};
+  const auto expired = receipts::verify_receipt(r, rotated);
+  ASSERT_TRUE(expired.has_value());
+  EXPECT_NE(expired->find("expired after 2000-01"), std::string::npos) << *expired;
+  // The same verdict from the envelope check on bytes (ledger, reconcile).
+  Receipt header;
+  const auto bytes = receipts::encode(r);
+  EXPECT_NE(receipts::check_envelope_bytes(bytes, rotated, header)->find("expired"),
+            std::string::npos);
+
+  rotated.previous_keys["uni"] = {{site_key.public_key(), "9999-12", r.period}};
+  const auto revoked = receipts::verify_receipt(r, rotated);
+  ASSERT_TRUE(revoked.has_value());
+  EXPECT_NE(revoked->find("revoked from " + r.period), std::string::npos) << *revoked;
+  rotated.previous_keys["uni"] = {{site_key.public_key(), "9999-12", "9999-01"}};
+  EXPECT_FALSE(receipts::verify_receipt(r, rotated).has_value()) << "revoked only later";
+  // In a batch, the expired receipt is named and the good one passes.
+  rotated.previous_keys["uni"] = {{site_key.public_key(), "2000-01", ""}};
+  rotated.site_keys["uni"] = site_key.public_key();
+  auto old_key = records::NodeKey::generate();
+  rotated.previous_keys["uni"] = {{old_key.public_key(), "2000-01", ""}};
+  Receipt by_old = issue(7);
+  by_old.signature = old_key.sign(receipts::signed_message(by_old));
+  const std::vector<Receipt> batch{issue(5), by_old};
+  const auto failures = receipts::verify_batch(batch, rotated);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0].index, 1u);
+  EXPECT_NE(failures[0].reason.find("expired after 2000-01"), std::string::npos);
+}
+
+// The blinding secrets rotate by period: a new secret changes the blindings
+// and job references of its periods only, so earlier periods still open.
+TEST(BlindingKey, RotationKeepsEarlierPeriodsAndChangesLaterOnes) {
+  auto k = receipts::BlindingKey::generate("2026-01");
+  const crypto::Bytes32 ref{1, 2, 3};
+  const auto before_nov = receipts::receipt_blindings(ref, "2026-11", k);
+  const auto before_dec = receipts::receipt_blindings(ref, "2026-12", k);
+  k.rotate("2026-12");
+  EXPECT_THROW(k.rotate("2026-12"), receipts::ReceiptError);
+  EXPECT_THROW(k.rotate("2026-13"), receipts::ReceiptError);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(receipts::receipt_blindings(ref, "2026-11", k)[i].encode(), before_nov[i].encode());
+    EXPECT_NE(receipts::receipt_blindings(ref, "2026-12", k)[i].encode(), before_dec[i].encode());
+  }
+  // Domain separation: the salt and the blindings of one input differ.
+  std::array<std::uint8_t, 32> salt_like{};
+  k.derive("2026-11", "basin/job-salt/v2\n", ref, salt_like);
+  EXPECT_NE(salt_like, receipts::receipt_blindings(ref, "2026-11", k)[0].encode());
+  EXPECT_THROW(receipts::receipt_blindings(ref, "2025-12", k), receipts::ReceiptError)
+      << "no secret before the first period";
+}
+
+TEST(BlindingKey, FileRoundTripAndStrictParsing) {
+  char dir_template[] = "/tmp/basin-blind-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  auto write = [&](const std::string& name, const std::string& text, mode_t mode) {
+    const auto path = dir + "/" + name;
+    FILE* f = std::fopen(path.c_str(), "w");
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+    chmod(path.c_str(), mode);
+    return path;
+  };
+  auto k = receipts::BlindingKey::generate("2026-01");
+  k.rotate("2026-12");
+  const auto good = write("good.blind.key", k.to_text(), 0600);
+  const auto back = receipts::BlindingKey::load(good);
+  EXPECT_EQ(back.to_text(), k.to_text());
+  const crypto::Bytes32 ref{9};
+  EXPECT_EQ(receipts::receipt_blindings(ref, "2026-12", back)[2].encode(),
+            receipts::receipt_blindings(ref, "2026-12", k)[2].encode());
+
+  auto refused = [&](const std::string& text, mode_t mode, const std::string& why) {
+    const auto path = write("bad.blind.key", text, mode);
+    try {
+      (void)receipts::BlindingKey::load(path);
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const receipts::ReceiptError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  refused(k.to_text(), 0640, "chmod");
+  const std::string hex(64, 'a');
+  refused("", 0600, "holds no secret");
+  refused("basin-blinding-secret 2026-1 " + hex + "\n", 0600, "line 1");
+  refused("basin-blinding-secret 2026-13 " + hex + "\n", 0600, "line 1");
+  refused("basin-blinding-secret 2026-11 " + hex.substr(1) + "g\n", 0600, "line 1");
+  refused("basin-blinding-secret 2026-11 " + hex + "\nbasin-blinding-secret 2026-10 " + hex + "\n",
+          0600, "periods must increase");
+  refused("ed25519-secret:" + hex + "\n", 0600, "basin-blinding-secret <first period");
+  std::filesystem::remove_all(dir);
 }

@@ -92,6 +92,8 @@ TEST(StepCoverage, OfTwoIdenticalStepsExactlyOneIsCharged) {
 struct Fixture : ::testing::Test {
   records::NodeKey campus_key = records::NodeKey::generate();
   records::NodeKey home_key = records::NodeKey::generate();
+  receipts::BlindingKey campus_blind = receipts::BlindingKey::generate();
+  receipts::BlindingKey home_blind = receipts::BlindingKey::generate();
   receipts::AccountKey alice = receipts::AccountKey::generate();  // home site campus
   receipts::AccountKey bob = receipts::AccountKey::generate();    // home site home
   receipts::Trust trust;
@@ -124,18 +126,19 @@ struct Fixture : ::testing::Test {
     r.alloc_gpus = gpus;
     r.step_state = "completed";
     const auto& key = site == "campus" ? campus_key : home_key;
+    const auto& blind = site == "campus" ? campus_blind : home_blind;
     const auto& acct = account == "alice" ? alice : bob;
     settlement::Item it;
     it.log = "p/" + site + "/receipts";
     it.leaf = items.size();
     it.record = records::identity(r);
     it.receipt = receipts::issue_receipt(r, r.account, "p", trust.rate_cards.at(site),
-                                         acct.public_key(), key);
+                                         acct.public_key(), key, blind);
     it.consumer_site = account == "alice" ? "campus" : "home";
     it.quantities = receipts::quantities_of(r);
     items.push_back(it);
   }
-  settlement::ProviderKeys both() { return {{"campus", &campus_key}, {"home", &home_key}}; }
+  settlement::ProviderKeys both() { return {{"campus", &campus_blind}, {"home", &home_blind}}; }
 };
 
 const settlement::PairTotal* pair(const settlement::Statement& st, const std::string& p,
@@ -217,12 +220,13 @@ TEST_F(Fixture, AProviderThatMisstatesItsQuantitiesCannotOpen) {
   EXPECT_EQ(st.transfers[0].amount, 30600);
 }
 
-TEST_F(Fixture, WithoutAProvidersKeyItsPairsStayUnopened) {
-  const auto st = settlement::settle(items, trust, {{"campus", &campus_key}}, "2026-11");
+TEST_F(Fixture, WithoutAProvidersSecretItsPairsStayUnopened) {
+  const auto st = settlement::settle(items, trust, {{"campus", &campus_blind}}, "2026-11");
   EXPECT_FALSE(pair(st, "home", "campus")->opened);
-  EXPECT_NE(pair(st, "home", "campus")->problem.find("--site-key"), std::string::npos);
-  // A key of the wrong site opens nothing either.
-  const auto wrong = settlement::settle(items, trust, {{"home", &campus_key}}, "2026-11");
+  EXPECT_NE(pair(st, "home", "campus")->problem.find("no blinding secret of site home"),
+            std::string::npos);
+  // Another site's secret opens nothing either.
+  const auto wrong = settlement::settle(items, trust, {{"home", &campus_blind}}, "2026-11");
   EXPECT_FALSE(pair(wrong, "home", "campus")->opened);
 }
 

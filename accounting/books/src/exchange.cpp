@@ -118,7 +118,8 @@ void store_openings(ledger::Ledger& ledger, const Bundle& b, const federation::P
 
 OpeningsReport make_openings(ledger::Ledger& ledger, const federation::Pool& pool,
                              const receipts::Trust& trust, const std::string& site,
-                             const records::NodeKey& key, const std::string& period) {
+                             const records::NodeKey& key, const receipts::BlindingKey& blinding,
+                             const std::string& period) {
   OpeningsReport report;
   const auto origin = log_origin(pool.name, site);
   const auto cp = ledger.latest_checkpoint(origin);
@@ -127,7 +128,7 @@ OpeningsReport make_openings(ledger::Ledger& ledger, const federation::Pool& poo
     report.problems.push_back("record " + t.identity + " (record_tampered): " + t.reason);
   auto items = period_items(ledger, pool, period, {site}, checked);
   std::erase_if(items, [&](const settlement::Item& it) { return it.log != origin; });
-  const auto st = settlement::settle(items, trust, {{site, &key}}, period);
+  const auto st = settlement::settle(items, trust, {{site, &blinding}}, period);
   for (const auto& f : st.failed)
     report.problems.push_back("leaf " + std::to_string(f.leaf) + " (" + f.record +
                               "): " + f.reason);
@@ -166,6 +167,16 @@ std::string log_origin(const std::string& pool, const std::string& site) {
 
 std::string witness_name(const std::string& pool, const std::string& site) {
   return pool + "/" + site + "/witness";
+}
+
+std::vector<tlog::NoteVerifier> checkpoint_keys(const federation::Pool& pool,
+                                                const std::string& site) {
+  const auto& s = site_named(pool, site);
+  const auto origin = log_origin(pool.name, site);
+  std::vector<tlog::NoteVerifier> out{tlog::make_verifier(origin, hex32(s.signing_key))};
+  for (const auto& k : s.previous_keys)
+    if (k.revoked_from.empty()) out.push_back(tlog::make_verifier(origin, hex32(k.public_key)));
+  return out;
 }
 
 std::vector<std::pair<std::string, tlog::CosignerKey>> witnesses_of(const federation::Pool& pool) {
@@ -223,9 +234,9 @@ ImportReport import_bundle(ledger::Ledger& ledger, const Bundle& b, const federa
   if (site->name == own_site)
     return bad("this is this site's own log: import other sites' bundles");
 
-  const auto log_key = tlog::make_verifier(b.origin, hex32(site->signing_key));
+  const auto log_keys = checkpoint_keys(pool, site->name);
   MirroredLog mirror{ledger.log_leaf_hashes(b.origin), ledger.latest_checkpoint(b.origin).note};
-  report.verdict = check_bundle(b, mirror, log_key);
+  report.verdict = check_bundle(b, mirror, log_keys);
   switch (report.verdict.kind) {
     case Kind::bad:
       return report;

@@ -84,7 +84,7 @@ std::vector<ConflictFinding> conflicts_with_receipts(
 
 LogMatch match_log(std::span<const ledger::LogLeaf> leaves,
                    std::span<const ledger::StoredRecord* const> pending,
-                   const records::NodeKey& site_key, const receipts::Trust& trust) {
+                   const receipts::BlindingKey& blinding, const receipts::Trust& trust) {
   LogMatch out;
   std::map<crypto::Bytes32, std::size_t> by_ref;  // job_ref -> leaf position
   std::vector<receipts::Receipt> headers(leaves.size());
@@ -101,7 +101,13 @@ LogMatch match_log(std::span<const ledger::LogLeaf> leaves,
   }
   std::set<std::size_t> matched;
   for (std::size_t p = 0; p < pending.size(); ++p) {
-    const auto ref = receipts::expected_job_ref(pending[p]->identity, site_key);
+    crypto::Bytes32 ref{};
+    try {
+      ref = receipts::expected_job_ref(pending[p]->identity,
+                                       receipts::period_of(pending[p]->record.end_time), blinding);
+    } catch (const receipts::ReceiptError&) {
+      continue;  // no period (absurd end time) or no secret for it: never issued, so not in the log
+    }
     const auto at = by_ref.find(ref);
     if (at == by_ref.end()) continue;
     const auto& leaf = leaves[at->second];

@@ -37,9 +37,16 @@ const char* kind_name(Kind kind) {
 
 BundleVerdict check_bundle(const Bundle& b, const MirroredLog& mirror,
                            const tlog::NoteVerifier& log_key) {
+  return check_bundle(b, mirror, std::span(&log_key, 1));
+}
+
+BundleVerdict check_bundle(const Bundle& b, const MirroredLog& mirror,
+                           std::span<const tlog::NoteVerifier> log_keys) {
+  if (log_keys.empty()) return verdict(Kind::bad, "no key to check the checkpoint with");
+  const auto& log_key = log_keys.front();
   tlog::Checkpoint cp;
   try {
-    cp = tlog::parse_checkpoint(tlog::open_note(b.checkpoint_note, log_key));
+    cp = tlog::parse_checkpoint(tlog::open_note_any(b.checkpoint_note, log_keys));
   } catch (const std::exception& e) {
     return verdict(Kind::bad, std::string("checkpoint: ") + e.what());
   }

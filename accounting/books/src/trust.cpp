@@ -20,6 +20,9 @@ receipts::Trust trust_of(const federation::Pool& pool) {
   t.pool = pool.name;
   for (const auto& site : pool.sites) {
     t.site_keys[site.name] = receipts::parse_ed25519_hex(site.signing_key);
+    for (const auto& k : site.previous_keys)
+      t.previous_keys[site.name].push_back(
+          {receipts::parse_ed25519_hex(k.public_key), k.until, k.revoked_from});
     t.rate_cards[site.name] = card_of(site.name, site.rates);
     for (const auto& r : site.previous_rates)
       t.previous_cards[site.name].push_back(card_of(site.name, r));

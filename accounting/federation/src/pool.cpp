@@ -75,6 +75,18 @@ class Fields {
     }
     return s;
   }
+  std::string period(const char* key) const {
+    auto s = text(key);
+    const bool ok =
+        s.size() == 7 && s[4] == '-' &&
+        std::all_of(s.begin(), s.begin() + 4, [](char c) { return c >= '0' && c <= '9'; }) &&
+        s[5] >= '0' && s[5] <= '1' && s[6] >= '0' && s[6] <= '9' && s.substr(5) >= "01" &&
+        s.substr(5) <= "12";
+    if (!ok)
+      fail(file_, need(key).source(),
+           std::string("'") + key + "' = \"" + s + "\" must be a month, YYYY-MM (e.g. 2026-11)");
+    return s;
+  }
   std::string key(const char* key) const {
     auto s = text(key);
     if (!is_hex_key(s)) {
@@ -187,7 +199,8 @@ Pool parse_pool(std::string_view text, std::string_view file) {
   if (const auto* sites = array_of_tables(file, root, "site")) {
     for (const auto& n : *sites) {
       Fields s(file, *n.as_table(), "[[site]]",
-               {"name", "tier", "signing_key", "witness_key", "rates", "previous_rates"});
+               {"name", "tier", "signing_key", "witness_key", "rates", "previous_rates",
+                "previous_keys"});
       Site site;
       site.name = s.name("name");
       unique("site", site.name, n);
@@ -201,6 +214,19 @@ Pool parse_pool(std::string_view text, std::string_view file) {
              "tier \"" + tier + "\" is neither \"institutional\" nor \"volunteer\"");
       }
       site.signing_key = s.key("signing_key");
+      // Earlier signing keys, each with the last period it signed.
+      if (const auto* prev = array_of_tables(file, *n.as_table(), "previous_keys")) {
+        for (const auto& pn : *prev) {
+          Fields pk(file, *pn.as_table(), "[[site.previous_keys]] of '" + site.name + "'",
+                    {"public_key", "until", "revoked_from"});
+          PreviousKey k{pk.key("public_key"), pk.period("until"), ""};
+          if (pk.has("revoked_from")) k.revoked_from = pk.period("revoked_from");
+          if (k.public_key == site.signing_key)
+            fail(file, pk.need("public_key").source(),
+                 "site '" + site.name + "' lists its current signing key as a previous key");
+          site.previous_keys.push_back(std::move(k));
+        }
+      }
       if (s.has("witness_key")) site.witness_key = s.key("witness_key");
       Fields r(file, s.table("rates"), "[site.rates] of '" + site.name + "'",
                {"core_second", "mem_mb_second", "gpu_second", "wall_second"});
@@ -292,6 +318,11 @@ std::string render_pool(const Pool& pool) {
       o << "\n[[site.previous_rates]]\ncore_second = " << r.core_second
         << "\nmem_mb_second = " << r.mem_mb_second << "\ngpu_second = " << r.gpu_second
         << "\nwall_second = " << r.wall_second << "\n";
+    for (const auto& k : s.previous_keys) {
+      o << "\n[[site.previous_keys]]\npublic_key = " << q(k.public_key)
+        << "\nuntil = " << q(k.until) << "\n";
+      if (!k.revoked_from.empty()) o << "revoked_from = " << q(k.revoked_from) << "\n";
+    }
   }
   for (const Node& n : pool.nodes) {
     o << "\n[[node]]\nname = " << q(n.name) << "\nsite = " << q(n.site)

@@ -60,7 +60,8 @@ std::string sizes_and_roots(std::uint64_t have, const tlog::Hash& have_root,
 }  // namespace
 
 std::optional<std::string> Ledger::log_problem(const std::string& origin,
-                                               const tlog::NoteVerifier& verifier) const {
+                                               const tlog::NoteVerifier& verifier,
+                                               std::span<const tlog::NoteVerifier> earlier) const {
   const auto leaves = log_leaves(origin);
   const auto stored = log_leaf_hashes(origin);  // throws on a gap
   std::vector<tlog::Hash> hashes;
@@ -77,7 +78,11 @@ std::optional<std::string> Ledger::log_problem(const std::string& origin,
                                                        std::to_string(leaves.size()) +
                                                        " leaves but no signed checkpoint");
   try {
-    const auto signed_cp = tlog::parse_checkpoint(tlog::open_note(cp.note, verifier));
+    // After a key rotation the newest checkpoint may carry an earlier key.
+    std::vector<tlog::NoteVerifier> keys{verifier};
+    keys.insert(keys.end(), earlier.begin(), earlier.end());
+    const auto text = tlog::open_note_any(cp.note, keys);
+    const auto signed_cp = tlog::parse_checkpoint(text);
     if (signed_cp.origin != origin || signed_cp.size != cp.size || signed_cp.root != cp.root)
       return "log " + origin +
              ": the newest checkpoint's signed note does not say its stored "

@@ -39,13 +39,14 @@ std::vector<StoredRecord> Ledger::records_without_receipt(
 }
 
 AppendReport Ledger::append_receipts(const std::vector<NewReceipt>& receipts,
-                                     const tlog::NoteSigner& signer, const std::string& origin) {
+                                     const tlog::NoteSigner& signer, const std::string& origin,
+                                     std::span<const tlog::NoteVerifier> earlier) {
   auto& db = impl_->db;
   AppendReport report;
   Transaction tx(db);
   // The site never signs a tree that does not extend what it signed before
   // (a fork): checked inside the transaction that appends.
-  if (const auto why = log_problem(origin, signer.verifier()))
+  if (const auto why = log_problem(origin, signer.verifier(), earlier))
     throw std::runtime_error(*why + "; nothing appended or signed");
   Stmt has(db, "SELECT 1 FROM receipts WHERE record_id = ?");
   Stmt size_q(db, "SELECT COUNT(*) FROM log_leaves WHERE origin = ?");

@@ -167,6 +167,17 @@ std::string sign_note(const std::string& text, const NoteSigner& signer) {
   return text + "\n" + kDash + signer.verifier().name + " " + b64(blob, sizeof blob) + "\n";
 }
 
+std::string open_note_any(const std::string& note, std::span<const NoteVerifier> verifiers) {
+  if (verifiers.empty()) throw NoteError("no key to verify the note with");
+  for (std::size_t i = 1; i < verifiers.size(); ++i) {
+    try {
+      return open_note(note, verifiers[i]);
+    } catch (const NoteError&) {
+    }
+  }
+  return open_note(note, verifiers.front());  // its error when no key verifies
+}
+
 std::string open_note(const std::string& note, const NoteVerifier& v) {
   if (note.size() > 1 << 20) throw NoteError("note larger than 1 MiB");
   const auto split = note.rfind("\n\n");

@@ -88,49 +88,39 @@ crypto::Bytes32 job_reference(const std::string& job_identity, const crypto::Byt
   return out;
 }
 
-crypto::Bytes32 job_salt(const std::string& job_identity, const records::NodeKey& site_key) {
-  const std::string_view domain = "basin/job-salt/v1\n";
-  detail::Writer w;
-  w.put_bytes({reinterpret_cast<const std::uint8_t*>(domain.data()), domain.size()});
-  w.put_bytes({reinterpret_cast<const std::uint8_t*>(job_identity.data()), job_identity.size()});
-  // As for the blindings: a deterministic signature, hashed, is a PRF of the
-  // identity under the site key.
-  auto sig = site_key.sign(w.bytes());
+crypto::Bytes32 job_salt(const std::string& job_identity, const std::string& period,
+                         const BlindingKey& blinding) {
   crypto::Bytes32 salt{};
-  crypto_generichash(salt.data(), salt.size(), sig.data(), sig.size(), nullptr, 0);
-  sodium_memzero(sig.data(), sig.size());
+  blinding.derive(period, "basin/job-salt/v2\n",
+                  {reinterpret_cast<const std::uint8_t*>(job_identity.data()), job_identity.size()},
+                  salt);
   return salt;
 }
 
-crypto::Bytes32 expected_job_ref(const std::string& job_identity,
-                                 const records::NodeKey& site_key) {
-  return job_reference(job_identity, job_salt(job_identity, site_key));
+crypto::Bytes32 expected_job_ref(const std::string& job_identity, const std::string& period,
+                                 const BlindingKey& blinding) {
+  return job_reference(job_identity, job_salt(job_identity, period, blinding));
 }
 
 std::array<crypto::Scalar, kQuantities> receipt_blindings(const crypto::Bytes32& job_ref,
-                                                          const records::NodeKey& site_key) {
+                                                          const std::string& period,
+                                                          const BlindingKey& blinding) {
   std::array<crypto::Scalar, kQuantities> out;
-  const std::string_view domain = "basin/receipt-blinding/v1\n";
   for (std::size_t i = 0; i < kQuantities; ++i) {
-    detail::Writer w;
-    w.put_bytes({reinterpret_cast<const std::uint8_t*>(domain.data()), domain.size()});
-    w.put_bytes(job_ref);
-    w.put<std::uint8_t>(static_cast<std::uint8_t>(i));
-    // Ed25519 signatures are deterministic and need the secret key; hashed,
-    // they are a PRF of the message under the site key.
-    auto sig = site_key.sign(w.bytes());
+    std::array<std::uint8_t, 33> msg{};
+    std::copy(job_ref.begin(), job_ref.end(), msg.begin());
+    msg[32] = static_cast<std::uint8_t>(i);
     std::array<std::uint8_t, 64> wide{};
-    crypto_generichash(wide.data(), wide.size(), sig.data(), sig.size(), nullptr, 0);
+    blinding.derive(period, "basin/receipt-blinding/v2\n", msg, wide);
     out[i] = crypto::Scalar::from_wide(wide);
-    sodium_memzero(sig.data(), sig.size());
     sodium_memzero(wide.data(), wide.size());
   }
   return out;
 }
 
 crypto::Scalar credit_blinding(const Receipt& receipt, const RateCard& rates,
-                               const records::NodeKey& site_key) {
-  const auto r = receipt_blindings(receipt.job_ref, site_key);
+                               const BlindingKey& blinding) {
+  const auto r = receipt_blindings(receipt.job_ref, receipt.period, blinding);
   crypto::Scalar sum;
   for (std::size_t i = 0; i < kQuantities; ++i)
     sum += r[i] * crypto::Scalar::from_u64(rates.micro_credits[i]);
@@ -139,7 +129,7 @@ crypto::Scalar credit_blinding(const Receipt& receipt, const RateCard& rates,
 
 Receipt issue_receipt(const records::UsageRecord& record, const std::string& account,
                       const std::string& pool, const RateCard& rates, const X25519Key& account_key,
-                      const records::NodeKey& site_key) {
+                      const records::NodeKey& site_key, const BlindingKey& blinding) {
   if (sodium_init() < 0) throw ReceiptError("libsodium failed to initialise");
   if (rates.site != record.site)
     throw ReceiptError("rate card of site '" + rates.site + "' given for a record of site '" +
@@ -149,17 +139,18 @@ Receipt issue_receipt(const records::UsageRecord& record, const std::string& acc
   opening.job_identity = records::identity(record);
   // Derived, not random: the same record (or another claiming its identity)
   // always gets the same job_ref, so a second receipt for it is recognisable.
-  opening.salt = job_salt(opening.job_identity, site_key);
+  const auto period = period_of(record.end_time);
+  opening.salt = job_salt(opening.job_identity, period, blinding);
   opening.result_digest = record.result_digest;
   const crypto::Bytes32 job_ref = job_reference(opening.job_identity, opening.salt);
-  const auto blindings = receipt_blindings(job_ref, site_key);
+  const auto blindings = receipt_blindings(job_ref, period, blinding);
   for (std::size_t i = 0; i < kQuantities; ++i) opening.blindings[i] = blindings[i].encode();
 
   Receipt r;
   r.pool = pool;
   r.provider_site = record.site;
   r.account = account;
-  r.period = period_of(record.end_time);
+  r.period = period;
   r.job_ref = job_ref;
   r.rate_card_id = rates.id();
   const auto commitments = crypto::commit(opening.values, blindings);

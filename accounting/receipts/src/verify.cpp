@@ -28,6 +28,30 @@ std::optional<std::string> check_fields(const Receipt& r, const Trust& trust,
   return std::nullopt;
 }
 
+// The site's signature over `msg`, by whichever of its keys made it, and
+// whether that key signs receipts of the receipt's period.
+std::optional<std::string> check_signature(const Receipt& r, std::span<const std::uint8_t> msg,
+                                           const records::PublicKey& current, const Trust& trust) {
+  auto signed_by = [&](const records::PublicKey& k) {
+    return crypto_sign_verify_detached(r.signature.data(), msg.data(), msg.size(), k.data()) == 0;
+  };
+  const std::string& site = r.provider_site;
+  if (signed_by(current)) return std::nullopt;
+  if (const auto prev = trust.previous_keys.find(site); prev != trust.previous_keys.end()) {
+    for (const auto& k : prev->second) {
+      if (!signed_by(k.key)) continue;
+      if (!k.revoked_from.empty() && r.period >= k.revoked_from)
+        return "signed with a key of site '" + site + "' revoked from " + k.revoked_from +
+               " (a receipt of " + r.period + ")";
+      if (r.period > k.until)
+        return "signed with a key of site '" + site + "' that expired after " + k.until +
+               " (a receipt of " + r.period + ")";
+      return std::nullopt;
+    }
+  }
+  return "signature does not verify with site '" + site + "'s key";
+}
+
 }  // namespace
 
 std::optional<std::string> check_envelope_bytes(std::span<const std::uint8_t> bytes,
@@ -40,10 +64,7 @@ std::optional<std::string> check_envelope_bytes(std::span<const std::uint8_t> by
   const records::PublicKey* key = nullptr;
   if (auto bad = check_fields(header, trust, key)) return bad;
   const auto msg = detail::signed_message(bytes);
-  if (crypto_sign_verify_detached(header.signature.data(), msg.data(), msg.size(), key->data()) !=
-      0)
-    return "signature does not verify with site '" + header.provider_site + "'s key";
-  return std::nullopt;
+  return check_signature(header, msg, *key, trust);
 }
 
 std::optional<std::string> check_envelope(const Receipt& r, const Trust& trust) {
@@ -55,9 +76,7 @@ std::optional<std::string> check_envelope(const Receipt& r, const Trust& trust) 
   } catch (const ReceiptError& e) {
     return std::string("malformed: ") + e.what();
   }
-  if (crypto_sign_verify_detached(r.signature.data(), msg.data(), msg.size(), key->data()) != 0)
-    return "signature does not verify with site '" + r.provider_site + "'s key";
-  return std::nullopt;
+  return check_signature(r, msg, *key, trust);
 }
 
 std::optional<std::string> verify_receipt(const Receipt& receipt, const Trust& trust) {

@@ -60,7 +60,7 @@ const receipts::RateCard& card_of(const receipts::Trust& trust, const Item& it) 
 }
 
 std::optional<std::string> open_pair(std::span<const Item* const> items,
-                                     const receipts::Trust& trust, const records::NodeKey& key,
+                                     const receipts::Trust& trust, const receipts::BlindingKey& key,
                                      U128& value, crypto::Scalar& blinding) {
   value = 0;
   for (const Item* it : items) {
@@ -98,7 +98,7 @@ Statement settle(std::span<const Item> items, const receipts::Trust& trust,
           crypto::Scalar& blinding) -> std::optional<std::string> {
         const auto key = keys.find(t.provider);
         if (key == keys.end() || key->second == nullptr)
-          return "not opened: no key of site " + t.provider + " given (--site-key)";
+          return "not opened: no blinding secret of site " + t.provider;
         if (auto why = open_pair(members, trust, *key->second, value, blinding))
           return "not opened: " + *why;
         return std::nullopt;

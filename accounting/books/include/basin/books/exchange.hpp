@@ -29,6 +29,12 @@ std::string log_origin(const std::string& pool, const std::string& site);
 // The name under which a site cosigns other sites' checkpoints.
 std::string witness_name(const std::string& pool, const std::string& site);
 
+// The keys a checkpoint of `site`'s log may carry: its current signing key,
+// then its previous keys that are not revoked (a checkpoint signed before a
+// rotation stays the site's).
+std::vector<tlog::NoteVerifier> checkpoint_keys(const federation::Pool& pool,
+                                                const std::string& site);
+
 // The witnesses pool.toml names (sites with a witness_key), by site.
 std::vector<std::pair<std::string, tlog::CosignerKey>> witnesses_of(const federation::Pool& pool);
 
@@ -47,11 +53,13 @@ struct OpeningsReport {
 
 // This site's signed openings of its pairs' totals for a closed `period`:
 // its own receipts of the period in its log (charging rule applied), each
-// pair's credits and blinding from its records and its key; stored in the
+// pair's credits and blinding from its records and its blinding secret,
+// signed with its key; stored in the
 // ledger too, so this site's public settlement uses what it published.
 OpeningsReport make_openings(ledger::Ledger& ledger, const federation::Pool& pool,
                              const receipts::Trust& trust, const std::string& site,
-                             const records::NodeKey& key, const std::string& period);
+                             const records::NodeKey& key, const receipts::BlindingKey& blinding,
+                             const std::string& period);
 
 struct ImportReport {
   std::string site;                       // whose log

@@ -72,9 +72,9 @@ struct LogMatch {
 };
 
 // Matches the pending records against the site's log leaves by recomputing
-// each record's job_ref with the site key.
+// each record's job_ref with the site's blinding secret.
 LogMatch match_log(std::span<const ledger::LogLeaf> leaves,
                    std::span<const ledger::StoredRecord* const> pending,
-                   const records::NodeKey& site_key, const receipts::Trust& trust);
+                   const receipts::BlindingKey& blinding, const receipts::Trust& trust);
 
 }  // namespace basin::books

@@ -44,6 +44,10 @@ struct BundleVerdict {
 // Checks `bundle` against `mirror` with the log's key. Pure: no ledger.
 BundleVerdict check_bundle(const Bundle& bundle, const MirroredLog& mirror,
                            const tlog::NoteVerifier& log_key);
+// The same when the site has several keys (current first, then earlier ones
+// after a rotation): the checkpoint may carry any of them.
+BundleVerdict check_bundle(const Bundle& bundle, const MirroredLog& mirror,
+                           std::span<const tlog::NoteVerifier> log_keys);
 
 const char* kind_name(BundleVerdict::Kind kind);
 

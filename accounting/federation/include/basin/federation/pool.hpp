@@ -23,6 +23,16 @@ struct RateCard {
   std::int64_t wall_second = 0;
 };
 
+// A site's earlier signing key ([[site.previous_keys]]). Receipts of periods
+// up to `until` (YYYY-MM) signed with it keep verifying; a receipt of a later
+// period signed with it is refused (expired). `revoked_from` (YYYY-MM, for a
+// key that leaked) refuses its receipts of that period and later too.
+struct PreviousKey {
+  std::string public_key;  // Ed25519, 64 hex digits
+  std::string until;
+  std::string revoked_from;  // empty: not revoked
+};
+
 struct Site {
   std::string name;
   Tier tier = Tier::volunteer;
@@ -36,6 +46,8 @@ struct Site {
   // Earlier rate cards, oldest first ([[site.previous_rates]]): receipts
   // priced with one keep verifying and settle at its prices.
   std::vector<RateCard> previous_rates;
+  // Earlier signing keys, oldest first ([[site.previous_keys]]).
+  std::vector<PreviousKey> previous_keys;
 };
 
 struct Node {

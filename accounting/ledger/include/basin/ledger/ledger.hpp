@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -179,8 +180,10 @@ class Ledger {
   // 6962 log `origin` (leaf data = the receipt's bytes; one log per provider
   // site), skipping records that already have one, and stores a checkpoint of
   // the grown tree signed by `signer`. A crash leaves the ledger as it was.
+  // `earlier`: the site's previous checkpoint keys (see log_problem).
   AppendReport append_receipts(const std::vector<NewReceipt>& receipts,
-                               const tlog::NoteSigner& signer, const std::string& origin);
+                               const tlog::NoteSigner& signer, const std::string& origin,
+                               std::span<const tlog::NoteVerifier> earlier = {});
 
   std::vector<StoredReceipt> receipts() const;  // by log, in log order
   std::vector<std::string> log_origins() const;
@@ -195,9 +198,11 @@ class Ledger {
   // note must verify with `verifier`), or nullopt when it does: the log must
   // hold at least the checkpoint's leaves, each leaf's data must hash to its
   // stored hash, and the first N leaves must have the signed root. A log with
-  // leaves but no checkpoint does not extend anything.
+  // leaves but no checkpoint does not extend anything. After a key rotation
+  // the newest checkpoint may carry one of the site's `earlier` keys instead.
   std::optional<std::string> log_problem(const std::string& origin,
-                                         const tlog::NoteVerifier& verifier) const;
+                                         const tlog::NoteVerifier& verifier,
+                                         std::span<const tlog::NoteVerifier> earlier = {}) const;
   // Re-links an existing, unindexed leaf to the record it was issued for (the
   // receipt row was lost); the leaf itself is not touched.
   void restore_receipt_row(const NewReceipt& receipt, const std::string& origin,

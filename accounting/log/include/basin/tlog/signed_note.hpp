@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 
@@ -61,6 +62,10 @@ std::string sign_note(const std::string& text, const NoteSigner& signer);
 // Returns the note's text if it carries a valid signature by `verifier`;
 // throws NoteError saying what is wrong.
 std::string open_note(const std::string& note, const NoteVerifier& verifier);
+// The same with any of several keys of one signer (a site's current key, then
+// its earlier keys after a rotation); throws the first key's error if none
+// verifies.
+std::string open_note_any(const std::string& note, std::span<const NoteVerifier> verifiers);
 
 struct Checkpoint {
   std::string origin;

@@ -19,6 +19,8 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "basin/crypto/group.hpp"
@@ -94,16 +96,49 @@ struct Opening {
 Quantities quantities_of(const records::UsageRecord& record);
 std::string period_of(std::int64_t unix_seconds);
 crypto::Bytes32 job_reference(const std::string& job_identity, const crypto::Bytes32& salt);
-// The salt of a job identity's receipt: derived from the site key (like the
-// blindings), so it is unpredictable to everyone else yet the site can
-// recompute every receipt's job_ref from a record's identity and find a
-// record already in its log without trusting any index:
-//   salt = BLAKE2b-256(Ed25519-sign(site key, "basin/job-salt/v1\n" || identity))
-// Receipts issued before (random salts) verify as before; they just cannot be
-// recognised this way.
-crypto::Bytes32 job_salt(const std::string& job_identity, const records::NodeKey& site_key);
-// job_reference(identity, job_salt(identity, site_key)).
-crypto::Bytes32 expected_job_ref(const std::string& job_identity, const records::NodeKey& site_key);
+// A site's blinding secrets, kept apart from its signing key: every
+// receipt's blindings and job salt come from them through a keyed,
+// domain-separated KDF (BLAKE2b keyed with the secret), so the signing key
+// can rotate or be revoked while old periods stay openable, and signing
+// never needs the secret that opens totals. The file "<site>.blind.key" has
+// one line per secret, "basin-blinding-secret <first period YYYY-MM> <64
+// hex>", periods increasing: a period's secret is the latest that starts at
+// or before it. Loading refuses a file others can read; secrets are wiped on
+// destruction.
+class BlindingKey {
+ public:
+  static BlindingKey load(const std::string& path);
+  static BlindingKey generate(const std::string& from = "1970-01");
+  // Adds a fresh secret for periods from `from` on (later than the newest).
+  void rotate(const std::string& from);
+  std::string to_text() const;  // the file's contents
+  ~BlindingKey();
+  BlindingKey(BlindingKey&&) noexcept;
+  BlindingKey(const BlindingKey&) = delete;
+  BlindingKey& operator=(const BlindingKey&) = delete;
+  BlindingKey& operator=(BlindingKey&&) = delete;
+
+  // out = BLAKE2b-|out|(key = secret of `period`, domain || message).
+  void derive(const std::string& period, std::string_view domain,
+              std::span<const std::uint8_t> message, std::span<std::uint8_t> out) const;
+
+ private:
+  BlindingKey() = default;
+  const crypto::Bytes32& secret_for(const std::string& period) const;
+  std::vector<std::pair<std::string, crypto::Bytes32>> secrets_;  // (first period, secret)
+};
+
+// The salt of a job identity's receipt, a PRF of the identity under the
+// site's blinding secret of the record's period:
+//   salt = BLAKE2b-256(key = secret, "basin/job-salt/v2\n" || identity)
+// so it is unpredictable to everyone else, yet the site recomputes every
+// receipt's job_ref from a record's identity and finds a record already in
+// its log without trusting any index; two receipts for one record share it.
+crypto::Bytes32 job_salt(const std::string& job_identity, const std::string& period,
+                         const BlindingKey& blinding);
+// job_reference(identity, job_salt(identity, period, blinding)).
+crypto::Bytes32 expected_job_ref(const std::string& job_identity, const std::string& period,
+                                 const BlindingKey& blinding);
 
 // Builds and signs the receipt of one record whose signature the caller has
 // already verified, charged to `account`: the account Slurm holds for the
@@ -111,7 +146,7 @@ crypto::Bytes32 expected_job_ref(const std::string& job_identity, const records:
 // record.site.
 Receipt issue_receipt(const records::UsageRecord& record, const std::string& account,
                       const std::string& pool, const RateCard& rates, const X25519Key& account_key,
-                      const records::NodeKey& site_key);
+                      const records::NodeKey& site_key, const BlindingKey& blinding);
 
 // Canonical encoding and strict decoding (throws ReceiptError naming the field).
 std::vector<std::uint8_t> encode(const Receipt& receipt);
@@ -124,9 +159,21 @@ std::vector<std::uint8_t> signed_message(const Receipt& receipt);
 std::string to_json(const Receipt& receipt, int indent = 2);
 
 // Whom a verifier trusts: the pool's name, each site's signing key and rate card.
+// A site's earlier signing key: it signed receipts of periods up to `until`
+// (YYYY-MM); `revoked_from` (a leaked key) refuses its receipts of that
+// period and later as well.
+struct PreviousKey {
+  records::PublicKey key{};
+  std::string until;
+  std::string revoked_from;  // empty: not revoked
+};
+
 struct Trust {
   std::string pool;
-  std::map<std::string, records::PublicKey> site_keys;
+  std::map<std::string, records::PublicKey> site_keys;  // each site's current key
+  // Each site's earlier keys (pool.toml [[site.previous_keys]]). The current
+  // key signs receipts of any period (late records of earlier months too).
+  std::map<std::string, std::vector<PreviousKey>> previous_keys;
   std::map<std::string, RateCard> rate_cards;  // by site: the current card
   // Each site's earlier cards (pool.toml [[site.previous_rates]]): receipts
   // priced with them keep verifying and are settled at their prices.
@@ -187,16 +234,17 @@ class AccountKey {
 // the key is not the account's or the opening does not match.
 Opening open_receipt(const Receipt& receipt, const AccountKey& key);
 // The provider's side of settlement. Blindings are not random but derived
-// from the site key and the (salted, unique) job reference:
-//   r_i = BLAKE2b-512(Ed25519-sign(site key, "basin/receipt-blinding/v1\n" ||
-//         job_ref || u8 i)) mod l
-// so the site can re-derive them later without storing secrets, and only the
-// site key's holder can (another key gives blindings that open nothing).
+// from the site's blinding secret of the receipt's period and the (salted,
+// unique) job reference:
+//   r_i = BLAKE2b-512(key = secret, "basin/receipt-blinding/v2\n" || job_ref || u8 i) mod l
+// so the site can re-derive them later without storing per-receipt secrets,
+// and only the secret's holder can (another secret opens nothing).
 std::array<crypto::Scalar, kQuantities> receipt_blindings(const crypto::Bytes32& job_ref,
-                                                          const records::NodeKey& site_key);
+                                                          const std::string& period,
+                                                          const BlindingKey& blinding);
 // sum(rate_i * r_i): opens credit_commitment() together with credit_of().
 crypto::Scalar credit_blinding(const Receipt& receipt, const RateCard& rates,
-                               const records::NodeKey& site_key);
+                               const BlindingKey& blinding);
 
 // Credits in micro-credits (exact, 128-bit) for an opened receipt.
 unsigned __int128 credit_of(const Opening& opening, const RateCard& rates);

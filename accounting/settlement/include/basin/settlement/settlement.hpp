@@ -107,8 +107,8 @@ struct Statement {
   std::vector<federation::Transfer> transfers;  // netted
 };
 
-// The keys of the providers whose totals this run may open.
-using ProviderKeys = std::map<std::string, const records::NodeKey*>;
+// The blinding secrets of the providers whose totals this run may open.
+using ProviderKeys = std::map<std::string, const receipts::BlindingKey*>;
 
 // Verifies every item (signature, rate card, range proof; batched with
 // random weights, single checks naming the bad ones), refuses duplicates of a
