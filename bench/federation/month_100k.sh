@@ -4,7 +4,9 @@
 # its peer in the same run:
 #   settle     vs `basin ledger verify --batch` on the same ledger (settlement
 #              is batch verification + sums + openings + netting: the ratio
-#              is what settling adds to checking the receipts)
+#              is what settling adds to checking the receipts). campus
+#              settles with its own key; home's pairs are opened by the
+#              signed openings `ledger open-pairs` stored (timed once).
 #   reconcile  `basin ledger reconcile --sacct` of an N-line sacct export of
 #              the same jobs vs the awk one-liner admins use to total
 #              core-seconds of that export (which matches nothing)
@@ -70,6 +72,10 @@ secs() {  # LABEL COMMAND...: wall seconds of one run; output in LABEL.out
 }
 echo "receipts in the ledger: $(sqlite3 ledger.sqlite 'SELECT COUNT(*) FROM receipts')," \
   "sacct lines: $(($(wc -l <sacct.txt) - 1))"
+# home publishes its signed pair openings (as each provider does before
+# settlement); campus settles with its own key, opening its own pairs.
+o=$(secs open "${L[@]}" open-pairs --period 2026-11 --pool pool.toml --site-key keys/home.sign.key)
+printf 'home open-pairs: %.2f s\n' "$o"
 for i in 1 2 3; do
   v=$(secs verify "${L[@]}" verify --pool pool.toml --batch)
   s=$(secs settle "${L[@]}" settle --period 2026-11 --pool pool.toml \
