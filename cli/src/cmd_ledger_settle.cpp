@@ -88,13 +88,11 @@ void run_settle(const SettleArgs& a, const std::string& db, CommandContext& ctx)
     result = books::settle_public(ledger, pool, trust, a.period);
   } else {
     // One ledger with several sites' logs: this site's pairs are opened with
-    // its key here; every other provider's by the opening it stored.
+    // its blinding secrets here; every other provider's by the opening it stored.
     const auto blinding = load_blinding_key(a.blinding_key, key_path);
-    if (!open_own_pairs(ledger, pool, signer.name, signer_key, blinding, a.period))
-      ctx.exit_code = 1;
     const auto checked = checked_records(ledger, pool, ctx);
     print_conflicts(checked.records, ledger.receipts(), ctx);
-    result = books::settle_shared(ledger, pool, trust, a.period, checked);
+    result = books::settle_shared(ledger, pool, trust, a.period, checked, signer.name, blinding);
   }
   const auto& st = result.statement;
   const auto json = settlement::to_json(st);

@@ -100,13 +100,15 @@ std::map<std::string, std::vector<SignedOpening>> openings_by_provider(
 
 PublicSettlement settle_shared(const ledger::Ledger& ledger, const federation::Pool& pool,
                                const receipts::Trust& trust, const std::string& period,
-                               const CheckedRecords& checked) {
+                               const CheckedRecords& checked, const std::string& own_site,
+                               const receipts::BlindingKey& own_blinding) {
   PublicSettlement out;
   settlement::PairOpenings openings;
   for (const auto& [provider, list] : openings_by_provider(ledger, pool, period, out.problems))
-    for (const auto& o : list) openings[{provider, o.opening.consumer}] = o.opening;
-  const auto items = period_items(ledger, pool, period, {}, checked);
-  out.statement = settlement::settle_with_openings(items, trust, openings, period);
+    if (provider != own_site)
+      for (const auto& o : list) openings[{provider, o.opening.consumer}] = o.opening;
+  const auto items = period_items(ledger, pool, period, {own_site}, checked);
+  out.statement = settlement::settle(items, trust, {{own_site, &own_blinding}}, openings, period);
   return out;
 }
 

@@ -90,43 +90,68 @@ Statement settle_core(std::span<const Item> items, const receipts::Trust& trust,
 
 }  // namespace
 
-Statement settle(std::span<const Item> items, const receipts::Trust& trust,
-                 const ProviderKeys& keys, const std::string& period) {
+namespace {
+
+// A pair opened by the provider's signed opening: it must name exactly the
+// pair's verified, charged receipts.
+std::optional<std::string> use_opening(const PairTotal& t, const PairOpenings& openings,
+                                       U128& value, crypto::Scalar& blinding) {
+  const auto o = openings.find({t.provider, t.consumer});
+  if (o == openings.end())
+    return "not opened: site " + t.provider + " published no opening of this pair";
+  if (o->second.leaves != t.leaves)
+    return "the opening of site " + t.provider +
+           " names other receipts than the pair's verified receipts of the period";
+  const auto b = crypto::Scalar::from_canonical(o->second.blinding);
+  if (!b) return "the opening of site " + t.provider + " has a non-canonical blinding";
+  if (o->second.micro_credits < 0)
+    return "the opening of site " + t.provider + " has a negative total";
+  value = static_cast<U128>(o->second.micro_credits);
+  blinding = *b;
+  return std::nullopt;
+}
+
+}  // namespace
+
+namespace {
+
+// Pairs of providers in `keys` opened with their blinding secrets, the others
+// by their signed openings (`openings`; nullptr: keys only).
+Statement settle_opening(std::span<const Item> items, const receipts::Trust& trust,
+                         const ProviderKeys& keys, const PairOpenings* openings,
+                         const std::string& period) {
   return settle_core(
       items, trust,
       [&](const PairTotal& t, std::span<const Item* const> members, U128& value,
           crypto::Scalar& blinding) -> std::optional<std::string> {
         const auto key = keys.find(t.provider);
-        if (key == keys.end() || key->second == nullptr)
-          return "not opened: no blinding secret of site " + t.provider;
-        if (auto why = open_pair(members, trust, *key->second, value, blinding))
-          return "not opened: " + *why;
-        return std::nullopt;
+        if (key != keys.end() && key->second != nullptr) {
+          if (auto why = open_pair(members, trust, *key->second, value, blinding))
+            return "not opened: " + *why;
+          return std::nullopt;
+        }
+        if (!openings) return "not opened: no blinding secret of site " + t.provider;
+        return use_opening(t, *openings, value, blinding);
       },
       period);
 }
 
+}  // namespace
+
+Statement settle(std::span<const Item> items, const receipts::Trust& trust,
+                 const ProviderKeys& keys, const std::string& period) {
+  return settle_opening(items, trust, keys, nullptr, period);
+}
+
 Statement settle_with_openings(std::span<const Item> items, const receipts::Trust& trust,
                                const PairOpenings& openings, const std::string& period) {
-  return settle_core(
-      items, trust,
-      [&](const PairTotal& t, std::span<const Item* const>, U128& value,
-          crypto::Scalar& blinding) -> std::optional<std::string> {
-        const auto o = openings.find({t.provider, t.consumer});
-        if (o == openings.end())
-          return "not opened: site " + t.provider + " published no opening of this pair";
-        if (o->second.leaves != t.leaves)
-          return "the opening of site " + t.provider +
-                 " names other receipts than the pair's verified receipts of the period";
-        const auto b = crypto::Scalar::from_canonical(o->second.blinding);
-        if (!b) return "the opening of site " + t.provider + " has a non-canonical blinding";
-        if (o->second.micro_credits < 0)
-          return "the opening of site " + t.provider + " has a negative total";
-        value = static_cast<U128>(o->second.micro_credits);
-        blinding = *b;
-        return std::nullopt;
-      },
-      period);
+  return settle_opening(items, trust, {}, &openings, period);
+}
+
+Statement settle(std::span<const Item> items, const receipts::Trust& trust,
+                 const ProviderKeys& keys, const PairOpenings& openings,
+                 const std::string& period) {
+  return settle_opening(items, trust, keys, &openings, period);
 }
 
 namespace {

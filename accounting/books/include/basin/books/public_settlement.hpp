@@ -36,11 +36,14 @@ PublicSettlement settle_public(const ledger::Ledger& ledger, const federation::P
 
 // Settlement of one ledger that holds several sites' logs (sites that share
 // one ledger, as on the local pool): the period's receipts of its logs with
-// the charging rule (period_items), each pair opened by the signed opening its
-// provider stored there (make_openings, `basin ledger open-pairs`). Needs no site's
-// secret: the pairs of a provider that has not opened are listed, not settled.
+// the charging rule (period_items), verified once; the settling site's own
+// pairs opened with its blinding secrets, every other pair by the signed
+// opening its provider stored there (make_openings, `basin ledger
+// open-pairs`). Needs no other site's secret: the pairs of a provider that
+// has not opened are listed, not settled.
 PublicSettlement settle_shared(const ledger::Ledger& ledger, const federation::Pool& pool,
                                const receipts::Trust& trust, const std::string& period,
-                               const CheckedRecords& checked);
+                               const CheckedRecords& checked, const std::string& own_site,
+                               const receipts::BlindingKey& own_blinding);
 
 }  // namespace basin::books

@@ -140,6 +140,12 @@ using PairOpenings = std::map<std::pair<std::string, std::string>, PairOpening>;
 Statement settle_with_openings(std::span<const Item> items, const receipts::Trust& trust,
                                const PairOpenings& openings, const std::string& period);
 
+// Both at once, in one verification pass: pairs of providers in `keys` opened
+// with their blinding secrets (the settling site's own), every other pair by
+// its provider's signed opening.
+Statement settle(std::span<const Item> items, const receipts::Trust& trust,
+                 const ProviderKeys& keys, const PairOpenings& openings, const std::string& period);
+
 // Renderings. JSON is canonical (sorted keys, fixed layout), so two runs over
 // the same ledger give the same bytes; the signature covers those bytes.
 std::string to_json(const Statement& statement);
