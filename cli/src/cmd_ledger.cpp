@@ -41,82 +41,34 @@ void print_u128(unsigned __int128 v) {
   std::fputs(buf + i, stdout);
 }
 
-struct Pending {
-  std::vector<const basin::ledger::StoredRecord*> mine;  // of this site, without receipt
-  std::size_t other_sites = 0, findings = 0;
-};
-
-// The records of `site` that have no receipt row yet. Records in conflict
-// are left for people to settle; one that claims a step that already has a
-// receipt is a finding (its step is charged once, by that receipt).
-Pending pending_of_site(const std::vector<basin::ledger::StoredRecord>& records,
-                        const std::vector<basin::ledger::StoredReceipt>& receipts,
-                        const std::string& site) {
-  std::set<std::int64_t> receipted;
-  for (const auto& r : receipts) receipted.insert(r.record_id);
-  Pending out;
-  for (const auto& s : records) {
-    if (receipted.count(s.id)) continue;
-    if (s.record.site != site)
-      ++out.other_sites;
-    else if (!s.conflict)
-      out.mine.push_back(&s);
-  }
-  for (const auto& c : books::conflicts_with_receipts(records, receipts)) {
-    if (c.record->record.site != site) continue;
-    std::printf(
-        "finding conflicting_record %s: record %.16s claims a step whose receipt is leaf %llu of "
-        "%s; not issued, never charged (compare them with basin ledger show --conflicts)\n",
-        c.record->identity.c_str(), c.record->content_hash.c_str(),
-        static_cast<unsigned long long>(c.receipt->leaf_index), c.receipt->origin.c_str());
-    ++out.findings;
-  }
-  return out;
-}
-
 // Takes out of `pending` every record whose receipt is already a leaf of the
-// log (recognised by its job_ref, which only the site key derives), whatever
-// the receipts index says: a lost index row is restored, a record already
-// issued is a finding; neither is issued again. nullopt (after saying why)
-// when the log holds leaves that issue cannot attribute, so it must not run.
+// log (books::drop_logged) and says so; nullopt (after saying why) when the
+// log holds leaves that issue cannot attribute, so it must not run.
 std::optional<std::size_t> drop_logged(basin::ledger::Ledger& ledger, const std::string& origin,
                                        std::vector<const basin::ledger::StoredRecord*>& pending,
                                        const receipts::BlindingKey& blinding,
                                        const receipts::Trust& trust) {
-  const auto leaves = ledger.log_leaves(origin);
-  const auto match = books::match_log(leaves, pending, blinding, trust);
-  for (const auto& p : match.problems)
+  const auto r = books::drop_logged(ledger, origin, pending, blinding, trust);
+  for (const auto& p : r.problems)
     std::printf("refused: log %s %s; nothing issued\n", origin.c_str(), p.c_str());
-  for (auto leaf : match.orphans)
+  for (auto leaf : r.orphans)
     std::printf(
         "refused: leaf %llu of log %s has no receipt row and is no pending record's receipt; it "
         "may be one issued before job references were derived, so nothing is issued (restore "
         "the ledger's receipts table from a backup)\n",
         static_cast<unsigned long long>(leaf), origin.c_str());
-  if (!match.problems.empty() || !match.orphans.empty()) return std::nullopt;
-  std::vector<bool> drop(pending.size(), false);
-  for (const auto& m : match.in_log) {
-    const auto& s = *pending[m.pending];
-    drop[m.pending] = true;
-    if (m.indexed) {
-      std::printf(
-          "finding already_issued %s: leaf %llu of log %s already holds a receipt for this step; "
-          "not issued again\n",
-          s.identity.c_str(), static_cast<unsigned long long>(m.leaf), origin.c_str());
-      continue;
-    }
-    ledger.restore_receipt_row(
-        {s.id, m.header.provider_site, m.header.account, m.header.period, {}}, origin, m.leaf);
+  if (!r.problems.empty() || !r.orphans.empty()) return std::nullopt;
+  for (const auto& [identity, leaf] : r.already_issued)
+    std::printf(
+        "finding already_issued %s: leaf %llu of log %s already holds a receipt for this step; "
+        "not issued again\n",
+        identity.c_str(), static_cast<unsigned long long>(leaf), origin.c_str());
+  for (const auto& [identity, leaf] : r.restored)
     std::printf(
         "finding receipt_unindexed %s: leaf %llu of log %s holds its receipt but the ledger had "
         "lost its receipt row; row restored, not issued again\n",
-        s.identity.c_str(), static_cast<unsigned long long>(m.leaf), origin.c_str());
-  }
-  std::vector<const basin::ledger::StoredRecord*> rest;
-  for (std::size_t i = 0; i < pending.size(); ++i)
-    if (!drop[i]) rest.push_back(pending[i]);
-  pending.swap(rest);
-  return match.in_log.size();
+        identity.c_str(), static_cast<unsigned long long>(leaf), origin.c_str());
+  return r.already_issued.size() + r.restored.size();
 }
 
 struct IssueArgs {
@@ -193,7 +145,14 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
       return;
     }
     const auto checked = checked_records(ledger, pool, ctx);
-    auto pending = pending_of_site(checked.records, ledger.receipts(), site->name);
+    const auto receipts_now = ledger.receipts();  // the findings point into it
+    auto pending = books::pending_of_site(checked.records, receipts_now, site->name);
+    for (const auto& c : pending.conflicts)
+      std::printf(
+          "finding conflicting_record %s: record %.16s claims a step whose receipt is leaf %llu "
+          "of %s; not issued, never charged (compare them with basin ledger show --conflicts)\n",
+          c.record->identity.c_str(), c.record->content_hash.c_str(),
+          static_cast<unsigned long long>(c.receipt->leaf_index), c.receipt->origin.c_str());
     const auto logged = drop_logged(ledger, origin, pending.mine, blinding, trust);
     if (!logged) {
       ctx.exit_code = 1;
@@ -204,7 +163,8 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     using Kind = books::IssueNote::Kind;
     std::size_t other_sites = pending.other_sites, refused = plan.count(Kind::not_issued),
                 held = plan.count(Kind::held),
-                mismatched = pending.findings + *logged + plan.count(Kind::account_mismatch) +
+                mismatched = pending.conflicts.size() + *logged +
+                             plan.count(Kind::account_mismatch) +
                              plan.count(Kind::restart_mismatch);
     const auto& todo = plan.todo;
     // Proving dominates (about 27 ms a receipt): spread it over the cores.

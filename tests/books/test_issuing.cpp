@@ -80,3 +80,30 @@ TEST(Issuing, NotesAreSafeToPrint) {
   EXPECT_EQ(n.line().find('\x1b'), std::string::npos);
   EXPECT_EQ(n.line().find('\r'), std::string::npos);
 }
+
+// Pending: this site's records without a receipt row; other sites' counted
+// and left; a record in conflict with a receipted step is a finding, never
+// pending.
+TEST(Issuing, PendingRecordsOfASite) {
+  std::vector<ledger::StoredRecord> recs = {
+      stored(1, "inst1", "physics"), stored(2, "inst1", "physics"), stored(3, "inst1", "physics"),
+      stored(4, "inst1", "physics"), stored(5, "vol1", "physics")};
+  for (std::size_t i = 0; i < recs.size(); ++i) recs[i].id = static_cast<std::int64_t>(i + 1);
+  recs[4].record.site = "home";
+  recs[2].identity = recs[1].identity;  // a second record for job 2's step...
+  recs[2].conflict = true;              // ...stored as a conflict
+  ledger::StoredReceipt receipted;      // job 2's step has a receipt
+  receipted.record_id = 2;
+  receipted.identity = recs[1].identity;
+  receipted.origin = "demo/campus/receipts";
+  receipted.leaf_index = 7;
+  const auto p = books::pending_of_site(recs, {receipted}, "campus");
+  ASSERT_EQ(p.mine.size(), 2u);
+  EXPECT_EQ(p.mine[0]->id, 1);
+  EXPECT_EQ(p.mine[1]->id, 4);
+  EXPECT_EQ(p.other_sites, 1u);
+  ASSERT_EQ(p.conflicts.size(), 1u);
+  EXPECT_EQ(p.conflicts[0].record->id, 3);
+  EXPECT_EQ(p.conflicts[0].receipt->leaf_index, 7u);
+  EXPECT_TRUE(books::pending_of_site(recs, {receipted}, "home").conflicts.empty());
+}

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "basin/records/record_checks.hpp"
 
@@ -64,6 +65,52 @@ IssuePlan plan_issue(std::span<const ledger::StoredRecord* const> pending,
     plan.todo.push_back({s, account.account, receipts::parse_x25519_hex(ak->second)});
   }
   return plan;
+}
+
+Pending pending_of_site(const std::vector<ledger::StoredRecord>& records,
+                        const std::vector<ledger::StoredReceipt>& receipts,
+                        const std::string& site) {
+  std::set<std::int64_t> receipted;
+  for (const auto& r : receipts) receipted.insert(r.record_id);
+  Pending out;
+  for (const auto& s : records) {
+    if (receipted.count(s.id)) continue;
+    if (s.record.site != site)
+      ++out.other_sites;
+    else if (!s.conflict)
+      out.mine.push_back(&s);
+  }
+  for (const auto& c : conflicts_with_receipts(records, receipts))
+    if (c.record->record.site == site) out.conflicts.push_back(c);
+  return out;
+}
+
+LoggedRecords drop_logged(ledger::Ledger& ledger, const std::string& origin,
+                          std::vector<const ledger::StoredRecord*>& pending,
+                          const receipts::BlindingKey& blinding, const receipts::Trust& trust) {
+  LoggedRecords out;
+  const auto leaves = ledger.log_leaves(origin);
+  const auto match = match_log(leaves, pending, blinding, trust);
+  out.problems = match.problems;
+  out.orphans = match.orphans;
+  if (!out.problems.empty() || !out.orphans.empty()) return out;
+  std::vector<bool> drop(pending.size(), false);
+  for (const auto& m : match.in_log) {
+    const auto& s = *pending[m.pending];
+    drop[m.pending] = true;
+    if (m.indexed) {
+      out.already_issued.emplace_back(s.identity, m.leaf);
+      continue;
+    }
+    ledger.restore_receipt_row(
+        {s.id, m.header.provider_site, m.header.account, m.header.period, {}}, origin, m.leaf);
+    out.restored.emplace_back(s.identity, m.leaf);
+  }
+  std::vector<const ledger::StoredRecord*> rest;
+  for (std::size_t i = 0; i < pending.size(); ++i)
+    if (!drop[i]) rest.push_back(pending[i]);
+  pending.swap(rest);
+  return out;
 }
 
 }  // namespace basin::books

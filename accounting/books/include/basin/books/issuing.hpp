@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "basin/books/integrity.hpp"
 #include "basin/books/slurm_accounts.hpp"
 #include "basin/federation/pool.hpp"
 #include "basin/ledger/ledger.hpp"
@@ -42,5 +43,36 @@ struct IssuePlan {
 
 IssuePlan plan_issue(std::span<const ledger::StoredRecord* const> pending,
                      const federation::Pool& pool, const SlurmAccounts& slurm);
+
+struct Pending {
+  std::vector<const ledger::StoredRecord*> mine;  // of this site, without receipt
+  std::size_t other_sites = 0;                    // without receipt, left for their sites
+  // Records of this site claiming a step that already has a receipt: never
+  // issued (their step is charged once, by that receipt).
+  std::vector<ConflictFinding> conflicts;
+};
+
+// The records of `site` that have no receipt row yet. Records in conflict
+// are left for people to settle. The result points into `records` and
+// `receipts`: keep them alive while it is used.
+Pending pending_of_site(const std::vector<ledger::StoredRecord>& records,
+                        const std::vector<ledger::StoredReceipt>& receipts,
+                        const std::string& site);
+
+struct LoggedRecords {
+  std::vector<std::string> problems;   // leaves that are not the site's receipts
+  std::vector<std::uint64_t> orphans;  // leaves without a row that no pending record explains
+  std::vector<std::pair<std::string, std::uint64_t>> already_issued;  // identity, leaf
+  std::vector<std::pair<std::string, std::uint64_t>> restored;        // row re-created
+};
+
+// Takes out of `pending` every record whose receipt is already a leaf of
+// `origin` (recognised by its job_ref, which only the site's blinding secret
+// derives), whatever the receipts index says: a lost index row is restored,
+// a record already issued is a finding; neither is issued again. When the
+// result has problems or orphans, issue must not run (nothing is changed).
+LoggedRecords drop_logged(ledger::Ledger& ledger, const std::string& origin,
+                          std::vector<const ledger::StoredRecord*>& pending,
+                          const receipts::BlindingKey& blinding, const receipts::Trust& trust);
 
 }  // namespace basin::books
