@@ -10,6 +10,7 @@
 //   MAKE_USAGE_CPU_EXTRA=U   add U us of CPU (another record, same identity)
 //   MAKE_USAGE_REPLICA=G     replica group G
 //   MAKE_USAGE_DIGEST=D      result digest D (default sha256:<job>)
+//   MAKE_USAGE_SHIFT=S       every time (and Slurm's) S seconds later (negative: earlier)
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
   const std::string step = env("MAKE_USAGE_STEP", "batch");
   const long start_delta = std::strtol(env("MAKE_USAGE_START_DELTA", "0").c_str(), nullptr, 10);
   const long end_delta = std::strtol(env("MAKE_USAGE_END_DELTA", "0").c_str(), nullptr, 10);
+  const long shift = std::strtol(env("MAKE_USAGE_SHIFT", "0").c_str(), nullptr, 10);
   const long cpu_extra = std::strtol(env("MAKE_USAGE_CPU_EXTRA", "0").c_str(), nullptr, 10);
   const auto key = basin::records::NodeKey::load(argv[1], false);
   const long n = std::strtol(argv[3], nullptr, 10);
@@ -64,7 +66,7 @@ int main(int argc, char** argv) {
     r.job_id = static_cast<std::uint32_t>(j);
     r.step_id =
         step == "batch" ? basin::records::kBatchStep : static_cast<std::uint32_t>(std::stoul(step));
-    r.submit_time = 1795000000 + j;
+    r.submit_time = 1795000000 + shift + j;
     r.start_time = r.submit_time + 5;
     r.end_time = r.start_time + 60 + j + end_delta;
     r.start_time += start_delta;

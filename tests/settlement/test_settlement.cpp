@@ -256,3 +256,66 @@ TEST_F(Fixture, TheStatementSignatureCoversEveryByte) {
 }
 
 }  // namespace
+
+// with_carry: a pair below k receipts is carried into the next period and
+// opened where its batch reaches k; batches opened earlier are left out.
+TEST(Carry, SmallPairsWaitForKReceipts) {
+  auto item = [](const std::string& period, const std::string& provider,
+                 const std::string& consumer, std::uint64_t leaf) {
+    settlement::Item it;
+    it.log = "p/" + provider + "/receipts";
+    it.leaf = leaf;
+    it.receipt.period = period;
+    it.receipt.provider_site = provider;
+    it.consumer_site = consumer;
+    return it;
+  };
+  // campus -> home: 1 in 09, 2 in 10 (batch 09+10 = 3 reaches k = 3 in 10),
+  // 1 in 11 (alone: carried); home -> campus: 3 in 11 (opened alone).
+  std::vector<settlement::Item> items = {
+      item("2026-09", "campus", "home", 0), item("2026-10", "campus", "home", 1),
+      item("2026-10", "campus", "home", 2), item("2026-11", "campus", "home", 3),
+      item("2026-11", "home", "campus", 0), item("2026-11", "home", "campus", 1),
+      item("2026-11", "home", "campus", 2), item("2026-12", "campus", "home", 4)};
+  items.push_back(item("2026-11", "campus", "home", 9));
+  items.back().not_charged = "replica INVALID";  // never counts, listed in its period
+  items.push_back(item("2026-10", "campus", "home", 8));
+  items.back().problem = "bad";  // an earlier failure is not listed again
+
+  auto leaves = [](const std::vector<settlement::Item>& v, bool charged) {
+    std::vector<std::uint64_t> out;
+    for (const auto& it : v)
+      if (it.receipt.provider_site == "campus" && it.problem.empty() &&
+          it.not_charged.empty() == charged)
+        out.push_back(it.leaf);
+    return out;
+  };
+  const auto oct = settlement::with_carry(items, "2026-10", 3);
+  EXPECT_EQ(leaves(oct, true), (std::vector<std::uint64_t>{0, 1, 2}));
+  EXPECT_TRUE(oct[0].carried) << "leaf 0 of 2026-09 is carried into 2026-10";
+  const auto sep = settlement::with_carry(items, "2026-09", 3);
+  EXPECT_TRUE(leaves(sep, true).empty());
+  ASSERT_EQ(leaves(sep, false), (std::vector<std::uint64_t>{0}));
+  EXPECT_NE(sep[0].not_charged.find("carried into the next period: pair campus -> home has 1"),
+            std::string::npos)
+      << sep[0].not_charged;
+
+  const auto nov = settlement::with_carry(items, "2026-11", 3);
+  EXPECT_EQ(leaves(nov, false), (std::vector<std::uint64_t>{3, 9}));  // carried, and INVALID
+  std::size_t home_charged = 0;
+  for (const auto& it : nov)
+    if (it.receipt.provider_site == "home" && it.not_charged.empty()) ++home_charged;
+  EXPECT_EQ(home_charged, 3u);
+  for (const auto& it : nov) EXPECT_NE(it.problem, "bad");
+
+  // December: leaf 3 (Nov) and 4 (Dec) are still 2 < 3; with k = 2 they open.
+  EXPECT_EQ(leaves(settlement::with_carry(items, "2026-12", 3), false),
+            (std::vector<std::uint64_t>{3, 4}));
+  // With k = 2: 09 + 10 open in October; November's leaf 3 alone waits and
+  // opens with leaf 4 in December.
+  EXPECT_EQ(leaves(settlement::with_carry(items, "2026-12", 2), true),
+            (std::vector<std::uint64_t>{3, 4}));
+  // k = 1: each period's own receipts, nothing carried.
+  EXPECT_EQ(leaves(settlement::with_carry(items, "2026-11", 1), true),
+            (std::vector<std::uint64_t>{3}));
+}

@@ -23,9 +23,11 @@ std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
 
   auto all_receipts = ledger.receipts();
   const auto entries = entries_of(records, all_receipts);
+  // With a minimum pair size, earlier periods' receipts may be carried in.
+  const bool carry = pool.min_pair_receipts > 1;
   std::vector<ledger::StoredReceipt> stored;
   for (auto& s : all_receipts)
-    if (s.period == period) stored.push_back(std::move(s));
+    if (s.period == period || (carry && s.period < period)) stored.push_back(std::move(s));
   all_receipts.clear();
   const auto decisions = decide_charges(entries, replica_policy_of(pool));
   std::map<std::int64_t, const Decision*> decision_of;
@@ -45,6 +47,7 @@ std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
         throw std::runtime_error("its fields differ from the ledger's index of it");
     } catch (const std::exception& e) {
       it.problem = e.what();
+      it.receipt.period = s.period;  // the index's: it places the failure in its period
       return;
     }
     // A receipt stands for its record: one whose signed bytes were edited
@@ -64,7 +67,7 @@ std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
         r != by_id.end() && sites_with_records.count(r->second->record.site))
       it.quantities = receipts::quantities_of(r->second->record);
   });
-  return items;
+  return settlement::with_carry(std::move(items), period, pool.min_pair_receipts);
 }
 
 }  // namespace basin::books

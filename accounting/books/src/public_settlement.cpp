@@ -139,7 +139,20 @@ PublicSettlement settle_public(const ledger::Ledger& ledger, const federation::P
     }
   }
 
-  // 2. The period's receipts in each used log, up to the opened checkpoint.
+  // Leaves opened in an earlier period, by (log, leaf): a provider may carry
+  // a small pair's receipts into a later period, never charge them twice.
+  std::map<std::pair<std::string, std::uint64_t>, std::string> opened_before;
+  for (const auto& q : ledger.opened_periods()) {
+    if (q >= period) break;
+    std::vector<std::string> ignored;
+    for (const auto& [provider, list] : openings_by_provider(ledger, pool, q, ignored))
+      for (const auto& o : list)
+        for (const auto& [origin, leaves] : o.opening.leaves)
+          for (auto leaf : leaves) opened_before.emplace(std::pair{origin, leaf}, q);
+  }
+
+  // 2. The period's receipts in each used log, up to the opened checkpoint,
+  // and the earlier ones the providers' openings carry in.
   std::map<std::string, std::string> home;
   for (const auto& a : pool.accounts) home[a.name] = a.home_site;
   std::vector<settlement::Item> items;
@@ -161,7 +174,15 @@ PublicSettlement settle_public(const ledger::Ledger& ledger, const federation::P
         keep[i] = used.charged.count(i) ? 1 : 0;  // a charged leaf that is no receipt is named
         return;
       }
-      if (it.receipt.period != period) return;
+      if (it.receipt.period > period) return;
+      if (it.receipt.period < period) {
+        // Carried in from an earlier period (a pair below [policy]
+        // min_pair_receipts then): only when the provider's opening says so.
+        if (!used.charged.count(i)) return;
+        it.carried = true;
+        if (const auto at = opened_before.find({origin, i}); at != opened_before.end())
+          it.problem = "already opened in period " + at->second + " (charged twice)";
+      }
       keep[i] = 1;
       if (auto h = home.find(it.receipt.account); h != home.end()) it.consumer_site = h->second;
       if (!used.charged.count(i)) it.not_charged = "not charged by its provider (in no opening)";

@@ -180,13 +180,17 @@ Pool parse_pool(std::string_view text, std::string_view file) {
     pool.cluster = p.name("cluster");
   }
   if (top.has("policy")) {
-    Fields p(file, top.table("policy"), "[policy]", {"replica_quorum", "witness_quorum"});
+    Fields p(file, top.table("policy"), "[policy]",
+             {"replica_quorum", "witness_quorum", "min_pair_receipts"});
     if (p.has("replica_quorum"))
       pool.replica_quorum =
           static_cast<unsigned>(p.integer("replica_quorum", 1, kMaxReplicaQuorum));
     if (p.has("witness_quorum"))
       pool.witness_quorum =
           static_cast<unsigned>(p.integer("witness_quorum", 1, kMaxWitnessQuorum));
+    if (p.has("min_pair_receipts"))
+      pool.min_pair_receipts =
+          static_cast<unsigned>(p.integer("min_pair_receipts", 1, kMaxMinPairReceipts));
   }
   std::map<std::string, const toml::node*> seen;
   auto unique = [&](const std::string& kind, const std::string& name, const toml::node& at) {
@@ -307,6 +311,9 @@ std::string render_pool(const Pool& pool) {
   if (pool.witness_quorum != 0)
     o << "# Other sites' cosignatures a checkpoint needs before settlement trusts it.\n"
       << "witness_quorum = " << pool.witness_quorum << "\n";
+  if (pool.min_pair_receipts > 1)
+    o << "# Receipts a site pair needs before it is opened; fewer carry into the next month.\n"
+      << "min_pair_receipts = " << pool.min_pair_receipts << "\n";
   for (const Site& s : pool.sites) {
     o << "\n[[site]]\nname = " << q(s.name) << "\ntier = " << q(to_string(s.tier))
       << "\nsigning_key = " << q(s.signing_key);

@@ -148,6 +148,13 @@ std::vector<std::string> Ledger::openings(const std::string& period) const {
   return out;
 }
 
+std::vector<std::string> Ledger::opened_periods() const {
+  Stmt q(impl_->db, "SELECT DISTINCT period FROM pair_openings ORDER BY period");
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.col_text(0));
+  return out;
+}
+
 std::uint64_t Ledger::last_export(const std::string& origin) const {
   Stmt q(impl_->db, "SELECT COALESCE(MAX(tree_size), 0) FROM bundle_exports WHERE origin = ?");
   q.bind(1, origin);

@@ -170,7 +170,7 @@ Statement settle_core(std::span<const Item> items, const receipts::Trust& trust,
   std::vector<const Item*> candidates;
   for (const Item& it : items) {
     std::string why = it.problem;
-    if (why.empty() && it.receipt.period != period)
+    if (why.empty() && it.receipt.period != period && !(it.carried && it.receipt.period < period))
       why = "its period is " + it.receipt.period + ", not " + period;
     if (why.empty() && it.consumer_site.empty())
       why = "account '" + it.receipt.account + "' has no home site in the pool";

@@ -19,6 +19,8 @@ namespace basin::books {
 // open its pairs. A receipt whose bytes are not its log leaf, whose fields
 // differ from the ledger's index, or whose record failed its signature
 // check (`checked.tampered`) carries the problem and is never counted.
+// With [policy] min_pair_receipts above 1, receipts of earlier periods whose
+// pair had too few to be opened are carried in (settlement::with_carry).
 std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
                                            const federation::Pool& pool, const std::string& period,
                                            const std::set<std::string>& sites_with_records,

@@ -75,6 +75,7 @@ struct Account {
 
 inline constexpr unsigned kDefaultReplicaQuorum = 2;
 inline constexpr unsigned kMaxWitnessQuorum = 64;
+inline constexpr unsigned kMaxMinPairReceipts = 1000;
 inline constexpr unsigned kMaxReplicaQuorum = 5;  // --basin-replicas allows 1..5
 
 // A Unix user name as useradd accepts by default: a lower-case letter or _,
@@ -93,6 +94,10 @@ struct Pool {
   // before settlement trusts it; 0: a majority of the other sites
   // (witness_quorum_of()).
   unsigned witness_quorum = 0;
+  // A (provider, consumer) pair is opened only once it holds at least this
+  // many receipts; fewer are carried into the next period, so an opening never
+  // reveals one receipt's credit. 1: every pair, every period.
+  unsigned min_pair_receipts = 1;
 };
 
 // "pool.toml:12:3: unknown key 'cpu' in [[node]]; allowed: ..." style.

@@ -241,6 +241,7 @@ class Ledger {
   void store_opening(const std::string& period, const std::string& provider,
                      const std::string& consumer, const std::string& note);
   std::vector<std::string> openings(const std::string& period) const;  // by provider, consumer
+  std::vector<std::string> opened_periods() const;  // periods with openings, ascending
   // The tree size of this site's last export of `origin` (0 if none).
   std::uint64_t last_export(const std::string& origin) const;
   void record_export(const std::string& origin, std::uint64_t size);

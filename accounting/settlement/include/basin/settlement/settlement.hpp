@@ -63,6 +63,7 @@ struct Item {
   std::string not_charged;    // non-empty: valid, but not charged, and why
   std::string flag;           // non-empty: charged, and listed with this note
   std::string problem;        // non-empty: fails before verification, and why
+  bool carried = false;       // of an earlier period, carried into this one (with_carry)
   // The provider's knowledge of the committed quantities (from its records),
   // needed to open the pair's total; nullopt when the provider has none.
   std::optional<receipts::Quantities> quantities;
@@ -106,6 +107,19 @@ struct Statement {
   std::map<std::string, std::int64_t> balance;  // per site: owed to it minus owed by it
   std::vector<federation::Transfer> transfers;  // netted
 };
+
+// Pairs with few receipts are not opened alone (an opening of one receipt
+// reveals that receipt's credit). With k > 1, a (provider, consumer) pair's
+// chargeable receipts (no problem, charged, consumer known) accumulate period
+// by period, oldest first, into a batch that is opened in the period it
+// reaches k receipts. `items`: the receipts of every period up to `period`.
+// Returns the items of `period`'s statement: its own receipts and the earlier
+// ones of batches that reach k now (marked carried); the receipts of a batch
+// still below k are listed as not charged ("carried into the next period").
+// Receipts of batches opened in earlier periods, and earlier receipts that
+// were not chargeable, are left out. Deterministic: every site computes the
+// same batches from the same receipts. k <= 1: the items of `period` only.
+std::vector<Item> with_carry(std::vector<Item> items, const std::string& period, unsigned k);
 
 // The blinding secrets of the providers whose totals this run may open.
 using ProviderKeys = std::map<std::string, const receipts::BlindingKey*>;
