@@ -89,3 +89,22 @@ done
 tail -n 1 verify.out
 sed -n '1,12p' settle.out
 sed -n '1,8p' reconcile.out
+
+# Import: each site's log as one bundle from tree size 0, imported by the
+# other site into a fresh ledger (each receipt's signature, rate card and range
+# proof verified, the tree rebuilt and checked against the signed checkpoint,
+# the checkpoint cosigned): all N receipts, against verify --batch of the same N.
+"${L[@]}" export --pool pool.toml --site-key keys/campus.sign.key --from 0 --out campus.bundle >/dev/null
+"${L[@]}" export --pool pool.toml --site-key keys/home.sign.key --from 0 --out home.bundle >/dev/null
+for i in 1 2 3; do
+  rm -rf mirror
+  mkdir -p mirror/back
+  a=$(secs import-at-home "$basin" ledger --db mirror/home.sqlite import --pool pool.toml \
+    --witness-key keys/home.witness.key --cosigned-dir mirror/back campus.bundle)
+  b=$(secs import-at-campus "$basin" ledger --db mirror/campus.sqlite import --pool pool.toml \
+    --witness-key keys/campus.witness.key --cosigned-dir mirror/back home.bundle)
+  v=$(secs verify "${L[@]}" verify --pool pool.toml --batch)
+  printf 'import run %d: %d receipts imported in %.2f s (%.2f + %.2f), verify --batch %.2f s (import/verify %.2f)\n' \
+    "$i" "$n" "$(echo "$a + $b" | bc -l)" "$a" "$b" "$v" "$(echo "($a + $b) / $v" | bc -l)"
+done
+cat import-at-home.out import-at-campus.out
