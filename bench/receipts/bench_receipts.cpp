@@ -40,7 +40,7 @@ struct Setup {
   }
   receipts::Receipt issue(std::uint32_t job) const {
     return receipts::issue_receipt(record(job), record(job).account, "bench", card,
-                                   account.public_key(), site, blinding);
+                                   account.public_key(), site, blinding, {});
   }
   const std::vector<receipts::Receipt>& many(std::size_t n) {
     while (receipts.size() < n)

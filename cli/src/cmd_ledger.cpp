@@ -176,7 +176,9 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
       try {
         const auto receipt =
             receipts::issue_receipt(todo[i].record->record, todo[i].account, pool.name, card,
-                                    todo[i].account_key, key, blinding);
+                                    todo[i].account_key, key, blinding,
+                                    receipts::parse_hex32(todo[i].record->content_hash,
+                                                          "the record's content hash"));
         fresh[i] = {todo[i].record->id, receipt.provider_site, receipt.account, receipt.period,
                     receipts::encode(receipt)};
       } catch (const std::exception& e) {
@@ -354,6 +356,9 @@ void add_open(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ct
     std::printf("%-5s %-36s %-7s %12s %14s %8s %8s %s\n", "LEAF", "JOB", "PERIOD", "CORE_S",
                 "MEM_MB_S", "GPU_S", "WALL_S", trust ? "CREDIT_UC" : "");
     std::size_t mine = 0;
+    // The signed record each receipt was issued for, as the ledger holds it.
+    std::map<std::int64_t, std::string> content_hash;
+    for (const auto& rec : ledger.records()) content_hash[rec.id] = rec.content_hash;
     for (const auto& s : ledger.receipts()) {
       receipts::Receipt r;
       try {
@@ -369,6 +374,15 @@ void add_open(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ct
       ++mine;
       try {
         const auto o = receipts::open_receipt(r, key);
+        // Openings since version 3 name the node-signed record's hash.
+        if (o.record_hash != crypto::Bytes32{}) {
+          const auto held = content_hash.find(s.record_id);
+          const auto named = receipts::parse_hex32(
+              held == content_hash.end() ? std::string(64, '0') : held->second, "content hash");
+          if (named != o.record_hash)
+            throw std::runtime_error("its opening names another signed record than the one the "
+                                     "ledger holds for " + s.identity + " (a swapped record)");
+        }
         std::printf("%-5llu %-36s %-7s %12llu %14llu %8llu %8llu ",
                     static_cast<unsigned long long>(s.leaf_index),
                     records::printable(o.job_identity).c_str(), r.period.c_str(),

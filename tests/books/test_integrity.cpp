@@ -92,7 +92,7 @@ struct RecogniseInLog : ::testing::Test {
   }
   ledger::LogLeaf leaf(std::uint64_t index, const records::UsageRecord& r, bool indexed) {
     const auto receipt =
-        receipts::issue_receipt(r, "lab", "demo", card, account.public_key(), site, blinding);
+        receipts::issue_receipt(r, "lab", "demo", card, account.public_key(), site, blinding, {});
     return {index, receipts::encode(receipt), indexed};
   }
   ledger::StoredRecord stored(std::int64_t id, const records::UsageRecord& r) {

@@ -156,4 +156,17 @@ $D verify --pool pool.toml >r3.out || fail "verify after the row was restored: $
 $D settle --period 2026-11 --pool pool.toml $KEYS --out r >r4.out || fail "settle: $(cat r4.out)"
 expect_good_totals r4.out
 echo "ok: a record already in the log is never issued again"
+
+# --- two receipt rows swapped between their records: the account holder's opening
+# names the signed record the receipt was issued for, so the swap shows.
+fresh
+$D open --account-key keys/bob.box.key --pool pool.toml >o1.out || fail "open: $(cat o1.out)"
+a="(SELECT id FROM records WHERE identity = 'basin/10.batch/r0/vol1')"
+b="(SELECT id FROM records WHERE identity = 'basin/11.batch/r0/vol1')"
+sqlite3 damaged.sqlite "UPDATE receipts SET record_id = -1 WHERE record_id = $a;
+  UPDATE receipts SET record_id = $a WHERE record_id = $b; UPDATE receipts SET record_id = $b WHERE record_id = -1"
+run o2.out $D open --account-key keys/bob.box.key --pool pool.toml
+[ $rc = 1 ] && grep -q "^BAD receipt .*its opening names another signed record than the one the ledger holds" o2.out ||
+  fail "a receipt moved to another record was not caught"
+echo "ok: a receipt bound to another record than its own is named by the account holder's open"
 echo PASS

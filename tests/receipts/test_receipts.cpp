@@ -43,6 +43,7 @@ records::UsageRecord sample_record(std::uint32_t job = 42) {
 struct Receipts : ::testing::Test {
   records::NodeKey site_key = records::NodeKey::generate();
   receipts::BlindingKey blinding = receipts::BlindingKey::generate();
+  const crypto::Bytes32 record_hash{0xab, 0xcd, 0x01};  // as if of the signed record
   receipts::AccountKey account = receipts::AccountKey::generate();
   receipts::RateCard card{"uni", {3, 1, 100, 0}};
   receipts::Trust trust;
@@ -54,7 +55,7 @@ struct Receipts : ::testing::Test {
   }
   Receipt issue(std::uint32_t job = 42) {
     return receipts::issue_receipt(sample_record(job), sample_record(job).account, "demo", card,
-                                   account.public_key(), site_key, blinding);
+                                   account.public_key(), site_key, blinding, record_hash);
   }
   void resign(Receipt& r) { r.signature = site_key.sign(receipts::signed_message(r)); }
   bool good(const Receipt& r) { return !receipts::verify_receipt(r, trust).has_value(); }
@@ -276,7 +277,7 @@ TEST_F(Receipts, TrustChecks) {
   other.rate_cards["uni"].micro_credits[0] = 4;
   EXPECT_NE(receipts::verify_receipt(r, other)->find("rate card"), std::string::npos);
   EXPECT_THROW(receipts::issue_receipt(sample_record(), "lab", "demo", {"home", {}},
-                                       account.public_key(), site_key, blinding),
+                                       account.public_key(), site_key, blinding, record_hash),
                receipts::ReceiptError);
 }
 
@@ -315,7 +316,7 @@ TEST_F(Receipts, GpuSecondsAreCommittedOpenedAndPriced) {
   auto rec = sample_record();
   rec.alloc_gpus = 2;
   const Receipt r = receipts::issue_receipt(rec, rec.account, "demo", card, account.public_key(),
-                                            site_key, blinding);
+                                            site_key, blinding, record_hash);
   EXPECT_TRUE(good(r));
   const auto o = receipts::open_receipt(r, account);
   EXPECT_EQ(o.values[receipts::gpu_seconds], 240u);
@@ -408,12 +409,14 @@ TEST_F(Receipts, SealedOpeningsHaveOneLengthWhateverTheJob) {
   large.node = std::string(120, 'n');
   large.result_digest = "sha256:" + std::string(249, 'f');
   const auto a = receipts::issue_receipt(small, small.account, "demo", card, account.public_key(),
-                                         site_key, blinding);
+                                         site_key, blinding, record_hash);
   const auto b = receipts::issue_receipt(large, large.account, "demo", card, account.public_key(),
-                                         site_key, blinding);
+                                         site_key, blinding, record_hash);
   EXPECT_EQ(a.sealed_opening.size(), b.sealed_opening.size());
-  EXPECT_EQ(a.sealed_opening.size(), 757u);
+  EXPECT_EQ(a.sealed_opening.size(), 789u);
   EXPECT_EQ(receipts::open_receipt(b, account).result_digest, large.result_digest);
+  // The opening names the signed record the receipt was issued for.
+  EXPECT_EQ(receipts::open_receipt(b, account).record_hash, record_hash);
   EXPECT_EQ(receipts::open_receipt(a, account).job_identity, records::identity(small));
 }
 

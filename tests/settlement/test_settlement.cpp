@@ -133,7 +133,7 @@ struct Fixture : ::testing::Test {
     it.leaf = items.size();
     it.record = records::identity(r);
     it.receipt = receipts::issue_receipt(r, r.account, "p", trust.rate_cards.at(site),
-                                         acct.public_key(), key, blind);
+                                         acct.public_key(), key, blind, {});
     it.consumer_site = account == "alice" ? "campus" : "home";
     it.quantities = receipts::quantities_of(r);
     items.push_back(it);

@@ -129,7 +129,8 @@ crypto::Scalar credit_blinding(const Receipt& receipt, const RateCard& rates,
 
 Receipt issue_receipt(const records::UsageRecord& record, const std::string& account,
                       const std::string& pool, const RateCard& rates, const X25519Key& account_key,
-                      const records::NodeKey& site_key, const BlindingKey& blinding) {
+                      const records::NodeKey& site_key, const BlindingKey& blinding,
+                      const crypto::Bytes32& record_hash) {
   if (sodium_init() < 0) throw ReceiptError("libsodium failed to initialise");
   if (rates.site != record.site)
     throw ReceiptError("rate card of site '" + rates.site + "' given for a record of site '" +
@@ -142,6 +143,7 @@ Receipt issue_receipt(const records::UsageRecord& record, const std::string& acc
   const auto period = period_of(record.end_time);
   opening.salt = job_salt(opening.job_identity, period, blinding);
   opening.result_digest = record.result_digest;
+  opening.record_hash = record_hash;
   const crypto::Bytes32 job_ref = job_reference(opening.job_identity, opening.salt);
   const auto blindings = receipt_blindings(job_ref, period, blinding);
   for (std::size_t i = 0; i < kQuantities; ++i) opening.blindings[i] = blindings[i].encode();

@@ -15,14 +15,16 @@
 namespace basin::receipts {
 namespace detail {
 
-// Version 2 is version 1's fields followed by zeros up to kPaddedOpening
-// bytes: every sealed opening has one length, so its size no longer tells
-// how long the job identity or result digest is. Version 1 (unpadded) still
-// opens.
-constexpr std::uint8_t kOpeningVersion = 2;
+// Version 3 is version 1's fields and the record's hash, followed by zeros up
+// to kPaddedOpening bytes: every sealed opening has one length, so its size
+// no longer tells how long the job identity or result digest is. Versions 2
+// (padded, no record hash) and 1 (unpadded) still open.
+constexpr std::uint8_t kOpeningVersion = 3;
+constexpr std::uint8_t kPaddedV2OpeningVersion = 2;
 constexpr std::uint8_t kUnpaddedOpeningVersion = 1;
-constexpr std::size_t kPaddedOpening =
+constexpr std::size_t kPaddedV2Opening =
     1 + 8 * kQuantities + 32 * kQuantities + 2 + kMaxField + 32 + 2 + kMaxField;
+constexpr std::size_t kPaddedOpening = kPaddedV2Opening + 32;
 
 std::vector<std::uint8_t> encode_opening(const Opening& o) {
   Writer w;
@@ -32,6 +34,7 @@ std::vector<std::uint8_t> encode_opening(const Opening& o) {
   w.put_string(o.job_identity, "job_identity");
   w.put_bytes(o.salt);
   w.put_string(o.result_digest, "result_digest");
+  w.put_bytes(o.record_hash);
   auto out = w.take();
   out.resize(kPaddedOpening, 0);  // fields are bounded: never longer
   return out;
@@ -40,10 +43,12 @@ std::vector<std::uint8_t> encode_opening(const Opening& o) {
 Opening decode_opening(std::span<const std::uint8_t> bytes) {
   Reader in(bytes);
   const auto version = in.get<std::uint8_t>("opening version");
-  if (version != kOpeningVersion && version != kUnpaddedOpeningVersion)
+  if (version != kOpeningVersion && version != kPaddedV2OpeningVersion &&
+      version != kUnpaddedOpeningVersion)
     throw ReceiptError("opening version is not supported");
-  if (version == kOpeningVersion && bytes.size() != kPaddedOpening)
-    throw ReceiptError("opening: not padded to " + std::to_string(kPaddedOpening) + " bytes");
+  const std::size_t padded = version == kOpeningVersion ? kPaddedOpening : kPaddedV2Opening;
+  if (version != kUnpaddedOpeningVersion && bytes.size() != padded)
+    throw ReceiptError("opening: not padded to " + std::to_string(padded) + " bytes");
   Opening o;
   for (auto& v : o.values) v = in.get<std::uint64_t>("value");
   for (auto& b : o.blindings) {
@@ -55,6 +60,10 @@ Opening decode_opening(std::span<const std::uint8_t> bytes) {
   const auto salt = in.get_bytes(32, "salt");
   std::copy(salt.begin(), salt.end(), o.salt.begin());
   o.result_digest = in.get_string("result_digest");
+  if (version == kOpeningVersion) {
+    const auto h = in.get_bytes(32, "record_hash");
+    std::copy(h.begin(), h.end(), o.record_hash.begin());
+  }
   if (version == kUnpaddedOpeningVersion && in.remaining() != 0)
     throw ReceiptError("opening: trailing bytes");
   for (const auto b : in.get_bytes(in.remaining(), "padding"))
@@ -140,6 +149,12 @@ X25519Key parse_x25519_hex(const std::string& hex) {
   X25519Key k{};
   if (!detail::from_hex(hex, k)) throw ReceiptError("X25519 key must be 64 hex digits");
   return k;
+}
+
+crypto::Bytes32 parse_hex32(const std::string& hex, const std::string& what) {
+  crypto::Bytes32 out{};
+  if (!detail::from_hex(hex, out)) throw ReceiptError(what + " must be 64 hex digits");
+  return out;
 }
 
 records::PublicKey parse_ed25519_hex(const std::string& hex) {

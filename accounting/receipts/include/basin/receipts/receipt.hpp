@@ -88,6 +88,11 @@ struct Opening {
   std::string job_identity;                              // records::identity()
   crypto::Bytes32 salt{};
   std::string result_digest;
+  // SHA-256 of the node-signed record the receipt was issued for (the
+  // ledger's content hash): binds the receipt to those exact signed bytes, so
+  // the account holder can prove which record it charges. Zero in openings
+  // of version 2 and earlier.
+  crypto::Bytes32 record_hash{};
 };
 
 // Quantities of a record: wall = end - start (0 if negative), core-seconds =
@@ -144,9 +149,11 @@ crypto::Bytes32 expected_job_ref(const std::string& job_identity, const std::str
 // already verified, charged to `account`: the account Slurm holds for the
 // job (never the record's own claim). `site_key` must be the key of
 // record.site.
+// `record_hash`: SHA-256 of the record's signed bytes (sealed into the opening).
 Receipt issue_receipt(const records::UsageRecord& record, const std::string& account,
                       const std::string& pool, const RateCard& rates, const X25519Key& account_key,
-                      const records::NodeKey& site_key, const BlindingKey& blinding);
+                      const records::NodeKey& site_key, const BlindingKey& blinding,
+                      const crypto::Bytes32& record_hash);
 
 // Canonical encoding and strict decoding (throws ReceiptError naming the field).
 std::vector<std::uint8_t> encode(const Receipt& receipt);
@@ -252,5 +259,7 @@ unsigned __int128 credit_of(const Opening& opening, const RateCard& rates);
 // Hex helpers for keys in pool.toml.
 X25519Key parse_x25519_hex(const std::string& hex);
 records::PublicKey parse_ed25519_hex(const std::string& hex);
+// 64 hex digits as 32 bytes (a record's content hash); throws naming `what`.
+crypto::Bytes32 parse_hex32(const std::string& hex, const std::string& what);
 
 }  // namespace basin::receipts
