@@ -65,8 +65,8 @@ void add_pool_keys(CLI::App& app, CommandContext& ctx) {
       "this month and earlier keep verifying, and any it signs for a later month are refused\n"
       "(expired). The new blinding secret is appended to <site>.blind.key for periods from\n"
       "next month; the earlier secrets stay in the file, so old periods can still be opened.\n"
-      "The old secret key is kept as <site>.sign.key.until-<month> (destroy it when no\n"
-      "late record of this month remains to be issued).");
+      "The old secret key is kept as <site>.sign.key.until-<month>: nothing needs it any more\n"
+      "(the new key also signs late records of earlier months), so destroy it.");
   rotate->add_option("--site", a->site, "Site name")->required();
   rotate->add_option("--key-dir", a->key_dir,
                      "Where the site's keys are [keys/ beside the pool file]");
