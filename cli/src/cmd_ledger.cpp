@@ -174,11 +174,10 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
     std::vector<std::string> failed(todo.size());
     tbb::parallel_for(std::size_t{0}, todo.size(), [&](std::size_t i) {
       try {
-        const auto receipt =
-            receipts::issue_receipt(todo[i].record->record, todo[i].account, pool.name, card,
-                                    todo[i].account_key, key, blinding,
-                                    receipts::parse_hex32(todo[i].record->content_hash,
-                                                          "the record's content hash"));
+        const auto receipt = receipts::issue_receipt(
+            todo[i].record->record, todo[i].account, pool.name, card, todo[i].account_key, key,
+            blinding,
+            receipts::parse_hex32(todo[i].record->content_hash, "the record's content hash"));
         fresh[i] = {todo[i].record->id, receipt.provider_site, receipt.account, receipt.period,
                     receipts::encode(receipt)};
       } catch (const std::exception& e) {
@@ -380,8 +379,10 @@ void add_open(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ct
           const auto named = receipts::parse_hex32(
               held == content_hash.end() ? std::string(64, '0') : held->second, "content hash");
           if (named != o.record_hash)
-            throw std::runtime_error("its opening names another signed record than the one the "
-                                     "ledger holds for " + s.identity + " (a swapped record)");
+            throw std::runtime_error(
+                "its opening names another signed record than the one the "
+                "ledger holds for " +
+                s.identity + " (a swapped record)");
         }
         std::printf("%-5llu %-36s %-7s %12llu %14llu %8llu %8llu ",
                     static_cast<unsigned long long>(s.leaf_index),

@@ -38,10 +38,9 @@ std::vector<std::vector<std::uint8_t>> basin_fuzz_seeds() {
     r.site = "uni";
     r.alloc_cores = job;
     r.alloc_mem_mb = 100;
-    out.push_back(basin::receipts::encode(
-        basin::receipts::issue_receipt(r, r.account, "demo", keys().card,
-                                       keys().account.public_key(), keys().site, keys().blinding,
-                                       {})));
+    out.push_back(basin::receipts::encode(basin::receipts::issue_receipt(
+        r, r.account, "demo", keys().card, keys().account.public_key(), keys().site,
+        keys().blinding, {})));
   }
   return out;
 }
