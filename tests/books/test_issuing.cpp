@@ -97,7 +97,8 @@ TEST(Issuing, PendingRecordsOfASite) {
   receipted.identity = recs[1].identity;
   receipted.origin = "demo/campus/receipts";
   receipted.leaf_index = 7;
-  const auto p = books::pending_of_site(recs, {receipted}, "campus");
+  const std::vector<ledger::StoredReceipt> receipts{receipted};
+  const auto p = books::pending_of_site(recs, receipts, "campus");
   ASSERT_EQ(p.mine.size(), 2u);
   EXPECT_EQ(p.mine[0]->id, 1);
   EXPECT_EQ(p.mine[1]->id, 4);
@@ -105,5 +106,5 @@ TEST(Issuing, PendingRecordsOfASite) {
   ASSERT_EQ(p.conflicts.size(), 1u);
   EXPECT_EQ(p.conflicts[0].record->id, 3);
   EXPECT_EQ(p.conflicts[0].receipt->leaf_index, 7u);
-  EXPECT_TRUE(books::pending_of_site(recs, {receipted}, "home").conflicts.empty());
+  EXPECT_TRUE(books::pending_of_site(recs, receipts, "home").conflicts.empty());
 }

@@ -58,6 +58,13 @@ struct Pending {
 Pending pending_of_site(const std::vector<ledger::StoredRecord>& records,
                         const std::vector<ledger::StoredReceipt>& receipts,
                         const std::string& site);
+// Temporaries would leave the result dangling: refused at compile time.
+Pending pending_of_site(const std::vector<ledger::StoredRecord>&& records,
+                        const std::vector<ledger::StoredReceipt>& receipts,
+                        const std::string& site) = delete;
+Pending pending_of_site(const std::vector<ledger::StoredRecord>& records,
+                        const std::vector<ledger::StoredReceipt>&& receipts,
+                        const std::string& site) = delete;
 
 struct LoggedRecords {
   std::vector<std::string> problems;   // leaves that are not the site's receipts
