@@ -163,3 +163,54 @@ TEST(CryptoGroup, HashToGroupIsDomainSeparated) {
   EXPECT_FALSE(p == Point::hash_to_group("basin.test.b", x));
   EXPECT_FALSE(p.is_identity());
 }
+
+// Scalar products use Basin's own unrolled Montgomery arithmetic
+// (src/scalar_mul.hpp); libdecaf's decaf_255_scalar_mul is the oracle.
+TEST(ScalarMul, MatchesLibdecafOnEdgeAndRandomInputs) {
+  const Scalar zero, one = Scalar::from_u64(1), minus_one = -one;
+  std::vector<Scalar> inputs = {zero, one, minus_one, minus_one - one, Scalar::from_u64(~0ULL)};
+  // 2^252 - 1 and 2^252 + small: just below and above l's top limb.
+  std::array<std::uint8_t, 32> b{};
+  b.fill(0xff);
+  b[31] = 0x0f;
+  inputs.push_back(*Scalar::from_canonical(b));
+  b.fill(0);
+  b[31] = 0x10;
+  b[0] = 5;
+  inputs.push_back(*Scalar::from_canonical(b));
+  for (int i = 0; i < 200; ++i) inputs.push_back(Scalar::random());
+  for (const auto& x : inputs)
+    for (const auto& y : {inputs[0], inputs[1], inputs[2], inputs[5], inputs[6], inputs.back()}) {
+      decaf_255_scalar_t want;
+      decaf_255_scalar_mul(want, x.raw(), y.raw());
+      std::array<std::uint8_t, 32> want_bytes;
+      decaf_255_scalar_encode(want_bytes.data(), want);
+      ASSERT_EQ(hex((x * y).encode()), hex(want_bytes));
+    }
+  // A chain of products stays reduced and equal to libdecaf's chain.
+  Scalar acc = Scalar::random();
+  decaf_255_scalar_t ref;
+  decaf_255_scalar_copy(ref, acc.raw());
+  for (int i = 0; i < 10000; ++i) {
+    const Scalar k = Scalar::random();
+    acc = acc * k;
+    decaf_255_scalar_mul(ref, ref, k.raw());
+  }
+  std::array<std::uint8_t, 32> ref_bytes;
+  decaf_255_scalar_encode(ref_bytes.data(), ref);
+  EXPECT_EQ(hex(acc.encode()), hex(ref_bytes));
+}
+
+TEST(ScalarMul, PreparedMultiplierGivesTheSameProducts) {
+  for (int i = 0; i < 100; ++i) {
+    const Scalar k = Scalar::random(), x = Scalar::random(), y = Scalar::random();
+    const ScalarMultiplier km(k), xm(x);
+    ASSERT_EQ(hex((km * x).encode()), hex((k * x).encode()));
+    ASSERT_EQ(hex(km.value().encode()), hex(k.encode()));
+    ASSERT_EQ(hex(((km * xm) * y).encode()), hex((k * x * y).encode()));
+  }
+  const Scalar minus_one = -Scalar::from_u64(1);
+  EXPECT_EQ(hex((ScalarMultiplier(minus_one) * minus_one).encode()),
+            hex(Scalar::from_u64(1).encode()));
+  EXPECT_TRUE((ScalarMultiplier(Scalar()) * Scalar::random()).is_zero());
+}

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include "scalar_mul.hpp"
+
 #include <cstring>
 #include <stdexcept>
 
@@ -84,12 +86,35 @@ Scalar Scalar::operator-(const Scalar& o) const {
 }
 Scalar Scalar::operator*(const Scalar& o) const {
   Scalar r;
-  decaf_255_scalar_mul(r.s_, s_, o.s_);
+  detail::scalar_mul_limbs(r.s_->limb, s_->limb, o.s_->limb);
   return r;
 }
 Scalar Scalar::operator-() const {
   return Scalar() - *this;
 }
+ScalarMultiplier::ScalarMultiplier(const Scalar& k) {
+  detail::montgomery_mul(m_, k.s_->limb, detail::kR2);  // k R^2 / R = k R
+}
+
+Scalar ScalarMultiplier::operator*(const Scalar& x) const {
+  Scalar r;
+  detail::montgomery_mul(r.s_->limb, m_, x.s_->limb);  // k R x / R
+  return r;
+}
+
+ScalarMultiplier ScalarMultiplier::operator*(const ScalarMultiplier& o) const {
+  ScalarMultiplier r;
+  detail::montgomery_mul(r.m_, m_, o.m_);  // k R k' R / R
+  return r;
+}
+
+Scalar ScalarMultiplier::value() const {
+  static constexpr std::uint64_t kOne[4] = {1, 0, 0, 0};
+  Scalar r;
+  detail::montgomery_mul(r.s_->limb, m_, kOne);  // k R / R
+  return r;
+}
+
 bool Scalar::operator==(const Scalar& o) const {
   return decaf_255_scalar_eq(s_, o.s_) != 0;
 }

@@ -47,18 +47,24 @@ Point msm_pippenger(std::span<const Scalar> scalars, std::span<const Point> poin
   const std::size_t n = points.size();
   // Window width minimising point additions: windows * (n + 2^c) (bucket
   // fills plus the two running sums over 2^(c-1) buckets).
+  // Wider than 15 bits the buckets (2^(c-1) points of 160 bytes) outgrow the caches.
   int c = 4;
   double best = 1e300;
-  for (int w = 4; w <= 12; ++w) {
+  for (int w = 4; w <= 15; ++w) {
     const double cost = ((256.0 + w - 1) / w + 1) * (static_cast<double>(n) + (1 << w));
     if (cost < best) {
       best = cost;
       c = w;
     }
   }
-  std::vector<std::vector<int>> digits(n);
-  for (std::size_t i = 0; i < n; ++i) digits[i] = signed_digits(scalars[i], c);
   const int windows = (256 + c - 1) / c + 1;
+  // One flat array, window-major: digits[j * n + i] is point i's digit in
+  // window j, read in order by the bucket pass of window j.
+  std::vector<int> digits(n * static_cast<std::size_t>(windows));
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto d = signed_digits(scalars[i], c);
+    for (std::size_t j = 0; j < d.size(); ++j) digits[j * n + i] = d[j];
+  }
   const std::size_t nb = std::size_t{1} << (c - 1);
   std::vector<Point> buckets(nb);
   Point acc;
@@ -66,7 +72,7 @@ Point msm_pippenger(std::span<const Scalar> scalars, std::span<const Point> poin
     for (int t = 0; t < c; ++t) acc = acc.dbl();
     for (auto& b : buckets) b = Point();
     for (std::size_t i = 0; i < n; ++i) {
-      const int d = digits[i][j];
+      const int d = digits[static_cast<std::size_t>(j) * n + i];
       if (d > 0) buckets[d - 1] += points[i];
       if (d < 0) buckets[-d - 1] = buckets[-d - 1] - points[i];
     }

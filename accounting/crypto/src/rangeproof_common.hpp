@@ -51,6 +51,16 @@ inline std::vector<Scalar> powers(const Scalar& x, std::size_t count) {
 }
 
 inline Scalar sum_of_powers(const Scalar& x, std::size_t count) {
+  if (count > 0 && (count & (count - 1)) == 0) {
+    // A power of two (n*m always is): sum_{i<2k} x^i = (1 + x^k) sum_{i<k} x^i,
+    // 2 log2(count) products instead of count.
+    Scalar sum = Scalar::from_u64(1), xk = x;
+    for (std::size_t k = 1; k < count; k *= 2) {
+      sum = sum + sum * xk;
+      xk = xk * xk;
+    }
+    return sum;
+  }
   Scalar acc, p = Scalar::from_u64(1);
   for (std::size_t i = 0; i < count; ++i) {
     acc = acc + p;

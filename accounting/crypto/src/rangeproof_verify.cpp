@@ -1,3 +1,4 @@
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
@@ -68,24 +69,32 @@ std::optional<Parsed> parse(std::span<const Bytes32> commitments,
   return p;
 }
 
-// One proof's verification equation as weighted terms: scalars on the shared
-// generators (G, H, B, B_blinding) and on the proof's own points.
-struct Terms {
-  std::vector<Scalar> g, h;  // size nm
-  Scalar b, b_blinding;
-  std::vector<Scalar> own;
-  std::vector<Point> own_points;
+// Where one proof's weighted verification equation goes: scalars on the
+// shared generators (G, H, B, B_blinding) are *added* to g, h, b and
+// b_blinding (so many proofs share one sum); the proof's own points and their
+// scalars are written to own / own_points (own_count(m) slots).
+struct Sink {
+  std::span<Scalar> g, h;  // at least n*m long
+  Scalar& b;
+  Scalar& b_blinding;
+  std::span<Scalar> own;
+  std::span<Point> own_points;
 };
 
-std::optional<Terms> terms_for(std::span<const Bytes32> commitments,
-                               std::span<const std::uint8_t> proof,
-                               std::span<const std::uint8_t> context) {
-  auto parsed = parse(commitments, proof);
-  if (!parsed) return std::nullopt;
+// A, S, T1, T2, the m commitments, and L_k, R_k for k < log2(n*m).
+std::size_t own_count(std::size_t m) {
+  return 4 + m + 2 * detail::log2_exact(kRangeBits * m);
+}
+
+// Adds the proof's equation into `sink`, or returns false (and adds nothing)
+// when the proof is malformed.
+bool add_terms(const RangeProofItem& item, const Sink& sink) {
+  auto parsed = parse(item.commitments, item.proof);
+  if (!parsed) return false;
   const Parsed& p = *parsed;
   const std::size_t m = p.m, n = kRangeBits, nm = n * m;
 
-  Transcript t = detail::statement_transcript(commitments, context);
+  Transcript t = detail::statement_transcript(item.commitments, item.context);
   t.append_point("A", p.Aenc);
   t.append_point("S", p.Senc);
   const Scalar y = t.challenge("y");
@@ -102,7 +111,7 @@ std::optional<Terms> terms_for(std::span<const Bytes32> commitments,
     t.append_point("L", p.Lenc[k]);
     t.append_point("R", p.Renc[k]);
     u[k] = t.challenge("u");
-    if (u[k].is_zero()) return std::nullopt;
+    if (u[k].is_zero()) return false;
   }
   // One inversion for all of u_0..u_{lg-1} and y (Montgomery's trick):
   // a scalar inversion costs as much as a few hundred multiplications.
@@ -114,7 +123,7 @@ std::optional<Terms> terms_for(std::span<const Bytes32> commitments,
     prefix[i] = acc;
     acc = acc * to_invert[i];
   }
-  if (acc.is_zero()) return std::nullopt;
+  if (acc.is_zero()) return false;
   Scalar inv = acc.invert();
   std::vector<Scalar> inverses(to_invert.size());
   for (std::size_t i = to_invert.size(); i-- > 0;) {
@@ -128,6 +137,9 @@ std::optional<Terms> terms_for(std::span<const Bytes32> commitments,
   }
 
   // s_i = prod_k u_k^{+1 if bit (lg-1-k) of i is set, else -1}.
+  // (Factors used for many products are prepared once: ScalarMultiplier.)
+  std::vector<ScalarMultiplier> u2_times;
+  for (const auto& x : u2) u2_times.emplace_back(x);
   std::vector<Scalar> s(nm);
   s[0] = Scalar::from_u64(1);
   for (const auto& ui : u_inv) s[0] = s[0] * ui;
@@ -135,7 +147,7 @@ std::optional<Terms> terms_for(std::span<const Bytes32> commitments,
     std::size_t lg_i = 0;
     while ((std::size_t{2} << lg_i) <= i) ++lg_i;
     const std::size_t k = std::size_t{1} << lg_i;
-    s[i] = s[i - k] * u2[p.lg - 1 - lg_i];
+    s[i] = u2_times[p.lg - 1 - lg_i] * s[i - k];
   }
 
   // Two independent random weights: r1 on the inner-product equation, r2 on
@@ -143,37 +155,37 @@ std::optional<Terms> terms_for(std::span<const Bytes32> commitments,
   const Scalar r1 = Scalar::random(), r2 = Scalar::random();
   const Scalar zz = z * z;
   const Scalar y_inv = inverses[p.lg];
-  Terms out;
-  out.g.resize(nm);
-  out.h.resize(nm);
   const Scalar ab = p.a * p.b;
   // r1 is folded into the per-proof constants so each element costs few multiplications.
-  const Scalar r1z = r1 * z, r1a = r1 * p.a, r1b = r1 * p.b;
-  Scalar y_inv_i = Scalar::from_u64(1);
+  const Scalar r1z = r1 * z;
+  const ScalarMultiplier r1a(r1 * p.a), r1b(r1 * p.b), y_inv_times(y_inv);
+  ScalarMultiplier y_inv_i(Scalar::from_u64(1));
   Scalar r1zj = r1 * zz;
   for (std::size_t j = 0; j < m; ++j) {
     Scalar c = r1zj;  // r1 * z^{2+j} * 2^i, doubled along i
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t k = j * n + i;
-      out.g[k] = -r1z - r1a * s[k];
+      sink.g[k] += -r1z - r1a * s[k];
       // s_k^{-1} is s of the bitwise complement index.
-      out.h[k] = r1z + y_inv_i * (c - r1b * s[nm - 1 - k]);
+      sink.h[k] += r1z + y_inv_i * (c - r1b * s[nm - 1 - k]);
       c = c + c;
-      y_inv_i = y_inv_i * y_inv;
+      y_inv_i = y_inv_i * y_inv_times;
     }
     r1zj = r1zj * z;
   }
-  Scalar zj = zz;
-  out.b = r1 * w * (p.t_hat - ab) + r2 * (detail::delta(y, z, m) - p.t_hat);
-  out.b_blinding = -(r1 * p.mu) - r2 * p.taux;
+  sink.b += r1 * w * (p.t_hat - ab) + r2 * (detail::delta(y, z, m) - p.t_hat);
+  sink.b_blinding += -(r1 * p.mu) - r2 * p.taux;
+  std::size_t slot = 0;
   auto add = [&](const Scalar& c, const Point& P) {
-    out.own.push_back(c);
-    out.own_points.push_back(P);
+    sink.own[slot] = c;
+    sink.own_points[slot] = P;
+    ++slot;
   };
   add(r1, p.A);
   add(r1 * x, p.S);
   add(r2 * x, p.T1);
   add(r2 * x * x, p.T2);
+  Scalar zj = zz;
   for (std::size_t j = 0; j < m; ++j) {
     add(r2 * zj, p.V[j]);
     zj = zj * z;
@@ -182,77 +194,114 @@ std::optional<Terms> terms_for(std::span<const Bytes32> commitments,
     add(r1 * u2[k], p.L[k]);
     add(r1 * u_inv2[k], p.R[k]);
   }
-  return out;
+  return true;
 }
 
-// Sum of terms over several proofs: the shared generators' scalars are added
-// up and multiplied with precomputed tables, the proofs' own points by MSM
-// (in two chunks for large batches); the three parts run in parallel.
-bool combined_check(std::span<const Terms> all) {
-  std::size_t nm_max = 0, own_count = 0;
-  for (const auto& t : all) {
-    nm_max = std::max(nm_max, t.g.size());
-    own_count += t.own.size();
-  }
-  std::vector<Scalar> g(nm_max), h(nm_max), own;
-  std::vector<Point> own_points;
-  own.reserve(own_count);
-  own_points.reserve(own_count);
+// One proof's equation on its own (the single check, the reference verifier).
+struct Terms {
+  std::vector<Scalar> g, h;
   Scalar b, b_blinding;
-  for (const auto& t : all) {
-    for (std::size_t i = 0; i < t.g.size(); ++i) {
-      g[i] += t.g[i];
-      h[i] += t.h[i];
-    }
-    b += t.b;
-    b_blinding += t.b_blinding;
-    own.insert(own.end(), t.own.begin(), t.own.end());
-    own_points.insert(own_points.end(), t.own_points.begin(), t.own_points.end());
-  }
+  std::vector<Scalar> own;
+  std::vector<Point> own_points;
+};
+
+std::optional<Terms> terms_for(const RangeProofItem& item) {
+  const std::size_t m = item.commitments.size();
+  if (!detail::allowed_m(m)) return std::nullopt;
+  Terms t;
+  t.g.resize(kRangeBits * m);
+  t.h.resize(kRangeBits * m);
+  t.own.resize(own_count(m));
+  t.own_points.resize(own_count(m));
+  if (!add_terms(item, {t.g, t.h, t.b, t.b_blinding, t.own, t.own_points})) return std::nullopt;
+  return t;
+}
+
+// The combined equation: the shared generators' scalars multiplied with
+// precomputed tables, the proofs' own points by MSM (in two chunks for large
+// batches); the three parts run in parallel. True iff the sum is the identity.
+bool equation_holds(std::span<const Scalar> g, std::span<const Scalar> h, const Scalar& b,
+                    const Scalar& b_blinding, std::span<const Scalar> own,
+                    std::span<const Point> own_points) {
   // Splitting the proofs' points costs extra bucket work: only with a second core.
   const bool two_cores = tbb::this_task_arena::max_concurrency() > 1;
-  const std::size_t half = two_cores && own_count >= 1024 ? own_count / 2 : own_count;
+  const std::size_t half = two_cores && own.size() >= 1024 ? own.size() / 2 : own.size();
   Point fixed, first, second;
   tbb::task_group tasks;
   tasks.run([&] { fixed = detail::fixed_generators_msm(g, h, b, b_blinding); });
-  tasks.run([&] { first = msm(std::span(own).first(half), std::span(own_points).first(half)); });
-  second = msm(std::span(own).subspan(half), std::span(own_points).subspan(half));
+  tasks.run([&] { first = msm(own.first(half), own_points.first(half)); });
+  second = msm(own.subspan(half), own_points.subspan(half));
   tasks.wait();
   return (fixed + first + second).is_identity();
 }
+
+bool single_check(const RangeProofItem& item) {
+  const auto t = terms_for(item);
+  return t && equation_holds(t->g, t->h, t->b, t->b_blinding, t->own, t->own_points);
+}
+
+// Per thread: the sums of the generator scalars of the proofs it added.
+struct GeneratorSums {
+  explicit GeneratorSums(std::size_t nm) : g(nm), h(nm) {}
+  std::vector<Scalar> g, h;
+  Scalar b, b_blinding;
+};
 
 }  // namespace
 
 bool verify_range(std::span<const Bytes32> commitments, std::span<const std::uint8_t> proof,
                   std::span<const std::uint8_t> context) {
-  auto t = terms_for(commitments, proof, context);
-  if (!t) return false;
-  return combined_check(std::span(&*t, 1));
+  return single_check({commitments, proof, context});
 }
 
+// Every proof adds its generator scalars into its thread's sums as it is
+// checked (nothing per proof is kept but its own points), then one combined
+// equation. If it fails, each proof is checked alone to name the bad ones.
 std::vector<std::size_t> batch_verify_range(std::span<const RangeProofItem> items) {
-  std::vector<std::optional<Terms>> terms(items.size());
-  tbb::parallel_for(std::size_t{0}, items.size(), [&](std::size_t i) {
-    terms[i] = terms_for(items[i].commitments, items[i].proof, items[i].context);
-  });
-  std::vector<std::size_t> bad;
-  std::vector<Terms> good;
-  std::vector<std::size_t> good_index;
+  std::vector<std::size_t> offset(items.size() + 1, 0);
+  std::size_t nm_max = 0;
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (!terms[i]) {
-      bad.push_back(i);
-    } else {
-      good.push_back(std::move(*terms[i]));
-      good_index.push_back(i);
-    }
+    const std::size_t m = items[i].commitments.size();
+    const bool allowed = detail::allowed_m(m);
+    offset[i + 1] = offset[i] + (allowed ? own_count(m) : 0);
+    if (allowed) nm_max = std::max(nm_max, kRangeBits * m);
   }
-  if (good.empty() || combined_check(good)) return bad;
-  // Fall back to single checks to name the culprits.
+  // A proof that fails to parse leaves its slots at scalar 0: they add nothing.
+  std::vector<Scalar> own(offset.back());
+  std::vector<Point> own_points(offset.back());
+  tbb::enumerable_thread_specific<GeneratorSums> sums([&] { return GeneratorSums(nm_max); });
+  std::vector<char> parsed(items.size(), 0);
+  tbb::parallel_for(std::size_t{0}, items.size(), [&](std::size_t i) {
+    const std::size_t count = offset[i + 1] - offset[i];
+    if (count == 0) return;
+    GeneratorSums& local = sums.local();
+    const Sink sink{local.g,
+                    local.h,
+                    local.b,
+                    local.b_blinding,
+                    std::span(own).subspan(offset[i], count),
+                    std::span(own_points).subspan(offset[i], count)};
+    parsed[i] = add_terms(items[i], sink);
+  });
+  std::vector<std::size_t> bad, good;
+  for (std::size_t i = 0; i < items.size(); ++i) (parsed[i] ? good : bad).push_back(i);
+  if (good.empty()) return bad;
+  GeneratorSums total(nm_max);
+  for (const auto& local : sums) {
+    for (std::size_t k = 0; k < nm_max; ++k) {
+      total.g[k] += local.g[k];
+      total.h[k] += local.h[k];
+    }
+    total.b += local.b;
+    total.b_blinding += local.b_blinding;
+  }
+  if (equation_holds(total.g, total.h, total.b, total.b_blinding, own, own_points)) return bad;
+  // Fall back to single checks (fresh weights) to name the culprits.
   std::vector<char> ok(good.size(), 0);
   tbb::parallel_for(std::size_t{0}, good.size(),
-                    [&](std::size_t i) { ok[i] = combined_check(std::span(&good[i], 1)); });
-  for (std::size_t i = 0; i < good.size(); ++i)
-    if (!ok[i]) bad.push_back(good_index[i]);
+                    [&](std::size_t k) { ok[k] = single_check(items[good[k]]); });
+  for (std::size_t k = 0; k < good.size(); ++k)
+    if (!ok[k]) bad.push_back(good[k]);
   std::sort(bad.begin(), bad.end());
   return bad;
 }
@@ -262,7 +311,7 @@ namespace detail {
 bool verify_range_sodium_reference(std::span<const Bytes32> commitments,
                                    std::span<const std::uint8_t> proof,
                                    std::span<const std::uint8_t> context) {
-  auto t = terms_for(commitments, proof, context);
+  auto t = terms_for({commitments, proof, context});
   if (!t) return false;
   const VectorGens& vg = vector_gens();
   const PedersenGens& pg = pedersen_gens();

@@ -52,6 +52,24 @@ std::optional<std::string> check_signature(const Receipt& r, std::span<const std
   return "signature does not verify with site '" + site + "'s key";
 }
 
+// Why a proof that failed to verify failed, when the reason is an encoding:
+// the first commitment or proof point that is not a valid non-identity
+// ristretto255 encoding (decode leaves this check to verification).
+std::string proof_failure(const Receipt& r) {
+  for (std::size_t i = 0; i < kQuantities; ++i)
+    if (!crypto::Point::decode(r.commitments[i], false))
+      return std::string("commitment ") + quantity_name(i) +
+             " is not a valid non-identity ristretto255 point";
+  const std::size_t chunks = r.proof.size() / 32;
+  for (std::size_t k = 0; k < chunks; ++k) {
+    const bool scalar = (k >= 4 && k <= 6) || k + 2 >= chunks;
+    if (!scalar && !crypto::Point::decode(std::span(r.proof).subspan(32 * k, 32), false))
+      return "proof: point at offset " + std::to_string(32 * k) +
+             " is not a valid non-identity ristretto255 encoding";
+  }
+  return "range proof does not verify for these commitments and public fields";
+}
+
 }  // namespace
 
 std::optional<std::string> check_envelope_bytes(std::span<const std::uint8_t> bytes,
@@ -83,7 +101,7 @@ std::optional<std::string> verify_receipt(const Receipt& receipt, const Trust& t
   if (sodium_init() < 0) return "libsodium failed to initialise";
   if (auto bad = check_envelope(receipt, trust)) return bad;
   if (!crypto::verify_range(receipt.commitments, receipt.proof, proof_context(receipt)))
-    return "range proof does not verify for these commitments and public fields";
+    return proof_failure(receipt);
   return std::nullopt;
 }
 
@@ -107,8 +125,7 @@ std::vector<Failure> verify_batch(std::span<const Receipt> receipts, const Trust
     item_index.push_back(i);
   }
   for (auto bad : crypto::batch_verify_range(items))
-    failures.push_back(
-        {item_index[bad], "range proof does not verify for these commitments and public fields"});
+    failures.push_back({item_index[bad], proof_failure(receipts[item_index[bad]])});
   std::sort(failures.begin(), failures.end(),
             [](const Failure& a, const Failure& b) { return a.index < b.index; });
   return failures;

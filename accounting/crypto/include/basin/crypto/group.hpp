@@ -39,7 +39,23 @@ class Scalar {
   const decaf_255_scalar_s* raw() const { return s_; }
 
  private:
+  friend class ScalarMultiplier;
   decaf_255_scalar_t s_;
+};
+
+// A scalar k prepared for many products (kept as k * 2^256 mod l, Montgomery
+// form): each product with it costs one Montgomery multiplication instead of
+// the two of Scalar::operator*. The results are the same scalars.
+class ScalarMultiplier {
+ public:
+  explicit ScalarMultiplier(const Scalar& k);
+  Scalar operator*(const Scalar& x) const;                      // k * x
+  ScalarMultiplier operator*(const ScalarMultiplier& o) const;  // (k * k') prepared
+  Scalar value() const;                                         // k
+
+ private:
+  ScalarMultiplier() = default;
+  std::uint64_t m_[4] = {0, 0, 0, 0};
 };
 
 class Point {

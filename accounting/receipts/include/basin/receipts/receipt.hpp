@@ -156,6 +156,10 @@ Receipt issue_receipt(const records::UsageRecord& record, const std::string& acc
                       const crypto::Bytes32& record_hash);
 
 // Canonical encoding and strict decoding (throws ReceiptError naming the field).
+// decode checks lengths, fields and the proof's scalars; whether the curve
+// points (commitments, the proof's points) are valid ristretto255 encodings
+// is checked once, by verify_receipt / verify_batch, which name a bad one.
+// Nothing may use a receipt's commitments before it has been verified.
 std::vector<std::uint8_t> encode(const Receipt& receipt);
 Receipt decode(std::span<const std::uint8_t> bytes);
 // The bytes bound into the proof's transcript: version, pool, site, account,
