@@ -244,9 +244,7 @@ std::vector<std::string> check_logs(const basin::ledger::Ledger& ledger,
                     " leaves but no checkpoint");
       continue;
     }
-    const federation::Site* site = nullptr;
-    for (const auto& s : pool.sites)
-      if (log_origin(pool.name, s.name) == origin) site = &s;
+    const federation::Site* site = books::site_of_origin(pool, origin);
     if (!site) {
       bad.push_back("log " + origin + " is not the receipt log of a site of pool " + pool.name);
       continue;

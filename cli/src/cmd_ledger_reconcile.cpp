@@ -1,31 +1,17 @@
 // `basin ledger reconcile --period P --sacct FILE | --jobcomp FILE`: the
 // period's receipts against Slurm's own accounting.
 //
-// Each verified receipt of the period stands for its record's job; a job is
-// (cluster, job id, submit time) and is charged the core-seconds of its final
-// run's steps under settlement's charging rule (nested steps not counted
-// twice). Slurm's allocation rows of the period (those that ended in it) are
-// the other side; federation::reconcile() lists every disagreement.
-#include <tbb/parallel_for.h>
-
+// The rules (which rows and receipts count, the job each set of receipts
+// stands for) are books::reconcile_period's; this verb parses, calls, prints.
 #include <cstdio>
-#include <ctime>
-#include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
-#include <tuple>
-#include <vector>
 
-#include "basin/books/charging.hpp"
-#include "basin/federation/jobcomp.hpp"
+#include "basin/books/reconciliation.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "basin/federation/reconcile.hpp"
-#include "basin/federation/sacct.hpp"
 #include "basin/ledger/ledger.hpp"
-#include "basin/settlement/settlement.hpp"
-#include "basin/tlog/merkle.hpp"
 #include "commands.hpp"
 #include "ledger_common.hpp"
 
@@ -43,149 +29,30 @@ struct ReconcileArgs {
   std::optional<std::int64_t> utc_offset;
 };
 
-// [start, end) of a "YYYY-MM" month in UTC.
-std::pair<std::int64_t, std::int64_t> month_bounds(const std::string& period) {
-  auto epoch = [](int y, int m) {
-    std::tm tm{};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = m - 1;
-    tm.tm_mday = 1;
-    return static_cast<std::int64_t>(timegm(&tm));
-  };
-  const int y = std::stoi(period.substr(0, 4)), m = std::stoi(period.substr(5, 2));
-  return {epoch(y, m), m == 12 ? epoch(y + 1, 1) : epoch(y, m + 1)};
-}
-
 void run_reconcile(const ReconcileArgs& a, const std::string& db, CommandContext& ctx) {
   check_period(a.period);
   const auto pool = fed::load_pool(a.pool);
-  const auto trust = trust_of(pool);
-
-  // Slurm's side: allocation rows that ended in the period (step rows are
-  // kept: reconcile() counts and ignores them).
   const auto parsed = read_slurm_accounting(a.sacct, a.jobcomp, a.utc_offset);
-  const auto [from, to] = month_bounds(a.period);
-  std::vector<fed::SacctRow> rows;
-  for (auto r : parsed.rows) {
-    // Without slurmdbd, jobcomp/filetxt writes Cluster=unknown: such rows
-    // are this pool's cluster's.
-    if (r.cluster.empty() || r.cluster == "unknown") r.cluster = pool.cluster;
-    const auto when = r.end ? r.end : r.start;
-    if (!when || (*when >= from && *when < to)) rows.push_back(r);
-  }
-
-  // The ledger's side: verified receipts of the period, by job.
   ledger::Ledger ledger(db, ledger::OpenMode::existing);
   const auto records = checked_records(ledger, pool, ctx).records;
-  std::map<std::int64_t, const ledger::StoredRecord*> by_id;
-  for (const auto& s : records) by_id[s.id] = &s;
-  std::vector<ledger::StoredReceipt> stored;
-  for (auto& s : ledger.receipts())
-    if (s.period == a.period) stored.push_back(std::move(s));
-  // By default the site's signature over every byte (proofs included) and
-  // the log leaf say each receipt is the site's, unaltered; its points are
-  // not decoded, and the proofs are `verify`'s and `settle`'s to check.
-  // --verify-proofs decodes everything and verifies the proofs in a batch.
-  std::vector<receipts::Receipt> decoded(stored.size());
-  std::vector<std::string> problem(stored.size());
-  tbb::parallel_for(std::size_t{0}, stored.size(), [&](std::size_t k) {
-    try {
-      if (tlog::leaf_hash(stored[k].bytes) != stored[k].leaf_hash)
-        throw std::runtime_error("its bytes are not the log's leaf (altered after it was logged)");
-      if (a.verify_proofs)
-        decoded[k] = receipts::decode(stored[k].bytes);
-      else if (auto why = receipts::check_envelope_bytes(stored[k].bytes, trust, decoded[k]))
-        problem[k] = *why;
-    } catch (const std::exception& e) {
-      problem[k] = e.what();
-    }
-  });
-  if (a.verify_proofs) {
-    std::vector<receipts::Receipt> good;
-    std::vector<std::size_t> where;
-    for (std::size_t k = 0; k < stored.size(); ++k)
-      if (problem[k].empty()) {
-        good.push_back(decoded[k]);
-        where.push_back(k);
-      }
-    for (const auto& f : receipts::verify_batch(good, trust)) problem[where[f.index]] = f.reason;
-  }
-
-  std::vector<fed::Finding> bad;  // receipts that fail their checks
-  std::vector<settlement::StepSpan> spans;
-  std::vector<const ledger::StoredRecord*> span_record;
-  std::vector<std::string> stored_account;  // the signed receipt's: Slurm's at issue
-  std::set<crypto::Bytes32> refs;
-  std::vector<fed::ExpectedJob> replays;
-  for (std::size_t k = 0; k < stored.size(); ++k) {
-    const auto it = by_id.find(stored[k].record_id);
-    if (it == by_id.end()) {  // its record was left out as tampered
-      bad.push_back({fed::FindingKind::bad_receipt, "", 0, 0, 0, 0, 0,
-                     stored[k].origin + " leaf " + std::to_string(stored[k].leaf_index) + " (" +
-                         stored[k].identity +
-                         "): its record fails its signature check (record_tampered); not "
-                         "counted"});
-      continue;
-    }
-    const auto& r = it->second->record;
-    if (!problem[k].empty()) {
-      bad.push_back({fed::FindingKind::bad_receipt, r.cluster, r.job_id, r.submit_time, 0, 0, 0,
-                     stored[k].origin + " leaf " + std::to_string(stored[k].leaf_index) + " (" +
-                         stored[k].identity + "): " + problem[k] + "; not counted"});
-      continue;
-    }
-    if (!refs.insert(decoded[k].job_ref).second) {  // a replayed receipt
-      replays.push_back(
-          {r.cluster, r.job_id, r.submit_time, 0, r.restart_count, 0, decoded[k].account});
-      continue;
-    }
-    spans.push_back(books::span_of(r));
-    span_record.push_back(it->second);
-    stored_account.push_back(decoded[k].account);
-  }
-  // Per job: the final run's charged core-seconds.
-  const auto cover = settlement::covering_steps(spans);
-  std::map<std::tuple<std::string, std::uint32_t, std::int64_t>, fed::ExpectedJob> jobs;
-  for (std::size_t i = 0; i < spans.size(); ++i) {
-    const auto& r = span_record[i]->record;
-    auto& e = jobs[{r.cluster, r.job_id, r.submit_time}];
-    e.cluster = r.cluster;
-    e.job = r.job_id;
-    e.submit = r.submit_time;
-    e.account = stored_account[i];
-    if (r.restart_count > e.restarts) {  // a later run replaces what was summed
-      e.restarts = r.restart_count;
-      e.core_seconds = 0;
-      e.gpu_seconds = 0;
-    }
-    if (r.restart_count == e.restarts && !cover[i]) {
-      const auto q = receipts::quantities_of(r);
-      e.core_seconds += q[receipts::core_seconds];
-      e.gpu_seconds += q[receipts::gpu_seconds];
-    }
-  }
-  std::vector<fed::ExpectedJob> expected;
-  for (auto& [key, e] : jobs) expected.push_back(e);
-  expected.insert(expected.end(), replays.begin(), replays.end());
-
   fed::ReconcileOptions ro;
   ro.relative_tolerance = a.tolerance;
   ro.absolute_core_seconds = a.absolute;
   ro.submit_slack_seconds = a.submit_slack;
-  auto report = fed::reconcile(expected, rows, ro);
-  report.findings.insert(report.findings.end(), bad.begin(), bad.end());
+  const auto r = books::reconcile_period(ledger, trust_of(pool), records, a.period, pool.cluster,
+                                         parsed.rows, ro, a.verify_proofs);
 
   const std::string source = a.sacct.empty() ? a.jobcomp : a.sacct;
   std::printf(
       "Reconciliation of pool %s, period %s: %zu receipts (%zu jobs) against %zu Slurm\n"
       "rows of %s (%zu unreadable lines)\n",
-      pool.name.c_str(), a.period.c_str(), stored.size(), jobs.size(), rows.size(), source.c_str(),
+      pool.name.c_str(), a.period.c_str(), r.receipts, r.jobs, r.slurm_rows, source.c_str(),
       parsed.issues.size());
   for (const auto& i : parsed.issues)
     std::printf("unreadable line %zu of %s: %s\n", i.line, source.c_str(), i.message.c_str());
-  std::fputs(fed::report_text(report).c_str(), stdout);
-  if (!a.csv.empty()) fed::write_file_atomic(a.csv, fed::report_csv(report), 0644);
-  if (report.discrepancies() > 0 || !parsed.issues.empty()) ctx.exit_code = 1;
+  std::fputs(fed::report_text(r.report).c_str(), stdout);
+  if (!a.csv.empty()) fed::write_file_atomic(a.csv, fed::report_csv(r.report), 0644);
+  if (r.report.discrepancies() > 0 || !parsed.issues.empty()) ctx.exit_code = 1;
 }
 
 void add_reconcile(CLI::App& app, CommandContext& ctx) {

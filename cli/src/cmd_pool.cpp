@@ -195,10 +195,7 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   rates->callback([args] {
     const PoolLock lock(args->file);
     Pool p = load_pool(args->file);
-    auto s = std::find_if(p.sites.begin(), p.sites.end(),
-                          [&](const Site& x) { return x.name == args->name; });
-    if (s == p.sites.end())
-      throw std::runtime_error("no site '" + args->name + "' in " + args->file);
+    Site* s = &site_named(p, args->name);
     const RateCard fresh{args->core_second, args->mem_mb_second, args->gpu_second,
                          args->wall_second};
     auto same = [&](const RateCard& a) {

@@ -32,23 +32,6 @@ namespace {
 using federation::Pool;
 using federation::Site;
 
-std::string month_of(std::time_t t, int add_months) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  int m = tm.tm_mon + add_months, y = tm.tm_year + 1900 + m / 12;
-  m %= 12;
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d", y % 10000, m + 1);
-  return buf;
-}
-
-Site& site_named(Pool& p, const std::string& name, const std::string& file) {
-  auto s =
-      std::find_if(p.sites.begin(), p.sites.end(), [&](const Site& x) { return x.name == name; });
-  if (s == p.sites.end()) throw std::runtime_error("no site '" + name + "' in " + file);
-  return *s;
-}
-
 struct KeyArgs {
   std::string site, key_dir, key, from;
 };
@@ -78,14 +61,14 @@ void add_pool_keys(CLI::App& app, CommandContext& ctx) {
     const auto path = file();
     const federation::PoolLock lock(path);
     Pool p = federation::load_pool(path);
-    Site& s = site_named(p, a->site, path);
+    Site& s = site_named(p, a->site);
     const auto dir = a->key_dir.empty()
                          ? (std::filesystem::path(path).parent_path() / "keys").string()
                          : a->key_dir;
     const auto sign = (std::filesystem::path(dir) / (s.name + ".sign.key")).string();
     const auto blind = blinding_key_path(sign, s.name);
     const std::time_t now = std::time(nullptr);
-    const auto until = month_of(now, 0), from = month_of(now, 1);
+    const auto until = receipts::period_of(now), from = receipts::next_period(until);
     auto blinding = receipts::BlindingKey::load(blind);  // before anything changes
     blinding.rotate(from);
     const auto kept = sign + ".until-" + until;
@@ -117,7 +100,7 @@ void add_pool_keys(CLI::App& app, CommandContext& ctx) {
     const auto path = file();
     const federation::PoolLock lock(path);
     Pool p = federation::load_pool(path);
-    Site& s = site_named(p, a->site, path);
+    Site& s = site_named(p, a->site);
     if (a->key == s.signing_key)
       throw std::runtime_error("that is site " + s.name +
                                "'s current key: run `basin pool rotate-key` first, then revoke it");

@@ -8,7 +8,9 @@
 #   test_public_carry_cli.sh BASIN MAKE_USAGE
 set -euo pipefail
 basin=$1 make_usage=$2
-source "$(dirname "${BASH_SOURCE[0]}")/../support/two_site_pool.sh" "$basin"
+support="$(cd "$(dirname "${BASH_SOURCE[0]}")/../support" && pwd)"
+source "$support/two_site_pool.sh" "$basin"
+source "$support/exchange.sh"
 sed -i '/^replica_quorum = /a min_pair_receipts = 2' pool.toml
 sites="campus home"
 oct=-3456000  # 40 days before make_usage's November times: 2026-10
@@ -22,24 +24,6 @@ for s in $sites; do
   "$basin" ledger --db $s/ledger.sqlite issue --pool pool.toml --sacct sacct.txt \
     --site-key keys/$s.sign.key >/dev/null
 done
-exchange() {  # PERIOD ROUND
-  local s o
-  for s in $sites; do
-    "$basin" ledger --db $s/ledger.sqlite export --pool pool.toml --site-key keys/$s.sign.key \
-      --period $1 --out $s-$1-$2.bundle >/dev/null
-  done
-  for s in $sites; do
-    for o in $sites; do
-      [ $s = $o ] && continue
-      "$basin" ledger --db $s/ledger.sqlite import --pool pool.toml \
-        --witness-key keys/$s.witness.key --cosigned-dir $s/back $o-$1-$2.bundle >/dev/null
-    done
-  done
-  for s in $sites; do
-    "$basin" ledger --db $s/ledger.sqlite add-cosignatures --pool pool.toml \
-      --site-key keys/$s.sign.key */back/$s-*.cosigned >/dev/null
-  done
-}
 settle() {  # PERIOD: both sites settle from public data; the statements are one
   for s in $sites; do
     "$basin" ledger --db $s/ledger.sqlite settle --public --period $1 --pool pool.toml \
@@ -49,16 +33,16 @@ settle() {  # PERIOD: both sites settle from public data; the statements are one
   cmp campus/st-$1.json home/st-$1.json || fail "the sites' statements of $1 differ"
   cat home/settle-$1.out
 }
-exchange 2026-10 1
-exchange 2026-10 2
+exchange_bundles 2026-10 1
+exchange_bundles 2026-10 2
 settle 2026-10
 grep -Eq "^home +campus +2 +0.$(printf %06d $(( (20+1000)*(70+71) )))  checked$" home/settle-2026-10.out ||
   fail "home -> campus in October"
 if grep -Eq "^campus +home " home/settle-2026-10.out; then fail "a pair of one receipt was opened"; fi
 echo "ok: October: home -> campus opened at both sites, campus -> home (1 receipt) not opened"
 
-exchange 2026-11 1
-exchange 2026-11 2
+exchange_bundles 2026-11 1
+exchange_bundles 2026-11 2
 settle 2026-11
 grep -Eq "^campus +home +2 +0.$(printf %06d $(( 81*61 + 81*62 )))  checked$" home/settle-2026-11.out ||
   fail "campus -> home in November does not hold the carried October receipt"

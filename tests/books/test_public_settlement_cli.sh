@@ -10,7 +10,9 @@
 #   test_public_settlement_cli.sh BASIN MAKE_USAGE FORGE_OPENING
 set -euo pipefail
 basin=$1 make_usage=$2 forge=$3
-source "$(dirname "${BASH_SOURCE[0]}")/../support/two_site_pool.sh" "$basin"
+support="$(cd "$(dirname "${BASH_SOURCE[0]}")/../support" && pwd)"
+source "$support/two_site_pool.sh" "$basin"
+source "$support/exchange.sh"
 "$basin" pool add-site --name lab --tier institutional --core-second 30 >/dev/null
 "$basin" pool add-node --name lab1 --site lab --cpus 2 --memory-mb 2000 >/dev/null
 "$basin" pool add-account --name carol --home-site lab >/dev/null
@@ -33,28 +35,7 @@ for s in $sites; do
     --site-key keys/$s.sign.key >/dev/null
 done
 
-# exchange ROUND: every site exports (with its openings of the month), every
-# site imports the others' bundles and cosigns, every site keeps the
-# cosignatures of its own log.
-exchange() {
-  local s o
-  for s in $sites; do
-    "$basin" ledger --db $s/ledger.sqlite export --pool pool.toml --site-key keys/$s.sign.key \
-      --period $P --out $s-$1.bundle >/dev/null
-  done
-  for s in $sites; do
-    for o in $sites; do
-      [ $s = $o ] && continue
-      "$basin" ledger --db $s/ledger.sqlite import --pool pool.toml \
-        --witness-key keys/$s.witness.key --cosigned-dir $s/back $o-$1.bundle >>import-$1.out
-    done
-  done
-  for s in $sites; do
-    "$basin" ledger --db $s/ledger.sqlite add-cosignatures --pool pool.toml \
-      --site-key keys/$s.sign.key */back/$s-*.cosigned >/dev/null
-  done
-}
-exchange 1
+exchange_bundles $P 1 import-1.out
 grep -q "signed openings stored" import-1.out || fail "no openings imported"
 # Round 1 carried no cosignatures yet: settlement refuses unwitnessed logs.
 set +e
@@ -63,7 +44,7 @@ set +e
 set -e
 [ $rc = 1 ] && grep -q "NOT SETTLED site campus not settled: .* witnessed by home; the pool needs 2" early.out ||
   { cat early.out; fail "unwitnessed log settled (rc $rc)"; }
-exchange 2  # now each checkpoint travels with both witnesses' cosignatures
+exchange_bundles $P 2  # now each checkpoint travels with both witnesses' cosignatures
 
 for s in $sites; do
   "$basin" ledger --db $s/ledger.sqlite settle --public --period $P --pool pool.toml \

@@ -206,3 +206,16 @@ TEST(Pool, AccountMembersRoundTripAndAreChecked) {
   EXPECT_FALSE(is_unix_user_name("1x"));
   EXPECT_FALSE(is_unix_user_name(""));
 }
+
+TEST(Pool, SiteNamedFindsOrNamesTheSites) {
+  Pool p = parse_pool(minimal(""));
+  EXPECT_EQ(site_named(p, "s").name, "s");
+  site_named(p, "s").rates.core_second = 7;  // the mutable overload edits the pool's site
+  EXPECT_EQ(p.sites[0].rates.core_second, 7);
+  try {
+    site_named(std::as_const(p), "campus");
+    FAIL() << "no site 'campus' was found";
+  } catch (const PoolError& e) {
+    EXPECT_STREQ(e.what(), "no site 'campus' in pool 'p' (its sites: s)");
+  }
+}

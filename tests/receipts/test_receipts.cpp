@@ -542,5 +542,23 @@ TEST(BlindingKey, FileRoundTripAndStrictParsing) {
   refused("basin-blinding-secret 2026-11 " + hex + "\nbasin-blinding-secret 2026-10 " + hex + "\n",
           0600, "periods must increase");
   refused("ed25519-secret:" + hex + "\n", 0600, "basin-blinding-secret <first period");
+  refused(std::string(64 * 1024 + 1, 'x'), 0600, "is larger than 65536 bytes");
+  // Opened without following a symbolic link (records::read_secret_key_file).
+  std::filesystem::create_symlink(good, dir + "/link.blind.key");
+  try {
+    (void)receipts::BlindingKey::load(dir + "/link.blind.key");
+    ADD_FAILURE() << "a symbolic link was followed";
+  } catch (const receipts::ReceiptError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open blinding key"), std::string::npos)
+        << e.what();
+  }
   std::filesystem::remove_all(dir);
+}
+
+TEST(Periods, NextPeriodCrossesTheYearAndRefusesNonPeriods) {
+  EXPECT_EQ(receipts::next_period("2026-11"), "2026-12");
+  EXPECT_EQ(receipts::next_period("2026-12"), "2027-01");
+  EXPECT_EQ(receipts::next_period(receipts::period_of(1798761600)), "2027-02");  // 2027-01-01
+  for (const char* bad : {"2026-13", "2026-00", "2026-1", " 2026-1", "2026/11", "+026-11", ""})
+    EXPECT_THROW(receipts::next_period(bad), receipts::ReceiptError) << bad;
 }

@@ -149,7 +149,7 @@ const settlement::PairTotal* pair(const settlement::Statement& st, const std::st
 }
 
 TEST_F(Fixture, TotalsAreOpenedCheckedAndNetted) {
-  const auto st = settlement::settle(items, trust, both(), "2026-11");
+  const auto st = settlement::settle(items, trust, both(), {}, "2026-11");
   EXPECT_EQ(st.charged, 4u);
   EXPECT_TRUE(st.failed.empty());
   ASSERT_EQ(st.pairs.size(), 3u);
@@ -173,7 +173,7 @@ TEST_F(Fixture, TotalsAreOpenedCheckedAndNetted) {
   EXPECT_EQ(st.balance.at("home"), 30600 - 20250);
   // The same input gives the same bytes.
   EXPECT_EQ(settlement::to_json(st),
-            settlement::to_json(settlement::settle(items, trust, both(), "2026-11")));
+            settlement::to_json(settlement::settle(items, trust, both(), {}, "2026-11")));
 }
 
 TEST_F(Fixture, GpuSecondsArePricedByTheRateCard) {
@@ -181,7 +181,7 @@ TEST_F(Fixture, GpuSecondsArePricedByTheRateCard) {
   trust.rate_cards["campus"] = {"campus", {40, 0, 500, 1}};
   add("campus", "bob", 5, 100, 2);  // 100*2*40 + 2*100*500 + 100 = 108100
   add("campus", "bob", 6, 10);      // no GPUs: 10*2*40 + 10 = 810
-  const auto st = settlement::settle(items, trust, both(), "2026-11");
+  const auto st = settlement::settle(items, trust, both(), {}, "2026-11");
   EXPECT_TRUE(st.failed.empty());
   const auto* cb = pair(st, "campus", "home");
   ASSERT_TRUE(cb && cb->opened) << (cb ? cb->problem : "missing");
@@ -190,7 +190,7 @@ TEST_F(Fixture, GpuSecondsArePricedByTheRateCard) {
 
 TEST_F(Fixture, ATamperedReceiptIsExcludedByNameNeverCounted) {
   items[2].receipt.proof[100] ^= 1;
-  const auto st = settlement::settle(items, trust, both(), "2026-11");
+  const auto st = settlement::settle(items, trust, both(), {}, "2026-11");
   ASSERT_EQ(st.failed.size(), 1u);
   EXPECT_EQ(st.failed[0].record, items[2].record);
   // The site signed the proof, so the signature check names it first.
@@ -202,7 +202,7 @@ TEST_F(Fixture, AReplayedReceiptIsExcluded) {
   auto copy = items[1];
   copy.leaf = 99;
   items.push_back(copy);
-  const auto st = settlement::settle(items, trust, both(), "2026-11");
+  const auto st = settlement::settle(items, trust, both(), {}, "2026-11");
   ASSERT_EQ(st.failed.size(), 1u);
   EXPECT_EQ(st.failed[0].leaf, 99u);
   EXPECT_NE(st.failed[0].reason.find("replayed"), std::string::npos);
@@ -211,7 +211,7 @@ TEST_F(Fixture, AReplayedReceiptIsExcluded) {
 
 TEST_F(Fixture, AProviderThatMisstatesItsQuantitiesCannotOpen) {
   (*items[1].quantities)[0] += 1;  // one core-second more than committed
-  const auto st = settlement::settle(items, trust, both(), "2026-11");
+  const auto st = settlement::settle(items, trust, both(), {}, "2026-11");
   const auto* cb = pair(st, "campus", "home");
   EXPECT_FALSE(cb->opened);
   EXPECT_NE(cb->problem.find("does not match"), std::string::npos);
@@ -221,19 +221,19 @@ TEST_F(Fixture, AProviderThatMisstatesItsQuantitiesCannotOpen) {
 }
 
 TEST_F(Fixture, WithoutAProvidersSecretItsPairsStayUnopened) {
-  const auto st = settlement::settle(items, trust, {{"campus", &campus_blind}}, "2026-11");
+  const auto st = settlement::settle(items, trust, {{"campus", &campus_blind}}, {}, "2026-11");
   EXPECT_FALSE(pair(st, "home", "campus")->opened);
-  EXPECT_NE(pair(st, "home", "campus")->problem.find("no blinding secret of site home"),
+  EXPECT_NE(pair(st, "home", "campus")->problem.find("site home published no opening"),
             std::string::npos);
   // Another site's secret opens nothing either.
-  const auto wrong = settlement::settle(items, trust, {{"home", &campus_blind}}, "2026-11");
+  const auto wrong = settlement::settle(items, trust, {{"home", &campus_blind}}, {}, "2026-11");
   EXPECT_FALSE(pair(wrong, "home", "campus")->opened);
 }
 
 TEST_F(Fixture, NotChargedAndOtherPeriodsAreListed) {
   items[3].not_charged = "replica INVALID";
   items[0].receipt.period = "2026-10";  // also breaks its signature
-  const auto st = settlement::settle(items, trust, both(), "2026-11");
+  const auto st = settlement::settle(items, trust, both(), {}, "2026-11");
   ASSERT_EQ(st.not_charged.size(), 1u);
   EXPECT_EQ(st.not_charged[0].reason, "replica INVALID");
   ASSERT_EQ(st.failed.size(), 1u);
@@ -243,7 +243,7 @@ TEST_F(Fixture, NotChargedAndOtherPeriodsAreListed) {
 }
 
 TEST_F(Fixture, TheStatementSignatureCoversEveryByte) {
-  const auto json = settlement::to_json(settlement::settle(items, trust, both(), "2026-11"));
+  const auto json = settlement::to_json(settlement::settle(items, trust, both(), {}, "2026-11"));
   const auto sig = settlement::sign_statement(json, "campus", campus_key);
   EXPECT_FALSE(settlement::check_statement_signature(json, sig, trust.site_keys));
   auto changed = json;

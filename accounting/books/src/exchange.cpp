@@ -12,18 +12,6 @@
 namespace basin::books {
 namespace {
 
-const federation::Site& site_named(const federation::Pool& pool, const std::string& name) {
-  for (const auto& s : pool.sites)
-    if (s.name == name) return s;
-  throw std::runtime_error("no site '" + name + "' in pool " + pool.name);
-}
-
-const federation::Site* site_of_origin(const federation::Pool& pool, const std::string& origin) {
-  for (const auto& s : pool.sites)
-    if (log_origin(pool.name, s.name) == origin) return &s;
-  return nullptr;
-}
-
 std::array<std::uint8_t, 32> hex32(const std::string& hex) {
   const auto key = receipts::parse_ed25519_hex(hex);
   std::array<std::uint8_t, 32> out{};
@@ -128,7 +116,7 @@ OpeningsReport make_openings(ledger::Ledger& ledger, const federation::Pool& poo
     report.problems.push_back("record " + t.identity + " (record_tampered): " + t.reason);
   auto items = period_items(ledger, pool, period, {site}, checked);
   std::erase_if(items, [&](const settlement::Item& it) { return it.log != origin; });
-  const auto st = settlement::settle(items, trust, {{site, &blinding}}, period);
+  const auto st = settlement::settle(items, trust, {{site, &blinding}}, {}, period);
   for (const auto& f : st.failed)
     report.problems.push_back("leaf " + std::to_string(f.leaf) + " (" + f.record +
                               "): " + f.reason);
@@ -165,13 +153,19 @@ std::string log_origin(const std::string& pool, const std::string& site) {
   return pool + "/" + site + "/receipts";
 }
 
+const federation::Site* site_of_origin(const federation::Pool& pool, const std::string& origin) {
+  for (const auto& s : pool.sites)
+    if (log_origin(pool.name, s.name) == origin) return &s;
+  return nullptr;
+}
+
 std::string witness_name(const std::string& pool, const std::string& site) {
   return pool + "/" + site + "/witness";
 }
 
 std::vector<tlog::NoteVerifier> checkpoint_keys(const federation::Pool& pool,
                                                 const std::string& site) {
-  const auto& s = site_named(pool, site);
+  const auto& s = federation::site_named(pool, site);
   const auto origin = log_origin(pool.name, site);
   std::vector<tlog::NoteVerifier> out{tlog::make_verifier(origin, hex32(s.signing_key))};
   for (const auto& k : s.previous_keys)
@@ -189,7 +183,7 @@ std::vector<std::pair<std::string, tlog::CosignerKey>> witnesses_of(const federa
 
 Bundle make_bundle(const ledger::Ledger& ledger, const federation::Pool& pool,
                    const std::string& site, std::optional<std::uint64_t> from) {
-  site_named(pool, site);
+  federation::site_named(pool, site);
   Bundle b;
   b.pool = pool.name;
   b.origin = log_origin(pool.name, site);

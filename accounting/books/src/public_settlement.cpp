@@ -194,7 +194,7 @@ PublicSettlement settle_public(const ledger::Ledger& ledger, const federation::P
 
   // 3. Verify, sum per pair, check each opening, net.
   auto logs_used = std::move(out.statement.logs);
-  out.statement = settlement::settle_with_openings(items, trust, openings, period);
+  out.statement = settlement::settle(items, trust, {}, openings, period);
   out.statement.logs = std::move(logs_used);
   return out;
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 
 namespace basin::federation {
 namespace {
@@ -352,16 +353,29 @@ std::string render_pool(const Pool& pool) {
   return o.str();
 }
 
+const Site& site_named(const Pool& pool, const std::string& name) {
+  const auto s = std::find_if(pool.sites.begin(), pool.sites.end(),
+                              [&](const Site& x) { return x.name == name; });
+  if (s == pool.sites.end()) {
+    std::string known;
+    for (const auto& x : pool.sites) known += (known.empty() ? "" : ", ") + x.name;
+    throw PoolError("no site '" + name + "' in pool '" + pool.name + "' (its sites: " +
+                    (known.empty() ? "none yet; add one with `basin pool add-site`" : known) + ")");
+  }
+  return *s;
+}
+
+Site& site_named(Pool& pool, const std::string& name) {
+  return const_cast<Site&>(site_named(std::as_const(pool), name));
+}
+
 BillingWeights billing_weights(const Pool& pool, const std::vector<std::string>& partition_nodes) {
   BillingWeights w;
   for (const auto& name : partition_nodes) {
     const auto node = std::find_if(pool.nodes.begin(), pool.nodes.end(),
                                    [&](const Node& n) { return n.name == name; });
     if (node == pool.nodes.end()) throw PoolError("node '" + name + "' is not in pool.toml");
-    const auto site = std::find_if(pool.sites.begin(), pool.sites.end(),
-                                   [&](const Site& s) { return s.name == node->site; });
-    if (site == pool.sites.end()) throw PoolError("node '" + name + "' has no site");
-    const auto& r = site->rates;
+    const auto& r = site_named(pool, node->site).rates;
     w.cpu = std::max(w.cpu, r.core_second);
     w.mem_mb = std::max(w.mem_mb, r.mem_mb_second);
     w.gpu = std::max(w.gpu, r.gpu_second);
@@ -435,9 +449,7 @@ std::string render_gres_conf(const Pool& pool, const std::string& device_dir) {
 
 std::string render_plugstack_line(const Pool& pool, const Node& node,
                                   const SlurmRenderOptions& opt) {
-  const auto site = std::find_if(pool.sites.begin(), pool.sites.end(),
-                                 [&](const Site& s) { return s.name == node.site; });
-  if (site == pool.sites.end()) throw PoolError("node '" + node.name + "' has no site");
+  const Site* site = &site_named(pool, node.site);
   return "required " + opt.plugin_path + " tier=" + to_string(site->tier) + " site=" + site->name +
          " node_key=" + opt.key_dir + "/" + node.name + ".key spool=" + opt.spool +
          " scratch=" + opt.scratch + " cluster=" + pool.cluster + " node=" + node.name +

@@ -1,12 +1,8 @@
 // A site's blinding secrets: the keyed, domain-separated KDF behind every
 // receipt's blindings and job salt, kept apart from the signing key.
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <sstream>
 
 #include "basin/receipts/receipt.hpp"
@@ -55,32 +51,23 @@ void BlindingKey::rotate(const std::string& from) {
 
 BlindingKey BlindingKey::load(const std::string& path) {
   if (sodium_init() < 0) throw ReceiptError("libsodium failed to initialise");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    throw ReceiptError("cannot open blinding key " + path + ": " + std::strerror(errno) +
-                       " (`basin pool add-site` writes <site>.blind.key next to the signing key)");
-  std::string text;
-  try {
-    records::check_secret_key_file(fd, path, false);
-    text.resize(kMaxFile + 1);
-    std::size_t got = 0;
-    for (ssize_t n;
-         got < text.size() && (n = ::read(fd, text.data() + got, text.size() - got)) > 0;)
-      got += static_cast<std::size_t>(n);
-    text.resize(got);
-  } catch (const records::RecordError& e) {
-    ::close(fd);
-    throw ReceiptError(e.what());
-  }
-  ::close(fd);
+  const records::SecretText file = [&] {
+    try {
+      return records::read_secret_key_file(
+          path, false, kMaxFile, "blinding key",
+          "`basin pool add-site` writes <site>.blind.key next to the signing key");
+    } catch (const records::RecordError& e) {
+      throw ReceiptError(e.what());
+    }
+  }();
+  const std::string_view text = file.text();
   BlindingKey k;
   std::string why;
-  if (text.size() > kMaxFile) why = "is larger than 64 KiB";
   std::size_t line_no = 0;
   for (std::size_t at = 0; why.empty() && at < text.size(); ++line_no) {
     auto end = text.find('\n', at);
     if (end == std::string::npos) end = text.size();
-    const std::string_view line(text.data() + at, end - at);
+    const std::string_view line = text.substr(at, end - at);
     at = end + 1;
     // "basin-blinding-secret YYYY-MM <64 hex>"
     crypto::Bytes32 secret{};
@@ -98,7 +85,6 @@ BlindingKey BlindingKey::load(const std::string& path) {
     }
     sodium_memzero(secret.data(), secret.size());
   }
-  sodium_memzero(text.data(), text.size());
   if (why.empty() && k.secrets_.empty()) why = "holds no secret";
   if (!why.empty()) throw ReceiptError("blinding key " + path + " " + why);
   return k;

@@ -74,6 +74,24 @@ std::string period_of(std::int64_t unix_seconds) {
   return buf;
 }
 
+std::string next_period(const std::string& period) {
+  const auto digits = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (period[i] < '0' || period[i] > '9') return -1;
+      v = v * 10 + (period[i] - '0');
+    }
+    return v;
+  };
+  const int year = period.size() == 7 && period[4] == '-' ? digits(0, 4) : -1;
+  const int month = year >= 0 ? digits(5, 2) : -1;
+  if (year < 1970 || year >= 9999 || month < 1 || month > 12)
+    throw ReceiptError("'" + period + "' is not a period YYYY-MM");
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d", month == 12 ? year + 1 : year, month % 12 + 1);
+  return buf;
+}
+
 crypto::Bytes32 job_reference(const std::string& job_identity, const crypto::Bytes32& salt) {
   const std::string_view domain = "basin/job-ref/v1\n";
   crypto_hash_sha256_state st;

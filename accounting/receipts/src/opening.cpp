@@ -82,26 +82,19 @@ AccountKey AccountKey::generate() {
 
 AccountKey AccountKey::load(const std::string& path) {
   if (sodium_init() < 0) throw ReceiptError("libsodium failed to initialise");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    throw ReceiptError("cannot open account key " + path + ": " + std::strerror(errno) +
-                       " (create one with `basin pool add-account`)");
-  try {
-    records::check_secret_key_file(fd, path, false);
-  } catch (const records::RecordError& e) {
-    ::close(fd);
-    throw ReceiptError(e.what());
-  }
-  std::string text(256, '\0');
-  const ssize_t n = ::read(fd, text.data(), text.size());
-  ::close(fd);
-  text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  const records::SecretText file = [&] {
+    try {
+      return records::read_secret_key_file(path, false, 255, "account key",
+                                           "create one with `basin pool add-account`");
+    } catch (const records::RecordError& e) {
+      throw ReceiptError(e.what());
+    }
+  }();
   constexpr std::string_view kPrefix = "basin-x25519-secret ";
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  const std::string_view text = file.text();
   AccountKey k;
-  const bool ok = text.starts_with(kPrefix) &&
-                  detail::from_hex(std::string_view(text).substr(kPrefix.size()), k.secret_);
-  sodium_memzero(text.data(), text.size());
+  const bool ok =
+      text.starts_with(kPrefix) && detail::from_hex(text.substr(kPrefix.size()), k.secret_);
   if (!ok)
     throw ReceiptError("account key " + path +
                        " is not one line 'basin-x25519-secret <64 hex digits>'");

@@ -102,30 +102,69 @@ void check_secret_key_file(int fd, const std::string& path, bool root_only) {
   }
 }
 
-NodeKey NodeKey::load(const std::string& path, bool require_root_only) {
-  ensure_sodium();
+SecretText::~SecretText() {
+  sodium_memzero(text_.data(), text_.size());
+}
+
+SecretText::SecretText(SecretText&& other) noexcept {
+  // A moved std::string may leave short text in the source's inline buffer.
+  try {
+    text_ = other.text_;
+  } catch (...) {
+  }
+  sodium_memzero(other.text_.data(), other.text_.size());
+  other.text_.clear();
+}
+
+std::string_view SecretText::text() const {
+  std::string_view t = text_;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
+  return t;
+}
+
+SecretText read_secret_key_file(const std::string& path, bool root_only, std::size_t max_bytes,
+                                const std::string& what, const std::string& how_to_create) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
-    throw RecordError("cannot open key file " + path + ": " + std::strerror(errno) +
-                      " (generate one with `basin records keygen`)");
+    throw RecordError("cannot open " + what + " " + path + ": " + std::strerror(errno) + " (" +
+                      how_to_create + ")");
+  std::string text(max_bytes + 1, '\0');
+  std::size_t got = 0;
+  bool failed = false;
   try {
-    check_secret_key_file(fd, path, require_root_only);
+    check_secret_key_file(fd, path, root_only);
+    for (ssize_t n; got < text.size();) {
+      n = ::read(fd, text.data() + got, text.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        failed = n < 0;
+        break;
+      }
+      got += static_cast<std::size_t>(n);
+    }
   } catch (...) {
     ::close(fd);
     throw;
   }
-  std::string text(256, '\0');
-  const ssize_t n = ::read(fd, text.data(), text.size());
   ::close(fd);
-  if (n < 0 || n >= static_cast<ssize_t>(text.size()))
-    throw RecordError("key file " + path + " is unreadable or too large");
-  text.resize(static_cast<std::size_t>(n));
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  if (text.rfind(kSecretPrefix, 0) != 0)
+  text.resize(got);
+  SecretText out(std::move(text));  // wiped from here on, whatever happens
+  if (failed) throw RecordError(what + " " + path + " is unreadable");
+  if (got > max_bytes)
+    throw RecordError(what + " " + path + " is larger than " + std::to_string(max_bytes) +
+                      " bytes: not a key file");
+  return out;
+}
+
+NodeKey NodeKey::load(const std::string& path, bool require_root_only) {
+  ensure_sodium();
+  const SecretText file = read_secret_key_file(path, require_root_only, 255, "key file",
+                                               "generate one with `basin records keygen`");
+  const std::string_view text = file.text();
+  if (!text.starts_with(kSecretPrefix))
     throw RecordError("key file " + path + " does not start with '" + kSecretPrefix + "'");
   std::array<std::uint8_t, crypto_sign_SEEDBYTES> seed{};
-  const bool ok = from_hex(std::string_view(text).substr(sizeof(kSecretPrefix) - 1), seed);
-  sodium_memzero(text.data(), text.size());
+  const bool ok = from_hex(text.substr(sizeof(kSecretPrefix) - 1), seed);
   if (!ok) throw RecordError("key file " + path + " does not hold 64 hex digits after the prefix");
   NodeKey k;
   crypto_sign_seed_keypair(k.public_.data(), k.secret_.data(), seed.data());

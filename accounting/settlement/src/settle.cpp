@@ -113,13 +113,9 @@ std::optional<std::string> use_opening(const PairTotal& t, const PairOpenings& o
 
 }  // namespace
 
-namespace {
-
-// Pairs of providers in `keys` opened with their blinding secrets, the others
-// by their signed openings (`openings`; nullptr: keys only).
-Statement settle_opening(std::span<const Item> items, const receipts::Trust& trust,
-                         const ProviderKeys& keys, const PairOpenings* openings,
-                         const std::string& period) {
+Statement settle(std::span<const Item> items, const receipts::Trust& trust,
+                 const ProviderKeys& keys, const PairOpenings& openings,
+                 const std::string& period) {
   return settle_core(
       items, trust,
       [&](const PairTotal& t, std::span<const Item* const> members, U128& value,
@@ -130,28 +126,9 @@ Statement settle_opening(std::span<const Item> items, const receipts::Trust& tru
             return "not opened: " + *why;
           return std::nullopt;
         }
-        if (!openings) return "not opened: no blinding secret of site " + t.provider;
-        return use_opening(t, *openings, value, blinding);
+        return use_opening(t, openings, value, blinding);
       },
       period);
-}
-
-}  // namespace
-
-Statement settle(std::span<const Item> items, const receipts::Trust& trust,
-                 const ProviderKeys& keys, const std::string& period) {
-  return settle_opening(items, trust, keys, nullptr, period);
-}
-
-Statement settle_with_openings(std::span<const Item> items, const receipts::Trust& trust,
-                               const PairOpenings& openings, const std::string& period) {
-  return settle_opening(items, trust, {}, &openings, period);
-}
-
-Statement settle(std::span<const Item> items, const receipts::Trust& trust,
-                 const ProviderKeys& keys, const PairOpenings& openings,
-                 const std::string& period) {
-  return settle_opening(items, trust, keys, &openings, period);
 }
 
 namespace {

@@ -26,6 +26,8 @@ void order_for_log(std::vector<ledger::NewReceipt>& receipts);
 
 // The name of a site's receipt log (its checkpoints' origin and key name).
 std::string log_origin(const std::string& pool, const std::string& site);
+// The site whose receipt log `origin` is; nullptr if none of the pool's.
+const federation::Site* site_of_origin(const federation::Pool& pool, const std::string& origin);
 // The name under which a site cosigns other sites' checkpoints.
 std::string witness_name(const std::string& pool, const std::string& site);
 

@@ -105,6 +105,10 @@ struct PoolError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The site called `name`; PoolError naming the pool's sites if there is none.
+Site& site_named(Pool& pool, const std::string& name);
+const Site& site_named(const Pool& pool, const std::string& name);
+
 // Parses and validates; throws PoolError naming file, line and the fix.
 Pool parse_pool(std::string_view toml_text, std::string_view file_name = "pool.toml");
 

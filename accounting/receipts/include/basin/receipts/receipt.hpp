@@ -100,6 +100,9 @@ struct Opening {
 // record has no GPU field yet). Throws ReceiptError on overflow.
 Quantities quantities_of(const records::UsageRecord& record);
 std::string period_of(std::int64_t unix_seconds);
+// The month after a period "YYYY-MM" ("2026-12" -> "2027-01"); ReceiptError
+// if `period` is not one.
+std::string next_period(const std::string& period);
 crypto::Bytes32 job_reference(const std::string& job_identity, const crypto::Bytes32& salt);
 // A site's blinding secrets, kept apart from its signing key: every
 // receipt's blindings and job salt come from them through a keyed,

@@ -40,6 +40,29 @@ using PublicKey = std::array<std::uint8_t, kPublicKeyBytes>;
 // key Basin reads: node, site, witness and account keys.
 void check_secret_key_file(int fd, const std::string& path, bool root_only);
 
+// The text of a secret key file, wiped when this object goes away.
+class SecretText {
+ public:
+  explicit SecretText(std::string text) : text_(std::move(text)) {}
+  ~SecretText();
+  SecretText(SecretText&& other) noexcept;  // copies, then wipes `other`
+  SecretText(const SecretText&) = delete;
+  SecretText& operator=(const SecretText&) = delete;
+  // The text without trailing newlines.
+  std::string_view text() const;
+
+ private:
+  std::string text_;
+};
+
+// The one way Basin reads a secret key file (node, site, witness, account and
+// blinding keys): opened without following symlinks, refused unless
+// check_secret_key_file accepts it, at most max_bytes. `what` names the key in
+// messages ("blinding key"), `how_to_create` says where one comes from.
+// Throws RecordError.
+SecretText read_secret_key_file(const std::string& path, bool root_only, std::size_t max_bytes,
+                                const std::string& what, const std::string& how_to_create);
+
 // A node's signing key. The secret never leaves this object; it is wiped on
 // destruction.
 class NodeKey {

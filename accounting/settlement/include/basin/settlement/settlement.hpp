@@ -124,16 +124,6 @@ std::vector<Item> with_carry(std::vector<Item> items, const std::string& period,
 // The blinding secrets of the providers whose totals this run may open.
 using ProviderKeys = std::map<std::string, const receipts::BlindingKey*>;
 
-// Verifies every item (signature, rate card, range proof; batched with
-// random weights, single checks naming the bad ones), refuses duplicates of a
-// job reference, sums the charged ones per pair, opens the totals of the
-// providers in `keys` and checks each opening against its sum, then nets the
-// opened debts between different sites. Deterministic: the same items give
-// the same statement. Throws receipts::ReceiptError only on an internal
-// impossibility (a total beyond int64 micro-credits).
-Statement settle(std::span<const Item> items, const receipts::Trust& trust,
-                 const ProviderKeys& keys, const std::string& period);
-
 // A provider's published opening of one pair's total for the period: the
 // receipts it charges (by log and leaf) and their summed credits and
 // blinding. Signed by the provider (see basin/books/openings.hpp); anyone
@@ -146,17 +136,19 @@ struct PairOpening {
 };
 using PairOpenings = std::map<std::pair<std::string, std::string>, PairOpening>;
 
-// settle() from public data: each pair is opened by its provider's published
-// opening instead of a key. A pair whose opening names other receipts than
-// the pair's verified, charged receipts, or whose total and blinding do not
-// open the sum, is not settled and the provider is named. Items the caller
-// marks not_charged (not in any opening) are listed, never summed.
-Statement settle_with_openings(std::span<const Item> items, const receipts::Trust& trust,
-                               const PairOpenings& openings, const std::string& period);
-
-// Both at once, in one verification pass: pairs of providers in `keys` opened
-// with their blinding secrets (the settling site's own), every other pair by
-// its provider's signed opening.
+// Verifies every item (signature, rate card, range proof; batched with
+// random weights, single checks naming the bad ones), refuses duplicates of a
+// job reference, sums the charged ones per pair, opens each pair's total and
+// checks the opening against its sum, then nets the opened debts between
+// different sites. A pair is opened by its provider's blinding secret when it
+// is in `keys` (the settling site's own pairs), otherwise by the provider's
+// published opening in `openings` (settlement from public data; either may be
+// empty). A pair whose opening names other receipts than the pair's verified,
+// charged receipts, or whose total and blinding do not open the sum, is not
+// settled and the provider is named. Items the caller marks not_charged are
+// listed, never summed. Deterministic: the same items give the same
+// statement. Throws receipts::ReceiptError only on an internal impossibility
+// (a total beyond int64 micro-credits).
 Statement settle(std::span<const Item> items, const receipts::Trust& trust,
                  const ProviderKeys& keys, const PairOpenings& openings, const std::string& period);
 
