@@ -16,6 +16,7 @@
 #include "basin/books/exchange.hpp"
 #include "basin/books/integrity.hpp"
 #include "basin/books/issuing.hpp"
+#include "basin/books/log_audit.hpp"
 #include "basin/books/slurm_accounts.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "basin/ledger/ledger.hpp"
@@ -209,64 +210,6 @@ void add_issue(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& c
   });
 }
 
-// Checks each site's log: every stored leaf hash is the hash of its receipt
-// bytes, and the newest checkpoint is signed by the log's site and matches
-// the tree. Returns the problems found.
-std::vector<std::string> check_logs(const basin::ledger::Ledger& ledger,
-                                    const std::vector<basin::ledger::StoredReceipt>& stored,
-                                    const federation::Pool& pool) {
-  std::vector<std::string> bad;
-  for (const auto& s : stored) {
-    if (tlog::leaf_hash(s.bytes) != s.leaf_hash)
-      bad.push_back("log leaf " + std::to_string(s.leaf_index) + " (" + s.identity +
-                    "): its bytes do not hash to the stored leaf hash (altered after issue)");
-    if (s.origin != log_origin(pool.name, s.provider_site))
-      bad.push_back("receipt " + std::to_string(s.leaf_index) + " (" + s.identity + ") is in log " +
-                    s.origin + ", not in its site's log");
-  }
-  for (const auto& origin : ledger.log_origins()) {
-    // A leaf no receipt row indexes is a receipt settle and open cannot see.
-    // Every leaf of a log this ledger issued into is indexed, no leaf of a
-    // log it mirrors from another site is (their records are that site's):
-    // a log with both lost rows. (`issue` also finds a site's own log with
-    // every row lost.)
-    const auto leaves = ledger.log_leaves(origin);
-    const bool own = std::any_of(leaves.begin(), leaves.end(), [](auto& l) { return l.indexed; });
-    for (const auto& leaf : leaves)
-      if (own && !leaf.indexed)
-        bad.push_back("log " + origin + " leaf " + std::to_string(leaf.index) +
-                      " has no receipt row (the ledger's index of it was deleted); `basin ledger "
-                      "issue` restores it");
-    const auto hashes = ledger.log_leaf_hashes(origin);
-    const auto cp = ledger.latest_checkpoint(origin);
-    if (cp.note.empty()) {
-      bad.push_back("log " + origin + " has " + std::to_string(hashes.size()) +
-                    " leaves but no checkpoint");
-      continue;
-    }
-    const federation::Site* site = books::site_of_origin(pool, origin);
-    if (!site) {
-      bad.push_back("log " + origin + " is not the receipt log of a site of pool " + pool.name);
-      continue;
-    }
-    try {
-      const auto text = tlog::open_note_any(cp.note, books::checkpoint_keys(pool, site->name));
-      const auto parsed = tlog::parse_checkpoint(text);
-      if (parsed.origin != origin || parsed.size != cp.size || parsed.root != cp.root)
-        bad.push_back("log " + origin + ": checkpoint note does not match its stored size/root");
-    } catch (const std::exception& e) {
-      bad.push_back("log " + origin + ": checkpoint: " + e.what());
-    }
-    if (cp.size != hashes.size())
-      bad.push_back("log " + origin + ": newest checkpoint covers " + std::to_string(cp.size) +
-                    " leaves, the log has " + std::to_string(hashes.size()));
-    else if (tlog::root(hashes) != cp.root)
-      bad.push_back("log " + origin +
-                    ": its root is not the signed checkpoint's root (leaves changed)");
-  }
-  return bad;
-}
-
 void add_verify(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ctx) {
   auto pool_path = std::make_shared<std::string>();
   auto batch = std::make_shared<bool>(false);
@@ -291,7 +234,7 @@ void add_verify(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& 
     // The records the receipts stand for must still be the nodes' signed ones.
     const auto tampered = checked_records(ledger, pool, ctx).tampered.size();
     const auto stored = ledger.receipts();
-    std::vector<std::string> bad = check_logs(ledger, stored, pool);
+    std::vector<std::string> bad = books::audit_logs(ledger, stored, pool);
     std::vector<receipts::Receipt> decoded;
     std::vector<const basin::ledger::StoredReceipt*> origin;
     for (const auto& s : stored) {
