@@ -2,25 +2,16 @@
 
 #include <sodium.h>
 
+#include "basin/common/sodium.hpp"
 #include "scalar_mul.hpp"
 
 #include <cstring>
-#include <stdexcept>
 
 namespace basin::crypto {
 
 namespace {
 bool ok(decaf_error_t e) {
   return e == DECAF_SUCCESS;
-}
-
-struct SodiumInit {
-  SodiumInit() {
-    if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-  }
-};
-void ensure_sodium() {
-  static SodiumInit once;
 }
 }  // namespace
 
@@ -48,7 +39,7 @@ Scalar Scalar::from_wide(std::span<const std::uint8_t, 64> bytes) {
 }
 
 Scalar Scalar::random() {
-  ensure_sodium();
+  common::ensure_sodium();
   std::array<std::uint8_t, 64> buf;
   randombytes_buf(buf.data(), buf.size());
   Scalar r = from_wide(buf);
@@ -148,7 +139,7 @@ Point Point::from_uniform_bytes(std::span<const std::uint8_t, 64> bytes) {
 }
 
 Point Point::hash_to_group(std::string_view domain, std::span<const std::uint8_t> label) {
-  ensure_sodium();
+  common::ensure_sodium();
   crypto_generichash_state st;
   crypto_generichash_init(&st, nullptr, 0, 64);
   crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(domain.data()),

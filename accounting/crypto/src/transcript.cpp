@@ -1,7 +1,8 @@
 #include "basin/crypto/transcript.hpp"
 
 #include <array>
-#include <stdexcept>
+
+#include "basin/common/sodium.hpp"
 
 namespace basin::crypto {
 
@@ -17,7 +18,7 @@ std::span<const std::uint8_t> bytes_of(std::string_view s) {
 }  // namespace
 
 Transcript::Transcript(std::string_view domain) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  common::ensure_sodium();
   crypto_generichash_init(&state_, nullptr, 0, 64);
   append("basin.transcript.v1", bytes_of(domain));
 }

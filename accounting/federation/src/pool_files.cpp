@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +12,10 @@
 #include <sstream>
 #include <vector>
 
+#include "basin/common/hex.hpp"
+#include "basin/common/sodium.hpp"
+#include "basin/records/durable_file.hpp"
+
 namespace basin::federation {
 namespace {
 
@@ -20,23 +23,18 @@ std::runtime_error sys_error(const std::string& what, const std::string& path) {
   return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
 }
 
-// Closes the descriptor however the write ends.
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
+// records::write_file_durably for a path; its errors (which name the step
+// and the temporary file) are rethrown naming `path`.
+void write_durably(const std::string& path, const std::string& content, mode_t mode, bool replace) {
+  const std::filesystem::path target(path);
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  try {
+    records::write_file_durably(
+        dir, target.filename().string(),
+        {reinterpret_cast<const std::uint8_t*>(content.data()), content.size()}, mode, replace);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot write " + path + ": " + e.what());
   }
-};
-
-std::string hex(const unsigned char* data, std::size_t n) {
-  std::string out(n * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), data, n);
-  out.pop_back();
-  return out;
-}
-
-void init_sodium() {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
 void refuse_existing(const std::string& path) {
@@ -50,31 +48,7 @@ void refuse_existing(const std::string& path) {
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& content, mode_t mode) {
-  const std::filesystem::path target(path);
-  const auto dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  std::string tmpl = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  Fd f{::mkstemp(name.data())};
-  if (f.fd < 0) throw sys_error("cannot create a temporary file next to", path);
-  const std::string tmp(name.data());
-  try {
-    if (::fchmod(f.fd, mode) != 0) throw sys_error("cannot set the mode of", tmp);
-    std::size_t done = 0;
-    while (done < content.size()) {
-      const ssize_t n = ::write(f.fd, content.data() + done, content.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw sys_error("cannot write", tmp);
-      done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(f.fd) != 0) throw sys_error("cannot fsync", tmp);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) throw sys_error("cannot rename onto", path);
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY)};
-  if (d.fd >= 0) ::fsync(d.fd);
+  write_durably(path, content, mode, true);
 }
 
 PoolLock::PoolLock(const std::string& pool_path) {
@@ -110,31 +84,32 @@ void save_pool(const std::string& path, const Pool& pool) {
 }
 
 std::string generate_signing_key_file(const std::string& secret_path) {
-  init_sodium();
+  common::ensure_sodium();
   refuse_existing(secret_path);
   unsigned char pk[crypto_sign_PUBLICKEYBYTES];
   unsigned char sk[crypto_sign_SECRETKEYBYTES];
   crypto_sign_keypair(pk, sk);
   // The SPANK plugin loads this file as node_key=; the format of basin_records (NodeKey::load): the
   // 32-byte seed.
-  std::string secret = "ed25519-secret:" + hex(sk, crypto_sign_SEEDBYTES) + "\n";
+  std::string secret =
+      "ed25519-secret:" + common::to_hex(std::span(sk, crypto_sign_SEEDBYTES)) + "\n";
   sodium_memzero(sk, sizeof sk);
-  write_file_atomic(secret_path, secret, 0600);
+  write_durably(secret_path, secret, 0600, false);  // never overwrites, even in a race
   sodium_memzero(secret.data(), secret.size());
-  return hex(pk, sizeof pk);
+  return common::to_hex(pk);
 }
 
 std::string generate_box_key_file(const std::string& secret_path) {
-  init_sodium();
+  common::ensure_sodium();
   refuse_existing(secret_path);
   unsigned char pk[crypto_box_PUBLICKEYBYTES];
   unsigned char sk[crypto_box_SECRETKEYBYTES];
   crypto_box_keypair(pk, sk);
-  std::string secret = "basin-x25519-secret " + hex(sk, sizeof sk) + "\n";
+  std::string secret = "basin-x25519-secret " + common::to_hex(sk) + "\n";
   sodium_memzero(sk, sizeof sk);
-  write_file_atomic(secret_path, secret, 0600);
+  write_durably(secret_path, secret, 0600, false);  // never overwrites, even in a race
   sodium_memzero(secret.data(), secret.size());
-  return hex(pk, sizeof pk);
+  return common::to_hex(pk);
 }
 
 }  // namespace basin::federation

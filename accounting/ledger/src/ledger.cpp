@@ -9,6 +9,8 @@
 #include <map>
 #include <string>
 
+#include "basin/common/hex.hpp"
+#include "basin/common/sodium.hpp"
 #include "basin/records/durable_file.hpp"
 #include "basin/records/record_checks.hpp"
 #include "ledger_impl.hpp"
@@ -46,13 +48,6 @@ void migrate(Db& db) {
   tx.commit();
 }
 
-std::string to_hex(std::span<const std::uint8_t> b) {
-  std::string s(b.size() * 2 + 1, '\0');
-  sodium_bin2hex(s.data(), s.size(), b.data(), b.size());
-  s.pop_back();
-  return s;
-}
-
 // Only the commands that add to a ledger create one (ingest, import, budget grant): a
 // mistyped path given to any other command would otherwise be a new, empty
 // ledger that verifies "all good" and settles to an empty (signed) statement. Returns whether
@@ -70,7 +65,7 @@ bool may_create(const std::string& path, OpenMode mode) {
 
 Ledger::Ledger(const std::string& path, OpenMode mode)
     : impl_(std::make_unique<Impl>(path, may_create(path, mode))) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  common::ensure_sodium();
   impl_->db.exec("PRAGMA journal_mode=WAL");
   impl_->db.exec("PRAGMA synchronous=FULL");
   migrate(impl_->db);
@@ -255,7 +250,7 @@ std::vector<StoredRecord> Ledger::records(bool conflicts_only,
     StoredRecord s;
     s.id = q.col_int(0);
     s.identity = q.col_text(1);
-    s.content_hash = to_hex(q.col_blob(2));
+    s.content_hash = common::to_hex(q.col_blob(2));
     s.conflict = q.col_int(3) != 0;
     if (auto why = read_row(q.col_blob(2), q.col_blob(4), s.identity, s.record)) {
       if (set_aside) set_aside->push_back({s.id, records::printable(s.identity), *why});
@@ -272,8 +267,8 @@ std::vector<QuarantinedRecord> Ledger::quarantined() const {
          "ORDER BY id");
   std::vector<QuarantinedRecord> out;
   while (q.step())
-    out.push_back({q.col_int(0), q.col_text(1), q.col_text(2), q.col_text(3), to_hex(q.col_blob(4)),
-                   q.col_int(5)});
+    out.push_back({q.col_int(0), q.col_text(1), q.col_text(2), q.col_text(3),
+                   common::to_hex(q.col_blob(4)), q.col_int(5)});
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "basin/common/sodium.hpp"
 #include "note_base64.hpp"
 
 namespace basin::tlog {
@@ -50,7 +51,7 @@ std::uint32_t CosignerKey::key_id() const {
 }
 
 Cosigner::Cosigner(const std::string& name, const std::array<std::uint8_t, 32>& seed) {
-  if (sodium_init() < 0) throw NoteError("libsodium failed to initialise");
+  common::ensure_sodium();
   if (!valid_name(name)) throw NoteError("cosigner name must be non-empty, without spaces or '+'");
   key_.name = name;
   crypto_sign_seed_keypair(key_.public_key.data(), secret_.data(), seed.data());

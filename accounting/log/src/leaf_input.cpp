@@ -1,22 +1,17 @@
 #include "basin/tlog/leaf_input.hpp"
 
+#include <cctype>
 #include <string>
+
+#include "basin/common/hex.hpp"
 
 namespace basin::tlog {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string describe(char c) {
   if (c == '\r') return "a carriage return (Windows line ending? convert with dos2unix)";
-  if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
-    return "byte 0x" + std::string(1, "0123456789abcdef"[(c >> 4) & 15]) +
-           "0123456789abcdef"[c & 15];
+  const auto byte = static_cast<std::uint8_t>(c);
+  if (byte < 0x20 || byte >= 0x7f) return "byte 0x" + common::to_hex(std::span(&byte, 1));
   return std::string("'") + c + "'";
 }
 
@@ -37,14 +32,12 @@ std::vector<std::uint8_t> decode_line(std::string_view line, std::size_t lineno)
     throw InputError("line " + std::to_string(lineno) + ": odd number of hex digits (" +
                      std::to_string(line.size()) + "); each byte is two digits");
   std::vector<std::uint8_t> out(line.size() / 2);
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const int v = hex_value(line[i]);
-    if (v < 0)
-      throw InputError("line " + std::to_string(lineno) + ", column " + std::to_string(i + 1) +
-                       ": " + describe(line[i]) + " is not a hex digit");
-    out[i / 2] = static_cast<std::uint8_t>(out[i / 2] << 4 | v);
-  }
-  return out;
+  if (common::from_hex(line, out)) return out;
+  // The length is even, so the codec refused a character: name the first.
+  std::size_t i = 0;
+  while (i + 1 < line.size() && std::isxdigit(static_cast<unsigned char>(line[i]))) ++i;
+  throw InputError("line " + std::to_string(lineno) + ", column " + std::to_string(i + 1) + ": " +
+                   describe(line[i]) + " is not a hex digit");
 }
 
 }  // namespace

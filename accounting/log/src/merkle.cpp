@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "basin/common/hex.hpp"
+
 namespace basin::tlog {
 namespace {
 
@@ -179,17 +181,11 @@ bool verify_consistency(std::uint64_t old_size, std::uint64_t size, const Hash& 
 }
 
 std::string to_hex(const Hash& h) {
-  char buf[65];
-  sodium_bin2hex(buf, sizeof buf, h.data(), h.size());
-  return buf;
+  return common::to_hex(h);
 }
 
 bool parse_hash(const std::string& hex, Hash& out) {
-  if (hex.size() != 64) return false;
-  std::size_t len = 0;
-  const char* end = nullptr;
-  return sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, &end) == 0 &&
-         len == 32 && end == hex.data() + hex.size();
+  return common::from_hex(hex, out);
 }
 
 }  // namespace basin::tlog

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "basin/common/sodium.hpp"
 #include "note_base64.hpp"
 
 namespace basin::tlog {
@@ -84,7 +85,7 @@ NoteVerifier parse_verifier_key(const std::string& key) {
 }
 
 NoteSigner NoteSigner::generate(const std::string& name) {
-  if (sodium_init() < 0) throw NoteError("libsodium failed to initialise");
+  common::ensure_sodium();
   if (!valid_name(name)) throw NoteError("key name must be non-empty, without spaces or '+'");
   NoteSigner s;
   s.verifier_.name = name;
@@ -94,7 +95,7 @@ NoteSigner NoteSigner::generate(const std::string& name) {
 }
 
 NoteSigner NoteSigner::parse(const std::string& key) {
-  if (sodium_init() < 0) throw NoteError("libsodium failed to initialise");
+  common::ensure_sodium();
   const auto parts = split_plus(key, 5);
   if (parts.size() != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" || !valid_name(parts[2]))
     throw NoteError("signer key must be PRIVATE+KEY+<name>+<8 hex>+<base64 key>");
@@ -113,7 +114,7 @@ NoteSigner NoteSigner::parse(const std::string& key) {
 
 NoteSigner NoteSigner::from_seed(const std::string& name,
                                  const std::array<std::uint8_t, 32>& seed) {
-  if (sodium_init() < 0) throw NoteError("libsodium failed to initialise");
+  common::ensure_sodium();
   if (!valid_name(name)) throw NoteError("key name must be non-empty, without spaces or '+'");
   NoteSigner s;
   s.verifier_.name = name;

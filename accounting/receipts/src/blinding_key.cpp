@@ -5,8 +5,9 @@
 #include <algorithm>
 #include <sstream>
 
+#include "basin/common/hex.hpp"
+#include "basin/common/sodium.hpp"
 #include "basin/receipts/receipt.hpp"
-#include "byte_io.hpp"
 
 namespace basin::receipts {
 namespace {
@@ -32,7 +33,7 @@ BlindingKey::BlindingKey(BlindingKey&& other) noexcept : secrets_(std::move(othe
 }
 
 BlindingKey BlindingKey::generate(const std::string& from) {
-  if (sodium_init() < 0) throw ReceiptError("libsodium failed to initialise");
+  common::ensure_sodium();
   if (!is_period(from)) throw ReceiptError("'" + from + "' is not a period YYYY-MM");
   BlindingKey k;
   k.secrets_.emplace_back(from, crypto::Bytes32{});
@@ -50,7 +51,7 @@ void BlindingKey::rotate(const std::string& from) {
 }
 
 BlindingKey BlindingKey::load(const std::string& path) {
-  if (sodium_init() < 0) throw ReceiptError("libsodium failed to initialise");
+  common::ensure_sodium();
   const records::SecretText file = [&] {
     try {
       return records::read_secret_key_file(
@@ -73,7 +74,7 @@ BlindingKey BlindingKey::load(const std::string& path) {
     crypto::Bytes32 secret{};
     if (!line.starts_with(kPrefix) || line.size() != kPrefix.size() + 7 + 1 + 64 ||
         !is_period(line.substr(kPrefix.size(), 7)) || line[kPrefix.size() + 7] != ' ' ||
-        !detail::from_hex(line.substr(kPrefix.size() + 8), secret)) {
+        !common::from_hex(line.substr(kPrefix.size() + 8), secret)) {
       why = "line " + std::to_string(line_no + 1) +
             " is not 'basin-blinding-secret <first period YYYY-MM> <64 hex digits>'";
     } else {
@@ -93,7 +94,7 @@ BlindingKey BlindingKey::load(const std::string& path) {
 std::string BlindingKey::to_text() const {
   std::string out;
   for (const auto& [from, secret] : secrets_)
-    out += std::string(kPrefix) + from + " " + detail::to_hex(secret) + "\n";
+    out += std::string(kPrefix) + from + " " + common::to_hex(secret) + "\n";
   return out;
 }
 

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "basin/common/hex.hpp"
+#include "basin/common/sodium.hpp"
 #include "basin/crypto/pedersen.hpp"
 #include "basin/crypto/rangeproof.hpp"
 #include "basin/receipts/receipt.hpp"
@@ -28,12 +30,12 @@ std::array<std::uint8_t, crypto_hash_sha256_BYTES> card_hash(const RateCard& c) 
 
 std::string RateCard::id() const {
   const auto h = card_hash(*this);
-  return site + ":" + detail::to_hex(std::span(h.data(), h.size()));
+  return site + ":" + common::to_hex(std::span(h.data(), h.size()));
 }
 
 std::string RateCard::legacy_id() const {
   const auto h = card_hash(*this);
-  return site + ":" + detail::to_hex(std::span(h.data(), 8));
+  return site + ":" + common::to_hex(std::span(h.data(), 8));
 }
 
 const RateCard* find_card(const Trust& trust, const std::string& site, const std::string& id) {
@@ -149,7 +151,7 @@ Receipt issue_receipt(const records::UsageRecord& record, const std::string& acc
                       const std::string& pool, const RateCard& rates, const X25519Key& account_key,
                       const records::NodeKey& site_key, const BlindingKey& blinding,
                       const crypto::Bytes32& record_hash) {
-  if (sodium_init() < 0) throw ReceiptError("libsodium failed to initialise");
+  common::ensure_sodium();
   if (rates.site != record.site)
     throw ReceiptError("rate card of site '" + rates.site + "' given for a record of site '" +
                        record.site + "'");

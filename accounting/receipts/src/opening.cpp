@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "basin/common/hex.hpp"
+#include "basin/common/sodium.hpp"
 #include "basin/crypto/pedersen.hpp"
 #include "basin/receipts/receipt.hpp"
 #include "byte_io.hpp"
@@ -74,14 +76,14 @@ Opening decode_opening(std::span<const std::uint8_t> bytes) {
 }  // namespace detail
 
 AccountKey AccountKey::generate() {
-  if (sodium_init() < 0) throw ReceiptError("libsodium failed to initialise");
+  common::ensure_sodium();
   AccountKey k;
   crypto_box_keypair(k.public_.data(), k.secret_.data());
   return k;
 }
 
 AccountKey AccountKey::load(const std::string& path) {
-  if (sodium_init() < 0) throw ReceiptError("libsodium failed to initialise");
+  common::ensure_sodium();
   const records::SecretText file = [&] {
     try {
       return records::read_secret_key_file(path, false, 255, "account key",
@@ -94,7 +96,7 @@ AccountKey AccountKey::load(const std::string& path) {
   const std::string_view text = file.text();
   AccountKey k;
   const bool ok =
-      text.starts_with(kPrefix) && detail::from_hex(text.substr(kPrefix.size()), k.secret_);
+      text.starts_with(kPrefix) && common::from_hex(text.substr(kPrefix.size()), k.secret_);
   if (!ok)
     throw ReceiptError("account key " + path +
                        " is not one line 'basin-x25519-secret <64 hex digits>'");
@@ -140,19 +142,19 @@ unsigned __int128 credit_of(const Opening& opening, const RateCard& rates) {
 
 X25519Key parse_x25519_hex(const std::string& hex) {
   X25519Key k{};
-  if (!detail::from_hex(hex, k)) throw ReceiptError("X25519 key must be 64 hex digits");
+  if (!common::from_hex(hex, k)) throw ReceiptError("X25519 key must be 64 hex digits");
   return k;
 }
 
 crypto::Bytes32 parse_hex32(const std::string& hex, const std::string& what) {
   crypto::Bytes32 out{};
-  if (!detail::from_hex(hex, out)) throw ReceiptError(what + " must be 64 hex digits");
+  if (!common::from_hex(hex, out)) throw ReceiptError(what + " must be 64 hex digits");
   return out;
 }
 
 records::PublicKey parse_ed25519_hex(const std::string& hex) {
   records::PublicKey k{};
-  if (!detail::from_hex(hex, k)) throw ReceiptError("Ed25519 key must be 64 hex digits");
+  if (!common::from_hex(hex, k)) throw ReceiptError("Ed25519 key must be 64 hex digits");
   return k;
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "basin/common/hex.hpp"
 #include "basin/crypto/rangeproof.hpp"
 #include "basin/receipts/receipt.hpp"
 #include "byte_io.hpp"
@@ -182,49 +183,19 @@ std::string to_json(const Receipt& r, int indent) {
   j["provider_site"] = r.provider_site;
   j["account"] = r.account;
   j["period"] = r.period;
-  j["job_ref"] = detail::to_hex(r.job_ref);
+  j["job_ref"] = common::to_hex(r.job_ref);
   j["rate_card_id"] = r.rate_card_id;
   j["n"] = kRangeBits;
   j["m"] = kQuantities;
   auto& c = j["commitments"];
   for (std::size_t i = 0; i < kQuantities; ++i)
-    c[quantity_name(i)] = detail::to_hex(r.commitments[i]);
-  j["proof"] = detail::to_hex(r.proof);
-  j["sealed_opening"] = detail::to_hex(r.sealed_opening);
-  j["signature"] = detail::to_hex(r.signature);
+    c[quantity_name(i)] = common::to_hex(r.commitments[i]);
+  j["proof"] = common::to_hex(r.proof);
+  j["sealed_opening"] = common::to_hex(r.sealed_opening);
+  j["signature"] = common::to_hex(r.signature);
   return j.dump(indent);
 }
 
-namespace detail {
-
-std::string to_hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(bytes.size() * 2);
-  for (auto b : bytes) {
-    s.push_back(kDigits[b >> 4]);
-    s.push_back(kDigits[b & 15]);
-  }
-  return s;
-}
-
-bool from_hex(std::string_view hex, std::span<std::uint8_t> out) {
-  if (hex.size() != out.size() * 2) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
-  return true;
-}
-
-}  // namespace detail
 namespace detail {
 
 Receipt signed_header(std::span<const std::uint8_t> bytes) {

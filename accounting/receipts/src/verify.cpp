@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <tbb/parallel_for.h>
 
+#include "basin/common/sodium.hpp"
 #include "basin/crypto/rangeproof.hpp"
 #include "basin/receipts/receipt.hpp"
 #include "envelope_bytes.hpp"
@@ -11,6 +12,16 @@
 namespace basin::receipts {
 
 namespace {
+
+// Verification reports every failure as text and never throws.
+bool sodium_ready() {
+  try {
+    common::ensure_sodium();
+    return true;
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+}
 
 // Version, pool, site and rate card of the public fields; the site's key.
 std::optional<std::string> check_fields(const Receipt& r, const Trust& trust,
@@ -98,7 +109,7 @@ std::optional<std::string> check_envelope(const Receipt& r, const Trust& trust) 
 }
 
 std::optional<std::string> verify_receipt(const Receipt& receipt, const Trust& trust) {
-  if (sodium_init() < 0) return "libsodium failed to initialise";
+  if (!sodium_ready()) return "libsodium failed to initialise";
   if (auto bad = check_envelope(receipt, trust)) return bad;
   if (!crypto::verify_range(receipt.commitments, receipt.proof, proof_context(receipt)))
     return proof_failure(receipt);
@@ -106,7 +117,7 @@ std::optional<std::string> verify_receipt(const Receipt& receipt, const Trust& t
 }
 
 std::vector<Failure> verify_batch(std::span<const Receipt> receipts, const Trust& trust) {
-  if (sodium_init() < 0) return {{0, "libsodium failed to initialise"}};
+  if (!sodium_ready()) return {{0, "libsodium failed to initialise"}};
   std::vector<std::optional<std::string>> envelope(receipts.size());
   std::vector<std::vector<std::uint8_t>> contexts(receipts.size());
   tbb::parallel_for(std::size_t{0}, receipts.size(), [&](std::size_t i) {

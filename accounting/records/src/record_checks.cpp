@@ -3,9 +3,9 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <utility>
 
+#include "basin/common/hex.hpp"
 #include "basin/records/byte_codec.hpp"
 
 namespace basin::records {
@@ -31,10 +31,8 @@ bool is_control(std::string_view ch) {
   return ch.size() == 2 && c == 0xc2 && static_cast<unsigned char>(ch[1]) < 0xa0;
 }
 
-std::string hex_byte(unsigned char c) {
-  char buf[5];
-  std::snprintf(buf, sizeof buf, "\\x%02x", c);
-  return buf;
+std::string hex_byte(std::uint8_t c) {
+  return "\\x" + common::to_hex(std::span(&c, 1));
 }
 
 // The fix is one of two: pool.toml understates the node, or the node wrote
@@ -138,9 +136,7 @@ std::string fit_string(std::string_view s, std::size_t max) {
   if (s.size() <= max) return std::string(s);
   std::uint8_t hash[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(s.data()), s.size());
-  char hex[2 * crypto_hash_sha256_BYTES + 1];
-  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
-  const std::string tail = "~" + std::string(hex, 12);
+  const std::string tail = "~" + common::to_hex(std::span(hash, 6));
   if (max < tail.size()) return tail.substr(0, max);
   std::size_t keep = max - tail.size();
   // Back up over UTF-8 continuation bytes so no character is split.

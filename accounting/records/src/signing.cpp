@@ -11,6 +11,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "basin/common/hex.hpp"
+#include "basin/common/sodium.hpp"
 #include "basin/records/durable_file.hpp"
 #include "basin/records/record_checks.hpp"
 #include "byte_codec.hpp"
@@ -23,26 +25,6 @@ constexpr std::uint16_t kFileVersion = 1;
 constexpr char kDomain[] = "basin/usage-record/v1\n";
 constexpr char kSecretPrefix[] = "ed25519-secret:";
 constexpr char kPublicPrefix[] = "ed25519:";
-
-void ensure_sodium() {
-  if (sodium_init() < 0) throw RecordError("libsodium failed to initialise");
-}
-
-std::string to_hex(std::span<const std::uint8_t> b) {
-  std::string s(b.size() * 2 + 1, '\0');
-  sodium_bin2hex(s.data(), s.size(), b.data(), b.size());
-  s.pop_back();
-  return s;
-}
-
-// Exactly `out.size()` bytes of lower- or upper-case hex, nothing else.
-bool from_hex(std::string_view hex, std::span<std::uint8_t> out) {
-  if (hex.size() != out.size() * 2) return false;
-  std::size_t len = 0;
-  const char* end = nullptr;
-  return sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, &end) == 0 &&
-         len == out.size() && end == hex.data() + hex.size();
-}
 
 std::vector<std::uint8_t> signed_message(std::span<const std::uint8_t> body) {
   std::vector<std::uint8_t> msg(kDomain, kDomain + sizeof(kDomain) - 1);
@@ -78,7 +60,7 @@ SplitFile split(std::span<const std::uint8_t> file) {
 }  // namespace
 
 NodeKey NodeKey::generate() {
-  ensure_sodium();
+  common::ensure_sodium();
   NodeKey k;
   crypto_sign_keypair(k.public_.data(), k.secret_.data());
   return k;
@@ -157,14 +139,14 @@ SecretText read_secret_key_file(const std::string& path, bool root_only, std::si
 }
 
 NodeKey NodeKey::load(const std::string& path, bool require_root_only) {
-  ensure_sodium();
+  common::ensure_sodium();
   const SecretText file = read_secret_key_file(path, require_root_only, 255, "key file",
                                                "generate one with `basin records keygen`");
   const std::string_view text = file.text();
   if (!text.starts_with(kSecretPrefix))
     throw RecordError("key file " + path + " does not start with '" + kSecretPrefix + "'");
   std::array<std::uint8_t, crypto_sign_SEEDBYTES> seed{};
-  const bool ok = from_hex(text.substr(sizeof(kSecretPrefix) - 1), seed);
+  const bool ok = common::from_hex(text.substr(sizeof(kSecretPrefix) - 1), seed);
   if (!ok) throw RecordError("key file " + path + " does not hold 64 hex digits after the prefix");
   NodeKey k;
   crypto_sign_seed_keypair(k.public_.data(), k.secret_.data(), seed.data());
@@ -186,8 +168,8 @@ NodeKey& NodeKey::operator=(NodeKey&& o) noexcept {
 }
 
 std::string NodeKey::secret_file_text() const {
-  return std::string(kSecretPrefix) + to_hex(std::span(secret_.data(), crypto_sign_SEEDBYTES)) +
-         "\n";
+  return std::string(kSecretPrefix) +
+         common::to_hex(std::span(secret_.data(), crypto_sign_SEEDBYTES)) + "\n";
 }
 
 std::array<std::uint8_t, 32> NodeKey::seed() const {
@@ -203,7 +185,7 @@ std::array<std::uint8_t, kSignatureBytes> NodeKey::sign(std::span<const std::uin
 }
 
 std::string public_key_text(const PublicKey& key) {
-  return kPublicPrefix + to_hex(key);
+  return kPublicPrefix + common::to_hex(key);
 }
 
 KeyRing KeyRing::parse(const std::string& text, const std::string& source) {
@@ -221,7 +203,7 @@ KeyRing KeyRing::parse(const std::string& text, const std::string& source) {
     if (key.rfind(kPublicPrefix, 0) != 0)
       throw RecordError(where + "key must start with '" + kPublicPrefix + "'");
     PublicKey pk{};
-    if (!from_hex(std::string_view(key).substr(sizeof(kPublicPrefix) - 1), pk))
+    if (!common::from_hex(std::string_view(key).substr(sizeof(kPublicPrefix) - 1), pk))
       throw RecordError(where + "key must be 64 hex digits");
     if (ring.find(node)) throw RecordError(where + "node '" + node + "' listed twice");
     ring.add(node, pk);
@@ -261,7 +243,7 @@ UsageRecord parse_signed_record(std::span<const std::uint8_t> file) {
 }
 
 UsageRecord verify_signed_record(std::span<const std::uint8_t> file, const KeyRing& keys) {
-  ensure_sodium();
+  common::ensure_sodium();
   const auto parts = split(file);
   auto record = decode(parts.payload);
   const PublicKey* pk = keys.find(record.node);

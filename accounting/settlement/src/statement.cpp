@@ -7,19 +7,13 @@
 #include <sstream>
 #include <string_view>
 
+#include "basin/common/hex.hpp"
 #include "basin/settlement/settlement.hpp"
 
 namespace basin::settlement {
 namespace {
 
 constexpr const char* kSignatureDomain = "basin/statement/v1\n";
-
-std::string hex(std::span<const std::uint8_t> b) {
-  std::string s(b.size() * 2 + 1, '\0');
-  sodium_bin2hex(s.data(), s.size(), b.data(), b.size());
-  s.pop_back();
-  return s;
-}
 
 nlohmann::ordered_json listed(const std::vector<Listed>& v) {
   auto a = nlohmann::ordered_json::array();
@@ -100,7 +94,7 @@ std::string to_json(const Statement& st) {
   if (!st.logs.empty()) {
     auto logs = nlohmann::ordered_json::array();
     for (const auto& l : st.logs)
-      logs.push_back({{"origin", l.origin}, {"size", l.size}, {"root", hex(l.root)}});
+      logs.push_back({{"origin", l.origin}, {"size", l.size}, {"root", common::to_hex(l.root)}});
     j["logs"] = logs;
   }
   j["receipts"] = {{"offered", st.receipts},
@@ -116,11 +110,11 @@ std::string to_json(const Statement& st) {
                              {"consumer", p.consumer},
                              {"receipts", p.receipts},
                              {"leaves", leaves},
-                             {"credit_commitment", hex(p.credit_commitment)},
+                             {"credit_commitment", common::to_hex(p.credit_commitment)},
                              {"opened", p.opened}};
     if (p.opened) {
       o["micro_credits"] = p.micro_credits;
-      o["blinding"] = hex(p.blinding);
+      o["blinding"] = common::to_hex(p.blinding);
     } else {
       o["problem"] = p.problem;
     }
@@ -204,7 +198,8 @@ std::string sign_statement(const std::string& json, const std::string& signer_si
   std::vector<std::uint8_t> msg(kSignatureDomain, kSignatureDomain + std::strlen(kSignatureDomain));
   msg.insert(msg.end(), json.begin(), json.end());
   const auto sig = key.sign(msg);
-  return "basin-statement-signature v1\nsigner " + signer_site + "\ned25519 " + hex(sig) + "\n";
+  return "basin-statement-signature v1\nsigner " + signer_site + "\ned25519 " +
+         common::to_hex(sig) + "\n";
 }
 
 std::optional<std::string> check_statement_signature(
@@ -220,14 +215,11 @@ std::optional<std::string> check_statement_signature(
   const auto key = site_keys.find(site);
   if (key == site_keys.end()) return "signer '" + site + "' is not a site of the pool";
   std::array<std::uint8_t, crypto_sign_BYTES> sig{};
-  std::size_t len = 0;
-  const auto h = l3.substr(8);
-  if (h.size() != 2 * sig.size() ||
-      sodium_hex2bin(sig.data(), sig.size(), h.data(), h.size(), nullptr, &len, nullptr) != 0 ||
-      len != sig.size())
+  if (!common::from_hex(std::string_view(l3).substr(8), sig))
     return "the signature is not 128 hex digits";
   // One signature has one text: no upper-case hex, no missing newline.
-  if (signature != "basin-statement-signature v1\nsigner " + site + "\ned25519 " + hex(sig) + "\n")
+  if (signature !=
+      "basin-statement-signature v1\nsigner " + site + "\ned25519 " + common::to_hex(sig) + "\n")
     return "the signature file is not in its canonical form (three lines, lower-case hex)";
   std::vector<std::uint8_t> msg(kSignatureDomain, kSignatureDomain + std::strlen(kSignatureDomain));
   msg.insert(msg.end(), json.begin(), json.end());

@@ -10,6 +10,11 @@
 
 namespace basin::federation {
 
+// records::write_file_durably on the parent directory of `path` (or "."):
+// the file is created with `mode` less the umask, the directory's last
+// component is not followed if it is a symlink, and a file name starting with
+// '.' is refused.
+// Throws std::runtime_error naming `path` and the step that failed.
 void write_file_atomic(const std::string& path, const std::string& content, mode_t mode);
 
 // An exclusive lock (flock) on `.<name>.lock` beside the pool file, held
