@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "basin/books/account_receipts.hpp"
 #include "basin/books/exchange.hpp"
 #include "basin/books/integrity.hpp"
 #include "basin/books/issuing.hpp"
@@ -295,55 +296,26 @@ void add_open(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& ct
     basin::ledger::Ledger ledger(*db, basin::ledger::OpenMode::existing);
     std::printf("%-5s %-36s %-7s %12s %14s %8s %8s %s\n", "LEAF", "JOB", "PERIOD", "CORE_S",
                 "MEM_MB_S", "GPU_S", "WALL_S", trust ? "CREDIT_UC" : "");
-    std::size_t mine = 0;
-    // The signed record each receipt was issued for, as the ledger holds it.
-    std::map<std::int64_t, std::string> content_hash;
-    for (const auto& rec : ledger.records()) content_hash[rec.id] = rec.content_hash;
-    for (const auto& s : ledger.receipts()) {
-      receipts::Receipt r;
-      try {
-        r = receipts::decode(s.bytes);
-      } catch (const std::exception&) {
-        continue;  // `verify` names malformed receipts
-      }
-      std::vector<std::uint8_t> plain(r.sealed_opening.size() - crypto_box_SEALBYTES);
-      if (crypto_box_seal_open(plain.data(), r.sealed_opening.data(), r.sealed_opening.size(),
-                               key.public_key().data(), key.secret_key().data()) != 0)
-        continue;  // not this account's
-      sodium_memzero(plain.data(), plain.size());
-      ++mine;
-      try {
-        const auto o = receipts::open_receipt(r, key);
-        // Openings since version 3 name the node-signed record's hash.
-        if (o.record_hash != crypto::Bytes32{}) {
-          const auto held = content_hash.find(s.record_id);
-          const auto named = receipts::parse_hex32(
-              held == content_hash.end() ? std::string(64, '0') : held->second, "content hash");
-          if (named != o.record_hash)
-            throw std::runtime_error(
-                "its opening names another signed record than the one the "
-                "ledger holds for " +
-                s.identity + " (a swapped record)");
-        }
-        std::printf("%-5llu %-36s %-7s %12llu %14llu %8llu %8llu ",
-                    static_cast<unsigned long long>(s.leaf_index),
-                    records::printable(o.job_identity).c_str(), r.period.c_str(),
-                    static_cast<unsigned long long>(o.values[0]),
-                    static_cast<unsigned long long>(o.values[1]),
-                    static_cast<unsigned long long>(o.values[2]),
-                    static_cast<unsigned long long>(o.values[3]));
-        // Priced with the card the receipt names (current or earlier).
-        if (const auto* card =
-                trust ? receipts::find_card(*trust, r.provider_site, r.rate_card_id) : nullptr)
-          print_u128(receipts::credit_of(o, *card));
-        std::printf("\n");
-      } catch (const std::exception& e) {
-        std::printf("BAD receipt %llu (%s): %s\n", static_cast<unsigned long long>(s.leaf_index),
-                    s.identity.c_str(), e.what());
+    const auto mine = books::account_receipts(ledger, key, trust ? &*trust : nullptr);
+    for (const auto& a : mine) {
+      if (!a.problem.empty()) {
+        std::printf("BAD receipt %llu (%s): %s\n", static_cast<unsigned long long>(a.leaf_index),
+                    records::printable(a.identity).c_str(), a.problem.c_str());
         ctx.exit_code = 1;
+        continue;
       }
+      const auto& o = a.opening;
+      std::printf("%-5llu %-36s %-7s %12llu %14llu %8llu %8llu ",
+                  static_cast<unsigned long long>(a.leaf_index),
+                  records::printable(o.job_identity).c_str(), a.period.c_str(),
+                  static_cast<unsigned long long>(o.values[0]),
+                  static_cast<unsigned long long>(o.values[1]),
+                  static_cast<unsigned long long>(o.values[2]),
+                  static_cast<unsigned long long>(o.values[3]));
+      if (a.credit) print_u128(*a.credit);
+      std::printf("\n");
     }
-    std::printf("%zu receipts of this account\n", mine);
+    std::printf("%zu receipts of this account\n", mine.size());
   });
 }
 
