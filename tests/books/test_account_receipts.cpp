@@ -9,27 +9,13 @@
 #include "basin/books/exchange.hpp"
 #include "basin/records/durable_file.hpp"
 #include "basin/tlog/signed_note.hpp"
+#include "sample_record.hpp"
 
 namespace {
 
 using namespace basin;
 
-records::UsageRecord record_of(std::uint32_t job) {
-  records::UsageRecord r;
-  r.cluster = "c";
-  r.job_id = job;
-  r.step_id = records::kBatchStep;
-  r.submit_time = 1795000000;
-  r.start_time = 1795000010;
-  r.end_time = 1795000100;  // 90 s on 2 cores, 100 MB
-  r.node = "n1";
-  r.site = "uni";
-  r.account = "lab";
-  r.alloc_cores = 2;
-  r.alloc_mem_mb = 100;
-  r.step_state = "completed";
-  return r;
-}
+using books::test::sample_record;
 
 struct AccountReceipts : ::testing::Test {
   std::filesystem::path dir;
@@ -57,7 +43,7 @@ struct AccountReceipts : ::testing::Test {
 TEST_F(AccountReceipts, OpensItsOwnChecksTheRecordAndSkipsOthers) {
   for (std::uint32_t job : {1u, 2u, 3u})
     records::write_file_durably((dir / "spool").string(), std::to_string(job) + ".basinrec",
-                                records::sign_record(record_of(job), node));
+                                records::sign_record(sample_record(job), node));
   ledger::Ledger l((dir / "ledger.sqlite").string(), ledger::OpenMode::create);
   records::KeyRing ring;
   ring.add("n1", node.public_key());

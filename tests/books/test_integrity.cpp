@@ -10,27 +10,13 @@
 #include <deque>
 
 #include "basin/books/charging.hpp"
+#include "sample_record.hpp"
 
 namespace {
 
 using namespace basin;
 
-records::UsageRecord record_of(std::uint32_t job, std::uint32_t step = records::kBatchStep) {
-  records::UsageRecord r;
-  r.cluster = "c";
-  r.job_id = job;
-  r.step_id = step;
-  r.submit_time = 1795000000;
-  r.start_time = 1795000010;
-  r.end_time = 1795000100;
-  r.node = "n1";
-  r.site = "uni";
-  r.account = "lab";
-  r.alloc_cores = 2;
-  r.alloc_mem_mb = 100;
-  r.step_state = "completed";
-  return r;
-}
+using books::test::sample_record;
 
 ledger::SignedRow row_of(std::int64_t id, const std::vector<std::uint8_t>& bytes,
                          const std::string& identity) {
@@ -50,13 +36,13 @@ struct RecheckRecords : ::testing::Test {
 };
 
 TEST_F(RecheckRecords, RecordsThatStillVerifyPass) {
-  const auto r = record_of(1);
+  const auto r = sample_record(1);
   const std::vector rows{row_of(1, records::sign_record(r, node), records::identity(r))};
   EXPECT_TRUE(books::recheck_records(rows, ring).empty());
 }
 
 TEST_F(RecheckRecords, AnEditedRecordIsNamedWhateverWasEdited) {
-  const auto r = record_of(1);
+  const auto r = sample_record(1);
   const auto id = records::identity(r);
   auto bytes = records::sign_record(r, node);
   // Bytes edited, stored hash left: the hash no longer matches.
@@ -101,7 +87,7 @@ struct RecogniseInLog : ::testing::Test {
 };
 
 TEST_F(RecogniseInLog, AReceiptIsRecognisedInTheLogWithoutItsIndexRow) {
-  const auto a = record_of(1), b = record_of(2), c = record_of(3);
+  const auto a = sample_record(1), b = sample_record(2), c = sample_record(3);
   // Leaf 0: a's receipt, indexed. Leaf 1: b's, its receipt row lost.
   const std::vector leaves{leaf(0, a, true), leaf(1, b, false)};
   const auto sa = stored(1, a), sb = stored(2, b), sc = stored(3, c);
@@ -121,7 +107,7 @@ TEST_F(RecogniseInLog, AReceiptIsRecognisedInTheLogWithoutItsIndexRow) {
 TEST_F(RecogniseInLog, AnotherRecordForTheSameStepHasTheSameJobReference) {
   // A conflicting record (same identity, other bytes) cannot get a second
   // receipt past this check even if its conflict flag were cleared.
-  auto a = record_of(1), a2 = record_of(1);
+  auto a = sample_record(1), a2 = sample_record(1);
   a2.cpu_user_us = 7;
   const std::vector leaves{leaf(0, a, true)};
   const auto s2 = stored(2, a2);
@@ -132,11 +118,11 @@ TEST_F(RecogniseInLog, AnotherRecordForTheSameStepHasTheSameJobReference) {
 }
 
 TEST_F(RecogniseInLog, UnattributableLeavesStopIssue) {
-  const std::vector leaves{leaf(0, record_of(1), false)};  // no row, no pending record
+  const std::vector leaves{leaf(0, sample_record(1), false)};  // no row, no pending record
   const auto m = books::match_log(leaves, {}, blinding, trust);
   ASSERT_EQ(m.orphans.size(), 1u);
   EXPECT_EQ(m.orphans[0], 0u);
-  auto forged = leaf(1, record_of(2), false);
+  auto forged = leaf(1, sample_record(2), false);
   forged.data[forged.data.size() - 1] ^= 1;  // not the site's signature
   const std::vector bad{forged};
   EXPECT_EQ(books::match_log(bad, {}, blinding, trust).problems.size(), 1u);
@@ -146,7 +132,7 @@ TEST(Conflicts, ARecordClaimingAReceiptedStepIsAFindingAndChargedOnce) {
   // Job 1: the batch step (receipted) and an srun step inside it; then a
   // second signed record for the batch step arrives (both flagged conflict).
   std::deque<ledger::StoredRecord> recs;
-  auto batch = record_of(1), other = record_of(1), step = record_of(1, 0);
+  auto batch = sample_record(1), other = sample_record(1), step = sample_record(1, 0);
   other.cpu_user_us = 9;
   step.start_time += 5;
   step.end_time += 1;  // scancel: ended a second after the batch step
