@@ -53,6 +53,29 @@ TEST(PoolFiles, InvalidPoolIsNotWritten) {
   EXPECT_EQ(load_pool(file).nodes.at(0).site, "nowhere");
 }
 
+// A user's command writes where the user points it, through a symlinked
+// directory too, and replaces a file whole (records::write_file_durably).
+TEST(PoolFiles, WritesFollowTheUsersDirectoryLinkAndReplaceWhole) {
+  TempDir d;
+  fs::create_directories(d.path / "real");
+  fs::create_directory_symlink(d.path / "real", d.path / "link");
+  const auto file = (d.path / "link" / "statement.csv").string();
+  write_file_atomic(file, "first\n", 0644);
+  write_file_atomic(file, "second\n", 0644);
+  std::ifstream in(d.path / "real" / "statement.csv");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "second\n");
+  EXPECT_EQ(std::distance(fs::directory_iterator(d.path / "real"), fs::directory_iterator()), 1);
+  try {
+    write_file_atomic((d.path / "missing" / "x.csv").string(), "x", 0644);
+    FAIL() << "wrote into a missing directory";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot write " + (d.path / "missing").string()),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(PoolFiles, PoolLockIsExclusiveAcrossProcesses) {
   TempDir d;
   const auto file = (d.path / "pool.toml").string();

@@ -23,15 +23,18 @@ std::runtime_error sys_error(const std::string& what, const std::string& path) {
   return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
 }
 
-// records::write_file_durably for a path; its errors (which name the step
-// and the temporary file) are rethrown naming `path`.
+// records::write_file_durably for a path the user gave (a symlinked
+// directory is followed, as any other command of the user's would); its
+// errors (which name the step and the temporary file) are rethrown naming
+// `path`.
 void write_durably(const std::string& path, const std::string& content, mode_t mode, bool replace) {
   const std::filesystem::path target(path);
   const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
   try {
     records::write_file_durably(
         dir, target.filename().string(),
-        {reinterpret_cast<const std::uint8_t*>(content.data()), content.size()}, mode, replace);
+        {reinterpret_cast<const std::uint8_t*>(content.data()), content.size()}, mode, replace,
+        /*follow_dir_link=*/true);
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot write " + path + ": " + e.what());
   }

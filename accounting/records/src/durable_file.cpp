@@ -41,10 +41,12 @@ class Fd {
 }  // namespace
 
 void write_file_durably(const std::string& dir, const std::string& name,
-                        std::span<const std::uint8_t> bytes, unsigned mode, bool replace) {
+                        std::span<const std::uint8_t> bytes, unsigned mode, bool replace,
+                        bool follow_dir_link) {
   if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
     throw std::invalid_argument("bad file name '" + name + "'");
-  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  Fd dfd(
+      ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | (follow_dir_link ? 0 : O_NOFOLLOW) | O_CLOEXEC));
   if (dfd.get() < 0) fail("open directory " + dir);
   const std::string tmp = "." + name + ".tmp." + std::to_string(::getpid());
   Fd fd(

@@ -12,12 +12,15 @@ namespace basin::records {
 // Writes `bytes` as dir/name so that a crash leaves either the old file or
 // the whole new one: a temporary name in the same directory, fsync, rename,
 // fsync of the directory. The directory is opened without following a
-// symlink. Throws std::system_error naming the step that failed; the
-// temporary file is removed on failure. With replace=false an existing
-// dir/name is left alone and std::errc::file_exists is thrown.
+// symlink (the plugin writes as root into directories users control);
+// follow_dir_link = true follows one (a user's own command writing where the
+// user pointed it, e.g. a statement into a symlinked results directory).
+// Throws std::system_error naming the step that failed; the temporary file is
+// removed on failure. With replace=false an existing dir/name is left alone
+// and std::errc::file_exists is thrown.
 void write_file_durably(const std::string& dir, const std::string& name,
                         std::span<const std::uint8_t> bytes, unsigned mode = 0640,
-                        bool replace = true);
+                        bool replace = true, bool follow_dir_link = false);
 
 // Record files named by `paths`: a directory stands for every *.basinrec file
 // in it (in name order), anything else for itself.
