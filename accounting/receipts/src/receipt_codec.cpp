@@ -68,16 +68,15 @@ void put_unsigned(detail::Writer& w, const Receipt& r) {
   w.put_bytes(r.sealed_opening);
 }
 
-// The proof's layout (docs/accounting-guide.md): A, S, T1, T2 points; t_hat,
-// taux, mu scalars; L_k, R_k points; a, b scalars. The scalars are checked
+// The proof's scalars (detail::proof_chunk_is_scalar) are checked
 // here (a comparison); whether each point is a valid ristretto255 encoding
 // costs an inverse square root, so it is checked once, where the proof is
-// verified (verify_receipt, verify_batch: invalid_point names it).
+// verified (verify_receipt, verify_batch name a bad one).
 void check_proof_scalars(std::span<const std::uint8_t> proof) {
   const std::size_t chunks = proof.size() / 32;
   for (std::size_t k = 0; k < chunks; ++k) {
-    const bool scalar = (k >= 4 && k <= 6) || k + 2 >= chunks;
-    if (scalar && !crypto::Scalar::from_canonical(proof.subspan(32 * k, 32)))
+    if (detail::proof_chunk_is_scalar(k, chunks) &&
+        !crypto::Scalar::from_canonical(proof.subspan(32 * k, 32)))
       throw ReceiptError("proof: scalar at offset " + std::to_string(32 * k) +
                          " is not canonical (>= group order)");
   }

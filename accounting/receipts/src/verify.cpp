@@ -73,8 +73,8 @@ std::string proof_failure(const Receipt& r) {
              " is not a valid non-identity ristretto255 point";
   const std::size_t chunks = r.proof.size() / 32;
   for (std::size_t k = 0; k < chunks; ++k) {
-    const bool scalar = (k >= 4 && k <= 6) || k + 2 >= chunks;
-    if (!scalar && !crypto::Point::decode(std::span(r.proof).subspan(32 * k, 32), false))
+    if (!detail::proof_chunk_is_scalar(k, chunks) &&
+        !crypto::Point::decode(std::span(r.proof).subspan(32 * k, 32), false))
       return "proof: point at offset " + std::to_string(32 * k) +
              " is not a valid non-identity ristretto255 encoding";
   }
