@@ -7,6 +7,8 @@
 #              is what settling adds to checking the receipts). campus
 #              settles with its own key; home's pairs are opened by the
 #              signed openings `ledger open-pairs` stored (timed once).
+#   import + settle --public (the flow of sites that keep their own books)
+#              vs verify --batch: see below
 #   reconcile  `basin ledger reconcile --sacct` of an N-line sacct export of
 #              the same jobs vs the awk one-liner admins use to total
 #              core-seconds of that export (which matches nothing)
@@ -90,21 +92,33 @@ tail -n 1 verify.out
 sed -n '1,12p' settle.out
 sed -n '1,8p' reconcile.out
 
-# Import: each site's log as one bundle from tree size 0, imported by the
-# other site into a fresh ledger (each receipt's signature, rate card and range
-# proof verified, the tree rebuilt and checked against the signed checkpoint,
-# the checkpoint cosigned): all N receipts, against verify --batch of the same N.
-"${L[@]}" export --pool pool.toml --site-key keys/campus.sign.key --from 0 --out campus.bundle >/dev/null
-"${L[@]}" export --pool pool.toml --site-key keys/home.sign.key --from 0 --out home.bundle >/dev/null
+# Settlement no one has to trust, at N receipts: each site's log as one
+# bundle from tree size 0 with its signed pair openings of the period; a
+# ledger that holds neither log imports both (each receipt's signature, rate
+# card and range proof verified, the tree rebuilt and checked against the
+# signed checkpoint, the checkpoint cosigned: campus's by home's witness key,
+# home's by campus's), then settles from that public data alone
+# (`settle --public`: inclusion in the witnessed checkpoints, every receipt
+# verified, each pair's sum checked against its provider's signed opening).
+# Both are timed beside verify --batch of the same N receipts, alternating.
+"${L[@]}" export --pool pool.toml --site-key keys/campus.sign.key --from 0 --period 2026-11 \
+  --out campus.bundle >/dev/null
+"${L[@]}" export --pool pool.toml --site-key keys/home.sign.key --from 0 --period 2026-11 \
+  --out home.bundle >/dev/null
 for i in 1 2 3; do
   rm -rf mirror
   mkdir -p mirror/back
-  a=$(secs import-at-home "$basin" ledger --db mirror/home.sqlite import --pool pool.toml \
-    --witness-key keys/home.witness.key --cosigned-dir mirror/back campus.bundle)
-  b=$(secs import-at-campus "$basin" ledger --db mirror/campus.sqlite import --pool pool.toml \
-    --witness-key keys/campus.witness.key --cosigned-dir mirror/back home.bundle)
+  M=("$basin" ledger --db mirror/auditor.sqlite)
+  a=$(secs import-campus "${M[@]}" import --pool pool.toml --witness-key keys/home.witness.key \
+    --cosigned-dir mirror/back campus.bundle)
+  b=$(secs import-home "${M[@]}" import --pool pool.toml --witness-key keys/campus.witness.key \
+    --cosigned-dir mirror/back home.bundle)
+  p=$(secs settle-public "${M[@]}" settle --public --period 2026-11 --pool pool.toml \
+    --site-key keys/campus.sign.key --out mirror/statement)
   v=$(secs verify "${L[@]}" verify --pool pool.toml --batch)
-  printf 'import run %d: %d receipts imported in %.2f s (%.2f + %.2f), verify --batch %.2f s (import/verify %.2f)\n' \
-    "$i" "$n" "$(echo "$a + $b" | bc -l)" "$a" "$b" "$v" "$(echo "($a + $b) / $v" | bc -l)"
+  printf 'public run %d: import of %d receipts %.2f s (%.2f + %.2f), settle --public %.2f s, verify --batch %.2f s (import/verify %.2f, settle/verify %.2f)\n' \
+    "$i" "$n" "$(echo "$a + $b" | bc -l)" "$a" "$b" "$p" "$v" \
+    "$(echo "($a + $b) / $v" | bc -l)" "$(echo "$p / $v" | bc -l)"
 done
-cat import-at-home.out import-at-campus.out
+cat import-campus.out import-home.out
+sed -n '1,12p' settle-public.out

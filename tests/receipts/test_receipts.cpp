@@ -479,6 +479,16 @@ TEST_F(Receipts, PreviousKeysVerifyWithinTheirWindowOnly) {
   ASSERT_EQ(failures.size(), 1u);
   EXPECT_EQ(failures[0].index, 1u);
   EXPECT_NE(failures[0].reason.find("expired after 2000-01"), std::string::npos);
+  // Within its window the old key's receipt passes the batch; one signed by a
+  // key the site never had is named.
+  rotated.previous_keys["uni"] = {{old_key.public_key(), "9999-12", ""}};
+  Receipt by_stranger = issue(9);
+  by_stranger.signature = records::NodeKey::generate().sign(receipts::signed_message(by_stranger));
+  const auto later =
+      receipts::verify_batch(std::vector<Receipt>{by_old, issue(6), by_stranger}, rotated);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].index, 2u);
+  EXPECT_NE(later[0].reason.find("does not verify"), std::string::npos) << later[0].reason;
 }
 
 // The blinding secrets rotate by period: a new secret changes the blindings

@@ -95,8 +95,8 @@ BundleVerdict check_bundle(const Bundle& b, const MirroredLog& mirror,
   // Every leaf of the checkpoint must be in the bundle, unaltered.
   std::vector<tlog::Hash> all(held.begin(),
                               held.begin() + static_cast<std::ptrdiff_t>(b.from_size));
-  all.reserve(cp.size);
-  for (const auto& leaf : b.leaves) all.push_back(tlog::leaf_hash(leaf));
+  const auto fresh = tlog::leaf_hashes(b.leaves);
+  all.insert(all.end(), fresh.begin(), fresh.end());
   if (tlog::root(all) != cp.root)
     return verdict(Kind::bad,
                    "the bundle's leaves do not make up its checkpoint's root: a receipt of the "

@@ -64,13 +64,13 @@ void Ledger::mirror_append(const std::string& origin, std::uint64_t first,
   if (static_cast<std::uint64_t>(size_q.col_int(0)) != first)
     throw std::runtime_error("ledger: mirror of " + origin + " changed while importing; rerun");
   Stmt leaf(db, "INSERT INTO log_leaves (origin, leaf_index, leaf_hash, data) VALUES (?,?,?,?)");
-  std::uint64_t index = first;
-  for (const auto& data : leaves) {
+  const auto hashes = tlog::leaf_hashes(leaves);
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
     leaf.reset();
     leaf.bind(1, origin)
-        .bind(2, static_cast<std::int64_t>(index++))
-        .bind_blob(3, tlog::leaf_hash(data))
-        .bind_blob(4, data)
+        .bind(2, static_cast<std::int64_t>(first + i))
+        .bind_blob(3, hashes[i])
+        .bind_blob(4, leaves[i])
         .step();
   }
   Stmt cp(db,

@@ -1,6 +1,7 @@
 #include "basin/tlog/merkle.hpp"
 
 #include <sodium.h>
+#include <tbb/parallel_for.h>
 
 #include <stdexcept>
 
@@ -59,6 +60,13 @@ Hash leaf_hash(std::span<const std::uint8_t> data) {
   Hash h;
   crypto_hash_sha256_final(&st, h.data());
   return h;
+}
+
+std::vector<Hash> leaf_hashes(std::span<const std::vector<std::uint8_t>> leaves) {
+  std::vector<Hash> out(leaves.size());
+  tbb::parallel_for(std::size_t{0}, leaves.size(),
+                    [&](std::size_t i) { out[i] = leaf_hash(leaves[i]); });
+  return out;
 }
 
 Hash node_hash(const Hash& left, const Hash& right) {

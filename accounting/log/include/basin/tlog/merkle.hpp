@@ -23,6 +23,8 @@ namespace basin::tlog {
 using Hash = std::array<std::uint8_t, 32>;
 
 Hash leaf_hash(std::span<const std::uint8_t> data);
+// leaf_hash of each leaf, spread over the cores (a bundle holds 10^5 leaves).
+std::vector<Hash> leaf_hashes(std::span<const std::vector<std::uint8_t>> leaves);
 Hash node_hash(const Hash& left, const Hash& right);
 Hash empty_root();
 
