@@ -65,6 +65,23 @@ TEST_F(RecheckRecords, AnEditedRecordIsNamedWhateverWasEdited) {
   EXPECT_EQ(bad[3].record_id, 4);
 }
 
+// Signatures are checked in one batch: among many good rows, exactly the
+// re-signed-by-hand ones are named.
+TEST_F(RecheckRecords, AmongManyRowsOnlyTheBadOnesAreNamed) {
+  std::vector<ledger::SignedRow> rows;
+  for (int j = 1; j <= 40; ++j) {
+    const auto r = sample_record(j);
+    const auto& key = (j == 7 || j == 33) ? other : node;
+    rows.push_back(row_of(j, records::sign_record(r, key), records::identity(r)));
+  }
+  EXPECT_EQ(books::recheck_records(std::span(rows).first(6), ring).size(), 0u);
+  const auto bad = books::recheck_records(rows, ring);
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_EQ(bad[0].record_id, 7);
+  EXPECT_EQ(bad[1].record_id, 33);
+  EXPECT_NE(bad[1].reason.find("not signed by node 'n1'"), std::string::npos) << bad[1].reason;
+}
+
 struct RecogniseInLog : ::testing::Test {
   records::NodeKey site = records::NodeKey::generate();
   receipts::BlindingKey blinding = receipts::BlindingKey::generate();

@@ -124,6 +124,29 @@ TEST_F(Receipts, EnvelopeOfTheBytesChecksEveryByteWithoutDecodingPoints) {
   auto other = trust;
   other.pool = "elsewhere";
   EXPECT_TRUE(receipts::check_envelope_bytes(bytes, other, header));
+
+  // Many at once (signatures in one batch): the same verdict for each.
+  std::vector<std::vector<std::uint8_t>> many;
+  for (std::size_t i = 0; i < bytes.size(); i += 97) {
+    many.push_back(bytes);
+    if (i % 2) many.back()[i] ^= 0x20;
+  }
+  many.push_back(shorter);
+  std::vector<std::span<const std::uint8_t>> spans(many.begin(), many.end());
+  std::vector<Receipt> headers;
+  const auto verdicts = receipts::check_envelopes_bytes(spans, trust, headers);
+  ASSERT_EQ(verdicts.size(), many.size());
+  std::size_t refused = 0;
+  for (std::size_t k = 0; k < many.size(); ++k) {
+    Receipt one;
+    EXPECT_EQ(verdicts[k], receipts::check_envelope_bytes(many[k], trust, one)) << k;
+    refused += verdicts[k] ? 1 : 0;
+    if (!verdicts[k]) {
+      EXPECT_EQ(headers[k].job_ref, r.job_ref);
+    }
+  }
+  EXPECT_GT(refused, 1u);
+  EXPECT_LT(refused, many.size());
 }
 
 TEST_F(Receipts, QuantitiesFollowTheRecord) {

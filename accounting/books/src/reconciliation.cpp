@@ -117,14 +117,27 @@ PeriodReconciliation reconcile_period(const ledger::Ledger& ledger, const receip
     try {
       if (tlog::leaf_hash(stored[k].bytes) != stored[k].leaf_hash)
         throw std::runtime_error("its bytes are not the log's leaf (altered after it was logged)");
-      if (verify_proofs)
-        decoded[k] = receipts::decode(stored[k].bytes);
-      else if (auto why = receipts::check_envelope_bytes(stored[k].bytes, trust, decoded[k]))
-        problem[k] = *why;
+      if (verify_proofs) decoded[k] = receipts::decode(stored[k].bytes);
     } catch (const std::exception& e) {
       problem[k] = e.what();
     }
   });
+  if (!verify_proofs) {
+    // The signatures of the receipts whose leaf holds, together.
+    std::vector<std::span<const std::uint8_t>> bytes;
+    std::vector<std::size_t> where;
+    for (std::size_t k = 0; k < stored.size(); ++k)
+      if (problem[k].empty()) {
+        bytes.emplace_back(stored[k].bytes);
+        where.push_back(k);
+      }
+    std::vector<receipts::Receipt> headers;
+    const auto why = receipts::check_envelopes_bytes(bytes, trust, headers);
+    for (std::size_t j = 0; j < where.size(); ++j) {
+      if (why[j]) problem[where[j]] = *why[j];
+      decoded[where[j]] = std::move(headers[j]);
+    }
+  }
   if (verify_proofs) {
     std::vector<receipts::Receipt> good;
     std::vector<std::size_t> where;

@@ -75,6 +75,48 @@ std::optional<std::string> check_signature(const Receipt& r, const records::Publ
   return "signature does not verify with site '" + site + "'s key";
 }
 
+// The signatures of many receipts (those whose bad[i] is unset), in batches:
+// under each site's current key together; those that fail, together again
+// under each of their site's earlier keys (a period signed before a
+// rotation), then judged by the key that signed (check_signature). Sets
+// bad[i] for each that fails.
+void judge_signatures(std::span<const Receipt> receipts,
+                      std::span<const std::vector<std::uint8_t>> messages,
+                      std::span<const records::PublicKey* const> key, const Trust& trust,
+                      std::vector<std::optional<std::string>>& bad) {
+  std::vector<crypto::Ed25519Check> checks;
+  std::vector<std::size_t> check_index;
+  for (std::size_t i = 0; i < receipts.size(); ++i) {
+    if (bad[i]) continue;
+    checks.push_back({receipts[i].signature, messages[i], *key[i]});
+    check_index.push_back(i);
+  }
+  std::vector<std::size_t> unsigned_now;
+  for (auto k : crypto::ed25519_verify_batch(checks)) unsigned_now.push_back(check_index[k]);
+  checks.clear();
+  check_index.clear();
+  for (auto i : unsigned_now)
+    if (const auto prev = trust.previous_keys.find(receipts[i].provider_site);
+        prev != trust.previous_keys.end())
+      for (const auto& k : prev->second) {
+        checks.push_back({receipts[i].signature, messages[i], k.key});
+        check_index.push_back(i);
+      }
+  std::vector<char> failed(checks.size(), 0);
+  for (auto k : crypto::ed25519_verify_batch(checks)) failed[k] = 1;
+  std::set<std::pair<std::size_t, records::PublicKey>> verified;  // (receipt, key)
+  for (std::size_t k = 0; k < checks.size(); ++k)
+    if (!failed[k]) {
+      records::PublicKey pk;
+      std::copy(checks[k].public_key.begin(), checks[k].public_key.end(), pk.begin());
+      verified.emplace(check_index[k], pk);
+    }
+  for (auto i : unsigned_now)
+    bad[i] = check_signature(receipts[i], *key[i], trust, [&](const records::PublicKey& k) {
+      return verified.count({i, k}) > 0;
+    });
+}
+
 // Why a proof that failed to verify failed, when the reason is an encoding:
 // the first commitment or proof point that is not a valid non-identity
 // ristretto255 encoding (decode leaves this check to verification).
@@ -106,6 +148,32 @@ std::optional<std::string> check_envelope_bytes(std::span<const std::uint8_t> by
   if (auto bad = check_fields(header, trust, key)) return bad;
   const auto msg = detail::signed_message(bytes);
   return check_signature(header, *key, trust, signed_by_check(header, msg));
+}
+
+std::vector<std::optional<std::string>> check_envelopes_bytes(
+    std::span<const std::span<const std::uint8_t>> receipts, const Trust& trust,
+    std::vector<Receipt>& headers) {
+  const std::size_t n = receipts.size();
+  headers.assign(n, Receipt{});
+  std::vector<std::optional<std::string>> bad(n);
+  if (!sodium_ready()) {
+    bad.assign(n, "libsodium failed to initialise");
+    return bad;
+  }
+  std::vector<const records::PublicKey*> key(n, nullptr);
+  std::vector<std::vector<std::uint8_t>> messages(n);
+  tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
+    try {
+      headers[i] = detail::signed_header(receipts[i]);
+    } catch (const ReceiptError& e) {
+      bad[i] = std::string("malformed: ") + e.what();
+      return;
+    }
+    if ((bad[i] = check_fields(headers[i], trust, key[i]))) return;
+    messages[i] = detail::signed_message(receipts[i]);
+  });
+  judge_signatures(headers, messages, key, trust, bad);
+  return bad;
 }
 
 std::optional<std::string> check_envelope(const Receipt& r, const Trust& trust) {
@@ -145,40 +213,8 @@ std::vector<Failure> verify_batch(std::span<const Receipt> receipts, const Trust
     }
     contexts[i] = proof_context(receipts[i]);
   });
-  // 2. Signatures under each site's current key, together; those that fail
-  // there, together again under each of their site's earlier keys (a
-  // period signed before a rotation), then judged by the key that signed.
-  std::vector<crypto::Ed25519Check> checks;
-  std::vector<std::size_t> check_index;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (bad[i]) continue;
-    checks.push_back({receipts[i].signature, messages[i], *key[i]});
-    check_index.push_back(i);
-  }
-  std::vector<std::size_t> unsigned_now;
-  for (auto k : crypto::ed25519_verify_batch(checks)) unsigned_now.push_back(check_index[k]);
-  checks.clear();
-  check_index.clear();
-  for (auto i : unsigned_now)
-    if (const auto prev = trust.previous_keys.find(receipts[i].provider_site);
-        prev != trust.previous_keys.end())
-      for (const auto& k : prev->second) {
-        checks.push_back({receipts[i].signature, messages[i], k.key});
-        check_index.push_back(i);
-      }
-  std::vector<char> failed(checks.size(), 0);
-  for (auto k : crypto::ed25519_verify_batch(checks)) failed[k] = 1;
-  std::set<std::pair<std::size_t, records::PublicKey>> verified;  // (receipt, key)
-  for (std::size_t k = 0; k < checks.size(); ++k)
-    if (!failed[k]) {
-      records::PublicKey pk;
-      std::copy(checks[k].public_key.begin(), checks[k].public_key.end(), pk.begin());
-      verified.emplace(check_index[k], pk);
-    }
-  for (auto i : unsigned_now)
-    bad[i] = check_signature(receipts[i], *key[i], trust, [&](const records::PublicKey& k) {
-      return verified.count({i, k}) > 0;
-    });
+  // 2. Their signatures, together.
+  judge_signatures(receipts, messages, key, trust, bad);
   // 3. Range proofs of the receipts whose envelope holds, together.
   std::vector<Failure> failures;
   std::vector<crypto::RangeProofItem> items;

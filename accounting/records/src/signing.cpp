@@ -242,18 +242,31 @@ UsageRecord parse_signed_record(std::span<const std::uint8_t> file) {
   return decode(split(file).payload);
 }
 
-UsageRecord verify_signed_record(std::span<const std::uint8_t> file, const KeyRing& keys) {
-  common::ensure_sodium();
+SignatureClaim signature_claim(std::span<const std::uint8_t> file, const KeyRing& keys) {
   const auto parts = split(file);
-  auto record = decode(parts.payload);
-  const PublicKey* pk = keys.find(record.node);
+  SignatureClaim c;
+  c.record = decode(parts.payload);
+  const PublicKey* pk = keys.find(c.record.node);
   // The node name is the record's, not yet trusted: printed escaped.
   if (!pk)
-    throw RecordError("no public key for node '" + printable(record.node) + "' in the keys file");
-  const auto msg = signed_message(parts.body);
-  if (crypto_sign_verify_detached(parts.signature.data(), msg.data(), msg.size(), pk->data()) != 0)
-    throw RecordError("bad signature: not signed by node '" + printable(record.node) + "'s key");
-  return record;
+    throw RecordError("no public key for node '" + printable(c.record.node) + "' in the keys file");
+  c.key = *pk;
+  c.message = signed_message(parts.body);
+  std::copy(parts.signature.begin(), parts.signature.end(), c.signature.begin());
+  return c;
+}
+
+std::string bad_signature_reason(const UsageRecord& record) {
+  return "bad signature: not signed by node '" + printable(record.node) + "'s key";
+}
+
+UsageRecord verify_signed_record(std::span<const std::uint8_t> file, const KeyRing& keys) {
+  common::ensure_sodium();
+  auto c = signature_claim(file, keys);
+  if (crypto_sign_verify_detached(c.signature.data(), c.message.data(), c.message.size(),
+                                  c.key.data()) != 0)
+    throw RecordError(bad_signature_reason(c.record));
+  return std::move(c.record);
 }
 
 }  // namespace basin::records

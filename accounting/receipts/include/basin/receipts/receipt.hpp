@@ -212,6 +212,12 @@ std::optional<std::string> check_envelope(const Receipt& receipt, const Trust& t
 // fields (no commitments, proof or opening).
 std::optional<std::string> check_envelope_bytes(std::span<const std::uint8_t> bytes,
                                                 const Trust& trust, Receipt& header);
+// check_envelope_bytes of many receipts, their signatures checked together
+// (crypto::ed25519_verify_batch) and on every core: the verdict of each, and
+// in `headers` the public fields of each.
+std::vector<std::optional<std::string>> check_envelopes_bytes(
+    std::span<const std::span<const std::uint8_t>> receipts, const Trust& trust,
+    std::vector<Receipt>& headers);
 
 struct Failure {
   std::size_t index;

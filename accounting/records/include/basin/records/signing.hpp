@@ -117,4 +117,20 @@ UsageRecord parse_signed_record(std::span<const std::uint8_t> file);
 // Throws RecordError naming what is wrong (format, unknown node, signature).
 UsageRecord verify_signed_record(std::span<const std::uint8_t> file, const KeyRing& keys);
 
+// What verify_signed_record checks, for a verifier that checks many
+// signatures at once (the books re-check a month of records in one batch):
+// the record as decoded, and the exact message, signature and node key.
+// Nothing in it is trusted until that signature check passes.
+struct SignatureClaim {
+  UsageRecord record;
+  std::vector<std::uint8_t> message;
+  std::array<std::uint8_t, kSignatureBytes> signature{};
+  PublicKey key{};
+};
+// Throws RecordError as verify_signed_record does for a malformed file or a
+// node without a key.
+SignatureClaim signature_claim(std::span<const std::uint8_t> file, const KeyRing& keys);
+// The message of verify_signed_record's RecordError for a bad signature.
+std::string bad_signature_reason(const UsageRecord& record);
+
 }  // namespace basin::records
