@@ -234,6 +234,15 @@ TEST_F(Ed25519, LargeBatchSplitOverCores) {
   sigs[8999].msg[3] ^= 4;
   EXPECT_FALSE(basin::crypto::detail::ed25519_combination_holds(checks));
   EXPECT_EQ(ed25519_verify_batch(checks), std::vector<std::size_t>{8999});
+  // Narrowed by halving: bad ones in one half, in both, beside an
+  // unparsable one.
+  sigs[17].msg[0] ^= 1;
+  EXPECT_EQ(ed25519_verify_batch(checks), (std::vector<std::size_t>{17, 8999}));
+  sigs[8999].msg[3] ^= 4;
+  sigs[4000].sig[63] ^= 0x80;  // s not canonical: refused before any combination
+  EXPECT_EQ(ed25519_verify_batch(checks), (std::vector<std::size_t>{17, 4000}));
+  sigs[17].msg[0] ^= 1;
+  EXPECT_EQ(ed25519_verify_batch(checks), (std::vector<std::size_t>{4000}));
 }
 
 }  // namespace

@@ -181,6 +181,28 @@ TEST(CryptoRangeProof, BatchVerifyNamesTheBadProof) {
   EXPECT_EQ(bad, (std::vector<std::size_t>{3, 4}));
 }
 
+// A failed combination is narrowed by halving: one bad proof among many, two
+// in different halves, a bad proof beside one that does not parse. Copies of
+// a few proofs stand for many (each copy weighted afresh).
+TEST(CryptoRangeProof, BatchNarrowsAFailureToTheBadProofs) {
+  const Case base[] = {make({5}, "a"), make({1, 2, 3, 4}, "b")};
+  auto run = [&](const std::vector<std::size_t>& wrong_context,
+                 const std::vector<std::size_t>& unparsable) {
+    std::vector<Case> cases;
+    for (std::size_t i = 0; i < 200; ++i) cases.push_back(base[i % 2]);
+    for (auto i : wrong_context) cases[i].context.push_back('x');
+    for (auto i : unparsable) cases[i].proof.resize(10);
+    std::vector<RangeProofItem> it;
+    for (auto& c : cases) it.push_back({c.V, c.proof, c.context});
+    return batch_verify_range(it);
+  };
+  EXPECT_TRUE(run({}, {}).empty());
+  EXPECT_EQ(run({137}, {}), (std::vector<std::size_t>{137}));
+  EXPECT_EQ(run({10, 150}, {}), (std::vector<std::size_t>{10, 150}));
+  EXPECT_EQ(run({5}, {6, 199}), (std::vector<std::size_t>{5, 6, 199}));
+  EXPECT_EQ(run({}, {64}), (std::vector<std::size_t>{64}));
+}
+
 TEST(CryptoRangeProof, SodiumReferenceVerifierAgrees) {
   Case c = make({77, 0});
   EXPECT_TRUE(detail::verify_range_sodium_reference(c.V, c.proof, c.context));

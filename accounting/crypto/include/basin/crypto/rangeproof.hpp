@@ -39,7 +39,8 @@ struct RangeProofItem {
 
 // Verifies all items with one random linear combination (one MSM, split over
 // the available cores). Returns the indices of the items that do not verify,
-// found by single checks when the combined check fails; empty means all good.
+// found when the combined check fails by halving the set while only one half
+// fails and checking the rest singly; empty means all good.
 std::vector<std::size_t> batch_verify_range(std::span<const RangeProofItem> items);
 
 }  // namespace basin::crypto
