@@ -33,39 +33,50 @@ std::optional<Parsed> parse(std::span<const Bytes32> commitments,
   if (!detail::allowed_m(p.m)) return std::nullopt;
   if (proof.size() != range_proof_size(p.m)) return std::nullopt;
   p.lg = detail::log2_exact(kRangeBits * p.m);
-  for (const auto& v : commitments) {
-    auto pt = Point::decode(v, /*allow_identity=*/false);
+  // The proof's points, in wire order: A, S, T1, T2, then the scalars
+  // t_hat, taux, mu, then L_k, R_k, then a, b.
+  constexpr std::size_t kHead = 4, kScalarsAfterHead = 3;
+  const auto chunk = [&](std::size_t slot) {
+    Bytes32 b;
+    std::copy_n(proof.begin() + 32 * slot, 32, b.begin());
+    return b;
+  };
+  std::vector<Bytes32> enc(commitments.begin(), commitments.end());
+  for (std::size_t k = 0; k < kHead; ++k) enc.push_back(chunk(k));
+  for (std::size_t k = 0; k < 2 * p.lg; ++k) enc.push_back(chunk(kHead + kScalarsAfterHead + k));
+  // All of them decoded together: eight at a time where the CPU can.
+  std::vector<std::optional<Point>> pts(enc.size());
+  Point::decode_many(enc, /*allow_identity=*/false, pts);
+  for (const auto& pt : pts)
     if (!pt) return std::nullopt;
-    p.V.push_back(*pt);
-  }
-  std::size_t off = 0;
-  auto point = [&](Point& dst, Bytes32* enc = nullptr) {
-    auto chunk = proof.subspan(off, 32);
-    off += 32;
-    auto pt = Point::decode(chunk, false);
-    if (!pt) return false;
-    dst = *pt;
-    if (enc) std::copy(chunk.begin(), chunk.end(), enc->begin());
-    return true;
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < p.m; ++i) p.V.push_back(*pts[next++]);
+  const auto point = [&](Point& dst, Bytes32& dst_enc) {
+    dst_enc = enc[next];
+    dst = *pts[next++];
   };
-  auto scalar = [&](Scalar& dst) {
-    auto s = Scalar::from_canonical(proof.subspan(off, 32));
-    off += 32;
-    if (!s) return false;
-    dst = *s;
-    return true;
-  };
-  if (!point(p.A, &p.Aenc) || !point(p.S, &p.Senc) || !point(p.T1, &p.T1enc) ||
-      !point(p.T2, &p.T2enc))
-    return std::nullopt;
-  if (!scalar(p.t_hat) || !scalar(p.taux) || !scalar(p.mu)) return std::nullopt;
+  point(p.A, p.Aenc);
+  point(p.S, p.Senc);
+  point(p.T1, p.T1enc);
+  point(p.T2, p.T2enc);
   p.L.resize(p.lg);
   p.R.resize(p.lg);
   p.Lenc.resize(p.lg);
   p.Renc.resize(p.lg);
-  for (std::size_t k = 0; k < p.lg; ++k)
-    if (!point(p.L[k], &p.Lenc[k]) || !point(p.R[k], &p.Renc[k])) return std::nullopt;
-  if (!scalar(p.a) || !scalar(p.b)) return std::nullopt;
+  for (std::size_t k = 0; k < p.lg; ++k) {
+    point(p.L[k], p.Lenc[k]);
+    point(p.R[k], p.Renc[k]);
+  }
+  const auto scalar = [&](Scalar& dst, std::size_t slot) {
+    auto s = Scalar::from_canonical(proof.subspan(32 * slot, 32));
+    if (!s) return false;
+    dst = *s;
+    return true;
+  };
+  const std::size_t tail = kHead + kScalarsAfterHead + 2 * p.lg;
+  if (!scalar(p.t_hat, kHead) || !scalar(p.taux, kHead + 1) || !scalar(p.mu, kHead + 2) ||
+      !scalar(p.a, tail) || !scalar(p.b, tail + 1))
+    return std::nullopt;
   return p;
 }
 
