@@ -20,16 +20,12 @@
 
 #include "basin/crypto/detail/decode_many.hpp"
 #include "basin/crypto/group.hpp"
+#include "decaf_limbs.hpp"
 #include "field_ifma.hpp"
 
 namespace basin::crypto {
 
-static_assert(sizeof(gf_25519_s) == 64 && DECAF_WORD_BITS == 64,
-              "libdecaf's field element is expected as 5 limbs of 51 bits in 8 words");
-
 namespace {
-
-constexpr std::uint64_t kMask51 = (std::uint64_t{1} << 51) - 1;
 
 // s as 4 little-endian words; canonical means s < p = 2^255 - 19.
 struct Words {
@@ -49,18 +45,6 @@ bool canonical_nonnegative(const Words& s) {
   return (s.w[0] & 1) == 0;  // RFC 9496: a negative s is refused
 }
 
-// A canonical field element (five 52-bit limbs, value < p) into libdecaf's
-// five 51-bit limbs.
-void to_decaf(const std::uint64_t l[5], gf_25519_s& out) {
-  const std::uint64_t w0 = l[0] | (l[1] << 52), w1 = (l[1] >> 12) | (l[2] << 40),
-                      w2 = (l[2] >> 24) | (l[3] << 28), w3 = (l[3] >> 36) | (l[4] << 16);
-  out.limb[0] = w0 & kMask51;
-  out.limb[1] = ((w0 >> 51) | (w1 << 13)) & kMask51;
-  out.limb[2] = ((w1 >> 38) | (w2 << 26)) & kMask51;
-  out.limb[3] = ((w2 >> 25) | (w3 << 39)) & kMask51;
-  out.limb[4] = w3 >> 12;
-}
-
 void decode_scalar(std::span<const Bytes32> in, bool allow_identity,
                    std::span<std::optional<Point>> out) {
   for (std::size_t i = 0; i < in.size(); ++i) out[i] = Point::decode(in[i], allow_identity);
@@ -71,11 +55,11 @@ void decode_scalar(std::span<const Bytes32> in, bool allow_identity,
 // Up to eight encodings, all canonical and non-negative (checked by the
 // caller; other lanes hold s = 1 and are ignored). Returns the lanes whose
 // decoding succeeds; writes their points.
-BASIN_IFMA_FN __mmask8 decode8(const std::uint64_t (&limbs)[5][8],
+BASIN_IFMA_FN __mmask8 decode8(const std::uint64_t (&s52)[5][8],
                                decaf_255_point_s* const (&dst)[8]) {
   using namespace ifma;
   Fe s;
-  for (int k = 0; k < 5; ++k) s.l[k] = _mm512_loadu_si512(limbs[k]);
+  for (int k = 0; k < 5; ++k) s.l[k] = _mm512_loadu_si512(s52[k]);
   const Fe one = small(1);
   const Fe sqrt_m1 =
       constant(0xc4ee1b274a0ea0b0, 0x2f431806ad2fe478, 0x2b4d00993dfbd7a7, 0x2b8324804fc1df0b);
@@ -123,11 +107,11 @@ BASIN_IFMA_FN __mmask8 decode8(const std::uint64_t (&limbs)[5][8],
       b[k] = ys[k][lane];
       c[k] = ts[k][lane];
     }
-    to_decaf(a, dst[lane]->x[0]);
-    to_decaf(b, dst[lane]->y[0]);
+    limbs::to_decaf(a, dst[lane]->x[0]);
+    limbs::to_decaf(b, dst[lane]->y[0]);
     std::memset(&dst[lane]->z[0], 0, sizeof(gf_25519_s));
     dst[lane]->z[0].limb[0] = 1;
-    to_decaf(c, dst[lane]->t[0]);
+    limbs::to_decaf(c, dst[lane]->t[0]);
   }
   return ok;
 }
@@ -137,7 +121,7 @@ void decode_ifma(std::span<const Bytes32> in, bool allow_identity,
                  std::span<std::optional<Point>> out) {
   for (std::size_t base = 0; base < in.size(); base += 8) {
     const std::size_t n = std::min<std::size_t>(8, in.size() - base);
-    alignas(64) std::uint64_t limbs[5][8];
+    alignas(64) std::uint64_t s52[5][8];
     decaf_255_point_s* dst[8] = {};
     for (std::size_t lane = 0; lane < 8; ++lane) {
       Words s{{1, 0, 0, 0}};
@@ -151,13 +135,11 @@ void decode_ifma(std::span<const Bytes32> in, bool allow_identity,
           dst[lane] = out[base + lane]->raw();
         }
       }
-      limbs[0][lane] = s.w[0] & ifma::kMask52;
-      limbs[1][lane] = ((s.w[0] >> 52) | (s.w[1] << 12)) & ifma::kMask52;
-      limbs[2][lane] = ((s.w[1] >> 40) | (s.w[2] << 24)) & ifma::kMask52;
-      limbs[3][lane] = ((s.w[2] >> 28) | (s.w[3] << 36)) & ifma::kMask52;
-      limbs[4][lane] = s.w[3] >> 16;
+      std::uint64_t l[5];
+      limbs::words_to_52(s.w, l);
+      for (int k = 0; k < 5; ++k) s52[k][lane] = l[k];
     }
-    const __mmask8 ok = decode8(limbs, dst);
+    const __mmask8 ok = decode8(s52, dst);
     for (std::size_t lane = 0; lane < n; ++lane)
       if (dst[lane] && !((ok >> lane) & 1)) out[base + lane].reset();
   }

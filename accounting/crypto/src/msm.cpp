@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "basin/crypto/detail/decode_many.hpp"
 #include "msm_digits.hpp"
 
 namespace basin::crypto {
@@ -88,7 +89,15 @@ Point msm_pippenger(std::span<const Scalar> scalars, std::span<const Point> poin
 }
 
 Point msm(std::span<const Scalar> scalars, std::span<const Point> points) {
-  return points.size() < 64 ? msm_straus(scalars, points) : msm_pippenger(scalars, points);
+  if (points.size() < 64) return msm_straus(scalars, points);
+  // The vector path writes libdecaf's limbs: only where decode_many's
+  // run-time check found libdecaf's layout as expected. Below a few thousand
+  // points its fixed cost (2^(c-1) buckets a lane, three passes) is not won back.
+  Point out;
+  if (points.size() >= 4096 && detail::decode_many_uses_vector() &&
+      detail::msm_pippenger_vector(scalars, points, out))
+    return out;
+  return msm_pippenger(scalars, points);
 }
 
 }  // namespace basin::crypto

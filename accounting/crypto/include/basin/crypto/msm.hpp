@@ -13,4 +13,12 @@ Point msm(std::span<const Scalar> scalars, std::span<const Point> points);
 Point msm_straus(std::span<const Scalar> scalars, std::span<const Point> points);
 Point msm_pippenger(std::span<const Scalar> scalars, std::span<const Point> points);
 
+namespace detail {
+// Pippenger with AVX-512 IFMA, eight windows at once (msm_ifma.cpp); false
+// (out untouched) when the CPU lacks the instructions. msm() uses it for
+// large sizes once decode_many's run-time check has accepted libdecaf's layout.
+bool msm_pippenger_vector(std::span<const Scalar> scalars, std::span<const Point> points,
+                          Point& out);
+}  // namespace detail
+
 }  // namespace basin::crypto
