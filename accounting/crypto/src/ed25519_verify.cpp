@@ -10,7 +10,6 @@
 
 #include <sodium.h>
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <array>
@@ -22,6 +21,7 @@
 #include "basin/common/sodium.hpp"
 #include "basin/crypto/group.hpp"
 #include "basin/crypto/msm.hpp"
+#include "batch_narrowing.hpp"
 
 namespace basin::crypto {
 namespace {
@@ -126,6 +126,17 @@ Batch prepare_batch(std::span<const Ed25519Check> checks) {
 // signatures in [lo, hi) that were prepared: one MSM over every R_i, each
 // distinct A and the base.
 bool combination_holds(const Batch& b, std::size_t lo, std::size_t hi) {
+  // Each signature's weight and products, on every core (10^5 of them in a
+  // month); then the sums per key and for the base, in order.
+  struct Term {
+    Scalar z, zs, zh;
+  };
+  std::vector<Term> terms(hi - lo);
+  tbb::parallel_for(lo, hi, [&](std::size_t i) {
+    if (!b.prepared[i]) return;
+    const Scalar z = random_weight();
+    terms[i - lo] = {z, z * b.prepared[i]->s, z * b.prepared[i]->h};
+  });
   std::vector<Scalar> scalars;
   std::vector<Point> points;
   scalars.reserve(hi - lo + b.keys.size() + 1);
@@ -134,10 +145,10 @@ bool combination_holds(const Batch& b, std::size_t lo, std::size_t hi) {
   Scalar base_sum;
   for (std::size_t i = lo; i < hi; ++i) {
     if (!b.prepared[i]) continue;
-    const Scalar z = random_weight();
-    base_sum += z * b.prepared[i]->s;
-    key_sums[b.key_of[i]] += z * b.prepared[i]->h;
-    scalars.push_back(-z);
+    const Term& t = terms[i - lo];
+    base_sum += t.zs;
+    key_sums[b.key_of[i]] += t.zh;
+    scalars.push_back(-t.z);
     points.push_back(b.prepared[i]->r);
   }
   if (points.empty()) return true;
@@ -148,44 +159,13 @@ bool combination_holds(const Batch& b, std::size_t lo, std::size_t hi) {
   }
   scalars.push_back(base_sum + base_sum);  // [s]B = [2s]G
   points.push_back(Point::base());
-  // One MSM a core over a slice of the terms (10^5 of them in a month).
-  const std::size_t n = points.size();
-  const std::size_t parts = std::clamp<std::size_t>(
-      n / 4096, 1, static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()));
-  std::vector<Point> partial(parts);
-  tbb::parallel_for(std::size_t{0}, parts, [&](std::size_t p) {
-    const std::size_t lo = p * n / parts, hi = (p + 1) * n / parts;
-    partial[p] =
-        msm(std::span(scalars).subspan(lo, hi - lo), std::span(points).subspan(lo, hi - lo));
-  });
-  Point sum;
-  for (const auto& q : partial) sum += q;
-  return sum.is_identity();
+  return parallel_msm(scalars, points).is_identity();
 }
 
 void check_singly(const Batch& b, std::size_t lo, std::size_t hi, std::vector<char>& bad) {
   tbb::parallel_for(lo, hi, [&](std::size_t i) {
     if (b.prepared[i] && !equation_holds(*b.prepared[i], *b.keys[b.key_of[i]])) bad[i] = 1;
   });
-}
-
-// [lo, hi) holds a bad signature: halve while only one half fails (one
-// forged signature among 10^5 costs about three combinations); when both
-// halves fail, the bad ones are spread and single checks (about five times a
-// signature's share of a combination) are cheaper.
-void narrow(const Batch& b, std::size_t lo, std::size_t hi, std::vector<char>& bad) {
-  constexpr std::size_t kSinglyBelow = 64;
-  while (hi - lo >= kSinglyBelow) {
-    const std::size_t mid = lo + (hi - lo) / 2;
-    const bool l = combination_holds(b, lo, mid), h = combination_holds(b, mid, hi);
-    if (!l && !h) break;
-    if (l && h) return;
-    if (!l)
-      hi = mid;
-    else
-      lo = mid;
-  }
-  check_singly(b, lo, hi, bad);
 }
 
 }  // namespace
@@ -195,7 +175,11 @@ std::vector<std::size_t> ed25519_verify_batch(std::span<const Ed25519Check> chec
   const Batch b = prepare_batch(checks);
   std::vector<char> bad(checks.size(), 0);
   for (std::size_t i = 0; i < checks.size(); ++i) bad[i] = b.prepared[i] ? 0 : 1;
-  if (!combination_holds(b, 0, checks.size())) narrow(b, 0, checks.size(), bad);
+  if (!combination_holds(b, 0, checks.size()))
+    detail::narrow_failure(
+        0, checks.size(),
+        [&](std::size_t lo, std::size_t hi) { return combination_holds(b, lo, hi); },
+        [&](std::size_t lo, std::size_t hi) { check_singly(b, lo, hi, bad); });
   std::vector<std::size_t> out;
   for (std::size_t i = 0; i < checks.size(); ++i)
     if (bad[i]) out.push_back(i);

@@ -1,5 +1,9 @@
 #include "basin/crypto/msm.hpp"
 
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -98,6 +102,23 @@ Point msm(std::span<const Scalar> scalars, std::span<const Point> points) {
       detail::msm_pippenger_vector(scalars, points, out))
     return out;
   return msm_pippenger(scalars, points);
+}
+
+Point parallel_msm(std::span<const Scalar> scalars, std::span<const Point> points) {
+  check_sizes(scalars, points);
+  // Each slice pays its own bucket sums: slices of at least 4096 terms.
+  const std::size_t n = points.size();
+  const std::size_t parts = std::clamp<std::size_t>(
+      n / 4096, 1, static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()));
+  if (parts == 1) return msm(scalars, points);
+  std::vector<Point> partial(parts);
+  tbb::parallel_for(std::size_t{0}, parts, [&](std::size_t p) {
+    const std::size_t lo = p * n / parts, hi = (p + 1) * n / parts;
+    partial[p] = msm(scalars.subspan(lo, hi - lo), points.subspan(lo, hi - lo));
+  });
+  Point sum;
+  for (const auto& q : partial) sum += q;
+  return sum;
 }
 
 }  // namespace basin::crypto

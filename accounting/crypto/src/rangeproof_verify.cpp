@@ -1,12 +1,12 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
 #include <optional>
 
 #include "basin/crypto/detail/reference_verifier.hpp"
 #include "basin/crypto/msm.hpp"
+#include "batch_narrowing.hpp"
 #include "fixed_base_msm.hpp"
 #include "rangeproof_common.hpp"
 
@@ -229,21 +229,17 @@ std::optional<Terms> terms_for(const RangeProofItem& item) {
 }
 
 // The combined equation: the shared generators' scalars multiplied with
-// precomputed tables, the proofs' own points by MSM (in two chunks for large
-// batches); the three parts run in parallel. True iff the sum is the identity.
+// precomputed tables, the proofs' own points by MSM (split over the cores);
+// both run in parallel. True iff the sum is the identity.
 bool equation_holds(std::span<const Scalar> g, std::span<const Scalar> h, const Scalar& b,
                     const Scalar& b_blinding, std::span<const Scalar> own,
                     std::span<const Point> own_points) {
-  // Splitting the proofs' points costs extra bucket work: only with a second core.
-  const bool two_cores = tbb::this_task_arena::max_concurrency() > 1;
-  const std::size_t half = two_cores && own.size() >= 1024 ? own.size() / 2 : own.size();
-  Point fixed, first, second;
+  Point fixed, mine;
   tbb::task_group tasks;
   tasks.run([&] { fixed = detail::fixed_generators_msm(g, h, b, b_blinding); });
-  tasks.run([&] { first = msm(own.first(half), own_points.first(half)); });
-  second = msm(own.subspan(half), own_points.subspan(half));
+  mine = parallel_msm(own, own_points);
   tasks.wait();
-  return (fixed + first + second).is_identity();
+  return (fixed + mine).is_identity();
 }
 
 bool single_check(const RangeProofItem& item) {
@@ -329,46 +325,22 @@ void check_singly(std::span<const RangeProofItem> items, std::size_t base,
     if (!ok[k]) bad.push_back(base + k);
 }
 
-// A single check costs about seven times a proof's share of a combination.
-// Below this many proofs, a failed combination is resolved by single checks.
-constexpr std::size_t kSinglyBelow = 64;
-
-// `items` (from index `base`) hold a proof that fails: halve while only one
-// half fails (one hostile proof among 10^5 costs about three combinations,
-// not 10^5 single checks); when both halves fail, the bad proofs are spread
-// and single checks are cheaper than halving further.
-void narrow(std::span<const RangeProofItem> items, std::size_t base,
-            std::vector<std::size_t>& bad) {
-  while (items.size() >= kSinglyBelow) {
-    const std::size_t half = items.size() / 2;
-    const auto lo = items.first(half), hi = items.subspan(half);
-    const auto l = combine(lo), h = combine(hi);
-    for (auto i : l.unparsed) bad.push_back(base + i);
-    for (auto i : h.unparsed) bad.push_back(base + half + i);
-    if (!l.holds && !h.holds) {
-      check_singly(lo, base, bad);
-      check_singly(hi, base + half, bad);
-      return;
-    }
-    if (l.holds && h.holds) return;  // only unparsed proofs were bad
-    if (!h.holds) {
-      items = hi;
-      base += half;
-    } else {
-      items = lo;
-    }
-  }
-  check_singly(items, base, bad);
-}
-
 }  // namespace
 
 // One combined equation; if it fails, the bad proofs are found by halving
-// (narrow) and named.
+// (detail::narrow_failure) and named.
 std::vector<std::size_t> batch_verify_range(std::span<const RangeProofItem> items) {
   const auto c = combine(items);
   std::vector<std::size_t> bad = c.unparsed;
-  if (!c.holds) narrow(items, 0, bad);
+  if (!c.holds)
+    detail::narrow_failure(
+        0, items.size(),
+        [&](std::size_t lo, std::size_t hi) {
+          const auto part = combine(items.subspan(lo, hi - lo));
+          for (auto i : part.unparsed) bad.push_back(lo + i);  // duplicates removed below
+          return part.holds;
+        },
+        [&](std::size_t lo, std::size_t hi) { check_singly(items.subspan(lo, hi - lo), lo, bad); });
   std::sort(bad.begin(), bad.end());
   bad.erase(std::unique(bad.begin(), bad.end()), bad.end());
   return bad;
