@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "basin/books/exchange.hpp"
+#include "basin/common/durable_file.hpp"
 #include "basin/federation/pool_files.hpp"
 #include "basin/ledger/ledger.hpp"
-#include "basin/records/durable_file.hpp"
 #include "commands.hpp"
 #include "ledger_common.hpp"
 
@@ -44,8 +44,8 @@ const federation::Site& site_of_witness_key(const federation::Pool& pool,
 // and cosigned checkpoints are public.
 void write_durably(const std::string& path, std::span<const std::uint8_t> bytes) {
   const std::filesystem::path p(path);
-  records::write_file_durably(p.parent_path().empty() ? "." : p.parent_path().string(),
-                              p.filename().string(), bytes, 0644);
+  common::write_file_durably(p.parent_path().empty() ? "." : p.parent_path().string(),
+                             p.filename().string(), bytes, 0644);
 }
 
 void add_export(CLI::App* led, CommandContext& ctx) {
@@ -151,7 +151,7 @@ void add_import(CLI::App* led, CommandContext& ctx) {
     for (const auto& path : a->bundles) {
       books::Bundle bundle;
       try {
-        bundle = books::decode_bundle(records::read_file(path, books::kMaxBundleFile));
+        bundle = books::decode_bundle(common::read_file(path, books::kMaxBundleFile));
       } catch (const std::exception& e) {
         std::printf("BAD %s: %s\n", path.c_str(), e.what());
         ctx.exit_code = 1;
@@ -219,7 +219,7 @@ void add_cosignature_verb(CLI::App* led, CommandContext& ctx) {
     const auto& me = site_of_key(pool, key, a->site_key);
     std::vector<std::string> notes;
     for (const auto& f : a->files) {
-      const auto bytes = records::read_file(f, 1 << 20);
+      const auto bytes = common::read_file(f, 1 << 20);
       notes.emplace_back(bytes.begin(), bytes.end());
     }
     ledger::Ledger ledger(db_of(led), ledger::OpenMode::existing);

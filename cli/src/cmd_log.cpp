@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "basin/records/durable_file.hpp"
+#include "basin/common/durable_file.hpp"
 #include "basin/tlog/leaf_input.hpp"
 #include "basin/tlog/merkle.hpp"
 #include "basin/tlog/signed_note.hpp"
@@ -77,7 +77,7 @@ void add_checkpoint_verbs(CLI::App& log, CommandContext& ctx) {
       const auto signer = tlog::NoteSigner::generate(*name);
       const auto text = signer.text() + "\n";
       const auto slash = secret->rfind('/');
-      records::write_file_durably(
+      common::write_file_durably(
           slash == std::string::npos ? "." : secret->substr(0, slash),
           slash == std::string::npos ? *secret : secret->substr(slash + 1),
           std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), 0600);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "basin/common/durable_file.hpp"
 #include "basin/records/durable_file.hpp"
 #include "basin/records/record_checks.hpp"
 #include "basin/records/signing.hpp"
@@ -68,7 +69,7 @@ nlohmann::json to_json(const UsageRecord& r) {
 }
 
 UsageRecord read_record(const std::string& path, const records::KeyRing* keys) {
-  const auto bytes = records::read_file(path, records::kMaxRecordFile);
+  const auto bytes = common::read_file(path, records::kMaxRecordFile);
   return keys ? records::verify_signed_record(bytes, *keys) : records::parse_signed_record(bytes);
 }
 
@@ -169,7 +170,7 @@ void add_records(CLI::App& app, CommandContext& ctx) {
     const auto dir = p.has_parent_path() ? p.parent_path().string() : ".";
     if (std::filesystem::exists(p))
       throw std::runtime_error(kg->secret + " exists; remove it first to replace the key");
-    records::write_file_durably(
+    common::write_file_durably(
         dir, p.filename().string(),
         std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), 0600);
     const auto line = kg->node + " " + records::public_key_text(key.public_key()) + "\n";

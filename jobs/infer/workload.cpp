@@ -26,6 +26,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "basin/common/durable_file.hpp"
+#include "basin/common/hex.hpp"
 #include "basin/infer/batch.hpp"
 #include "basin/infer/model.hpp"
 #include "basin/runtime/digest.hpp"
@@ -65,9 +67,7 @@ std::string sha256_file(const std::string& path) {
   }
   unsigned char out[32];
   crypto_hash_sha256_final(&st, out);
-  char hex[65];
-  sodium_bin2hex(hex, sizeof hex, out, sizeof out);
-  return hex;
+  return common::to_hex(out);
 }
 
 std::string shape_text(const std::vector<std::int64_t>& s) {
@@ -339,19 +339,7 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
   dout.reset();
   output_file.reset();
   MPI_Barrier(comm);
-  if (rank == 0) {
-    const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::fsync(fd) != 0 || ::rename(tmp.c_str(), out.file.c_str()) != 0)
-      throw std::runtime_error("cannot move " + tmp + " to " + out.file + ": " +
-                               std::strerror(errno));
-    ::close(fd);
-    const std::string dir = std::filesystem::path(out.file).parent_path().string();
-    const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
-  }
+  if (rank == 0) common::publish_file(tmp, out.file);
   MPI_Barrier(comm);
   remove_tmp.done = true;
   publish_digest(opt, "", digest, comm);

@@ -23,7 +23,7 @@
 #include <system_error>
 #include <vector>
 
-#include "basin/records/durable_file.hpp"
+#include "basin/common/durable_file.hpp"
 #include "basin/records/signing.hpp"
 #include "spank_state.hpp"
 
@@ -149,7 +149,7 @@ std::string read_result_digest() {
   const int old_gid = setfsgid(s.facts.gid);
   const int old_uid = setfsuid(uid);
   std::string why;
-  auto content = records::read_user_file(s.checkpoint_dir, kDigestFile, uid, kMaxDigestFile, why);
+  auto content = common::read_user_file(s.checkpoint_dir, kDigestFile, uid, kMaxDigestFile, why);
   setfsuid(static_cast<uid_t>(old_uid));
   setfsgid(static_cast<gid_t>(old_gid));
   if (!content) {
@@ -275,7 +275,7 @@ extern "C" int slurm_spank_exit(spank_t sp, int, char**) {
       const auto name = record_file_name(record);
       for (int n = 0;; ++n) {
         try {
-          basin::records::write_file_durably(
+          basin::common::write_file_durably(
               cfg.spool, n == 0 ? name : name + "." + std::to_string(n), file, 0640,
               /*replace=*/false);
           break;

@@ -15,6 +15,8 @@
 
 #include <sodium.h>
 
+#include "basin/common/durable_file.hpp"
+#include "basin/common/hex.hpp"
 #include "basin/runtime/digest.hpp"
 #include "basin/runtime/h5.hpp"
 #include "basin/runtime/netcdf_output.hpp"
@@ -59,17 +61,7 @@ std::string integrity_hash(const std::string& workload, const std::string& grid,
   unsigned char h[32];
   crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(m.data()), m.size(),
                      nullptr, 0);
-  char hex[65];
-  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-  return std::string("blake2b-256:") + hex;
-}
-
-void fsync_path(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw std::runtime_error("fsync " + path + ": " + std::strerror(errno));
+  return "blake2b-256:" + common::to_hex(h);
 }
 
 std::string grid_text(const Extent& g) {
@@ -243,10 +235,7 @@ std::string CheckpointStore::save(const CheckpointState& state,
   }
   MPI_Barrier(dec_.comm());
   if (root) {
-    fsync_path(tmp, false);
-    if (::rename(tmp.c_str(), final_path.c_str()) != 0)
-      throw std::runtime_error("cannot rename " + tmp + ": " + std::strerror(errno));
-    fsync_path(dir_, true);
+    common::publish_file(tmp, final_path);
     // Keep the newest two; drop stale temporaries of interrupted saves.
     const auto all = list();
     for (std::size_t i = 2; i < all.size(); ++i) ::unlink(all[i].c_str());

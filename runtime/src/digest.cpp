@@ -8,9 +8,14 @@
 
 #include <bit>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <span>
 #include <stdexcept>
+
+#include "basin/common/durable_file.hpp"
+#include "basin/common/hex.hpp"
 
 namespace basin::runtime {
 namespace {
@@ -19,16 +24,6 @@ static_assert(std::endian::native == std::endian::little,
               "the digest hashes little-endian doubles as stored");
 
 constexpr std::size_t kHash = 32;
-
-std::string hex(const unsigned char* p, std::size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (std::size_t i = 0; i < n; ++i) {
-    s += d[p[i] >> 4];
-    s += d[p[i] & 15];
-  }
-  return s;
-}
 
 }  // namespace
 
@@ -107,7 +102,8 @@ std::string result_digest(const Decomposition& dec, const std::vector<const Fiel
     crypto_generichash_update(&st, ordered.data(), ordered.size());
     unsigned char out[kHash];
     crypto_generichash_final(&st, out, kHash);
-    const std::string s = "blake2b-256:" + hex(out, kHash);
+    const std::string s =
+        "blake2b-256:" + common::to_hex(std::span<const std::uint8_t>(out, kHash));
     std::memcpy(text, s.data(), s.size());
   }
   MPI_Bcast(text, sizeof text, MPI_CHAR, 0, dec.comm());
@@ -122,24 +118,15 @@ void write_digest_file(const std::string& path, const std::string& digest) {
   if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     throw std::runtime_error("cannot write the result digest to " + path +
                              ": it exists and is not a regular file; give another --digest-file");
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
   const std::string body = digest + "\n";
-  auto fail = [&](const char* what) {
-    const std::string msg = std::string(what) + " " + tmp + ": " + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write the result digest: " + msg);
-  };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) fail("open");
-  const bool ok = ::write(fd, body.data(), body.size()) == ssize_t(body.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) fail("write");
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename");
-  const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+  // The user's own path: a symlinked directory on the way is followed.
+  try {
+    common::write_file_durably(
+        p.has_parent_path() ? p.parent_path().string() : ".", p.filename().string(),
+        std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()), 0644,
+        /*replace=*/true, /*follow_dir_link=*/true);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("cannot write the result digest: ") + e.what());
   }
 }
 

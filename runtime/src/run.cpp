@@ -17,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "basin/common/durable_file.hpp"
 #include "basin/runtime/checkpoint.hpp"
 #include "basin/runtime/digest.hpp"
 #include "basin/runtime/memory.hpp"
@@ -260,15 +261,10 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
       MPI_Barrier(comm);
       std::string why;
       if (rank == 0) {
-        const int fd = ::open(out_tmp.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || ::fsync(fd) != 0 || ::rename(out_tmp.c_str(), opt.output.c_str()) != 0)
-          why = "--output " + opt.output + ": cannot move " + out_tmp +
-                " to it: " + std::strerror(errno);
-        if (fd >= 0) ::close(fd);
-        const int dfd = ::open(parent_of(opt.output).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-          ::fsync(dfd);
-          ::close(dfd);
+        try {
+          common::publish_file(out_tmp, opt.output);
+        } catch (const std::exception& e) {
+          why = "--output " + opt.output + ": cannot move " + out_tmp + " to it: " + e.what();
         }
       }
       why = bcast_string(why, comm);

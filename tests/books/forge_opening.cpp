@@ -8,8 +8,8 @@
 
 #include "basin/books/bundle.hpp"
 #include "basin/books/openings.hpp"
+#include "basin/common/durable_file.hpp"
 #include "basin/federation/pool_files.hpp"
-#include "basin/records/durable_file.hpp"
 #include "basin/records/signing.hpp"
 
 int main(int argc, char** argv) {
@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   using namespace basin;
-  auto bundle = books::decode_bundle(records::read_file(argv[1], books::kMaxBundleFile));
+  auto bundle = books::decode_bundle(common::read_file(argv[1], books::kMaxBundleFile));
   const auto pool = federation::load_pool(argv[3]);
   const auto key = records::NodeKey::load(argv[4], false);
   auto seed = key.seed();
@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     note = books::sign_opening(o, seed);
   }
   const std::filesystem::path out(argv[2]);
-  records::write_file_durably(out.parent_path().empty() ? "." : out.parent_path().string(),
-                              out.filename().string(), books::encode_bundle(bundle), 0644);
+  common::write_file_durably(out.parent_path().empty() ? "." : out.parent_path().string(),
+                             out.filename().string(), books::encode_bundle(bundle), 0644);
   return 0;
 }

@@ -7,7 +7,7 @@
 
 #include "basin/books/account_receipts.hpp"
 #include "basin/books/exchange.hpp"
-#include "basin/records/durable_file.hpp"
+#include "basin/common/durable_file.hpp"
 #include "basin/tlog/signed_note.hpp"
 #include "sample_record.hpp"
 
@@ -42,8 +42,8 @@ struct AccountReceipts : ::testing::Test {
 
 TEST_F(AccountReceipts, OpensItsOwnChecksTheRecordAndSkipsOthers) {
   for (std::uint32_t job : {1u, 2u, 3u})
-    records::write_file_durably((dir / "spool").string(), std::to_string(job) + ".basinrec",
-                                records::sign_record(sample_record(job), node));
+    common::write_file_durably((dir / "spool").string(), std::to_string(job) + ".basinrec",
+                               records::sign_record(sample_record(job), node));
   ledger::Ledger l((dir / "ledger.sqlite").string(), ledger::OpenMode::create);
   records::KeyRing ring;
   ring.add("n1", node.public_key());

@@ -54,7 +54,7 @@ TEST(PoolFiles, InvalidPoolIsNotWritten) {
 }
 
 // A user's command writes where the user points it, through a symlinked
-// directory too, and replaces a file whole (records::write_file_durably).
+// directory too, and replaces a file whole (common::write_file_durably).
 TEST(PoolFiles, WritesFollowTheUsersDirectoryLinkAndReplaceWhole) {
   TempDir d;
   fs::create_directories(d.path / "real");

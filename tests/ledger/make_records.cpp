@@ -17,7 +17,7 @@
 #include <map>
 #include <string>
 
-#include "basin/records/durable_file.hpp"
+#include "basin/common/durable_file.hpp"
 #include "basin/records/signing.hpp"
 
 namespace {
@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
     r.cpu_user_us = static_cast<std::uint64_t>(j % 10000) * 1000;
     r.step_state = "completed";
     make_hostile(r, opt["--kind"]);
-    basin::records::write_file_durably(argv[2], std::to_string(j) + ".0.r0." + r.node + ".basinrec",
-                                       basin::records::sign_record(r, key));
+    basin::common::write_file_durably(argv[2], std::to_string(j) + ".0.r0." + r.node + ".basinrec",
+                                      basin::records::sign_record(r, key));
   }
   return 0;
 }

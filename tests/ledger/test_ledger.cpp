@@ -10,8 +10,8 @@
 
 #include <sqlite3.h>
 
+#include "basin/common/durable_file.hpp"
 #include "basin/ledger/ledger.hpp"
-#include "basin/records/durable_file.hpp"
 
 using namespace basin;
 namespace fs = std::filesystem;
@@ -42,7 +42,7 @@ struct Fixture {
     r.cpu_user_us = cpu;
     r.start_time = 1;
     r.end_time = 2;
-    records::write_file_durably(spool(), name, records::sign_record(r, key));
+    common::write_file_durably(spool(), name, records::sign_record(r, key));
   }
 };
 
@@ -108,9 +108,9 @@ TEST(Ledger, ForgedAndCorruptRecordsAreRejectedNotStored) {
   r.cluster = "c";
   r.job_id = 2;
   r.node = "vol1";
-  records::write_file_durably(f.spool(), "2.0.r0.vol1.basinrec", records::sign_record(r, other));
+  common::write_file_durably(f.spool(), "2.0.r0.vol1.basinrec", records::sign_record(r, other));
   const std::vector<std::uint8_t> junk{1, 2, 3};
-  records::write_file_durably(f.spool(), "3.0.r0.vol1.basinrec", junk);
+  common::write_file_durably(f.spool(), "3.0.r0.vol1.basinrec", junk);
   ledger::Ledger l(f.db(), ledger::OpenMode::create);
   const auto rep = l.ingest({f.spool()}, f.ring);
   EXPECT_EQ(rep.added, 1u);

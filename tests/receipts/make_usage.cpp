@@ -19,7 +19,7 @@
 #include <memory>
 #include <string>
 
-#include "basin/records/durable_file.hpp"
+#include "basin/common/durable_file.hpp"
 #include "basin/records/signing.hpp"
 
 int main(int argc, char** argv) {
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     r.result_digest = env("MAKE_USAGE_DIGEST", ("sha256:" + std::to_string(j)).c_str());
     r.replica_group = env("MAKE_USAGE_REPLICA", "");
     if (!r.replica_group.empty()) r.replicas = 3;
-    basin::records::write_file_durably(
+    basin::common::write_file_durably(
         argv[2], std::to_string(j) + "." + step + ".r0." + std::string(argv[4]) + ".basinrec",
         basin::records::sign_record(r, key));
     if (sacct)

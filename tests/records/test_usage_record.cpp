@@ -9,11 +9,12 @@
 #include <fstream>
 #include <random>
 
-#include "basin/records/durable_file.hpp"
+#include "basin/common/durable_file.hpp"
 #include "basin/records/signing.hpp"
 #include "basin/records/usage_record.hpp"
 
 using namespace basin::records;
+using namespace basin::common;
 namespace fs = std::filesystem;
 
 namespace {
@@ -268,38 +269,4 @@ TEST(Keys, KeyRingParsingIsStrict) {
   EXPECT_THROW(KeyRing::parse("vol1 ed25519:" + hex + " extra\n", "k"), RecordError);
   EXPECT_THROW(KeyRing::parse("vol1 ed25519:" + hex + "\nvol1 ed25519:" + hex + "\n", "k"),
                RecordError);
-}
-
-TEST(DurableFile, WritesWholeFilesAndCanRefuseToReplace) {
-  TempDir dir;
-  const std::vector<std::uint8_t> a{1, 2, 3}, b{4, 5};
-  write_file_durably(dir.path, "r.basinrec", a);
-  EXPECT_EQ(read_file((dir.path / "r.basinrec").string(), 100), a);
-  try {
-    write_file_durably(dir.path, "r.basinrec", b, 0640, /*replace=*/false);
-    FAIL() << "replaced an existing file";
-  } catch (const std::system_error& e) {
-    EXPECT_EQ(e.code(), std::errc::file_exists);
-  }
-  EXPECT_EQ(read_file((dir.path / "r.basinrec").string(), 100), a);
-  write_file_durably(dir.path, "r.basinrec", b);
-  EXPECT_EQ(read_file((dir.path / "r.basinrec").string(), 100), b);
-  // No temporary files are left behind.
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}), 1);
-}
-
-TEST(DurableFile, ReadUserFileRefusesLinksForeignOwnersAndBigFiles) {
-  TempDir dir;
-  std::string why;
-  { std::ofstream(dir.path / "basin-result-digest") << "sha256:" << std::string(64, 'b') << "\n"; }
-  const auto me = geteuid();
-  auto ok = read_user_file(dir.path, "basin-result-digest", me, 256, why);
-  ASSERT_TRUE(ok) << why;
-  EXPECT_EQ(ok->size(), 72u);
-  EXPECT_FALSE(read_user_file(dir.path, "basin-result-digest", me + 1, 256, why));
-  EXPECT_FALSE(read_user_file(dir.path, "basin-result-digest", me, 10, why));
-  fs::create_symlink("/etc/shadow", dir.path / "evil");
-  EXPECT_FALSE(read_user_file(dir.path, "evil", me, 256, why));
-  fs::create_directory_symlink("/etc", dir.path / "evil-dir");
-  EXPECT_FALSE(read_user_file((dir.path / "evil-dir").string(), "shadow", me, 4096, why));
 }

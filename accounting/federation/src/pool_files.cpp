@@ -12,9 +12,9 @@
 #include <sstream>
 #include <vector>
 
+#include "basin/common/durable_file.hpp"
 #include "basin/common/hex.hpp"
 #include "basin/common/sodium.hpp"
-#include "basin/records/durable_file.hpp"
 
 namespace basin::federation {
 namespace {
@@ -23,7 +23,7 @@ std::runtime_error sys_error(const std::string& what, const std::string& path) {
   return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
 }
 
-// records::write_file_durably for a path the user gave (a symlinked
+// common::write_file_durably for a path the user gave (a symlinked
 // directory is followed, as any other command of the user's would); its
 // errors (which name the step and the temporary file) are rethrown naming
 // `path`.
@@ -31,7 +31,7 @@ void write_durably(const std::string& path, const std::string& content, mode_t m
   const std::filesystem::path target(path);
   const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
   try {
-    records::write_file_durably(
+    common::write_file_durably(
         dir, target.filename().string(),
         {reinterpret_cast<const std::uint8_t*>(content.data()), content.size()}, mode, replace,
         /*follow_dir_link=*/true);

@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "basin/common/durable_file.hpp"
 #include "basin/common/hex.hpp"
 #include "basin/common/sodium.hpp"
 #include "basin/records/durable_file.hpp"
@@ -218,7 +219,7 @@ IngestReport Ledger::ingest(const std::vector<std::string>& paths, const records
     std::vector<std::uint8_t> bytes;
     records::UsageRecord r;
     try {
-      bytes = records::read_file(path, records::kMaxRecordFile);
+      bytes = common::read_file(path, records::kMaxRecordFile);
       r = records::verify_signed_record(bytes, keys);
     } catch (const std::exception& e) {
       report.rejected.push_back({path, e.what()});

@@ -11,9 +11,9 @@
 #include <sstream>
 #include <system_error>
 
+#include "basin/common/durable_file.hpp"
 #include "basin/common/hex.hpp"
 #include "basin/common/sodium.hpp"
-#include "basin/records/durable_file.hpp"
 #include "basin/records/record_checks.hpp"
 #include "byte_codec.hpp"
 
@@ -212,7 +212,7 @@ KeyRing KeyRing::parse(const std::string& text, const std::string& source) {
 }
 
 KeyRing KeyRing::load(const std::string& path) {
-  const auto bytes = read_file(path, 16 * 1024 * 1024);
+  const auto bytes = common::read_file(path, 16 * 1024 * 1024);
   return parse(std::string(bytes.begin(), bytes.end()), path);
 }
 

@@ -10,7 +10,7 @@
 
 namespace basin::federation {
 
-// records::write_file_durably on the parent directory of `path` (or "."):
+// common::write_file_durably on the parent directory of `path` (or "."):
 // the file is created with `mode` less the umask, the directory's last
 // component is not followed if it is a symlink, and a file name starting with
 // '.' is refused.

@@ -1,5 +1,5 @@
-// The one hex codec of the accounting code: keys, hashes, signatures and
-// receipt fields are all written and read through it, so every file and
+// The one hex codec of Basin: keys, hashes, signatures, receipt fields and
+// result digests are all written and read through it, so every file and
 // message spells bytes the same way.
 #pragma once
 
