@@ -52,30 +52,26 @@ BASIN_IFMA Fe small(std::uint64_t v) {
   return {{splat(v), z, z, z, z}};
 }
 
+// Moves what lies above bit 52 of each of r[0..3] into the next limb.
+BASIN_IFMA void carry_up(__m512i (&r)[5]) {
+  const __m512i m52 = splat(kMask52);
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    r[k + 1] = _mm512_add_epi64(r[k + 1], shr(r[k], 52));
+    r[k] = _mm512_and_si512(r[k], m52);
+  }
+}
+
 // Limbs below 2^59 (value below 2^262) -> limbs below 2^52, value below 2p:
-// carry upwards, fold what is above bit 255 back as 19 times it, carry again.
+// carry upwards, fold what is above bit 255 back as 19 times it, carry again
+// (r0 < 2^52 + 2^20 after the fold: the second chain stops at r4 <= 2^47).
 BASIN_IFMA Fe normalize(__m512i r0, __m512i r1, __m512i r2, __m512i r3, __m512i r4) {
-  const __m512i m52 = splat(kMask52), m47 = splat(kMask47), c19 = splat(19);
-  r1 = _mm512_add_epi64(r1, shr(r0, 52));
-  r0 = _mm512_and_si512(r0, m52);
-  r2 = _mm512_add_epi64(r2, shr(r1, 52));
-  r1 = _mm512_and_si512(r1, m52);
-  r3 = _mm512_add_epi64(r3, shr(r2, 52));
-  r2 = _mm512_and_si512(r2, m52);
-  r4 = _mm512_add_epi64(r4, shr(r3, 52));
-  r3 = _mm512_and_si512(r3, m52);
-  r0 = _mm512_madd52lo_epu64(r0, c19, shr(r4, 47));
-  r4 = _mm512_and_si512(r4, m47);
-  // r0 < 2^52 + 2^20 now: one more carry chain, which stops at r4 <= 2^47.
-  r1 = _mm512_add_epi64(r1, shr(r0, 52));
-  r0 = _mm512_and_si512(r0, m52);
-  r2 = _mm512_add_epi64(r2, shr(r1, 52));
-  r1 = _mm512_and_si512(r1, m52);
-  r3 = _mm512_add_epi64(r3, shr(r2, 52));
-  r2 = _mm512_and_si512(r2, m52);
-  r4 = _mm512_add_epi64(r4, shr(r3, 52));
-  r3 = _mm512_and_si512(r3, m52);
-  return {{r0, r1, r2, r3, r4}};
+  __m512i r[5] = {r0, r1, r2, r3, r4};
+  carry_up(r);
+  r[0] = _mm512_madd52lo_epu64(r[0], splat(19), shr(r[4], 47));
+  r[4] = _mm512_and_si512(r[4], splat(kMask47));
+  carry_up(r);
+  return {{r[0], r[1], r[2], r[3], r[4]}};
 }
 
 BASIN_IFMA Fe add(const Fe& a, const Fe& b) {
