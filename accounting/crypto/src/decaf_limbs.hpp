@@ -38,10 +38,20 @@ inline void to_decaf(const std::uint64_t l[5], gf_25519_s& out) {
 }
 
 // libdecaf's limbs (any 64-bit values) -> five 52-bit limbs of a value
-// below 2^255 congruent to sum limb[k] 2^(51k): the sum is formed exactly in
-// six words, then what lies above bit 255 is folded back as 19 times it
-// (twice: the first fold can carry into bit 255 once more).
+// below 2^255 congruent to sum limb[k] 2^(51k). Limbs that exceed 51 bits:
+// the sum is formed exactly in six words, then what lies above bit 255 is
+// folded back as 19 times it (twice: the first fold can carry into bit 255
+// once more).
 inline void from_decaf(const gf_25519_s& g, std::uint64_t l[5]) {
+  // Reduced limbs (what decode_many writes, and most of libdecaf's output):
+  // the value is below 2^255 and the limbs only need repacking.
+  if (((g.limb[0] | g.limb[1] | g.limb[2] | g.limb[3] | g.limb[4]) >> 51) == 0) {
+    const std::uint64_t w4[4] = {
+        g.limb[0] | (g.limb[1] << 51), (g.limb[1] >> 13) | (g.limb[2] << 38),
+        (g.limb[2] >> 26) | (g.limb[3] << 25), (g.limb[3] >> 39) | (g.limb[4] << 12)};
+    words_to_52(w4, l);
+    return;
+  }
   std::uint64_t w[6] = {0, 0, 0, 0, 0, 0};
   for (int k = 0; k < 5; ++k) {
     const int shift = 51 * k, word = shift / 64, bit = shift % 64;
