@@ -1,9 +1,12 @@
 // Range-proof speed: Basin's prover and MSM verifier, batch verification over
 // both cores, and (same run) a straightforward verifier built only on
-// libsodium's crypto_scalarmult_ristretto255 / crypto_core_ristretto255_add.
+// libsodium's crypto_scalarmult_ristretto255 / crypto_core_ristretto255_add;
+// and what one hostile proof costs a batch of 4,096.
 #include <benchmark/benchmark.h>
 #include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "basin/crypto/detail/reference_verifier.hpp"
@@ -72,8 +75,60 @@ void BM_BatchVerify(benchmark::State& st) {
       benchmark::Counter(static_cast<double>(count * st.iterations()), benchmark::Counter::kIsRate);
 }
 
+// What one hostile proof costs a large batch: 4,096 items (64 distinct m = 4
+// proofs, each repeated: every item gets its own random weights), all good
+// or with one item's proof checked against another proof's commitments
+// (well formed, wrong). The bad batch is narrowed by halving
+// (detail::narrow_failure) instead of 4,096 single checks; the third
+// benchmark is those single checks, the cost the halving avoids.
+struct Tiled {
+  std::vector<Fixture> fs;
+  std::vector<RangeProofItem> good, one_bad;
+};
+
+const Tiled& tiled() {
+  static const Tiled t = [] {
+    Tiled out;
+    for (int i = 0; i < 64; ++i) out.fs.push_back(make(4));
+    for (std::size_t i = 0; i < 4096; ++i) {
+      const Fixture& f = out.fs[i % 64];
+      out.good.push_back({f.V, f.proof, f.context});
+    }
+    out.one_bad = out.good;
+    out.one_bad[3000].commitments = out.fs[1].V;  // item 3000 carries proof 56's bytes
+    return out;
+  }();
+  return t;
+}
+
+void BM_BatchOf4096(benchmark::State& st) {
+  const bool hostile = st.range(0) != 0;
+  const auto& items = hostile ? tiled().one_bad : tiled().good;
+  for (auto _ : st) {
+    const auto bad = batch_verify_range(items);
+    if (bad.size() != (hostile ? 1u : 0u) || (hostile && bad[0] != 3000))
+      st.SkipWithError("batch verdict is wrong");
+  }
+  st.SetLabel(hostile ? "one hostile proof, narrowed by halving" : "all good");
+}
+
+void BM_SingleChecksOf4096(benchmark::State& st) {
+  const auto& items = tiled().one_bad;
+  for (auto _ : st) {
+    // On every core, as the batch's own single checks run.
+    std::vector<char> ok(items.size());
+    tbb::parallel_for(std::size_t{0}, items.size(), [&](std::size_t i) {
+      ok[i] = verify_range(items[i].commitments, items[i].proof, items[i].context);
+    });
+    if (std::count(ok.begin(), ok.end(), 0) != 1)
+      st.SkipWithError("single checks' verdict is wrong");
+  }
+}
+
 }  // namespace
 
+BENCHMARK(BM_BatchOf4096)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SingleChecksOf4096)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_Prove)->Arg(1)->Arg(4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Verify)->Arg(1)->Arg(4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_VerifySodiumOnly)->Arg(1)->Arg(4)->Unit(benchmark::kMillisecond);
