@@ -7,7 +7,7 @@
 #include <tbb/parallel_for.h>
 
 #include <functional>
-#include <set>
+#include <map>
 
 #include "basin/common/sodium.hpp"
 #include "basin/crypto/ed25519.hpp"
@@ -104,16 +104,15 @@ void judge_signatures(std::span<const Receipt> receipts,
       }
   std::vector<char> failed(checks.size(), 0);
   for (auto k : crypto::ed25519_verify_batch(checks)) failed[k] = 1;
-  std::set<std::pair<std::size_t, records::PublicKey>> verified;  // (receipt, key)
+  // Per receipt, the earlier key its signature verified under (none: a
+  // stranger's or a broken signature).
+  std::map<std::size_t, records::PublicKey> signer;
   for (std::size_t k = 0; k < checks.size(); ++k)
-    if (!failed[k]) {
-      records::PublicKey pk;
-      std::copy(checks[k].public_key.begin(), checks[k].public_key.end(), pk.begin());
-      verified.emplace(check_index[k], pk);
-    }
+    if (!failed[k]) std::copy_n(checks[k].public_key.begin(), 32, signer[check_index[k]].begin());
   for (auto i : unsigned_now)
     bad[i] = check_signature(receipts[i], *key[i], trust, [&](const records::PublicKey& k) {
-      return verified.count({i, k}) > 0;
+      const auto s = signer.find(i);
+      return s != signer.end() && s->second == k;
     });
 }
 
