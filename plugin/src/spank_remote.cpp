@@ -24,14 +24,15 @@
 #include <vector>
 
 #include "basin/common/durable_file.hpp"
+#include "basin/common/job_contract.hpp"
 #include "basin/records/signing.hpp"
 #include "spank_state.hpp"
 
 namespace basin::plugin {
 namespace {
 
-constexpr const char* kDigestFile = "basin-result-digest";
-constexpr std::size_t kMaxDigestFile = 256;
+using contract::kMaxResultDigestBytes;
+using contract::kResultDigestFile;
 
 std::string user_name(std::uint32_t uid) {
   struct passwd pw {};
@@ -85,7 +86,7 @@ void gather_facts(spank_t sp) {
   f.node = state().node.config.node;
   f.job_name = job_getenv(sp, "SLURM_JOB_NAME").value_or("");
   f.slurm_account = job_getenv(sp, "SLURM_JOB_ACCOUNT").value_or("");
-  f.submit_time = parse_time(job_getenv(sp, "BASIN_SUBMIT_TIME"));
+  f.submit_time = parse_time(job_getenv(sp, contract::kEnvSubmitTime));
   f.user_name = user_name(f.uid);
   state().facts_ready = true;
 }
@@ -149,7 +150,8 @@ std::string read_result_digest() {
   const int old_gid = setfsgid(s.facts.gid);
   const int old_uid = setfsuid(uid);
   std::string why;
-  auto content = common::read_user_file(s.checkpoint_dir, kDigestFile, uid, kMaxDigestFile, why);
+  auto content =
+      common::read_user_file(s.checkpoint_dir, kResultDigestFile, uid, kMaxResultDigestBytes, why);
   setfsuid(static_cast<uid_t>(old_uid));
   setfsgid(static_cast<gid_t>(old_gid));
   if (!content) {
@@ -160,7 +162,7 @@ std::string read_result_digest() {
   auto digest = parse_result_digest(*content);
   if (!digest) {
     slurm_error("basin: %s/%s is not '<algorithm>:<hex>'; not recorded", s.checkpoint_dir.c_str(),
-                kDigestFile);
+                kResultDigestFile);
     return {};
   }
   return *digest;

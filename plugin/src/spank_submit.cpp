@@ -8,14 +8,15 @@
 #include <ctime>
 #include <string>
 
+#include "basin/common/job_contract.hpp"
 #include "spank_state.hpp"
 
 namespace {
 void stamp_submit_time() {
   // An srun inside an allocation belongs to that job: keep the job's stamp.
-  if (std::getenv("SLURM_JOB_ID") && std::getenv("BASIN_SUBMIT_TIME")) return;
+  if (std::getenv("SLURM_JOB_ID") && std::getenv(basin::contract::kEnvSubmitTime)) return;
   const std::string now = std::to_string(static_cast<long long>(std::time(nullptr)));
-  setenv("BASIN_SUBMIT_TIME", now.c_str(), 1);
+  setenv(basin::contract::kEnvSubmitTime, now.c_str(), 1);
 }
 }  // namespace
 

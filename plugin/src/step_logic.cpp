@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "basin/common/job_contract.hpp"
 #include "basin/records/record_checks.hpp"
 
 namespace basin::plugin {
@@ -114,15 +115,16 @@ std::vector<std::pair<std::string, std::string>> task_environment(const NodeConf
                                                                   const StepFacts& facts,
                                                                   const std::string& ckpt_dir) {
   std::vector<std::pair<std::string, std::string>> env;
-  if (node.tier) env.emplace_back("BASIN_TIER", std::string(tier_name(*node.tier)));
-  env.emplace_back("BASIN_SITE", node.site);
-  env.emplace_back("BASIN_NODE", node.node.empty() ? facts.node : node.node);
-  env.emplace_back("BASIN_ACCOUNT", claimed_account(facts));
-  env.emplace_back("BASIN_REPLICAS", std::to_string(opts.replicas));
+  if (node.tier) env.emplace_back(contract::kEnvTier, std::string(tier_name(*node.tier)));
+  env.emplace_back(contract::kEnvSite, node.site);
+  env.emplace_back(contract::kEnvNode, node.node.empty() ? facts.node : node.node);
+  env.emplace_back(contract::kEnvAccount, claimed_account(facts));
+  env.emplace_back(contract::kEnvReplicas, std::to_string(opts.replicas));
   const auto group = replica_group(opts, facts);
-  if (!group.empty()) env.emplace_back("BASIN_REPLICA_GROUP", group);
-  if (!ckpt_dir.empty()) env.emplace_back("BASIN_CHECKPOINT_DIR", ckpt_dir);
-  env.emplace_back("BASIN_THREADS", std::to_string(facts.cpus_per_task ? facts.cpus_per_task : 1));
+  if (!group.empty()) env.emplace_back(contract::kEnvReplicaGroup, group);
+  if (!ckpt_dir.empty()) env.emplace_back(contract::kEnvCheckpointDir, ckpt_dir);
+  env.emplace_back(contract::kEnvThreads,
+                   std::to_string(facts.cpus_per_task ? facts.cpus_per_task : 1));
   return env;
 }
 

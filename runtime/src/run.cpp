@@ -18,6 +18,7 @@
 #include <stdexcept>
 
 #include "basin/common/durable_file.hpp"
+#include "basin/common/job_contract.hpp"
 #include "basin/runtime/checkpoint.hpp"
 #include "basin/runtime/digest.hpp"
 #include "basin/runtime/memory.hpp"
@@ -125,11 +126,11 @@ void publish_digest(const RunOptions& opt, const std::string& ckdir, const std::
   int node_rank = 0;
   MPI_Comm_rank(node, &node_rank);
   MPI_Comm_free(&node);
-  const std::string node_dir = env("BASIN_CHECKPOINT_DIR");
+  const std::string node_dir = env(contract::kEnvCheckpointDir);
   if (node_rank == 0 && !node_dir.empty())
-    write_digest_file(node_dir + "/basin-result-digest", digest);
+    write_digest_file(node_dir + "/" + contract::kResultDigestFile, digest);
   else if (rank == 0 && node_dir.empty() && !ckdir.empty())
-    write_digest_file(ckdir + "/basin-result-digest", digest);
+    write_digest_file(ckdir + "/" + contract::kResultDigestFile, digest);
 }
 
 std::vector<ParamSpec> driver_params(const WorkloadInfo& info) {
@@ -217,7 +218,7 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
     // Output paths before any work: a missing directory found at the end of
     // a long run loses the run.
     const std::string ck =
-        opt.checkpoint_dir.empty() ? env("BASIN_CHECKPOINT_DIR") : opt.checkpoint_dir;
+        opt.checkpoint_dir.empty() ? env(contract::kEnvCheckpointDir) : opt.checkpoint_dir;
     const std::string problem = bcast_string(
         rank == 0 ? output_path_problem(opt, *info, ck, !opt.checkpoint_dir.empty()) : "", comm);
     if (!problem.empty()) throw std::invalid_argument(problem);
@@ -281,7 +282,7 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
       // Checkpoints: --checkpoint-dir, else rank 0's BASIN_CHECKPOINT_DIR (every
       // rank must write the same file, wherever its node's scratch is).
       const std::string ckdir = bcast_string(
-          opt.checkpoint_dir.empty() ? env("BASIN_CHECKPOINT_DIR") : opt.checkpoint_dir, comm);
+          opt.checkpoint_dir.empty() ? env(contract::kEnvCheckpointDir) : opt.checkpoint_dir, comm);
       if (opt.restart && ckdir.empty())
         throw std::invalid_argument(
             "--restart needs a checkpoint directory: give --checkpoint-dir DIR (or run under the "

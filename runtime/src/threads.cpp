@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "basin/common/job_contract.hpp"
+
 namespace basin::runtime {
 namespace {
 
@@ -36,9 +38,9 @@ ThreadPlan plan_threads(MPI_Comm comm, int requested) {
   if (requested > 0) {
     p.threads = requested;
     p.source = "--set threads";
-  } else if (int n = env_count("BASIN_THREADS")) {
+  } else if (int n = env_count(contract::kEnvThreads)) {
     p.threads = n;
-    p.source = "BASIN_THREADS";
+    p.source = contract::kEnvThreads;
   } else if (int n2 = env_count("SLURM_CPUS_PER_TASK")) {
     p.threads = n2;
     p.source = "SLURM_CPUS_PER_TASK";
