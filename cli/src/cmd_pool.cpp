@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -116,6 +117,25 @@ void add_rate_options(CLI::App& cmd, PoolArgs& args) {
   cmd.add_option("--wall-second", args.wall_second, "micro-credits per wall-second");
 }
 
+// The card add-site and set-rates write for `site`: each price an integer
+// number of micro-credits from 0 to 2^31 - 1, what pool.toml accepts.
+basin::receipts::RateCard rate_card_of(const PoolArgs& a, const std::string& site) {
+  const std::int64_t given[basin::receipts::kQuantities] = {a.core_second, a.mem_mb_second,
+                                                            a.gpu_second, a.wall_second};
+  basin::receipts::RateCard card{site, {}};
+  for (std::size_t k = 0; k < basin::receipts::kQuantities; ++k) {
+    if (given[k] < 0 || given[k] > std::numeric_limits<std::int32_t>::max()) {
+      std::string option = kRateNames[k];
+      std::replace(option.begin(), option.end(), '_', '-');
+      throw std::runtime_error("--" + option + " " + std::to_string(given[k]) +
+                               ": a price is a whole number of micro-credits from 0 to " +
+                               std::to_string(std::numeric_limits<std::int32_t>::max()));
+    }
+    card.micro_credits[k] = static_cast<std::uint64_t>(given[k]);
+  }
+  return card;
+}
+
 void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   auto args = std::make_shared<PoolArgs>();
   auto* pool = app.add_subcommand(
@@ -161,7 +181,7 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
     Site s;
     s.name = args->name;
     s.tier = args->tier == "institutional" ? Tier::institutional : Tier::volunteer;
-    s.rates = {args->core_second, args->mem_mb_second, args->gpu_second, args->wall_second};
+    s.rates = rate_card_of(*args, s.name);
     s.signing_key = std::string(64, '0');
     p.sites.push_back(s);
     validate_pool(p);  // before a key is made for a site that cannot be added
@@ -196,13 +216,8 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
     const PoolLock lock(args->file);
     Pool p = load_pool(args->file);
     Site* s = &site_named(p, args->name);
-    const RateCard fresh{args->core_second, args->mem_mb_second, args->gpu_second,
-                         args->wall_second};
-    auto same = [&](const RateCard& a) {
-      return a.core_second == fresh.core_second && a.mem_mb_second == fresh.mem_mb_second &&
-             a.gpu_second == fresh.gpu_second && a.wall_second == fresh.wall_second;
-    };
-    if (same(s->rates)) {
+    const auto fresh = rate_card_of(*args, s->name);
+    if (s->rates.micro_credits == fresh.micro_credits) {
       std::cout << "site " << s->name << " already has these rates; nothing changed\n";
       return;
     }

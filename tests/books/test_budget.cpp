@@ -11,9 +11,15 @@ basin::federation::Pool two_sites() {
   basin::federation::Pool p;
   p.name = "demo";
   p.cluster = "basin";
+  p.sites.push_back({"campus",
+                     basin::federation::Tier::institutional,
+                     "",
+                     {"campus", {40, 0, 900, 1}},
+                     "",
+                     {},
+                     {}});
   p.sites.push_back(
-      {"campus", basin::federation::Tier::institutional, "", {40, 0, 900, 1}, "", {}, {}});
-  p.sites.push_back({"home", basin::federation::Tier::volunteer, "", {10, 1, 0, 0}, "", {}, {}});
+      {"home", basin::federation::Tier::volunteer, "", {"home", {10, 1, 0, 0}}, "", {}, {}});
   p.nodes.push_back({"inst1", "campus", "", 2, 2000});
   p.nodes.push_back({"vol1", "home", "", 2, 2000});
   return p;

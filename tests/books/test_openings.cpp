@@ -13,9 +13,15 @@ federation::Pool pool_with(const records::NodeKey& campus) {
   p.name = "demo";
   p.cluster = "basin";
   const auto hex = records::public_key_text(campus.public_key()).substr(8);
-  p.sites.push_back({"campus", federation::Tier::institutional, hex, {40, 0, 0, 1}, "", {}, {}});
   p.sites.push_back(
-      {"home", federation::Tier::volunteer, std::string(64, 'a'), {10, 1, 0, 0}, "", {}, {}});
+      {"campus", federation::Tier::institutional, hex, {"campus", {40, 0, 0, 1}}, "", {}, {}});
+  p.sites.push_back({"home",
+                     federation::Tier::volunteer,
+                     std::string(64, 'a'),
+                     {"home", {10, 1, 0, 0}},
+                     "",
+                     {},
+                     {}});
   return p;
 }
 

@@ -47,7 +47,8 @@ TEST(Pool, ExampleDescribesTheLocalPool) {
   ASSERT_EQ(p.nodes.size(), 3u);
   EXPECT_EQ(p.sites[0].tier, Tier::institutional);
   EXPECT_EQ(p.nodes[1].site, "home");
-  EXPECT_EQ(p.sites[0].rates.core_second, 40);
+  EXPECT_EQ(p.sites[0].rates.micro_credits[basin::receipts::core_seconds], 40u);
+  EXPECT_EQ(p.sites[0].rates.site, p.sites[0].name);
 }
 
 TEST(Pool, RenderedNodeLinesMatchLocalPoolScript) {
@@ -210,8 +211,9 @@ TEST(Pool, AccountMembersRoundTripAndAreChecked) {
 TEST(Pool, SiteNamedFindsOrNamesTheSites) {
   Pool p = parse_pool(minimal(""));
   EXPECT_EQ(site_named(p, "s").name, "s");
-  site_named(p, "s").rates.core_second = 7;  // the mutable overload edits the pool's site
-  EXPECT_EQ(p.sites[0].rates.core_second, 7);
+  site_named(p, "s").rates.micro_credits[basin::receipts::core_seconds] =
+      7;  // the mutable overload edits the pool's site
+  EXPECT_EQ(p.sites[0].rates.micro_credits[basin::receipts::core_seconds], 7u);
   try {
     site_named(std::as_const(p), "campus");
     FAIL() << "no site 'campus' was found";

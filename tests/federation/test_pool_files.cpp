@@ -48,7 +48,8 @@ TEST(PoolFiles, InvalidPoolIsNotWritten) {
   p.nodes.push_back({"vol1", "nowhere", std::string(64, 'a'), 2, 100});
   EXPECT_THROW(save_pool(file, p), PoolError);
   EXPECT_TRUE(load_pool(file).nodes.empty());
-  p.sites.push_back({"nowhere", Tier::volunteer, std::string(64, 'b'), {1, 0, 0, 0}, "", {}, {}});
+  p.sites.push_back(
+      {"nowhere", Tier::volunteer, std::string(64, 'b'), {"nowhere", {1, 0, 0, 0}}, "", {}, {}});
   save_pool(file, p);
   EXPECT_EQ(load_pool(file).nodes.at(0).site, "nowhere");
 }

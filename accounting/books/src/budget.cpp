@@ -151,7 +151,7 @@ AccountCharges account_charges(const ledger::Ledger& ledger, const federation::P
   for (const auto& s : stored) receipt_of[s.record_id] = &s;
   const auto entries = entries_of(records, stored);
   const auto decisions = decide_charges(entries, replica_policy_of(pool));
-  std::map<std::string, const federation::RateCard*> card;
+  std::map<std::string, const receipts::RateCard*> card;
   for (const auto& s : pool.sites) card[s.name] = &s.rates;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto it = receipt_of.find(records[i].id);
@@ -160,13 +160,11 @@ AccountCharges account_charges(const ledger::Ledger& ledger, const federation::P
     const auto c = card.find(receipt.provider_site);
     if (c == card.end()) continue;  // a site no longer in pool.toml: settle names it
     const auto q = receipts::quantities_of(records[i].record);
-    const federation::RateCard& r = *c->second;
+    const auto& rates = c->second->micro_credits;  // each at most 2^31 - 1 (pool.toml)
     std::int64_t credits = 0;
-    credits = mul_add(r.core_second, static_cast<std::int64_t>(q[receipts::core_seconds]), credits);
-    credits =
-        mul_add(r.mem_mb_second, static_cast<std::int64_t>(q[receipts::mem_mb_seconds]), credits);
-    credits = mul_add(r.gpu_second, static_cast<std::int64_t>(q[receipts::gpu_seconds]), credits);
-    credits = mul_add(r.wall_second, static_cast<std::int64_t>(q[receipts::wall_seconds]), credits);
+    for (std::size_t k = 0; k < receipts::kQuantities; ++k)
+      credits =
+          mul_add(static_cast<std::int64_t>(rates[k]), static_cast<std::int64_t>(q[k]), credits);
     auto& into = settled.count(receipt.period) ? out.settled : out.unsettled;
     into[receipt.account] = mul_add(1, into[receipt.account], credits);
   }

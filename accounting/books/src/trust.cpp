@@ -5,12 +5,14 @@
 namespace basin::books {
 namespace {
 
-receipts::RateCard card_of(const std::string& site, const federation::RateCard& r) {
-  for (auto rate : {r.core_second, r.mem_mb_second, r.gpu_second, r.wall_second})
-    if (rate < 0) throw std::runtime_error("site " + site + " has a negative rate");
-  return {site,
-          {static_cast<std::uint64_t>(r.core_second), static_cast<std::uint64_t>(r.mem_mb_second),
-           static_cast<std::uint64_t>(r.gpu_second), static_cast<std::uint64_t>(r.wall_second)}};
+// pool.toml's card, checked to be the site's (a pool built in code could
+// leave the card's site unset).
+receipts::RateCard card_of(const std::string& site, const receipts::RateCard& card) {
+  if (!card.site.empty() && card.site != site)
+    throw std::runtime_error("site " + site + " carries the rate card of site " + card.site);
+  receipts::RateCard out = card;
+  out.site = site;
+  return out;
 }
 
 }  // namespace

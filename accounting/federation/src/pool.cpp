@@ -160,6 +160,19 @@ const toml::array* array_of_tables(std::string_view file, const toml::table& roo
 
 constexpr std::int64_t kMaxRate = std::numeric_limits<std::int32_t>::max();
 
+// A [site.rates] or [[site.previous_rates]] table as the site's rate card.
+receipts::RateCard rate_card(const Fields& f, const std::string& site) {
+  receipts::RateCard card{site, {}};
+  for (std::size_t i = 0; i < receipts::kQuantities; ++i)
+    card.micro_credits[i] = static_cast<std::uint64_t>(f.integer(kRateNames[i], 0, kMaxRate));
+  return card;
+}
+
+void write_rates(std::ostream& o, const receipts::RateCard& card) {
+  for (std::size_t i = 0; i < receipts::kQuantities; ++i)
+    o << kRateNames[i] << " = " << card.micro_credits[i] << "\n";
+}
+
 }  // namespace
 
 const char* to_string(Tier tier) {
@@ -234,17 +247,14 @@ Pool parse_pool(std::string_view text, std::string_view file) {
       }
       if (s.has("witness_key")) site.witness_key = s.key("witness_key");
       Fields r(file, s.table("rates"), "[site.rates] of '" + site.name + "'",
-               {"core_second", "mem_mb_second", "gpu_second", "wall_second"});
-      site.rates = {r.integer("core_second", 0, kMaxRate), r.integer("mem_mb_second", 0, kMaxRate),
-                    r.integer("gpu_second", 0, kMaxRate), r.integer("wall_second", 0, kMaxRate)};
+               std::vector<std::string>(std::begin(kRateNames), std::end(kRateNames)));
+      site.rates = rate_card(r, site.name);
       // Earlier cards: receipts priced with them keep verifying.
       if (const auto* prev = array_of_tables(file, *n.as_table(), "previous_rates")) {
         for (const auto& pn : *prev) {
           Fields pr(file, *pn.as_table(), "[[site.previous_rates]] of '" + site.name + "'",
-                    {"core_second", "mem_mb_second", "gpu_second", "wall_second"});
-          site.previous_rates.push_back(
-              {pr.integer("core_second", 0, kMaxRate), pr.integer("mem_mb_second", 0, kMaxRate),
-               pr.integer("gpu_second", 0, kMaxRate), pr.integer("wall_second", 0, kMaxRate)});
+                    std::vector<std::string>(std::begin(kRateNames), std::end(kRateNames)));
+          site.previous_rates.push_back(rate_card(pr, site.name));
         }
       }
       pool.sites.push_back(std::move(site));
@@ -319,13 +329,12 @@ std::string render_pool(const Pool& pool) {
     o << "\n[[site]]\nname = " << q(s.name) << "\ntier = " << q(to_string(s.tier))
       << "\nsigning_key = " << q(s.signing_key);
     if (!s.witness_key.empty()) o << "\nwitness_key = " << q(s.witness_key);
-    o << "\n[site.rates]\ncore_second = " << s.rates.core_second
-      << "\nmem_mb_second = " << s.rates.mem_mb_second << "\ngpu_second = " << s.rates.gpu_second
-      << "\nwall_second = " << s.rates.wall_second << "\n";
-    for (const auto& r : s.previous_rates)
-      o << "\n[[site.previous_rates]]\ncore_second = " << r.core_second
-        << "\nmem_mb_second = " << r.mem_mb_second << "\ngpu_second = " << r.gpu_second
-        << "\nwall_second = " << r.wall_second << "\n";
+    o << "\n[site.rates]\n";
+    write_rates(o, s.rates);
+    for (const auto& r : s.previous_rates) {
+      o << "\n[[site.previous_rates]]\n";
+      write_rates(o, r);
+    }
     for (const auto& k : s.previous_keys) {
       o << "\n[[site.previous_keys]]\npublic_key = " << q(k.public_key)
         << "\nuntil = " << q(k.until) << "\n";
@@ -375,11 +384,12 @@ BillingWeights billing_weights(const Pool& pool, const std::vector<std::string>&
     const auto node = std::find_if(pool.nodes.begin(), pool.nodes.end(),
                                    [&](const Node& n) { return n.name == name; });
     if (node == pool.nodes.end()) throw PoolError("node '" + name + "' is not in pool.toml");
-    const auto& r = site_named(pool, node->site).rates;
-    w.cpu = std::max(w.cpu, r.core_second);
-    w.mem_mb = std::max(w.mem_mb, r.mem_mb_second);
-    w.gpu = std::max(w.gpu, r.gpu_second);
-    w.node = std::max(w.node, r.wall_second);
+    const auto& r = site_named(pool, node->site).rates.micro_credits;
+    // Prices are at most kMaxRate (checked at parse): they fit an int64.
+    w.cpu = std::max(w.cpu, static_cast<std::int64_t>(r[receipts::core_seconds]));
+    w.mem_mb = std::max(w.mem_mb, static_cast<std::int64_t>(r[receipts::mem_mb_seconds]));
+    w.gpu = std::max(w.gpu, static_cast<std::int64_t>(r[receipts::gpu_seconds]));
+    w.node = std::max(w.node, static_cast<std::int64_t>(r[receipts::wall_seconds]));
   }
   return w;
 }
@@ -404,7 +414,8 @@ std::string render_slurm_nodes(const Pool& pool) {
     const Site& s = *sites.at(n.site);
     // Slurm allocates lower Weight first; the price is the weight, so the
     // cheapest capacity fills first. Weight 0 is not allowed, hence +1.
-    const auto weight = std::min<std::int64_t>(s.rates.core_second + 1, kMaxRate);
+    const auto weight = std::min<std::int64_t>(
+        static_cast<std::int64_t>(s.rates.micro_credits[receipts::core_seconds]) + 1, kMaxRate);
     o << "NodeName=" << n.name << " CPUs=" << n.cpus << " RealMemory=" << n.memory_mb
       << " Features=tier_" << to_string(s.tier) << ",site_" << s.name << " Weight=" << weight;
     if (n.gpus > 0) o << " Gres=gpu:" << n.gpus;

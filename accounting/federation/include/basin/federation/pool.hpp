@@ -10,18 +10,19 @@
 #include <string_view>
 #include <vector>
 
+#include "basin/receipts/receipt.hpp"
+
 namespace basin::federation {
 
 enum class Tier { institutional, volunteer };
 const char* to_string(Tier tier);
 
-// Integer micro-credits per unit: no floating point in prices.
-struct RateCard {
-  std::int64_t core_second = 0;
-  std::int64_t mem_mb_second = 0;
-  std::int64_t gpu_second = 0;
-  std::int64_t wall_second = 0;
-};
+// A site's rate card is receipts::RateCard, the one definition: integer
+// micro-credits per unit of each quantity (no floating point in prices), the
+// site it belongs to, and its id. pool.toml names the four prices so, in the
+// receipts' quantity order:
+inline constexpr const char* kRateNames[receipts::kQuantities] = {"core_second", "mem_mb_second",
+                                                                  "gpu_second", "wall_second"};
 
 // A site's earlier signing key ([[site.previous_keys]]). Receipts of periods
 // up to `until` (YYYY-MM) signed with it keep verifying; a receipt of a later
@@ -36,8 +37,8 @@ struct PreviousKey {
 struct Site {
   std::string name;
   Tier tier = Tier::volunteer;
-  std::string signing_key;  // Ed25519 public key, 64 hex digits
-  RateCard rates;
+  std::string signing_key;   // Ed25519 public key, 64 hex digits
+  receipts::RateCard rates;  // rates.site == name
   // Ed25519 public key (64 hex digits) with which the site cosigns the other
   // sites' checkpoints as a witness; empty for a site that does not witness.
   // A key of its own: a cosignature must never be mistaken for the site's
@@ -45,7 +46,7 @@ struct Site {
   std::string witness_key;
   // Earlier rate cards, oldest first ([[site.previous_rates]]): receipts
   // priced with one keep verifying and settle at its prices.
-  std::vector<RateCard> previous_rates;
+  std::vector<receipts::RateCard> previous_rates;
   // Earlier signing keys, oldest first ([[site.previous_keys]]).
   std::vector<PreviousKey> previous_keys;
 };
