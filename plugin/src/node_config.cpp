@@ -45,13 +45,13 @@ NodeConfigResult parse_node_config(const std::vector<std::string>& args) {
       r.errors.push_back("plugstack argument " + key + "='" + value + "': expected " + allowed);
     };
     if (key == "tier") {
-      auto t = parse_tier(value);
-      if (!t || *t == Tier::any)
+      auto t = records::parse_tier(value);
+      if (!t)
         bad("institutional or volunteer");
       else
         c.tier = t;
     } else if (key == "default_tier") {
-      auto t = parse_tier(value);
+      auto t = parse_tier_request(value);
       if (!t)
         bad("institutional, volunteer or any");
       else

@@ -5,20 +5,20 @@
 
 namespace basin::plugin {
 
-std::optional<Tier> parse_tier(std::string_view text) {
-  if (text == "institutional") return Tier::institutional;
-  if (text == "volunteer") return Tier::volunteer;
-  if (text == "any") return Tier::any;
-  return std::nullopt;
+std::optional<TierRequest> parse_tier_request(std::string_view text) {
+  if (text == "any") return TierRequest::any;
+  const auto t = records::parse_tier(text);
+  if (!t) return std::nullopt;
+  return *t == Tier::institutional ? TierRequest::institutional : TierRequest::volunteer;
 }
 
-std::string_view tier_name(Tier tier) {
-  switch (tier) {
-    case Tier::institutional:
-      return "institutional";
-    case Tier::volunteer:
-      return "volunteer";
-    case Tier::any:
+std::string_view request_name(TierRequest request) {
+  switch (request) {
+    case TierRequest::institutional:
+      return records::tier_name(Tier::institutional);
+    case TierRequest::volunteer:
+      return records::tier_name(Tier::volunteer);
+    case TierRequest::any:
       return "any";
   }
   return "any";
@@ -37,7 +37,7 @@ std::string bad_value_message(std::string_view option, std::string_view value,
 }
 
 std::optional<std::string> apply_tier(std::string_view value, JobOptions& opts) {
-  auto t = parse_tier(value);
+  auto t = parse_tier_request(value);
   if (!t) return bad_value_message("basin-tier", value, "institutional, volunteer, any");
   opts.tier = t;
   return std::nullopt;

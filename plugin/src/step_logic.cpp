@@ -12,16 +12,18 @@
 
 namespace basin::plugin {
 
-Tier requested_tier(const JobOptions& opts, const NodeConfig& node) {
+TierRequest requested_tier(const JobOptions& opts, const NodeConfig& node) {
   return opts.tier.value_or(node.default_tier);
 }
 
-std::optional<std::string> tier_refusal(Tier requested, Tier node_tier, const std::string& node) {
-  if (requested == Tier::any || requested == node_tier) return std::nullopt;
-  return "basin: this job asked for --basin-tier=" + std::string(tier_name(requested)) +
-         " but node " + node + " is a " + std::string(tier_name(node_tier)) +
+std::optional<std::string> tier_refusal(TierRequest requested, Tier node_tier,
+                                        const std::string& node) {
+  if (requested == TierRequest::any || request_name(requested) == records::tier_name(node_tier))
+    return std::nullopt;
+  return "basin: this job asked for --basin-tier=" + std::string(request_name(requested)) +
+         " but node " + node + " is a " + std::string(records::tier_name(node_tier)) +
          " node; the job was refused here. Submit with -C tier_" +
-         std::string(tier_name(requested)) + " so Slurm places it on a matching node, or use " +
+         std::string(request_name(requested)) + " so Slurm places it on a matching node, or use " +
          "--basin-tier=any.";
 }
 
@@ -115,7 +117,7 @@ std::vector<std::pair<std::string, std::string>> task_environment(const NodeConf
                                                                   const StepFacts& facts,
                                                                   const std::string& ckpt_dir) {
   std::vector<std::pair<std::string, std::string>> env;
-  if (node.tier) env.emplace_back(contract::kEnvTier, std::string(tier_name(*node.tier)));
+  if (node.tier) env.emplace_back(contract::kEnvTier, std::string(records::tier_name(*node.tier)));
   env.emplace_back(contract::kEnvSite, node.site);
   env.emplace_back(contract::kEnvNode, node.node.empty() ? facts.node : node.node);
   env.emplace_back(contract::kEnvAccount, claimed_account(facts));
@@ -152,8 +154,8 @@ records::UsageRecord build_record(const NodeConfig& node, const JobOptions& opts
   r.account = claimed_account(facts);
   r.node = node.node.empty() ? facts.node : node.node;
   r.site = node.site;
-  r.tier = node.tier ? std::string(tier_name(*node.tier)) : "";
-  r.requested_tier = std::string(tier_name(requested_tier(opts, node)));
+  r.tier = node.tier ? std::string(records::tier_name(*node.tier)) : "";
+  r.requested_tier = std::string(request_name(requested_tier(opts, node)));
   r.alloc_cores = count_cpu_list(facts.alloc_cores).value_or(0);
   r.alloc_mem_mb = facts.alloc_mem_mb;
   r.alloc_gpus = step_gpus(facts.gpus_on_node, node.gpus);

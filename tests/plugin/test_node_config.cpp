@@ -16,7 +16,7 @@ TEST(NodeConfig, ParsesEveryArgument) {
   EXPECT_EQ(r.config.tier, Tier::volunteer);
   EXPECT_EQ(r.config.site, "home");
   EXPECT_EQ(r.config.node_key, "/etc/basin/node.key");
-  EXPECT_EQ(r.config.default_tier, Tier::institutional);
+  EXPECT_EQ(r.config.default_tier, basin::plugin::TierRequest::institutional);
 }
 
 TEST(NodeConfig, UnknownRepeatedAndMalformedArgumentsAreErrors) {

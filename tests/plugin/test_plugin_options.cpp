@@ -2,24 +2,28 @@
 
 #include "basin/plugin/options.hpp"
 
-using basin::plugin::parse_tier;
-using basin::plugin::Tier;
+using basin::plugin::parse_tier_request;
+using basin::plugin::TierRequest;
 
 TEST(PluginOptions, ParsesEveryTier) {
-  EXPECT_EQ(parse_tier("institutional"), Tier::institutional);
-  EXPECT_EQ(parse_tier("volunteer"), Tier::volunteer);
-  EXPECT_EQ(parse_tier("any"), Tier::any);
+  EXPECT_EQ(parse_tier_request("institutional"), TierRequest::institutional);
+  EXPECT_EQ(parse_tier_request("volunteer"), TierRequest::volunteer);
+  EXPECT_EQ(parse_tier_request("any"), TierRequest::any);
 }
 
 TEST(PluginOptions, RefusesAnythingElse) {
   for (const char* bad :
        {"", "bogus", "Any", "VOLUNTEER", "any ", " any", "institutional,volunteer", "volunteer\n"})
-    EXPECT_FALSE(parse_tier(bad).has_value()) << "accepted '" << bad << "'";
+    EXPECT_FALSE(parse_tier_request(bad).has_value()) << "accepted '" << bad << "'";
 }
 
 TEST(PluginOptions, TierNamesRoundTrip) {
-  for (Tier t : {Tier::institutional, Tier::volunteer, Tier::any})
-    EXPECT_EQ(parse_tier(basin::plugin::tier_name(t)), t);
+  for (TierRequest t : {TierRequest::institutional, TierRequest::volunteer, TierRequest::any})
+    EXPECT_EQ(parse_tier_request(basin::plugin::request_name(t)), t);
+  // A node's tier is never "any".
+  EXPECT_FALSE(basin::records::parse_tier("any").has_value());
+  for (auto t : {basin::records::Tier::institutional, basin::records::Tier::volunteer})
+    EXPECT_EQ(basin::records::parse_tier(basin::records::tier_name(t)), t);
 }
 
 TEST(PluginOptions, BadValueMessageNamesOptionValueAndChoices) {

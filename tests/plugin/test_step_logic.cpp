@@ -30,24 +30,24 @@ StepFacts facts() {
 }  // namespace
 
 TEST(StepLogic, TierPolicy) {
-  EXPECT_FALSE(tier_refusal(Tier::any, Tier::volunteer, "vol1"));
-  EXPECT_FALSE(tier_refusal(Tier::volunteer, Tier::volunteer, "vol1"));
-  EXPECT_FALSE(tier_refusal(Tier::institutional, Tier::institutional, "inst1"));
-  const auto msg = tier_refusal(Tier::institutional, Tier::volunteer, "vol1");
+  EXPECT_FALSE(tier_refusal(TierRequest::any, Tier::volunteer, "vol1"));
+  EXPECT_FALSE(tier_refusal(TierRequest::volunteer, Tier::volunteer, "vol1"));
+  EXPECT_FALSE(tier_refusal(TierRequest::institutional, Tier::institutional, "inst1"));
+  const auto msg = tier_refusal(TierRequest::institutional, Tier::volunteer, "vol1");
   ASSERT_TRUE(msg);
   EXPECT_NE(msg->find("--basin-tier=institutional"), std::string::npos);
   EXPECT_NE(msg->find("vol1"), std::string::npos);
   EXPECT_NE(msg->find("-C tier_institutional"), std::string::npos);
-  EXPECT_TRUE(tier_refusal(Tier::volunteer, Tier::institutional, "inst1"));
+  EXPECT_TRUE(tier_refusal(TierRequest::volunteer, Tier::institutional, "inst1"));
 }
 
 TEST(StepLogic, RequestedTierFallsBackToTheNodesDefault) {
   auto node = volunteer_node();
-  node.default_tier = Tier::institutional;
-  EXPECT_EQ(requested_tier(JobOptions{}, node), Tier::institutional);
+  node.default_tier = TierRequest::institutional;
+  EXPECT_EQ(requested_tier(JobOptions{}, node), TierRequest::institutional);
   JobOptions o;
-  o.tier = Tier::any;
-  EXPECT_EQ(requested_tier(o, node), Tier::any);
+  o.tier = TierRequest::any;
+  EXPECT_EQ(requested_tier(o, node), TierRequest::any);
 }
 
 TEST(StepLogic, CountsSlurmCpuLists) {

@@ -175,10 +175,6 @@ void write_rates(std::ostream& o, const receipts::RateCard& card) {
 
 }  // namespace
 
-const char* to_string(Tier tier) {
-  return tier == Tier::institutional ? "institutional" : "volunteer";
-}
-
 Pool parse_pool(std::string_view text, std::string_view file) {
   toml::table root;
   try {
@@ -223,10 +219,8 @@ Pool parse_pool(std::string_view text, std::string_view file) {
       site.name = s.name("name");
       unique("site", site.name, n);
       const auto tier = s.text("tier");
-      if (tier == "institutional") {
-        site.tier = Tier::institutional;
-      } else if (tier == "volunteer") {
-        site.tier = Tier::volunteer;
+      if (const auto t = records::parse_tier(tier)) {
+        site.tier = *t;
       } else {
         fail(file, s.need("tier").source(),
              "tier \"" + tier + "\" is neither \"institutional\" nor \"volunteer\"");

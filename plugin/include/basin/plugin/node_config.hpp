@@ -23,16 +23,16 @@
 namespace basin::plugin {
 
 struct NodeConfig {
-  std::optional<Tier> tier;       // tier=institutional|volunteer: this node's tier
-  std::string site;               // site=NAME
-  std::string cluster;            // cluster=NAME: Slurm's ClusterName (required on a node)
-  std::string node;               // node=NAME: this node's Slurm name (required on a node)
-  std::string node_key;           // node_key=PATH: Ed25519 secret key, root-only
-  std::string spool;              // spool=DIR: where usage records go (root-owned)
-  std::string scratch;            // scratch=DIR: default checkpoint root
-  Tier default_tier = Tier::any;  // default_tier=...: when a job names none
-  bool records = true;            // records=yes|no
-  std::uint32_t gpus = 0;         // gpus=N (0..64): the GPUs this node has (pool.toml gpus)
+  std::optional<Tier> tier;  // tier=institutional|volunteer: this node's tier
+  std::string site;          // site=NAME
+  std::string cluster;       // cluster=NAME: Slurm's ClusterName (required on a node)
+  std::string node;          // node=NAME: this node's Slurm name (required on a node)
+  std::string node_key;      // node_key=PATH: Ed25519 secret key, root-only
+  std::string spool;         // spool=DIR: where usage records go (root-owned)
+  std::string scratch;       // scratch=DIR: default checkpoint root
+  TierRequest default_tier = TierRequest::any;  // default_tier=...: when a job names none
+  bool records = true;                          // records=yes|no
+  std::uint32_t gpus = 0;  // gpus=N (0..64): the GPUs this node has (pool.toml gpus)
 };
 
 struct NodeConfigResult {

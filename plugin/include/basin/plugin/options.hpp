@@ -8,13 +8,20 @@
 #include <string>
 #include <string_view>
 
+#include "basin/records/tier.hpp"
+
 namespace basin::plugin {
 
-enum class Tier { institutional, volunteer, any };
+// A node's tier is the records' Tier (one definition, shared with pool.toml).
+using records::Tier;
+
+// What a job asks for with --basin-tier (or a node's default_tier): a tier,
+// or any.
+enum class TierRequest { institutional, volunteer, any };
 
 // "institutional" | "volunteer" | "any" (exact, lower case).
-std::optional<Tier> parse_tier(std::string_view text);
-std::string_view tier_name(Tier tier);
+std::optional<TierRequest> parse_tier_request(std::string_view text);
+std::string_view request_name(TierRequest request);
 
 // The message shown to a user who gave a bad value: names the option, the
 // value and what is allowed.
@@ -23,7 +30,7 @@ std::string bad_value_message(std::string_view option, std::string_view value,
 
 // What a job asked for with --basin-* options (unset ones stay empty).
 struct JobOptions {
-  std::optional<Tier> tier;
+  std::optional<TierRequest> tier;
   int replicas = 1;
   bool checkpoint = false;                    // --basin-checkpoint given
   std::optional<std::string> checkpoint_dir;  // its =DIR, if any

@@ -47,12 +47,13 @@ struct StepUsage {
 };
 
 // The tier a job asked for, or the node's default when it named none.
-Tier requested_tier(const JobOptions& opts, const NodeConfig& node);
+TierRequest requested_tier(const JobOptions& opts, const NodeConfig& node);
 
 // nullopt when a job that asked for `requested` may run on a node of tier
 // `node_tier`; otherwise the message the user sees. `any` runs anywhere; a
 // named tier runs only on nodes of that tier.
-std::optional<std::string> tier_refusal(Tier requested, Tier node_tier, const std::string& node);
+std::optional<std::string> tier_refusal(TierRequest requested, Tier node_tier,
+                                        const std::string& node);
 
 // Number of CPUs in a Slurm list such as "0-1,4,6-7"; nullopt if malformed.
 std::optional<std::uint32_t> count_cpu_list(const std::string& list);

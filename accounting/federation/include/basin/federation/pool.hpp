@@ -11,11 +11,16 @@
 #include <vector>
 
 #include "basin/receipts/receipt.hpp"
+#include "basin/records/tier.hpp"
 
 namespace basin::federation {
 
-enum class Tier { institutional, volunteer };
-const char* to_string(Tier tier);
+// A site's tier is the records' Tier (one definition, shared with the plugin).
+using records::Tier;
+// records::tier_name as a C string, for printf-style output.
+inline const char* to_string(Tier tier) {
+  return records::tier_name(tier).data();
+}
 
 // A site's rate card is receipts::RateCard, the one definition: integer
 // micro-credits per unit of each quantity (no floating point in prices), the
