@@ -28,6 +28,7 @@
 
 #include "basin/common/durable_file.hpp"
 #include "basin/common/hex.hpp"
+#include "basin/common/sodium.hpp"
 #include "basin/infer/batch.hpp"
 #include "basin/infer/model.hpp"
 #include "basin/runtime/digest.hpp"
@@ -95,7 +96,7 @@ H5Id row_selection(hid_t dataset, std::int64_t first, std::int64_t n) {
 }
 
 RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  common::ensure_sodium();
   int rank = 0, ranks = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &ranks);

@@ -17,6 +17,7 @@
 
 #include "basin/common/durable_file.hpp"
 #include "basin/common/hex.hpp"
+#include "basin/common/sodium.hpp"
 #include "basin/runtime/digest.hpp"
 #include "basin/runtime/h5.hpp"
 #include "basin/runtime/netcdf_output.hpp"
@@ -36,7 +37,7 @@ std::string integrity_hash(const std::string& workload, const std::string& grid,
                            const std::string& params, const std::string& rule, std::int64_t step,
                            const std::map<std::string, double>& scalars,
                            const std::string& field_names, const std::string& field_digest) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  common::ensure_sodium();
   std::string m = std::string(kFormat) + "\n";
   auto add = [&](const char* key, const std::string& v) {
     m += key;

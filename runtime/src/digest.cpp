@@ -16,6 +16,7 @@
 
 #include "basin/common/durable_file.hpp"
 #include "basin/common/hex.hpp"
+#include "basin/common/sodium.hpp"
 
 namespace basin::runtime {
 namespace {
@@ -28,7 +29,7 @@ constexpr std::size_t kHash = 32;
 }  // namespace
 
 std::string result_digest(const Decomposition& dec, const std::vector<const Field*>& fields) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  common::ensure_sodium();
   const Extent& g = dec.global();
   const Box& box = dec.local();
   const int tile = dec.tile_cells();
