@@ -50,13 +50,11 @@ void decode_scalar(std::span<const Bytes32> in, bool allow_identity,
   for (std::size_t i = 0; i < in.size(); ++i) out[i] = Point::decode(in[i], allow_identity);
 }
 
-#define BASIN_IFMA_FN __attribute__((target("avx512f,avx512ifma,avx512dq")))
-
 // Up to eight encodings, all canonical and non-negative (checked by the
 // caller; other lanes hold s = 1 and are ignored). Returns the lanes whose
 // decoding succeeds; writes their points.
-BASIN_IFMA_FN __mmask8 decode8(const std::uint64_t (&s52)[5][8],
-                               decaf_255_point_s* const (&dst)[8]) {
+BASIN_IFMA_TARGET __mmask8 decode8(const std::uint64_t (&s52)[5][8],
+                                   decaf_255_point_s* const (&dst)[8]) {
   using namespace ifma;
   Fe s;
   for (int k = 0; k < 5; ++k) s.l[k] = _mm512_loadu_si512(s52[k]);
@@ -145,11 +143,6 @@ void decode_ifma(std::span<const Bytes32> in, bool allow_identity,
   }
 }
 
-bool cpu_has_ifma() {
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma") &&
-         __builtin_cpu_supports("avx512dq");
-}
-
 // Once per process: the vector path's points are libdecaf's points (valid on
 // libdecaf's curve, equal as group elements) for the first multiples of the
 // base and a few refused encodings; otherwise the layout assumption is wrong
@@ -179,7 +172,7 @@ bool vector_path_agrees() {
 }
 
 bool use_vector_path() {
-  static const bool use = cpu_has_ifma() && vector_path_agrees();
+  static const bool use = ifma::cpu_has_ifma() && vector_path_agrees();
   return use;
 }
 
@@ -189,7 +182,7 @@ namespace detail {
 
 bool decode_many_vector(std::span<const Bytes32> in, bool allow_identity,
                         std::span<std::optional<Point>> out) {
-  if (!cpu_has_ifma()) return false;
+  if (!ifma::cpu_has_ifma()) return false;
   decode_ifma(in, allow_identity, out);
   return true;
 }

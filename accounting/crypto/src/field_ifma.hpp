@@ -19,9 +19,19 @@
 
 #include <cstdint>
 
-#define BASIN_IFMA __attribute__((target("avx512f,avx512ifma,avx512dq"), always_inline)) inline
+// The instruction sets of every vector path (a function the caller reaches
+// only after cpu_has_ifma()); the helpers below are also always inlined.
+#define BASIN_IFMA_TARGET __attribute__((target("avx512f,avx512ifma,avx512dq")))
+#define BASIN_IFMA BASIN_IFMA_TARGET __attribute__((always_inline)) inline
 
 namespace basin::crypto::ifma {
+
+// Whether this CPU (and its OS: GCC's check includes the saved AVX-512
+// state) runs the vector paths.
+inline bool cpu_has_ifma() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma") &&
+         __builtin_cpu_supports("avx512dq");
+}
 
 struct Fe {
   __m512i l[5];

@@ -25,8 +25,6 @@ namespace basin::crypto {
 
 namespace {
 
-#define BASIN_IFMA_FN __attribute__((target("avx512f,avx512ifma,avx512dq")))
-
 using ifma::Fe;
 
 constexpr int kLanes = 8;
@@ -43,7 +41,7 @@ struct Cached {
   Fe ymx, ypx, t2d, z2;
 };
 
-BASIN_IFMA_FN Ext add_cached(const Ext& p, const Cached& q) {
+BASIN_IFMA_TARGET Ext add_cached(const Ext& p, const Cached& q) {
   using namespace ifma;
   const Fe a = mul(sub(p.y, p.x), q.ymx);
   const Fe b = mul(add(p.y, p.x), q.ypx);
@@ -53,25 +51,25 @@ BASIN_IFMA_FN Ext add_cached(const Ext& p, const Cached& q) {
   return {mul(e, f), mul(g, h), mul(f, g), mul(e, h)};
 }
 
-BASIN_IFMA_FN Cached cache(const Ext& q) {
+BASIN_IFMA_TARGET Cached cache(const Ext& q) {
   using namespace ifma;
   return {sub(q.y, q.x), add(q.y, q.x), mul(q.t, small(kTwoD)), add(q.z, q.z)};
 }
 
 // -q in cached form, in the lanes of `neg`: Y - X and Y + X swap, 2d T negates.
-BASIN_IFMA_FN Cached negate_where(__mmask8 neg, const Cached& q) {
+BASIN_IFMA_TARGET Cached negate_where(__mmask8 neg, const Cached& q) {
   using namespace ifma;
   return {select(neg, q.ymx, q.ypx), select(neg, q.ypx, q.ymx),
           select(neg, q.t2d, ifma::neg(q.t2d)), q.z2};
 }
 
-BASIN_IFMA_FN Fe broadcast(const std::uint64_t l[5]) {
+BASIN_IFMA_TARGET Fe broadcast(const std::uint64_t l[5]) {
   Fe f;
   for (int k = 0; k < 5; ++k) f.l[k] = ifma::splat(l[k]);
   return f;
 }
 
-BASIN_IFMA_FN Ext broadcast_point(const Point& p) {
+BASIN_IFMA_TARGET Ext broadcast_point(const Point& p) {
   const decaf_255_point_s* r = p.raw();
   std::uint64_t l[5];
   Ext e;
@@ -86,14 +84,14 @@ BASIN_IFMA_FN Ext broadcast_point(const Point& p) {
   return e;
 }
 
-BASIN_IFMA_FN Ext identity() {
+BASIN_IFMA_TARGET Ext identity() {
   const Fe zero = ifma::small(0), one = ifma::small(1);
   return {zero, one, one, zero};
 }
 
 // Buckets of one pass: lane-major, buckets[(lane * nb + b) * kWords + word],
 // a bucket's 20 limbs contiguous (2.5 cache lines a lane per addition).
-BASIN_IFMA_FN Ext gather(const std::vector<std::uint64_t>& buckets, __m512i base, __mmask8 m) {
+BASIN_IFMA_TARGET Ext gather(const std::vector<std::uint64_t>& buckets, __m512i base, __mmask8 m) {
   Ext e;
   Fe* f[kCoords] = {&e.x, &e.y, &e.z, &e.t};
   for (int c = 0; c < kCoords; ++c)
@@ -104,8 +102,8 @@ BASIN_IFMA_FN Ext gather(const std::vector<std::uint64_t>& buckets, __m512i base
   return e;
 }
 
-BASIN_IFMA_FN void scatter(std::vector<std::uint64_t>& buckets, __m512i base, __mmask8 m,
-                           const Ext& e) {
+BASIN_IFMA_TARGET void scatter(std::vector<std::uint64_t>& buckets, __m512i base, __mmask8 m,
+                               const Ext& e) {
   const Fe* f[kCoords] = {&e.x, &e.y, &e.z, &e.t};
   for (int c = 0; c < kCoords; ++c)
     for (int k = 0; k < 5; ++k)
@@ -114,7 +112,7 @@ BASIN_IFMA_FN void scatter(std::vector<std::uint64_t>& buckets, __m512i base, __
 }
 
 // Lane `lane` of e as a libdecaf point.
-BASIN_IFMA_FN Point lane_point(const Ext& e, int lane) {
+BASIN_IFMA_TARGET Point lane_point(const Ext& e, int lane) {
   using namespace ifma;
   const Fe c[kCoords] = {canonical(e.x), canonical(e.y), canonical(e.z), canonical(e.t)};
   Point p;
@@ -146,7 +144,7 @@ int window_bits(std::size_t n) {
   return best_c;
 }
 
-BASIN_IFMA_FN Point pippenger(std::span<const Scalar> scalars, std::span<const Point> points) {
+BASIN_IFMA_TARGET Point pippenger(std::span<const Scalar> scalars, std::span<const Point> points) {
   const std::size_t n = points.size();
   const int c = window_bits(n);
   const int windows = (256 + c - 1) / c + 1;
@@ -204,11 +202,6 @@ BASIN_IFMA_FN Point pippenger(std::span<const Scalar> scalars, std::span<const P
   return acc;
 }
 
-bool cpu_has_ifma() {
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma") &&
-         __builtin_cpu_supports("avx512dq");
-}
-
 }  // namespace
 
 namespace detail {
@@ -217,7 +210,7 @@ bool msm_pippenger_vector(std::span<const Scalar> scalars, std::span<const Point
                           Point& out) {
   if (scalars.size() != points.size())
     throw std::invalid_argument("msm: scalars and points differ in count");
-  if (!cpu_has_ifma()) return false;
+  if (!ifma::cpu_has_ifma()) return false;
   out = pippenger(scalars, points);
   return true;
 }
