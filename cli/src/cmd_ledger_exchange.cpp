@@ -81,13 +81,12 @@ void add_export(CLI::App* led, CommandContext& ctx) {
     const auto key = records::NodeKey::load(a->site_key, false);
     const auto& site = site_of_key(pool, key, a->site_key);
     ledger::Ledger ledger(db_of(led), ledger::OpenMode::existing);
-    auto bundle = books::make_bundle(ledger, pool, site.name, a->from);
+    const auto blinding = load_blinding_key(a->blinding_key, a->site_key);
+    auto bundle = books::make_bundle(ledger, pool, site.name, a->from, blinding);
     const auto trust = trust_of(pool);
-    std::optional<receipts::BlindingKey> blinding;
-    if (!a->periods.empty()) blinding.emplace(load_blinding_key(a->blinding_key, a->site_key));
     for (const auto& period : a->periods) {
       check_period(period);
-      auto openings = books::make_openings(ledger, pool, trust, site.name, key, *blinding, period);
+      auto openings = books::make_openings(ledger, pool, trust, site.name, key, blinding, period);
       for (const auto& why : openings.problems)
         std::printf("not opened (%s): %s\n", period.c_str(), why.c_str());
       if (!openings.problems.empty()) ctx.exit_code = 1;
@@ -98,7 +97,7 @@ void add_export(CLI::App* led, CommandContext& ctx) {
     const auto out = a->out.empty() ? site.name + "-" + std::to_string(size) + ".bundle" : a->out;
     const auto bytes = books::encode_bundle(bundle);
     write_durably(out, bytes);
-    ledger.record_export(bundle.origin, size);
+    books::record_export(ledger, bundle);
     std::printf(
         "exported log %s: leaves %llu..%llu (%zu receipts), checkpoint size %llu with %zu "
         "cosignatures, to %s\n",
@@ -181,6 +180,11 @@ void add_import(CLI::App* led, CommandContext& ctx) {
         std::printf("opening refused %s: %s\n", path.c_str(), why.c_str());
       if (!r.refused_openings.empty()) ctx.exit_code = 1;
       if (r.openings > 0) std::printf("%s: %zu signed openings stored\n", path.c_str(), r.openings);
+      for (const auto& why : r.refused_evidence)
+        std::printf("evidence refused %s: %s\n", path.c_str(), why.c_str());
+      if (!r.refused_evidence.empty()) ctx.exit_code = 1;
+      if (r.evidence > 0)
+        std::printf("%s: replica evidence of %zu receipts stored\n", path.c_str(), r.evidence);
       std::string witnesses;
       for (const auto& w : r.witnesses) witnesses += (witnesses.empty() ? "" : ",") + w;
       std::printf("%s %s: log %s size %llu, %zu receipts added; witnessed by %s\n",

@@ -37,7 +37,7 @@ struct Log {
   }
   // The bundle from `from` to `size`, as make_bundle writes it.
   Bundle bundle(std::uint64_t from, std::uint64_t size) const {
-    Bundle b{"demo", kOrigin, from, note(size), {}, {}, {}};
+    Bundle b{"demo", kOrigin, from, note(size), {}, {}, {}, {}};
     const auto h = hashes();
     if (from > 0 && from < size)
       b.consistency = tlog::consistency_proof(std::span(h).first(size), from);
@@ -134,7 +134,10 @@ TEST(LogExchange, BadBundlesAreNamed) {
 
 TEST(Bundle, RoundTripsAndRefusesEveryTruncation) {
   const auto log = log_of(6);
-  const auto b = log.bundle(2, 6);
+  auto b = log.bundle(2, 6);
+  b.evidence.push_back({3, {}, {1, 2, 3}});
+  b.evidence.push_back({5, {}, std::vector<std::uint8_t>(700, 9)});
+  b.evidence[1].salt[31] = 7;
   const auto bytes = books::encode_bundle(b);
   const auto back = books::decode_bundle(bytes);
   EXPECT_EQ(back.pool, b.pool);
@@ -143,6 +146,12 @@ TEST(Bundle, RoundTripsAndRefusesEveryTruncation) {
   EXPECT_EQ(back.checkpoint_note, b.checkpoint_note);
   EXPECT_EQ(back.consistency, b.consistency);
   EXPECT_EQ(back.leaves, b.leaves);
+  ASSERT_EQ(back.evidence.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back.evidence[i].leaf, b.evidence[i].leaf);
+    EXPECT_EQ(back.evidence[i].salt, b.evidence[i].salt);
+    EXPECT_EQ(back.evidence[i].signed_record, b.evidence[i].signed_record);
+  }
   for (std::size_t n = 0; n < bytes.size(); ++n)
     EXPECT_THROW(books::decode_bundle(std::span(bytes).first(n)), books::BundleError) << n;
   auto longer = bytes;
@@ -151,4 +160,23 @@ TEST(Bundle, RoundTripsAndRefusesEveryTruncation) {
   auto version = bytes;
   version[13] = 9;
   EXPECT_THROW(books::decode_bundle(version), books::BundleError);
+  // More evidence than receipts is refused before anything is read for it.
+  auto lying = b;
+  lying.evidence.clear();
+  auto lie = books::encode_bundle(lying);
+  lie[lie.size() - 4] = 5;  // the evidence count (4 receipts in the bundle)
+  EXPECT_THROW(books::decode_bundle(lie), books::BundleError);
+}
+
+TEST(Bundle, ReadsVersionOneWithoutEvidence) {
+  // Version 1 ends after the openings: what sites that have not upgraded send.
+  const auto log = log_of(6);
+  const auto b = log.bundle(0, 6);
+  auto bytes = books::encode_bundle(b);
+  bytes.resize(bytes.size() - 4);  // no evidence section
+  bytes[13] = 1;                   // u16 version after the 13-byte magic
+  bytes[14] = 0;
+  const auto back = books::decode_bundle(bytes);
+  EXPECT_EQ(back.leaves, b.leaves);
+  EXPECT_TRUE(back.evidence.empty());
 }

@@ -14,7 +14,7 @@ const basin::tlog::NoteSigner& key() {
 
 basin::books::Bundle bundle(std::uint64_t from, std::uint64_t size) {
   std::vector<basin::tlog::Hash> hashes;
-  basin::books::Bundle b{"demo", kOrigin, from, "", {}, {}, {}};
+  basin::books::Bundle b{"demo", kOrigin, from, "", {}, {}, {}, {}};
   for (std::uint64_t i = 0; i < size; ++i) {
     std::vector<std::uint8_t> leaf(40, static_cast<std::uint8_t>(i));
     hashes.push_back(basin::tlog::leaf_hash(leaf));

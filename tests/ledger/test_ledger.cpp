@@ -52,10 +52,10 @@ TEST(Ledger, MigratesOnceAndReopens) {
   Fixture f;
   {
     ledger::Ledger l(f.db(), ledger::OpenMode::create);
-    EXPECT_EQ(l.schema_version(), 5);
+    EXPECT_EQ(l.schema_version(), 6);
   }
   ledger::Ledger again(f.db(), ledger::OpenMode::existing);
-  EXPECT_EQ(again.schema_version(), 5);
+  EXPECT_EQ(again.schema_version(), 6);
 }
 
 // Only ingest creates a ledger: a mistyped --db for any other command must

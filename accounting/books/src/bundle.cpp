@@ -43,6 +43,18 @@ std::vector<std::uint8_t> encode_bundle(const Bundle& b) {
     w.put<std::uint32_t>(static_cast<std::uint32_t>(o.size()));
     w.put_bytes({reinterpret_cast<const std::uint8_t*>(o.data()), o.size()});
   }
+  if (b.evidence.size() > b.leaves.size())
+    throw BundleError("more replica evidence than receipts in the bundle");
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(b.evidence.size()));
+  for (const auto& e : b.evidence) {
+    if (e.signed_record.empty() || e.signed_record.size() > kMaxEvidenceRecord)
+      throw BundleError("a signed record of " + std::to_string(e.signed_record.size()) +
+                        " bytes cannot be bundled");
+    w.put<std::uint64_t>(e.leaf);
+    w.put_bytes(e.salt);
+    w.put<std::uint32_t>(static_cast<std::uint32_t>(e.signed_record.size()));
+    w.put_bytes(e.signed_record);
+  }
   return w.take();
 }
 
@@ -52,8 +64,8 @@ Bundle decode_bundle(std::span<const std::uint8_t> bytes) {
   Reader r(bytes.subspan(kMagicLen));
   Bundle b;
   const auto version = r.get<std::uint16_t>("version");
-  if (version != kBundleVersion)
-    throw BundleError("bundle version " + std::to_string(version) + " is not " +
+  if (version < 1 || version > kBundleVersion)
+    throw BundleError("bundle version " + std::to_string(version) + " is not 1 to " +
                       std::to_string(kBundleVersion) + ": upgrade Basin at this site");
   b.pool = r.get_string("pool");
   b.origin = r.get_string("origin");
@@ -95,8 +107,29 @@ Bundle decode_bundle(std::span<const std::uint8_t> bytes) {
     const auto note = r.get_bytes(len, "opening");
     b.openings.emplace_back(reinterpret_cast<const char*>(note.data()), note.size());
   }
+  if (version >= 2) {
+    const auto e = r.get<std::uint32_t>("evidence count");
+    // Each item takes at least 45 bytes (leaf, salt, length, one byte).
+    if (e > b.leaves.size() || e > r.remaining() / 45)
+      throw BundleError("evidence count " + std::to_string(e) +
+                        " exceeds the bundle's receipts or what it holds (truncated?)");
+    b.evidence.reserve(e);
+    for (std::uint32_t i = 0; i < e; ++i) {
+      ledger::ReplicaEvidence item;
+      item.leaf = r.get<std::uint64_t>("evidence leaf");
+      const auto salt = r.get_bytes(item.salt.size(), "evidence salt");
+      std::copy(salt.begin(), salt.end(), item.salt.begin());
+      const auto len = r.get<std::uint32_t>("evidence record length");
+      if (len == 0 || len > kMaxEvidenceRecord)
+        throw BundleError("evidence of leaf " + std::to_string(item.leaf) +
+                          " has a record of length " + std::to_string(len));
+      const auto rec = r.get_bytes(len, "evidence record");
+      item.signed_record.assign(rec.begin(), rec.end());
+      b.evidence.push_back(std::move(item));
+    }
+  }
   if (r.remaining() != 0)
-    throw BundleError(std::to_string(r.remaining()) + " bytes after the last opening");
+    throw BundleError(std::to_string(r.remaining()) + " bytes after the bundle's last section");
   return b;
 }
 

@@ -9,6 +9,7 @@
 #include "basin/books/integrity.hpp"
 #include "basin/books/openings.hpp"
 #include "basin/books/period_items.hpp"
+#include "basin/books/replica_evidence.hpp"
 #include "basin/tlog/signed_note.hpp"
 
 namespace basin::books {
@@ -94,6 +95,30 @@ std::vector<std::string> check_receipts(const Bundle& b, std::size_t skip,
   return bad;
 }
 
+// Checks the bundle's replica evidence against its leaves (now mirrored)
+// and stores what holds; the rest is reported, never used.
+void store_evidence(ledger::Ledger& ledger, const Bundle& b, const federation::Pool& pool,
+                    const std::string& site, ImportReport& report) {
+  if (b.evidence.empty()) return;
+  const auto keys = node_keys_of(pool);
+  std::vector<ledger::ReplicaEvidence> good;
+  for (const auto& e : b.evidence) {
+    const auto why = [&]() -> std::optional<std::string> {
+      if (e.leaf < b.from_size || e.leaf - b.from_size >= b.leaves.size())
+        return std::string("it names a leaf outside the bundle");
+      records::UsageRecord record;
+      receipts::Receipt receipt;
+      return check_evidence(e, b.leaves[e.leaf - b.from_size], pool, site, keys, record, receipt);
+    }();
+    if (why)
+      report.refused_evidence.push_back("leaf " + std::to_string(e.leaf) + ": " + *why);
+    else
+      good.push_back(e);
+  }
+  ledger.store_evidence(b.origin, good);
+  report.evidence = good.size();
+}
+
 // Verifies and stores the bundle's openings that cover the mirrored log.
 void store_openings(ledger::Ledger& ledger, const Bundle& b, const federation::Pool& pool,
                     const std::string& site, ImportReport& report) {
@@ -127,7 +152,11 @@ OpeningsReport make_openings(ledger::Ledger& ledger, const federation::Pool& poo
   const auto checked = checked_records(ledger, node_keys_of(pool));
   for (const auto& t : checked.tampered)
     report.problems.push_back("record " + t.identity + " (record_tampered): " + t.reason);
-  auto items = period_items(ledger, pool, period, {site}, checked);
+  // Replica groups that span sites: judged from every site's evidence, as
+  // every settling site will judge them (replica_evidence.hpp).
+  const auto foreign = foreign_evidence(ledger, pool, origin);
+  for (const auto& why : foreign.refused) report.problems.push_back("evidence refused: " + why);
+  auto items = period_items(ledger, pool, period, {site}, checked, &foreign);
   std::erase_if(items, [&](const settlement::Item& it) { return it.log != origin; });
   const auto st = settlement::settle(items, trust, {{site, &blinding}}, {}, period);
   for (const auto& f : st.failed)
@@ -195,7 +224,8 @@ std::vector<std::pair<std::string, tlog::CosignerKey>> witnesses_of(const federa
 }
 
 Bundle make_bundle(const ledger::Ledger& ledger, const federation::Pool& pool,
-                   const std::string& site, std::optional<std::uint64_t> from) {
+                   const std::string& site, std::optional<std::uint64_t> from,
+                   const receipts::BlindingKey& blinding) {
   federation::site_named(pool, site);
   Bundle b;
   b.pool = pool.name;
@@ -221,7 +251,14 @@ Bundle make_bundle(const ledger::Ledger& ledger, const federation::Pool& pool,
   if (b.from_size > 0 && b.from_size < cp.size)
     b.consistency = tlog::consistency_proof(std::span(hashes).first(cp.size), b.from_size);
   b.leaves = ledger.log_leaves(b.origin, b.from_size, cp.size);
+  b.evidence = own_evidence(ledger, checked_records(ledger, node_keys_of(pool)), b.origin, blinding,
+                            b.from_size, cp.size);
   return b;
+}
+
+void record_export(ledger::Ledger& ledger, const Bundle& bundle) {
+  ledger.store_evidence(bundle.origin, bundle.evidence);
+  ledger.record_export(bundle.origin, bundle.from_size + bundle.leaves.size());
 }
 
 ImportReport import_bundle(ledger::Ledger& ledger, const Bundle& b, const federation::Pool& pool,
@@ -268,6 +305,7 @@ ImportReport import_bundle(ledger::Ledger& ledger, const Bundle& b, const federa
       break;
     }
   }
+  store_evidence(ledger, b, pool, site->name, report);
   store_openings(ledger, b, pool, site->name, report);
   // Consistent with everything this site saw: cosign it as a witness.
   const auto& cp = report.verdict.checkpoint;

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "basin/books/charging.hpp"
+#include "basin/books/replica_evidence.hpp"
 #include "basin/tlog/merkle.hpp"
 
 namespace basin::books {
@@ -12,7 +13,8 @@ namespace basin::books {
 std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
                                            const federation::Pool& pool, const std::string& period,
                                            const std::set<std::string>& sites_with_records,
-                                           const CheckedRecords& checked) {
+                                           const CheckedRecords& checked,
+                                           const CheckedEvidence* foreign) {
   const auto& records = checked.records;
   std::set<std::int64_t> tampered;
   for (const auto& t : checked.tampered) tampered.insert(t.record_id);
@@ -22,7 +24,15 @@ std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
   for (const auto& acct : pool.accounts) home[acct.name] = acct.home_site;
 
   auto all_receipts = ledger.receipts();
-  const auto entries = entries_of(records, all_receipts);
+  auto entries = entries_of(records, all_receipts);
+  if (foreign) {
+    // Records this ledger holds itself (a shared ledger) are not doubled.
+    std::set<std::string> local;
+    for (const auto& s : records) local.insert(s.identity);
+    for (std::size_t i = 0; i < foreign->records.size(); ++i)
+      if (!local.count(foreign->records[i].identity))
+        entries.push_back({&foreign->records[i], foreign->accounts[i], true});
+  }
   // With a minimum pair size, earlier periods' receipts may be carried in.
   const bool carry = pool.min_pair_receipts > 1;
   std::vector<ledger::StoredReceipt> stored;
@@ -31,7 +41,7 @@ std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
   all_receipts.clear();
   const auto decisions = decide_charges(entries, replica_policy_of(pool));
   std::map<std::int64_t, const Decision*> decision_of;
-  for (std::size_t i = 0; i < entries.size(); ++i) decision_of[records[i].id] = &decisions[i];
+  for (std::size_t i = 0; i < records.size(); ++i) decision_of[records[i].id] = &decisions[i];
   std::vector<settlement::Item> items(stored.size());
   tbb::parallel_for(std::size_t{0}, stored.size(), [&](std::size_t k) {
     const auto& s = stored[k];

@@ -8,6 +8,7 @@
 #include "basin/books/exchange.hpp"
 #include "basin/books/openings.hpp"
 #include "basin/books/period_items.hpp"
+#include "basin/books/replica_evidence.hpp"
 #include "basin/tlog/cosignature.hpp"
 
 namespace basin::books {
@@ -192,10 +193,37 @@ PublicSettlement settle_public(const ledger::Ledger& ledger, const federation::P
     out.statement.logs.push_back(used.log);
   }
 
+  // Replica groups that span sites, judged from every provider's evidence:
+  // a provider that charges what the charging rule does not is named (its
+  // opening then names other receipts than the pair's charged ones).
+  const auto evidence = check_all_evidence(ledger, pool, ledger.replica_evidence());
+  for (const auto& why : evidence.refused) out.problems.push_back("evidence refused: " + why);
+  const auto decisions = judge_evidence(evidence, pool);
+  std::map<LeafKey, const std::string*> identity;
+  for (std::size_t i = 0; i < evidence.places.size(); ++i)
+    identity[evidence.places[i]] = &evidence.records[i].identity;
+  for (auto& it : items) {
+    const auto d = decisions.find({it.log, it.leaf});
+    if (d == decisions.end() || !it.problem.empty()) continue;
+    it.record = *identity.at(d->first);
+    const bool provider_charges = logs.at(it.log).charged.count(it.leaf) > 0;
+    if (!d->second.charged) {
+      if (provider_charges)
+        out.problems.push_back("site " + it.receipt.provider_site + " charges leaf " +
+                               std::to_string(it.leaf) + " of log " + it.log + " (" + it.record +
+                               "), which is not charged: " + d->second.note);
+      it.not_charged = d->second.note;
+    } else if (provider_charges) {
+      it.flag = d->second.note;
+    }
+  }
+
   // 3. Verify, sum per pair, check each opening, net.
   auto logs_used = std::move(out.statement.logs);
   out.statement = settlement::settle(items, trust, {}, openings, period);
   out.statement.logs = std::move(logs_used);
+  out.statement.evidence_records = evidence.records.size();
+  if (!evidence.records.empty()) out.statement.evidence_digest = evidence.digest;
   return out;
 }
 

@@ -155,6 +155,43 @@ std::vector<std::string> Ledger::opened_periods() const {
   return out;
 }
 
+void Ledger::store_evidence(const std::string& origin, std::span<const ReplicaEvidence> evidence) {
+  Transaction tx(impl_->db);
+  Stmt ins(impl_->db,
+           "INSERT OR IGNORE INTO replica_evidence (origin, leaf_index, salt, signed_record, "
+           "added_at) VALUES (?,?,?,?,?)");
+  for (const auto& e : evidence) {
+    ins.bind(1, origin)
+        .bind(2, static_cast<std::int64_t>(e.leaf))
+        .bind_blob(3, e.salt)
+        .bind_blob(4, e.signed_record)
+        .bind(5, now())
+        .step();
+    ins.reset();
+  }
+  tx.commit();
+}
+
+std::vector<std::pair<std::string, ReplicaEvidence>> Ledger::replica_evidence() const {
+  Stmt q(impl_->db,
+         "SELECT origin, leaf_index, salt, signed_record FROM replica_evidence "
+         "ORDER BY origin, leaf_index");
+  std::vector<std::pair<std::string, ReplicaEvidence>> out;
+  while (q.step()) {
+    ReplicaEvidence e;
+    e.leaf = static_cast<std::uint64_t>(q.col_int(1));
+    const auto salt = q.col_blob(2);
+    if (salt.size() != e.salt.size())
+      throw std::runtime_error("ledger: stored replica evidence has a salt of " +
+                               std::to_string(salt.size()) + " bytes");
+    std::copy(salt.begin(), salt.end(), e.salt.begin());
+    const auto rec = q.col_blob(3);
+    e.signed_record.assign(rec.begin(), rec.end());
+    out.emplace_back(q.col_text(0), std::move(e));
+  }
+  return out;
+}
+
 std::uint64_t Ledger::last_export(const std::string& origin) const {
   Stmt q(impl_->db, "SELECT COALESCE(MAX(tree_size), 0) FROM bundle_exports WHERE origin = ?");
   q.bind(1, origin);

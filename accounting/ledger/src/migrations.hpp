@@ -7,7 +7,7 @@
 
 namespace basin::ledger::detail {
 
-inline constexpr std::array<const char*, 5> kMigrations = {
+inline constexpr std::array<const char*, 6> kMigrations = {
     // 1: usage records, keyed by the hash of their signed bytes.
     R"sql(
 CREATE TABLE records (
@@ -132,6 +132,20 @@ CREATE TABLE quarantine (
   signed_record  BLOB    NOT NULL,
   source         TEXT    NOT NULL,         -- the file it was ingested from
   quarantined_at INTEGER NOT NULL
+);
+)sql",
+    // 6: replica evidence: for receipts of replicated jobs, the node-signed
+    // record and the receipt's job salt, as the provider published them in
+    // its bundles (this site's own rows are what it exported), so replica
+    // groups that span sites are judged alike at every site.
+    R"sql(
+CREATE TABLE replica_evidence (
+  origin        TEXT    NOT NULL,          -- the provider's log
+  leaf_index    INTEGER NOT NULL,          -- the receipt's leaf there
+  salt          BLOB    NOT NULL,          -- 32 bytes: job_ref = SHA-256(identity, salt)
+  signed_record BLOB    NOT NULL,          -- the node-signed record file
+  added_at      INTEGER NOT NULL,
+  PRIMARY KEY (origin, leaf_index)
 );
 )sql",
 };

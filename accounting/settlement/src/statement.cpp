@@ -97,6 +97,9 @@ std::string to_json(const Statement& st) {
       logs.push_back({{"origin", l.origin}, {"size", l.size}, {"root", common::to_hex(l.root)}});
     j["logs"] = logs;
   }
+  if (st.evidence_records > 0)
+    j["replica_evidence"] = {{"records", st.evidence_records},
+                             {"sha256", common::to_hex(st.evidence_digest)}};
   j["receipts"] = {{"offered", st.receipts},
                    {"charged", st.charged},
                    {"failed", listed(st.failed)},

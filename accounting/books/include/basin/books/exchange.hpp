@@ -42,11 +42,16 @@ std::vector<std::pair<std::string, tlog::CosignerKey>> witnesses_of(const federa
 
 // The bundle of `site`'s log from tree size `from` (default: where its last
 // export ended) to its newest checkpoint, with every cosignature the site has
-// collected for that checkpoint. Throws when the log has no checkpoint or
-// does not match it. The caller writes it out, then calls
-// ledger.record_export(origin, bundle's size).
+// collected for that checkpoint, and the replica evidence of its receipts
+// of replicated jobs (salts from `blinding`). Throws when the log has no
+// checkpoint or does not match it. The caller writes it out, then calls
+// record_export.
 Bundle make_bundle(const ledger::Ledger& ledger, const federation::Pool& pool,
-                   const std::string& site, std::optional<std::uint64_t> from);
+                   const std::string& site, std::optional<std::uint64_t> from,
+                   const receipts::BlindingKey& blinding);
+// After the bundle is written: where the next export starts, and this
+// site's own evidence kept as the others will hold it.
+void record_export(ledger::Ledger& ledger, const Bundle& bundle);
 
 struct OpeningsReport {
   std::vector<std::string> notes;     // signed openings, one per opened pair
@@ -72,6 +77,8 @@ struct ImportReport {
   std::vector<std::string> witnesses;  // sites whose valid cosignature the checkpoint carries
   std::size_t openings = 0;            // signed openings verified and stored
   std::vector<std::string> refused_openings;  // and why the others were not
+  std::size_t evidence = 0;                   // replica evidence items checked and stored
+  std::vector<std::string> refused_evidence;  // "leaf N: why" for the others
 };
 
 // Checks `bundle` against this site's mirror of the log and, when it extends

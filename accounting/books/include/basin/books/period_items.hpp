@@ -21,9 +21,15 @@ namespace basin::books {
 // check (`checked.tampered`) carries the problem and is never counted.
 // With [policy] min_pair_receipts above 1, receipts of earlier periods whose
 // pair had too few to be opened are carried in (settlement::with_carry).
+// `foreign`: other sites' replica evidence (basin/books/replica_evidence.hpp):
+// their records of replicated jobs join this ledger's in the charging rule,
+// so a replica group that spans sites is judged whole; they are never
+// charged here.
+struct CheckedEvidence;
 std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
                                            const federation::Pool& pool, const std::string& period,
                                            const std::set<std::string>& sites_with_records,
-                                           const CheckedRecords& checked);
+                                           const CheckedRecords& checked,
+                                           const CheckedEvidence* foreign = nullptr);
 
 }  // namespace basin::books

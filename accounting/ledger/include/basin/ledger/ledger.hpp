@@ -8,6 +8,7 @@
 // Two ingest runs at once serialise on SQLite's write lock (busy timeout).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -114,6 +115,16 @@ struct BudgetGrant {
 struct ForkEvidence {
   std::string origin, seen_note, new_note, reason;
   std::int64_t found_at = 0;
+};
+
+// A receipt of a replicated job made checkable by anyone: the node-signed
+// record it was issued for and its job salt (job_ref = SHA-256 of the salted
+// identity), published by the receipt's provider. What it means and how it
+// is checked is the books' (basin/books/replica_evidence.hpp).
+struct ReplicaEvidence {
+  std::uint64_t leaf = 0;  // the receipt's leaf in its provider's log
+  std::array<std::uint8_t, 32> salt{};
+  std::vector<std::uint8_t> signed_record;
 };
 
 struct SettledPeriod {
@@ -242,6 +253,10 @@ class Ledger {
                      const std::string& consumer, const std::string& note);
   std::vector<std::string> openings(const std::string& period) const;  // by provider, consumer
   std::vector<std::string> opened_periods() const;  // periods with openings, ascending
+  // Replica evidence of log `origin` (a leaf's first evidence is kept).
+  void store_evidence(const std::string& origin, std::span<const ReplicaEvidence> evidence);
+  // Every log's, by origin then leaf.
+  std::vector<std::pair<std::string, ReplicaEvidence>> replica_evidence() const;
   // The tree size of this site's last export of `origin` (0 if none).
   std::uint64_t last_export(const std::string& origin) const;
   void record_export(const std::string& origin, std::uint64_t size);

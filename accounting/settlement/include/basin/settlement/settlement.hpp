@@ -97,7 +97,11 @@ struct LogUsed {
 
 struct Statement {
   std::string pool, period;
-  std::vector<LogUsed> logs;   // public settlement only: the inputs, by origin
+  std::vector<LogUsed> logs;  // public settlement only: the inputs, by origin
+  // Public settlement only: the replica evidence judged (items, and their
+  // digest, basin/books/replica_evidence.hpp); 0 when there was none.
+  std::size_t evidence_records = 0;
+  std::array<std::uint8_t, 32> evidence_digest{};
   std::size_t receipts = 0;    // receipts of the period offered
   std::size_t charged = 0;     // verified and charged
   std::vector<Listed> failed;  // excluded: failed verification (never counted)
