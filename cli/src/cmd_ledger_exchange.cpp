@@ -59,7 +59,9 @@ void add_export(CLI::App* led, CommandContext& ctx) {
       "export",
       "Write a bundle of this site's receipt log for the other sites: the receipts added since\n"
       "the last bundle, the newest signed checkpoint with the cosignatures collected for it,\n"
-      "and a consistency proof from the previous bundle's checkpoint.");
+      "a consistency proof from the previous bundle's checkpoint, and for receipts of\n"
+      "replicated jobs their replica evidence (signed record and job salt), so every site\n"
+      "judges replica groups that span sites alike.");
   cmd->add_option("--pool", a->pool, "pool.toml")->required();
   cmd->add_option("--site-key", a->site_key,
                   "This site's secret signing key (says which site's log to export)")
@@ -72,7 +74,8 @@ void add_export(CLI::App* led, CommandContext& ctx) {
                   "A closed month (YYYY-MM, repeatable): add this site's signed opening of each\n"
                   "(provider, consumer) pair's total, so any site can settle it");
   cmd->footer(
-      "The bundle is public: receipts hide their quantities. Send it to every other site.\n"
+      "The bundle is public: receipts hide their quantities (the records of replicated jobs\n"
+      "are shown, to be compared). Send it to every other site.\n"
       "Exit status: 0 written, 1 the log cannot be exported (said why).\n"
       "Example: basin ledger --db campus.sqlite export --pool pool.toml \\\n"
       "           --site-key keys/campus.sign.key --out campus-12.bundle");
@@ -105,6 +108,9 @@ void add_export(CLI::App* led, CommandContext& ctx) {
         static_cast<unsigned long long>(size), bundle.leaves.size(),
         static_cast<unsigned long long>(size), ledger.cosignatures(bundle.origin, size).size(),
         out.c_str());
+    if (!bundle.evidence.empty())
+      std::printf("with replica evidence of %zu receipts of replicated jobs\n",
+                  bundle.evidence.size());
     (void)ctx;
   });
 }

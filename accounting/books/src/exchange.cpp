@@ -251,8 +251,7 @@ Bundle make_bundle(const ledger::Ledger& ledger, const federation::Pool& pool,
   if (b.from_size > 0 && b.from_size < cp.size)
     b.consistency = tlog::consistency_proof(std::span(hashes).first(cp.size), b.from_size);
   b.leaves = ledger.log_leaves(b.origin, b.from_size, cp.size);
-  b.evidence = own_evidence(ledger, checked_records(ledger, node_keys_of(pool)), b.origin, blinding,
-                            b.from_size, cp.size);
+  b.evidence = own_evidence(ledger, pool, b.origin, blinding, b.from_size, cp.size);
   return b;
 }
 

@@ -24,41 +24,45 @@ std::string place(const std::string& origin, std::uint64_t leaf) {
 }  // namespace
 
 std::vector<ledger::ReplicaEvidence> own_evidence(const ledger::Ledger& ledger,
-                                                  const CheckedRecords& checked,
+                                                  const federation::Pool& pool,
                                                   const std::string& origin,
                                                   const receipts::BlindingKey& blinding,
                                                   std::uint64_t from, std::uint64_t to) {
-  std::map<std::int64_t, const ledger::StoredRecord*> replicated;
-  for (const auto& s : checked.records)
-    if (!s.record.replica_group.empty()) replicated[s.id] = &s;
   std::vector<ledger::ReplicaEvidence> out;
-  // Most months have no replicated job: then nothing else is read.
-  if (replicated.empty() || from >= to) return out;
-  struct Wanted {
-    std::uint64_t leaf;
-    const ledger::StoredRecord* stored;
-    std::string period;
+  if (from >= to) return out;
+  // Most months have no replicated job: records are only parsed to find
+  // out, and signatures checked only for the few that are.
+  struct Candidate {
+    records::UsageRecord record;
+    std::vector<std::uint8_t> bytes;
   };
-  std::vector<Wanted> wanted;
+  std::map<std::int64_t, Candidate> replicated;
+  for (auto& row : ledger.signed_rows()) {
+    try {
+      auto r = records::parse_signed_record(row.bytes);
+      if (!r.replica_group.empty()) replicated[row.id] = {std::move(r), std::move(row.bytes)};
+    } catch (const std::exception&) {
+      // A row that no longer parses gives no evidence (verify names it).
+    }
+  }
+  if (replicated.empty()) return out;
+  const auto keys = node_keys_of(pool);
   for (const auto& r : ledger.receipts()) {
     if (r.origin != origin || r.leaf_index < from || r.leaf_index >= to) continue;
-    if (const auto it = replicated.find(r.record_id); it != replicated.end())
-      wanted.push_back({r.leaf_index, it->second, r.period});
-  }
-  if (wanted.empty()) return out;
-  std::map<std::int64_t, std::vector<std::uint8_t>> bytes_of;
-  for (const auto& w : wanted) bytes_of[w.stored->id];
-  for (auto& row : ledger.signed_rows())
-    if (auto it = bytes_of.find(row.id); it != bytes_of.end()) it->second = std::move(row.bytes);
-  std::sort(wanted.begin(), wanted.end(),
-            [](const Wanted& a, const Wanted& b) { return a.leaf < b.leaf; });
-  for (const auto& w : wanted) {
+    const auto it = replicated.find(r.record_id);
+    if (it == replicated.end()) continue;
+    try {
+      records::verify_signed_record(it->second.bytes, keys);
+    } catch (const std::exception&) {
+      continue;  // tampered: its receipt is excluded everywhere anyway
+    }
     ledger::ReplicaEvidence e;
-    e.leaf = w.leaf;
-    e.salt = receipts::job_salt(records::identity(w.stored->record), w.period, blinding);
-    e.signed_record = bytes_of.at(w.stored->id);
+    e.leaf = r.leaf_index;
+    e.salt = receipts::job_salt(records::identity(it->second.record), r.period, blinding);
+    e.signed_record = it->second.bytes;
     out.push_back(std::move(e));
   }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.leaf < b.leaf; });
   return out;
 }
 

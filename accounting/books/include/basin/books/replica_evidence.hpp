@@ -41,9 +41,9 @@ namespace basin::books {
 // The evidence of this site's receipts at leaves [from, to) of its log `origin`
 // whose records are replicated, by leaf: each record's signed bytes as
 // ingested and the receipt's salt, derived from the site's blinding secret.
-// Records that fail their signature check (`checked.tampered`) give none.
+// Records that fail their signature check give none.
 std::vector<ledger::ReplicaEvidence> own_evidence(const ledger::Ledger& ledger,
-                                                  const CheckedRecords& checked,
+                                                  const federation::Pool& pool,
                                                   const std::string& origin,
                                                   const receipts::BlindingKey& blinding,
                                                   std::uint64_t from, std::uint64_t to);
