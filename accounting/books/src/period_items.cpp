@@ -23,8 +23,10 @@ std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
   std::map<std::string, std::string> home;
   for (const auto& acct : pool.accounts) home[acct.name] = acct.home_site;
 
-  auto all_receipts = ledger.receipts();
-  auto entries = entries_of(records, all_receipts);
+  // Which record has a receipt (and its account): the whole index, without
+  // bytes; the bytes only of the receipts this period's statement reads.
+  const auto index = ledger.receipt_index();
+  auto entries = entries_of(records, index);
   if (foreign) {
     // Records this ledger holds itself (a shared ledger) are not doubled.
     std::set<std::string> local;
@@ -35,10 +37,7 @@ std::vector<settlement::Item> period_items(const ledger::Ledger& ledger,
   }
   // With a minimum pair size, earlier periods' receipts may be carried in.
   const bool carry = pool.min_pair_receipts > 1;
-  std::vector<ledger::StoredReceipt> stored;
-  for (auto& s : all_receipts)
-    if (s.period == period || (carry && s.period < period)) stored.push_back(std::move(s));
-  all_receipts.clear();
+  const auto stored = ledger.receipts_of_period(period, carry);
   const auto decisions = decide_charges(entries, replica_policy_of(pool));
   std::map<std::int64_t, const Decision*> decision_of;
   for (std::size_t i = 0; i < records.size(); ++i) decision_of[records[i].id] = &decisions[i];

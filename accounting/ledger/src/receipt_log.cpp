@@ -103,12 +103,22 @@ AppendReport Ledger::append_receipts(const std::vector<NewReceipt>& receipts,
   return report;
 }
 
-std::vector<StoredReceipt> Ledger::receipts() const {
-  Stmt q(impl_->db,
-         "SELECT r.record_id, rec.identity, r.provider_site, r.account, r.period, l.leaf_index, "
-         "l.leaf_hash, l.data, r.origin FROM receipts r JOIN log_leaves l ON l.origin = r.origin "
-         "AND l.leaf_index = r.leaf_index JOIN records rec ON rec.id = r.record_id "
-         "ORDER BY l.origin, l.leaf_index");
+namespace {
+
+// The receipts rows matching `where` (a clause on r.period, or "1"), with
+// their leaf bytes when `with_bytes`.
+std::vector<StoredReceipt> select_receipts(const detail::Db& db, const char* where,
+                                           const std::string& period, bool with_bytes) {
+  const std::string sql =
+      std::string(
+          "SELECT r.record_id, rec.identity, r.provider_site, r.account, r.period, "
+          "l.leaf_index, l.leaf_hash, ") +
+      (with_bytes ? "l.data" : "NULL") +
+      ", r.origin FROM receipts r JOIN log_leaves l ON l.origin = r.origin "
+      "AND l.leaf_index = r.leaf_index JOIN records rec ON rec.id = r.record_id WHERE " +
+      where + " ORDER BY l.origin, l.leaf_index";
+  Stmt q(db, sql.c_str());
+  if (!period.empty()) q.bind(1, period);
   std::vector<StoredReceipt> out;
   while (q.step()) {
     StoredReceipt s;
@@ -119,12 +129,29 @@ std::vector<StoredReceipt> Ledger::receipts() const {
     s.period = q.col_text(4);
     s.leaf_index = static_cast<std::uint64_t>(q.col_int(5));
     s.leaf_hash = to_hash(q.col_blob(6));
-    const auto data = q.col_blob(7);
-    s.bytes.assign(data.begin(), data.end());
+    if (with_bytes) {
+      const auto data = q.col_blob(7);
+      s.bytes.assign(data.begin(), data.end());
+    }
     s.origin = q.col_text(8);
     out.push_back(std::move(s));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<StoredReceipt> Ledger::receipts() const {
+  return select_receipts(impl_->db, "1", "", true);
+}
+
+std::vector<StoredReceipt> Ledger::receipts_of_period(const std::string& period,
+                                                      bool earlier_too) const {
+  return select_receipts(impl_->db, earlier_too ? "r.period <= ?" : "r.period = ?", period, true);
+}
+
+std::vector<StoredReceipt> Ledger::receipt_index() const {
+  return select_receipts(impl_->db, "1", "", false);
 }
 
 std::vector<std::string> Ledger::log_origins() const {

@@ -197,6 +197,13 @@ class Ledger {
                                std::span<const tlog::NoteVerifier> earlier = {});
 
   std::vector<StoredReceipt> receipts() const;  // by log, in log order
+  // The receipts of period `period` (YYYY-MM), or of every period up to it
+  // with `earlier_too`, by log in log order: what one month's books read
+  // without loading the ledger's whole history.
+  std::vector<StoredReceipt> receipts_of_period(const std::string& period, bool earlier_too) const;
+  // Every receipt's index entry without its bytes (`bytes` empty), by log in
+  // log order: which record has a receipt, charged to which account.
+  std::vector<StoredReceipt> receipt_index() const;
   std::vector<std::string> log_origins() const;
   std::vector<tlog::Hash> log_leaf_hashes(const std::string& origin) const;
   // The log's newest checkpoint; size 0 and the empty root when none.
