@@ -14,9 +14,7 @@ basin=$1 make_usage=$2
 support="$(cd "$(dirname "${BASH_SOURCE[0]}")/../support" && pwd)"
 source "$support/two_site_pool.sh" "$basin"
 source "$support/exchange.sh"
-"$basin" pool add-site --name lab --tier institutional --core-second 30 >/dev/null
-"$basin" pool add-node --name lab1 --site lab --cpus 2 --memory-mb 2000 >/dev/null
-"$basin" pool node-keys >node-keys
+add_lab_site
 sites="campus home lab"
 P=2026-11
 
@@ -32,12 +30,7 @@ MAKE_USAGE_REPLICA=g1 MAKE_USAGE_DIGEST=sha256:bb \
   "$make_usage" keys/lab1.key spool-lab 1 lab1 lab bob 3 sacct.txt
 "$make_usage" keys/inst1.key spool-campus 1 inst1 campus bob 5 sacct.txt
 "$make_usage" keys/lab1.key spool-lab 1 lab1 lab bob 6 sacct.txt
-for s in $sites; do
-  mkdir -p $s/back
-  "$basin" ledger --db $s/ledger.sqlite ingest spool-$s --keys node-keys --pool pool.toml >/dev/null
-  "$basin" ledger --db $s/ledger.sqlite issue --pool pool.toml --sacct sacct.txt \
-    --site-key keys/$s.sign.key >/dev/null
-done
+ingest_and_issue
 cp lab/ledger.sqlite lab-alone.sqlite  # lab's books before it heard of the others
 
 # Alone, no site can judge the group: each sees one replica (unvalidated).
@@ -57,14 +50,6 @@ cat campus/settle.out
 cmp campus/statement.json home/statement.json || fail "campus and home statements differ"
 cmp campus/statement.json lab/statement.json || fail "campus and lab statements differ"
 
-credit() {  # credit SITE JOB (wall = 60 + j s, 2 cores, 1000 MB)
-  local w=$((60 + $2))
-  case $1 in
-    campus) echo $((40 * 2 * w + w)) ;;
-    home) echo $((10 * 2 * w + 1000 * w)) ;;
-    lab) echo $((30 * 2 * w)) ;;
-  esac
-}
 CAMPUS=$(($(credit campus 1) + $(credit campus 5))) LAB=$(credit lab 6) python3 - <<'PY' ||
 import json, os
 s = json.load(open("campus/statement.json"))

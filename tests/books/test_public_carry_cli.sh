@@ -18,12 +18,7 @@ mkdir spool-campus spool-home
 MAKE_USAGE_SHIFT=$oct "$make_usage" keys/inst1.key spool-campus 1 inst1 campus bob 1 sacct.txt
 MAKE_USAGE_SHIFT=$oct "$make_usage" keys/vol1.key spool-home 2 vol1 home alice 10 sacct.txt
 "$make_usage" keys/inst1.key spool-campus 1 inst1 campus bob 2 sacct.txt
-for s in $sites; do
-  mkdir -p $s/back
-  "$basin" ledger --db $s/ledger.sqlite ingest spool-$s --keys node-keys --pool pool.toml >/dev/null
-  "$basin" ledger --db $s/ledger.sqlite issue --pool pool.toml --sacct sacct.txt \
-    --site-key keys/$s.sign.key >/dev/null
-done
+ingest_and_issue
 settle() {  # PERIOD: both sites settle from public data; the statements are one
   for s in $sites; do
     "$basin" ledger --db $s/ledger.sqlite settle --public --period $1 --pool pool.toml \

@@ -13,10 +13,8 @@ basin=$1 make_usage=$2 forge=$3
 support="$(cd "$(dirname "${BASH_SOURCE[0]}")/../support" && pwd)"
 source "$support/two_site_pool.sh" "$basin"
 source "$support/exchange.sh"
-"$basin" pool add-site --name lab --tier institutional --core-second 30 >/dev/null
-"$basin" pool add-node --name lab1 --site lab --cpus 2 --memory-mb 2000 >/dev/null
+add_lab_site
 "$basin" pool add-account --name carol --home-site lab >/dev/null
-"$basin" pool node-keys >node-keys
 sites="campus home lab"
 P=2026-11
 
@@ -28,12 +26,7 @@ mkdir spool-campus spool-home spool-lab
 "$make_usage" keys/inst1.key spool-campus 1 inst1 campus carol 3 sacct.txt
 "$make_usage" keys/vol1.key spool-home 2 vol1 home alice 10 sacct.txt
 "$make_usage" keys/lab1.key spool-lab 1 lab1 lab bob 20 sacct.txt
-for s in $sites; do
-  mkdir -p $s/back
-  "$basin" ledger --db $s/ledger.sqlite ingest spool-$s --keys node-keys --pool pool.toml >/dev/null
-  "$basin" ledger --db $s/ledger.sqlite issue --pool pool.toml --sacct sacct.txt \
-    --site-key keys/$s.sign.key >/dev/null
-done
+ingest_and_issue
 
 exchange_bundles $P 1 import-1.out
 grep -q "signed openings stored" import-1.out || fail "no openings imported"
@@ -57,14 +50,6 @@ cmp campus/statement.json lab/statement.json || fail "campus and lab statements 
 grep -q '"logs"' campus/statement.json || fail "statement names no logs"
 
 # Credits are the rate cards applied to each job (wall = 60 + j s, 2 cores, 1000 MB).
-credit() {  # credit SITE JOB
-  local w=$((60 + $2))
-  case $1 in
-    campus) echo $((40 * 2 * w + w)) ;;
-    home) echo $((10 * 2 * w + 1000 * w)) ;;
-    lab) echo $((30 * 2 * w)) ;;
-  esac
-}
 pair_credits() {  # pair_credits PROVIDER CONSUMER
   python3 -c "
 import json,sys

@@ -25,3 +25,34 @@ exchange_bundles() {
       --site-key keys/$s.sign.key */back/$s-*.cosigned >/dev/null
   done
 }
+
+# add_lab_site: a third site, lab (institutional, 30 per core-second), with
+# node lab1 (2 CPUs, 2000 MB); node-keys rewritten.
+add_lab_site() {
+  "$basin" pool add-site --name lab --tier institutional --core-second 30 >/dev/null
+  "$basin" pool add-node --name lab1 --site lab --cpus 2 --memory-mb 2000 >/dev/null
+  "$basin" pool node-keys >node-keys
+}
+
+# ingest_and_issue: each site ingests its nodes' records from spool-SITE and
+# issues its receipts (Slurm's side in sacct.txt).
+ingest_and_issue() {
+  local s
+  for s in $sites; do
+    mkdir -p $s/back
+    "$basin" ledger --db $s/ledger.sqlite ingest spool-$s --keys node-keys --pool pool.toml >/dev/null
+    "$basin" ledger --db $s/ledger.sqlite issue --pool pool.toml --sacct sacct.txt \
+      --site-key keys/$s.sign.key >/dev/null
+  done
+}
+
+# credit SITE JOB: the micro-credits of make_usage's job JOB (2 cores,
+# 1000 MB, wall 60 + JOB s) at SITE's rate card.
+credit() {
+  local w=$((60 + $2))
+  case $1 in
+    campus) echo $((40 * 2 * w + w)) ;;
+    home) echo $((10 * 2 * w + 1000 * w)) ;;
+    lab) echo $((30 * 2 * w)) ;;
+  esac
+}
