@@ -46,7 +46,32 @@ const std::vector<std::pair<std::string, std::string>> kOps = {
     {"constant", "Constant"},
     {"shape", "Shape"},
     {"gather", "Gather"},
-    {"unsqueeze", "Unsqueeze"}};
+    {"unsqueeze", "Unsqueeze"},
+    {"abs", "Abs"},
+    {"neg", "Neg"},
+    {"exp", "Exp"},
+    {"log", "Log"},
+    {"sqrt", "Sqrt"},
+    {"reciprocal", "Reciprocal"},
+    {"erf", "Erf"},
+    {"ceil", "Ceil"},
+    {"floor", "Floor"},
+    {"round", "Round"},
+    {"sign", "Sign"},
+    {"softsign", "Softsign"},
+    {"softplus", "Softplus"},
+    {"elu", "Elu"},
+    {"celu", "Celu"},
+    {"selu", "Selu"},
+    {"thresholdedrelu", "ThresholdedRelu"},
+    {"hardsigmoid", "HardSigmoid"},
+    {"hardswish", "HardSwish"},
+    {"pow", "Pow"},
+    {"max", "Max"},
+    {"min", "Min"},
+    {"sum", "Sum"},
+    {"prelu", "PRelu"},
+    {"clip", "Clip"}};
 
 std::string op_of(const std::string& test) {
   std::string best;

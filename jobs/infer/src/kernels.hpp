@@ -3,11 +3,15 @@
 // them) and computes. Bad shapes or attribute values throw ModelError.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "graph.hpp"
 
 namespace basin::infer {
+
+// Operators of one input applied value by value (Relu, Exp, HardSwish, ...).
+bool is_unary_elementwise(const std::string& op);
 
 void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
               const std::vector<Tensor*>& out);

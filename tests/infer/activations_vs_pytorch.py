@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""Models built from the elementwise operators PyTorch exports (HardSwish,
+ReLU6 as Clip, ELU, SELU, CELU, PReLU, Softplus, Softsign, Hardsigmoid, exact
+GELU as Erf, Mish, clamp, exp/log/sqrt/abs/neg/reciprocal, pow, maximum,
+minimum, floor/ceil/sign) and a MobileNet-style block (depthwise conv,
+HardSwish, ReLU6), exported with opsets 13 and 17, scored by Basin's engine
+(score_raw) and compared with PyTorch: max |diff| <= 1e-4 on every output.
+
+usage: activations_vs_pytorch.py SCORE_RAW_BINARY
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class Activations(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l1 = nn.Linear(16, 32)
+        self.l2 = nn.Linear(32, 32)
+        self.l3 = nn.Linear(32, 8)
+        self.prelu = nn.PReLU(32)
+        self.acts = nn.ModuleList([nn.Hardswish(), nn.ELU(0.7), nn.SELU(), nn.CELU(1.3),
+                                   nn.Softplus(), nn.Softsign(), nn.Hardsigmoid(),
+                                   nn.GELU(), nn.Mish(), nn.ReLU6()])
+
+    def forward(self, x):
+        h = self.l1(x)
+        h = self.prelu(h)
+        for act in self.acts:
+            h = h + 0.5 * act(h)
+        h = self.l2(h)
+        a = torch.exp(-torch.abs(h)) + torch.log(torch.abs(h) + 1.0) + torch.sqrt(h * h + 1.0)
+        b = torch.reciprocal(torch.abs(h) + 2.0) - torch.neg(h) * 0.1
+        c = torch.maximum(a, b) + torch.minimum(a, -b) + torch.pow(torch.clamp(h, -2.0, 2.0), 2.0)
+        # floor/ceil/sign of values well away from their steps (the
+        # comparison's 1e-4 cannot hide a step).
+        d = torch.floor(torch.round(h * 4.0) + 0.5) + torch.ceil(torch.round(h * 4.0) - 0.5)
+        e = torch.sign(torch.round(h * 4.0))
+        return self.l3(c + 0.01 * d + 0.1 * e)
+
+
+class MobileBlock(nn.Module):
+    """Inverted residual: 1x1 expand, depthwise 3x3, HardSwish, 1x1 project."""
+
+    def __init__(self):
+        super().__init__()
+        self.expand = nn.Conv2d(8, 24, 1)
+        self.dw = nn.Conv2d(24, 24, 3, padding=1, groups=24)
+        self.project = nn.Conv2d(24, 8, 1)
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, x):
+        h = nn.functional.relu6(self.expand(x))
+        h = nn.functional.hardswish(self.dw(h))
+        h = x + self.project(h)
+        h = nn.functional.adaptive_avg_pool2d(h, 1).flatten(1)
+        return self.head(nn.functional.hardsigmoid(h) * h)
+
+
+def main():
+    score = sys.argv[1]
+    torch.manual_seed(7)
+    tmp = tempfile.mkdtemp(prefix="basin-activations-")
+    failures = 0
+    cases = [("activations", Activations(), [16], torch.randn(257, 16) * 2.0),
+             ("mobile_block", MobileBlock(), [8, 10, 10], torch.randn(65, 8, 10, 10))]
+    for name, model, shape, xs in cases:
+        model.eval()
+        with torch.no_grad():
+            want = model(xs).numpy()
+        xs.numpy().astype(np.float32).tofile(f"{tmp}/{name}.in")
+        for opset in (13, 17):
+            path = f"{tmp}/{name}-{opset}.onnx"
+            torch.onnx.export(model, xs[:1], path, opset_version=opset, input_names=["x"],
+                              output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+            out = f"{tmp}/{name}-{opset}.out"
+            run = subprocess.run([score, path, f"{tmp}/{name}.in", out, "2"] +
+                                 [str(s) for s in shape], capture_output=True, text=True)
+            if run.returncode != 0:
+                print(f"{name} opset {opset}: engine failed: {run.stderr.strip()}")
+                failures += 1
+                continue
+            got = np.fromfile(out, dtype=np.float32).reshape(want.shape)
+            diff = float(np.abs(got - want).max())
+            print(f"{name} opset {opset}: {len(want)} samples, max |diff| {diff:.2e}")
+            failures += not diff <= 1e-4
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
