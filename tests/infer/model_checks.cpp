@@ -135,9 +135,9 @@ TEST(ModelChecks, GarbageIsRefused) {
 
 TEST(ModelChecks, UnsupportedOperatorNamedWithNode) {
   auto m = mlp();
-  m.mutable_graph()->mutable_node(1)->set_op_type("Elu");
+  m.mutable_graph()->mutable_node(1)->set_op_type("Resize");
   const auto msg = refusal(m);
-  EXPECT_NE(msg.find("'Elu'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'Resize'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("Relu_2"), std::string::npos) << msg;
 }
 
@@ -308,4 +308,45 @@ TEST(FastSteps, AgreeWithPlainKernels) {
 TEST(Determinism, CnnSampleOutputIndependentOfBatchAndThreads) {
   Model model = Model::load_bytes(bytes(cnn()), "cnn");
   EXPECT_EQ(expect_same_bits_however_cut(model, {1, 12, 12}).size(), 3000u);
+}
+
+// Cast between the engine's two element types: float to int64 truncates
+// toward zero, back to float exactly; other target types and values beyond
+// int64 are refused by name.
+TEST(ModelChecks, CastTruncatesTowardZeroAndRefusesWhatItCannotHold) {
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 4});
+  auto to = [](onnx::NodeProto* n, int64_t type) {
+    auto* a = n->add_attribute();
+    a->set_name("to"), a->set_type(onnx::AttributeProto::INT), a->set_i(type);
+  };
+  to(add_node(g, "Cast", {"x"}, {"i"}), onnx::TensorProto::INT64);
+  to(add_node(g, "Cast", {"i"}, {"y"}), onnx::TensorProto::FLOAT);
+  add_output(g, "y");
+  auto model = Model::load_bytes(bytes(m), "cast");
+  BatchRunner runner(model, {4});
+  const std::vector<float> x = {-2.7f, -0.5f, 0.5f, 3.99f, 1e9f, -1e9f, 7.0f, -7.0f};
+  std::vector<float> y(x.size());
+  runner.run(x.data(), 2, y.data(), 1);
+  EXPECT_EQ(y, (std::vector<float>{-2.0f, -0.0f, 0.0f, 3.0f, 1e9f, -1e9f, 7.0f, -7.0f}));
+  const std::vector<float> huge = {1e19f, 0, 0, 0};
+  std::vector<float> out(4);
+  try {
+    runner.run(huge.data(), 1, out.data(), 1);
+    ADD_FAILURE() << "1e19 cast to int64";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("beyond int64"), std::string::npos) << e.what();
+  }
+  // A cast to double is refused at load or plan, naming the type.
+  g.mutable_node(1)->mutable_attribute(0)->set_i(onnx::TensorProto::DOUBLE);
+  std::string why;
+  try {
+    auto bad = Model::load_bytes(bytes(m), "cast");
+    BatchRunner r(bad, {4});
+    r.run(x.data(), 1, y.data(), 1);
+  } catch (const ModelError& e) {
+    why = e.what();
+  }
+  EXPECT_NE(why.find("element type 11"), std::string::npos) << why;
 }

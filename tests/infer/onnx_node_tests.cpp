@@ -71,7 +71,17 @@ const std::vector<std::pair<std::string, std::string>> kOps = {
     {"min", "Min"},
     {"sum", "Sum"},
     {"prelu", "PRelu"},
-    {"clip", "Clip"}};
+    {"clip", "Clip"},
+    {"reduce_mean", "ReduceMean"},
+    {"reduce_sum", "ReduceSum"},
+    {"reduce_sum_square", "ReduceSumSquare"},
+    {"reduce_max", "ReduceMax"},
+    {"reduce_min", "ReduceMin"},
+    {"layer_normalization", "LayerNormalization"},
+    {"slice", "Slice"},
+    {"squeeze", "Squeeze"},
+    {"expand", "Expand"},
+    {"split", "Split"}};
 
 std::string op_of(const std::string& test) {
   std::string best;

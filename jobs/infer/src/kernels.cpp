@@ -2,6 +2,9 @@
 // through OpenBLAS sgemm; the rest are plain loops.
 #include "kernels.hpp"
 
+#include "kernel_ops.hpp"
+#include "kernel_support.hpp"
+
 #include <cblas.h>
 
 #include <algorithm>
@@ -14,90 +17,8 @@
 namespace basin::infer {
 namespace {
 
-using Shape = std::vector<int64_t>;
+using namespace kernel;
 
-void size_f(Tensor& t, Shape s, const Node& n) {
-  const int64_t k = checked_numel(s, n.where() + " output");
-  t.dtype = DType::f32;
-  t.shape = std::move(s);
-  t.f.resize(size_t(k));
-  t.i.clear();
-}
-void size_i(Tensor& t, Shape s, const Node& n) {
-  const int64_t k = checked_numel(s, n.where() + " output");
-  t.dtype = DType::i64;
-  t.shape = std::move(s);
-  t.i.resize(size_t(k));
-  t.f.clear();
-}
-[[noreturn]] void fail(const Node& n, const std::string& msg) {
-  throw ModelError(n.where() + ": " + msg);
-}
-std::string str(const Shape& s) {
-  std::string r = "[";
-  for (size_t k = 0; k < s.size(); ++k) r += (k ? "," : "") + std::to_string(s[k]);
-  return r + "]";
-}
-int64_t norm_axis(const Node& n, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
-    fail(n, "axis " + std::to_string(axis) + " out of range for rank " + std::to_string(rank));
-  return axis < 0 ? axis + rank : axis;
-}
-const Tensor& need(const Node& n, const std::vector<const Tensor*>& in, size_t k) {
-  if (k >= in.size() || !in[k]) fail(n, "missing input " + std::to_string(k));
-  return *in[k];
-}
-void need_f(const Node& n, const Tensor& t) {
-  if (t.dtype != DType::f32) fail(n, "expects float32 data");
-}
-
-// ---- elementwise ---------------------------------------------------------
-Shape broadcast(const Node& n, const Shape& a, const Shape& b) {
-  Shape r(std::max(a.size(), b.size()));
-  for (size_t k = 0; k < r.size(); ++k) {
-    int64_t da = k < r.size() - a.size() ? 1 : a[k - (r.size() - a.size())];
-    int64_t db = k < r.size() - b.size() ? 1 : b[k - (r.size() - b.size())];
-    if (da != db && da != 1 && db != 1) fail(n, "cannot broadcast " + str(a) + " with " + str(b));
-    r[k] = da == 1 ? db : da;
-  }
-  return r;
-}
-// Strides of `s` read as shape `r` (0 where broadcast).
-std::vector<int64_t> bstrides(const Shape& s, const Shape& r) {
-  std::vector<int64_t> st(r.size(), 0);
-  int64_t acc = 1;
-  for (size_t k = s.size(); k-- > 0;) {
-    size_t rk = k + r.size() - s.size();
-    st[rk] = s[k] == 1 ? 0 : acc;
-    acc *= s[k];
-  }
-  return st;
-}
-template <class T, class F>
-void binary(const Shape& r, const T* a, const Shape& sa, const T* b, const Shape& sb, T* y, F f) {
-  const int64_t total = std::accumulate(r.begin(), r.end(), int64_t{1}, std::multiplies<>());
-  if (sa == sb && sa == r) {
-    for (int64_t k = 0; k < total; ++k) y[k] = f(a[k], b[k]);
-    return;
-  }
-  const int64_t nb = std::accumulate(sb.begin(), sb.end(), int64_t{1}, std::multiplies<>());
-  // Common case: b repeats along the trailing dims of a (bias).
-  if (sa == r && nb > 0 && total % nb == 0 && std::equal(sb.rbegin(), sb.rend(), r.rbegin())) {
-    for (int64_t k = 0; k < total; ++k) y[k] = f(a[k], b[k % nb]);
-    return;
-  }
-  auto sta = bstrides(sa, r), stb = bstrides(sb, r);
-  std::vector<int64_t> idx(r.size(), 0);
-  for (int64_t k = 0; k < total; ++k) {
-    int64_t oa = 0, ob = 0;
-    for (size_t d = 0; d < r.size(); ++d) oa += idx[d] * sta[d], ob += idx[d] * stb[d];
-    y[k] = f(a[oa], b[ob]);
-    for (size_t d = r.size(); d-- > 0;) {
-      if (++idx[d] < r[d]) break;
-      idx[d] = 0;
-    }
-  }
-}
 void elementwise(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
   const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
   if (a.dtype != b.dtype) fail(n, "inputs have different element types");
@@ -137,152 +58,6 @@ void elementwise(const Node& n, const std::vector<const Tensor*>& in, Tensor& y)
   }
 }
 
-void copy(const Node& n, const Tensor& x, Tensor& y, Shape s);
-
-// The values of `t` as doubles (float32 and int64 alike), for operators
-// whose inputs may mix element types (Pow, Max, Min, Sum).
-std::vector<double> as_double(const Tensor& t) {
-  return t.dtype == DType::f32 ? std::vector<double>(t.f.begin(), t.f.end())
-                               : std::vector<double>(t.i.begin(), t.i.end());
-}
-
-// Pow: the base's element type; computed in double and rounded once (numpy's
-// float32 power is within the backend tolerance of it; int64 truncates).
-void power(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
-  const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
-  const Shape r = broadcast(n, a.shape, b.shape);
-  const auto da = as_double(a), db = as_double(b);
-  std::vector<double> out(size_t(checked_numel(r, n.where() + " output")));
-  binary(r, da.data(), a.shape, db.data(), b.shape, out.data(),
-         [](double p, double q) { return std::pow(p, q); });
-  if (a.dtype == DType::f32) {
-    size_f(y, r, n);
-    std::transform(out.begin(), out.end(), y.f.begin(), [](double v) { return float(v); });
-  } else {
-    size_i(y, r, n);
-    std::transform(out.begin(), out.end(), y.i.begin(), [](double v) { return int64_t(v); });
-  }
-}
-
-// Max, Min, Sum of one or more inputs of one element type, broadcast
-// together, folded left to right.
-void variadic(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
-  const Tensor& first = need(n, in, 0);
-  Tensor acc = first;
-  for (size_t k = 1; k < in.size(); ++k) {
-    const Tensor& b = need(n, in, k);
-    if (b.dtype != first.dtype) fail(n, "inputs have different element types");
-    const Shape r = broadcast(n, acc.shape, b.shape);
-    Tensor next;
-    if (first.dtype == DType::f32) {
-      size_f(next, r, n);
-      float (*f)(float, float) = n.op == "Max"   ? +[](float p, float q) { return std::max(p, q); }
-                                 : n.op == "Min" ? +[](float p, float q) { return std::min(p, q); }
-                                                 : +[](float p, float q) { return p + q; };
-      binary(r, acc.f.data(), acc.shape, b.f.data(), b.shape, next.f.data(), f);
-    } else {
-      size_i(next, r, n);
-      int64_t (*f)(int64_t, int64_t) =
-          n.op == "Max"   ? +[](int64_t p, int64_t q) { return std::max(p, q); }
-          : n.op == "Min" ? +[](int64_t p, int64_t q) { return std::min(p, q); }
-                          : +[](int64_t p, int64_t q) { return p + q; };
-      binary(r, acc.i.data(), acc.shape, b.i.data(), b.shape, next.i.data(), f);
-    }
-    acc = std::move(next);
-  }
-  // Into y's own buffer (the plan may have sized it already).
-  copy(n, acc, y, acc.shape);
-}
-
-// PRelu: y = x where x >= 0, slope * x elsewhere (slope broadcast to x).
-void prelu(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
-  const Tensor &x = need(n, in, 0), &slope = need(n, in, 1);
-  need_f(n, x);
-  need_f(n, slope);
-  const Shape r = broadcast(n, x.shape, slope.shape);
-  if (r != x.shape) fail(n, "slope " + str(slope.shape) + " does not broadcast to " + str(x.shape));
-  size_f(y, r, n);
-  binary(r, x.f.data(), x.shape, slope.f.data(), slope.shape, y.f.data(),
-         [](float v, float a) { return v < 0 ? a * v : v; });
-}
-
-// Clip: bounds from inputs 1 and 2 (opset 11 on; either may be absent) or
-// the min/max attributes (before).
-void clip(const Node& n, int64_t opset, const std::vector<const Tensor*>& in, Tensor& y) {
-  const Tensor& x = need(n, in, 0);
-  auto bound = [&](size_t k, const char* attr, double def) {
-    if (opset < 11) return double(n.getf(attr, float(def)));
-    if (k >= in.size() || !in[k]) return def;
-    const auto v = as_double(*in[k]);
-    if (v.size() != 1) fail(n, std::string(attr) + " must be a scalar");
-    return v[0];
-  };
-  if (x.dtype == DType::f32) {
-    const auto lo = float(bound(1, "min", -HUGE_VAL)), hi = float(bound(2, "max", HUGE_VAL));
-    size_f(y, x.shape, n);
-    std::transform(x.f.begin(), x.f.end(), y.f.begin(),
-                   [&](float v) { return std::min(std::max(v, lo), hi); });
-  } else {
-    const auto lo = bound(1, "min", -9.2e18), hi = bound(2, "max", 9.2e18);
-    size_i(y, x.shape, n);
-    std::transform(x.i.begin(), x.i.end(), y.i.begin(),
-                   [&](int64_t v) { return std::min(std::max(v, int64_t(lo)), int64_t(hi)); });
-  }
-}
-
-// Elementwise functions of one input, each as ONNX defines it.
-template <class F>
-void map_f(const Tensor& x, Tensor& y, F f) {
-  std::transform(x.f.begin(), x.f.end(), y.f.begin(), f);
-}
-void unary_math(const Node& n, const Tensor& x, Tensor& y) {
-  const std::string& op = n.op;
-  if (op == "Abs") return map_f(x, y, [](float v) { return std::fabs(v); });
-  if (op == "Neg") return map_f(x, y, [](float v) { return -v; });
-  if (op == "Exp") return map_f(x, y, [](float v) { return std::exp(v); });
-  if (op == "Log") return map_f(x, y, [](float v) { return std::log(v); });
-  if (op == "Sqrt") return map_f(x, y, [](float v) { return std::sqrt(v); });
-  if (op == "Reciprocal") return map_f(x, y, [](float v) { return 1.0f / v; });
-  if (op == "Erf") return map_f(x, y, [](float v) { return std::erf(v); });
-  if (op == "Ceil") return map_f(x, y, [](float v) { return std::ceil(v); });
-  if (op == "Floor") return map_f(x, y, [](float v) { return std::floor(v); });
-  if (op == "Round")  // halves to even, as ONNX (and the default rounding mode)
-    return map_f(x, y, [](float v) { return std::nearbyint(v); });
-  if (op == "Sign") return map_f(x, y, [](float v) { return float((v > 0) - (v < 0)); });
-  if (op == "Softsign") return map_f(x, y, [](float v) { return v / (1.0f + std::fabs(v)); });
-  if (op == "Softplus")  // log(1 + e^x) without overflow for large x
-    return map_f(x, y, [](float v) {
-      return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
-    });
-  if (op == "Elu") {
-    const float a = n.getf("alpha", 1.0f);
-    return map_f(x, y, [a](float v) { return v >= 0 ? v : a * (std::exp(v) - 1.0f); });
-  }
-  if (op == "Celu") {
-    const float a = n.getf("alpha", 1.0f);
-    return map_f(x, y, [a](float v) {
-      return std::max(0.0f, v) + std::min(0.0f, a * (std::exp(v / a) - 1.0f));
-    });
-  }
-  if (op == "Selu") {
-    const float a = n.getf("alpha", 1.67326319217681884765625f);
-    const float g = n.getf("gamma", 1.05070102214813232421875f);
-    return map_f(x, y, [a, g](float v) { return v > 0 ? g * v : g * (a * std::exp(v) - a); });
-  }
-  if (op == "ThresholdedRelu") {
-    const float a = n.getf("alpha", 1.0f);
-    return map_f(x, y, [a](float v) { return v > a ? v : 0.0f; });
-  }
-  if (op == "HardSigmoid") {
-    const float a = n.getf("alpha", 0.2f), b = n.getf("beta", 0.5f);
-    return map_f(x, y, [a, b](float v) { return std::max(0.0f, std::min(1.0f, a * v + b)); });
-  }
-  if (op == "HardSwish")
-    return map_f(
-        x, y, [](float v) { return v * std::max(0.0f, std::min(1.0f, v * (1.0f / 6.0f) + 0.5f)); });
-  fail(n, "operator is not supported");
-}
-
 void unary(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
   const Tensor& x = need(n, in, 0);
   if ((n.op == "Abs" || n.op == "Neg") && x.dtype == DType::i64) {
@@ -310,16 +85,6 @@ void unary(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
       o[j] = a[j] >= 0 ? 1.0f / (1.0f + std::exp(-a[j])) : std::exp(a[j]) / (1.0f + std::exp(a[j]));
   } else {  // Tanh
     for (size_t j = 0; j < k; ++j) o[j] = std::tanh(a[j]);
-  }
-}
-
-void copy(const Node& n, const Tensor& x, Tensor& y, Shape s) {
-  if (x.dtype == DType::f32) {
-    size_f(y, std::move(s), n);
-    std::copy(x.f.begin(), x.f.end(), y.f.begin());
-  } else {
-    size_i(y, std::move(s), n);
-    std::copy(x.i.begin(), x.i.end(), y.i.begin());
   }
 }
 
@@ -587,11 +352,6 @@ void batchnorm(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
 }
 
 // ---- shape and data movement ---------------------------------------------
-const std::vector<int64_t>& ints_input(const Node& n, const Tensor& t) {
-  if (t.dtype != DType::i64) fail(n, "expects an int64 shape/index input");
-  return t.i;
-}
-
 void reshape(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
   const Tensor& x = need(n, in, 0);
   Shape s = ints_input(n, need(n, in, 1));
@@ -807,6 +567,21 @@ void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in
     prelu(n, in, y);
   else if (op == "Clip")
     clip(n, opset, in, y);
+  else if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceSumSquare" ||
+           op == "ReduceMax" || op == "ReduceMin")
+    reduce(n, opset, in, y);
+  else if (op == "LayerNormalization")
+    layer_norm(n, in, out);
+  else if (op == "Slice")
+    slice(n, opset, in, y);
+  else if (op == "Squeeze")
+    squeeze(n, opset, in, y);
+  else if (op == "Expand")
+    expand(n, in, y);
+  else if (op == "Split")
+    split(n, opset, in, out);
+  else if (op == "Cast")
+    cast(n, in, y);
   else if (op == "Softmax" || op == "LogSoftmax")
     softmax(n, opset, in, y);
   else if (op == "Gemm")

@@ -54,6 +54,17 @@ const std::map<std::string, std::set<std::string>>& supported() {
       {"Sum", {}},
       {"PRelu", {}},
       {"Clip", {"min", "max"}},
+      {"ReduceMean", {"axes", "keepdims"}},
+      {"ReduceSum", {"axes", "keepdims", "noop_with_empty_axes"}},
+      {"ReduceSumSquare", {"axes", "keepdims"}},
+      {"ReduceMax", {"axes", "keepdims"}},
+      {"ReduceMin", {"axes", "keepdims"}},
+      {"LayerNormalization", {"axis", "epsilon", "stash_type"}},
+      {"Slice", {"starts", "ends", "axes"}},
+      {"Squeeze", {"axes"}},
+      {"Expand", {}},
+      {"Split", {"axis", "split"}},
+      {"Cast", {"to"}},
       {"Softmax", {"axis"}},
       {"LogSoftmax", {"axis"}},
       {"Conv", {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}},
@@ -201,6 +212,8 @@ void check_values(const Node& n, int outputs) {
   if (n.op == "BatchNormalization" && (n.geti("training_mode", 0) != 0 || outputs > 1))
     refuse("training mode");
   if (n.op == "Dropout" && outputs > 1) refuse("the mask output");
+  if (n.op == "LayerNormalization" && n.geti("stash_type", 1) != 1)
+    refuse("stash_type other than float32");
 }
 
 }  // namespace

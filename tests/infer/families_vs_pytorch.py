@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""Models built from the elementwise operators PyTorch exports (HardSwish,
-ReLU6 as Clip, ELU, SELU, CELU, PReLU, Softplus, Softsign, Hardsigmoid, exact
-GELU as Erf, Mish, clamp, exp/log/sqrt/abs/neg/reciprocal, pow, maximum,
-minimum, floor/ceil/sign) and a MobileNet-style block (depthwise conv,
-HardSwish, ReLU6), exported with opsets 13 and 17, scored by Basin's engine
-(score_raw) and compared with PyTorch: max |diff| <= 1e-4 on every output.
+"""Model families against PyTorch: a net of the elementwise operators PyTorch
+exports (HardSwish, ReLU6 as Clip, ELU, SELU, CELU, PReLU, Softplus,
+Softsign, Hardsigmoid, exact GELU as Erf, Mish, clamp, exp/log/sqrt/abs/neg/
+reciprocal, pow, maximum, minimum, floor/ceil/sign), a MobileNet-style block
+(depthwise conv, HardSwish, ReLU6) and a 2-layer transformer encoder
+(torch.nn.TransformerEncoder: batched MatMul, Softmax, LayerNormalization or
+its ReduceMean/Pow/Sqrt form, Slice/Cast/Shape subgraphs folded at load),
+each exported with opsets 13 and 17, scored by Basin's engine (score_raw) and
+compared with PyTorch: max |diff| <= 1e-4 on every output.
 
-usage: activations_vs_pytorch.py SCORE_RAW_BINARY
+usage: families_vs_pytorch.py SCORE_RAW_BINARY
 """
 import os
 import subprocess
@@ -63,13 +66,28 @@ class MobileBlock(nn.Module):
         return self.head(nn.functional.hardsigmoid(h) * h)
 
 
+class Encoder(nn.Module):
+    """Two post-norm encoder layers (4 heads, GELU feed-forward) and a head."""
+
+    def __init__(self):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(d_model=32, nhead=4, dim_feedforward=64,
+                                           dropout=0.0, activation="gelu", batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=2)
+        self.head = nn.Linear(32, 5)
+
+    def forward(self, x):
+        return self.head(self.encoder(x))
+
+
 def main():
     score = sys.argv[1]
     torch.manual_seed(7)
-    tmp = tempfile.mkdtemp(prefix="basin-activations-")
+    tmp = tempfile.mkdtemp(prefix="basin-families-")
     failures = 0
     cases = [("activations", Activations(), [16], torch.randn(257, 16) * 2.0),
-             ("mobile_block", MobileBlock(), [8, 10, 10], torch.randn(65, 8, 10, 10))]
+             ("mobile_block", MobileBlock(), [8, 10, 10], torch.randn(65, 8, 10, 10)),
+             ("encoder", Encoder(), [12, 32], torch.randn(33, 12, 32))]
     for name, model, shape, xs in cases:
         model.eval()
         with torch.no_grad():

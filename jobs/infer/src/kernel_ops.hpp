@@ -1,0 +1,33 @@
+// The operator kernels kept in their own files (elementwise functions,
+// reductions and normalisation, slicing and element-type casts); run_node
+// (kernels.cpp) dispatches to them.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "graph.hpp"
+
+namespace basin::infer::kernel {
+
+using Inputs = std::vector<const Tensor*>;
+
+// kernels_elementwise.cpp
+void unary_math(const Node& n, const Tensor& x, Tensor& y);  // y sized like x
+void power(const Node& n, const Inputs& in, Tensor& y);
+void variadic(const Node& n, const Inputs& in, Tensor& y);  // Max, Min, Sum
+void prelu(const Node& n, const Inputs& in, Tensor& y);
+void clip(const Node& n, int64_t opset, const Inputs& in, Tensor& y);
+
+// kernels_reduce.cpp
+void reduce(const Node& n, int64_t opset, const Inputs& in, Tensor& y);  // Reduce*
+void layer_norm(const Node& n, const Inputs& in, const std::vector<Tensor*>& out);
+
+// kernels_slice.cpp
+void slice(const Node& n, int64_t opset, const Inputs& in, Tensor& y);
+void squeeze(const Node& n, int64_t opset, const Inputs& in, Tensor& y);
+void expand(const Node& n, const Inputs& in, Tensor& y);
+void split(const Node& n, int64_t opset, const Inputs& in, const std::vector<Tensor*>& out);
+void cast(const Node& n, const Inputs& in, Tensor& y);
+
+}  // namespace basin::infer::kernel

@@ -1,0 +1,124 @@
+// What every operator kernel needs: sizing outputs, naming the node in
+// errors, axes, numpy broadcasting and the few conversions between the two
+// element types (float32, int64).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "graph.hpp"
+
+namespace basin::infer::kernel {
+
+using Shape = std::vector<int64_t>;
+
+inline void size_f(Tensor& t, Shape s, const Node& n) {
+  const int64_t k = checked_numel(s, n.where() + " output");
+  t.dtype = DType::f32;
+  t.shape = std::move(s);
+  t.f.resize(size_t(k));
+  t.i.clear();
+}
+inline void size_i(Tensor& t, Shape s, const Node& n) {
+  const int64_t k = checked_numel(s, n.where() + " output");
+  t.dtype = DType::i64;
+  t.shape = std::move(s);
+  t.i.resize(size_t(k));
+  t.f.clear();
+}
+[[noreturn]] inline void fail(const Node& n, const std::string& msg) {
+  throw ModelError(n.where() + ": " + msg);
+}
+inline std::string str(const Shape& s) {
+  std::string r = "[";
+  for (size_t k = 0; k < s.size(); ++k) r += (k ? "," : "") + std::to_string(s[k]);
+  return r + "]";
+}
+inline int64_t norm_axis(const Node& n, int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    fail(n, "axis " + std::to_string(axis) + " out of range for rank " + std::to_string(rank));
+  return axis < 0 ? axis + rank : axis;
+}
+inline const Tensor& need(const Node& n, const std::vector<const Tensor*>& in, size_t k) {
+  if (k >= in.size() || !in[k]) fail(n, "missing input " + std::to_string(k));
+  return *in[k];
+}
+inline void need_f(const Node& n, const Tensor& t) {
+  if (t.dtype != DType::f32) fail(n, "expects float32 data");
+}
+
+// ---- elementwise ---------------------------------------------------------
+inline Shape broadcast(const Node& n, const Shape& a, const Shape& b) {
+  Shape r(std::max(a.size(), b.size()));
+  for (size_t k = 0; k < r.size(); ++k) {
+    int64_t da = k < r.size() - a.size() ? 1 : a[k - (r.size() - a.size())];
+    int64_t db = k < r.size() - b.size() ? 1 : b[k - (r.size() - b.size())];
+    if (da != db && da != 1 && db != 1) fail(n, "cannot broadcast " + str(a) + " with " + str(b));
+    r[k] = da == 1 ? db : da;
+  }
+  return r;
+}
+// Strides of `s` read as shape `r` (0 where broadcast).
+inline std::vector<int64_t> bstrides(const Shape& s, const Shape& r) {
+  std::vector<int64_t> st(r.size(), 0);
+  int64_t acc = 1;
+  for (size_t k = s.size(); k-- > 0;) {
+    size_t rk = k + r.size() - s.size();
+    st[rk] = s[k] == 1 ? 0 : acc;
+    acc *= s[k];
+  }
+  return st;
+}
+template <class T, class F>
+inline void binary(const Shape& r, const T* a, const Shape& sa, const T* b, const Shape& sb, T* y,
+                   F f) {
+  const int64_t total = std::accumulate(r.begin(), r.end(), int64_t{1}, std::multiplies<>());
+  if (sa == sb && sa == r) {
+    for (int64_t k = 0; k < total; ++k) y[k] = f(a[k], b[k]);
+    return;
+  }
+  const int64_t nb = std::accumulate(sb.begin(), sb.end(), int64_t{1}, std::multiplies<>());
+  // Common case: b repeats along the trailing dims of a (bias).
+  if (sa == r && nb > 0 && total % nb == 0 && std::equal(sb.rbegin(), sb.rend(), r.rbegin())) {
+    for (int64_t k = 0; k < total; ++k) y[k] = f(a[k], b[k % nb]);
+    return;
+  }
+  auto sta = bstrides(sa, r), stb = bstrides(sb, r);
+  std::vector<int64_t> idx(r.size(), 0);
+  for (int64_t k = 0; k < total; ++k) {
+    int64_t oa = 0, ob = 0;
+    for (size_t d = 0; d < r.size(); ++d) oa += idx[d] * sta[d], ob += idx[d] * stb[d];
+    y[k] = f(a[oa], b[ob]);
+    for (size_t d = r.size(); d-- > 0;) {
+      if (++idx[d] < r[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+inline void copy(const Node& n, const Tensor& x, Tensor& y, Shape s) {
+  if (x.dtype == DType::f32) {
+    size_f(y, std::move(s), n);
+    std::copy(x.f.begin(), x.f.end(), y.f.begin());
+  } else {
+    size_i(y, std::move(s), n);
+    std::copy(x.i.begin(), x.i.end(), y.i.begin());
+  }
+}
+
+inline const std::vector<int64_t>& ints_input(const Node& n, const Tensor& t) {
+  if (t.dtype != DType::i64) fail(n, "expects an int64 shape/index input");
+  return t.i;
+}
+
+// The values of `t` as doubles (float32 and int64 alike), for operators
+// whose inputs may mix element types (Pow, Max, Min, Sum).
+inline std::vector<double> as_double(const Tensor& t) {
+  return t.dtype == DType::f32 ? std::vector<double>(t.f.begin(), t.f.end())
+                               : std::vector<double>(t.i.begin(), t.i.end());
+}
+
+}  // namespace basin::infer::kernel

@@ -1,0 +1,150 @@
+// Elementwise operators beyond the four arithmetic ones: functions of one
+// input as ONNX defines them, Pow, the variadic Max/Min/Sum, PRelu and Clip.
+#include <cmath>
+
+#include "kernel_ops.hpp"
+#include "kernel_support.hpp"
+
+namespace basin::infer::kernel {
+namespace {
+
+template <class F>
+void map_f(const Tensor& x, Tensor& y, F f) {
+  std::transform(x.f.begin(), x.f.end(), y.f.begin(), f);
+}
+
+}  // namespace
+
+// Pow: the base's element type; computed in double and rounded once (numpy's
+// float32 power is within the backend tolerance of it; int64 truncates).
+void power(const Node& n, const Inputs& in, Tensor& y) {
+  const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
+  const Shape r = broadcast(n, a.shape, b.shape);
+  const auto da = as_double(a), db = as_double(b);
+  std::vector<double> out(size_t(checked_numel(r, n.where() + " output")));
+  binary(r, da.data(), a.shape, db.data(), b.shape, out.data(),
+         [](double p, double q) { return std::pow(p, q); });
+  if (a.dtype == DType::f32) {
+    size_f(y, r, n);
+    std::transform(out.begin(), out.end(), y.f.begin(), [](double v) { return float(v); });
+  } else {
+    size_i(y, r, n);
+    std::transform(out.begin(), out.end(), y.i.begin(), [](double v) { return int64_t(v); });
+  }
+}
+
+// Max, Min, Sum of one or more inputs of one element type, broadcast
+// together, folded left to right.
+void variadic(const Node& n, const Inputs& in, Tensor& y) {
+  const Tensor& first = need(n, in, 0);
+  Tensor acc = first;
+  for (size_t k = 1; k < in.size(); ++k) {
+    const Tensor& b = need(n, in, k);
+    if (b.dtype != first.dtype) fail(n, "inputs have different element types");
+    const Shape r = broadcast(n, acc.shape, b.shape);
+    Tensor next;
+    if (first.dtype == DType::f32) {
+      size_f(next, r, n);
+      float (*f)(float, float) = n.op == "Max"   ? +[](float p, float q) { return std::max(p, q); }
+                                 : n.op == "Min" ? +[](float p, float q) { return std::min(p, q); }
+                                                 : +[](float p, float q) { return p + q; };
+      binary(r, acc.f.data(), acc.shape, b.f.data(), b.shape, next.f.data(), f);
+    } else {
+      size_i(next, r, n);
+      int64_t (*f)(int64_t, int64_t) =
+          n.op == "Max"   ? +[](int64_t p, int64_t q) { return std::max(p, q); }
+          : n.op == "Min" ? +[](int64_t p, int64_t q) { return std::min(p, q); }
+                          : +[](int64_t p, int64_t q) { return p + q; };
+      binary(r, acc.i.data(), acc.shape, b.i.data(), b.shape, next.i.data(), f);
+    }
+    acc = std::move(next);
+  }
+  // Into y's own buffer (the plan may have sized it already).
+  copy(n, acc, y, acc.shape);
+}
+
+// PRelu: y = x where x >= 0, slope * x elsewhere (slope broadcast to x).
+void prelu(const Node& n, const Inputs& in, Tensor& y) {
+  const Tensor &x = need(n, in, 0), &slope = need(n, in, 1);
+  need_f(n, x);
+  need_f(n, slope);
+  const Shape r = broadcast(n, x.shape, slope.shape);
+  if (r != x.shape) fail(n, "slope " + str(slope.shape) + " does not broadcast to " + str(x.shape));
+  size_f(y, r, n);
+  binary(r, x.f.data(), x.shape, slope.f.data(), slope.shape, y.f.data(),
+         [](float v, float a) { return v < 0 ? a * v : v; });
+}
+
+// Clip: bounds from inputs 1 and 2 (opset 11 on; either may be absent) or
+// the min/max attributes (before).
+void clip(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  auto bound = [&](size_t k, const char* attr, double def) {
+    if (opset < 11) return double(n.getf(attr, float(def)));
+    if (k >= in.size() || !in[k]) return def;
+    const auto v = as_double(*in[k]);
+    if (v.size() != 1) fail(n, std::string(attr) + " must be a scalar");
+    return v[0];
+  };
+  if (x.dtype == DType::f32) {
+    const auto lo = float(bound(1, "min", -HUGE_VAL)), hi = float(bound(2, "max", HUGE_VAL));
+    size_f(y, x.shape, n);
+    std::transform(x.f.begin(), x.f.end(), y.f.begin(),
+                   [&](float v) { return std::min(std::max(v, lo), hi); });
+  } else {
+    const auto lo = bound(1, "min", -9.2e18), hi = bound(2, "max", 9.2e18);
+    size_i(y, x.shape, n);
+    std::transform(x.i.begin(), x.i.end(), y.i.begin(),
+                   [&](int64_t v) { return std::min(std::max(v, int64_t(lo)), int64_t(hi)); });
+  }
+}
+
+void unary_math(const Node& n, const Tensor& x, Tensor& y) {
+  const std::string& op = n.op;
+  if (op == "Abs") return map_f(x, y, [](float v) { return std::fabs(v); });
+  if (op == "Neg") return map_f(x, y, [](float v) { return -v; });
+  if (op == "Exp") return map_f(x, y, [](float v) { return std::exp(v); });
+  if (op == "Log") return map_f(x, y, [](float v) { return std::log(v); });
+  if (op == "Sqrt") return map_f(x, y, [](float v) { return std::sqrt(v); });
+  if (op == "Reciprocal") return map_f(x, y, [](float v) { return 1.0f / v; });
+  if (op == "Erf") return map_f(x, y, [](float v) { return std::erf(v); });
+  if (op == "Ceil") return map_f(x, y, [](float v) { return std::ceil(v); });
+  if (op == "Floor") return map_f(x, y, [](float v) { return std::floor(v); });
+  if (op == "Round")  // halves to even, as ONNX (and the default rounding mode)
+    return map_f(x, y, [](float v) { return std::nearbyint(v); });
+  if (op == "Sign") return map_f(x, y, [](float v) { return float((v > 0) - (v < 0)); });
+  if (op == "Softsign") return map_f(x, y, [](float v) { return v / (1.0f + std::fabs(v)); });
+  if (op == "Softplus")  // log(1 + e^x) without overflow for large x
+    return map_f(x, y, [](float v) {
+      return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
+    });
+  if (op == "Elu") {
+    const float a = n.getf("alpha", 1.0f);
+    return map_f(x, y, [a](float v) { return v >= 0 ? v : a * (std::exp(v) - 1.0f); });
+  }
+  if (op == "Celu") {
+    const float a = n.getf("alpha", 1.0f);
+    return map_f(x, y, [a](float v) {
+      return std::max(0.0f, v) + std::min(0.0f, a * (std::exp(v / a) - 1.0f));
+    });
+  }
+  if (op == "Selu") {
+    const float a = n.getf("alpha", 1.67326319217681884765625f);
+    const float g = n.getf("gamma", 1.05070102214813232421875f);
+    return map_f(x, y, [a, g](float v) { return v > 0 ? g * v : g * (a * std::exp(v) - a); });
+  }
+  if (op == "ThresholdedRelu") {
+    const float a = n.getf("alpha", 1.0f);
+    return map_f(x, y, [a](float v) { return v > a ? v : 0.0f; });
+  }
+  if (op == "HardSigmoid") {
+    const float a = n.getf("alpha", 0.2f), b = n.getf("beta", 0.5f);
+    return map_f(x, y, [a, b](float v) { return std::max(0.0f, std::min(1.0f, a * v + b)); });
+  }
+  if (op == "HardSwish")
+    return map_f(
+        x, y, [](float v) { return v * std::max(0.0f, std::min(1.0f, v * (1.0f / 6.0f) + 0.5f)); });
+  fail(n, "operator is not supported");
+}
+
+}  // namespace basin::infer::kernel

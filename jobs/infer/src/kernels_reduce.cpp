@@ -1,0 +1,132 @@
+// Reductions over axes (ReduceMean, ReduceSum, ReduceSumSquare, ReduceMax,
+// ReduceMin) and LayerNormalization. Sums run in double over the input in
+// its own order, one fixed order whatever the batch or threads.
+#include <limits>
+
+#include "kernel_ops.hpp"
+#include "kernel_support.hpp"
+
+namespace basin::infer::kernel {
+namespace {
+
+// Which dimensions of a rank-`rank` input are reduced: `axes` (negative
+// counting from the end), or all of them when empty.
+std::vector<bool> reduced_dims(const Node& n, const std::vector<int64_t>& axes, size_t rank) {
+  std::vector<bool> r(rank, axes.empty());
+  for (auto a : axes) {
+    const auto d = size_t(norm_axis(n, a, int64_t(rank)));
+    if (r[d] && !axes.empty()) fail(n, "repeated axis " + std::to_string(a));
+    r[d] = true;
+  }
+  return r;
+}
+
+}  // namespace
+
+void reduce(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  // ReduceSum takes its axes as an input from opset 13; the others as an
+  // attribute up to opset 17 (the newest this engine reads).
+  std::vector<int64_t> axes;
+  if (n.op == "ReduceSum" && opset >= 13) {
+    if (in.size() > 1 && in[1]) axes = ints_input(n, *in[1]);
+    if (axes.empty() && n.geti("noop_with_empty_axes", 0) != 0) return copy(n, x, y, x.shape);
+  } else {
+    axes = n.getints("axes", {});
+  }
+  const bool keep = n.geti("keepdims", 1) != 0;
+  const auto red = reduced_dims(n, axes, x.shape.size());
+  Shape out_keep, out;
+  for (size_t d = 0; d < x.shape.size(); ++d) {
+    out_keep.push_back(red[d] ? 1 : x.shape[d]);
+    if (!red[d]) out.push_back(x.shape[d]);
+  }
+  const int64_t total = checked_numel(x.shape, n.where() + " input");
+  const int64_t m = checked_numel(out_keep, n.where() + " output");
+  if (total > 0 && m > 0 && total / m == 0) fail(n, "reduces an empty axis");
+  const auto ost = bstrides(out_keep, x.shape);  // 0 along reduced dims
+  const std::string& op = n.op;
+  const bool is_max = op == "ReduceMax", is_min = op == "ReduceMin";
+  std::vector<double> acc(size_t(m), is_max   ? -std::numeric_limits<double>::infinity()
+                                     : is_min ? std::numeric_limits<double>::infinity()
+                                              : 0.0);
+  const auto v = as_double(x);
+  std::vector<int64_t> idx(x.shape.size(), 0);
+  for (int64_t k = 0; k < total; ++k) {
+    int64_t o = 0;
+    for (size_t d = 0; d < idx.size(); ++d) o += idx[d] * ost[d];
+    const double a = v[size_t(k)];
+    double& s = acc[size_t(o)];
+    if (is_max)
+      s = std::max(s, a);
+    else if (is_min)
+      s = std::min(s, a);
+    else
+      s += op == "ReduceSumSquare" ? a * a : a;
+    for (size_t d = idx.size(); d-- > 0;) {
+      if (++idx[d] < x.shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  if (op == "ReduceMean" && m > 0)
+    for (auto& s : acc) s /= double(total / m);
+  Shape shape = keep ? out_keep : out;
+  if (x.dtype == DType::f32) {
+    size_f(y, std::move(shape), n);
+    std::transform(acc.begin(), acc.end(), y.f.begin(), [](double s) { return float(s); });
+  } else {
+    size_i(y, std::move(shape), n);
+    std::transform(acc.begin(), acc.end(), y.i.begin(), [](double s) { return int64_t(s); });
+  }
+}
+
+void layer_norm(const Node& n, const Inputs& in, const std::vector<Tensor*>& out) {
+  const Tensor &x = need(n, in, 0), &scale = need(n, in, 1);
+  need_f(n, x);
+  need_f(n, scale);
+  const Tensor* bias = in.size() > 2 ? in[2] : nullptr;
+  if (bias) need_f(n, *bias);
+  const auto rank = int64_t(x.shape.size());
+  const auto axis = norm_axis(n, n.geti("axis", -1), rank);
+  const Shape inner_shape(x.shape.begin() + axis, x.shape.end());
+  const int64_t inner = checked_numel(inner_shape, n.where() + " normalised block");
+  const int64_t outer = inner > 0 ? int64_t(x.f.size()) / inner : 0;
+  // Scale and bias broadcast to the normalised block.
+  const Shape sr = broadcast(n, inner_shape, scale.shape);
+  if (sr != inner_shape || (bias && broadcast(n, inner_shape, bias->shape) != inner_shape))
+    fail(n, "scale/bias do not broadcast to the normalised block " + str(inner_shape));
+  std::vector<float> sc(static_cast<size_t>(inner)), bi(static_cast<size_t>(inner), 0.0f);
+  const std::vector<float> zero(size_t(inner), 0.0f);
+  binary(inner_shape, zero.data(), inner_shape, scale.f.data(), scale.shape, sc.data(),
+         [](float, float s) { return s; });
+  if (bias)
+    binary(inner_shape, zero.data(), inner_shape, bias->f.data(), bias->shape, bi.data(),
+           [](float, float b) { return b; });
+  const double eps = n.getf("epsilon", 1e-5f);
+  Tensor& y = *out[0];
+  size_f(y, x.shape, n);
+  // The optional Mean and InvStdDev outputs: X's shape with the normalised
+  // dimensions 1.
+  Shape stat_shape(x.shape.begin(), x.shape.begin() + axis);
+  stat_shape.resize(x.shape.size(), 1);
+  Tensor* mean_out = out.size() > 1 ? out[1] : nullptr;
+  Tensor* inv_out = out.size() > 2 ? out[2] : nullptr;
+  if (mean_out) size_f(*mean_out, stat_shape, n);
+  if (inv_out) size_f(*inv_out, stat_shape, n);
+  for (int64_t o = 0; o < outer; ++o) {
+    const float* a = x.f.data() + o * inner;
+    float* r = y.f.data() + o * inner;
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < inner; ++j) mean += a[j];
+    mean /= double(inner);
+    for (int64_t j = 0; j < inner; ++j) var += (a[j] - mean) * (a[j] - mean);
+    var /= double(inner);
+    const double inv = 1.0 / std::sqrt(var + eps);
+    if (mean_out) mean_out->f[size_t(o)] = float(mean);
+    if (inv_out) inv_out->f[size_t(o)] = float(inv);
+    for (int64_t j = 0; j < inner; ++j)
+      r[j] = float((a[j] - mean) * inv) * sc[size_t(j)] + bi[size_t(j)];
+  }
+}
+
+}  // namespace basin::infer::kernel

@@ -1,0 +1,177 @@
+// Slicing and reshaping data: Slice, Squeeze, Expand, Split; and Cast
+// between the engine's two element types.
+#include <limits>
+
+#include "kernel_ops.hpp"
+#include "kernel_support.hpp"
+
+namespace basin::infer::kernel {
+namespace {
+
+// Copies the strided box of `x` (per dimension: first index, step, count)
+// into `y`, sized `box` beforehand.
+template <class T>
+void copy_box(const std::vector<T>& x, const Shape& xs, const Shape& first, const Shape& step,
+              const Shape& box, std::vector<T>& y) {
+  const int64_t total = std::accumulate(box.begin(), box.end(), int64_t{1}, std::multiplies<>());
+  Shape stride(xs.size(), 1);
+  for (size_t d = xs.size(); d-- > 1;) stride[d - 1] = stride[d] * xs[d];
+  std::vector<int64_t> idx(box.size(), 0);
+  for (int64_t k = 0; k < total; ++k) {
+    int64_t o = 0;
+    for (size_t d = 0; d < box.size(); ++d) o += (first[d] + idx[d] * step[d]) * stride[d];
+    y[size_t(k)] = x[size_t(o)];
+    for (size_t d = box.size(); d-- > 0;) {
+      if (++idx[d] < box[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+void take_box(const Node& n, const Tensor& x, const Shape& first, const Shape& step,
+              const Shape& box, Tensor& y) {
+  if (x.dtype == DType::f32) {
+    size_f(y, box, n);
+    copy_box(x.f, x.shape, first, step, box, y.f);
+  } else {
+    size_i(y, box, n);
+    copy_box(x.i, x.shape, first, step, box, y.i);
+  }
+}
+
+}  // namespace
+
+void slice(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (opset >= 10) {
+    starts = ints_input(n, need(n, in, 1));
+    ends = ints_input(n, need(n, in, 2));
+    if (in.size() > 3 && in[3]) axes = ints_input(n, *in[3]);
+    if (in.size() > 4 && in[4]) steps = ints_input(n, *in[4]);
+  } else {
+    starts = n.getints("starts", {});
+    ends = n.getints("ends", {});
+    axes = n.getints("axes", {});
+  }
+  if (starts.size() != ends.size()) fail(n, "starts and ends differ in length");
+  if (axes.empty())
+    for (size_t k = 0; k < starts.size(); ++k) axes.push_back(int64_t(k));
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  if (axes.size() != starts.size() || steps.size() != starts.size())
+    fail(n, "axes/steps differ in length from starts");
+  const auto rank = int64_t(x.shape.size());
+  Shape first(x.shape.size(), 0), step(x.shape.size(), 1), box = x.shape;
+  std::vector<bool> seen(x.shape.size(), false);
+  for (size_t k = 0; k < starts.size(); ++k) {
+    const auto d = size_t(norm_axis(n, axes[k], rank));
+    if (seen[d]) fail(n, "repeated axis " + std::to_string(axes[k]));
+    seen[d] = true;
+    const int64_t dim = x.shape[d], st = steps[k];
+    if (st == 0) fail(n, "a step of 0");
+    // ONNX's clamping: negative positions count from the end; a forward
+    // slice stays within [0, dim], a backward one within [-1, dim - 1].
+    auto clamp = [&](int64_t v, int64_t lo, int64_t hi) {
+      if (v < 0) v = v < -dim ? -dim - 1 : v + dim;  // INT64_MIN-safe
+      return std::min(std::max(v, lo), hi);
+    };
+    const int64_t s = st > 0 ? clamp(starts[k], 0, dim) : clamp(starts[k], 0, dim - 1);
+    const int64_t e = st > 0 ? clamp(ends[k], 0, dim) : clamp(ends[k], -1, dim - 1);
+    const int64_t count =
+        st > 0 ? (e > s ? (e - s + st - 1) / st : 0) : (s > e ? (s - e + (-st) - 1) / (-st) : 0);
+    first[d] = s, step[d] = st, box[d] = count;
+  }
+  take_box(n, x, first, step, box, y);
+}
+
+void squeeze(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  std::vector<int64_t> axes;
+  if (opset >= 13) {
+    if (in.size() > 1 && in[1]) axes = ints_input(n, *in[1]);
+  } else {
+    axes = n.getints("axes", {});
+  }
+  std::vector<bool> drop(x.shape.size(), false);
+  for (auto a : axes) {
+    const auto d = size_t(norm_axis(n, a, int64_t(x.shape.size())));
+    if (x.shape[d] != 1)
+      fail(n, "axis " + std::to_string(a) + " has size " + std::to_string(x.shape[d]) + ", not 1");
+    drop[d] = true;
+  }
+  Shape out;
+  for (size_t d = 0; d < x.shape.size(); ++d)
+    if (!(axes.empty() ? x.shape[d] == 1 : drop[d])) out.push_back(x.shape[d]);
+  copy(n, x, y, out);
+}
+
+void expand(const Node& n, const Inputs& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  const Shape r = broadcast(n, x.shape, ints_input(n, need(n, in, 1)));
+  if (x.dtype == DType::f32) {
+    const std::vector<float> zero(1, 0.0f);
+    size_f(y, r, n);
+    binary(r, x.f.data(), x.shape, zero.data(), Shape{}, y.f.data(),
+           [](float v, float) { return v; });
+  } else {
+    const std::vector<int64_t> zero(1, 0);
+    size_i(y, r, n);
+    binary(r, x.i.data(), x.shape, zero.data(), Shape{}, y.i.data(),
+           [](int64_t v, int64_t) { return v; });
+  }
+}
+
+void split(const Node& n, int64_t opset, const Inputs& in, const std::vector<Tensor*>& out) {
+  const Tensor& x = need(n, in, 0);
+  const auto axis = size_t(norm_axis(n, n.geti("axis", 0), int64_t(x.shape.size())));
+  std::vector<int64_t> parts;
+  if (opset >= 13) {
+    if (in.size() > 1 && in[1]) parts = ints_input(n, *in[1]);
+  } else {
+    parts = n.getints("split", {});
+  }
+  const int64_t dim = x.shape[axis];
+  if (parts.empty()) {
+    if (out.empty() || dim % int64_t(out.size()) != 0)
+      fail(n, "axis of size " + std::to_string(dim) + " does not split into " +
+                  std::to_string(out.size()) + " equal parts");
+    parts.assign(out.size(), dim / int64_t(out.size()));
+  }
+  if (parts.size() != out.size()) fail(n, "split sizes and outputs differ in number");
+  int64_t at = 0;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    if (parts[k] < 0 || at + parts[k] > dim) fail(n, "split sizes exceed the axis");
+    Shape first(x.shape.size(), 0), step(x.shape.size(), 1), box = x.shape;
+    first[axis] = at, box[axis] = parts[k];
+    if (out[k]) take_box(n, x, first, step, box, *out[k]);
+    at += parts[k];
+  }
+  if (at != dim) fail(n, "split sizes do not add up to the axis");
+}
+
+void cast(const Node& n, const Inputs& in, Tensor& y) {
+  const Tensor& x = need(n, in, 0);
+  // ONNX TensorProto element types: FLOAT 1, INT32 6, INT64 7 (INT32 is
+  // held as int64 by this engine, as on load).
+  const auto to = n.geti("to", 0);
+  if (to == 1) {
+    size_f(y, x.shape, n);
+    if (x.dtype == DType::f32)
+      std::copy(x.f.begin(), x.f.end(), y.f.begin());
+    else
+      std::transform(x.i.begin(), x.i.end(), y.f.begin(), [](int64_t v) { return float(v); });
+  } else if (to == 6 || to == 7) {
+    size_i(y, x.shape, n);
+    if (x.dtype == DType::i64)
+      std::copy(x.i.begin(), x.i.end(), y.i.begin());
+    else
+      std::transform(x.f.begin(), x.f.end(), y.i.begin(), [&](float v) {
+        if (!(std::fabs(v) < 9.2e18f)) fail(n, "a value beyond int64 (or NaN) cast to int");
+        return int64_t(v);  // toward zero, as C and numpy
+      });
+  } else {
+    fail(n, "cast to element type " + std::to_string(to) + " (float32 and int64 only)");
+  }
+}
+
+}  // namespace basin::infer::kernel
