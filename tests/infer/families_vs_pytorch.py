@@ -3,7 +3,8 @@
 exports (HardSwish, ReLU6 as Clip, ELU, SELU, CELU, PReLU, Softplus,
 Softsign, Hardsigmoid, exact GELU as Erf, Mish, clamp, exp/log/sqrt/abs/neg/
 reciprocal, pow, maximum, minimum, floor/ceil/sign), a MobileNet-style block
-(depthwise conv, HardSwish, ReLU6) and a 2-layer transformer encoder
+(depthwise conv, HardSwish, ReLU6), a small U-Net (reflect Pad,
+InstanceNormalization, ConvTranspose, Concat) and a 2-layer transformer encoder
 (torch.nn.TransformerEncoder: batched MatMul, Softmax, LayerNormalization or
 its ReduceMean/Pow/Sqrt form, Slice/Cast/Shape subgraphs folded at load),
 each exported with opsets 13 and 17, scored by Basin's engine (score_raw) and
@@ -66,6 +67,30 @@ class MobileBlock(nn.Module):
         return self.head(nn.functional.hardsigmoid(h) * h)
 
 
+class UNet(nn.Module):
+    """Two levels: conv blocks (Conv, InstanceNorm, LeakyReLU), max-pool down,
+    transposed-conv up, reflect padding, skip connections by Concat."""
+
+    def __init__(self):
+        super().__init__()
+
+        def block(cin, cout):
+            return nn.Sequential(nn.Conv2d(cin, cout, 3), nn.InstanceNorm2d(cout, affine=True),
+                                 nn.LeakyReLU(0.1))
+        self.down1, self.down2 = block(3, 8), block(8, 16)
+        self.up = nn.ConvTranspose2d(16, 8, 2, stride=2)
+        self.fuse = block(16, 8)
+        self.out = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        pad = lambda t: nn.functional.pad(t, (1, 1, 1, 1), mode="reflect")
+        d1 = self.down1(pad(x))                                   # 8 x 16 x 16
+        d2 = self.down2(pad(nn.functional.max_pool2d(d1, 2)))     # 16 x 8 x 8
+        u = self.up(d2)                                           # 8 x 16 x 16
+        h = self.fuse(pad(torch.cat([u, d1], dim=1)))             # 8 x 16 x 16
+        return self.out(h).flatten(1)
+
+
 class Encoder(nn.Module):
     """Two post-norm encoder layers (4 heads, GELU feed-forward) and a head."""
 
@@ -87,6 +112,7 @@ def main():
     failures = 0
     cases = [("activations", Activations(), [16], torch.randn(257, 16) * 2.0),
              ("mobile_block", MobileBlock(), [8, 10, 10], torch.randn(65, 8, 10, 10)),
+             ("unet", UNet(), [3, 16, 16], torch.randn(19, 3, 16, 16)),
              ("encoder", Encoder(), [12, 32], torch.randn(33, 12, 32))]
     for name, model, shape, xs in cases:
         model.eval()

@@ -29,5 +29,20 @@ void squeeze(const Node& n, int64_t opset, const Inputs& in, Tensor& y);
 void expand(const Node& n, const Inputs& in, Tensor& y);
 void split(const Node& n, int64_t opset, const Inputs& in, const std::vector<Tensor*>& out);
 void cast(const Node& n, const Inputs& in, Tensor& y);
+void constant_of_shape(const Node& n, const Inputs& in, Tensor& y);
+void range(const Node& n, const Inputs& in, Tensor& y);
+
+// kernels_spatial.cpp
+void global_max(const Node& n, const Inputs& in, Tensor& y);
+void instance_norm(const Node& n, const Inputs& in, Tensor& y);
+void tile(const Node& n, const Inputs& in, Tensor& y);
+void depth_to_space(const Node& n, const Inputs& in, Tensor& y);
+void pad(const Node& n, int64_t opset, const Inputs& in, Tensor& y);
+void conv_transpose(const Node& n, const Inputs& in, Tensor& y);
+
+// kernels_logic.cpp: booleans are int64 0/1 (bool tensors widen on load)
+void compare(const Node& n, const Inputs& in, Tensor& y);  // Equal, Less, ...
+void logic(const Node& n, const Inputs& in, Tensor& y);    // Not, And, Or, Xor
+void where(const Node& n, const Inputs& in, Tensor& y);
 
 }  // namespace basin::infer::kernel

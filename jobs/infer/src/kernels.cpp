@@ -582,6 +582,29 @@ void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in
     split(n, opset, in, out);
   else if (op == "Cast")
     cast(n, in, y);
+  else if (op == "GlobalMaxPool")
+    global_max(n, in, y);
+  else if (op == "InstanceNormalization")
+    instance_norm(n, in, y);
+  else if (op == "Tile")
+    tile(n, in, y);
+  else if (op == "DepthToSpace")
+    depth_to_space(n, in, y);
+  else if (op == "Pad")
+    pad(n, opset, in, y);
+  else if (op == "ConvTranspose")
+    conv_transpose(n, in, y);
+  else if (op == "Equal" || op == "Less" || op == "LessOrEqual" || op == "Greater" ||
+           op == "GreaterOrEqual")
+    compare(n, in, y);
+  else if (op == "Not" || op == "And" || op == "Or" || op == "Xor")
+    logic(n, in, y);
+  else if (op == "Where")
+    where(n, in, y);
+  else if (op == "ConstantOfShape")
+    constant_of_shape(n, in, y);
+  else if (op == "Range")
+    range(n, in, y);
   else if (op == "Softmax" || op == "LogSoftmax")
     softmax(n, opset, in, y);
   else if (op == "Gemm")

@@ -1,5 +1,6 @@
-// Slicing and reshaping data: Slice, Squeeze, Expand, Split; and Cast
-// between the engine's two element types.
+// Slicing and reshaping data: Slice, Squeeze, Expand, Split; Cast between
+// the engine's two element types; the tensors shape subgraphs build
+// (ConstantOfShape, Range).
 #include <limits>
 
 #include "kernel_ops.hpp"
@@ -171,6 +172,44 @@ void cast(const Node& n, const Inputs& in, Tensor& y) {
       });
   } else {
     fail(n, "cast to element type " + std::to_string(to) + " (float32 and int64 only)");
+  }
+}
+
+void constant_of_shape(const Node& n, const Inputs& in, Tensor& y) {
+  const Shape shape = ints_input(n, need(n, in, 0));
+  Tensor value;
+  value.dtype = DType::f32;
+  value.f = {0.0f};
+  if (n.has("value")) value = n.attrs.at("value").tv;
+  if ((value.dtype == DType::f32 ? value.f.size() : value.i.size()) != 1)
+    fail(n, "value must hold one element");
+  if (value.dtype == DType::f32) {
+    size_f(y, shape, n);
+    std::fill(y.f.begin(), y.f.end(), value.f[0]);
+  } else {
+    size_i(y, shape, n);
+    std::fill(y.i.begin(), y.i.end(), value.i[0]);
+  }
+}
+
+void range(const Node& n, const Inputs& in, Tensor& y) {
+  const Tensor &a = need(n, in, 0), &b = need(n, in, 1), &c = need(n, in, 2);
+  if (a.dtype != b.dtype || a.dtype != c.dtype) fail(n, "inputs have different element types");
+  const auto start = as_double(a), limit = as_double(b), delta = as_double(c);
+  if (start.size() != 1 || limit.size() != 1 || delta.size() != 1)
+    fail(n, "start, limit and delta must be scalars");
+  if (delta[0] == 0) fail(n, "delta is 0");
+  const double count = std::max(0.0, std::ceil((limit[0] - start[0]) / delta[0]));
+  if (!(count <= double(std::numeric_limits<int32_t>::max())))
+    fail(n, "would hold more than 2^31 elements");
+  const auto k = int64_t(count);
+  if (a.dtype == DType::f32) {
+    size_f(y, {k}, n);
+    // As ONNX's reference: start + i * delta, computed in the input type.
+    for (int64_t i = 0; i < k; ++i) y.f[size_t(i)] = a.f[0] + float(i) * c.f[0];
+  } else {
+    size_i(y, {k}, n);
+    for (int64_t i = 0; i < k; ++i) y.i[size_t(i)] = a.i[0] + i * c.i[0];
   }
 }
 

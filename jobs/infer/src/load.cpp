@@ -65,6 +65,26 @@ const std::map<std::string, std::set<std::string>>& supported() {
       {"Expand", {}},
       {"Split", {"axis", "split"}},
       {"Cast", {"to"}},
+      {"GlobalMaxPool", {}},
+      {"InstanceNormalization", {"epsilon"}},
+      {"Tile", {}},
+      {"DepthToSpace", {"blocksize", "mode"}},
+      {"Pad", {"mode", "pads", "value"}},
+      {"ConvTranspose",
+       {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads",
+        "strides"}},
+      {"Where", {}},
+      {"Equal", {}},
+      {"Less", {}},
+      {"LessOrEqual", {}},
+      {"Greater", {}},
+      {"GreaterOrEqual", {}},
+      {"Not", {}},
+      {"And", {}},
+      {"Or", {}},
+      {"Xor", {}},
+      {"ConstantOfShape", {"value"}},
+      {"Range", {}},
       {"Softmax", {"axis"}},
       {"LogSoftmax", {"axis"}},
       {"Conv", {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}},
@@ -92,8 +112,9 @@ DType dtype_of(int onnx_type, const std::string& what) {
   if (onnx_type == onnx::TensorProto::FLOAT) return DType::f32;
   if (onnx_type == onnx::TensorProto::INT64) return DType::i64;
   if (onnx_type == onnx::TensorProto::INT32) return DType::i64;  // widened on load
+  if (onnx_type == onnx::TensorProto::BOOL) return DType::i64;   // 0 or 1, widened on load
   throw ModelError(what + ": element type " + onnx::TensorProto::DataType_Name(onnx_type) +
-                   " is not supported (float32 and int64 only)");
+                   " is not supported (float32, int64, int32 and bool only)");
 }
 
 Tensor to_tensor(const onnx::TensorProto& p, const std::string& what) {
@@ -125,6 +146,15 @@ Tensor to_tensor(const onnx::TensorProto& p, const std::string& what) {
     } else {
       if (p.int64_data_size() != n) throw bad_size(p.int64_data_size());
       t.i.assign(p.int64_data().begin(), p.int64_data().end());
+    }
+  } else if (p.data_type() == onnx::TensorProto::BOOL) {  // one byte each, or int32_data
+    if (!raw.empty()) {
+      if (raw.size() != size_t(n)) throw bad_size(int64_t(raw.size()));
+      t.i.resize(size_t(n));
+      for (size_t k = 0; k < raw.size(); ++k) t.i[k] = raw[k] != 0;
+    } else {
+      if (p.int32_data_size() != n) throw bad_size(p.int32_data_size());
+      for (auto v : p.int32_data()) t.i.push_back(v != 0);
     }
   } else {  // INT32
     if (!raw.empty()) {
