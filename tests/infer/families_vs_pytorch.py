@@ -4,7 +4,8 @@ exports (HardSwish, ReLU6 as Clip, ELU, SELU, CELU, PReLU, Softplus,
 Softsign, Hardsigmoid, exact GELU as Erf, Mish, clamp, exp/log/sqrt/abs/neg/
 reciprocal, pow, maximum, minimum, floor/ceil/sign), a MobileNet-style block
 (depthwise conv, HardSwish, ReLU6), a small U-Net (reflect Pad,
-InstanceNormalization, ConvTranspose, Concat) and a 2-layer transformer encoder
+InstanceNormalization, ConvTranspose, Concat), a 1-D CNN over sequences and a
+2-layer transformer encoder
 (torch.nn.TransformerEncoder: batched MatMul, Softmax, LayerNormalization or
 its ReduceMean/Pow/Sqrt form, Slice/Cast/Shape subgraphs folded at load),
 each exported with opsets 13 and 17, scored by Basin's engine (score_raw) and
@@ -91,6 +92,23 @@ class UNet(nn.Module):
         return self.out(h).flatten(1)
 
 
+class AudioCNN(nn.Module):
+    """1-D convolutions over a sequence: Conv1d (strided, dilated, grouped),
+    BatchNorm1d, ReLU, MaxPool1d, AvgPool1d, a mean over time."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv1d(2, 16, 5, stride=2, padding=2), nn.BatchNorm1d(16), nn.ReLU(),
+            nn.MaxPool1d(2),
+            nn.Conv1d(16, 16, 3, padding=2, dilation=2, groups=4), nn.ReLU(),
+            nn.AvgPool1d(2))
+        self.head = nn.Linear(16, 6)
+
+    def forward(self, x):
+        return self.head(self.body(x).mean(dim=2))
+
+
 class Encoder(nn.Module):
     """Two post-norm encoder layers (4 heads, GELU feed-forward) and a head."""
 
@@ -113,6 +131,7 @@ def main():
     cases = [("activations", Activations(), [16], torch.randn(257, 16) * 2.0),
              ("mobile_block", MobileBlock(), [8, 10, 10], torch.randn(65, 8, 10, 10)),
              ("unet", UNet(), [3, 16, 16], torch.randn(19, 3, 16, 16)),
+             ("audio_cnn", AudioCNN(), [2, 64], torch.randn(41, 2, 64)),
              ("encoder", Encoder(), [12, 32], torch.randn(33, 12, 32))]
     for name, model, shape, xs in cases:
         model.eval()

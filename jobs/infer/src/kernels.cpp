@@ -550,11 +550,52 @@ bool is_unary_elementwise(const std::string& op) {
   return ops.count(op) > 0;
 }
 
+namespace {
+
+// 1-D convolution and pooling run as 2-D over one row: [N, C, L] is
+// [N, C, 1, L], a kernel of k is 1 x k, pads (b, e) are (0, b, 0, e).
+Node as_2d(const Node& n) {
+  Node m = n;
+  auto widen = [&](const char* name, int64_t lead) {
+    if (!m.has(name)) return;
+    auto& v = m.attrs.at(name).ints_v;
+    if (v.size() != (std::string(name) == "pads" ? 2u : 1u))
+      fail(n, std::string(name) + " does not describe 1 spatial dim");
+    if (std::string(name) == "pads")
+      v = {0, v[0], 0, v[1]};
+    else
+      v.insert(v.begin(), lead);
+  };
+  widen("kernel_shape", 1);
+  widen("strides", 1);
+  widen("dilations", 1);
+  widen("pads", 0);
+  return m;
+}
+
+}  // namespace
+
 void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
               const std::vector<Tensor*>& out) {
   if (out.empty() || !out[0]) fail(n, "has no output");
   Tensor& y = *out[0];
   const std::string& op = n.op;
+  if ((op == "Conv" || op == "MaxPool" || op == "AveragePool") && !in.empty() && in[0] &&
+      in[0]->shape.size() == 3) {
+    Tensor x2 = *in[0], w2;
+    x2.shape.insert(x2.shape.begin() + 2, 1);
+    std::vector<const Tensor*> in2 = in;
+    in2[0] = &x2;
+    if (op == "Conv") {
+      w2 = need(n, in, 1);
+      if (w2.shape.size() != 3) fail(n, "a 1-D convolution needs a weight [M, C/group, k]");
+      w2.shape.insert(w2.shape.begin() + 2, 1);
+      in2[1] = &w2;
+    }
+    run_node(as_2d(n), opset, in2, out);
+    y.shape.erase(y.shape.begin() + 2);
+    return;
+  }
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div")
     elementwise(n, in, y);
   else if (is_unary_elementwise(op))

@@ -230,8 +230,10 @@ void check_values(const Node& n, int outputs) {
     throw ModelError(n.where() + ": " + what + " is not supported");
   };
   if ((n.op == "Conv" || n.op == "MaxPool" || n.op == "AveragePool") && n.has("kernel_shape") &&
-      n.attrs.at("kernel_shape").ints_v.size() != 2)
-    refuse(std::to_string(n.attrs.at("kernel_shape").ints_v.size()) + "-D kernel_shape (2-D only)");
+      n.attrs.at("kernel_shape").ints_v.size() != 2 &&
+      n.attrs.at("kernel_shape").ints_v.size() != 1)
+    refuse(std::to_string(n.attrs.at("kernel_shape").ints_v.size()) +
+           "-D kernel_shape (1-D and 2-D only)");
   if (n.has("auto_pad")) {
     const auto& ap = n.attrs.at("auto_pad").sv;
     if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER")
