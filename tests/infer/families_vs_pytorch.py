@@ -4,7 +4,8 @@ exports (HardSwish, ReLU6 as Clip, ELU, SELU, CELU, PReLU, Softplus,
 Softsign, Hardsigmoid, exact GELU as Erf, Mish, clamp, exp/log/sqrt/abs/neg/
 reciprocal, pow, maximum, minimum, floor/ceil/sign), a MobileNet-style block
 (depthwise conv, HardSwish, ReLU6), a small U-Net (reflect Pad,
-InstanceNormalization, ConvTranspose, Concat), a 1-D CNN over sequences and a
+InstanceNormalization, ConvTranspose, Concat) and one upsampling by Resize
+(bilinear, align_corners, nearest, bicubic), a 1-D CNN over sequences and a
 2-layer transformer encoder
 (torch.nn.TransformerEncoder: batched MatMul, Softmax, LayerNormalization or
 its ReduceMean/Pow/Sqrt form, Slice/Cast/Shape subgraphs folded at load),
@@ -92,6 +93,25 @@ class UNet(nn.Module):
         return self.out(h).flatten(1)
 
 
+class UpsampleUNet(UNet):
+    """The U-Net upsampling by interpolation (Resize) instead: bilinear,
+    bilinear with align_corners, nearest and bicubic, summed."""
+
+    def __init__(self):
+        super().__init__()
+        self.reduce = nn.Conv2d(16, 8, 1)
+
+    def forward(self, x):
+        pad = lambda t: nn.functional.pad(t, (1, 1, 1, 1), mode="reflect")
+        up = lambda t, **kw: nn.functional.interpolate(t, scale_factor=2, **kw)
+        d1 = self.down1(pad(x))
+        d2 = self.reduce(self.down2(pad(nn.functional.max_pool2d(d1, 2))))
+        u = (up(d2, mode="bilinear") + up(d2, mode="bilinear", align_corners=True) +
+             up(d2, mode="nearest") + up(d2, mode="bicubic"))
+        h = self.fuse(pad(torch.cat([u, d1], dim=1)))
+        return self.out(h).flatten(1)
+
+
 class AudioCNN(nn.Module):
     """1-D convolutions over a sequence: Conv1d (strided, dilated, grouped),
     BatchNorm1d, ReLU, MaxPool1d, AvgPool1d, a mean over time."""
@@ -131,6 +151,7 @@ def main():
     cases = [("activations", Activations(), [16], torch.randn(257, 16) * 2.0),
              ("mobile_block", MobileBlock(), [8, 10, 10], torch.randn(65, 8, 10, 10)),
              ("unet", UNet(), [3, 16, 16], torch.randn(19, 3, 16, 16)),
+             ("unet_resize", UpsampleUNet(), [3, 16, 16], torch.randn(19, 3, 16, 16)),
              ("audio_cnn", AudioCNN(), [2, 64], torch.randn(41, 2, 64)),
              ("encoder", Encoder(), [12, 32], torch.randn(33, 12, 32))]
     for name, model, shape, xs in cases:

@@ -110,7 +110,8 @@ const std::vector<std::pair<std::string, std::string>> kOps = {
     {"xor3d", "Xor"},
     {"xor4d", "Xor"},
     {"constantofshape", "ConstantOfShape"},
-    {"range", "Range"}};
+    {"range", "Range"},
+    {"resize", "Resize"}};
 
 std::string op_of(const std::string& test) {
   std::string best;

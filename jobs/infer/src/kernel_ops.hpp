@@ -40,6 +40,9 @@ void depth_to_space(const Node& n, const Inputs& in, Tensor& y);
 void pad(const Node& n, int64_t opset, const Inputs& in, Tensor& y);
 void conv_transpose(const Node& n, const Inputs& in, Tensor& y);
 
+// kernels_resize.cpp
+void resize(const Node& n, int64_t opset, const Inputs& in, Tensor& y);
+
 // kernels_logic.cpp: booleans are int64 0/1 (bool tensors widen on load)
 void compare(const Node& n, const Inputs& in, Tensor& y);  // Equal, Less, ...
 void logic(const Node& n, const Inputs& in, Tensor& y);    // Not, And, Or, Xor
