@@ -5,8 +5,8 @@ Softsign, Hardsigmoid, exact GELU as Erf, Mish, clamp, exp/log/sqrt/abs/neg/
 reciprocal, pow, maximum, minimum, floor/ceil/sign), a MobileNet-style block
 (depthwise conv, HardSwish, ReLU6), a small U-Net (reflect Pad,
 InstanceNormalization, ConvTranspose, Concat) and one upsampling by Resize
-(bilinear, align_corners, nearest, bicubic), a 1-D CNN over sequences and a
-2-layer transformer encoder
+(bilinear, align_corners, nearest, bicubic), a 1-D CNN over sequences, a
+bidirectional 2-layer LSTM with a GRU, and a 2-layer transformer encoder
 (torch.nn.TransformerEncoder: batched MatMul, Softmax, LayerNormalization or
 its ReduceMean/Pow/Sqrt form, Slice/Cast/Shape subgraphs folded at load),
 each exported with opsets 13 and 17, scored by Basin's engine (score_raw) and
@@ -129,6 +129,22 @@ class AudioCNN(nn.Module):
         return self.head(self.body(x).mean(dim=2))
 
 
+class Recurrent(nn.Module):
+    """A 2-layer bidirectional LSTM and a GRU over its output (batch first),
+    the last step of each feeding a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 12, num_layers=2, bidirectional=True, batch_first=True)
+        self.gru = nn.GRU(24, 10, batch_first=True)
+        self.head = nn.Linear(10 + 24, 3)
+
+    def forward(self, x):
+        h, _ = self.lstm(x)
+        g, _ = self.gru(h)
+        return self.head(torch.cat([g[:, -1], h[:, -1]], dim=1))
+
+
 class Encoder(nn.Module):
     """Two post-norm encoder layers (4 heads, GELU feed-forward) and a head."""
 
@@ -153,6 +169,7 @@ def main():
              ("unet", UNet(), [3, 16, 16], torch.randn(19, 3, 16, 16)),
              ("unet_resize", UpsampleUNet(), [3, 16, 16], torch.randn(19, 3, 16, 16)),
              ("audio_cnn", AudioCNN(), [2, 64], torch.randn(41, 2, 64)),
+             ("recurrent", Recurrent(), [15, 6], torch.randn(37, 15, 6)),
              ("encoder", Encoder(), [12, 32], torch.randn(33, 12, 32))]
     for name, model, shape, xs in cases:
         model.eval()

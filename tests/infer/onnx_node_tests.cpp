@@ -111,7 +111,9 @@ const std::vector<std::pair<std::string, std::string>> kOps = {
     {"xor4d", "Xor"},
     {"constantofshape", "ConstantOfShape"},
     {"range", "Range"},
-    {"resize", "Resize"}};
+    {"resize", "Resize"},
+    {"lstm", "LSTM"},
+    {"gru", "GRU"}};
 
 std::string op_of(const std::string& test) {
   std::string best;

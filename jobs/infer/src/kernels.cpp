@@ -577,9 +577,12 @@ Node as_2d(const Node& n) {
 
 void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
               const std::vector<Tensor*>& out) {
+  const std::string& op = n.op;
+  // The recurrent operators may leave their first output (Y) unused.
+  if (op == "LSTM") return lstm(n, in, out);
+  if (op == "GRU") return gru(n, in, out);
   if (out.empty() || !out[0]) fail(n, "has no output");
   Tensor& y = *out[0];
-  const std::string& op = n.op;
   if ((op == "Conv" || op == "MaxPool" || op == "AveragePool") && !in.empty() && in[0] &&
       in[0]->shape.size() == 3) {
     Tensor x2 = *in[0], w2;
