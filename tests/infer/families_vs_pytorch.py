@@ -6,7 +6,8 @@ reciprocal, pow, maximum, minimum, floor/ceil/sign), a MobileNet-style block
 (depthwise conv, HardSwish, ReLU6), a small U-Net (reflect Pad,
 InstanceNormalization, ConvTranspose, Concat) and one upsampling by Resize
 (bilinear, align_corners, nearest, bicubic), a 1-D CNN over sequences, a
-bidirectional 2-layer LSTM with a GRU, and a 2-layer transformer encoder
+bidirectional 2-layer LSTM with a GRU, attention written with einsum and a
+2-layer transformer encoder
 (torch.nn.TransformerEncoder: batched MatMul, Softmax, LayerNormalization or
 its ReduceMean/Pow/Sqrt form, Slice/Cast/Shape subgraphs folded at load),
 each exported with opsets 13 and 17, scored by Basin's engine (score_raw) and
@@ -145,6 +146,24 @@ class Recurrent(nn.Module):
         return self.head(torch.cat([g[:, -1], h[:, -1]], dim=1))
 
 
+class EinsumAttention(nn.Module):
+    """Attention written with torch.einsum (exported as Einsum): scores,
+    weighted values, an ellipsis transpose, a diagonal and a contraction."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv = nn.Linear(8, 24)
+        self.mix = nn.Parameter(torch.randn(8, 8))
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        a = torch.softmax(torch.einsum("bqd,bkd->bqk", q, k) / 8 ** 0.5, dim=-1)
+        o = torch.einsum("bqk,bkd->bqd", a, v)
+        t = torch.einsum("...ij->...ji", o)                  # [b, d, q]
+        d = torch.einsum("bii->bi", torch.einsum("bdq,bqe->bde", t, o))
+        return torch.einsum("bd,de->be", d, self.mix) + o.sum(dim=1)
+
+
 class Encoder(nn.Module):
     """Two post-norm encoder layers (4 heads, GELU feed-forward) and a head."""
 
@@ -170,6 +189,7 @@ def main():
              ("unet_resize", UpsampleUNet(), [3, 16, 16], torch.randn(19, 3, 16, 16)),
              ("audio_cnn", AudioCNN(), [2, 64], torch.randn(41, 2, 64)),
              ("recurrent", Recurrent(), [15, 6], torch.randn(37, 15, 6)),
+             ("einsum_attention", EinsumAttention(), [6, 8], torch.randn(29, 6, 8)),
              ("encoder", Encoder(), [12, 32], torch.randn(33, 12, 32))]
     for name, model, shape, xs in cases:
         model.eval()

@@ -40,6 +40,9 @@ void depth_to_space(const Node& n, const Inputs& in, Tensor& y);
 void pad(const Node& n, int64_t opset, const Inputs& in, Tensor& y);
 void conv_transpose(const Node& n, const Inputs& in, Tensor& y);
 
+// kernels_einsum.cpp
+void einsum(const Node& n, const Inputs& in, Tensor& y);
+
 // kernels_recurrent.cpp
 void lstm(const Node& n, const Inputs& in, const std::vector<Tensor*>& out);
 void gru(const Node& n, const Inputs& in, const std::vector<Tensor*>& out);

@@ -651,6 +651,8 @@ void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in
     range(n, in, y);
   else if (op == "Resize")
     resize(n, opset, in, y);
+  else if (op == "Einsum")
+    einsum(n, in, y);
   else if (op == "Softmax" || op == "LogSoftmax")
     softmax(n, opset, in, y);
   else if (op == "Gemm")

@@ -85,6 +85,7 @@ const std::map<std::string, std::set<std::string>>& supported() {
       {"Xor", {}},
       {"ConstantOfShape", {"value"}},
       {"Range", {}},
+      {"Einsum", {"equation"}},
       {"LSTM",
        {"activation_alpha", "activation_beta", "activations", "clip", "direction", "hidden_size",
         "input_forget", "layout"}},
