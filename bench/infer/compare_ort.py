@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""Basin's engine vs ONNX Runtime vs PyTorch, in one run, on the model
+families people export: MLP, small CNN, CIFAR ResNet-20 with BatchNorm, a
+MobileNetV2-style net, a 2-layer transformer encoder (seq 128, d 256) and a
+small U-Net; batch 256 (and 1, 16 for the MLP and the encoder), at 1 and 2
+threads.
+
+Each engine set up as its expert users would, alike:
+  - threads pinned: Basin's threads argument, ORT's intraOpNumThreads (one
+    inter-op thread, sequential), torch.set_num_threads; OpenBLAS threads =
+    threads (OPENBLAS_NUM_THREADS), OPENBLAS_CORETYPE unset (its own CPU
+    detection), OMP_WAIT_POLICY=PASSIVE, glibc malloc thresholds raised
+    (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_ = 1 GiB) for every engine;
+  - each warmed up (one batch for Basin and PyTorch, three for ORT), then run
+    for SECONDS; engines alternate round by round; medians and the range of
+    the per-round ratios are printed.
+ONNX Runtime is onnxruntime-node 1.20.1 from npm (its CPU library ships in
+the package), installed once under ~/.cache/basin-bench/ort:
+  npm install --ignore-scripts onnxruntime-node@1.20.1
+
+usage: compare_ort.py BUILD_DIR [ROUNDS] [SECONDS] [--only NAME,...] [--threads 1,2]
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ENV = {"OPENBLAS_NUM_THREADS": None, "OMP_WAIT_POLICY": "PASSIVE",
+       "MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+ORT_DIR = os.path.expanduser("~/.cache/basin-bench/ort")
+
+
+def ensure_ort():
+    if not os.path.isdir(f"{ORT_DIR}/node_modules/onnxruntime-node"):
+        os.makedirs(ORT_DIR, exist_ok=True)
+        subprocess.run(["npm", "install", "--silent", "--ignore-scripts", "--prefix", ORT_DIR,
+                        "onnxruntime-node@1.20.1"], check=True)
+
+
+def models(torch, nn):
+    torch.manual_seed(0)
+
+    def conv_bn(cin, cout, stride=1):
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout))
+
+    class Basic(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.a, self.b = conv_bn(cin, cout, stride), conv_bn(cout, cout)
+            self.short = (nn.Sequential() if stride == 1 and cin == cout else
+                          nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                        nn.BatchNorm2d(cout)))
+
+        def forward(self, x):
+            return torch.relu(self.b(torch.relu(self.a(x))) + self.short(x))
+
+    def resnet20():
+        layers, cin = [conv_bn(3, 16), nn.ReLU()], 16
+        for cout, stride in ((16, 1), (32, 2), (64, 2)):
+            for k in range(3):
+                layers.append(Basic(cin, cout, stride if k == 0 else 1))
+                cin = cout
+        return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+
+    class Inverted(nn.Module):
+        def __init__(self, cin, cout, stride, expand=4):
+            super().__init__()
+            mid = cin * expand
+            self.body = nn.Sequential(
+                nn.Conv2d(cin, mid, 1, bias=False), nn.BatchNorm2d(mid), nn.ReLU6(),
+                nn.Conv2d(mid, mid, 3, stride, 1, groups=mid, bias=False), nn.BatchNorm2d(mid),
+                nn.ReLU6(), nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout))
+            self.res = stride == 1 and cin == cout
+
+        def forward(self, x):
+            return x + self.body(x) if self.res else self.body(x)
+
+    mobilenet = nn.Sequential(
+        conv_bn(3, 16, 2), nn.Hardswish(), Inverted(16, 16, 1), Inverted(16, 24, 2),
+        Inverted(24, 24, 1), Inverted(24, 32, 2), Inverted(32, 32, 1), nn.Conv2d(32, 128, 1),
+        nn.Hardswish(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+
+    layer = nn.TransformerEncoderLayer(256, 4, 1024, dropout=0.0, activation="gelu",
+                                       batch_first=True)
+    encoder = nn.TransformerEncoder(layer, 2)
+
+    class UNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            blk = lambda i, o: nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o),
+                                             nn.ReLU())
+            self.d1, self.d2, self.mid = blk(3, 16), blk(16, 32), blk(32, 64)
+            self.u2, self.f2 = nn.ConvTranspose2d(64, 32, 2, 2), blk(64, 32)
+            self.u1, self.f1 = nn.ConvTranspose2d(32, 16, 2, 2), blk(32, 16)
+            self.out = nn.Conv2d(16, 2, 1)
+
+        def forward(self, x):
+            a = self.d1(x)
+            b = self.d2(nn.functional.max_pool2d(a, 2))
+            m = self.mid(nn.functional.max_pool2d(b, 2))
+            b = self.f2(torch.cat([self.u2(m), b], 1))
+            return self.out(self.f1(torch.cat([self.u1(b), a], 1)))
+
+    mlp = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                        nn.Linear(512, 10))
+    cnn = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+    return [("mlp", mlp, [784], (1, 16, 256)), ("cnn", cnn, [1, 28, 28], (256,)),
+            ("resnet20", resnet20(), [3, 32, 32], (256,)),
+            ("mobilenetv2", mobilenet, [3, 32, 32], (256,)),
+            ("encoder", encoder, [128, 256], (1, 16, 256)),
+            ("unet", UNet(), [3, 64, 64], (256,))]
+
+
+def run_json(cmd, env):
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip() or out.stdout.strip())
+    return json.loads(out.stdout.strip().splitlines()[-1])["samples_per_s"]
+
+
+def torch_rate(torch, model, shape, batch, threads, seconds):
+    torch.set_num_threads(threads)
+    x = torch.rand([batch] + shape)
+    with torch.no_grad():
+        model(x)
+        done, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            model(x)
+            done += batch
+        return done / (time.perf_counter() - t0)
+
+
+def main():
+    args = [a for a in sys.argv[1:]]
+    only = threads_list = None
+    if "--only" in args:
+        k = args.index("--only"); only = set(args[k + 1].split(",")); del args[k:k + 2]
+    if "--threads" in args:
+        k = args.index("--threads"); threads_list = [int(t) for t in args[k + 1].split(",")]
+        del args[k:k + 2]
+    build = args[0]
+    rounds = int(args[1]) if len(args) > 1 else 3
+    seconds = float(args[2]) if len(args) > 2 else 1.0
+    threads_list = threads_list or [1, 2]
+    if os.environ.get("BASIN_COMPARE_ORT_ENV") != "1":
+        env = dict(os.environ, BASIN_COMPARE_ORT_ENV="1")
+        env.pop("OPENBLAS_CORETYPE", None)
+        env.update({k: v for k, v in ENV.items() if v is not None})
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+    ensure_ort()
+    import torch
+    from torch import nn
+    tmp = tempfile.mkdtemp(prefix="basin-compare-ort-")
+    print(f"rounds={rounds} seconds={seconds} (medians; ratio = Basin / engine, per-round range)")
+    print(f"env: OPENBLAS_CORETYPE unset, OMP_WAIT_POLICY=PASSIVE, malloc thresholds 1 GiB; "
+          f"torch {torch.__version__}, onnxruntime-node 1.20.1")
+    for name, model, shape, batches in models(torch, nn):
+        if only and name not in only:
+            continue
+        model.eval()
+        path = f"{tmp}/{name}.onnx"
+        torch.onnx.export(model, torch.rand([1] + shape), path, opset_version=17,
+                          input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+        for batch in batches:
+            for threads in threads_list:
+                env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), INFER_BENCH_NO_SGEMM="1",
+                           NODE_PATH=f"{ORT_DIR}/node_modules")
+                dims = [str(s) for s in shape]
+                basin, ort, pt = [], [], []
+                try:
+                    for _ in range(rounds):
+                        basin.append(run_json([f"{build}/bench/infer/infer_bench", path,
+                                               str(threads), str(batch), str(seconds)] + dims, env))
+                        ort.append(run_json(["node", os.path.join(os.path.dirname(
+                            os.path.abspath(__file__)), "ort_bench.js"), path, str(threads),
+                            str(batch), str(seconds)] + dims, env))
+                        pt.append(torch_rate(torch, model, shape, batch, threads, seconds))
+                except RuntimeError as e:
+                    print(f"{name:12s} batch {batch:3d} threads {threads}: failed: {e}")
+                    continue
+                r_ort = [b / o for b, o in zip(basin, ort)]
+                r_pt = [b / p for b, p in zip(basin, pt)]
+                print(f"{name:12s} batch {batch:3d} threads {threads}: samples/s Basin "
+                      f"{statistics.median(basin):10.1f}  ORT {statistics.median(ort):10.1f}  "
+                      f"PyTorch {statistics.median(pt):10.1f}  | Basin/ORT "
+                      f"{statistics.median(r_ort):.2f}x ({min(r_ort):.2f}-{max(r_ort):.2f})  "
+                      f"Basin/PyTorch {statistics.median(r_pt):.2f}x ({min(r_pt):.2f}-{max(r_pt):.2f})",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()
