@@ -1,11 +1,10 @@
 // The operator kernels. Matrix products and convolutions (im2col) go
-// through OpenBLAS sgemm; the rest are plain loops.
+// through oneDNN's sgemm (sgemm.hpp); the rest are plain loops.
 #include "kernels.hpp"
 
 #include "kernel_ops.hpp"
 #include "kernel_support.hpp"
-
-#include <cblas.h>
+#include "sgemm.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -143,9 +142,8 @@ void gemm(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
     blas_beta = 1.0f;
   }
   if (M > 0 && N > 0)
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                int(M), int(N), int(K), alpha, a.f.data(), int(a.shape[1]), b.f.data(),
-                int(b.shape[1]), blas_beta, y.f.data(), int(N));
+    sgemm(ta, tb, M, N, K, alpha, a.f.data(), a.shape[1], b.f.data(), b.shape[1], blas_beta,
+          y.f.data(), N);
 }
 
 void matmul(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
@@ -170,8 +168,7 @@ void matmul(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
   if (M == 0 || N == 0) return;
   if (bb.empty() || std::accumulate(bb.begin(), bb.end(), int64_t{1}, std::multiplies<>()) == 1) {
     // B shared by every batch: one product with the batch folded into M.
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(nbatch * M), int(N), int(K), 1.0f,
-                a.f.data(), int(K), b.f.data(), int(N), 0.0f, y.f.data(), int(N));
+    sgemm(false, false, nbatch * M, N, K, 1.0f, a.f.data(), K, b.f.data(), N, 0.0f, y.f.data(), N);
     return;
   }
   auto sta = bstrides(ba, batch), stb = bstrides(bb, batch);
@@ -179,9 +176,8 @@ void matmul(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
   for (int64_t k = 0; k < nbatch; ++k) {
     int64_t oa = 0, ob = 0;
     for (size_t d = 0; d < batch.size(); ++d) oa += idx[d] * sta[d], ob += idx[d] * stb[d];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(M), int(N), int(K), 1.0f,
-                a.f.data() + oa * M * K, int(K), b.f.data() + ob * K * N, int(N), 0.0f,
-                y.f.data() + k * M * N, int(N));
+    sgemm(false, false, M, N, K, 1.0f, a.f.data() + oa * M * K, K, b.f.data() + ob * K * N, N, 0.0f,
+          y.f.data() + k * M * N, N);
     for (size_t d = batch.size(); d-- > 0;) {
       if (++idx[d] < batch[d]) break;
       idx[d] = 0;
@@ -267,8 +263,8 @@ void conv(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
             }
           }
       float* ys = y.f.data() + (b * M + gi * Mg) * P;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(Mg), int(P), int(KK), 1.0f,
-                  wt.f.data() + gi * Mg * KK, int(KK), col.data(), int(P), 0.0f, ys, int(P));
+      sgemm(false, false, Mg, P, KK, 1.0f, wt.f.data() + gi * Mg * KK, KK, col.data(), P, 0.0f, ys,
+            P);
       if (bias)
         for (int64_t m = 0; m < Mg; ++m)
           for (int64_t p = 0; p < P; ++p) ys[m * P + p] += bias->f[size_t(gi * Mg + m)];
@@ -286,11 +282,61 @@ void pool(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3], OH = w.out[0],
                 OW = w.out[1];
   size_f(y, {N, C, OH, OW}, n);
+  // Outputs whose window lies wholly inside the input: [oh0, oh1) x [ow0,
+  // ow1). They take the same values in the same order as the general loop
+  // below, without its bounds checks (the hot loop of a CNN's pooling).
+  auto inside = [&](int j, int64_t in_len, int64_t out_len, int64_t& lo, int64_t& hi) {
+    lo = (w.pb[j] + w.s[j] - 1) / w.s[j];
+    hi = lo;
+    while (hi < out_len && hi * w.s[j] - w.pb[j] + (w.k[j] - 1) * w.d[j] < in_len) ++hi;
+  };
+  int64_t oh0, oh1, ow0, ow1;
+  inside(0, H, OH, oh0, oh1);
+  inside(1, W, OW, ow0, ow1);
+  const int64_t area = w.k[0] * w.k[1];
   for (int64_t bc = 0; bc < N * C; ++bc) {
     const float* xs = x.f.data() + bc * H * W;
     float* ys = y.f.data() + bc * OH * OW;
+    const bool two_by_two = mx && w.k[0] == 2 && w.k[1] == 2 && w.d[0] == 1 && w.d[1] == 1;
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+      const float* row0 = xs + (oh * w.s[0] - w.pb[0]) * W - w.pb[1];
+      float* out = ys + oh * OW;
+      if (two_by_two) {  // the common 2x2 max-pool, unrolled, branch-free
+        const float* row1 = row0 + W;
+        // (v > a ? v : a) is std::max(a, v) for every input, NaN included,
+        // and compiles to maxss/maxps instead of a mispredicted branch.
+        auto mx2 = [](float a, float v) { return v > a ? v : a; };
+        for (int64_t ow = ow0; ow < ow1; ++ow) {
+          const int64_t c = ow * w.s[1];
+          float acc = mx2(-INFINITY, row0[c]);
+          acc = mx2(acc, row0[c + 1]);
+          acc = mx2(acc, row1[c]);
+          out[ow] = mx2(acc, row1[c + 1]);
+        }
+        continue;
+      }
+      for (int64_t ow = ow0; ow < ow1; ++ow) {
+        const float* at = row0 + ow * w.s[1];
+        float acc = mx ? -INFINITY : 0.0f;
+        for (int64_t ki = 0; ki < w.k[0]; ++ki) {
+          const float* r = at + ki * w.d[0] * W;
+          if (mx)
+            for (int64_t kj = 0; kj < w.k[1]; ++kj) {
+              const float v = r[kj * w.d[1]];
+              acc = v > acc ? v : acc;  // std::max(acc, v), branch-free
+            }
+          else
+            for (int64_t kj = 0; kj < w.k[1]; ++kj) acc += r[kj * w.d[1]];
+        }
+        out[ow] = mx ? acc : acc / float(area);
+      }
+    }
     for (int64_t oh = 0; oh < OH; ++oh)
       for (int64_t ow = 0; ow < OW; ++ow) {
+        if (oh >= oh0 && oh < oh1 && ow >= ow0 && ow < ow1) {
+          ow = ow1 - 1;  // done above
+          continue;
+        }
         float acc = mx ? -INFINITY : 0.0f;
         int64_t cnt = 0, padded = 0;
         for (int64_t ki = 0; ki < w.k[0]; ++ki) {
