@@ -41,14 +41,7 @@ exchange_bundles $P 1 import-1.out
 grep -q "replica evidence of 1 receipts stored" import-1.out ||
   { cat import-1.out; fail "no replica evidence imported"; }
 exchange_bundles $P 2 import-2.out
-for s in $sites; do
-  "$basin" ledger --db $s/ledger.sqlite settle --public --period $P --pool pool.toml \
-    --site-key keys/$s.sign.key --out $s/statement >$s/settle.out ||
-    { cat $s/settle.out; fail "settle --public at $s"; }
-done
-cat campus/settle.out
-cmp campus/statement.json home/statement.json || fail "campus and home statements differ"
-cmp campus/statement.json lab/statement.json || fail "campus and lab statements differ"
+settle_everywhere $P
 
 CAMPUS=$(($(credit campus 1) + $(credit campus 5))) LAB=$(credit lab 6) python3 - <<'PY' ||
 import json, os

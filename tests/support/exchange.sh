@@ -56,3 +56,18 @@ credit() {
     lab) echo $((30 * 2 * w)) ;;
   esac
 }
+
+# settle_everywhere PERIOD: each site settles PERIOD from public data alone
+# (SITE/statement.json, output in SITE/settle.out), and the three statements
+# must be byte-identical.
+settle_everywhere() {
+  local s
+  for s in $sites; do
+    "$basin" ledger --db $s/ledger.sqlite settle --public --period $1 --pool pool.toml \
+      --site-key keys/$s.sign.key --out $s/statement >$s/settle.out ||
+      { cat $s/settle.out; fail "settle --public at $s"; }
+  done
+  cat campus/settle.out
+  cmp campus/statement.json home/statement.json || fail "campus and home statements differ"
+  cmp campus/statement.json lab/statement.json || fail "campus and lab statements differ"
+}
