@@ -5,7 +5,9 @@ Softsign, Hardsigmoid, exact GELU as Erf, Mish, clamp, exp/log/sqrt/abs/neg/
 reciprocal, pow, maximum, minimum, floor/ceil/sign), a MobileNet-style block
 (depthwise conv, HardSwish, ReLU6), a small U-Net (reflect Pad,
 InstanceNormalization, ConvTranspose, Concat) and one upsampling by Resize
-(bilinear, align_corners, nearest, bicubic), a 1-D CNN over sequences, a
+(bilinear, align_corners, nearest, bicubic), ResNet blocks with BatchNorm
+statistics that are not the defaults (folded into the convolutions at load),
+a 1-D CNN over sequences, a
 bidirectional 2-layer LSTM with a GRU, attention written with einsum and a
 2-layer transformer encoder
 (torch.nn.TransformerEncoder: batched MatMul, Softmax, LayerNormalization or
@@ -113,6 +115,33 @@ class UpsampleUNet(UNet):
         return self.out(h).flatten(1)
 
 
+class ResidualBN(nn.Module):
+    """ResNet basic blocks with BatchNorm whose statistics are not the
+    defaults (random running mean/variance, scale and shift), so folding each
+    BatchNormalization into its Conv at load is checked against PyTorch."""
+
+    def __init__(self):
+        super().__init__()
+        conv_bn = lambda i, o, s=1: nn.Sequential(nn.Conv2d(i, o, 3, s, 1, bias=False),
+                                                  nn.BatchNorm2d(o))
+        self.a, self.b = conv_bn(3, 8), conv_bn(8, 8)
+        self.c, self.short = conv_bn(8, 16, 2), nn.Sequential(nn.Conv2d(8, 16, 1, 2),
+                                                              nn.BatchNorm2d(16))
+        self.head = nn.Linear(16, 4)
+        for m in self.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.data.uniform_(0.5, 1.5)
+                m.bias.data.uniform_(-0.2, 0.2)
+
+    def forward(self, x):
+        h = torch.relu(self.a(x))
+        h = torch.relu(h + self.b(h))
+        h = torch.relu(self.c(h) + self.short(h))
+        return self.head(h.mean(dim=(2, 3)))
+
+
 class AudioCNN(nn.Module):
     """1-D convolutions over a sequence: Conv1d (strided, dilated, grouped),
     BatchNorm1d, ReLU, MaxPool1d, AvgPool1d, a mean over time."""
@@ -187,6 +216,7 @@ def main():
              ("mobile_block", MobileBlock(), [8, 10, 10], torch.randn(65, 8, 10, 10)),
              ("unet", UNet(), [3, 16, 16], torch.randn(19, 3, 16, 16)),
              ("unet_resize", UpsampleUNet(), [3, 16, 16], torch.randn(19, 3, 16, 16)),
+             ("residual_bn", ResidualBN(), [3, 12, 12], torch.randn(23, 3, 12, 12)),
              ("audio_cnn", AudioCNN(), [2, 64], torch.randn(41, 2, 64)),
              ("recurrent", Recurrent(), [15, 6], torch.randn(37, 15, 6)),
              ("einsum_attention", EinsumAttention(), [6, 8], torch.randn(29, 6, 8)),
@@ -198,8 +228,12 @@ def main():
         xs.numpy().astype(np.float32).tofile(f"{tmp}/{name}.in")
         for opset in (13, 17):
             path = f"{tmp}/{name}-{opset}.onnx"
+            # BatchNormalization kept as a node (PyTorch folds it into the
+            # Conv itself otherwise), so the engine's own folding is tested.
+            keep = {"training": torch.onnx.TrainingMode.PRESERVE} if name == "residual_bn" else {}
             torch.onnx.export(model, xs[:1], path, opset_version=opset, input_names=["x"],
-                              output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+                              output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}},
+                              **keep)
             out = f"{tmp}/{name}-{opset}.out"
             run = subprocess.run([score, path, f"{tmp}/{name}.in", out, "2"] +
                                  [str(s) for s in shape], capture_output=True, text=True)

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "fold.hpp"
 #include "graph.hpp"
 
 namespace basin::infer {
@@ -429,6 +430,7 @@ Model Model::load_bytes(const std::string& bytes, const std::string& origin) {
     g->output_ids.push_back(v);
     g->outputs.push_back(to_info(out));
   }
+  fold_batchnorm_into_conv(*g);
   Model model;
   model.graph_ = std::move(g);
   return model;
