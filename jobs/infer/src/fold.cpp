@@ -6,10 +6,18 @@
 namespace basin::infer {
 namespace {
 
-const Tensor* constant_f32(const Graph& g, int id) {
-  if (id < 0) return nullptr;
-  const auto it = g.constants.find(id);
-  return it != g.constants.end() && it->second.dtype == DType::f32 ? &it->second : nullptr;
+// The float constant behind value `id`: an initializer, or one passed on by
+// Identity nodes (PyTorch's exports with BatchNorm kept route every
+// parameter through one).
+const Tensor* constant_f32(const Graph& g, int id, const std::vector<int>& producer) {
+  for (int hops = 0; id >= 0 && hops < 16; ++hops) {
+    const auto it = g.constants.find(id);
+    if (it != g.constants.end()) return it->second.dtype == DType::f32 ? &it->second : nullptr;
+    const int p = producer[size_t(id)];
+    if (p < 0 || g.nodes[size_t(p)].op != "Identity" || g.nodes[size_t(p)].in.empty()) break;
+    id = g.nodes[size_t(p)].in[0];
+  }
+  return nullptr;
 }
 
 int add_constant(Graph& g, const std::string& name, Tensor t) {
@@ -43,12 +51,14 @@ void fold_batchnorm_into_conv(Graph& g) {
     if (extra_outputs || x < 0 || readers[size_t(x)] != 1 || producer[size_t(x)] < 0) continue;
     Node& conv = g.nodes[size_t(producer[size_t(x)])];
     if (conv.op != "Conv" || conv.out.size() != 1 || conv.in.size() < 2) continue;
-    const Tensor* w = constant_f32(g, conv.in[1]);
-    const Tensor* b = conv.in.size() > 2 ? constant_f32(g, conv.in[2]) : nullptr;
+    const Tensor* w = constant_f32(g, conv.in[1], producer);
+    const Tensor* b = conv.in.size() > 2 ? constant_f32(g, conv.in[2], producer) : nullptr;
     if (!w || w->shape.size() < 3 || (conv.in.size() > 2 && conv.in[2] >= 0 && !b)) continue;
     const int64_t M = w->shape[0];
-    const Tensor *scale = constant_f32(g, bn.in[1]), *shift = constant_f32(g, bn.in[2]),
-                 *mean = constant_f32(g, bn.in[3]), *var = constant_f32(g, bn.in[4]);
+    const Tensor *scale = constant_f32(g, bn.in[1], producer),
+                 *shift = constant_f32(g, bn.in[2], producer),
+                 *mean = constant_f32(g, bn.in[3], producer),
+                 *var = constant_f32(g, bn.in[4], producer);
     auto per_channel = [&](const Tensor* t) { return t && int64_t(t->f.size()) == M; };
     if (!per_channel(scale) || !per_channel(shift) || !per_channel(mean) || !per_channel(var) ||
         (b && !per_channel(b)))
