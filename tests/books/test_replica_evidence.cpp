@@ -125,6 +125,19 @@ TEST(ReplicaEvidence, JudgesAGroupFromEvidenceAlone) {
   EXPECT_FALSE(d[ev.places[2]].charged);
   EXPECT_NE(d[ev.places[2]].note.find("replica INVALID in group g"), std::string::npos);
 
+  // The agreeing two of three replicas, the third unpublished: canonical,
+  // charged, and flagged with the gap.
+  {
+    auto two = ev;
+    two.records.pop_back(), two.accounts.pop_back(), two.places.pop_back();
+    const auto d2 = books::judge_evidence(two, f.pool);
+    for (const auto& p : two.places) {
+      EXPECT_TRUE(d2.at(p).charged);
+      EXPECT_NE(d2.at(p).note.find("has the evidence of 2 of its 3 replicas"), std::string::npos)
+          << d2.at(p).note;
+    }
+  }
+
   // Without the first replica no result has a quorum of 2.
   ev.records.erase(ev.records.begin());
   ev.accounts.erase(ev.accounts.begin());

@@ -146,7 +146,25 @@ std::map<LeafKey, Decision> judge_evidence(const CheckedEvidence& evidence,
   entries.reserve(evidence.records.size());
   for (std::size_t i = 0; i < evidence.records.size(); ++i)
     entries.push_back({&evidence.records[i], evidence.accounts[i], true});
-  const auto decisions = decide_charges(entries, replica_policy_of(pool));
+  auto decisions = decide_charges(entries, replica_policy_of(pool));
+  // A group with fewer evidenced jobs than the replicas its records name: a
+  // replica never ran, or a site did not publish one (its receipt then looks
+  // unreplicated). Its charged members say so; nothing else changes.
+  std::map<std::string, std::set<std::pair<std::string, std::uint32_t>>> jobs;
+  std::map<std::string, unsigned> expected;
+  for (const auto& s : evidence.records) {
+    jobs[s.record.replica_group].insert({s.record.cluster, s.record.job_id});
+    auto& e = expected[s.record.replica_group];
+    e = std::max<unsigned>(e, s.record.replicas);
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& group = evidence.records[i].record.replica_group;
+    const auto have = jobs[group].size(), want = std::size_t{expected[group]};
+    if (have < want && decisions[i].charged && decisions[i].note.empty())
+      decisions[i].note = "charged, flagged: group " + group + " has the evidence of " +
+                          std::to_string(have) + " of its " + std::to_string(want) +
+                          " replicas (one never ran, or a site did not publish it)";
+  }
   std::map<LeafKey, Decision> out;
   for (std::size_t i = 0; i < entries.size(); ++i) out[evidence.places[i]] = decisions[i];
   return out;
