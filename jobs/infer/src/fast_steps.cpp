@@ -4,6 +4,8 @@
 // exist, and TBB and OpenMP threads never oversubscribe the cores.
 #include "fast_steps.hpp"
 
+#include "one_omp_thread.hpp"
+
 #include <omp.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -16,19 +18,6 @@ namespace {
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 using dims = dnnl::memory::dims;
-
-// Limits OpenMP (hence oneDNN) on this thread to itself for a scope, and
-// gives the thread its previous setting back after.
-class OneOmpThread {
- public:
-  OneOmpThread() : before_(omp_get_max_threads()) { omp_set_num_threads(1); }
-  ~OneOmpThread() { omp_set_num_threads(before_); }
-  OneOmpThread(const OneOmpThread&) = delete;
-  OneOmpThread& operator=(const OneOmpThread&) = delete;
-
- private:
-  int before_;
-};
 
 dnnl::engine& cpu() {
   static dnnl::engine e(dnnl::engine::kind::cpu, 0);
