@@ -12,8 +12,10 @@ bidirectional 2-layer LSTM with a GRU, attention written with einsum and a
 2-layer transformer encoder
 (torch.nn.TransformerEncoder: batched MatMul, Softmax, LayerNormalization or
 its ReduceMean/Pow/Sqrt form, Slice/Cast/Shape subgraphs folded at load),
-each exported with opsets 13 and 17, scored by Basin's engine (score_raw) and
-compared with PyTorch: max |diff| <= 1e-4 on every output.
+each exported with opsets 13 and 17, scored by Basin's engine (score_raw) in
+fast arithmetic and in portable arithmetic on every instruction set this CPU
+runs (scalar, AVX2, AVX-512 forced in turn), and compared with PyTorch: max
+|diff| <= 1e-4 on every output, and the portable results bit-identical.
 
 usage: families_vs_pytorch.py SCORE_RAW_BINARY
 """
@@ -209,6 +211,9 @@ class Encoder(nn.Module):
 
 def main():
     score = sys.argv[1]
+    isas = subprocess.run([score, "--isas"], capture_output=True, text=True,
+                          check=True).stdout.split()
+    print("portable arithmetic checked on: " + ", ".join(isas))
     torch.manual_seed(7)
     tmp = tempfile.mkdtemp(prefix="basin-families-")
     failures = 0
@@ -234,17 +239,33 @@ def main():
             torch.onnx.export(model, xs[:1], path, opset_version=opset, input_names=["x"],
                               output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}},
                               **keep)
-            out = f"{tmp}/{name}-{opset}.out"
-            run = subprocess.run([score, path, f"{tmp}/{name}.in", out, "2"] +
-                                 [str(s) for s in shape], capture_output=True, text=True)
-            if run.returncode != 0:
-                print(f"{name} opset {opset}: engine failed: {run.stderr.strip()}")
+            # Fast arithmetic, then portable arithmetic on every instruction
+            # set this CPU runs: each within 1e-4 of PyTorch, and the
+            # portable ones bit-identical to each other.
+            portable_bits = {}
+            for arith, isa in [("fast", "native")] + [("portable", i) for i in isas]:
+                label = f"{name} opset {opset} {arith}" + (f"/{isa}" if arith == "portable" else "")
+                out = f"{tmp}/{name}-{opset}-{arith}-{isa}.out"
+                run = subprocess.run([score, "--arithmetic", arith, "--isa", isa, path,
+                                      f"{tmp}/{name}.in", out, "2"] + [str(s) for s in shape],
+                                     capture_output=True, text=True)
+                if run.returncode != 0:
+                    print(f"{label}: engine failed: {run.stderr.strip()}")
+                    failures += 1
+                    continue
+                raw = open(out, "rb").read()
+                got = np.frombuffer(raw, dtype=np.float32).reshape(want.shape)
+                diff = float(np.abs(got - want).max())
+                print(f"{label}: {len(want)} samples, max |diff| {diff:.2e}")
+                failures += not diff <= 1e-4
+                if arith == "portable":
+                    portable_bits[isa] = raw
+            if len(set(portable_bits.values())) > 1:
+                print(f"{name} opset {opset}: portable results differ between "
+                      f"{sorted(portable_bits)}")
                 failures += 1
-                continue
-            got = np.fromfile(out, dtype=np.float32).reshape(want.shape)
-            diff = float(np.abs(got - want).max())
-            print(f"{name} opset {opset}: {len(want)} samples, max |diff| {diff:.2e}")
-            failures += not diff <= 1e-4
+            elif len(portable_bits) == len(isas):
+                print(f"{name} opset {opset}: portable bits equal on {', '.join(isas)}")
     sys.exit(1 if failures else 0)
 
 

@@ -221,9 +221,10 @@ TEST(ModelChecks, InputShapeMismatchNamesExpectedAndFound) {
 // ranks would) with 1, 2 and 3 threads, then as two ranks through score():
 // every way must give the same bits. Returns the outputs.
 static std::vector<float> expect_same_bits_however_cut(const Model& model,
-                                                       const std::vector<int64_t>& sample) {
+                                                       const std::vector<int64_t>& sample,
+                                                       const PlanOptions& options = {}) {
   const int64_t n = 300;
-  BatchRunner r(model, sample);
+  BatchRunner r(model, sample, kMicroBatch, options);
   const int64_t in = r.input_sample_size(), out = r.output_sample_size();
   std::vector<float> x(size_t(n * in));
   std::mt19937 rng(1);
@@ -240,8 +241,8 @@ static std::vector<float> expect_same_bits_however_cut(const Model& model,
     EXPECT_EQ(parts, all) << threads << " threads";
   }
   std::vector<float> ranks(all.size());
-  score(model, x.data(), 100, ranks.data(), {2, 0});
-  score(model, x.data() + 100 * in, size_t(n - 100), ranks.data() + 100 * out, {1, 100});
+  score(model, x.data(), 100, ranks.data(), {2, 0, options});
+  score(model, x.data() + 100 * in, size_t(n - 100), ranks.data() + 100 * out, {1, 100, options});
   EXPECT_EQ(ranks, all) << "score() over two ranges";
   return all;
 }
@@ -308,6 +309,50 @@ TEST(FastSteps, AgreeWithPlainKernels) {
 TEST(Determinism, CnnSampleOutputIndependentOfBatchAndThreads) {
   Model model = Model::load_bytes(bytes(cnn()), "cnn");
   EXPECT_EQ(expect_same_bits_however_cut(model, {1, 12, 12}).size(), 3000u);
+}
+
+// Portable arithmetic: the determinism rule without padding (every slice is
+// planned for its own row count), and the same bits from every instruction
+// set this CPU runs, forced in turn; close to the fast arithmetic's values.
+TEST(Portable, SameBitsHoweverCutAndOnEveryInstructionSet) {
+  for (auto [name, proto, sample] : {std::tuple{"mlp", mlp(), std::vector<int64_t>{20}},
+                                     std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}}}) {
+    Model model = Model::load_bytes(bytes(proto), name);
+    const auto native = expect_same_bits_however_cut(model, sample, {Arithmetic::portable});
+    const auto fast = expect_same_bits_however_cut(model, sample);
+    ASSERT_EQ(native.size(), fast.size());
+    float worst = 0;
+    for (size_t k = 0; k < fast.size(); ++k) worst = std::max(worst, std::abs(native[k] - fast[k]));
+    EXPECT_LE(worst, 1e-4f) << name;
+    int forced = 0;
+    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
+      if (!isa_available(isa)) continue;
+      ++forced;
+      BatchRunner r(model, sample, kMicroBatch, {Arithmetic::portable, isa});
+      std::vector<float> x(size_t(300 * r.input_sample_size())), y(native.size());
+      std::mt19937 rng(1);
+      std::uniform_real_distribution<float> u(-2, 2);
+      for (auto& v : x) v = u(rng);
+      r.run(x.data(), 300, y.data(), 2);
+      EXPECT_EQ(y, native) << name << " with the " << isa_name(isa) << " kernels";
+    }
+    EXPECT_GE(forced, 1);
+  }
+}
+
+TEST(Portable, UnavailableInstructionSetRefusedByName) {
+  Model model = Model::load_bytes(bytes(mlp()), "mlp");
+  for (Isa isa : {Isa::avx2, Isa::avx512}) {
+    if (isa_available(isa)) continue;
+    try {
+      Plan(model, {{2, 20}}, {Arithmetic::portable, isa});
+      ADD_FAILURE() << isa_name(isa) << " accepted on a CPU without it";
+    } catch (const ModelError& e) {
+      EXPECT_NE(std::string(e.what()).find(isa_name(isa)), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(parse_arithmetic("exact"), ModelError);
+  EXPECT_EQ(parse_arithmetic("portable"), Arithmetic::portable);
 }
 
 // Cast between the engine's two element types: float to int64 truncates

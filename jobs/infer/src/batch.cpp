@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 
 #include "graph.hpp"
@@ -13,37 +14,41 @@ extern "C" void openblas_set_num_threads(int);
 
 namespace basin::infer {
 
-// Planned micro-batches waiting for work. A plan holds its buffers and its
-// reordered oneDNN weights, so it is built once per concurrent task and kept
-// for later calls rather than planned again each batch.
+// Planned micro-batches waiting for work, by row count (always the
+// micro-batch size in fast arithmetic). A plan holds its buffers and its
+// reordered oneDNN weights, so it is built once per concurrent task and row
+// count and kept for later calls rather than planned again each batch.
 struct BatchRunner::Pool {
   struct Worker {
     Plan plan;
   };
   std::mutex mu;
-  std::vector<std::unique_ptr<Worker>> idle;
+  std::map<int64_t, std::vector<std::unique_ptr<Worker>>> idle;
   std::atomic<int> concurrency{0};
 
-  std::unique_ptr<Worker> take(const Model& model, const std::vector<int64_t>& shape) {
+  std::unique_ptr<Worker> take(const Model& model, std::vector<int64_t> shape, int64_t rows,
+                               const PlanOptions& options) {
     {
       std::lock_guard lock(mu);
-      if (!idle.empty()) {
-        auto w = std::move(idle.back());
-        idle.pop_back();
+      auto& list = idle[rows];
+      if (!list.empty()) {
+        auto w = std::move(list.back());
+        list.pop_back();
         return w;
       }
     }
-    return std::make_unique<Worker>(Worker{Plan(model, {shape})});
+    shape[0] = rows;
+    return std::make_unique<Worker>(Worker{Plan(model, {shape}, options)});
   }
-  void give_back(std::unique_ptr<Worker> w) {
+  void give_back(std::unique_ptr<Worker> w, int64_t rows) {
     std::lock_guard lock(mu);
-    idle.push_back(std::move(w));
+    idle[rows].push_back(std::move(w));
   }
 };
 
 BatchRunner::BatchRunner(const Model& model, const std::vector<int64_t>& sample_shape,
-                         int64_t micro_batch)
-    : model_(&model), micro_(micro_batch), pool_(std::make_unique<Pool>()) {
+                         int64_t micro_batch, const PlanOptions& options)
+    : model_(&model), options_(options), micro_(micro_batch), pool_(std::make_unique<Pool>()) {
   if (model.inputs().size() != 1 || model.outputs().size() != 1)
     throw ModelError("model '" + model.name() + "' must have exactly one input and one output");
   if (micro_ < 1) throw ModelError("micro-batch size must be positive");
@@ -57,14 +62,14 @@ BatchRunner::BatchRunner(const Model& model, const std::vector<int64_t>& sample_
   in_shape_[0] = micro_;
   in_size_ = checked_numel(sample_shape, "input sample");
   // The first worker doubles as the probe that resolves the output shape.
-  auto probe = pool_->take(model, in_shape_);
+  auto probe = pool_->take(model, in_shape_, micro_, options_);
   out_shape_ = probe->plan.output_shape(0);
   if (out_shape_.empty() || out_shape_[0] != micro_)
     throw ModelError("the model's output " + shape_text(out_shape_) +
                      " does not keep the batch dimension first");
   out_shape_.erase(out_shape_.begin());
   out_size_ = checked_numel(out_shape_, "output sample");
-  pool_->give_back(std::move(probe));
+  pool_->give_back(std::move(probe), micro_);
 }
 
 BatchRunner::~BatchRunner() = default;
@@ -85,17 +90,21 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
     while (conc > seen && !pool_->concurrency.compare_exchange_weak(seen, conc)) {
     }
     tbb::parallel_for(c0, c1, [&](int64_t c) {
-      auto w = pool_->take(*model_, in_shape_);
-      // Global rows [lo, hi) of this micro-batch are ours; the rest are zero.
+      // Global rows [lo, hi) of this micro-batch are ours. Fast arithmetic
+      // plans the whole micro-batch and zeroes the other rows; portable
+      // arithmetic plans just these rows.
       const int64_t lo = std::max(c * micro_, first), hi = std::min((c + 1) * micro_, first + n);
-      const int64_t row = lo - c * micro_, m = hi - lo;
+      const int64_t m = hi - lo;
+      const bool pad = options_.arithmetic == Arithmetic::fast;
+      const int64_t rows = pad ? micro_ : m, row = pad ? lo - c * micro_ : 0;
+      auto w = pool_->take(*model_, in_shape_, rows, options_);
       float* x = w->plan.input_data(0);
       std::fill(x, x + row * in_size_, 0.0f);
       std::copy_n(in + (lo - first) * in_size_, m * in_size_, x + row * in_size_);
-      std::fill(x + (row + m) * in_size_, x + micro_ * in_size_, 0.0f);
+      std::fill(x + (row + m) * in_size_, x + rows * in_size_, 0.0f);
       const Tensor* y = w->plan.run_in_place()[0];
       std::copy_n(y->f.data() + row * out_size_, m * out_size_, out + (lo - first) * out_size_);
-      pool_->give_back(std::move(w));
+      pool_->give_back(std::move(w), rows);
     });
   });
 }
@@ -124,7 +133,7 @@ SampleSizes sample_sizes(const Model& model) {
 void score(const Model& model, const float* in, size_t n_samples, float* out,
            const ScoreOptions& options) {
   const SampleSizes s = sample_sizes(model);
-  BatchRunner(model, s.input_shape)
+  BatchRunner(model, s.input_shape, kMicroBatch, options.plan)
       .run(in, int64_t(n_samples), out, options.threads, options.first);
 }
 

@@ -1,6 +1,7 @@
 // The operator kernels. Matrix products and convolutions (im2col) go
 // through oneDNN's sgemm (sgemm.hpp); the rest are plain loops.
 #include "kernels.hpp"
+#include "portable_math.hpp"
 
 #include "kernel_ops.hpp"
 #include "kernel_support.hpp"
@@ -80,10 +81,9 @@ void unary(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
     const float al = n.getf("alpha", 0.01f);
     for (size_t j = 0; j < k; ++j) o[j] = a[j] >= 0 ? a[j] : al * a[j];
   } else if (n.op == "Sigmoid") {
-    for (size_t j = 0; j < k; ++j)
-      o[j] = a[j] >= 0 ? 1.0f / (1.0f + std::exp(-a[j])) : std::exp(a[j]) / (1.0f + std::exp(a[j]));
+    for (size_t j = 0; j < k; ++j) o[j] = pmath::sigmoidf(a[j]);
   } else {  // Tanh
-    for (size_t j = 0; j < k; ++j) o[j] = std::tanh(a[j]);
+    for (size_t j = 0; j < k; ++j) o[j] = pmath::tanhf(a[j]);
   }
 }
 
@@ -105,14 +105,19 @@ void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
       float mx = -INFINITY;
       for (int64_t m = 0; m < mid; ++m) mx = std::max(mx, a[m * inner]);
       float sum = 0;
-      for (int64_t m = 0; m < mid; ++m) sum += std::exp(a[m * inner] - mx);
+      for (int64_t m = 0; m < mid; ++m) {
+        const float e = pmath::expf(a[m * inner] - mx);
+        sum += e;
+        if (!log) r[m * inner] = e;
+      }
+      const float log_sum = log ? pmath::logf(sum) : 0.0f;
       for (int64_t m = 0; m < mid; ++m)
-        r[m * inner] = log ? a[m * inner] - mx - std::log(sum) : std::exp(a[m * inner] - mx) / sum;
+        r[m * inner] = log ? a[m * inner] - mx - log_sum : r[m * inner] / sum;
     }
 }
 
 // ---- matrix products -----------------------------------------------------
-void gemm(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+void gemm(const Node& n, const std::vector<const Tensor*>& in, Tensor& y, const GemmChoice& sgemm) {
   const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
   need_f(n, a), need_f(n, b);
   if (a.shape.size() != 2 || b.shape.size() != 2)
@@ -146,7 +151,8 @@ void gemm(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
           y.f.data(), N);
 }
 
-void matmul(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+void matmul(const Node& n, const std::vector<const Tensor*>& in, Tensor& y,
+            const GemmChoice& sgemm) {
   const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
   need_f(n, a), need_f(n, b);
   Shape sa = a.shape, sb = b.shape;
@@ -226,7 +232,7 @@ Window window(const Node& n, const Shape& x, Shape kernel, bool ceil_mode) {
   return w;
 }
 
-void conv(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+void conv(const Node& n, const std::vector<const Tensor*>& in, Tensor& y, const GemmChoice& sgemm) {
   const Tensor &x = need(n, in, 0), &wt = need(n, in, 1);
   need_f(n, x), need_f(n, wt);
   if (wt.shape.size() != 4)
@@ -622,7 +628,7 @@ Node as_2d(const Node& n) {
 }  // namespace
 
 void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
-              const std::vector<Tensor*>& out) {
+              const std::vector<Tensor*>& out, const GemmChoice& sgemm) {
   const std::string& op = n.op;
   // The recurrent operators may leave their first output (Y) unused.
   if (op == "LSTM") return lstm(n, in, out);
@@ -641,7 +647,7 @@ void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in
       w2.shape.insert(w2.shape.begin() + 2, 1);
       in2[1] = &w2;
     }
-    run_node(as_2d(n), opset, in2, out);
+    run_node(as_2d(n), opset, in2, out, sgemm);
     y.shape.erase(y.shape.begin() + 2);
     return;
   }
@@ -702,11 +708,11 @@ void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in
   else if (op == "Softmax" || op == "LogSoftmax")
     softmax(n, opset, in, y);
   else if (op == "Gemm")
-    gemm(n, in, y);
+    gemm(n, in, y, sgemm);
   else if (op == "MatMul")
-    matmul(n, in, y);
+    matmul(n, in, y, sgemm);
   else if (op == "Conv")
-    conv(n, in, y);
+    conv(n, in, y, sgemm);
   else if (op == "MaxPool" || op == "AveragePool")
     pool(n, in, y);
   else if (op == "GlobalAveragePool")

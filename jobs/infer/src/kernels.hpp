@@ -7,13 +7,15 @@
 #include <vector>
 
 #include "graph.hpp"
+#include "sgemm.hpp"
 
 namespace basin::infer {
 
 // Operators of one input applied value by value (Relu, Exp, HardSwish, ...).
 bool is_unary_elementwise(const std::string& op);
 
+// Matrix products (Gemm, MatMul, Conv) go through `sgemm`.
 void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
-              const std::vector<Tensor*>& out);
+              const std::vector<Tensor*>& out, const GemmChoice& sgemm);
 
 }  // namespace basin::infer

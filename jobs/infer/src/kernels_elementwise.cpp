@@ -4,6 +4,7 @@
 
 #include "kernel_ops.hpp"
 #include "kernel_support.hpp"
+#include "portable_math.hpp"
 
 namespace basin::infer::kernel {
 namespace {
@@ -23,7 +24,7 @@ void power(const Node& n, const Inputs& in, Tensor& y) {
   const auto da = as_double(a), db = as_double(b);
   std::vector<double> out(size_t(checked_numel(r, n.where() + " output")));
   binary(r, da.data(), a.shape, db.data(), b.shape, out.data(),
-         [](double p, double q) { return std::pow(p, q); });
+         [](double p, double q) { return pmath::pow(p, q); });
   if (a.dtype == DType::f32) {
     size_f(y, r, n);
     std::transform(out.begin(), out.end(), y.f.begin(), [](double v) { return float(v); });
@@ -103,11 +104,11 @@ void unary_math(const Node& n, const Tensor& x, Tensor& y) {
   const std::string& op = n.op;
   if (op == "Abs") return map_f(x, y, [](float v) { return std::fabs(v); });
   if (op == "Neg") return map_f(x, y, [](float v) { return -v; });
-  if (op == "Exp") return map_f(x, y, [](float v) { return std::exp(v); });
-  if (op == "Log") return map_f(x, y, [](float v) { return std::log(v); });
+  if (op == "Exp") return map_f(x, y, [](float v) { return pmath::expf(v); });
+  if (op == "Log") return map_f(x, y, [](float v) { return pmath::logf(v); });
   if (op == "Sqrt") return map_f(x, y, [](float v) { return std::sqrt(v); });
   if (op == "Reciprocal") return map_f(x, y, [](float v) { return 1.0f / v; });
-  if (op == "Erf") return map_f(x, y, [](float v) { return std::erf(v); });
+  if (op == "Erf") return map_f(x, y, [](float v) { return pmath::erff(v); });
   if (op == "Ceil") return map_f(x, y, [](float v) { return std::ceil(v); });
   if (op == "Floor") return map_f(x, y, [](float v) { return std::floor(v); });
   if (op == "Round")  // halves to even, as ONNX (and the default rounding mode)
@@ -116,22 +117,23 @@ void unary_math(const Node& n, const Tensor& x, Tensor& y) {
   if (op == "Softsign") return map_f(x, y, [](float v) { return v / (1.0f + std::fabs(v)); });
   if (op == "Softplus")  // log(1 + e^x) without overflow for large x
     return map_f(x, y, [](float v) {
-      return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
+      const double d = v;
+      return float(d > 0 ? d + pmath::log1p(pmath::exp(-d)) : pmath::log1p(pmath::exp(d)));
     });
   if (op == "Elu") {
     const float a = n.getf("alpha", 1.0f);
-    return map_f(x, y, [a](float v) { return v >= 0 ? v : a * (std::exp(v) - 1.0f); });
+    return map_f(x, y, [a](float v) { return v >= 0 ? v : a * (pmath::expf(v) - 1.0f); });
   }
   if (op == "Celu") {
     const float a = n.getf("alpha", 1.0f);
     return map_f(x, y, [a](float v) {
-      return std::max(0.0f, v) + std::min(0.0f, a * (std::exp(v / a) - 1.0f));
+      return std::max(0.0f, v) + std::min(0.0f, a * (pmath::expf(v / a) - 1.0f));
     });
   }
   if (op == "Selu") {
     const float a = n.getf("alpha", 1.67326319217681884765625f);
     const float g = n.getf("gamma", 1.05070102214813232421875f);
-    return map_f(x, y, [a, g](float v) { return v > 0 ? g * v : g * (a * std::exp(v) - a); });
+    return map_f(x, y, [a, g](float v) { return v > 0 ? g * v : g * (a * pmath::expf(v) - a); });
   }
   if (op == "ThresholdedRelu") {
     const float a = n.getf("alpha", 1.0f);

@@ -5,12 +5,13 @@
 // one fixed order: the same bits for any batch size or threads.
 #include "kernel_ops.hpp"
 #include "kernel_support.hpp"
+#include "portable_math.hpp"
 
 namespace basin::infer::kernel {
 namespace {
 
 float sigmoid(float v) {
-  return v >= 0 ? 1.0f / (1.0f + std::exp(-v)) : std::exp(v) / (1.0f + std::exp(v));
+  return pmath::sigmoidf(v);
 }
 
 struct Recurrence {
@@ -151,10 +152,10 @@ void lstm(const Node& n, const Inputs& in, const std::vector<Tensor*>& out) {
         for (int64_t j = 0; j < H; ++j) {
           const float i = sigmoid(g[size_t(j)] + (P ? P[j] * c[j] : 0.0f));
           const float f = sigmoid(g[size_t(2 * H + j)] + (P ? P[2 * H + j] * c[j] : 0.0f));
-          const float cc = std::tanh(g[size_t(3 * H + j)]);
+          const float cc = pmath::tanhf(g[size_t(3 * H + j)]);
           c[j] = f * c[j] + i * cc;
           const float o = sigmoid(g[size_t(H + j)] + (P ? P[H + j] * c[j] : 0.0f));
-          h[j] = o * std::tanh(c[j]);
+          h[j] = o * pmath::tanhf(c[j]);
         }
         put(s, y, t, d, b, h);
       }
@@ -212,7 +213,7 @@ void gru(const Node& n, const Inputs& in, const std::vector<Tensor*>& out) {
           matvec(R + 2 * H * H, rh.data(), H, H, cand.data());
         }
         for (int64_t j = 0; j < H; ++j) {
-          const float hh = std::tanh(clip(cand[size_t(j)]));
+          const float hh = pmath::tanhf(clip(cand[size_t(j)]));
           h[j] = (1.0f - z[size_t(j)]) * hh + z[size_t(j)] * h[j];
         }
         put(s, y, t, d, b, h);

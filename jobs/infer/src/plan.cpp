@@ -3,7 +3,8 @@
 // (initializers, Constant, Shape of a planned input, ...) are folded then and
 // never run again. run() re-executes only the remaining nodes in place, a
 // Gemm or Conv with constant weights (and the Relu after it) as one oneDNN
-// step when it qualifies (fast_steps.hpp).
+// step when it qualifies (fast_steps.hpp). Portable arithmetic takes no
+// oneDNN step, and its plain kernels multiply through portable_sgemm.
 #include "fast_steps.hpp"
 #include "graph.hpp"
 #include "kernels.hpp"
@@ -13,6 +14,7 @@ namespace basin::infer {
 struct Plan::State {
   const Graph* g = nullptr;
   int64_t opset = 0;
+  GemmChoice sgemm;
   std::vector<Tensor> values;
   // The nodes that depend on the inputs, in order; `fast` replaces the
   // node's kernel (and that of the Relu it absorbed) when set.
@@ -35,17 +37,36 @@ std::vector<std::vector<int64_t>> shapes_of(const std::vector<const Tensor*>& xs
 }
 }  // namespace
 
-Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes)
-    : Plan(model, input_shapes, nullptr) {}
-Plan::Plan(const Model& model, const std::vector<const Tensor*>& example_inputs)
-    : Plan(model, shapes_of(example_inputs), &example_inputs) {}
+const char* arithmetic_name(Arithmetic a) {
+  return a == Arithmetic::portable ? "portable" : "fast";
+}
+
+Arithmetic parse_arithmetic(const std::string& text) {
+  if (text == "fast") return Arithmetic::fast;
+  if (text == "portable") return Arithmetic::portable;
+  throw ModelError("arithmetic '" + text +
+                   "' is not known: use 'portable' (the same bits on every x86-64 CPU) or "
+                   "'fast' (oneDNN, bits may differ between CPUs)");
+}
 
 Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes,
-           const std::vector<const Tensor*>* examples)
+           const PlanOptions& options)
+    : Plan(model, input_shapes, nullptr, options) {}
+Plan::Plan(const Model& model, const std::vector<const Tensor*>& example_inputs,
+           const PlanOptions& options)
+    : Plan(model, shapes_of(example_inputs), &example_inputs, options) {}
+
+Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes,
+           const std::vector<const Tensor*>* examples, const PlanOptions& options)
     : s_(std::make_unique<State>()) {
+  if (!isa_available(options.isa))
+    throw ModelError(std::string("the ") + isa_name(options.isa) +
+                     " kernels cannot run on this CPU: choose native, or an instruction set it "
+                     "has");
   const Graph& g = model.graph();
   s_->g = &g;
   s_->opset = g.opset;
+  s_->sgemm = {options.arithmetic, options.isa};
   s_->values.resize(g.values.size());
   if (input_shapes.size() != g.inputs.size())
     throw ModelError("the model has " + std::to_string(g.inputs.size()) + " inputs, " +
@@ -84,7 +105,7 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
     if (n.op == "Shape") all_const = true;
     std::vector<Tensor*> out;
     for (int v : n.out) out.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
-    run_node(n, g.opset, in, out);
+    run_node(n, g.opset, in, out, s_->sgemm);
     if (all_const) {
       for (int v : n.out)
         if (v >= 0) is_const[size_t(v)] = true;
@@ -137,8 +158,11 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
         live[k + 1]->in.size() == 1 && live[k + 1]->in[0] == n->out[0] &&
         readers[size_t(n->out[0])] == 1)
       relu = live[k + 1];
-    auto fast = relabel(*n, readers) ? std::make_unique<HandOver>(n->in[0], n->out[0])
-                                     : make_fast_step(*n, relu, values, is_const);
+    std::unique_ptr<FastStep> fast;
+    if (relabel(*n, readers))
+      fast = std::make_unique<HandOver>(n->in[0], n->out[0]);
+    else if (sgemm.arithmetic == Arithmetic::fast)
+      fast = make_fast_step(*n, relu, values, is_const);
     if (fast && relu) ++k;
     steps.push_back({n, std::move(fast)});
   }
@@ -180,7 +204,7 @@ std::vector<const Tensor*> Plan::run_in_place() {
     in.clear(), out.clear();
     for (int v : n->in) in.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
     for (int v : n->out) out.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
-    run_node(*n, s_->opset, in, out);
+    run_node(*n, s_->opset, in, out, s_->sgemm);
   }
   std::vector<const Tensor*> r;
   for (int v : g.output_ids) r.push_back(&s_->values[size_t(v)]);

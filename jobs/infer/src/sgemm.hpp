@@ -11,9 +11,21 @@
 
 #include <cstdint>
 
+#include "basin/infer/model.hpp"
+
 namespace basin::infer {
 
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+// The matrix product a plan's plain kernels call, as its options chose it:
+// sgemm above (fast) or portable_sgemm (portable_gemm.hpp).
+struct GemmChoice {
+  Arithmetic arithmetic = Arithmetic::fast;
+  Isa isa = Isa::native;
+  void operator()(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                  const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                  int64_t ldc) const;
+};
 
 }  // namespace basin::infer

@@ -10,8 +10,13 @@
 // thread count or the rank count: it is bit-for-bit the same. Rows never mix
 // in any kernel; position matters only because a BLAS kernel may treat rows
 // at different positions of a block differently, hence the alignment.
-// (Bits may differ between CPUs with different instruction sets: oneDNN and
-// OpenBLAS pick their kernels by CPU.)
+// (In fast arithmetic bits may differ between CPUs with different
+// instruction sets: oneDNN picks its kernels by CPU.)
+//
+// Portable arithmetic needs no padding: its kernels compute every row alone
+// in one canonical order (portable_gemm.hpp), so a micro-batch holds only the
+// rows being scored, planned for that row count, and the bits are the same
+// on every x86-64 CPU whatever the batch.
 #pragma once
 
 #include <cstddef>
@@ -33,9 +38,10 @@ class BatchRunner {
 
   // Checks the model has one float input [N, ...] whose per-sample dims
   // equal `sample_shape` (expected vs found in the error) and one output.
-  // A micro_batch other than kMicroBatch gives other (equally valid) bits.
+  // In fast arithmetic a micro_batch other than kMicroBatch gives other
+  // (equally valid) bits.
   BatchRunner(const Model& model, const std::vector<int64_t>& sample_shape,
-              int64_t micro_batch = kMicroBatch);
+              int64_t micro_batch = kMicroBatch, const PlanOptions& options = {});
   ~BatchRunner();
   BatchRunner(BatchRunner&&) noexcept;
   BatchRunner& operator=(BatchRunner&&) noexcept;
@@ -51,12 +57,14 @@ class BatchRunner {
   // several threads at once.
   void run(const float* in, int64_t n, float* out, int threads, int64_t first = 0) const;
   int64_t micro_batch() const { return micro_; }
+  const PlanOptions& options() const { return options_; }
   // The largest TBB arena concurrency a run() call had so far (0 before any).
   int arena_concurrency() const;
 
  private:
   struct Pool;
   const Model* model_;
+  PlanOptions options_;
   std::vector<int64_t> in_shape_, out_shape_;
   int64_t micro_ = 0, in_size_ = 0, out_size_ = 0;
   std::unique_ptr<Pool> pool_;
@@ -65,6 +73,7 @@ class BatchRunner {
 struct ScoreOptions {
   int threads = 1;    // TBB threads for this call
   int64_t first = 0;  // global index of the first sample (a rank's hyperslab start)
+  PlanOptions plan;   // fast or portable arithmetic
 };
 
 // The workload entry point: scores samples [first, first + n_samples) of a

@@ -1,6 +1,6 @@
 // Batched ONNX inference: load and check a model, plan it for fixed input
-// shapes, run it. Only the small operator set of MLPs and CNNs exported by
-// torch.onnx.export is supported; anything else is refused at load time.
+// shapes, run it, in fast or portable arithmetic. Operators outside the
+// supported set are refused at load time.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +37,30 @@ struct ValueInfo {
 
 struct Graph;  // internal
 
+// How a plan does its arithmetic.
+enum class Arithmetic {
+  // oneDNN primitives and sgemm, which pick their kernels by CPU: fastest,
+  // bit-identical only between CPUs with the same instruction sets.
+  fast,
+  // Basin's own kernels, every sum in one canonical order and no library
+  // chosen by CPU: the same bits on every x86-64 CPU (see portable_gemm.hpp).
+  portable,
+};
+const char* arithmetic_name(Arithmetic a);  // "fast", "portable"
+// "fast" or "portable"; anything else throws ModelError naming both.
+Arithmetic parse_arithmetic(const std::string& text);
+
+// The instruction set portable kernels use. native is the widest this CPU
+// has; forcing another is for tests and benchmarks (results are the same).
+enum class Isa { native, scalar, avx2, avx512 };
+const char* isa_name(Isa isa);  // "native", "scalar", "avx2", "avx512"
+bool isa_available(Isa isa);    // whether this CPU can run it
+
+struct PlanOptions {
+  Arithmetic arithmetic = Arithmetic::fast;
+  Isa isa = Isa::native;  // portable arithmetic only
+};
+
 class Model {
  public:
   // Reads and checks a model: opset, operators and attributes, initializer
@@ -61,10 +85,13 @@ class Model {
 // allocated once and reused by each run(). Not thread-safe: one per thread.
 class Plan {
  public:
-  Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes);
+  // Throws ModelError when options.isa is not available on this CPU.
+  Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes,
+       const PlanOptions& options = {});
   // Plans with example values: needed when an int64 graph input feeds a
   // shape (Reshape's shape, Unsqueeze's axes), as in the ONNX node tests.
-  Plan(const Model& model, const std::vector<const Tensor*>& example_inputs);
+  Plan(const Model& model, const std::vector<const Tensor*>& example_inputs,
+       const PlanOptions& options = {});
   ~Plan();
   Plan(Plan&&) noexcept;
   Plan& operator=(Plan&&) noexcept;
@@ -80,7 +107,7 @@ class Plan {
 
  private:
   Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes,
-       const std::vector<const Tensor*>* examples);
+       const std::vector<const Tensor*>* examples, const PlanOptions& options);
   struct State;
   std::unique_ptr<State> s_;
 };

@@ -1,0 +1,27 @@
+// The portable matrix product: C = beta C + alpha op(A) op(B), row-major,
+// with the same bits on every x86-64 CPU and from every clone (scalar,
+// AVX2 + FMA, AVX-512). Element (i, j) is defined as
+//
+//   acc = +0; for k = 0 .. K-1: acc = fma(op(A)[i][k], op(B)[k][j], acc)
+//   C[i][j] = beta * C[i][j] + alpha * acc    (beta = 0: alpha * acc)
+//
+// each operation rounded to float as IEEE 754 says. Nothing in it depends on
+// M, N, the blocking or the position of (i, j), so a sample's row gives the
+// same bits whatever the batch it is scored in.
+#pragma once
+
+#include <cstdint>
+
+#include "basin/infer/model.hpp"
+
+namespace basin::infer {
+
+// The widest clone this CPU runs (avx512, avx2 or scalar).
+Isa native_isa();
+
+// isa must be available (isa_available); native means native_isa().
+void portable_sgemm(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                    float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+                    float beta, float* C, int64_t ldc);
+
+}  // namespace basin::infer

@@ -1,0 +1,26 @@
+// The AVX2 + FMA clone (compiled with -mavx2 -mfma; called only on CPUs
+// that have both).
+#include <immintrin.h>
+
+#include "portable_gemm_clones.hpp"
+
+namespace basin::infer::portable {
+#include "portable_gemm_kernel.inc"
+
+namespace {
+struct Avx2 {
+  static constexpr int W = 8;
+  using reg = __m256;
+  static reg zero() { return _mm256_setzero_ps(); }
+  static reg load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, reg r) { _mm256_storeu_ps(p, r); }
+  static reg bcast(float x) { return _mm256_set1_ps(x); }
+  static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
+};
+}  // namespace
+
+void gemm_avx2(const GemmArgs& g, float* packed_a, float* packed_b) {
+  Blocked<Avx2>::run(g, packed_a, packed_b);
+}
+
+}  // namespace basin::infer::portable

@@ -1,0 +1,26 @@
+// The AVX-512 clone (compiled with -mavx512f -mfma; called only on CPUs
+// with AVX-512F): sixteen lanes, the same per-element order as the others.
+#include <immintrin.h>
+
+#include "portable_gemm_clones.hpp"
+
+namespace basin::infer::portable {
+#include "portable_gemm_kernel.inc"
+
+namespace {
+struct Avx512 {
+  static constexpr int W = 16;
+  using reg = __m512;
+  static reg zero() { return _mm512_setzero_ps(); }
+  static reg load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, reg r) { _mm512_storeu_ps(p, r); }
+  static reg bcast(float x) { return _mm512_set1_ps(x); }
+  static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+};
+}  // namespace
+
+void gemm_avx512(const GemmArgs& g, float* packed_a, float* packed_b) {
+  Blocked<Avx512>::run(g, packed_a, packed_b);
+}
+
+}  // namespace basin::infer::portable

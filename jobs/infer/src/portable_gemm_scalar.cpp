@@ -1,0 +1,48 @@
+// The baseline clone: eight lanes emulated, each with a correctly rounded
+// fmaf, so it gives the bits of the vector clones on any x86-64 CPU.
+#include "portable_gemm_clones.hpp"
+
+namespace basin::infer::portable {
+#include "portable_gemm_kernel.inc"
+
+namespace {
+struct Lanes8 {
+  static constexpr int W = 8;
+  struct reg {
+    float v[W];
+  };
+  static reg zero() { return reg{}; }
+  static reg load(const float* p) {
+    reg r;
+    for (int l = 0; l < W; ++l) r.v[l] = p[l];
+    return r;
+  }
+  static void store(float* p, const reg& r) {
+    for (int l = 0; l < W; ++l) p[l] = r.v[l];
+  }
+  static reg bcast(float x) {
+    reg r;
+    for (int l = 0; l < W; ++l) r.v[l] = x;
+    return r;
+  }
+  static reg fma(const reg& a, const reg& b, const reg& c) {
+    reg r;
+    for (int l = 0; l < W; ++l) r.v[l] = __builtin_fmaf(a.v[l], b.v[l], c.v[l]);
+    return r;
+  }
+};
+}  // namespace
+
+int64_t packed_a_floats() {
+  return kMC * kKC;
+}
+// The widest clone's panels (32 columns) bound every clone's B block.
+int64_t packed_b_floats() {
+  return ((kNC + 31) / 32) * 32 * kKC;
+}
+
+void gemm_scalar(const GemmArgs& g, float* packed_a, float* packed_b) {
+  Blocked<Lanes8>::run(g, packed_a, packed_b);
+}
+
+}  // namespace basin::infer::portable

@@ -1,0 +1,133 @@
+// The portable arithmetic's parts against their definitions: the matrix
+// product against a plain loop that follows the canonical order with
+// std::fma, on every instruction set this CPU runs and across block edges;
+// the math functions against glibc in double precision.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "portable_gemm.hpp"
+#include "portable_math.hpp"
+
+using namespace basin::infer;
+
+namespace {
+
+// The definition in portable_gemm.hpp, written as plainly as possible.
+void reference(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      float acc = 0.0f;
+      for (int64_t k = 0; k < K; ++k) {
+        const float a = ta ? A[k * lda + i] : A[i * lda + k];
+        const float b = tb ? B[j * ldb + k] : B[k * ldb + j];
+        acc = std::fma(a, b, acc);
+      }
+      float& c = C[i * ldc + j];
+      c = beta == 0.0f ? alpha * acc : beta * c + alpha * acc;
+    }
+}
+
+std::vector<Isa> available() {
+  std::vector<Isa> r;
+  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512})
+    if (isa_available(isa)) r.push_back(isa);
+  return r;
+}
+
+}  // namespace
+
+TEST(PortableGemm, EveryCloneFollowsTheCanonicalOrder) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1, 1);
+  struct Case {
+    int64_t M, N, K;
+    bool ta, tb;
+    float alpha, beta;
+  };
+  // Sizes on both sides of the micro-tile (6 x 16/32) and block (96 x 1024 x
+  // 256) edges, K = 0 and 1, transposes, alpha and beta.
+  const Case cases[] = {{1, 1, 1, false, false, 1, 0},        {7, 17, 3, false, true, 1, 0},
+                        {6, 32, 256, false, false, 1, 0},     {97, 33, 257, true, false, 1, 1},
+                        {13, 1030, 40, false, true, 0.5f, 0}, {100, 70, 513, true, true, 1, 0.25f},
+                        {5, 9, 0, false, false, 1, 1},        {128, 64, 784, false, true, 1, 1}};
+  for (const Case& c : cases) {
+    const int64_t lda = (c.ta ? c.M : c.K) + 3, ldb = (c.tb ? c.K : c.N) + 1, ldc = c.N + 2;
+    std::vector<float> A(size_t((c.ta ? c.K : c.M) * lda + 1)),
+        B(size_t((c.tb ? c.N : c.K) * ldb + 1)), C0(size_t(c.M * ldc));
+    for (auto& v : A) v = u(rng);
+    for (auto& v : B) v = u(rng);
+    for (auto& v : C0) v = u(rng);
+    std::vector<float> want = C0;
+    reference(c.ta, c.tb, c.M, c.N, c.K, c.alpha, A.data(), lda, B.data(), ldb, c.beta, want.data(),
+              ldc);
+    for (Isa isa : available()) {
+      std::vector<float> got = C0;
+      portable_sgemm(isa, c.ta, c.tb, c.M, c.N, c.K, c.alpha, A.data(), lda, B.data(), ldb, c.beta,
+                     got.data(), ldc);
+      EXPECT_EQ(got, want) << isa_name(isa) << " M=" << c.M << " N=" << c.N << " K=" << c.K
+                           << " ta=" << c.ta << " tb=" << c.tb;
+    }
+  }
+}
+
+// A row's result does not depend on how many rows are multiplied with it.
+TEST(PortableGemm, RowIndependentOfRowCount) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(-1, 1);
+  const int64_t N = 50, K = 300;
+  std::vector<float> A(size_t(40 * K)), B(size_t(K * N));
+  for (auto& v : A) v = u(rng);
+  for (auto& v : B) v = u(rng);
+  std::vector<float> all(size_t(40 * N));
+  portable_sgemm(Isa::native, false, false, 40, N, K, 1, A.data(), K, B.data(), N, 0, all.data(),
+                 N);
+  for (int64_t i = 0; i < 40; i += 13) {
+    std::vector<float> one(static_cast<size_t>(N));
+    portable_sgemm(Isa::native, false, false, 1, N, K, 1, A.data() + i * K, K, B.data(), N, 0,
+                   one.data(), N);
+    EXPECT_TRUE(std::equal(one.begin(), one.end(), all.begin() + i * N)) << "row " << i;
+  }
+}
+
+// Each function within a few float ulps of glibc's double-precision value
+// (rounded to float), over its useful range, with the special values right.
+TEST(PortableMath, CloseToLibmInDouble) {
+  auto ulps = [](float got, double want) {
+    const float w = float(want);
+    if (got == w) return 0.0;
+    const double ulp = std::abs(double(std::nextafter(w, INFINITY)) - double(w));
+    return std::abs(double(got) - want) / (ulp > 0 ? ulp : 1e-45);
+  };
+  double worst[5] = {};
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> wide(-87, 88), mid(-6, 6), pos(1e-30f, 1e30f);
+  for (int k = 0; k < 200000; ++k) {
+    const float x = wide(rng), m = mid(rng);
+    const float p = k % 2 ? pos(rng) : std::ldexp(std::abs(m), -(k % 120));
+    worst[0] = std::max(worst[0], ulps(pmath::expf(x), std::exp(double(x))));
+    if (p > 0) worst[1] = std::max(worst[1], ulps(pmath::logf(p), std::log(double(p))));
+    worst[2] = std::max(worst[2], ulps(pmath::erff(m), std::erf(double(m))));
+    worst[3] = std::max(worst[3], ulps(pmath::tanhf(m), std::tanh(double(m))));
+    worst[4] = std::max(
+        worst[4], ulps(float(pmath::pow(std::abs(m), 1.7)), std::pow(std::abs(double(m)), 1.7)));
+  }
+  const char* names[] = {"exp", "log", "erf", "tanh", "pow"};
+  for (int f = 0; f < 5; ++f) EXPECT_LE(worst[f], 1.0) << names[f];
+  EXPECT_EQ(pmath::expf(-200.0f), 0.0f);
+  EXPECT_EQ(pmath::expf(100.0f), INFINITY);
+  EXPECT_TRUE(std::isnan(pmath::expf(NAN)));
+  EXPECT_EQ(pmath::logf(0.0f), -INFINITY);
+  EXPECT_TRUE(std::isnan(pmath::logf(-1.0f)));
+  EXPECT_EQ(pmath::logf(1.0f), 0.0f);
+  EXPECT_EQ(pmath::erff(5.0f), 1.0f);
+  EXPECT_EQ(pmath::tanhf(-30.0f), -1.0f);
+  EXPECT_EQ(pmath::tanhf(1e-30f), 1e-30f);
+  EXPECT_EQ(pmath::pow(3.0, 2.0), 9.0);
+  EXPECT_EQ(pmath::pow(-2.0, 3.0), -8.0);
+  EXPECT_TRUE(std::isnan(pmath::pow(-2.0, 0.5)));
+  EXPECT_EQ(pmath::pow(0.0, -1.0), INFINITY);
+}
