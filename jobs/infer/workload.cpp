@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +29,7 @@
 
 #include "basin/common/durable_file.hpp"
 #include "basin/common/hex.hpp"
+#include "basin/common/job_contract.hpp"
 #include "basin/common/sodium.hpp"
 #include "basin/infer/batch.hpp"
 #include "basin/infer/model.hpp"
@@ -95,6 +97,23 @@ H5Id row_selection(hid_t dataset, std::int64_t first, std::int64_t n) {
   return fs;
 }
 
+// The arithmetic asked for: "auto" is portable when the job runs as replicas
+// (the SPANK plugin's BASIN_REPLICAS above 1), whose results must agree bit
+// for bit on whatever CPUs the replicas land, and fast otherwise.
+infer::Arithmetic choose_arithmetic(const std::string& asked) {
+  if (asked != "auto") return infer::parse_arithmetic(asked);
+  const char* replicas = std::getenv(contract::kEnvReplicas);
+  return replicas && std::atoi(replicas) > 1 ? infer::Arithmetic::portable
+                                             : infer::Arithmetic::fast;
+}
+
+// The published digest names the arithmetic that made the result: replicas
+// are compared by their digest strings, so a fast result (bits of this CPU's
+// instruction set) never passes for a portable one, or the reverse.
+std::string labelled_digest(infer::Arithmetic a, const std::string& digest) {
+  return a == infer::Arithmetic::portable ? "portable-" + digest : digest;
+}
+
 RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
   common::ensure_sodium();
   int rank = 0, ranks = 1;
@@ -110,6 +129,7 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
   const bool f64 = p.text("precision") == "float64";
   const std::int64_t batch = p.integer("batch");
   const bool refuse_nonfinite = p.boolean("refuse_nonfinite");
+  const infer::Arithmetic arithmetic = choose_arithmetic(p.text("arithmetic"));
   // All TBB threads of the driver's arena (--set threads, BASIN_THREADS, ...).
   const int threads = tbb::this_task_arena::max_concurrency();
 
@@ -176,7 +196,7 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
   }
   const infer::BatchRunner runner = [&] {
     try {
-      return infer::BatchRunner(model, sample_shape);
+      return infer::BatchRunner(model, sample_shape, infer::kMicroBatch, {arithmetic});
     } catch (const infer::ModelError& e) {
       throw std::invalid_argument("--input " + in.dataset + " samples " + shape_text(sample_shape) +
                                   " do not fit the model: " + e.what());
@@ -332,8 +352,9 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
   }
   progress.finish();
 
-  const std::string digest = result_digest(dec, {&result});
+  const std::string digest = labelled_digest(arithmetic, result_digest(dec, {&result}));
   write_text_attribute(dout.get(), "model_name", model.name());
+  write_text_attribute(dout.get(), "basin_arithmetic", infer::arithmetic_name(arithmetic));
   write_text_attribute(dout.get(), "model_sha256", model_sha);
   write_text_attribute(dout.get(), "basin_result_digest", digest);
   write_text_attribute(dout.get(), "source", in.file + ":" + in.dataset);
@@ -363,6 +384,10 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
                  static_cast<long long>(n), r.wall_s, double(n) / r.wall_s, io_s);
     std::fprintf(log, "  threads per rank %d (scoring arena max concurrency %d)\n", threads,
                  concurrency_max);
+    std::fprintf(log, "  arithmetic %s%s\n", infer::arithmetic_name(arithmetic),
+                 arithmetic == infer::Arithmetic::portable
+                     ? " (the same bits on every x86-64 CPU)"
+                     : " (oneDNN; bits may differ on CPUs with other instruction sets)");
     if (nonfinite_all[0] > 0)
       std::fprintf(log,
                    "  WARNING: %lld non-finite input value(s) (NaN or Inf) in %lld sample(s), the "
@@ -381,13 +406,18 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
 WorkloadInfo infer_info() {
   WorkloadInfo w;
   w.name = "infer";
-  w.summary = "score an HDF5 dataset with an ONNX model (MLPs and small CNNs), MPI + TBB";
+  w.summary = "score an HDF5 dataset with an ONNX model (MLPs, CNNs, transformers, ...), MPI + TBB";
   w.description =
       "Reads samples [N, ...] from --input FILE.h5:/dataset, runs the ONNX model on them and\n"
       "writes [N, ...outputs] to --output FILE.h5:/dataset with the attributes model_name,\n"
-      "model_sha256 and basin_result_digest. Ranks score contiguous blocks of samples, each\n"
-      "reading and writing its own hyperslab collectively; inside a rank micro-batches run\n"
-      "on TBB threads. A sample's outputs do not depend on --set batch, threads or ranks.\n"
+      "model_sha256, basin_arithmetic and basin_result_digest. Ranks score contiguous\n"
+      "blocks of samples, each reading and writing its own hyperslab collectively; inside\n"
+      "a rank micro-batches run on TBB threads. A sample's outputs do not depend on --set batch, threads or ranks.\n"
+      "Arithmetic: portable gives the same bits on every x86-64 CPU (AVX-512, AVX2 or\n"
+      "neither) and is the default for replicated jobs (--basin-replicas), whose results\n"
+      "are compared bit for bit; fast (oneDNN) is the default otherwise, and its bits may\n"
+      "differ between CPUs with other instruction sets. The digest of a portable result\n"
+      "starts with 'portable-'.\n"
       "The model is checked before any work (opset, operators, shapes): an unsupported\n"
       "operator or attribute is refused with its name and node.";
   w.example =
@@ -414,6 +444,13 @@ WorkloadInfo infer_info() {
        "",
        "element type of the output dataset",
        {"float32", "float64"}},
+      {"arithmetic",
+       ParamKind::choice,
+       "auto",
+       "",
+       "portable (same bits on every x86-64 CPU), fast (oneDNN), or auto: portable when the "
+       "job runs as replicas",
+       {"auto", "portable", "fast"}},
       {"refuse_nonfinite",
        ParamKind::boolean,
        "false",

@@ -93,7 +93,9 @@ std::optional<std::string> parse_result_digest(const std::string& content) {
   std::string d = content;
   if (!d.empty() && d.back() == '\n') d.pop_back();
   const auto colon = d.find(':');
-  if (colon == std::string::npos || colon == 0 || colon > 16) return std::nullopt;
+  // The label names the hash and, for inference, the arithmetic
+  // ("portable-blake2b-256"): up to 32 of [a-z0-9-].
+  if (colon == std::string::npos || colon == 0 || colon > 32) return std::nullopt;
   for (std::size_t i = 0; i < colon; ++i) {
     const char c = d[i];
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return std::nullopt;

@@ -3,8 +3,11 @@
 digits with PyTorch, exports them to ONNX, writes the samples to HDF5, scores
 them with 2 MPI ranks and compares with PyTorch (max |diff| <= 1e-4, identical
 classes); 1 rank with another batch size and 1 thread gives the same bits and
-digest; the output carries the model's name, SHA-256 and the digest; inputs
-that do not fit are refused with the expected and found shapes.
+digest; the output carries the model's name, SHA-256, arithmetic and the
+digest. As replicas (BASIN_REPLICAS=3, as the SPANK plugin sets it) the
+arithmetic is portable: close to PyTorch, the same bits on 1 and 2 ranks, a
+digest labelled "portable-". Inputs that do not fit are refused with the
+expected and found shapes.
 
 usage: basin_run_infer.py BASIN_BINARY
 """
@@ -23,10 +26,10 @@ from digits_models import export_onnx, trained_digits_models
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
 
 
-def run(basin, np_, *args):
+def run(basin, np_, *args, env=ENV):
     cmd = ["mpirun", "-n", str(np_), "--oversubscribe", "--bind-to", "none", basin, "run", "infer",
            *args]
-    return subprocess.run(cmd, env=ENV, capture_output=True, text=True)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True)
 
 
 def main():
@@ -70,6 +73,37 @@ def main():
         if attrs.get("model_sha256") != sha or "model_name" not in attrs:
             failures.append(f"{name}: attributes {attrs}")
         print(f"{name}: same bits and digest on 1 rank, batch 7, 1 thread; attributes {sorted(attrs)}")
+        if attrs.get("basin_arithmetic") != "fast" or d2.startswith("portable-"):
+            failures.append(f"{name}: a job without replicas ran {attrs.get('basin_arithmetic')}, "
+                            f"digest {d2}")
+
+        # As one of 3 replicas: portable arithmetic by default.
+        replica = dict(ENV, BASIN_REPLICAS="3")
+        outs = {}
+        for ranks, extra in ((2, []), (1, ["--set", "batch=7", "--set", "threads=1"])):
+            r = run(basin, ranks, "--model", path, "--input", f"{tmp}/{name}.h5:/x", "--output",
+                    f"{tmp}/{name}-p{ranks}.h5:/y", "--digest-file", f"{tmp}/{name}-p{ranks}.d",
+                    *extra, env=replica)
+            if r.returncode:
+                failures.append(f"{name}: portable run failed:\n{r.stdout}{r.stderr}")
+                break
+            if "arithmetic portable" not in r.stdout:
+                failures.append(f"{name}: the summary does not say portable:\n{r.stdout}")
+            with h5py.File(f"{tmp}/{name}-p{ranks}.h5") as f:
+                outs[ranks] = (f["y"][...], f["y"].attrs["basin_arithmetic"],
+                               open(f"{tmp}/{name}-p{ranks}.d").read().strip())
+        if len(outs) == 2:
+            (p2, a2, pd2), (p1, a1, pd1) = outs[2], outs[1]
+            pdiff = float(np.abs(p2 - want).max())
+            print(f"{name}: portable as a replica: max |diff| vs PyTorch {pdiff:.2e}, digest {pd2}")
+            if pdiff > 1e-4 or not np.array_equal(p1, p2) or pd1 != pd2:
+                failures.append(f"{name}: portable results differ (from PyTorch {pdiff}, or "
+                                f"between 1 and 2 ranks)")
+            a2 = a2.decode() if isinstance(a2, bytes) else str(a2)
+            if a2 != "portable":
+                failures.append(f"{name}: basin_arithmetic {a2}")
+            if not pd2.startswith("portable-blake2b-256:"):
+                failures.append(f"{name}: portable digest not labelled: {pd2}")
 
     # Inputs that do not fit the model, and a missing dataset.
     with h5py.File(f"{tmp}/bad.h5", "w") as f:

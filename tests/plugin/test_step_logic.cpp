@@ -114,8 +114,9 @@ TEST(StepLogic, ResultDigestFormat) {
   const std::string hex(64, 'a');
   EXPECT_EQ(parse_result_digest("sha256:" + hex + "\n"), "sha256:" + hex);
   EXPECT_EQ(parse_result_digest("blake2b:" + hex), "blake2b:" + hex);
+  EXPECT_EQ(parse_result_digest("portable-blake2b-256:" + hex), "portable-blake2b-256:" + hex);
   for (const std::string& bad :
-       {std::string("sha256:") + "ABC", "sha256:" + hex + "\n\n", ":" + hex, "SHA256:" + hex,
+       {std::string("sha256:") + "ABC", std::string(33, 'a') + ":" + hex, "sha256:" + hex + "\n\n", ":" + hex, "SHA256:" + hex,
         "sha256:" + hex.substr(1), "sha256 " + hex, std::string("")})
     EXPECT_FALSE(parse_result_digest(bad)) << bad;
 }
