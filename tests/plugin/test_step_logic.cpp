@@ -116,8 +116,8 @@ TEST(StepLogic, ResultDigestFormat) {
   EXPECT_EQ(parse_result_digest("blake2b:" + hex), "blake2b:" + hex);
   EXPECT_EQ(parse_result_digest("portable-blake2b-256:" + hex), "portable-blake2b-256:" + hex);
   for (const std::string& bad :
-       {std::string("sha256:") + "ABC", std::string(33, 'a') + ":" + hex, "sha256:" + hex + "\n\n", ":" + hex, "SHA256:" + hex,
-        "sha256:" + hex.substr(1), "sha256 " + hex, std::string("")})
+       {std::string("sha256:") + "ABC", std::string(33, 'a') + ":" + hex, "sha256:" + hex + "\n\n",
+        ":" + hex, "SHA256:" + hex, "sha256:" + hex.substr(1), "sha256 " + hex, std::string("")})
     EXPECT_FALSE(parse_result_digest(bad)) << bad;
 }
 
