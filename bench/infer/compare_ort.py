@@ -18,7 +18,11 @@ ONNX Runtime is onnxruntime-node 1.20.1 from npm (its CPU library ships in
 the package), installed once under ~/.cache/basin-bench/ort:
   npm install --ignore-scripts onnxruntime-node@1.20.1
 
+Basin runs in fast arithmetic (oneDNN) and in portable arithmetic (the same
+bits on every x86-64 CPU), each its own column; --arithmetic picks one.
+
 usage: compare_ort.py BUILD_DIR [ROUNDS] [SECONDS] [--only NAME,...] [--threads 1,2]
+                      [--batches 1,16,256] [--arithmetic fast,portable]
 """
 import json
 import os
@@ -140,6 +144,12 @@ def main():
     only = threads_list = None
     if "--only" in args:
         k = args.index("--only"); only = set(args[k + 1].split(",")); del args[k:k + 2]
+    ariths, batch_filter = ["fast", "portable"], None
+    if "--arithmetic" in args:
+        k = args.index("--arithmetic"); ariths = args[k + 1].split(","); del args[k:k + 2]
+    if "--batches" in args:
+        k = args.index("--batches"); batch_filter = {int(b) for b in args[k + 1].split(",")}
+        del args[k:k + 2]
     if "--threads" in args:
         k = args.index("--threads"); threads_list = [int(t) for t in args[k + 1].split(",")]
         del args[k:k + 2]
@@ -173,15 +183,20 @@ def main():
                           input_names=["x"], output_names=["y"],
                           dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, **keep)
         for batch in batches:
+            if batch_filter and batch not in batch_filter:
+                continue
             for threads in threads_list:
                 env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), INFER_BENCH_NO_SGEMM="1",
                            NODE_PATH=f"{ORT_DIR}/node_modules")
                 dims = [str(s) for s in shape]
-                basin, ort, pt = [], [], []
+                basin, ort, pt = {a: [] for a in ariths}, [], []
                 try:
                     for _ in range(rounds):
-                        basin.append(run_json([f"{build}/bench/infer/infer_bench", path,
-                                               str(threads), str(batch), str(seconds)] + dims, env))
+                        for a in ariths:
+                            basin[a].append(run_json(
+                                [f"{build}/bench/infer/infer_bench", path, str(threads),
+                                 str(batch), str(seconds)] + dims,
+                                dict(env, INFER_BENCH_ARITHMETIC=a)))
                         ort.append(run_json(["node", os.path.join(os.path.dirname(
                             os.path.abspath(__file__)), "ort_bench.js"), path, str(threads),
                             str(batch), str(seconds)] + dims, env))
@@ -189,14 +204,16 @@ def main():
                 except RuntimeError as e:
                     print(f"{name:12s} batch {batch:3d} threads {threads}: failed: {e}")
                     continue
-                r_ort = [b / o for b, o in zip(basin, ort)]
-                r_pt = [b / p for b, p in zip(basin, pt)]
-                print(f"{name:12s} batch {batch:3d} threads {threads}: samples/s Basin "
-                      f"{statistics.median(basin):10.1f}  ORT {statistics.median(ort):10.1f}  "
-                      f"PyTorch {statistics.median(pt):10.1f}  | Basin/ORT "
-                      f"{statistics.median(r_ort):.2f}x ({min(r_ort):.2f}-{max(r_ort):.2f})  "
-                      f"Basin/PyTorch {statistics.median(r_pt):.2f}x ({min(r_pt):.2f}-{max(r_pt):.2f})",
-                      flush=True)
+                for a in ariths:
+                    r_ort = [b / o for b, o in zip(basin[a], ort)]
+                    r_pt = [b / p for b, p in zip(basin[a], pt)]
+                    print(f"{name:12s} batch {batch:3d} threads {threads} {a:8s}: samples/s "
+                          f"Basin {statistics.median(basin[a]):10.1f}  ORT "
+                          f"{statistics.median(ort):10.1f}  PyTorch {statistics.median(pt):10.1f}"
+                          f"  | Basin/ORT {statistics.median(r_ort):.2f}x "
+                          f"({min(r_ort):.2f}-{max(r_ort):.2f})  Basin/PyTorch "
+                          f"{statistics.median(r_pt):.2f}x ({min(r_pt):.2f}-{max(r_pt):.2f})",
+                          flush=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 // batch (after one warm-up batch), and the sgemm GFLOP/s OpenBLAS reaches on
 // the MLP's first matrix product shape at the full batch (the ceiling the
 // engine's products share; left out with INFER_BENCH_NO_SGEMM set).
+// INFER_BENCH_ARITHMETIC=portable runs the portable arithmetic (default fast).
 #include <cblas.h>
 
 #include <chrono>
@@ -30,7 +31,10 @@ int main(int argc, char** argv) {
     const double seconds = std::stod(argv[4]);
     std::vector<int64_t> shape;
     for (int k = 5; k < argc; ++k) shape.push_back(std::stoll(argv[k]));
-    basin::infer::BatchRunner runner(model, shape);
+    const char* arith = std::getenv("INFER_BENCH_ARITHMETIC");
+    basin::infer::BatchRunner runner(
+        model, shape, basin::infer::kMicroBatch,
+        {basin::infer::parse_arithmetic(arith && *arith ? arith : "fast")});
     std::vector<float> x(size_t(batch * runner.input_sample_size())),
         y(size_t(batch * runner.output_sample_size()));
     std::mt19937 rng(1);

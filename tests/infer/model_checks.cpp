@@ -340,6 +340,30 @@ TEST(Portable, SameBitsHoweverCutAndOnEveryInstructionSet) {
   }
 }
 
+// A Relu after a Reshape that only relabels its input still runs (the
+// relabelling step must not absorb it as a oneDNN step absorbs one), in both
+// arithmetics.
+TEST(Plan, ReluAfterReshapeRuns) {
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 4});
+  auto* shape = g.add_initializer();
+  shape->set_name("s"), shape->set_data_type(onnx::TensorProto::INT64), shape->add_dims(3);
+  for (int64_t d : {-1, 2, 2}) shape->add_int64_data(d);
+  add_node(g, "Reshape", {"x", "s"}, {"r"});
+  add_node(g, "Relu", {"r"}, {"y"});
+  add_output(g, "y");
+  Model model = Model::load_bytes(bytes(m), "reshape_relu");
+  for (Arithmetic a : {Arithmetic::fast, Arithmetic::portable}) {
+    Plan plan(model, {{1, 4}}, {a});
+    Tensor x;
+    x.shape = {1, 4};
+    x.f = {-1, 2, -3, 4};
+    const Tensor& y = *plan.run({&x})[0];
+    EXPECT_EQ(y.f, (std::vector<float>{0, 2, 0, 4})) << arithmetic_name(a);
+  }
+}
+
 TEST(Portable, UnavailableInstructionSetRefusedByName) {
   Model model = Model::load_bytes(bytes(mlp()), "mlp");
   for (Isa isa : {Isa::avx2, Isa::avx512}) {

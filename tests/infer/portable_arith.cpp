@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "portable_gemm.hpp"
@@ -70,6 +71,27 @@ TEST(PortableGemm, EveryCloneFollowsTheCanonicalOrder) {
                      got.data(), ldc);
       EXPECT_EQ(got, want) << isa_name(isa) << " M=" << c.M << " N=" << c.N << " K=" << c.K
                            << " ta=" << c.ta << " tb=" << c.tb;
+    }
+  }
+}
+
+// Weights packed once give the bits of the unpacked product.
+TEST(PortableGemm, PackedWeightsGiveTheSameBits) {
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (auto [M, N, K, tb] : {std::tuple{1, 512, 784, true}, std::tuple{37, 1100, 300, false},
+                             std::tuple{6, 10, 512, true}}) {
+    std::vector<float> A(size_t(M * K)), B(size_t(N * K)), C0(size_t(M * N));
+    for (auto& v : A) v = u(rng);
+    for (auto& v : B) v = u(rng);
+    for (auto& v : C0) v = u(rng);
+    const int64_t ldb = tb ? K : N;
+    for (Isa isa : available()) {
+      std::vector<float> want = C0, got = C0;
+      portable_sgemm(isa, false, tb, M, N, K, 1, A.data(), K, B.data(), ldb, 1, want.data(), N);
+      const PackedMatrix packed(isa, tb, K, N, B.data(), ldb);
+      portable_sgemm_packed(packed, false, M, 1, A.data(), K, 1, got.data(), N);
+      EXPECT_EQ(got, want) << isa_name(isa) << " M=" << M << " N=" << N << " K=" << K;
     }
   }
 }

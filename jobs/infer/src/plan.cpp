@@ -4,8 +4,11 @@
 // never run again. run() re-executes only the remaining nodes in place, a
 // Gemm or Conv with constant weights (and the Relu after it) as one oneDNN
 // step when it qualifies (fast_steps.hpp). Portable arithmetic takes no
-// oneDNN step, and its plain kernels multiply through portable_sgemm.
+// oneDNN step: its plain kernels multiply through portable_sgemm, and a Gemm
+// or MatMul with constant weights through weights packed once
+// (portable_steps.hpp).
 #include "fast_steps.hpp"
+#include "portable_steps.hpp"
 #include "graph.hpp"
 #include "kernels.hpp"
 
@@ -158,12 +161,14 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
         live[k + 1]->in.size() == 1 && live[k + 1]->in[0] == n->out[0] &&
         readers[size_t(n->out[0])] == 1)
       relu = live[k + 1];
+    // Only a oneDNN step absorbs the Relu; the others leave it to run.
     std::unique_ptr<FastStep> fast;
     if (relabel(*n, readers))
       fast = std::make_unique<HandOver>(n->in[0], n->out[0]);
-    else if (sgemm.arithmetic == Arithmetic::fast)
-      fast = make_fast_step(*n, relu, values, is_const);
-    if (fast && relu) ++k;
+    else if (sgemm.arithmetic == Arithmetic::portable)
+      fast = make_portable_step(*n, sgemm.isa, values, is_const);
+    else if ((fast = make_fast_step(*n, relu, values, is_const)) && relu)
+      ++k;
     steps.push_back({n, std::move(fast)});
   }
 }

@@ -41,37 +41,36 @@ Isa native_isa() {
   return best;
 }
 
-void portable_sgemm(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
-                    float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
-                    float beta, float* C, int64_t ldc) {
-  if (M <= 0 || N <= 0) return;
+namespace {
+
+Isa checked(Isa isa) {
   if (isa == Isa::native) isa = native_isa();
   if (!isa_available(isa))
     throw ModelError(std::string("the ") + isa_name(isa) + " kernels cannot run on this CPU");
+  return isa;
+}
+
+// Runs the clone on g (C receives the accumulators), then the epilogue
+// C = beta C_old + alpha acc, element by element (multiplying by 1 is exact,
+// so the skipped products change nothing).
+void product(Isa isa, portable::GemmArgs g, float alpha, float beta) {
   // Packing space and the old C (for beta) are kept per thread: the engine
   // runs one micro-batch a thread, and reallocating per call costs.
   thread_local std::vector<float> packed_a, packed_b, old_c;
   packed_a.resize(size_t(portable::packed_a_floats()));
-  packed_b.resize(size_t(portable::packed_b_floats()));
+  if (!g.packed_b) packed_b.resize(size_t(portable::packed_b_floats()));
+  const int64_t M = g.M, N = g.N, ldc = g.ldc;
+  float* C = g.C;
   if (beta != 0.0f) {
     old_c.resize(size_t(M * N));
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) old_c[size_t(i * N + j)] = C[i * ldc + j];
   }
-  const portable::GemmArgs g{trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc};
   switch (isa) {
-    case Isa::avx512:
-      portable::gemm_avx512(g, packed_a.data(), packed_b.data());
-      break;
-    case Isa::avx2:
-      portable::gemm_avx2(g, packed_a.data(), packed_b.data());
-      break;
-    default:
-      portable::gemm_scalar(g, packed_a.data(), packed_b.data());
-      break;
+    case Isa::avx512: portable::gemm_avx512(g, packed_a.data(), packed_b.data()); break;
+    case Isa::avx2: portable::gemm_avx2(g, packed_a.data(), packed_b.data()); break;
+    default: portable::gemm_scalar(g, packed_a.data(), packed_b.data()); break;
   }
-  // The epilogue, element by element (multiplying by 1 is exact, so the
-  // skipped products change nothing).
   for (int64_t i = 0; i < M; ++i) {
     float* c = C + i * ldc;
     if (alpha != 1.0f)
@@ -83,6 +82,37 @@ void portable_sgemm(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, i
     else
       for (int64_t j = 0; j < N; ++j) c[j] = beta * o[j] + c[j];
   }
+}
+
+}  // namespace
+
+void portable_sgemm(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                    float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+                    float beta, float* C, int64_t ldc) {
+  isa = checked(isa);
+  if (M <= 0 || N <= 0) return;
+  product(isa, {trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc}, alpha, beta);
+}
+
+PackedMatrix::PackedMatrix(Isa isa, bool trans_b, int64_t K, int64_t N, const float* B,
+                           int64_t ldb)
+    : isa_(checked(isa)), K_(K), N_(N) {
+  const int64_t panel = isa_ == Isa::avx512 ? 32 : 16;
+  data_.resize(size_t(portable::packed_b_size(panel, K, N)));
+  const portable::GemmArgs g{false, trans_b, 0, N, K, nullptr, 0, B, ldb, nullptr, 0};
+  switch (isa_) {
+    case Isa::avx512: portable::pack_b_avx512(g, data_.data()); break;
+    case Isa::avx2: portable::pack_b_avx2(g, data_.data()); break;
+    default: portable::pack_b_scalar(g, data_.data()); break;
+  }
+}
+
+void portable_sgemm_packed(const PackedMatrix& B, bool trans_a, int64_t M, float alpha,
+                           const float* A, int64_t lda, float beta, float* C, int64_t ldc) {
+  if (M <= 0 || B.cols() <= 0) return;
+  portable::GemmArgs g{trans_a, false, M, B.cols(), B.rows(), A, lda, nullptr, 0, C, ldc};
+  g.packed_b = B.data();
+  product(B.isa(), g, alpha, beta);
 }
 
 }  // namespace basin::infer

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "basin/infer/model.hpp"
 
@@ -23,5 +24,27 @@ Isa native_isa();
 void portable_sgemm(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                     float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
                     float beta, float* C, int64_t ldc);
+
+// A right-hand side packed once for many products (a layer's constant
+// weights): the products then skip packing it, which at small batches costs
+// as much as the arithmetic. The bits are those of portable_sgemm.
+class PackedMatrix {
+ public:
+  // op(B) is K x N; isa as for portable_sgemm.
+  PackedMatrix(Isa isa, bool trans_b, int64_t K, int64_t N, const float* B, int64_t ldb);
+  Isa isa() const { return isa_; }
+  int64_t rows() const { return K_; }
+  int64_t cols() const { return N_; }
+  const float* data() const { return data_.data(); }
+
+ private:
+  Isa isa_;
+  int64_t K_, N_;
+  std::vector<float> data_;
+};
+
+// C = beta C + alpha op(A) B, B packed (M x B.rows() times B.rows() x B.cols()).
+void portable_sgemm_packed(const PackedMatrix& B, bool trans_a, int64_t M, float alpha,
+                           const float* A, int64_t lda, float beta, float* C, int64_t ldc);
 
 }  // namespace basin::infer

@@ -19,16 +19,28 @@ struct GemmArgs {
   int64_t ldb;
   float* C;
   int64_t ldc;
+  // B already packed by pack_b_* of the same clone (the whole matrix, block
+  // after block in the order the product visits them), or nullptr.
+  const float* packed_b = nullptr;
 };
 
 // Packing space each clone needs, in floats (its largest block sizes).
 int64_t packed_a_floats();
 int64_t packed_b_floats();
 
+// Floats pack_b_* writes for a K x N matrix: panels of `panel` columns
+// (16 for the scalar and AVX2 clones, 32 for AVX-512).
+inline int64_t packed_b_size(int64_t panel, int64_t K, int64_t N) {
+  return ((N + panel - 1) / panel) * panel * (K > 0 ? K : 0);
+}
 // C[i][j] = the canonical accumulation of op(A) op(B) (see the .inc): the
 // same bits from every clone.
 void gemm_scalar(const GemmArgs& g, float* packed_a, float* packed_b);
 void gemm_avx2(const GemmArgs& g, float* packed_a, float* packed_b);
 void gemm_avx512(const GemmArgs& g, float* packed_a, float* packed_b);
+// The whole of op(B) (g.K x g.N) packed for that clone's products.
+void pack_b_scalar(const GemmArgs& g, float* out);
+void pack_b_avx2(const GemmArgs& g, float* out);
+void pack_b_avx512(const GemmArgs& g, float* out);
 
 }  // namespace basin::infer::portable

@@ -1,0 +1,23 @@
+// Steps of portable arithmetic chosen once at plan time: a Gemm or MatMul
+// whose right-hand side is a constant (a layer's weights) multiplies through
+// a PackedMatrix packed at plan time, so small batches do not pay for
+// packing the weights on every run. The bits are those of the plain kernel
+// in portable arithmetic (the same definition, portable_gemm.hpp).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "fast_steps.hpp"
+#include "graph.hpp"
+
+namespace basin::infer {
+
+// A step for `node`, or nullptr when it does not qualify (the plain kernel
+// then runs it). `values` are sized by planning; `is_const` marks the values
+// fixed at plan time.
+std::unique_ptr<FastStep> make_portable_step(const Node& node, Isa isa,
+                                             const std::vector<Tensor>& values,
+                                             const std::vector<bool>& is_const);
+
+}  // namespace basin::infer
