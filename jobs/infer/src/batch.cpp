@@ -61,15 +61,18 @@ BatchRunner::BatchRunner(const Model& model, const std::vector<int64_t>& sample_
   in_shape_ = found;
   in_shape_[0] = micro_;
   in_size_ = checked_numel(sample_shape, "input sample");
-  // The first worker doubles as the probe that resolves the output shape.
-  auto probe = pool_->take(model, in_shape_, micro_, options_);
+  // The first worker doubles as the probe that resolves the output shape
+  // (in portable arithmetic one row: plans are per row count anyway, and a
+  // large model's full micro-batch plan is big).
+  const int64_t probe_rows = options_.arithmetic == Arithmetic::fast ? micro_ : 1;
+  auto probe = pool_->take(model, in_shape_, probe_rows, options_);
   out_shape_ = probe->plan.output_shape(0);
-  if (out_shape_.empty() || out_shape_[0] != micro_)
+  if (out_shape_.empty() || out_shape_[0] != probe_rows)
     throw ModelError("the model's output " + shape_text(out_shape_) +
                      " does not keep the batch dimension first");
   out_shape_.erase(out_shape_.begin());
   out_size_ = checked_numel(out_shape_, "output sample");
-  pool_->give_back(std::move(probe), micro_);
+  pool_->give_back(std::move(probe), probe_rows);
 }
 
 BatchRunner::~BatchRunner() = default;

@@ -81,22 +81,39 @@ inline void binary(const Shape& r, const T* a, const Shape& sa, const T* b, cons
     for (int64_t k = 0; k < total; ++k) y[k] = f(a[k], b[k]);
     return;
   }
+  if (total == 0) return;
+  const int64_t na = std::accumulate(sa.begin(), sa.end(), int64_t{1}, std::multiplies<>());
   const int64_t nb = std::accumulate(sb.begin(), sb.end(), int64_t{1}, std::multiplies<>());
-  // Common case: b repeats along the trailing dims of a (bias).
-  if (sa == r && nb > 0 && total % nb == 0 && std::equal(sb.rbegin(), sb.rend(), r.rbegin())) {
-    for (int64_t k = 0; k < total; ++k) y[k] = f(a[k], b[k % nb]);
+  // Common cases: one operand repeats along the trailing dims of the other
+  // (a bias, a scalar), either way round.
+  auto trails = [&](const Shape& s) { return std::equal(s.rbegin(), s.rend(), r.rbegin()); };
+  if (sa == r && nb > 0 && trails(sb)) {
+    for (int64_t o = 0; o < total; o += nb)
+      for (int64_t j = 0; j < nb; ++j) y[o + j] = f(a[o + j], b[j]);
     return;
   }
+  if (sb == r && na > 0 && trails(sa)) {
+    for (int64_t o = 0; o < total; o += na)
+      for (int64_t j = 0; j < na; ++j) y[o + j] = f(a[j], b[o + j]);
+    return;
+  }
+  if (r.empty()) {  // scalars (only reached when a or b is empty-shaped too)
+    y[0] = f(a[0], b[0]);
+    return;
+  }
+  // General broadcasting: the innermost dim as a strided loop, the outer
+  // index advanced once per row.
   auto sta = bstrides(sa, r), stb = bstrides(sb, r);
-  std::vector<int64_t> idx(r.size(), 0);
-  for (int64_t k = 0; k < total; ++k) {
-    int64_t oa = 0, ob = 0;
-    for (size_t d = 0; d < r.size(); ++d) oa += idx[d] * sta[d], ob += idx[d] * stb[d];
-    y[k] = f(a[oa], b[ob]);
-    for (size_t d = r.size(); d-- > 0;) {
-      if (++idx[d] < r[d]) break;
-      idx[d] = 0;
+  const size_t last = r.size() - 1;
+  const int64_t len = r[last], da = sta[last], db = stb[last];
+  for (int64_t k = 0; k < total; k += len) {
+    int64_t rest = k / len, oa = 0, ob = 0;
+    for (size_t d = last; d-- > 0;) {
+      const int64_t i = rest % r[d];
+      rest /= r[d];
+      oa += i * sta[d], ob += i * stb[d];
     }
+    for (int64_t j = 0; j < len; ++j) y[k + j] = f(a[oa + j * da], b[ob + j * db]);
   }
 }
 inline void copy(const Node& n, const Tensor& x, Tensor& y, Shape s) {
