@@ -8,9 +8,9 @@
 // or MatMul with constant weights through weights packed once
 // (portable_steps.hpp).
 #include "fast_steps.hpp"
-#include "portable_steps.hpp"
 #include "graph.hpp"
 #include "kernels.hpp"
+#include "portable_steps.hpp"
 
 namespace basin::infer {
 

@@ -67,9 +67,15 @@ void product(Isa isa, portable::GemmArgs g, float alpha, float beta) {
       for (int64_t j = 0; j < N; ++j) old_c[size_t(i * N + j)] = C[i * ldc + j];
   }
   switch (isa) {
-    case Isa::avx512: portable::gemm_avx512(g, packed_a.data(), packed_b.data()); break;
-    case Isa::avx2: portable::gemm_avx2(g, packed_a.data(), packed_b.data()); break;
-    default: portable::gemm_scalar(g, packed_a.data(), packed_b.data()); break;
+    case Isa::avx512:
+      portable::gemm_avx512(g, packed_a.data(), packed_b.data());
+      break;
+    case Isa::avx2:
+      portable::gemm_avx2(g, packed_a.data(), packed_b.data());
+      break;
+    default:
+      portable::gemm_scalar(g, packed_a.data(), packed_b.data());
+      break;
   }
   for (int64_t i = 0; i < M; ++i) {
     float* c = C + i * ldc;
@@ -94,16 +100,21 @@ void portable_sgemm(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, i
   product(isa, {trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc}, alpha, beta);
 }
 
-PackedMatrix::PackedMatrix(Isa isa, bool trans_b, int64_t K, int64_t N, const float* B,
-                           int64_t ldb)
+PackedMatrix::PackedMatrix(Isa isa, bool trans_b, int64_t K, int64_t N, const float* B, int64_t ldb)
     : isa_(checked(isa)), K_(K), N_(N) {
   const int64_t panel = isa_ == Isa::avx512 ? 32 : 16;
   data_.resize(size_t(portable::packed_b_size(panel, K, N)));
   const portable::GemmArgs g{false, trans_b, 0, N, K, nullptr, 0, B, ldb, nullptr, 0};
   switch (isa_) {
-    case Isa::avx512: portable::pack_b_avx512(g, data_.data()); break;
-    case Isa::avx2: portable::pack_b_avx2(g, data_.data()); break;
-    default: portable::pack_b_scalar(g, data_.data()); break;
+    case Isa::avx512:
+      portable::pack_b_avx512(g, data_.data());
+      break;
+    case Isa::avx2:
+      portable::pack_b_avx2(g, data_.data());
+      break;
+    default:
+      portable::pack_b_scalar(g, data_.data());
+      break;
   }
 }
 

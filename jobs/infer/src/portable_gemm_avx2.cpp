@@ -23,6 +23,8 @@ void gemm_avx2(const GemmArgs& g, float* packed_a, float* packed_b) {
   Blocked<Avx2>::run(g, packed_a, packed_b);
 }
 
-void pack_b_avx2(const GemmArgs& g, float* out) { Blocked<Avx2>::pack_all_b(g, out); }
+void pack_b_avx2(const GemmArgs& g, float* out) {
+  Blocked<Avx2>::pack_all_b(g, out);
+}
 
 }  // namespace basin::infer::portable

@@ -23,6 +23,8 @@ void gemm_avx512(const GemmArgs& g, float* packed_a, float* packed_b) {
   Blocked<Avx512>::run(g, packed_a, packed_b);
 }
 
-void pack_b_avx512(const GemmArgs& g, float* out) { Blocked<Avx512>::pack_all_b(g, out); }
+void pack_b_avx512(const GemmArgs& g, float* out) {
+  Blocked<Avx512>::pack_all_b(g, out);
+}
 
 }  // namespace basin::infer::portable

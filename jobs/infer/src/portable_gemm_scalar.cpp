@@ -45,6 +45,8 @@ void gemm_scalar(const GemmArgs& g, float* packed_a, float* packed_b) {
   Blocked<Lanes8>::run(g, packed_a, packed_b);
 }
 
-void pack_b_scalar(const GemmArgs& g, float* out) { Blocked<Lanes8>::pack_all_b(g, out); }
+void pack_b_scalar(const GemmArgs& g, float* out) {
+  Blocked<Lanes8>::pack_all_b(g, out);
+}
 
 }  // namespace basin::infer::portable

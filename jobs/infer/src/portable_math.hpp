@@ -149,7 +149,9 @@ inline double erf(double x) {
   for (int n = detail::ErfTable::kDegree - 1; n >= 0; --n) r = r * t + c[n];
   return x < 0 ? -r : r;
 }
-inline double detail::ErfTable::exp_for_table(double x) { return pmath::exp(x); }
+inline double detail::ErfTable::exp_for_table(double x) {
+  return pmath::exp(x);
+}
 
 inline double tanh(double x) {
   if (x != x) return x;

@@ -21,8 +21,7 @@ class PackedGemm : public FastStep {
       portable_sgemm_packed(b_, ta_, M_, alpha_, a.f.data(), lda, 0.0f, y.f.data(), N);
       return;
     }
-    for (int64_t i = 0; i < M_; ++i)
-      std::copy(start_.begin(), start_.end(), y.f.begin() + i * N);
+    for (int64_t i = 0; i < M_; ++i) std::copy(start_.begin(), start_.end(), y.f.begin() + i * N);
     portable_sgemm_packed(b_, ta_, M_, alpha_, a.f.data(), lda, 1.0f, y.f.data(), N);
   }
 
@@ -81,8 +80,8 @@ std::unique_ptr<FastStep> matmul_step(const Node& n, Isa isa, const std::vector<
                                       const std::vector<bool>& is_const) {
   if (n.in.size() < 2 || n.in[1] < 0 || !is_const[size_t(n.in[1])]) return nullptr;
   const Tensor &a = values[size_t(n.in[0])], &b = values[size_t(n.in[1])];
-  if (a.dtype != DType::f32 || b.dtype != DType::f32 || a.shape.size() < 2 ||
-      b.shape.size() != 2 || a.shape.back() != b.shape[0])
+  if (a.dtype != DType::f32 || b.dtype != DType::f32 || a.shape.size() < 2 || b.shape.size() != 2 ||
+      a.shape.back() != b.shape[0])
     return nullptr;
   const int64_t K = b.shape[0], N = b.shape[1], rows = a.numel() / K;
   PackedMatrix packed(isa, false, K, N, b.f.data(), N);
