@@ -107,6 +107,12 @@ infer::Arithmetic choose_arithmetic(const std::string& asked) {
                                              : infer::Arithmetic::fast;
 }
 
+infer::Isa parse_isa(const std::string& text) {
+  for (auto i : {infer::Isa::native, infer::Isa::scalar, infer::Isa::avx2, infer::Isa::avx512})
+    if (text == infer::isa_name(i)) return i;
+  throw std::invalid_argument("--set isa=" + text + ": use native, avx512, avx2 or scalar");
+}
+
 // The published digest names the arithmetic that made the result: replicas
 // are compared by their digest strings, so a fast result (bits of this CPU's
 // instruction set) never passes for a portable one, or the reverse.
@@ -130,6 +136,10 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
   const std::int64_t batch = p.integer("batch");
   const bool refuse_nonfinite = p.boolean("refuse_nonfinite");
   const infer::Arithmetic arithmetic = choose_arithmetic(p.text("arithmetic"));
+  const infer::Isa isa = parse_isa(p.text("isa"));
+  if (!infer::isa_available(isa))
+    throw std::invalid_argument("--set isa=" + p.text("isa") +
+                                ": this CPU cannot run those kernels; use isa=native");
   // All TBB threads of the driver's arena (--set threads, BASIN_THREADS, ...).
   const int threads = tbb::this_task_arena::max_concurrency();
 
@@ -196,7 +206,7 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
   }
   const infer::BatchRunner runner = [&] {
     try {
-      return infer::BatchRunner(model, sample_shape, infer::kMicroBatch, {arithmetic});
+      return infer::BatchRunner(model, sample_shape, infer::kMicroBatch, {arithmetic, isa});
     } catch (const infer::ModelError& e) {
       throw std::invalid_argument("--input " + in.dataset + " samples " + shape_text(sample_shape) +
                                   " do not fit the model: " + e.what());
@@ -452,6 +462,16 @@ WorkloadInfo infer_info() {
        "portable (same bits on every x86-64 CPU), fast (oneDNN), or auto: portable when the "
        "job runs as replicas",
        {"auto", "portable", "fast"}},
+      {"isa",
+       ParamKind::choice,
+       "native",
+       "",
+       "instruction set of the portable kernels (the same bits on each; forcing one is for "
+       "checking that)",
+       {"native", "avx512", "avx2", "scalar"},
+       0,
+       0,
+       false},
       {"refuse_nonfinite",
        ParamKind::boolean,
        "false",

@@ -27,18 +27,7 @@ done
 db="$work/ledger.sqlite"
 # validate re-checks every record against pool.toml's node keys: a pool.toml
 # whose nodes keep the keys local-pool gave them (and their sizes).
-(
-  cd "$work"
-  "$BASIN" pool init --name local --cluster basin-local >/dev/null
-  "$BASIN" pool add-site --name campus --tier institutional --core-second 40 >/dev/null
-  "$BASIN" pool add-site --name home --tier volunteer --core-second 10 >/dev/null
-  while read -r node key; do
-    case "$node" in inst*) site=campus ;; *) site=home ;; esac
-    printf "\n[[node]]\nname = '%s'\nsite = '%s'\npublic_key = '%s'\ncpus = 2\nmemory_mb = 2000\n" \
-      "$node" "$site" "${key#ed25519:}" >>pool.toml
-  done < <(grep -v '^#' "$POOL_DIR/etc/node-keys")
-  "$BASIN" pool check >/dev/null
-) || fail "pool.toml for the local pool"
+pool_toml_with_node_keys "$work" || fail "pool.toml for the local pool"
 # (ingest bounds each record by its node's size there: 2 CPUs, 2000 MB.)
 "$BASIN" ledger --db "$db" ingest "$POOL_DIR"/basin/*/spool --keys "$POOL_DIR/etc/node-keys" \
   --pool "$work/pool.toml" \

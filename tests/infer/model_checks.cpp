@@ -256,12 +256,17 @@ TEST(Determinism, SampleOutputIndependentOfBatchAndThreads) {
   EXPECT_NEAR(s, 1.0f, 1e-5f);
 }
 
-// The oneDNN steps (constant weights, fused bias and Relu, blocked layouts)
-// agree with the plain kernels, which run when the same weights come in as
-// graph inputs instead of initializers.
-TEST(FastSteps, AgreeWithPlainKernels) {
-  for (auto [name, proto, sample] : {std::tuple{"mlp", mlp(), std::vector<int64_t>{20}},
-                                     std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}}}) {
+// The steps chosen at plan time for constant weights agree with the plain
+// kernels, which run when the same weights come in as graph inputs instead of
+// initializers: oneDNN's (fused bias and Relu, blocked layouts) within
+// rounding, portable arithmetic's (weights packed once, a convolution as
+// im2row x W^T) bit for bit.
+TEST(PlannedSteps, AgreeWithPlainKernels) {
+  for (auto [name, proto, sample, arith] :
+       {std::tuple{"mlp", mlp(), std::vector<int64_t>{20}, Arithmetic::fast},
+        std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}, Arithmetic::fast},
+        std::tuple{"mlp", mlp(), std::vector<int64_t>{20}, Arithmetic::portable},
+        std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}, Arithmetic::portable}}) {
     const int64_t n = 70;
     std::vector<int64_t> shape = sample;
     shape.insert(shape.begin(), n);
@@ -272,7 +277,7 @@ TEST(FastSteps, AgreeWithPlainKernels) {
     x.f.resize(size_t(x.numel()));
     for (auto& v : x.f) v = u(rng);
     Model fast = Model::load_bytes(bytes(proto), name);
-    Plan fast_plan(fast, {shape});
+    Plan fast_plan(fast, {shape}, {arith});
     const Tensor y_fast = *fast_plan.run({&x})[0];
 
     // The same model with every initializer turned into a graph input.
@@ -290,7 +295,7 @@ TEST(FastSteps, AgreeWithPlainKernels) {
     Model plain = Model::load_bytes(bytes(plain_proto), name);
     std::vector<const Tensor*> inputs{&x};
     for (const auto& t : weights) inputs.push_back(&t);
-    Plan plain_plan(plain, inputs);
+    Plan plain_plan(plain, inputs, {arith});
     const Tensor y_plain = *plain_plan.run(inputs)[0];
 
     ASSERT_EQ(y_fast.shape, y_plain.shape) << name;
@@ -301,6 +306,9 @@ TEST(FastSteps, AgreeWithPlainKernels) {
     }
     EXPECT_GT(scale, 0.1f) << name << ": outputs all near zero, the test would prove nothing";
     EXPECT_LE(worst, 1e-5f * std::max(scale, 1.0f)) << name;
+    if (arith == Arithmetic::portable) {
+      EXPECT_EQ(y_fast.f, y_plain.f) << name << " portable";
+    }
   }
 }
 

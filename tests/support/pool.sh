@@ -112,3 +112,23 @@ pool_toml() {
     done
   )
 }
+
+# pool_toml_with_node_keys DIR: DIR/pool.toml for the local pool whose nodes
+# keep the keys local-pool gave them (sites campus for inst*, home for the
+# rest; 2 CPUs and 2000 MB each), as `basin ledger ingest/validate` need to
+# re-check the nodes' signatures.
+pool_toml_with_node_keys() {
+  (
+    cd "$1"
+    "$BASIN" pool init --name local --cluster basin-local >/dev/null
+    "$BASIN" pool add-site --name campus --tier institutional --core-second 40 >/dev/null
+    "$BASIN" pool add-site --name home --tier volunteer --core-second 10 >/dev/null
+    local node key site
+    while read -r node key; do
+      case "$node" in inst*) site=campus ;; *) site=home ;; esac
+      printf "\n[[node]]\nname = '%s'\nsite = '%s'\npublic_key = '%s'\ncpus = 2\nmemory_mb = 2000\n" \
+        "$node" "$site" "${key#ed25519:}" >>pool.toml
+    done < <(grep -v '^#' "$POOL_DIR/etc/node-keys")
+    "$BASIN" pool check >/dev/null
+  )
+}

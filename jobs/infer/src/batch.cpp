@@ -85,21 +85,29 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
   // One BLAS thread per call: parallelism comes from micro-batches, and the
   // BLAS arithmetic then never depends on how many threads exist.
   openblas_set_num_threads(1);
-  const int64_t c0 = first / micro_, c1 = (first + n - 1) / micro_ + 1;
-  tbb::task_arena arena(std::max(threads, 1));
+  // Fast arithmetic: micro-batches aligned to global indices (the
+  // determinism rule), each planned whole with the other rows zero.
+  // Portable arithmetic: any cut gives the same bits, so the samples are cut
+  // into `step` rows from `first` (a micro-batch, or fewer so that a small
+  // call still keeps every thread busy) and each piece is planned for its
+  // own row count.
+  const bool pad = options_.arithmetic == Arithmetic::fast;
+  const int64_t ways = std::max(threads, 1);
+  const int64_t step = pad ? micro_ : std::min(micro_, (n + ways - 1) / ways);
+  const int64_t base = pad ? 0 : first;
+  const int64_t c0 = (first - base) / step, c1 = (first + n - 1 - base) / step + 1;
+  tbb::task_arena arena{static_cast<int>(ways)};
   arena.execute([&] {
     const int conc = tbb::this_task_arena::max_concurrency();
     int seen = pool_->concurrency.load();
     while (conc > seen && !pool_->concurrency.compare_exchange_weak(seen, conc)) {
     }
     tbb::parallel_for(c0, c1, [&](int64_t c) {
-      // Global rows [lo, hi) of this micro-batch are ours. Fast arithmetic
-      // plans the whole micro-batch and zeroes the other rows; portable
-      // arithmetic plans just these rows.
-      const int64_t lo = std::max(c * micro_, first), hi = std::min((c + 1) * micro_, first + n);
+      // Global rows [lo, hi) of this piece are ours.
+      const int64_t start = base + c * step;
+      const int64_t lo = std::max(start, first), hi = std::min(start + step, first + n);
       const int64_t m = hi - lo;
-      const bool pad = options_.arithmetic == Arithmetic::fast;
-      const int64_t rows = pad ? micro_ : m, row = pad ? lo - c * micro_ : 0;
+      const int64_t rows = pad ? micro_ : m, row = pad ? lo - start : 0;
       auto w = pool_->take(*model_, in_shape_, rows, options_);
       float* x = w->plan.input_data(0);
       std::fill(x, x + row * in_size_, 0.0f);

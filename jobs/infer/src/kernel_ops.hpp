@@ -12,6 +12,15 @@ namespace basin::infer::kernel {
 
 using Inputs = std::vector<const Tensor*>;
 
+// A 2-D convolution or pooling window over NCHW: kernel, strides,
+// dilations, begin and end pads, output size, per spatial dim (kernels.cpp;
+// from the node's attributes, auto_pad included).
+struct Window {
+  int64_t k[2], s[2], d[2], pb[2], pe[2], out[2];
+};
+Window window(const Node& n, const std::vector<int64_t>& x, std::vector<int64_t> kernel,
+              bool ceil_mode);
+
 // kernels_elementwise.cpp
 void unary_math(const Node& n, const Tensor& x, Tensor& y);  // y sized like x
 void power(const Node& n, const Inputs& in, Tensor& y);

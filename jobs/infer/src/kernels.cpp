@@ -192,10 +192,10 @@ void matmul(const Node& n, const std::vector<const Tensor*>& in, Tensor& y,
 }
 
 // ---- convolution and pooling ---------------------------------------------
-struct Window {
-  int64_t k[2], s[2], d[2], pb[2], pe[2], out[2];
-};
-Window window(const Node& n, const Shape& x, Shape kernel, bool ceil_mode) {
+}  // namespace
+
+kernel::Window kernel::window(const Node& n, const kernel::Shape& x, kernel::Shape kernel,
+                              bool ceil_mode) {
   if (x.size() != 4) fail(n, "only 2-D (NCHW) inputs are supported, got " + str(x));
   Window w{};
   auto strides = n.getints("strides", {1, 1}), dil = n.getints("dilations", {1, 1});
@@ -231,6 +231,8 @@ Window window(const Node& n, const Shape& x, Shape kernel, bool ceil_mode) {
   }
   return w;
 }
+
+namespace {
 
 void conv(const Node& n, const std::vector<const Tensor*>& in, Tensor& y, const GemmChoice& sgemm) {
   const Tensor &x = need(n, in, 0), &wt = need(n, in, 1);

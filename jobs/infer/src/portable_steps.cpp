@@ -1,5 +1,8 @@
 #include "portable_steps.hpp"
 
+#include <algorithm>
+
+#include "kernel_ops.hpp"
 #include "portable_gemm.hpp"
 
 namespace basin::infer {
@@ -88,6 +91,97 @@ std::unique_ptr<FastStep> matmul_step(const Node& n, Isa isa, const std::vector<
   return std::make_unique<PackedMatMul>(std::move(packed), rows, n.in[0], n.out[0]);
 }
 
+// Conv (2-D, NCHW) with constant weights W [M, C/g, kh, kw] and bias, and at
+// least 8 output channels a group. Per image and group the input is laid out
+// as the plain kernel's im2col (KK x P, k in the order c, ki, kj) and read
+// transposed, one row per output pixel, times W^T packed at plan time:
+// out[p][m] = the canonical sum over k of col[k][p] W[m][k], the same
+// operations in the same order as the plain kernel's W x col (a product is
+// the same whichever factor comes first), then transposed into Y and the bias
+// added, as the plain kernel does. The output channels are the columns,
+// which fill the vector lanes; a depthwise convolution (one channel a group)
+// would not, and keeps the plain kernel.
+class PackedConv : public FastStep {
+ public:
+  PackedConv(const Node& n, Isa isa, const Tensor& x, const Tensor& w, const Tensor* bias, int xi,
+             int yi)
+      : xi_(xi), yi_(yi) {
+    win_ = kernel::window(n, x.shape, n.getints("kernel_shape", {w.shape[2], w.shape[3]}), false);
+    N_ = x.shape[0], C_ = x.shape[1], H_ = x.shape[2], W_ = x.shape[3];
+    M_ = w.shape[0], G_ = n.geti("group", 1);
+    Cg_ = C_ / G_, Mg_ = M_ / G_, KK_ = Cg_ * win_.k[0] * win_.k[1];
+    P_ = win_.out[0] * win_.out[1];
+    for (int64_t g = 0; g < G_; ++g)
+      weights_.emplace_back(isa, true, KK_, Mg_, w.f.data() + g * Mg_ * KK_, KK_);
+    if (bias) bias_ = bias->f;
+    col_.resize(size_t(KK_ * P_));
+    out_.resize(size_t(P_ * Mg_));
+  }
+
+  void run(std::vector<Tensor>& values) override {
+    const float* x = values[size_t(xi_)].f.data();
+    float* y = values[size_t(yi_)].f.data();
+    for (int64_t b = 0; b < N_; ++b)
+      for (int64_t g = 0; g < G_; ++g) {
+        im2col(x + (b * C_ + g * Cg_) * H_ * W_);
+        portable_sgemm_packed(weights_[size_t(g)], true, P_, 1.0f, col_.data(), P_, 0.0f,
+                              out_.data(), Mg_);
+        float* ys = y + (b * M_ + g * Mg_) * P_;
+        for (int64_t m = 0; m < Mg_; ++m)
+          for (int64_t p = 0; p < P_; ++p) ys[m * P_ + p] = out_[size_t(p * Mg_ + m)];
+        if (!bias_.empty())
+          for (int64_t m = 0; m < Mg_; ++m)
+            for (int64_t p = 0; p < P_; ++p) ys[m * P_ + p] += bias_[size_t(g * Mg_ + m)];
+      }
+  }
+
+ private:
+  // The plain kernel's im2col (KK x P, long rows over the output pixels);
+  // the product reads it transposed (op(A) = col^T, P x KK).
+  void im2col(const float* xs) {
+    const kernel::Window& w = win_;
+    const int64_t OH = w.out[0], OW = w.out[1];
+    for (int64_t c = 0; c < Cg_; ++c)
+      for (int64_t ki = 0; ki < w.k[0]; ++ki)
+        for (int64_t kj = 0; kj < w.k[1]; ++kj) {
+          float* row = col_.data() + ((c * w.k[0] + ki) * w.k[1] + kj) * P_;
+          for (int64_t oh = 0; oh < OH; ++oh) {
+            const int64_t ih = oh * w.s[0] - w.pb[0] + ki * w.d[0];
+            float* out = row + oh * OW;
+            if (ih < 0 || ih >= H_) {
+              std::fill(out, out + OW, 0.0f);
+              continue;
+            }
+            const float* in = xs + (c * H_ + ih) * W_;
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              const int64_t iw = ow * w.s[1] - w.pb[1] + kj * w.d[1];
+              out[ow] = iw >= 0 && iw < W_ ? in[iw] : 0.0f;
+            }
+          }
+        }
+  }
+
+  kernel::Window win_{};
+  int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, G_ = 1, Cg_ = 0, Mg_ = 0, KK_ = 0, P_ = 0;
+  std::vector<PackedMatrix> weights_;  // per group: W_g^T, KK x Mg
+  std::vector<float> bias_, col_, out_;
+  int xi_, yi_;
+};
+
+std::unique_ptr<FastStep> conv_step(const Node& n, Isa isa, const std::vector<Tensor>& values,
+                                    const std::vector<bool>& is_const) {
+  if (n.in.size() < 2 || n.in[1] < 0 || !is_const[size_t(n.in[1])]) return nullptr;
+  const Tensor &x = values[size_t(n.in[0])], &w = values[size_t(n.in[1])];
+  const Tensor* bias = n.in.size() > 2 && n.in[2] >= 0 ? &values[size_t(n.in[2])] : nullptr;
+  // Only what the plain kernel accepted when planning (it ran once already):
+  // 2-D float NCHW with 4-D weights, a constant bias.
+  if (x.dtype != DType::f32 || w.dtype != DType::f32 || x.shape.size() != 4 ||
+      w.shape.size() != 4 || (bias && !is_const[size_t(n.in[2])]))
+    return nullptr;
+  if (w.shape[0] / std::max<int64_t>(n.geti("group", 1), 1) < 8) return nullptr;
+  return std::make_unique<PackedConv>(n, isa, x, w, bias, n.in[0], n.out[0]);
+}
+
 }  // namespace
 
 std::unique_ptr<FastStep> make_portable_step(const Node& node, Isa isa,
@@ -96,6 +190,7 @@ std::unique_ptr<FastStep> make_portable_step(const Node& node, Isa isa,
   if (node.out.empty() || node.out[0] < 0 || node.in.empty() || node.in[0] < 0) return nullptr;
   if (node.op == "Gemm") return gemm_step(node, isa, values, is_const);
   if (node.op == "MatMul") return matmul_step(node, isa, values, is_const);
+  if (node.op == "Conv") return conv_step(node, isa, values, is_const);
   return nullptr;
 }
 

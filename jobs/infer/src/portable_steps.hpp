@@ -1,7 +1,8 @@
-// Steps of portable arithmetic chosen once at plan time: a Gemm or MatMul
-// whose right-hand side is a constant (a layer's weights) multiplies through
-// a PackedMatrix packed at plan time, so small batches do not pay for
-// packing the weights on every run. The bits are those of the plain kernel
+// Steps of portable arithmetic chosen once at plan time: a Gemm, MatMul or
+// Conv whose weights are constant multiplies through a PackedMatrix packed
+// at plan time, so small batches do not pay for packing the weights on every
+// run (and a convolution multiplies one row per output pixel, which suits
+// the vector width: the output channels are the columns). The bits are those of the plain kernel
 // in portable arithmetic (the same definition, portable_gemm.hpp).
 #pragma once
 
