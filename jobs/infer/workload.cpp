@@ -394,10 +394,13 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
                  static_cast<long long>(n), r.wall_s, double(n) / r.wall_s, io_s);
     std::fprintf(log, "  threads per rank %d (scoring arena max concurrency %d)\n", threads,
                  concurrency_max);
-    std::fprintf(log, "  arithmetic %s%s\n", infer::arithmetic_name(arithmetic),
-                 arithmetic == infer::Arithmetic::portable
-                     ? " (the same bits on every x86-64 CPU)"
-                     : " (oneDNN; bits may differ on CPUs with other instruction sets)");
+    if (arithmetic == infer::Arithmetic::portable)
+      std::fprintf(log, "  arithmetic portable, %s kernels (the same bits on every x86-64 CPU)\n",
+                   infer::isa_name(isa == infer::Isa::native ? infer::native_isa() : isa));
+    else
+      std::fprintf(log,
+                   "  arithmetic fast (oneDNN; bits may differ on CPUs with other instruction "
+                   "sets)\n");
     if (nonfinite_all[0] > 0)
       std::fprintf(log,
                    "  WARNING: %lld non-finite input value(s) (NaN or Inf) in %lld sample(s), the "

@@ -25,8 +25,16 @@ done
 for id in "${jobs[@]}"; do
   state="$(wait_job "$id" 300)"
   [ "$state" = COMPLETED ] || fail "job $id ended $state: $(cat "$work/infer-$id.out")"
-  grep -q "arithmetic portable" "$work/infer-$id.out" ||
-    fail "replica $id did not run portable: $(cat "$work/infer-$id.out")"
+done
+for k in 0 1 2; do
+  want="${isas[$k]}"
+  if [ "$want" = native ]; then
+    want=scalar
+    grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && want=avx2
+    grep -qw avx512f /proc/cpuinfo && want=avx512
+  fi
+  grep -q "arithmetic portable, $want kernels" "$work/infer-${jobs[$k]}.out" ||
+    fail "replica ${jobs[$k]} did not run portable on $want: $(cat "$work/infer-${jobs[$k]}.out")"
 done
 
 # The three outputs: the same bits, the same labelled digest, close to PyTorch.

@@ -17,9 +17,6 @@
 
 namespace basin::infer {
 
-// The widest clone this CPU runs (avx512, avx2 or scalar).
-Isa native_isa();
-
 // isa must be available (isa_available); native means native_isa().
 void portable_sgemm(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                     float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,

@@ -55,6 +55,7 @@ Arithmetic parse_arithmetic(const std::string& text);
 enum class Isa { native, scalar, avx2, avx512 };
 const char* isa_name(Isa isa);  // "native", "scalar", "avx2", "avx512"
 bool isa_available(Isa isa);    // whether this CPU can run it
+Isa native_isa();               // the widest this CPU runs (avx512, avx2 or scalar)
 
 struct PlanOptions {
   Arithmetic arithmetic = Arithmetic::fast;
