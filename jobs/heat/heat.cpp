@@ -13,6 +13,7 @@
 #include <immintrin.h>
 #include <tbb/parallel_for.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -31,9 +32,12 @@ using namespace basin::runtime;
 // One row of the stencil: o = c0 t + cx (t[x-1] + t[x+1]) + cy (t[y-1] + t[y+1])
 // + cz (t[z-1] + t[z+1]), added left to right. The AVX2 version performs the
 // same IEEE operations in the same order (no FMA: -ffp-contract=off), so both
-// give the same bits; it writes with streaming stores, which skip reading
-// T_next into the cache before overwriting it (a third less memory traffic).
-// AVX-512 was measured slower on this machine and is not used.
+// give the same bits. It writes with streaming stores, which skip reading
+// T_next into the cache before overwriting it (a third less memory traffic),
+// or with ordinary stores: streaming was the faster by 2x on one AMD EPYC VM
+// and the slower by 2-3x on another, so the workload times both on its first
+// steps and keeps the faster (the bits do not depend on it). AVX-512 was
+// measured slower and is not used.
 inline double stencil_cell(const double* t, std::ptrdiff_t sy, std::ptrdiff_t sz,
                            const std::array<double, 4>& c) {
   return c[0] * t[0] + c[1] * (t[-1] + t[1]) + c[2] * (t[-sy] + t[sy]) + c[3] * (t[-sz] + t[sz]);
@@ -44,6 +48,7 @@ void stencil_row_generic(const double* __restrict t, double* __restrict o, int n
   for (int i = 0; i < n; ++i) o[i] = stencil_cell(t + i, sy, sz, c);
 }
 
+template <bool kStream>
 __attribute__((target("avx2"))) void stencil_row_avx2(const double* __restrict t,
                                                       double* __restrict o, int n,
                                                       std::ptrdiff_t sy, std::ptrdiff_t sz,
@@ -61,7 +66,10 @@ __attribute__((target("avx2"))) void stencil_row_avx2(const double* __restrict t
     __m256d r = _mm256_add_pd(_mm256_mul_pd(c0, _mm256_loadu_pd(p)), _mm256_mul_pd(cx, x));
     r = _mm256_add_pd(r, _mm256_mul_pd(cy, y));
     r = _mm256_add_pd(r, _mm256_mul_pd(cz, z));
-    _mm256_stream_pd(o + i, r);
+    if constexpr (kStream)
+      _mm256_stream_pd(o + i, r);
+    else
+      _mm256_store_pd(o + i, r);
   }
   for (; i < n; ++i) o[i] = stencil_cell(t + i, sy, sz, c);
 }
@@ -105,6 +113,7 @@ class Heat final : public Workload {
   }
 
   void step() override {
+    const auto t0 = std::chrono::steady_clock::now();
     // Overlap: the halo travels while the cells that do not need it update.
     halo_.start(t_);
     update(split_.inner);
@@ -112,6 +121,7 @@ class Heat final : public Workload {
     for (const Box& b : split_.shell) update(b);
     t_.swap_values(next_);
     ++steps_;
+    tune_stores(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
 
   std::int64_t steps_done() const override { return steps_; }
@@ -186,8 +196,10 @@ class Heat final : public Workload {
       for (int j = box.begin[1]; j < box.begin[1] + box.size[1]; ++j) {
         const double* t = t_.row(k, j) + box.begin[2];
         double* o = next_.row(k, j) + box.begin[2];
-        if (kHaveAvx2)
-          stencil_row_avx2(t, o, box.size[2], sy, sz, c);
+        if (kHaveAvx2 && stream_)
+          stencil_row_avx2<true>(t, o, box.size[2], sy, sz, c);
+        else if (kHaveAvx2)
+          stencil_row_avx2<false>(t, o, box.size[2], sy, sz, c);
         else
           stencil_row_generic(t, o, box.size[2], sy, sz, c);
       }
@@ -195,7 +207,19 @@ class Heat final : public Workload {
     });
   }
 
+  // Steps 0-1 of this process stream, 2-3 store ordinarily; the second of
+  // each pair is timed (the first warms up) and the faster kind is kept.
+  void tune_stores(double seconds) {
+    if (tuned_ >= 4) return;
+    if (tuned_ == 1 || tuned_ == 3) tune_s_[tuned_ / 2] = seconds;
+    ++tuned_;
+    stream_ = tuned_ < 2 || (tuned_ >= 4 && tune_s_[0] <= tune_s_[1]);
+  }
+
   Decomposition dec_;
+  bool stream_ = true;
+  int tuned_ = 0;
+  double tune_s_[2] = {0, 0};
   double length_, alpha_, amplitude_;
   std::array<double, 3> h_{}, c_{};
   double dt_ = 0, c0_ = 1;

@@ -7,7 +7,7 @@ source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 work="$(mktemp -d /tmp/basin-heat-requeue.XXXXXX)"
 pool_up
-N=64 SIM_TIME=12000   # about 34,000 steps (~28 s on 2 cores): long enough to interrupt
+N=64 SIM_TIME=24000   # about 68,000 steps (7-60 s on 2 cores): long enough to interrupt
 (cd "$work" && mpirun -n 2 --oversubscribe --bind-to none "$BASIN" run heat --set nx=$N \
   --set ny=$N --set nz=$N --set sim_time=$SIM_TIME --digest-file ref.d >ref.log) ||
   fail "reference run failed"
@@ -19,7 +19,10 @@ id="$(sbatch --parsable --chdir="$work" -w vol1 \
 log="$work/heat-$id.out"
 for _ in $(seq 120); do grep -q "heat: step" "$log" 2>/dev/null && break; sleep 0.5; done
 grep -q "heat: step" "$log" || fail "job $id never started stepping: $(cat "$log" 2>/dev/null)"
-sleep 4
+# Interrupt about a third of the way in, judged by the reference run's time
+# (heat's speed differs by machine: its store kind is tuned at run time).
+ref_s="$(sed -n 's/.* done, [0-9]* step(s) in \([0-9.]*\) s.*/\1/p' "$work/ref.log")"
+sleep "$(python3 -c "print(max(1.0, float('${ref_s:-12}') / 3))")"
 scontrol requeue "$id" || fail "scontrol requeue $id failed"
 # A requeued job waits for its begin time; let it go now.
 release_requeued "$id"
