@@ -6,11 +6,13 @@
 #include <tbb/parallel_for.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <span>
 #include <stdexcept>
 
@@ -28,70 +30,127 @@ constexpr std::size_t kHash = 32;
 
 }  // namespace
 
+namespace {
+
+// Gathers `mine` (each rank's items) to rank 0, in rank order.
+template <class T>
+std::vector<T> gather_to_root(const std::vector<T>& mine, MPI_Datatype type, int per_item,
+                              const Decomposition& dec) {
+  const int ranks = dec.ranks();
+  const int count = int(mine.size()) / per_item;
+  std::vector<int> counts(static_cast<std::size_t>(ranks)), displs(counts.size());
+  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, dec.comm());
+  std::vector<T> all;
+  if (dec.rank() == 0) {
+    int total = 0;
+    for (int r = 0; r < ranks; ++r) {
+      displs[std::size_t(r)] = total * per_item;
+      total += counts[std::size_t(r)];
+      counts[std::size_t(r)] *= per_item;
+    }
+    all.resize(std::size_t(total) * std::size_t(per_item));
+  }
+  MPI_Gatherv(mine.data(), count * per_item, type, all.data(), counts.data(), displs.data(), type,
+              0, dec.comm());
+  return all;
+}
+
+}  // namespace
+
 std::string result_digest(const Decomposition& dec, const std::vector<const Field*>& fields) {
   common::ensure_sodium();
   const Extent& g = dec.global();
   const Box& box = dec.local();
-  const int tile = dec.tile_cells();
-  const int tiles_x = (g.n[2] + tile - 1) / tile;
-  const int my_tiles_x = (box.size[2] + tile - 1) / tile;
-  const std::int64_t tiles_per_field = std::int64_t(g.n[0]) * g.n[1] * tiles_x;
-
-  // This rank's tile hashes, each with its global position in the final order.
-  const std::int64_t mine = std::int64_t(fields.size()) * box.size[0] * box.size[1] * my_tiles_x;
-  std::vector<std::int64_t> where(static_cast<std::size_t>(mine));
-  std::vector<unsigned char> hashes(std::size_t(mine) * kHash);
+  constexpr int C = kDigestChunk;
+  const std::int64_t chunks_x = (g.n[2] + C - 1) / C;
+  const std::int64_t chunks_per_field = std::int64_t(g.n[0]) * g.n[1] * chunks_x;
+  const int x0 = box.begin[2], x1 = box.begin[2] + box.size[2];
+  // Chunks wholly inside [x0, x1): [full0, full1); the rest are pieces.
+  const int full0 = (x0 + C - 1) / C, full1 = x1 == g.n[2] ? int(chunks_x) : x1 / C;
+  const int my_full = std::max(full1 - full0, 0);
   const int rows = box.size[0] * box.size[1];
+
+  // Whole chunks: hashed here, each with its global position.
+  std::vector<std::int64_t> where(std::size_t(fields.size()) * std::size_t(rows) *
+                                  std::size_t(my_full));
+  std::vector<unsigned char> hashes(where.size() * kHash);
+  // Cut chunks: (position, offset in the chunk, cells) and the cells, for rank 0.
+  std::vector<std::int64_t> piece_meta;
+  std::vector<double> piece_data;
+  auto chunk_id = [&](std::size_t f, int k, int j, std::int64_t cx) {
+    const std::int64_t gz = box.begin[0] + k, gy = box.begin[1] + j;
+    return std::int64_t(f) * chunks_per_field + (gz * g.n[1] + gy) * chunks_x + cx;
+  };
   for (std::size_t f = 0; f < fields.size(); ++f) {
     tbb::parallel_for(0, rows, [&](int r) {
       const int k = r / box.size[1], j = r % box.size[1];
       const double* row = fields[f]->row(k, j);
-      for (int t = 0; t < my_tiles_x; ++t) {
-        const int i0 = t * tile, n = std::min(tile, box.size[2] - i0);
-        const std::size_t slot = (f * std::size_t(rows) + std::size_t(r)) * my_tiles_x + t;
+      for (int c = 0; c < my_full; ++c) {
+        const int gx = (full0 + c) * C, n = std::min(C, g.n[2] - gx);
+        const std::size_t slot = (f * std::size_t(rows) + std::size_t(r)) * my_full + c;
         crypto_generichash(&hashes[slot * kHash], kHash,
-                           reinterpret_cast<const unsigned char*>(row + i0), sizeof(double) * n,
-                           nullptr, 0);
-        const std::int64_t gz = box.begin[0] + k, gy = box.begin[1] + j,
-                           gt = (box.begin[2] + i0) / tile;
-        where[slot] = std::int64_t(f) * tiles_per_field + (gz * g.n[1] + gy) * tiles_x + gt;
+                           reinterpret_cast<const unsigned char*>(row + (gx - x0)),
+                           sizeof(double) * std::size_t(n), nullptr, 0);
+        where[slot] = chunk_id(f, k, j, full0 + c);
       }
     });
+    if (box.size[2] == 0) continue;
+    for (int r = 0; r < rows; ++r) {
+      const int k = r / box.size[1], j = r % box.size[1];
+      const double* row = fields[f]->row(k, j);
+      auto piece = [&](int a, int b) {  // global cells [a, b) of one chunk
+        if (a >= b) return;
+        piece_meta.insert(piece_meta.end(), {chunk_id(f, k, j, a / C), a % C, b - a});
+        piece_data.insert(piece_data.end(), row + (a - x0), row + (b - x0));
+      };
+      if (my_full == 0 && (x0 / C == (x1 - 1) / C) && !(x0 % C == 0 && x1 == g.n[2])) {
+        piece(x0, x1);  // the box lies inside one chunk it does not fill
+      } else {
+        piece(x0, std::min(full0 * C, x1));
+        piece(std::max(full1 * C, x0), x1);
+      }
+    }
   }
 
-  // Gather to rank 0, which orders them and hashes the whole.
-  const int ranks = dec.ranks();
-  int count = int(mine);
-  std::vector<int> counts(static_cast<std::size_t>(ranks)), displs(static_cast<std::size_t>(ranks));
-  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, dec.comm());
-  std::vector<std::int64_t> all_where;
-  std::vector<unsigned char> all_hashes;
-  std::vector<int> hcounts(static_cast<std::size_t>(ranks)),
-      hdispls(static_cast<std::size_t>(ranks));
-  if (dec.rank() == 0) {
-    int total = 0;
-    for (int r = 0; r < ranks; ++r) {
-      displs[r] = total;
-      hcounts[r] = counts[r] * int(kHash);
-      hdispls[r] = total * int(kHash);
-      total += counts[r];
-    }
-    all_where.resize(std::size_t(total));
-    all_hashes.resize(std::size_t(total) * kHash);
-  }
-  MPI_Gatherv(where.data(), count, MPI_INT64_T, all_where.data(), counts.data(), displs.data(),
-              MPI_INT64_T, 0, dec.comm());
-  MPI_Gatherv(hashes.data(), count * int(kHash), MPI_UNSIGNED_CHAR, all_hashes.data(),
-              hcounts.data(), hdispls.data(), MPI_UNSIGNED_CHAR, 0, dec.comm());
+  const auto all_where = gather_to_root(where, MPI_INT64_T, 1, dec);
+  const auto all_hashes = gather_to_root(hashes, MPI_UNSIGNED_CHAR, int(kHash), dec);
+  const auto all_meta = gather_to_root(piece_meta, MPI_INT64_T, 3, dec);
+  const auto all_data = gather_to_root(piece_data, MPI_DOUBLE, 1, dec);
 
   char text[12 + 2 * kHash + 1] = {};
   if (dec.rank() == 0) {
-    std::vector<unsigned char> ordered(all_hashes.size());
-    for (std::size_t s = 0; s < all_where.size(); ++s)
+    const std::int64_t total_chunks = std::int64_t(fields.size()) * chunks_per_field;
+    std::vector<unsigned char> ordered(std::size_t(total_chunks) * kHash);
+    std::vector<char> done(std::size_t(total_chunks), 0);
+    for (std::size_t s = 0; s < all_where.size(); ++s) {
       std::memcpy(&ordered[std::size_t(all_where[s]) * kHash], &all_hashes[s * kHash], kHash);
+      done[std::size_t(all_where[s])] = 1;
+    }
+    // Join the pieces of each cut chunk, then hash it.
+    std::map<std::int64_t, std::vector<double>> cut;
+    std::map<std::int64_t, std::int64_t> covered;
+    for (std::size_t p = 0, at = 0; p + 2 < all_meta.size(); p += 3) {
+      const std::int64_t id = all_meta[p], off = all_meta[p + 1], n = all_meta[p + 2];
+      const std::int64_t cx = id % chunks_x;
+      auto& cells = cut[id];
+      cells.resize(std::size_t(std::min<std::int64_t>(C, g.n[2] - cx * C)));
+      std::copy_n(all_data.begin() + std::ptrdiff_t(at), n, cells.begin() + off);
+      covered[id] += n;
+      at += std::size_t(n);
+    }
+    for (const auto& [id, cells] : cut) {
+      if (covered[id] != std::int64_t(cells.size()))
+        throw std::logic_error("result digest: the pieces of a chunk do not cover it");
+      crypto_generichash(&ordered[std::size_t(id) * kHash], kHash,
+                         reinterpret_cast<const unsigned char*>(cells.data()),
+                         sizeof(double) * cells.size(), nullptr, 0);
+      done[std::size_t(id)] = 1;
+    }
+    if (std::find(done.begin(), done.end(), 0) != done.end())
+      throw std::logic_error("result digest: a chunk of the grid was not covered by any rank");
     crypto_generichash_state st;
     crypto_generichash_init(&st, nullptr, 0, kHash);
-    const std::string head = "basin-result-digest-v1\n";
+    const std::string head = "basin-result-digest-v2\n";
     crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(head.data()),
                               head.size());
     for (const Field* f : fields) {

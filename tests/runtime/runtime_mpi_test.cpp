@@ -130,6 +130,47 @@ TEST_P(SplitDims, SumsAndDigestsEqualASingleRanks) {
 
 INSTANTIATE_TEST_SUITE_P(Runtime, SplitDims, ::testing::Values(1, 2, 3));
 
+// The digest's chunks (kDigestChunk cells along x) do not follow the
+// decomposition: an x-only split with tiles of one cell (as the weather core
+// uses) cuts chunks anywhere, and the pieces are joined on rank 0. The same
+// digest as on one rank (where every chunk is whole); a one-ulp change next
+// to a split, or in the middle of a rank's box, changes it.
+TEST(Digest, ChunksCutByTheDecompositionAreJoined) {
+  const rt::Extent grid{{3, 2, 2 * rt::kDigestChunk + 301}};
+  rt::Decomposition::Rule rule;
+  rule.process_grid = {1, 1, 0};
+  rule.tile_cells = 1;
+  rt::Decomposition dec(MPI_COMM_WORLD, grid, rule);
+  rt::Field f("f", dec.local(), 1);
+  fill(f);
+  const std::string digest = rt::result_digest(dec, {&f});
+
+  MPI_Comm self;
+  MPI_Comm_split(MPI_COMM_WORLD, world_rank() == 0 ? 0 : MPI_UNDEFINED, 0, &self);
+  char one_digest[128] = {};
+  if (world_rank() == 0) {
+    rt::Decomposition one(self, grid, rule);
+    rt::Field g("f", one.local(), 1);
+    fill(g);
+    const std::string d = rt::result_digest(one, {&g});
+    std::copy(d.begin(), d.end(), one_digest);
+    MPI_Comm_free(&self);
+  }
+  MPI_Bcast(one_digest, sizeof one_digest, MPI_CHAR, 0, MPI_COMM_WORLD);
+  EXPECT_EQ(digest, std::string(one_digest));
+  ASSERT_GT(dec.ranks(), 1);
+  // Rank 1's first cell (a piece: the split is not on a chunk boundary),
+  // then the middle of the last rank's box.
+  for (const int changer : {1, dec.ranks() - 1}) {
+    const std::string before = rt::result_digest(dec, {&f});
+    if (dec.rank() == changer) {
+      const int i = changer == 1 ? 0 : dec.local().size[2] / 2;
+      f.at(1, 1, i) = std::nextafter(f.at(1, 1, i), 1e300);
+    }
+    EXPECT_NE(rt::result_digest(dec, {&f}), before) << "change on rank " << changer;
+  }
+}
+
 TEST(Checkpoint, AnyRankCountContinuesAndMismatchesAreRefused) {
   std::string dir = "/tmp/basin-ckpt-test";
   if (world_rank() == 0) {
