@@ -193,6 +193,284 @@ std::vector<ParamSpec> driver_params(const WorkloadInfo& info) {
   };
 }
 
+namespace {
+
+// One `basin run` of a stepped workload, phase by phase: setup (workload,
+// checkpoint store), restore or initialise, open the output, the step loop
+// (output levels, checkpoints, preemption), finish (digest, output,
+// summary). run() calls them in order and cleans the output up when one
+// throws. Constructed inside the run's thread arena.
+class SteppedRun {
+ public:
+  SteppedRun(const WorkloadInfo& info, const Params& params, const RunOptions& opt, MPI_Comm comm,
+             std::FILE* log)
+      : info_(info), params_(params), opt_(opt), comm_(comm), log_(log) {
+    MPI_Comm_rank(comm, &rank_);
+    MPI_Comm_size(comm, &ranks_);
+    out_tmp_ = opt.output.empty() ? "" : opt.output + ".basin-tmp";
+  }
+
+  RunReport run() {
+    try {
+      setup();
+      restore_or_initialise();
+      open_output();
+      if (step_loop()) finish();
+    } catch (const CollectiveError&) {
+      // Every rank is here: close the output's handles together and remove it.
+      if (out_)
+        out_->discard();
+      else if (!out_tmp_.empty() && rank_ == 0)
+        ::unlink(out_tmp_.c_str());
+      throw;
+    } catch (const std::invalid_argument&) {
+      if (out_) out_->discard();
+      throw;
+    } catch (...) {
+      // This rank only: collective closes could hang; the run is aborted.
+      if (out_) {
+        if (ranks_ == 1)
+          out_->discard();
+        else
+          out_->abandon();
+      } else if (!out_tmp_.empty()) {
+        ::unlink(out_tmp_.c_str());
+      }
+      throw;
+    }
+    return report_;
+  }
+
+ private:
+  // The workload and the checkpoint store: --checkpoint-dir, else rank 0's
+  // BASIN_CHECKPOINT_DIR (every rank must write the same file, wherever its
+  // node's scratch is).
+  void setup() {
+    wl_ = info_.create(params_, comm_);
+    dec_ = &wl_->decomposition();
+    if (log_) {
+      const auto& g = dec_->global().n;
+      const auto& p = dec_->process_grid();
+      std::fprintf(log_, "  grid %d x %d x %d (z, y, x) over a %d x %d x %d process grid\n", g[0],
+                   g[1], g[2], p[0], p[1], p[2]);
+    }
+    ckdir_ = bcast_string(
+        opt_.checkpoint_dir.empty() ? env(contract::kEnvCheckpointDir) : opt_.checkpoint_dir,
+        comm_);
+    if (opt_.restart && ckdir_.empty())
+      throw std::invalid_argument(
+          "--restart needs a checkpoint directory: give --checkpoint-dir DIR (or run under the "
+          "Basin plugin, which sets BASIN_CHECKPOINT_DIR)");
+    if (!ckdir_.empty())
+      store_.emplace(ckdir_,
+                     CheckpointIdentity{info_.name, dec_->global(), params_.state_fingerprint()},
+                     *dec_);
+  }
+
+  // The newest checkpoint that passes its checks, else the initial state.
+  void restore_or_initialise() {
+    if (store_) {
+      std::vector<std::string> notes;
+      const auto loaded = store_->load_latest(wl_->state(), notes);
+      if (log_)
+        for (const auto& n : notes) std::fprintf(log_, "  refused checkpoint %s\n", n.c_str());
+      if (loaded) {
+        wl_->restore(loaded->step, loaded->scalars);
+        restarted_ = true;
+        if (log_)
+          std::fprintf(log_, "  continuing from the checkpoint of step %lld in %s\n",
+                       static_cast<long long>(loaded->step), ckdir_.c_str());
+      } else if (opt_.restart) {
+        throw CollectiveError("--restart: no checkpoint in " + ckdir_ +
+                              "; run without --restart to start from the beginning");
+      }
+    }
+    if (!restarted_) wl_->initialise();
+  }
+
+  // The output, under a temporary name until it is complete (or the run
+  // stops for a requeue); a continued run appends to a copy of the earlier
+  // run's file, which stays whole until this one's output is complete.
+  void open_output() {
+    if (opt_.output.empty()) return;
+    OutputLayout layout = wl_->output_layout();
+    layout.deflate = int(params_.integer("deflate"));
+    layout.text_attributes["workload"] = info_.name;
+    std::string p;
+    for (const auto& [k, v] : params_.values()) p += k + "=" + v + "\n";
+    layout.text_attributes["basin_parameters"] = p;
+    const auto t0 = Clock::now();
+    if (restarted_) {
+      std::string copied;
+      if (rank_ == 0) {
+        std::error_code ec;
+        if (std::filesystem::exists(opt_.output, ec))
+          std::filesystem::copy_file(opt_.output, out_tmp_,
+                                     std::filesystem::copy_options::overwrite_existing, ec);
+        if (ec) {
+          ::unlink(out_tmp_.c_str());
+          copied = "--output " + opt_.output + ": cannot copy it to " + out_tmp_ +
+                   " to continue it: " + ec.message();
+        }
+      }
+      copied = bcast_string(copied, comm_);
+      if (!copied.empty()) throw CollectiveError(copied);
+      out_.emplace(NetcdfOutput::continue_after(out_tmp_, *dec_, layout, wl_->time()));
+    } else {
+      out_.emplace(out_tmp_, *dec_, layout);
+    }
+    if (out_->levels() == 0) out_->append(wl_->time(), wl_->output_fields());
+    io_s_ += seconds_since(t0);
+    output_current_ = !restarted_;
+  }
+
+  // Steps to the end; false when the run stopped early (a signal or
+  // stop_after) with a checkpoint, the report then filled for a requeue.
+  bool step_loop() {
+    const std::int64_t output_every = params_.integer("output_every");
+    const std::int64_t stop_after = params_.integer("stop_after");
+    const double checkpoint_every = params_.real("checkpoint_every");
+    progress_.emplace(log_, info_.name, wl_->total_steps(), dec_->global().cells(),
+                      params_.real("progress_every"));
+    auto last_checkpoint = Clock::now();
+    while (!wl_->finished()) {
+      wl_->step();
+      ++steps_here_;
+      output_current_ = false;
+      progress_->update(wl_->steps_done());
+      if (out_ && output_every > 0 && wl_->steps_done() % output_every == 0) {
+        const auto t0 = Clock::now();
+        out_->append(wl_->time(), wl_->output_fields());
+        io_s_ += seconds_since(t0);
+        output_current_ = true;
+      }
+      // One agreement per step: [0] a rank was signalled or this invocation's
+      // step budget is spent, [1] rank 0's clock says a checkpoint is due.
+      int want[2] = {watch_.signalled() || (stop_after > 0 && steps_here_ >= stop_after) ? 1 : 0,
+                     rank_ == 0 && store_ && checkpoint_every > 0 &&
+                             seconds_since(last_checkpoint) >= checkpoint_every
+                         ? 1
+                         : 0};
+      int agreed[2] = {0, 0};
+      MPI_Allreduce(want, agreed, 2, MPI_INT, MPI_MAX, comm_);
+      if (agreed[0] && !wl_->finished()) {
+        stop_for_requeue();
+        return false;
+      }
+      if (agreed[1] && !wl_->finished()) {
+        checkpoint();
+        last_checkpoint = Clock::now();
+      }
+    }
+    progress_->finish();
+    return true;
+  }
+
+  void stop_for_requeue() {
+    progress_->finish();
+    if (!store_) {
+      if (log_)
+        std::fprintf(log_,
+                     "basin run %s: stopped at step %lld without a checkpoint directory: "
+                     "nothing saved (give --checkpoint-dir to be able to continue)\n",
+                     info_.name.c_str(), static_cast<long long>(wl_->steps_done()));
+    } else {
+      const std::string path = checkpoint();
+      if (log_)
+        std::fprintf(log_,
+                     "basin run %s: %s at step %lld; checkpoint %s written; exit %d so the "
+                     "job can be requeued (it continues from there)\n",
+                     info_.name.c_str(),
+                     watch_.signalled() ? "preempted by a signal" : "stop_after reached",
+                     static_cast<long long>(wl_->steps_done()), path.c_str(), kExitPreempted);
+    }
+    if (out_) commit_output();
+    report_.exit_code = kExitPreempted;
+    report_.steps = steps_here_;
+    report_.wall_s = progress_->elapsed();
+    report_.io_s = io_s_;
+  }
+
+  // The digest, the last output level and the summary.
+  void finish() {
+    const auto t0 = Clock::now();
+    const std::string digest = result_digest(*dec_, wl_->output_fields());
+    if (out_) {
+      if (!output_current_) out_->append(wl_->time(), wl_->output_fields());
+      out_->set_global_attribute("basin_result_digest", digest);
+      commit_output();
+    }
+    publish_digest(opt_, ckdir_, digest, comm_);
+    io_s_ += seconds_since(t0);
+    report_.wall_s = progress_->elapsed();  // the run, not the summary's error norms
+    const auto lines = wl_->summary();
+    report_.digest = digest;
+    report_.steps = steps_here_;
+    report_.io_s = io_s_;
+    if (!log_) return;
+    std::fprintf(log_, "basin run %s: done, %lld step(s) in %.3f s", info_.name.c_str(),
+                 static_cast<long long>(steps_here_), report_.wall_s);
+    // The step rate leaves out output, checkpoints and the digest.
+    const double stepping = report_.wall_s - io_s_;
+    if (stepping > 0)
+      std::fprintf(log_, ", stepping %.3f s = %.4g cell updates/s", stepping,
+                   double(steps_here_) * double(dec_->global().cells()) / stepping);
+    std::fprintf(log_, ", I/O %.3f s (%.1f%%)\n", io_s_,
+                 report_.wall_s > 0 ? 100 * io_s_ / report_.wall_s : 0.0);
+    for (const auto& l : lines) std::fprintf(log_, "  %s\n", l.c_str());
+    std::fprintf(log_, "  result digest %s\n", digest.c_str());
+    if (out_) std::fprintf(log_, "  output %s\n", opt_.output.c_str());
+    std::fflush(log_);
+  }
+
+  std::string checkpoint() {
+    const auto t0 = Clock::now();
+    std::vector<const Field*> fields;
+    for (Field* f : wl_->state()) fields.push_back(f);
+    const std::string path = store_->save({wl_->steps_done(), wl_->scalars()}, fields);
+    io_s_ += seconds_since(t0);
+    return path;
+  }
+
+  void commit_output() {
+    out_->close();
+    out_.reset();
+    MPI_Barrier(comm_);
+    std::string why;
+    if (rank_ == 0) {
+      try {
+        common::publish_file(out_tmp_, opt_.output);
+      } catch (const std::exception& e) {
+        why = "--output " + opt_.output + ": cannot move " + out_tmp_ + " to it: " + e.what();
+      }
+    }
+    why = bcast_string(why, comm_);
+    if (!why.empty()) throw CollectiveError(why);
+  }
+
+  const WorkloadInfo& info_;
+  const Params& params_;
+  const RunOptions& opt_;
+  MPI_Comm comm_;
+  std::FILE* log_;
+  int rank_ = 0, ranks_ = 1;
+  // From here on a SIGTERM (a preemption while the run starts) is held until
+  // the first step, where all ranks agree on it.
+  PreemptionWatch watch_;
+  std::unique_ptr<Workload> wl_;
+  const Decomposition* dec_ = nullptr;
+  std::string out_tmp_, ckdir_;
+  std::optional<NetcdfOutput> out_;
+  std::optional<CheckpointStore> store_;
+  std::optional<Progress> progress_;
+  bool restarted_ = false, output_current_ = false;
+  double io_s_ = 0;
+  std::int64_t steps_here_ = 0;
+  RunReport report_;
+};
+
+}  // namespace
+
 RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
   int rank = 0, ranks = 1;
   MPI_Comm_rank(comm, &rank);
@@ -246,230 +524,7 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
     arena.run([&] { report = info->run(params, opt, comm, log); });
     return report;
   }
-  arena.run([&] {
-    // From here on a SIGTERM (a preemption while the run starts) is held until
-    // the first step, where all ranks agree on it.
-    PreemptionWatch watch;
-    std::unique_ptr<Workload> wl = info->create(params, comm);
-    const Decomposition& dec = wl->decomposition();
-    // The output is written under a temporary name and renamed when it is
-    // complete (or the run stops for a requeue); a failed run removes it.
-    const std::string out_tmp = opt.output.empty() ? "" : opt.output + ".basin-tmp";
-    std::optional<NetcdfOutput> out;
-    auto commit_output = [&] {
-      out->close();
-      out.reset();
-      MPI_Barrier(comm);
-      std::string why;
-      if (rank == 0) {
-        try {
-          common::publish_file(out_tmp, opt.output);
-        } catch (const std::exception& e) {
-          why = "--output " + opt.output + ": cannot move " + out_tmp + " to it: " + e.what();
-        }
-      }
-      why = bcast_string(why, comm);
-      if (!why.empty()) throw CollectiveError(why);
-    };
-    try {
-      if (log) {
-        const auto& g = dec.global().n;
-        const auto& p = dec.process_grid();
-        std::fprintf(log, "  grid %d x %d x %d (z, y, x) over a %d x %d x %d process grid\n", g[0],
-                     g[1], g[2], p[0], p[1], p[2]);
-      }
-
-      // Checkpoints: --checkpoint-dir, else rank 0's BASIN_CHECKPOINT_DIR (every
-      // rank must write the same file, wherever its node's scratch is).
-      const std::string ckdir = bcast_string(
-          opt.checkpoint_dir.empty() ? env(contract::kEnvCheckpointDir) : opt.checkpoint_dir, comm);
-      if (opt.restart && ckdir.empty())
-        throw std::invalid_argument(
-            "--restart needs a checkpoint directory: give --checkpoint-dir DIR (or run under the "
-            "Basin plugin, which sets BASIN_CHECKPOINT_DIR)");
-      std::optional<CheckpointStore> store;
-      if (!ckdir.empty())
-        store.emplace(
-            ckdir, CheckpointIdentity{info->name, dec.global(), params.state_fingerprint()}, dec);
-
-      bool restarted = false;
-      if (store) {
-        std::vector<std::string> notes;
-        const auto loaded = store->load_latest(wl->state(), notes);
-        if (log)
-          for (const auto& n : notes) std::fprintf(log, "  refused checkpoint %s\n", n.c_str());
-        if (loaded) {
-          wl->restore(loaded->step, loaded->scalars);
-          restarted = true;
-          if (log)
-            std::fprintf(log, "  continuing from the checkpoint of step %lld in %s\n",
-                         static_cast<long long>(loaded->step), ckdir.c_str());
-        } else if (opt.restart) {
-          throw CollectiveError("--restart: no checkpoint in " + ckdir +
-                                "; run without --restart to start from the beginning");
-        }
-      }
-      if (!restarted) wl->initialise();
-
-      double io_s = 0;
-      const OutputLayout layout = [&] {
-        OutputLayout l = wl->output_layout();
-        l.deflate = int(params.integer("deflate"));
-        l.text_attributes["workload"] = info->name;
-        std::string p;
-        for (const auto& [k, v] : params.values()) p += k + "=" + v + "\n";
-        l.text_attributes["basin_parameters"] = p;
-        return l;
-      }();
-      if (!opt.output.empty()) {
-        const auto t0 = Clock::now();
-        if (restarted) {
-          // Continue a copy: the file of the earlier run stays whole until
-          // this one's output is complete.
-          std::string copied;
-          if (rank == 0) {
-            std::error_code ec;
-            if (std::filesystem::exists(opt.output, ec))
-              std::filesystem::copy_file(opt.output, out_tmp,
-                                         std::filesystem::copy_options::overwrite_existing, ec);
-            if (ec) {
-              ::unlink(out_tmp.c_str());
-              copied = "--output " + opt.output + ": cannot copy it to " + out_tmp +
-                       " to continue it: " + ec.message();
-            }
-          }
-          copied = bcast_string(copied, comm);
-          if (!copied.empty()) throw CollectiveError(copied);
-          out.emplace(NetcdfOutput::continue_after(out_tmp, dec, layout, wl->time()));
-        } else {
-          out.emplace(out_tmp, dec, layout);
-        }
-        if (out->levels() == 0) out->append(wl->time(), wl->output_fields());
-        io_s += seconds_since(t0);
-      }
-
-      auto checkpoint = [&] {
-        const auto t0 = Clock::now();
-        std::vector<const Field*> fields;
-        for (Field* f : wl->state()) fields.push_back(f);
-        const std::string path = store->save({wl->steps_done(), wl->scalars()}, fields);
-        io_s += seconds_since(t0);
-        return path;
-      };
-
-      const std::int64_t output_every = params.integer("output_every");
-      const std::int64_t stop_after = params.integer("stop_after");
-      const double checkpoint_every = params.real("checkpoint_every");
-      Progress progress(log, info->name, wl->total_steps(), dec.global().cells(),
-                        params.real("progress_every"));
-      auto last_checkpoint = Clock::now();
-      std::int64_t steps_here = 0;
-      bool output_current = out.has_value() && !restarted;
-      while (!wl->finished()) {
-        wl->step();
-        ++steps_here;
-        output_current = false;
-        progress.update(wl->steps_done());
-        if (out && output_every > 0 && wl->steps_done() % output_every == 0) {
-          const auto t0 = Clock::now();
-          out->append(wl->time(), wl->output_fields());
-          io_s += seconds_since(t0);
-          output_current = true;
-        }
-        // One agreement per step: [0] a rank was signalled or this invocation's
-        // step budget is spent, [1] rank 0's clock says a checkpoint is due.
-        int want[2] = {watch.signalled() || (stop_after > 0 && steps_here >= stop_after) ? 1 : 0,
-                       rank == 0 && store && checkpoint_every > 0 &&
-                               seconds_since(last_checkpoint) >= checkpoint_every
-                           ? 1
-                           : 0};
-        int agreed[2] = {0, 0};
-        MPI_Allreduce(want, agreed, 2, MPI_INT, MPI_MAX, comm);
-        if (agreed[0] && !wl->finished()) {
-          progress.finish();
-          if (!store) {
-            if (log)
-              std::fprintf(log,
-                           "basin run %s: stopped at step %lld without a checkpoint directory: "
-                           "nothing saved (give --checkpoint-dir to be able to continue)\n",
-                           info->name.c_str(), static_cast<long long>(wl->steps_done()));
-          } else {
-            const std::string path = checkpoint();
-            if (log)
-              std::fprintf(log,
-                           "basin run %s: %s at step %lld; checkpoint %s written; exit %d so the "
-                           "job can be requeued (it continues from there)\n",
-                           info->name.c_str(),
-                           watch.signalled() ? "preempted by a signal" : "stop_after reached",
-                           static_cast<long long>(wl->steps_done()), path.c_str(), kExitPreempted);
-          }
-          if (out) commit_output();
-          report.exit_code = kExitPreempted;
-          report.steps = steps_here;
-          report.wall_s = progress.elapsed();
-          report.io_s = io_s;
-          return;
-        }
-        if (agreed[1] && !wl->finished()) {
-          checkpoint();
-          last_checkpoint = Clock::now();
-        }
-      }
-      progress.finish();
-
-      const auto t0 = Clock::now();
-      const std::string digest = result_digest(dec, wl->output_fields());
-      if (out) {
-        if (!output_current) out->append(wl->time(), wl->output_fields());
-        out->set_global_attribute("basin_result_digest", digest);
-        commit_output();
-      }
-      publish_digest(opt, ckdir, digest, comm);
-      io_s += seconds_since(t0);
-      report.wall_s = progress.elapsed();  // the run, not the summary's error norms
-      const auto lines = wl->summary();
-
-      report.digest = digest;
-      report.steps = steps_here;
-      report.io_s = io_s;
-      if (log) {
-        std::fprintf(log, "basin run %s: done, %lld step(s) in %.3f s", info->name.c_str(),
-                     static_cast<long long>(steps_here), report.wall_s);
-        // The step rate leaves out output, checkpoints and the digest.
-        const double stepping = report.wall_s - io_s;
-        if (stepping > 0)
-          std::fprintf(log, ", stepping %.3f s = %.4g cell updates/s", stepping,
-                       double(steps_here) * double(dec.global().cells()) / stepping);
-        std::fprintf(log, ", I/O %.3f s (%.1f%%)\n", io_s,
-                     report.wall_s > 0 ? 100 * io_s / report.wall_s : 0.0);
-        for (const auto& l : lines) std::fprintf(log, "  %s\n", l.c_str());
-        std::fprintf(log, "  result digest %s\n", digest.c_str());
-        if (out) std::fprintf(log, "  output %s\n", opt.output.c_str());
-        std::fflush(log);
-      }
-    } catch (const CollectiveError&) {
-      // Every rank is here: close the output's handles together and remove it.
-      if (out)
-        out->discard();
-      else if (!out_tmp.empty() && rank == 0)
-        ::unlink(out_tmp.c_str());
-      throw;
-    } catch (const std::invalid_argument&) {
-      if (out) out->discard();
-      throw;
-    } catch (...) {
-      // This rank only: collective closes could hang; the run is aborted.
-      if (out) {
-        if (ranks == 1)
-          out->discard();
-        else
-          out->abandon();
-      } else if (!out_tmp.empty()) {
-        ::unlink(out_tmp.c_str());
-      }
-      throw;
-    }
-  });
+  arena.run([&] { report = SteppedRun(*info, params, opt, comm, log).run(); });
   return report;
 }
 
