@@ -20,6 +20,10 @@ struct Window {
 };
 Window window(const Node& n, const std::vector<int64_t>& x, std::vector<int64_t> kernel,
               bool ceil_mode);
+// The columns of a convolution of one image's C channels (H x W) under `w`:
+// col is [C * kh * kw, OH * OW], k in the order (c, ki, kj), zero where the
+// window reads padding.
+void im2col(const float* xs, int64_t C, int64_t H, int64_t W, const Window& w, float* col);
 
 // kernels_elementwise.cpp
 void unary_math(const Node& n, const Tensor& x, Tensor& y);  // y sized like x

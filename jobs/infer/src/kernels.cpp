@@ -232,6 +232,28 @@ kernel::Window kernel::window(const Node& n, const kernel::Shape& x, kernel::Sha
   return w;
 }
 
+void kernel::im2col(const float* xs, int64_t C, int64_t H, int64_t W, const Window& w, float* col) {
+  const int64_t OH = w.out[0], OW = w.out[1], P = OH * OW;
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t ki = 0; ki < w.k[0]; ++ki)
+      for (int64_t kj = 0; kj < w.k[1]; ++kj) {
+        float* row = col + ((c * w.k[0] + ki) * w.k[1] + kj) * P;
+        for (int64_t oh = 0; oh < OH; ++oh) {
+          const int64_t ih = oh * w.s[0] - w.pb[0] + ki * w.d[0];
+          float* out = row + oh * OW;
+          if (ih < 0 || ih >= H) {
+            std::fill(out, out + OW, 0.0f);
+            continue;
+          }
+          const float* in = xs + (c * H + ih) * W;
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            const int64_t iw = ow * w.s[1] - w.pb[1] + kj * w.d[1];
+            out[ow] = iw >= 0 && iw < W ? in[iw] : 0.0f;
+          }
+        }
+      }
+}
+
 namespace {
 
 void conv(const Node& n, const std::vector<const Tensor*>& in, Tensor& y, const GemmChoice& sgemm) {
@@ -256,20 +278,7 @@ void conv(const Node& n, const std::vector<const Tensor*>& in, Tensor& y, const 
   std::vector<float> col(size_t(checked_numel({KK, P}, n.where() + " im2col")));
   for (int64_t b = 0; b < N; ++b)
     for (int64_t gi = 0; gi < g; ++gi) {
-      const float* xs = x.f.data() + (b * C + gi * Cg) * H * W;
-      for (int64_t c = 0; c < Cg; ++c)
-        for (int64_t ki = 0; ki < w.k[0]; ++ki)
-          for (int64_t kj = 0; kj < w.k[1]; ++kj) {
-            float* row = col.data() + ((c * w.k[0] + ki) * w.k[1] + kj) * P;
-            for (int64_t oh = 0; oh < OH; ++oh) {
-              const int64_t ih = oh * w.s[0] - w.pb[0] + ki * w.d[0];
-              for (int64_t ow = 0; ow < OW; ++ow) {
-                const int64_t iw = ow * w.s[1] - w.pb[1] + kj * w.d[1];
-                row[oh * OW + ow] =
-                    (ih >= 0 && ih < H && iw >= 0 && iw < W) ? xs[(c * H + ih) * W + iw] : 0.0f;
-              }
-            }
-          }
+      im2col(x.f.data() + (b * C + gi * Cg) * H * W, Cg, H, W, w, col.data());
       float* ys = y.f.data() + (b * M + gi * Mg) * P;
       sgemm(false, false, Mg, P, KK, 1.0f, wt.f.data() + gi * Mg * KK, KK, col.data(), P, 0.0f, ys,
             P);

@@ -123,7 +123,8 @@ class PackedConv : public FastStep {
     float* y = values[size_t(yi_)].f.data();
     for (int64_t b = 0; b < N_; ++b)
       for (int64_t g = 0; g < G_; ++g) {
-        im2col(x + (b * C_ + g * Cg_) * H_ * W_);
+        // The plain kernel's im2col (KK x P), read transposed: op(A) = col^T.
+        kernel::im2col(x + (b * C_ + g * Cg_) * H_ * W_, Cg_, H_, W_, win_, col_.data());
         portable_sgemm_packed(weights_[size_t(g)], true, P_, 1.0f, col_.data(), P_, 0.0f,
                               out_.data(), Mg_);
         float* ys = y + (b * M_ + g * Mg_) * P_;
@@ -136,31 +137,6 @@ class PackedConv : public FastStep {
   }
 
  private:
-  // The plain kernel's im2col (KK x P, long rows over the output pixels);
-  // the product reads it transposed (op(A) = col^T, P x KK).
-  void im2col(const float* xs) {
-    const kernel::Window& w = win_;
-    const int64_t OH = w.out[0], OW = w.out[1];
-    for (int64_t c = 0; c < Cg_; ++c)
-      for (int64_t ki = 0; ki < w.k[0]; ++ki)
-        for (int64_t kj = 0; kj < w.k[1]; ++kj) {
-          float* row = col_.data() + ((c * w.k[0] + ki) * w.k[1] + kj) * P_;
-          for (int64_t oh = 0; oh < OH; ++oh) {
-            const int64_t ih = oh * w.s[0] - w.pb[0] + ki * w.d[0];
-            float* out = row + oh * OW;
-            if (ih < 0 || ih >= H_) {
-              std::fill(out, out + OW, 0.0f);
-              continue;
-            }
-            const float* in = xs + (c * H_ + ih) * W_;
-            for (int64_t ow = 0; ow < OW; ++ow) {
-              const int64_t iw = ow * w.s[1] - w.pb[1] + kj * w.d[1];
-              out[ow] = iw >= 0 && iw < W_ ? in[iw] : 0.0f;
-            }
-          }
-        }
-  }
-
   kernel::Window win_{};
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, G_ = 1, Cg_ = 0, Mg_ = 0, KK_ = 0, P_ = 0;
   std::vector<PackedMatrix> weights_;  // per group: W_g^T, KK x Mg
