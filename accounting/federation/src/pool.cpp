@@ -185,9 +185,19 @@ Pool parse_pool(std::string_view text, std::string_view file) {
   Fields top(file, root, "the file", {"pool", "policy", "site", "node", "account"});
   Pool pool;
   {
-    Fields p(file, top.table("pool"), "[pool]", {"name", "cluster"});
+    Fields p(file, top.table("pool"), "[pool]", {"name", "cluster", "enrolments"});
     pool.name = p.name("name");
     pool.cluster = p.name("cluster");
+    if (p.has("enrolments")) {
+      pool.enrolments = p.text("enrolments");
+      const auto& e = pool.enrolments;
+      if (e.empty() || e.size() > 1024 || std::any_of(e.begin(), e.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+          }))
+        fail(file, p.need("enrolments").source(),
+             "'enrolments' must name a directory (1-1024 characters, no control characters), "
+             "relative to this file's directory or absolute, e.g. \"enrolled\"");
+    }
   }
   if (top.has("policy")) {
     Fields p(file, top.table("policy"), "[policy]",
@@ -213,8 +223,8 @@ Pool parse_pool(std::string_view text, std::string_view file) {
   if (const auto* sites = array_of_tables(file, root, "site")) {
     for (const auto& n : *sites) {
       Fields s(file, *n.as_table(), "[[site]]",
-               {"name", "tier", "signing_key", "witness_key", "rates", "previous_rates",
-                "previous_keys"});
+               {"name", "tier", "signing_key", "witness_key", "enrolment_key", "rates",
+                "previous_rates", "previous_keys"});
       Site site;
       site.name = s.name("name");
       unique("site", site.name, n);
@@ -240,6 +250,25 @@ Pool parse_pool(std::string_view text, std::string_view file) {
         }
       }
       if (s.has("witness_key")) site.witness_key = s.key("witness_key");
+      if (s.has("enrolment_key")) {
+        // Its own key: a certificate must never verify as a receipt, a
+        // checkpoint or a cosignature, nor one of those as a certificate,
+        // and a leaked signing key must not also enrol machines.
+        site.enrolment_key = s.key("enrolment_key");
+        bool reused =
+            site.enrolment_key == site.signing_key || site.enrolment_key == site.witness_key;
+        for (const auto& k : site.previous_keys)
+          reused = reused || k.public_key == site.enrolment_key;
+        for (const auto& other : pool.sites)
+          reused = reused || other.enrolment_key == site.enrolment_key ||
+                   other.signing_key == site.enrolment_key ||
+                   other.witness_key == site.enrolment_key;
+        if (reused)
+          fail(file, s.need("enrolment_key").source(),
+               "site '" + site.name +
+                   "': enrolment_key is also a signing or witness key of this or another site; "
+                   "make a key of its own with `basin pool enrolment-keygen`");
+      }
       Fields r(file, s.table("rates"), "[site.rates] of '" + site.name + "'",
                std::vector<std::string>(std::begin(kRateNames), std::end(kRateNames)));
       site.rates = rate_card(r, site.name);
@@ -311,6 +340,9 @@ std::string render_pool(const Pool& pool) {
   o << "# Basin federation pool: sites, nodes and accounts. Managed by `basin pool`;\n"
        "# rates are integer micro-credits per unit.\n\n";
   o << "[pool]\nname = " << q(pool.name) << "\ncluster = " << q(pool.cluster) << "\n";
+  if (!pool.enrolments.empty())
+    o << "# Enrolment certificates and revocation lists of volunteer nodes.\n"
+      << "enrolments = " << q(pool.enrolments) << "\n";
   o << "\n[policy]\n# Agreeing replicas that make a result canonical (accounts may override).\n"
     << "replica_quorum = " << pool.replica_quorum << "\n";
   if (pool.witness_quorum != 0)
@@ -323,6 +355,7 @@ std::string render_pool(const Pool& pool) {
     o << "\n[[site]]\nname = " << q(s.name) << "\ntier = " << q(to_string(s.tier))
       << "\nsigning_key = " << q(s.signing_key);
     if (!s.witness_key.empty()) o << "\nwitness_key = " << q(s.witness_key);
+    if (!s.enrolment_key.empty()) o << "\nenrolment_key = " << q(s.enrolment_key);
     o << "\n[site.rates]\n";
     write_rates(o, s.rates);
     for (const auto& r : s.previous_rates) {
@@ -336,6 +369,7 @@ std::string render_pool(const Pool& pool) {
     }
   }
   for (const Node& n : pool.nodes) {
+    if (n.enrolled()) continue;  // its certificate is its entry
     o << "\n[[node]]\nname = " << q(n.name) << "\nsite = " << q(n.site)
       << "\npublic_key = " << q(n.public_key) << "\ncpus = " << n.cpus
       << "\nmemory_mb = " << n.memory_mb << "\n";
@@ -399,12 +433,14 @@ std::string render_slurm_nodes(const Pool& pool) {
   std::ostringstream o;
   std::map<std::string, std::vector<std::string>> by_tier;
   std::vector<std::string> all;
-  if (std::any_of(pool.nodes.begin(), pool.nodes.end(), [](const Node& n) { return n.gpus > 0; }))
+  if (std::any_of(pool.nodes.begin(), pool.nodes.end(),
+                  [](const Node& n) { return n.gpus > 0 && !n.enrolled(); }))
     o << "GresTypes=gpu\n"
          "# With slurmdbd, also AccountingStorageTRES=gres/gpu: then sacct's AllocTRES and\n"
          "# jobcomp's Tres= carry gres/gpu=N for reconciliation (without slurmdbd\n"
          "# slurmctld refuses to start with it).\n";
   for (const Node& n : pool.nodes) {
+    if (n.enrolled()) continue;  // a dynamic node: its slurmd registers it (basin pool join)
     const Site& s = *sites.at(n.site);
     // Slurm allocates lower Weight first; the price is the weight, so the
     // cheapest capacity fills first. Weight 0 is not allowed, hence +1.
@@ -442,7 +478,7 @@ std::string render_slurm_nodes(const Pool& pool) {
 std::string render_gres_conf(const Pool& pool, const std::string& device_dir) {
   std::ostringstream o;
   for (const Node& n : pool.nodes) {
-    if (n.gpus == 0) continue;
+    if (n.gpus == 0 || n.enrolled()) continue;
     o << "NodeName=" << n.name << " Name=gpu File=" << device_dir << "/" << n.name << "-gpu";
     if (n.gpus == 1)
       o << "0\n";

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -54,6 +55,25 @@ struct Site {
   std::vector<receipts::RateCard> previous_rates;
   // Earlier signing keys, oldest first ([[site.previous_keys]]).
   std::vector<PreviousKey> previous_keys;
+  // Ed25519 public key (64 hex digits) with which the site signs enrolment
+  // certificates and revocation lists of its volunteer nodes
+  // (enrolment.hpp); empty: the site enrols none. A key of its own, like the
+  // witness key, refused if equal to another of its keys.
+  std::string enrolment_key{};
+};
+
+// A node's enrolment by its site: one verified certificate (enrolment.hpp),
+// with its revocation if the site's revocation list names it.
+struct Enrolment {
+  std::uint64_t serial = 0;
+  std::int64_t not_before = 0;  // Unix seconds
+  std::int64_t not_after = 0;
+  std::uint32_t cpus = 0;  // the node's size as this certificate states it
+  std::uint64_t memory_mb = 0;
+  std::uint32_t gpus = 0;
+  std::optional<std::int64_t> revoked_at;
+  std::string revocation_reason;
+  std::string file;  // the certificate file, for messages
 };
 
 struct Node {
@@ -63,6 +83,13 @@ struct Node {
   std::uint32_t cpus = 0;
   std::uint64_t memory_mb = 0;
   std::uint32_t gpus = 0;  // 0..kMaxNodeGpus; optional in pool.toml (default 0)
+  // Empty for a node listed in pool.toml. For a node enrolled by its site:
+  // its certificates (renewals share the key), by serial; cpus, memory_mb
+  // and gpus above are then the latest certificate's. Enrolled nodes come
+  // from load_pool, are never written to pool.toml, and are dynamic nodes
+  // for Slurm.
+  std::vector<Enrolment> enrolments{};
+  bool enrolled() const { return !enrolments.empty(); }
 };
 
 inline constexpr std::uint32_t kMaxNodeGpus = 64;
@@ -94,6 +121,10 @@ struct Pool {
   std::vector<Site> sites;
   std::vector<Node> nodes;
   std::vector<Account> accounts;
+  // [pool] enrolments: the directory of enrolment certificates and
+  // revocation lists, relative to pool.toml's directory; empty: "enrolled"
+  // beside pool.toml if that directory exists (pool_files.hpp).
+  std::string enrolments{};
   // [policy]: the pool's rules, which no job option overrides.
   unsigned replica_quorum = kDefaultReplicaQuorum;
   // Witnesses (other sites) whose cosignatures a site's checkpoint needs
@@ -122,7 +153,8 @@ Pool parse_pool(std::string_view toml_text, std::string_view file_name = "pool.t
 // `basin pool add-node`): names, references, keys, rates.
 void validate_pool(const Pool& pool);
 
-// Canonical pool.toml text for `pool`; parse_pool(render_pool(p)) == p.
+// Canonical pool.toml text for `pool`; parse_pool(render_pool(p)) == p but
+// for enrolled nodes, which stay in their certificate files.
 std::string render_pool(const Pool& pool);
 
 // Slurm's billing TRES priced like Basin: per-unit weights of a partition,
@@ -149,14 +181,15 @@ struct SlurmRenderOptions {
   std::string scratch = "/tmp";
 };
 
-// slurm.conf lines: one NodeName per node (Features=tier_*,site_*; Weight
+// slurm.conf lines: one NodeName per static node (enrolled nodes are
+// dynamic nodes that register themselves: basin pool join) (Features=tier_*,site_*; Weight
 // from the site's core_second price so cheaper nodes are allocated first;
 // Gres=gpu:N on nodes with GPUs, after a GresTypes=gpu line if any has, and
 // a comment on AccountingStorageTRES=gres/gpu, which needs slurmdbd), one
 // partition per tier and a default partition with every node, each with
 // TRESBillingWeights from the rate cards of its nodes' sites.
 std::string render_slurm_nodes(const Pool& pool);
-// gres.conf for the nodes with GPUs: `NodeName=X Name=gpu File=DIR/X-gpu[0-(N-1)]`
+// gres.conf for the static nodes with GPUs: `NodeName=X Name=gpu File=DIR/X-gpu[0-(N-1)]`
 // (File=DIR/X-gpu0 for one GPU). Slurm counts a gpu gres by its device
 // files: a count-only line is reported as 0 and the node goes INVAL. Empty
 // (no lines) when no node has GPUs. slurmd reads gres.conf from the

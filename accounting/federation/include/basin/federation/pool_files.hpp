@@ -32,7 +32,23 @@ class PoolLock {
   int fd_ = -1;
 };
 
+// pool.toml and the nodes enrolled by their sites: every "*.cert" of the
+// enrolments directory ([pool] enrolments, relative to pool.toml's
+// directory; default "enrolled" beside pool.toml if it exists), verified with
+// its site's enrolment_key, and every "*.revocations" list (at most one per
+// site) applied to them (enrolment.hpp). Throws PoolError naming the file and
+// the fix for a certificate or list that does not parse or verify, of a site
+// without an enrolment_key, whose tier is not its site's, or for a node that
+// pool.toml also lists or another certificate enrols with another key or
+// site.
 Pool load_pool(const std::string& path);
+// pool.toml alone, without enrolled nodes (for the verbs that write
+// certificates, which must work while a certificate is broken).
+Pool load_pool_toml(const std::string& path);
+// The enrolments directory of `pool` read from `pool_path`; empty when
+// there is none (no [pool] enrolments and no "enrolled" beside pool.toml).
+// Throws PoolError when [pool] enrolments names no directory.
+std::string enrolment_dir(const std::string& pool_path, const Pool& pool);
 // Validates first; throws PoolError and leaves the file untouched on error.
 // The file is rewritten in canonical form: comments are not kept, data is.
 void save_pool(const std::string& path, const Pool& pool);
