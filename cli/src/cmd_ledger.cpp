@@ -347,8 +347,15 @@ void add_ingest(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& 
       "is quarantined with the reason: kept, listed by show --quarantined, never issued.\n"
       "Safe to rerun, to run twice at once, and to interrupt: each run is one transaction.");
   ingest->add_option("SPOOL", a->paths, "Record files or spool directories")->required();
-  ingest->add_option("--keys", a->keys, "Keys file: '<node> ed25519:<hex>' per line")->required();
-  ingest->add_option("--pool", a->pool, "pool.toml: each node's cores, memory and GPUs")
+  ingest->add_option("--keys", a->keys,
+                     "Keys file: '<node> ed25519:<hex>' per line; the enrolled nodes' keys are\n"
+                     "added from their certificates [the pool's node keys: pool.toml's and the\n"
+                     "enrolled nodes']");
+  ingest
+      ->add_option("--pool", a->pool,
+                   "pool.toml: each node's cores, memory and GPUs, and the enrolled nodes'\n"
+                   "certificates (a record of one counts only if made within its validity\n"
+                   "and before its revocation)")
       ->required();
   ingest->footer(
       "Exit status: 0 all stored, 1 some records rejected, quarantined or in conflict (each\n"
@@ -356,9 +363,11 @@ void add_ingest(CLI::App& led, std::shared_ptr<std::string> db, CommandContext& 
       "Example: basin ledger --db ledger.sqlite ingest /var/spool/basin --keys node-keys \\\n"
       "           --pool pool.toml");
   ingest->callback([a, db, &ctx] {
-    const auto check = record_check_of(federation::load_pool(a->pool), std::time(nullptr));
+    const auto pool = federation::load_pool(a->pool);
+    const auto check = record_check_of(pool, std::time(nullptr));
+    const auto keys = ingest_keys(pool, a->keys);
     basin::ledger::Ledger ledger(*db, basin::ledger::OpenMode::create);
-    const auto report = ledger.ingest(a->paths, records::KeyRing::load(a->keys), check);
+    const auto report = ledger.ingest(a->paths, keys, check);
     print_ingest_report(report);
     std::printf(
         "%zu added, %zu already in the ledger, %zu in conflict, %zu rejected, %zu quarantined; "
@@ -412,6 +421,7 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
   auto show_receipts = std::make_shared<bool>(false);
   auto json = std::make_shared<bool>(false);
   auto show_quarantined = std::make_shared<bool>(false);
+  auto show_pool = std::make_shared<std::string>();
   auto* show = led->add_subcommand("show", "List the records (or receipts) in the ledger");
   show->add_flag("--conflicts", *conflicts_only,
                  "Only records whose identity is claimed by another record");
@@ -422,6 +432,9 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
   show->add_flag("--quarantined", *show_quarantined,
                  "The records ingest set aside (impossible figures or unprintable strings),\n"
                  "with the reason and the file each came from");
+  show->add_option("--pool", *show_pool,
+                   "pool.toml: also list the records of enrolled nodes made before their\n"
+                   "revocation ('flagged ... made by node X before its revocation at T')");
   show->footer(
       "Exit status: 0, or 1 when a stored record cannot be read (named as 'set aside').\n"
       "Example: basin ledger --db ledger.sqlite show --receipts");
@@ -460,7 +473,10 @@ void add_ledger(CLI::App& app, CommandContext& ctx) {
       return;
     }
     std::vector<basin::ledger::RecordProblem> set_aside;
-    show_records(ledger.records(*conflicts_only, &set_aside));
+    const auto stored = ledger.records(*conflicts_only, &set_aside);
+    show_records(stored);
+    if (!show_pool->empty())
+      report_enrolment_findings(federation::load_pool(*show_pool), stored, false);
     if (report_set_aside(set_aside)) ctx.exit_code = 1;
   });
 }

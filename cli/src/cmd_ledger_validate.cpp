@@ -49,7 +49,10 @@ void add_validate(CLI::App& app, CommandContext& ctx) {
       ->required();
   cmd->footer(
       "Records whose signature no longer verifies are named (record_tampered) and left out.\n"
-      "Exit status: 0 no invalid replica, 1 some replica INVALID or a record tampered.\n"
+      "Records of enrolled nodes made before the node's revocation are named\n"
+      "(made_before_revocation, kept); made after it (outside_enrolment), a finding.\n"
+      "Exit status: 0 no invalid replica, 1 some replica INVALID, a record tampered or\n"
+      "outside its node's enrolment.\n"
       "Example: basin ledger --db ledger.sqlite validate --pool pool.toml");
   cmd->callback([led, pool_path, &ctx] {
     const std::string db = led->get_option("--db")->as<std::string>();
@@ -57,6 +60,10 @@ void add_validate(CLI::App& app, CommandContext& ctx) {
     const auto policy = books::replica_policy_of(pool);
     ledger::Ledger l(db, ledger::OpenMode::existing);
     const auto records = checked_records(l, pool, ctx).records;
+    // Records of revoked nodes: those made before the revocation are kept
+    // (named); those made after it, ingested before it was published, are
+    // findings.
+    if (report_enrolment_findings(pool, records, true) > 0) ctx.exit_code = 1;
     // The account that decides the quorum is the one Slurm charged (the
     // receipt's); before issue, the record's own claim.
     const auto entries = books::entries_of(records, l.receipts());

@@ -371,7 +371,8 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
   auto* render = pool->add_subcommand(
       "render-slurm",
       "Print slurm.conf node and partition lines (Weight = site's core_second price + 1, so\n"
-      "cheaper nodes are allocated first) and each node's plugstack.conf line.\n"
+      "cheaper nodes are allocated first) and each node's plugstack.conf line. Enrolled\n"
+      "nodes (basin pool enrol) are dynamic nodes: no NodeName line (basin pool join).\n"
       "Example: basin pool render-slurm --spool /var/spool/basin");
   render->add_option("--plugin", args->render.plugin_path, "Path of basin_spank.so on nodes")
       ->capture_default_str();
@@ -400,6 +401,11 @@ void add_pool_group(CLI::App& app, basin::cli::CommandContext& ctx) {
       if (!g.flush()) throw std::runtime_error("cannot write " + args->gres_conf);
     }
     for (const Node& n : p.nodes) {
+      if (n.enrolled()) {
+        std::cout << "# " << n.name << " is enrolled (" << n.enrolments.back().file
+                  << "): a dynamic node, no NodeName line; it joins with basin pool join\n";
+        continue;
+      }
       std::cout << "# plugstack.conf on " << n.name << "\n"
                 << render_plugstack_line(p, n, args->render);
     }

@@ -12,6 +12,7 @@
 
 #include "basin/books/exchange.hpp"
 #include "basin/books/trust.hpp"
+#include "basin/federation/enrolment.hpp"
 #include "basin/federation/jobcomp.hpp"
 #include "basin/records/record_checks.hpp"
 
@@ -83,21 +84,72 @@ federation::SacctExport read_slurm_accounting(const std::string& sacct_file,
 }
 
 ledger::RecordCheck record_check_of(const federation::Pool& pool, std::int64_t now) {
-  std::map<std::string, records::NodeLimits> limits;
-  for (const auto& n : pool.nodes) limits[n.name] = {n.cpus, n.memory_mb, n.gpus};
+  std::map<std::string, federation::Node> nodes;
+  for (const auto& n : pool.nodes) nodes[n.name] = n;
   records::TimeLimits times;
   times.now = now;
-  return [limits = std::move(limits),
+  return [nodes = std::move(nodes),
           times](const records::UsageRecord& r) -> std::optional<std::string> {
-    const auto node = limits.find(r.node);
-    if (node == limits.end()) {
+    const auto node = nodes.find(r.node);
+    if (node == nodes.end()) {
       if (auto why = records::check_record_strings(r)) return why;
-      return "node " + r.node +
-             " is not in pool.toml: nothing bounds its figures (add it with basin pool "
-             "add-node, then ingest its records again)";
+      return "node " + records::printable(r.node) +
+             " is not in pool.toml nor enrolled: nothing bounds its figures (add it with basin "
+             "pool add-node or enrol it with basin pool enrol, then ingest its records again)";
     }
-    return records::check_record_bounds(r, node->second, times);
+    const auto& n = node->second;
+    records::NodeLimits limits{n.cpus, n.memory_mb, n.gpus};
+    // An enrolled node's record counts only within a certificate that covers
+    // its end time, and is bounded by that certificate's size.
+    const auto decision = federation::decide_enrolment(n, r.end_time);
+    if (!decision.accepted()) return decision.reason;
+    if (decision.enrolment != nullptr)
+      limits = {decision.enrolment->cpus, decision.enrolment->memory_mb, decision.enrolment->gpus};
+    return records::check_record_bounds(r, limits, times);
   };
+}
+
+records::KeyRing ingest_keys(const federation::Pool& pool, const std::string& keys_path) {
+  if (keys_path.empty()) return books::node_keys_of(pool);
+  auto keys = records::KeyRing::load(keys_path);
+  for (const auto& n : pool.nodes) {
+    if (!n.enrolled()) continue;
+    const auto key = receipts::parse_ed25519_hex(n.public_key);
+    if (const auto* k = keys.find(n.name); k != nullptr && *k != key)
+      throw std::runtime_error(keys_path + " gives node " + n.name +
+                               " another key than its enrolment certificate " +
+                               n.enrolments.front().file +
+                               "; remove the node's line from the keys file (ingest takes an "
+                               "enrolled node's key from its certificate)");
+    keys.add(n.name, key);
+  }
+  return keys;
+}
+
+std::size_t report_enrolment_findings(const federation::Pool& pool,
+                                      std::span<const ledger::StoredRecord> stored,
+                                      bool as_findings) {
+  std::map<std::string, const federation::Node*> enrolled;
+  for (const auto& n : pool.nodes)
+    if (n.enrolled()) enrolled[n.name] = &n;
+  std::size_t outside = 0;
+  for (const auto& s : stored) {
+    const auto it = enrolled.find(s.record.node);
+    if (it == enrolled.end()) continue;
+    const auto d = federation::decide_enrolment(*it->second, s.record.end_time);
+    if (d.status == federation::EnrolmentStatus::covered_before_revocation) {
+      std::printf("%s %s: %s\n", as_findings ? "finding made_before_revocation" : "flagged",
+                  records::printable(s.identity).c_str(), d.reason.c_str());
+    } else if (!d.accepted()) {
+      // Ingested before the site published the revocation (revoked_at
+      // may be earlier than the list).
+      std::printf("%s %s: %s (ingested before the enrolment said so)\n",
+                  as_findings ? "finding outside_enrolment" : "flagged",
+                  records::printable(s.identity).c_str(), d.reason.c_str());
+      ++outside;
+    }
+  }
+  return outside;
 }
 
 bool report_set_aside(const std::vector<ledger::RecordProblem>& problems) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "basin/books/integrity.hpp"
@@ -49,7 +50,26 @@ federation::SacctExport read_slurm_accounting(const std::string& sacct_file,
 // within what its node (pool.toml [[node]] cpus, memory_mb, gpus) can have
 // given by `now`, its strings printable (records::check_record_bounds). A
 // node missing from pool.toml is a reason too: nothing bounds its figures.
+// A record of an enrolled node must also be covered by one of its
+// certificates (federation::decide_enrolment: made within its validity,
+// before its revocation), and is bounded by that certificate's size.
 ledger::RecordCheck record_check_of(const federation::Pool& pool, std::int64_t now);
+
+// The keys `ledger ingest` verifies signatures with: the pool's node keys
+// (pool.toml's and the enrolled nodes') when `keys_path` is empty, else the
+// keys file plus the enrolled nodes' keys. Throws if the keys file gives an
+// enrolled node another key than its certificate.
+records::KeyRing ingest_keys(const federation::Pool& pool, const std::string& keys_path);
+
+// Prints the stored records of enrolled nodes that their enrolment no longer
+// covers as it did: "finding made_before_revocation <identity>: made by node
+// X before its revocation at T ...; kept" (or "flagged ..." when not
+// `as_findings`), and "... outside_enrolment ..." for records made after a
+// revocation that was published after they were ingested. Returns the number
+// of the latter.
+std::size_t report_enrolment_findings(const federation::Pool& pool,
+                                      std::span<const ledger::StoredRecord> stored,
+                                      bool as_findings);
 
 // Prints "set aside <identity> (ledger row N): <reason and fix>" for each
 // stored record a verb could not read; true when there were any
