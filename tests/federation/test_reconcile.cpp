@@ -98,6 +98,31 @@ TEST(Reconcile, ARequeuedJobsFinalRunCarriesTheRequeueTimeAsItsSubmitTime) {
   EXPECT_GE(u.discrepancies(), 2u);
 }
 
+TEST(Reconcile, ARunWhoseNodeFailedBeforeARequeueIsAnEarlierRun) {
+  // As jobcomp logs a job whose volunteer vanished: run 1 requeued by
+  // `scontrol requeue` (PENDING -> REQUEUED), run 2 on a node that was
+  // SIGKILLed (NODE_FAIL, nothing signed), run 3 completed; the receipts are
+  // those of runs 1 and 3 and record 2 requeues.
+  const std::vector<SacctRow> rows{row(30, "", "REQUEUED", 2, 5, 1),
+                                   row(30, "", "NODE_FAIL", 2, 34, 2),
+                                   row(30, "", "COMPLETED", 2, 7, 3, kT + 46)};
+  const auto r = reconcile({{"basin", 30, kT, 14, 2, 0, ""}}, rows);
+  EXPECT_EQ(r.discrepancies(), 0u) << report_text(r);
+  EXPECT_EQ(r.matched, 1u);
+  ASSERT_EQ(kinds(r),
+            (std::vector<FindingKind>{FindingKind::requeued_run, FindingKind::requeued_run}));
+  EXPECT_NE(r.findings[1].detail.find("NODE_FAIL"), std::string::npos) << report_text(r);
+  // A NODE_FAIL run that no later run follows is the job's end: a final row
+  // (here with no receipt: a discrepancy to look at).
+  const std::vector<SacctRow> ended{row(31, "", "NODE_FAIL", 2, 34, 4)};
+  const auto e = reconcile({}, ended);
+  ASSERT_EQ(kinds(e), (std::vector<FindingKind>{FindingKind::no_receipt}));
+  EXPECT_EQ(e.discrepancies(), 1u);
+  // Without a requeue on the receipt, the NODE_FAIL run is not explained.
+  const auto u = reconcile({{"basin", 30, kT, 14, 0, 0, ""}}, rows);
+  EXPECT_GE(u.discrepancies(), 1u);
+}
+
 TEST(Reconcile, DuplicatesOnBothSides) {
   const std::vector<SacctRow> rows{row(3, "", "COMPLETED", 1, 10, 2),
                                    row(3, "", "COMPLETED", 1, 10, 7)};

@@ -92,6 +92,22 @@ ReconcileReport reconcile(const std::vector<ExpectedJob>& expected,
     }
   }
 
+  // A run that ended NODE_FAIL and was followed by a later run of the same
+  // job was requeued after its node vanished (Slurm requeues batch jobs on a
+  // node failure): an earlier run, not a final one. Its node died with it
+  // and signed nothing, so no receipt covers it, and none should.
+  for (auto& [key, list] : finals) {
+    std::vector<const SacctRow*> keep;
+    for (const SacctRow* r : list) {
+      const bool later_run = r->state == "NODE_FAIL" && r->submit &&
+                             std::any_of(list.begin(), list.end(), [&](const SacctRow* o) {
+                               return o != r && o->submit && *o->submit > *r->submit;
+                             });
+      (later_run ? requeued[key] : keep).push_back(r);
+    }
+    list = std::move(keep);
+  }
+
   report.gpus_compared = std::any_of(rows.begin(), rows.end(),
                                      [](const SacctRow& r) { return r.alloc_gpus.has_value(); });
   std::set<const SacctRow*> claimed;
@@ -155,10 +171,14 @@ ReconcileReport reconcile(const std::vector<ExpectedJob>& expected,
     if (auto it = requeued.find(key); it != requeued.end()) {
       for (const SacctRow* r : it->second) {
         claimed.insert(r);
+        const std::string run = r->state == "NODE_FAIL"
+                                    ? "earlier run ended NODE_FAIL (its node vanished and signed "
+                                      "nothing for it)"
+                                    : "earlier run";
         add(FindingKind::requeued_run, e.cluster, e.job, e.submit, r->line, 0, r->core_seconds(),
             e.restarts == 0
-                ? "earlier run, but the receipt records no requeue"
-                : "earlier run; receipt records " + std::to_string(e.restarts) + " requeue(s)");
+                ? run + ", but the receipt records no requeue"
+                : run + "; receipt records " + std::to_string(e.restarts) + " requeue(s)");
         report.findings.back().accounted = e.restarts > 0;
       }
     }
