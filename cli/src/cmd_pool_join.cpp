@@ -13,13 +13,16 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -44,8 +47,17 @@ using Clock = std::chrono::steady_clock;
 struct JoinArgs {
   std::string cert, state_dir, slurm_conf, plugin, munge_socket, address;
   int timeout_s = 60;
+  int leave_timeout_s = 300;
   bool force = false;
+  bool foreground = false;
 };
+
+struct LeaveArgs {
+  std::string state_dir;
+  int timeout_s = 300;
+  pid_t slurmd = 0;  // slurmd's pid when known (a foreground join's child)
+};
+void leave(const LeaveArgs& a);
 
 std::string read_text(const std::string& path, std::size_t max) {
   const auto bytes = common::read_file(path, max);
@@ -92,6 +104,25 @@ std::string node_state(const std::string& node) {
 void make_dir(const fs::path& p, fs::perms perms) {
   fs::create_directories(p);
   fs::permissions(p, perms);
+}
+
+// slurmd -D as a child of this process, with the signals this process waits
+// for unblocked again in the child.
+pid_t spawn_foreground(const std::vector<std::string>& argv) {
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  std::vector<char*> args;
+  for (const auto& x : argv) args.push_back(const_cast<char*>(x.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, argv[0].c_str(), nullptr, &attr, args.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw std::runtime_error("cannot run slurmd: " + std::string(strerror(rc)));
+  return pid;
 }
 
 void join(const std::string& pool_file, const JoinArgs& a) {
@@ -157,15 +188,35 @@ void join(const std::string& pool_file, const JoinArgs& a) {
   // Client commands below (sinfo) talk to the pool as this node's slurm.conf says.
   setenv("SLURM_CONF", node_conf.c_str(), 1);
   const auto start = Clock::now();
-  const auto r = run_command({"slurmd", "-f", node_conf, "-Z", "-N", t.node, "--conf",
-                              federation::dynamic_node_conf(t, address)});
-  if (r.status != 0)
-    throw std::runtime_error("slurmd did not start (exit " + std::to_string(r.status) +
-                             "): " + r.err + " (see " + (state / "slurmd.log").string() + ")");
+  std::vector<std::string> argv = {
+      "slurmd", "-f",   node_conf, "-Z",
+      "-N",     t.node, "--conf",  federation::dynamic_node_conf(t, address)};
+  // In the foreground (a pilot job), slurmd is this process's child: the
+  // signals that end a pilot (its window's warning, the site's preemption or
+  // scancel) reach this process, which leaves the pool cleanly; and if the
+  // site's Slurm kills the pilot outright, slurmd dies with it, leaving
+  // nothing behind on the site's node.
+  sigset_t ending;
+  sigemptyset(&ending);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&ending, sig);
+  pid_t child = 0;
+  if (a.foreground) {
+    argv.push_back("-D");
+    sigprocmask(SIG_BLOCK, &ending, nullptr);
+    child = spawn_foreground(argv);
+  } else {
+    const auto r = run_command(argv);
+    if (r.status != 0)
+      throw std::runtime_error("slurmd did not start (exit " + std::to_string(r.status) +
+                               "): " + r.err + " (see " + (state / "slurmd.log").string() + ")");
+  }
   std::string st;
   while (true) {
     st = node_state(t.node);
     if (st == "idle" || st == "mixed" || st == "allocated") break;
+    if (child > 0 && waitpid(child, nullptr, WNOHANG) == child)
+      throw std::runtime_error("slurmd exited before node " + t.node + " was idle; see " +
+                               (state / "slurmd.log").string());
     if (Clock::now() - start > std::chrono::seconds(a.timeout_s))
       throw std::runtime_error("node " + t.node + " is not idle in the pool after " +
                                std::to_string(a.timeout_s) + " s (state '" + st + "'); see " +
@@ -178,12 +229,25 @@ void join(const std::string& pool_file, const JoinArgs& a) {
       "node %s joined pool %s: %s tier, site %s, %u CPUs, %llu MB, at %s; %s after %.1f s\n",
       t.node.c_str(), pool.name.c_str(), records::tier_name(t.tier).data(), t.site.c_str(), t.cpus,
       static_cast<unsigned long long>(t.memory_mb), address.c_str(), st.c_str(), secs);
+  if (!a.foreground) return;
+  std::fflush(stdout);
+  // Serve until a signal says the pilot ends, or slurmd dies on its own.
+  while (true) {
+    timespec tick{1, 0};
+    const int sig = sigtimedwait(&ending, nullptr, &tick);
+    if (sig > 0) {
+      std::printf("signal %d: leaving the pool\n", sig);
+      std::fflush(stdout);
+      leave(LeaveArgs{state.string(), a.leave_timeout_s, child});
+      return;
+    }
+    int status = 0;
+    if (waitpid(child, &status, WNOHANG) == child)
+      throw std::runtime_error("slurmd of node " + t.node + " exited on its own (status " +
+                               std::to_string(status) + "); see " +
+                               (state / "slurmd.log").string());
+  }
 }
-
-struct LeaveArgs {
-  std::string state_dir;
-  int timeout_s = 300;
-};
 
 std::vector<std::string> jobs_on(const std::string& node) {
   std::vector<std::string> ids;
@@ -234,11 +298,18 @@ void leave(const LeaveArgs& a) {
                                node + ")");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  if (const pid_t pid = slurmd_pid(state / "slurmd.pid"); pid > 0) {
+  if (const pid_t pid = a.slurmd > 0 ? a.slurmd : slurmd_pid(state / "slurmd.pid"); pid > 0) {
     kill(pid, SIGTERM);
-    for (int i = 0; i < 150 && kill(pid, 0) == 0; ++i)
+    // A child of ours is reaped here; another process is gone when kill(0) fails.
+    auto ended = [&] {
+      return a.slurmd > 0 ? waitpid(pid, nullptr, WNOHANG) == pid : kill(pid, 0) != 0;
+    };
+    for (int i = 0; i < 150 && !ended(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (kill(pid, 0) == 0) kill(pid, SIGKILL);
+    if (!ended()) {
+      kill(pid, SIGKILL);
+      if (a.slurmd > 0) waitpid(pid, nullptr, 0);
+    }
   }
   slurm_output({"scontrol", "delete", "nodename=" + node});
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
@@ -278,6 +349,13 @@ void add_pool_join(CLI::App& app, CommandContext&) {
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
   j->add_flag("--force", a->force, "Join even if the pool lists a node of this name");
+  j->add_flag("--foreground", a->foreground,
+              "Stay in the foreground with slurmd as a child (a pilot job): on SIGTERM, SIGINT,\n"
+              "SIGHUP or SIGUSR1 leave the pool cleanly (as basin pool leave) and exit 0");
+  j->add_option("--leave-timeout", a->leave_timeout_s,
+                "With --foreground: seconds to wait for the node's jobs to leave")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   j->footer(
       "Example: basin pool --file pool.toml join --cert vol7.cert --state-dir /var/lib/basin \\\n"
       "           --slurm-conf /etc/slurm/slurm.conf --munge-socket /run/munge/munge.socket.2");

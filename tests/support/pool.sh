@@ -39,7 +39,7 @@ pool_leftovers() {
 }
 
 pool_down() {
-  local rc=$?
+  local rc=${1:-$?}
   trap - EXIT
   if [ $rc -ne 0 ] && [ -d "${POOL_DIR:-}/log" ]; then
     echo "--- pool logs (test failed) ---" >&2
