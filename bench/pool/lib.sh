@@ -31,7 +31,7 @@ die() { log "FAIL: $*"; exit 1; }
 
 # bp_pool_toml DIR: pool "local" with sites campus (institutional) and home
 # (volunteer, with an enrolment key in DIR/keys/home.enrol.key), static nodes
-# inst1 (campus), vol1 and vol2 (home).
+# inst1 (campus), vol1 and vol2 (home); account physics (home, member root).
 bp_pool_toml() {
   (
     cd "$1"
@@ -41,6 +41,7 @@ bp_pool_toml() {
     for n in inst1:campus vol1:home vol2:home; do
       "$BASIN" pool add-node --name "${n%%:*}" --site "${n#*:}" --cpus 2 --memory-mb 2000 --gpus 0 >/dev/null
     done
+    "$BASIN" pool add-account --name physics --home-site home --member root >/dev/null
     "$BASIN" pool enrolment-keygen --site home --secret "$1/keys/home.enrol.key" >/dev/null
     mkdir -p enrolled
   )
@@ -54,6 +55,7 @@ bp_up() {
   mkdir -p "$ADMIN"
   export POOL_DIR ADMIN
   trap bp_down EXIT
+  trap "exit 143" TERM INT
   bp_pool_toml "$ADMIN"
   "$LOCAL_POOL" up --dir "$POOL_DIR" --port-base "$port" --hosts netns --plugin "$PLUGIN" \
     --pool-file "$ADMIN/pool.toml" --timeout 120 "$@" >"$ADMIN/up.log" 2>&1 ||
