@@ -115,3 +115,30 @@ TEST(Reconciliation, ReplaysAndBadReceiptsAreListedNotCounted) {
     duplicate |= f.kind == Kind::duplicate_receipt && f.job == 7;
   EXPECT_TRUE(duplicate);
 }
+
+TEST(Reconciliation, AJobWhoseRecordsWereQuarantinedIsExplainedNotMissing) {
+  federation::ReconcileReport report;
+  auto missing = [](std::uint64_t job) {
+    federation::Finding f;
+    f.kind = federation::FindingKind::no_receipt;
+    f.cluster = "basin-local";
+    f.job = job;
+    f.detail = "state COMPLETED, 1 CPUs x 1 s";
+    return f;
+  };
+  report.findings = {missing(7), missing(8)};
+  ledger::QuarantinedRecord q;
+  q.identity = "basin-local/7.batch/r0/volb";
+  q.reason = "node volb's enrolment (site home, serial 2) was revoked";
+  ledger::QuarantinedRecord other;  // job 70, not 7
+  other.identity = "basin-local/70.batch/r0/vol1";
+  other.reason = "impossible";
+  const std::vector<ledger::QuarantinedRecord> quarantined{other, q};
+  EXPECT_EQ(report.discrepancies(), 2u);
+  books::explain_quarantined(report, quarantined);
+  EXPECT_TRUE(report.findings[0].accounted);
+  EXPECT_NE(report.findings[0].detail.find("refused at ingest"), std::string::npos);
+  EXPECT_NE(report.findings[0].detail.find("revoked"), std::string::npos);
+  EXPECT_FALSE(report.findings[1].accounted);  // job 8 has no quarantined record
+  EXPECT_EQ(report.discrepancies(), 1u);
+}

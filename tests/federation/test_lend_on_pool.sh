@@ -19,10 +19,12 @@ source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 admin="$(mktemp -d /tmp/basin-lend.XXXXXX)"
 cd "$admin"
-pool_toml "$admin"
+# The pool runs without slurmdbd (quicker; accounts are not needed here);
+# pool.toml describes it with the keys local-pool gave its nodes.
+pool_up --hosts netns --slurmd-timeout 10 --accounting-db no
+pool_toml_with_node_keys "$admin"
 "$BASIN" pool add-account --name physics --home-site campus --member root >/dev/null
 "$BASIN" pool enrolment-keygen --site campus --secret "$admin/keys/campus.enrol.key" >/dev/null
-pool_up --pool-file "$admin/pool.toml" --hosts netns --slurmd-timeout 10
 POOL_CONF="$SLURM_CONF"
 pool_ctl="$(sed -n 's/^SlurmctldHost=.*(\(.*\))$/\1/p' "$POOL_CONF")"
 

@@ -17,12 +17,14 @@ source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 admin="$(mktemp -d /tmp/basin-volunteers.XXXXXX)"
 cd "$admin"
-pool_toml "$admin"
+# The pool runs without slurmdbd (quicker; reconcile reads the jobcomp log);
+# pool.toml describes it with the keys local-pool gave its nodes.
+pool_up --hosts netns --slurmd-timeout 10 --accounting-db no
+pool_toml_with_node_keys "$admin"
 "$BASIN" pool add-account --name physics --home-site home --member root >/dev/null
 "$BASIN" pool enrolment-keygen --site home --secret "$admin/keys/home.enrol.key" >/dev/null ||
   fail "enrolment-keygen"
 grep -q "enrolment_key" pool.toml || fail "enrolment-keygen did not record home's enrolment key"
-pool_up --pool-file "$admin/pool.toml" --hosts netns --slurmd-timeout 10
 grep -q "^NodeAddr=\|NodeAddr=10\." "$POOL_DIR/etc/slurm.conf" || fail "nodes not on hosts of their own"
 pass "pool up: every node a host of its own ($(scontrol show node vol1 | grep -o 'NodeAddr=[^ ]*'))"
 
@@ -137,6 +139,9 @@ rc=$?
 set -e
 cat reconcile.out
 grep -q "^discrepancies: 0$" reconcile.out || fail "reconcile: discrepancies (exit $rc)"
-pass "receipts for what each node signed; reconcile against jobcomp: 0 discrepancies"
+grep -q "^note requeued_run .* job $id .*NODE_FAIL" reconcile.out || fail "the killed run is not explained"
+grep -q "^note no_receipt .* job $id_b .*refused at ingest.*revoked" reconcile.out ||
+  fail "volb's job is not explained by its refused records"
+pass "receipts for what each node signed; reconcile against jobcomp: 0 discrepancies (the killed run and volb's refused job explained)"
 cd /
 rm -rf "$admin"

@@ -96,6 +96,21 @@ ExpectedJobs expected_jobs(std::span<const ReceiptOfJob> receipts) {
   return out;
 }
 
+void explain_quarantined(fed::ReconcileReport& report,
+                         std::span<const ledger::QuarantinedRecord> quarantined) {
+  for (auto& f : report.findings) {
+    if (f.kind != fed::FindingKind::no_receipt || f.accounted) continue;
+    const std::string prefix = f.cluster + "/" + std::to_string(f.job) + ".";
+    for (const auto& q : quarantined) {
+      if (q.identity.compare(0, prefix.size(), prefix) != 0) continue;
+      f.accounted = true;
+      f.detail += ": its records were refused at ingest, not charged (" + q.identity + ": " +
+                  q.reason + ")";
+      break;
+    }
+  }
+}
+
 PeriodReconciliation reconcile_period(const ledger::Ledger& ledger, const receipts::Trust& trust,
                                       std::span<const ledger::StoredRecord> records,
                                       const std::string& period, const std::string& pool_cluster,
@@ -165,6 +180,7 @@ PeriodReconciliation reconcile_period(const ledger::Ledger& ledger, const receip
   out.report = fed::reconcile(expected.jobs, rows, options);
   out.report.findings.insert(out.report.findings.end(), expected.not_counted.begin(),
                              expected.not_counted.end());
+  explain_quarantined(out.report, ledger.quarantined());
   out.receipts = stored.size();
   out.jobs = expected.distinct_jobs;
   out.slurm_rows = rows.size();

@@ -53,6 +53,15 @@ struct ExpectedJobs {
 // counts for nothing.
 ExpectedJobs expected_jobs(std::span<const ReceiptOfJob> receipts);
 
+// A job Slurm ran that no receipt covers because the ledger refused its
+// records on purpose (quarantined at ingest: a revoked or expired enrolment,
+// impossible figures) is explained, not missing: each such no_receipt
+// finding whose cluster and job id match a quarantined record's identity
+// ("<cluster>/<job>.<step>/r<n>/<node>") is marked accounted, with the
+// quarantine's reason. Nothing else changes.
+void explain_quarantined(federation::ReconcileReport& report,
+                         std::span<const ledger::QuarantinedRecord> quarantined);
+
 struct PeriodReconciliation {
   federation::ReconcileReport report;
   std::size_t receipts = 0, jobs = 0, slurm_rows = 0;
