@@ -4,6 +4,8 @@
 #   bench/pool/churn_soak.sh [--minutes M] [--hosts H] [--jobs J] [--sleep MIN-MAX]
 #                            [--kill-percent P] [--slurmd-timeout T] [--port-base PORT]
 #   bench/pool/churn_soak.sh --quick     # 2 minutes, 8 hosts, 40 jobs, sleeps 5-30 s
+#   bench/pool/churn_soak.sh --check RESULTS_DIR   # the checks again on a run's
+#                                                   # saved samples (pool kept: BP_KEEP=1)
 #   defaults: 10 minutes, 24 hosts, 200 jobs, each `srun sleep S` with S uniform in
 #   5-60 s, 20% of departures a SIGKILL, SlurmdTimeout 10, port base 18300
 #
@@ -19,8 +21,8 @@
 # to empty, then checks:
 #   - jobs: every job's final state COMPLETED, or listed with its reason;
 #     how many runs were requeued (sacct --duplicates);
-#   - records: every COMPLETED job's final run has its .batch and step 0
-#     usage records in some node's spool (volunteers: STATE/spool; static
+#   - records: every COMPLETED job's final run (its highest restart count)
+#     has its .batch and step usage records on its final node's spool (volunteers: STATE/spool; static
 #     nodes: DIR/basin/NODE/spool); every step row in sacct --duplicates
 #     that ended on a node that was not killed under it has a record;
 #     no "LOST usage record" in any slurmd log;
@@ -29,7 +31,7 @@
 # Exits 1 if a job did not complete or a record is missing. The pool is
 # always brought down (trap).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-MINUTES=10 H=24 J=200 SLEEP="5-60" KILLP=20 TIMEOUT=10 PORT=18300
+MINUTES=10 H=24 J=200 SLEEP="5-60" KILLP=20 TIMEOUT=10 PORT=18300 CHECK=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) MINUTES="$2"; shift 2 ;;
@@ -40,16 +42,25 @@ while [ $# -gt 0 ]; do
     --slurmd-timeout) TIMEOUT="$2"; shift 2 ;;
     --port-base) PORT="$2"; shift 2 ;;
     --quick) MINUTES=2 H=8 J=40 SLEEP="5-30"; shift ;;
+    --check) CHECK="$2"; shift 2 ;;
     -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) die "unknown option $1" ;;
   esac
 done
+if [ -n "$CHECK" ]; then
+  OUT="$CHECK" EV="$CHECK/events"
+  # shellcheck disable=SC1091
+  source "$OUT/params"
+  rm -rf "$BP_BIN"
+  trap - EXIT
+  left=""
+else
 SMIN="${SLEEP%-*}" SMAX="${SLEEP#*-}"
 OUT="$(mktemp -d /tmp/basin-bench-soak-results.XXXXXX)"
+EV="$OUT/events"
 log "results in $OUT; $MINUTES min, $H hosts, $J jobs (srun sleep $SMIN-$SMAX s), $KILLP% kills, SlurmdTimeout $TIMEOUT"
 bp_up "$PORT" --slurmd-timeout "$TIMEOUT"
 mkdir -m 777 "$ADMIN/out"
-EV="$OUT/events"
 ev() { echo "$(now) $*" >>"$EV"; }
 rand() { echo $(($1 + RANDOM % ($2 - $1 + 1))); }
 vols=()
@@ -157,36 +168,35 @@ wait "$SAMPLER" 2>/dev/null || true
 sdiag >"$OUT/sdiag.txt" 2>&1 || true
 left="$(squeue -h -o '%A %T %r %N')"
 
-# ---- checks ----------------------------------------------------------------
-fails=0
+# What --check needs to judge this run again.
+declare -p MINUTES H J SMIN SMAX KILLP TIMEOUT soak_s POOL_DIR ADMIN | sed 's/^declare -[a-z-]* //' >"$OUT/params"
 sacct -n -P -X -j "$(cut -d' ' -f1 "$OUT/jobs" | paste -sd, -)" -o JobIDRaw,State,NodeList,Reason \
   >"$OUT/sacct.final" 2>/dev/null || true
 sacct -n -P --duplicates -j "$(cut -d' ' -f1 "$OUT/jobs" | paste -sd, -)" \
   -o JobIDRaw,JobID,State,NodeList,Start,End >"$OUT/sacct.all" 2>/dev/null || true
+spools=("$POOL_DIR"/basin/*/spool "$ADMIN"/cv*/spool)
+find "${spools[@]}" -name '*.basinrec*' -printf '%f\n' 2>/dev/null | sort >"$OUT/records"
+fi
+# ---- checks ----------------------------------------------------------------
+fails=0
 completed="$(awk -F'|' '$2 == "COMPLETED"' "$OUT/sacct.final" | wc -l)"
 not_completed="$(awk -F'|' '$2 != "COMPLETED"' "$OUT/sacct.final")"
 requeued_runs="$(awk -F'|' '$2 !~ /\./ && ($3 == "REQUEUED" || $3 == "NODE_FAIL")' "$OUT/sacct.all" | wc -l)"
 requeued_jobs="$(awk -F'|' '$2 !~ /\./ && ($3 == "REQUEUED" || $3 == "NODE_FAIL") {print $1}' "$OUT/sacct.all" | sort -u | wc -l)"
-spools=("$POOL_DIR"/basin/*/spool "$ADMIN"/cv*/spool)
-find "${spools[@]}" -name '*.basinrec*' -printf '%f\n' 2>/dev/null | sort >"$OUT/records"
 nrec="$(wc -l <"$OUT/records")"
 soak_rec="$(awk 'NR==FNR {j[$1]=1; next} {split($0, a, "."); if (a[1] in j) c++} END {print c + 0}' "$OUT/jobs" "$OUT/records")"
-# The final run of each completed job: its batch and step 0 records, on its node.
+# The final run of each completed job: its .batch and a numbered step's
+# records on its final node, with the job's highest restart count among all
+# its records (sacct --duplicates does not list every run, nor the restart
+# count of each: a run requeued before it started has no row, and a step row
+# may name another run's node, so runs are told apart by the records).
 missing_final=""
-# (runs of a job in sacct --duplicates order: the k-th has restart count k-1)
-declare -A runs
-while IFS='|' read -r raw jid _; do
-  case "$jid" in *.*) ;; *) runs[$jid]=$((${runs[$jid]:-0} + 1)) ;; esac
-done <"$OUT/sacct.all"
 while IFS='|' read -r id st node _; do
   [ "$st" = COMPLETED ] || continue
-  r=$((${runs[$id]:-1} - 1))
-  for step in batch 0; do
-    grep -q "^$id\.$step\.r$r\.$node\.basinrec" "$OUT/records" || missing_final+="$id.$step.r$r@$node "
-  done
+  top="$(grep "^$id\." "$OUT/records" | sed 's/^[^.]*\.[^.]*\.r\([0-9]*\)\..*/\1/' | sort -n | tail -1)"
+  grep -q "^$id\.batch\.r$top\.$node\.basinrec" "$OUT/records" || missing_final+="$id.batch@$node "
+  grep -Eq "^$id\.[0-9]+\.r$top\.$node\.basinrec" "$OUT/records" || missing_final+="$id.step@$node "
 done <"$OUT/sacct.final"
-# Every step row (batch, 0) of every run: a record, unless its node was killed
-# while the run was on it (the run never ended there, nothing to sign).
 # killed_under NODE START END: NODE was SIGKILLed between START and END
 # (sacct times; END may be Unknown).
 killed_under() {
@@ -195,20 +205,19 @@ killed_under() {
   e="$(date -d "$3" +%s 2>/dev/null)" || e=9999999999
   awk -v n="$1" -v s="$s" -v e="$e" '$2 == "kill" && $3 == n && $1 >= s - 1 && $1 <= e + 1 {f = 1} END {exit !f}' "$EV"
 }
+# Every step row (batch, numbered) of every run in sacct --duplicates: a
+# record of that step on that node, unless the node was killed under it.
 step_rows=0 step_with=0 step_explained=0 step_missing=""
-declare -A run
 while IFS='|' read -r raw jid st node start end; do
-  case "$jid" in *.*) ;; *) run[$jid]=$((${run[$jid]:--1} + 1)); continue ;; esac
-  case "$jid" in *.batch|*.0) ;; *) continue ;; esac
+  case "$jid" in *.batch|*.[0-9]*) ;; *) continue ;; esac
   id="${jid%%.*}" step="${jid#*.}"
-  r="${run[$id]:-0}"
   step_rows=$((step_rows + 1))
-  if grep -q "^$id\.$step\.r$r\.$node\.basinrec" "$OUT/records"; then
+  if grep -q "^$id\.$step\.r[0-9]*\.$node\.basinrec" "$OUT/records"; then
     step_with=$((step_with + 1))
   elif [ "$st" != COMPLETED ] && killed_under "$node" "$start" "$end"; then
     step_explained=$((step_explained + 1))
   else
-    step_missing+="$jid.r$r:$st@$node "
+    step_missing+="$jid:$st@$node($start..$end) "
   fi
 done <"$OUT/sacct.all"
 lost="$(cat "$POOL_DIR"/log/slurmd*.log "$ADMIN"/cv*/slurmd.log 2>/dev/null | grep -c 'LOST usage record' || true)"
@@ -224,7 +233,7 @@ echo "jobs: $completed of $J COMPLETED; $requeued_jobs job(s) requeued at least 
 [ -z "$not_completed" ] || { echo "jobs not COMPLETED (id|state|nodes|reason):"; echo "$not_completed"; }
 [ -z "$left" ] || { echo "still in the queue:"; echo "$left"; }
 echo "records: $nrec in the spools ($soak_rec of the soak's jobs); final runs of completed jobs missing a record: ${missing_final:-none}"
-echo "records: sacct step rows (batch, 0) of all runs: $step_rows; with a record $step_with; no record, node SIGKILLed under the run: $step_explained; unexplained: ${step_missing:-none}"
+echo "records: sacct --duplicates step rows (batch, numbered) of all runs: $step_rows; with a record $step_with; no record, node SIGKILLed under the run: $step_explained; unexplained: ${step_missing:-none}"
 echo "records: 'LOST usage record' in slurmd logs: $lost"
 echo "squeue latency (1 sample/s): $(awk '{print $2}' "$OUT/squeue.lat" | bp_stats); over 1 s: $(awk '$2 > 1' "$OUT/squeue.lat" | wc -l); errors: $(grep -c ' error$' "$OUT/squeue.lat" || true)"
 echo "sdiag: $(grep -E 'Server thread count|Agent queue size|Jobs submitted|Jobs completed|Jobs failed' "$OUT/sdiag.txt" | tr -s ' ' | paste -sd';' -)"
