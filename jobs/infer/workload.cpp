@@ -107,12 +107,6 @@ infer::Arithmetic choose_arithmetic(const std::string& asked) {
                                              : infer::Arithmetic::fast;
 }
 
-infer::Isa parse_isa(const std::string& text) {
-  for (auto i : {infer::Isa::native, infer::Isa::scalar, infer::Isa::avx2, infer::Isa::avx512})
-    if (text == infer::isa_name(i)) return i;
-  throw std::invalid_argument("--set isa=" + text + ": use native, avx512, avx2 or scalar");
-}
-
 // The published digest names the arithmetic that made the result: replicas
 // are compared by their digest strings, so a fast result (bits of this CPU's
 // instruction set) never passes for a portable one, or the reverse.
@@ -136,7 +130,13 @@ RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::
   const std::int64_t batch = p.integer("batch");
   const bool refuse_nonfinite = p.boolean("refuse_nonfinite");
   const infer::Arithmetic arithmetic = choose_arithmetic(p.text("arithmetic"));
-  const infer::Isa isa = parse_isa(p.text("isa"));
+  const infer::Isa isa = [&] {
+    try {
+      return infer::parse_isa(p.text("isa"));
+    } catch (const infer::ModelError& e) {
+      throw std::invalid_argument(std::string("--set isa: ") + e.what());
+    }
+  }();
   if (!infer::isa_available(isa))
     throw std::invalid_argument("--set isa=" + p.text("isa") +
                                 ": this CPU cannot run those kernels; use isa=native");

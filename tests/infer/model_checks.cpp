@@ -384,6 +384,9 @@ TEST(Portable, UnavailableInstructionSetRefusedByName) {
     }
   }
   EXPECT_THROW(parse_arithmetic("exact"), ModelError);
+  EXPECT_EQ(parse_isa("avx2"), Isa::avx2);
+  EXPECT_EQ(parse_isa("native"), Isa::native);
+  EXPECT_THROW(parse_isa("sse4"), ModelError);
   EXPECT_EQ(parse_arithmetic("portable"), Arithmetic::portable);
 }
 

@@ -12,15 +12,6 @@
 
 #include "basin/infer/batch.hpp"
 
-namespace {
-basin::infer::Isa parse_isa(const std::string& s) {
-  using basin::infer::Isa;
-  for (Isa i : {Isa::native, Isa::scalar, Isa::avx2, Isa::avx512})
-    if (s == basin::infer::isa_name(i)) return i;
-  throw std::runtime_error("unknown --isa '" + s + "'");
-}
-}  // namespace
-
 int main(int argc, char** argv) {
   using namespace basin::infer;
   try {

@@ -52,6 +52,13 @@ Arithmetic parse_arithmetic(const std::string& text) {
                    "'fast' (oneDNN, bits may differ between CPUs)");
 }
 
+Isa parse_isa(const std::string& text) {
+  for (Isa i : {Isa::native, Isa::scalar, Isa::avx2, Isa::avx512})
+    if (text == isa_name(i)) return i;
+  throw ModelError("instruction set '" + text +
+                   "' is not known: use native, avx512, avx2 or scalar");
+}
+
 Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes,
            const PlanOptions& options)
     : Plan(model, input_shapes, nullptr, options) {}

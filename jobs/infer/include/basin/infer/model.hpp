@@ -56,6 +56,9 @@ enum class Isa { native, scalar, avx2, avx512 };
 const char* isa_name(Isa isa);  // "native", "scalar", "avx2", "avx512"
 bool isa_available(Isa isa);    // whether this CPU can run it
 Isa native_isa();               // the widest this CPU runs (avx512, avx2 or scalar)
+// "native", "scalar", "avx2" or "avx512"; anything else throws ModelError
+// naming them. Whether this CPU runs it is isa_available's (and Plan's) check.
+Isa parse_isa(const std::string& text);
 
 struct PlanOptions {
   Arithmetic arithmetic = Arithmetic::fast;
