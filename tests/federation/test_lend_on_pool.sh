@@ -70,7 +70,6 @@ N=64 SIM_TIME=24000   # 7-60 s on 2 cores
 mpirun -n 2 --oversubscribe --bind-to none "$BASIN" run heat --set nx=$N --set ny=$N --set nz=$N \
   --set sim_time=$SIM_TIME --digest-file ref.d >ref.log || fail "reference run"
 ref="$(cat ref.d)"
-ref_s="$(sed -n 's/.* done, [0-9]* step(s) in \([0-9.]*\) s.*/\1/p' ref.log)"
 mkdir -m 777 ckpt
 id="$(sbatch --parsable -A physics -C "site_campus&dynamic" --chdir="$admin" \
   --basin-checkpoint="$admin/ckpt" \
@@ -82,7 +81,7 @@ lent="$(squeue -h -j "$id" -o %N)"
 case "$lent" in campus-lend1|campus-lend2) ;; *) fail "job $id runs on '$lent', not a lent node" ;; esac
 pilot="${pilots[$((${lent#campus-lend} - 1))]}"
 other_pilot="${pilots[$((2 - ${lent#campus-lend}))]}"
-sleep "$(python3 -c "print(max(1.5, float('${ref_s:-6}') / 4))")"
+wait_progress "$log" 1 15 || fail "job $id does not progress: $(cat "$log")"
 # The site closes the window of that node now: the pilot gets the warning
 # signal the window's end would send (--signal=B:USR1@lead).
 SLURM_CONF="$SITE_CONF" scancel --batch --signal=USR1 "$pilot" || fail "signal pilot $pilot"

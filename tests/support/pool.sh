@@ -132,3 +132,19 @@ pool_toml_with_node_keys() {
     "$BASIN" pool check >/dev/null
   )
 }
+
+# wait_progress LOG RUN PCT [SECONDS]: wait until run RUN of a heat job
+# (examples/heat.sbatch's "run RUN on" line in LOG) reports at least PCT % of
+# its steps ("heat: step N/M (P%)"). Tests interrupt jobs by their progress,
+# not by a guess of their speed: a loaded machine runs them at any speed.
+wait_progress() {
+  local log="$1" run="$2" pct="$3" secs="${4:-300}" p
+  local deadline=$((SECONDS + secs))
+  while [ $SECONDS -lt $deadline ]; do
+    p="$(awk -v r="run $run on" 'index($0, r) { on = 1 } on && /heat: step [0-9]+\/[0-9]+ \([0-9]+%\)/ {
+           s = $0; sub(/.*\(/, "", s); sub(/%.*/, "", s); last = s } END { print last }' "$log" 2>/dev/null)"
+    [ -n "$p" ] && [ "$p" -ge "$pct" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
