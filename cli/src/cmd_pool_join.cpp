@@ -164,12 +164,10 @@ void join(const std::string& pool_file, const JoinArgs& a) {
   const std::string node_conf = (state / "slurm.conf").string();
   federation::write_file_atomic(node_conf, federation::joined_node_slurm_conf(conf_text, places),
                                 0644);
+  // What the plugstack line names of the node (its key file, tier, site).
   federation::Node node;
   node.name = t.node;
   node.site = t.site;
-  node.public_key = t.node_public_key;
-  node.cpus = t.cpus;
-  node.memory_mb = t.memory_mb;
   node.gpus = t.gpus;
   federation::SlurmRenderOptions render;
   render.plugin_path = a.plugin;
