@@ -348,6 +348,29 @@ TEST(Portable, SameBitsHoweverCutAndOnEveryInstructionSet) {
   }
 }
 
+// Portable arithmetic plans a piece per row count: a caller scoring every
+// size from 1 to 40 (a server's requests) keeps plans for only the most
+// recent few row counts, and every answer keeps its bits.
+TEST(Portable, KeptPlansBoundedWhateverTheCallSizes) {
+  Model model = Model::load_bytes(bytes(mlp()), "mlp");
+  BatchRunner r(model, {20}, kMicroBatch, {Arithmetic::portable});
+  const int64_t in = r.input_sample_size(), out = r.output_sample_size(), n = 40;
+  std::vector<float> x(size_t(n * in));
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-2, 2);
+  for (auto& v : x) v = u(rng);
+  std::vector<float> all(size_t(n * out));
+  r.run(x.data(), n, all.data(), 1);
+  for (int64_t m = 1; m <= n; ++m) {
+    std::vector<float> y(size_t(m * out));
+    r.run(x.data(), m, y.data(), 2);
+    ASSERT_TRUE(std::equal(y.begin(), y.end(), all.begin())) << m << " samples";
+    EXPECT_LE(r.kept_row_counts(), BatchRunner::kKeptRowCounts) << m << " samples";
+  }
+  EXPECT_GE(r.kept_row_counts(), 1u);
+  EXPECT_LE(r.kept_plans(), 2 * BatchRunner::kKeptRowCounts);
+}
+
 // A Relu after a Reshape that only relabels its input still runs (the
 // relabelling step must not absorb it as a oneDNN step absorbs one), in both
 // arithmetics.

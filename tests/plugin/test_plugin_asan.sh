@@ -4,8 +4,9 @@
 # read, tier refusal, a 2-node step, records) must produce no sanitizer report.
 # Runs from the sanitizer build tree (BASIN_SANITIZE=ON), label slurm-asan.
 source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
-asan_rt="$(gcc -print-file-name=libasan.so)"
-[ -e "$asan_rt" ] || fail "no libasan runtime found (gcc -print-file-name=libasan.so)"
+# The compiler's shared ASan runtime (tests/plugin/CMakeLists.txt finds it).
+asan_rt="${BASIN_ASAN_RUNTIME:?run from ctest in the sanitizer build (BASIN_SANITIZE=ON)}"
+[ -f "$asan_rt" ] || fail "no shared ASan runtime at '$asan_rt' (for clang: apt-get install libclang-rt-14-dev)"
 reports="$(mktemp -d /tmp/basin-asan-reports.XXXXXX)"
 chmod 777 "$reports"
 asan_opts="log_path=$reports/asan:detect_leaks=0:verify_asan_link_order=0:abort_on_error=0"

@@ -17,23 +17,27 @@ namespace basin::infer {
 // Planned micro-batches waiting for work, by row count (always the
 // micro-batch size in fast arithmetic). A plan holds its buffers and its
 // reordered oneDNN weights, so it is built once per concurrent task and row
-// count and kept for later calls rather than planned again each batch.
+// count and kept for later calls rather than planned again each batch. Only
+// the kKeptRowCounts most recently returned row counts stay (`recent`, most
+// recent first): portable arithmetic plans per row count, and a caller whose
+// calls have ever other sizes must not grow memory without bound.
 struct BatchRunner::Pool {
   struct Worker {
     Plan plan;
   };
   std::mutex mu;
   std::map<int64_t, std::vector<std::unique_ptr<Worker>>> idle;
+  std::vector<int64_t> recent;
   std::atomic<int> concurrency{0};
 
   std::unique_ptr<Worker> take(const Model& model, std::vector<int64_t> shape, int64_t rows,
                                const PlanOptions& options) {
     {
       std::lock_guard lock(mu);
-      auto& list = idle[rows];
-      if (!list.empty()) {
-        auto w = std::move(list.back());
-        list.pop_back();
+      auto it = idle.find(rows);
+      if (it != idle.end() && !it->second.empty()) {
+        auto w = std::move(it->second.back());
+        it->second.pop_back();
         return w;
       }
     }
@@ -41,8 +45,23 @@ struct BatchRunner::Pool {
     return std::make_unique<Worker>(Worker{Plan(model, {shape}, options)});
   }
   void give_back(std::unique_ptr<Worker> w, int64_t rows) {
+    std::vector<std::unique_ptr<Worker>> freed;  // destroyed outside the lock
     std::lock_guard lock(mu);
     idle[rows].push_back(std::move(w));
+    std::erase(recent, rows);
+    recent.insert(recent.begin(), rows);
+    while (recent.size() > kKeptRowCounts) {
+      auto it = idle.find(recent.back());
+      for (auto& p : it->second) freed.push_back(std::move(p));
+      idle.erase(it);
+      recent.pop_back();
+    }
+  }
+  std::size_t plans() {
+    std::lock_guard lock(mu);
+    std::size_t n = 0;
+    for (const auto& [rows, list] : idle) n += list.size();
+    return n;
   }
 };
 
@@ -122,6 +141,15 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
 
 int BatchRunner::arena_concurrency() const {
   return pool_->concurrency.load();
+}
+
+std::size_t BatchRunner::kept_plans() const {
+  return pool_->plans();
+}
+
+std::size_t BatchRunner::kept_row_counts() const {
+  std::lock_guard lock(pool_->mu);
+  return pool_->idle.size();
 }
 
 SampleSizes sample_sizes(const Model& model) {

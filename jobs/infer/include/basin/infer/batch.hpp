@@ -60,6 +60,14 @@ class BatchRunner {
   const PlanOptions& options() const { return options_; }
   // The largest TBB arena concurrency a run() call had so far (0 before any).
   int arena_concurrency() const;
+  // Planned micro-batches kept for later calls, and for how many row counts.
+  // Portable arithmetic plans a piece per row count, so callers with ever
+  // other sizes (a server's requests of 1..micro_batch samples) would keep a
+  // plan for each: only the kKeptRowCounts most recently used row counts are
+  // kept, the others freed.
+  static constexpr std::size_t kKeptRowCounts = 4;
+  std::size_t kept_plans() const;
+  std::size_t kept_row_counts() const;
 
  private:
   struct Pool;
