@@ -115,6 +115,39 @@ onnx::ModelProto cnn() {
   add_output(g, "y");
   return m;
 }
+// Depthwise convolutions (groups of one input channel, MobileNet's kind):
+// stride 1 with rows wider than a 16-lane vector, a channel multiplier of 2
+// at stride 2, and a dilated 3x3 without bias.
+onnx::ModelProto depthwise() {
+  std::mt19937 rng(13);
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 4, 21, 19});
+  add_init(g, "k1", {4, 1, 3, 3}, rng);
+  add_init(g, "c1", {4}, rng);
+  add_init(g, "k2", {8, 1, 3, 3}, rng);
+  add_init(g, "c2", {8}, rng);
+  add_init(g, "k3", {8, 1, 3, 3}, rng);
+  add_init(g, "w", {10, 8 * 11 * 10}, rng);
+  add_init(g, "b", {10}, rng);
+  auto group = [](onnx::NodeProto* n, int64_t groups) {
+    auto* a = n->add_attribute();
+    a->set_name("group"), a->set_type(onnx::AttributeProto::INT), a->set_i(groups);
+  };
+  auto* n = add_node(g, "Conv", {"x", "k1", "c1"}, {"h1"});
+  set_ints(n, "pads", {1, 1, 1, 1}), group(n, 4);
+  add_node(g, "Relu", {"h1"}, {"r1"});
+  n = add_node(g, "Conv", {"r1", "k2", "c2"}, {"h2"});
+  set_ints(n, "pads", {1, 1, 1, 1}), set_ints(n, "strides", {2, 2}), group(n, 4);
+  n = add_node(g, "Conv", {"h2", "k3"}, {"h3"});
+  set_ints(n, "pads", {2, 2, 2, 2}), set_ints(n, "dilations", {2, 2}), group(n, 8);
+  add_node(g, "Flatten", {"h3"}, {"f"});
+  n = add_node(g, "Gemm", {"f", "w", "b"}, {"y"});
+  auto* a = n->add_attribute();
+  a->set_name("transB"), a->set_type(onnx::AttributeProto::INT), a->set_i(1);
+  add_output(g, "y");
+  return m;
+}
 std::string bytes(const onnx::ModelProto& m) {
   return m.SerializeAsString();
 }
@@ -266,7 +299,10 @@ TEST(PlannedSteps, AgreeWithPlainKernels) {
        {std::tuple{"mlp", mlp(), std::vector<int64_t>{20}, Arithmetic::fast},
         std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}, Arithmetic::fast},
         std::tuple{"mlp", mlp(), std::vector<int64_t>{20}, Arithmetic::portable},
-        std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}, Arithmetic::portable}}) {
+        std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}, Arithmetic::portable},
+        std::tuple{"depthwise", depthwise(), std::vector<int64_t>{4, 21, 19}, Arithmetic::fast},
+        std::tuple{"depthwise", depthwise(), std::vector<int64_t>{4, 21, 19},
+                   Arithmetic::portable}}) {
     const int64_t n = 70;
     std::vector<int64_t> shape = sample;
     shape.insert(shape.begin(), n);
@@ -323,8 +359,10 @@ TEST(Determinism, CnnSampleOutputIndependentOfBatchAndThreads) {
 // planned for its own row count), and the same bits from every instruction
 // set this CPU runs, forced in turn; close to the fast arithmetic's values.
 TEST(Portable, SameBitsHoweverCutAndOnEveryInstructionSet) {
-  for (auto [name, proto, sample] : {std::tuple{"mlp", mlp(), std::vector<int64_t>{20}},
-                                     std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}}}) {
+  for (auto [name, proto, sample] :
+       {std::tuple{"mlp", mlp(), std::vector<int64_t>{20}},
+        std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}},
+        std::tuple{"depthwise", depthwise(), std::vector<int64_t>{4, 21, 19}}}) {
     Model model = Model::load_bytes(bytes(proto), name);
     const auto native = expect_same_bits_however_cut(model, sample, {Arithmetic::portable});
     const auto fast = expect_same_bits_however_cut(model, sample);

@@ -100,6 +100,20 @@ void portable_sgemm(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, i
   product(isa, {trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc}, alpha, beta);
 }
 
+void portable_depthwise(Isa isa, const portable::DepthwiseArgs& a) {
+  switch (checked(isa)) {
+    case Isa::avx512:
+      portable::depthwise_avx512(a);
+      break;
+    case Isa::avx2:
+      portable::depthwise_avx2(a);
+      break;
+    default:
+      portable::depthwise_scalar(a);
+      break;
+  }
+}
+
 PackedMatrix::PackedMatrix(Isa isa, bool trans_b, int64_t K, int64_t N, const float* B, int64_t ldb)
     : isa_(checked(isa)), K_(K), N_(N) {
   const int64_t panel = isa_ == Isa::avx512 ? 32 : 16;

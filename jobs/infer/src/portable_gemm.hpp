@@ -44,4 +44,13 @@ class PackedMatrix {
 void portable_sgemm_packed(const PackedMatrix& B, bool trans_a, int64_t M, float alpha,
                            const float* A, int64_t lda, float beta, float* C, int64_t ldc);
 
+namespace portable {
+struct DepthwiseArgs;
+}
+// One output channel of a depthwise convolution (see DepthwiseArgs in
+// portable_gemm_clones.hpp): each output the canonical sum above over the
+// kernel's taps, row-major, in the order the product gives it for im2col's
+// operands, so the same bits as im2col + portable_sgemm.
+void portable_depthwise(Isa isa, const portable::DepthwiseArgs& a);
+
 }  // namespace basin::infer

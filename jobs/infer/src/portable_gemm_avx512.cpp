@@ -5,6 +5,7 @@
 #include "portable_gemm_clones.hpp"
 
 namespace basin::infer::portable {
+#include "portable_depthwise_kernel.inc"
 #include "portable_gemm_kernel.inc"
 
 namespace {
@@ -25,6 +26,10 @@ void gemm_avx512(const GemmArgs& g, float* packed_a, float* packed_b) {
 
 void pack_b_avx512(const GemmArgs& g, float* out) {
   Blocked<Avx512>::pack_all_b(g, out);
+}
+
+void depthwise_avx512(const DepthwiseArgs& a) {
+  Depthwise<Avx512>::run(a);
 }
 
 }  // namespace basin::infer::portable

@@ -43,4 +43,19 @@ void pack_b_scalar(const GemmArgs& g, float* out);
 void pack_b_avx2(const GemmArgs& g, float* out);
 void pack_b_avx512(const GemmArgs& g, float* out);
 
+// One output channel of a depthwise convolution (portable_depthwise_kernel.inc):
+// x is its input channel with the pads written out as zeros (HP x WP, row-major),
+// w its kh x kw taps, y the OH x OW output (y = the canonical sum, no bias).
+struct DepthwiseArgs {
+  const float* x;
+  int64_t HP, WP;
+  const float* w;
+  int64_t kh, kw, sh, sw, dh, dw;
+  float* y;
+  int64_t OH, OW;
+};
+void depthwise_scalar(const DepthwiseArgs& a);
+void depthwise_avx2(const DepthwiseArgs& a);
+void depthwise_avx512(const DepthwiseArgs& a);
+
 }  // namespace basin::infer::portable

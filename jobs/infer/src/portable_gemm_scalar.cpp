@@ -3,6 +3,7 @@
 #include "portable_gemm_clones.hpp"
 
 namespace basin::infer::portable {
+#include "portable_depthwise_kernel.inc"
 #include "portable_gemm_kernel.inc"
 
 namespace {
@@ -47,6 +48,10 @@ void gemm_scalar(const GemmArgs& g, float* packed_a, float* packed_b) {
 
 void pack_b_scalar(const GemmArgs& g, float* out) {
   Blocked<Lanes8>::pack_all_b(g, out);
+}
+
+void depthwise_scalar(const DepthwiseArgs& a) {
+  Depthwise<Lanes8>::run(a);
 }
 
 }  // namespace basin::infer::portable

@@ -4,6 +4,7 @@
 
 #include "kernel_ops.hpp"
 #include "portable_gemm.hpp"
+#include "portable_gemm_clones.hpp"
 
 namespace basin::infer {
 namespace {
@@ -144,6 +145,58 @@ class PackedConv : public FastStep {
   int xi_, yi_;
 };
 
+// Conv whose groups hold one input channel each (depthwise: MobileNet's 3x3
+// layers), constant weights W [M, 1, kh, kw] and bias. Through im2col and the
+// product a group is a 1-row product (one lane in six of the micro-kernel
+// used) after nine copies of the input; here each input channel is copied
+// once into a buffer with its pads written as zeros, and the taps run over it
+// (portable_depthwise: the same bits), then the bias is added as the plain
+// kernel adds it.
+class DepthwiseConv : public FastStep {
+ public:
+  DepthwiseConv(const Node& n, Isa isa, const Tensor& x, const Tensor& w, const Tensor* bias,
+                int xi, int yi)
+      : isa_(isa), xi_(xi), yi_(yi) {
+    win_ = kernel::window(n, x.shape, n.getints("kernel_shape", {w.shape[2], w.shape[3]}), false);
+    N_ = x.shape[0], C_ = x.shape[1], H_ = x.shape[2], W_ = x.shape[3];
+    M_ = w.shape[0], Mg_ = M_ / C_;
+    HP_ = H_ + win_.pb[0] + win_.pe[0], WP_ = W_ + win_.pb[1] + win_.pe[1];
+    weights_ = w.f;
+    if (bias) bias_ = bias->f;
+    padded_.assign(size_t(HP_ * WP_), 0.0f);  // the pads stay zero
+  }
+
+  void run(std::vector<Tensor>& values) override {
+    const float* x = values[size_t(xi_)].f.data();
+    float* y = values[size_t(yi_)].f.data();
+    const int64_t P = win_.out[0] * win_.out[1], K = win_.k[0] * win_.k[1];
+    for (int64_t b = 0; b < N_; ++b)
+      for (int64_t c = 0; c < C_; ++c) {
+        const float* xc = x + (b * C_ + c) * H_ * W_;
+        for (int64_t h = 0; h < H_; ++h)
+          std::copy_n(xc + h * W_, W_, padded_.data() + (h + win_.pb[0]) * WP_ + win_.pb[1]);
+        for (int64_t m = c * Mg_; m < (c + 1) * Mg_; ++m) {
+          float* ym = y + (b * M_ + m) * P;
+          const portable::DepthwiseArgs a{
+              padded_.data(), HP_,       WP_,       weights_.data() + m * K,
+              win_.k[0],      win_.k[1], win_.s[0], win_.s[1],
+              win_.d[0],      win_.d[1], ym,        win_.out[0],
+              win_.out[1]};
+          portable_depthwise(isa_, a);
+          if (!bias_.empty())
+            for (int64_t p = 0; p < P; ++p) ym[p] += bias_[size_t(m)];
+        }
+      }
+  }
+
+ private:
+  Isa isa_;
+  kernel::Window win_{};
+  int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, Mg_ = 0, HP_ = 0, WP_ = 0;
+  std::vector<float> weights_, bias_, padded_;
+  int xi_, yi_;
+};
+
 std::unique_ptr<FastStep> conv_step(const Node& n, Isa isa, const std::vector<Tensor>& values,
                                     const std::vector<bool>& is_const) {
   if (n.in.size() < 2 || n.in[1] < 0 || !is_const[size_t(n.in[1])]) return nullptr;
@@ -154,7 +207,10 @@ std::unique_ptr<FastStep> conv_step(const Node& n, Isa isa, const std::vector<Te
   if (x.dtype != DType::f32 || w.dtype != DType::f32 || x.shape.size() != 4 ||
       w.shape.size() != 4 || (bias && !is_const[size_t(n.in[2])]))
     return nullptr;
-  if (w.shape[0] / std::max<int64_t>(n.geti("group", 1), 1) < 8) return nullptr;
+  const int64_t groups = std::max<int64_t>(n.geti("group", 1), 1);
+  if (groups == x.shape[1] && w.shape[1] == 1 && w.shape[0] / groups < 8)
+    return std::make_unique<DepthwiseConv>(n, isa, x, w, bias, n.in[0], n.out[0]);
+  if (w.shape[0] / groups < 8) return nullptr;
   return std::make_unique<PackedConv>(n, isa, x, w, bias, n.in[0], n.out[0]);
 }
 
