@@ -133,6 +133,17 @@ void join(const std::string& pool_file, const JoinArgs& a) {
   const auto cert = federation::verify_certificate(unverified, site.enrolment_key);
   const federation::EnrolmentTerms& t = cert.terms();
   const std::int64_t now = std::time(nullptr);
+  // The site's revocation list, where pool.toml's enrolments directory has
+  // it: a revoked machine is told so here rather than joining to have every
+  // record refused at ingest (which stays the rule that decides: a volunteer
+  // controls its own copy of these files).
+  if (const auto revoked = federation::revocation_of(pool, t.node, t.site, t.serial);
+      revoked && revoked->at <= now)
+    throw std::runtime_error("the certificate of node " + t.node + " (site " + t.site +
+                             ", serial " + std::to_string(t.serial) + ") was revoked at " +
+                             federation::utc_text(revoked->at) + " (reason: " + revoked->reason +
+                             "): its records would be refused; ask site " + t.site +
+                             " to enrol this machine again (basin pool enrol)");
   if (now < t.not_before || now >= t.not_after)
     throw std::runtime_error("the certificate of node " + t.node + " is valid from " +
                              federation::utc_text(t.not_before) + " to " +

@@ -67,6 +67,15 @@ $L ingest spool --pool pool.toml | grep -q "^0 added, 5 already in the ledger" |
 $B pool revoke --site home --site-secret keys/home.enrol.key --node vol3 --serial 1 \
   --reason "lost laptop" --at 2026-11-25T00:00:00Z --list enrolled/home.revocations | tee revoke.out
 grep -q "sequence 1, 1 revocations" revoke.out || fail "revoke"
+# The revoked machine is refused at join, before anything is written or started.
+mkdir state3
+if $B pool --file pool.toml join --cert enrolled/vol3.cert --state-dir "$PWD/state3" \
+  --slurm-conf /dev/null 2>join.err; then
+  fail "a revoked certificate joined"
+fi
+grep -q "node vol3 (site home, serial 1) was revoked at 2026-11-25T00:00:00Z (reason: lost laptop)" \
+  join.err || fail "join names the revocation: $(cat join.err)"
+[ -z "$(ls -A state3)" ] || fail "a refused join wrote into its state directory"
 $B pool enrolments | tee enrolments.out
 grep -Eq "^vol3 +home +volunteer +1 .*revoked at 2026-11-25T00:00:00Z \(reason: lost laptop\)" \
   enrolments.out || fail "enrolments shows the revocation"

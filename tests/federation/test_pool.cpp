@@ -221,3 +221,23 @@ TEST(Pool, SiteNamedFindsOrNamesTheSites) {
     EXPECT_STREQ(e.what(), "no site 'campus' in pool 'p' (its sites: s)");
   }
 }
+
+// join asks the pool whether a certificate was revoked: only the serial the
+// site's list names, of that node and site.
+TEST(Pool, RevocationOfNamesOnlyTheRevokedSerial) {
+  basin::federation::Pool pool;
+  basin::federation::Node n;
+  n.name = "vol3", n.site = "home";
+  basin::federation::Enrolment first, second;
+  first.serial = 1, first.revoked_at = 1764028800, first.revocation_reason = "lost laptop";
+  second.serial = 4;
+  n.enrolments = {first, second};
+  pool.nodes.push_back(n);
+  const auto r = basin::federation::revocation_of(pool, "vol3", "home", 1);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->at, 1764028800);
+  EXPECT_EQ(r->reason, "lost laptop");
+  EXPECT_FALSE(basin::federation::revocation_of(pool, "vol3", "home", 4));
+  EXPECT_FALSE(basin::federation::revocation_of(pool, "vol3", "away", 1));
+  EXPECT_FALSE(basin::federation::revocation_of(pool, "vol9", "home", 1));
+}

@@ -406,6 +406,17 @@ Site& site_named(Pool& pool, const std::string& name) {
   return const_cast<Site&>(site_named(std::as_const(pool), name));
 }
 
+std::optional<CertificateRevocation> revocation_of(const Pool& pool, const std::string& node,
+                                                   const std::string& site, std::uint64_t serial) {
+  for (const Node& n : pool.nodes) {
+    if (n.name != node || n.site != site) continue;
+    for (const Enrolment& e : n.enrolments)
+      if (e.serial == serial && e.revoked_at)
+        return CertificateRevocation{*e.revoked_at, e.revocation_reason};
+  }
+  return std::nullopt;
+}
+
 BillingWeights billing_weights(const Pool& pool, const std::vector<std::string>& partition_nodes) {
   BillingWeights w;
   for (const auto& name : partition_nodes) {

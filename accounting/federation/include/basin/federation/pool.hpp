@@ -146,6 +146,15 @@ struct PoolError : std::runtime_error {
 Site& site_named(Pool& pool, const std::string& name);
 const Site& site_named(const Pool& pool, const std::string& name);
 
+// The revocation of certificate `serial` of `node` by `site`, if the pool's
+// enrolments (load_pool: the site's verified revocation list) hold one.
+struct CertificateRevocation {
+  std::int64_t at = 0;  // Unix seconds
+  std::string reason;
+};
+std::optional<CertificateRevocation> revocation_of(const Pool& pool, const std::string& node,
+                                                   const std::string& site, std::uint64_t serial);
+
 // Parses and validates; throws PoolError naming file, line and the fix.
 Pool parse_pool(std::string_view toml_text, std::string_view file_name = "pool.toml");
 
