@@ -117,7 +117,9 @@ onnx::ModelProto cnn() {
 }
 // Depthwise convolutions (groups of one input channel, MobileNet's kind):
 // stride 1 with rows wider than a 16-lane vector, a channel multiplier of 2
-// at stride 2, and a dilated 3x3 without bias.
+// at stride 2, and a dilated 3x3 without bias; then a pointwise 1x1
+// convolution in 2 groups (MobileNet's projection; portable arithmetic reads
+// its input without im2col).
 onnx::ModelProto depthwise() {
   std::mt19937 rng(13);
   auto m = base();
@@ -128,7 +130,9 @@ onnx::ModelProto depthwise() {
   add_init(g, "k2", {8, 1, 3, 3}, rng);
   add_init(g, "c2", {8}, rng);
   add_init(g, "k3", {8, 1, 3, 3}, rng);
-  add_init(g, "w", {10, 8 * 11 * 10}, rng);
+  add_init(g, "k4", {16, 4, 1, 1}, rng);
+  add_init(g, "c4", {16}, rng);
+  add_init(g, "w", {10, 16 * 11 * 10}, rng);
   add_init(g, "b", {10}, rng);
   auto group = [](onnx::NodeProto* n, int64_t groups) {
     auto* a = n->add_attribute();
@@ -141,7 +145,9 @@ onnx::ModelProto depthwise() {
   set_ints(n, "pads", {1, 1, 1, 1}), set_ints(n, "strides", {2, 2}), group(n, 4);
   n = add_node(g, "Conv", {"h2", "k3"}, {"h3"});
   set_ints(n, "pads", {2, 2, 2, 2}), set_ints(n, "dilations", {2, 2}), group(n, 8);
-  add_node(g, "Flatten", {"h3"}, {"f"});
+  n = add_node(g, "Conv", {"h3", "k4", "c4"}, {"h4"});
+  group(n, 2);
+  add_node(g, "Flatten", {"h4"}, {"f"});
   n = add_node(g, "Gemm", {"f", "w", "b"}, {"y"});
   auto* a = n->add_attribute();
   a->set_name("transB"), a->set_type(onnx::AttributeProto::INT), a->set_i(1);

@@ -101,7 +101,10 @@ std::unique_ptr<FastStep> matmul_step(const Node& n, Isa isa, const std::vector<
 // the same whichever factor comes first), then transposed into Y and the bias
 // added, as the plain kernel does. The output channels are the columns,
 // which fill the vector lanes; a depthwise convolution (one channel a group)
-// would not, and keeps the plain kernel.
+// would not, and keeps the plain kernel. A pointwise convolution (1x1 window,
+// stride 1, no padding: MobileNet's expansions and projections) has im2col
+// equal to its input, so the product reads the input itself: the same
+// operands, hence the same bits, without the copy.
 class PackedConv : public FastStep {
  public:
   PackedConv(const Node& n, Isa isa, const Tensor& x, const Tensor& w, const Tensor* bias, int xi,
@@ -115,7 +118,9 @@ class PackedConv : public FastStep {
     for (int64_t g = 0; g < G_; ++g)
       weights_.emplace_back(isa, true, KK_, Mg_, w.f.data() + g * Mg_ * KK_, KK_);
     if (bias) bias_ = bias->f;
-    col_.resize(size_t(KK_ * P_));
+    pointwise_ = win_.k[0] == 1 && win_.k[1] == 1 && win_.s[0] == 1 && win_.s[1] == 1 &&
+                 win_.pb[0] == 0 && win_.pb[1] == 0 && win_.pe[0] == 0 && win_.pe[1] == 0;
+    if (!pointwise_) col_.resize(size_t(KK_ * P_));
     out_.resize(size_t(P_ * Mg_));
   }
 
@@ -125,9 +130,13 @@ class PackedConv : public FastStep {
     for (int64_t b = 0; b < N_; ++b)
       for (int64_t g = 0; g < G_; ++g) {
         // The plain kernel's im2col (KK x P), read transposed: op(A) = col^T.
-        kernel::im2col(x + (b * C_ + g * Cg_) * H_ * W_, Cg_, H_, W_, win_, col_.data());
-        portable_sgemm_packed(weights_[size_t(g)], true, P_, 1.0f, col_.data(), P_, 0.0f,
-                              out_.data(), Mg_);
+        const float* xg = x + (b * C_ + g * Cg_) * H_ * W_;
+        const float* col = xg;  // pointwise: im2col is the input, [Cg, H * W]
+        if (!pointwise_) {
+          kernel::im2col(xg, Cg_, H_, W_, win_, col_.data());
+          col = col_.data();
+        }
+        portable_sgemm_packed(weights_[size_t(g)], true, P_, 1.0f, col, P_, 0.0f, out_.data(), Mg_);
         float* ys = y + (b * M_ + g * Mg_) * P_;
         for (int64_t m = 0; m < Mg_; ++m)
           for (int64_t p = 0; p < P_; ++p) ys[m * P_ + p] = out_[size_t(p * Mg_ + m)];
@@ -140,6 +149,7 @@ class PackedConv : public FastStep {
  private:
   kernel::Window win_{};
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, G_ = 1, Cg_ = 0, Mg_ = 0, KK_ = 0, P_ = 0;
+  bool pointwise_ = false;             // im2col would copy the input unchanged
   std::vector<PackedMatrix> weights_;  // per group: W_g^T, KK x Mg
   std::vector<float> bias_, col_, out_;
   int xi_, yi_;
