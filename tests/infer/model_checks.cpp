@@ -115,22 +115,29 @@ onnx::ModelProto cnn() {
   add_output(g, "y");
   return m;
 }
-// Depthwise convolutions (groups of one input channel, MobileNet's kind):
-// stride 1 with rows wider than a 16-lane vector, a channel multiplier of 2
-// at stride 2, and a dilated 3x3 without bias; then a pointwise 1x1
+// Depthwise convolutions (groups of one input channel, MobileNet's kind) on
+// 20 channels (a 16-lane vector and a rest): stride 1 with rows wider than a
+// 16-lane vector, a channel multiplier of 2 at stride 2, and a dilated 3x3
+// without bias; a Relu and a Clip after two of them (portable arithmetic
+// folds both into the convolution); then a pointwise 1x1
 // convolution in 2 groups (MobileNet's projection; portable arithmetic reads
 // its input without im2col).
 onnx::ModelProto depthwise() {
   std::mt19937 rng(13);
   auto m = base();
   auto& g = *m.mutable_graph();
-  add_input(g, "x", {-1, 4, 21, 19});
-  add_init(g, "k1", {4, 1, 3, 3}, rng);
-  add_init(g, "c1", {4}, rng);
-  add_init(g, "k2", {8, 1, 3, 3}, rng);
-  add_init(g, "c2", {8}, rng);
-  add_init(g, "k3", {8, 1, 3, 3}, rng);
-  add_init(g, "k4", {16, 4, 1, 1}, rng);
+  add_input(g, "x", {-1, 20, 21, 19});
+  add_init(g, "k1", {20, 1, 3, 3}, rng);
+  add_init(g, "c1", {20}, rng);
+  add_init(g, "k2", {40, 1, 3, 3}, rng);
+  add_init(g, "c2", {40}, rng);
+  add_init(g, "k3", {40, 1, 3, 3}, rng);
+  add_init(g, "k4", {16, 20, 1, 1}, rng);
+  // Clip's bounds, scalars (ReLU6 scaled to these activations' size).
+  add_init(g, "lo", {}, rng),
+      g.mutable_initializer(g.initializer_size() - 1)->set_float_data(0, -0.1f);
+  add_init(g, "hi", {}, rng),
+      g.mutable_initializer(g.initializer_size() - 1)->set_float_data(0, 0.4f);
   add_init(g, "c4", {16}, rng);
   add_init(g, "w", {10, 16 * 11 * 10}, rng);
   add_init(g, "b", {10}, rng);
@@ -139,12 +146,13 @@ onnx::ModelProto depthwise() {
     a->set_name("group"), a->set_type(onnx::AttributeProto::INT), a->set_i(groups);
   };
   auto* n = add_node(g, "Conv", {"x", "k1", "c1"}, {"h1"});
-  set_ints(n, "pads", {1, 1, 1, 1}), group(n, 4);
+  set_ints(n, "pads", {1, 1, 1, 1}), group(n, 20);
   add_node(g, "Relu", {"h1"}, {"r1"});
   n = add_node(g, "Conv", {"r1", "k2", "c2"}, {"h2"});
-  set_ints(n, "pads", {1, 1, 1, 1}), set_ints(n, "strides", {2, 2}), group(n, 4);
-  n = add_node(g, "Conv", {"h2", "k3"}, {"h3"});
-  set_ints(n, "pads", {2, 2, 2, 2}), set_ints(n, "dilations", {2, 2}), group(n, 8);
+  set_ints(n, "pads", {1, 1, 1, 1}), set_ints(n, "strides", {2, 2}), group(n, 20);
+  add_node(g, "Clip", {"h2", "lo", "hi"}, {"q2"});
+  n = add_node(g, "Conv", {"q2", "k3"}, {"h3"});
+  set_ints(n, "pads", {2, 2, 2, 2}), set_ints(n, "dilations", {2, 2}), group(n, 40);
   n = add_node(g, "Conv", {"h3", "k4", "c4"}, {"h4"});
   group(n, 2);
   add_node(g, "Flatten", {"h4"}, {"f"});
@@ -306,8 +314,8 @@ TEST(PlannedSteps, AgreeWithPlainKernels) {
         std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}, Arithmetic::fast},
         std::tuple{"mlp", mlp(), std::vector<int64_t>{20}, Arithmetic::portable},
         std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}, Arithmetic::portable},
-        std::tuple{"depthwise", depthwise(), std::vector<int64_t>{4, 21, 19}, Arithmetic::fast},
-        std::tuple{"depthwise", depthwise(), std::vector<int64_t>{4, 21, 19},
+        std::tuple{"depthwise", depthwise(), std::vector<int64_t>{20, 21, 19}, Arithmetic::fast},
+        std::tuple{"depthwise", depthwise(), std::vector<int64_t>{20, 21, 19},
                    Arithmetic::portable}}) {
     const int64_t n = 70;
     std::vector<int64_t> shape = sample;
@@ -368,7 +376,7 @@ TEST(Portable, SameBitsHoweverCutAndOnEveryInstructionSet) {
   for (auto [name, proto, sample] :
        {std::tuple{"mlp", mlp(), std::vector<int64_t>{20}},
         std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}},
-        std::tuple{"depthwise", depthwise(), std::vector<int64_t>{4, 21, 19}}}) {
+        std::tuple{"depthwise", depthwise(), std::vector<int64_t>{20, 21, 19}}}) {
     Model model = Model::load_bytes(bytes(proto), name);
     const auto native = expect_same_bits_however_cut(model, sample, {Arithmetic::portable});
     const auto fast = expect_same_bits_however_cut(model, sample);

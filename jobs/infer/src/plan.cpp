@@ -168,13 +168,23 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
         live[k + 1]->in.size() == 1 && live[k + 1]->in[0] == n->out[0] &&
         readers[size_t(n->out[0])] == 1)
       relu = live[k + 1];
-    // Only a oneDNN step absorbs the Relu; the others leave it to run.
+    // Portable convolutions absorb a Relu or a Clip (ReLU6) alone reading
+    // their output; oneDNN steps a Relu.
+    const Node* act = nullptr;
+    // (Before opset 11 Clip's bounds are attributes: left to the kernel.)
+    if (k + 1 < live.size() &&
+        (live[k + 1]->op == "Relu" || (live[k + 1]->op == "Clip" && g->opset >= 11)) &&
+        !n->out.empty() && n->out[0] >= 0 && !live[k + 1]->in.empty() &&
+        live[k + 1]->in[0] == n->out[0] && readers[size_t(n->out[0])] == 1)
+      act = live[k + 1];
     std::unique_ptr<FastStep> fast;
+    bool absorbed = false;
     if (relabel(*n, readers))
       fast = std::make_unique<HandOver>(n->in[0], n->out[0]);
-    else if (sgemm.arithmetic == Arithmetic::portable)
-      fast = make_portable_step(*n, sgemm.isa, values, is_const);
-    else if ((fast = make_fast_step(*n, relu, values, is_const)) && relu)
+    else if (sgemm.arithmetic == Arithmetic::portable) {
+      if ((fast = make_portable_step(*n, sgemm.isa, values, is_const, act, absorbed)) && absorbed)
+        ++k;
+    } else if ((fast = make_fast_step(*n, relu, values, is_const)) && relu)
       ++k;
     steps.push_back({n, std::move(fast)});
   }

@@ -114,6 +114,20 @@ void portable_depthwise(Isa isa, const portable::DepthwiseArgs& a) {
   }
 }
 
+void portable_depthwise_channels(Isa isa, const portable::DepthwiseChannelsArgs& a) {
+  switch (checked(isa)) {
+    case Isa::avx512:
+      portable::depthwise_channels_avx512(a);
+      break;
+    case Isa::avx2:
+      portable::depthwise_channels_avx2(a);
+      break;
+    default:
+      portable::depthwise_channels_scalar(a);
+      break;
+  }
+}
+
 PackedMatrix::PackedMatrix(Isa isa, bool trans_b, int64_t K, int64_t N, const float* B, int64_t ldb)
     : isa_(checked(isa)), K_(K), N_(N) {
   const int64_t panel = isa_ == Isa::avx512 ? 32 : 16;

@@ -46,11 +46,15 @@ void portable_sgemm_packed(const PackedMatrix& B, bool trans_a, int64_t M, float
 
 namespace portable {
 struct DepthwiseArgs;
-}
+struct DepthwiseChannelsArgs;
+}  // namespace portable
 // One output channel of a depthwise convolution (see DepthwiseArgs in
 // portable_gemm_clones.hpp): each output the canonical sum above over the
 // kernel's taps, row-major, in the order the product gives it for im2col's
 // operands, so the same bits as im2col + portable_sgemm.
 void portable_depthwise(Isa isa, const portable::DepthwiseArgs& a);
+// All channels of one image, channels last, multiplier 1 (see
+// DepthwiseChannelsArgs): the same bits as portable_depthwise per channel.
+void portable_depthwise_channels(Isa isa, const portable::DepthwiseChannelsArgs& a);
 
 }  // namespace basin::infer

@@ -32,4 +32,8 @@ void depthwise_avx2(const DepthwiseArgs& a) {
   Depthwise<Avx2>::run(a);
 }
 
+void depthwise_channels_avx2(const DepthwiseChannelsArgs& a) {
+  DepthwiseChannels<Avx2>::run(a);
+}
+
 }  // namespace basin::infer::portable

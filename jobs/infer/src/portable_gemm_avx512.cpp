@@ -32,4 +32,8 @@ void depthwise_avx512(const DepthwiseArgs& a) {
   Depthwise<Avx512>::run(a);
 }
 
+void depthwise_channels_avx512(const DepthwiseChannelsArgs& a) {
+  DepthwiseChannels<Avx512>::run(a);
+}
+
 }  // namespace basin::infer::portable

@@ -54,6 +54,21 @@ struct DepthwiseArgs {
   float* y;
   int64_t OH, OW;
 };
+// All channels of one image of a depthwise convolution with a channel
+// multiplier of 1, channels last: x is [HP][WP][C] with the pads written as
+// zeros, w is [kh * kw][C] (tap-major), y is [OH * OW][C]; the same sums as
+// DepthwiseArgs gives channel by channel.
+struct DepthwiseChannelsArgs {
+  const float* x;
+  int64_t HP, WP, C;
+  const float* w;
+  int64_t kh, kw, sh, sw, dh, dw;
+  float* y;
+  int64_t OH, OW;
+};
+void depthwise_channels_scalar(const DepthwiseChannelsArgs& a);
+void depthwise_channels_avx2(const DepthwiseChannelsArgs& a);
+void depthwise_channels_avx512(const DepthwiseChannelsArgs& a);
 void depthwise_scalar(const DepthwiseArgs& a);
 void depthwise_avx2(const DepthwiseArgs& a);
 void depthwise_avx512(const DepthwiseArgs& a);

@@ -54,4 +54,8 @@ void depthwise_scalar(const DepthwiseArgs& a) {
   Depthwise<Lanes8>::run(a);
 }
 
+void depthwise_channels_scalar(const DepthwiseChannelsArgs& a) {
+  DepthwiseChannels<Lanes8>::run(a);
+}
+
 }  // namespace basin::infer::portable

@@ -1,6 +1,7 @@
 #include "portable_steps.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "kernel_ops.hpp"
 #include "portable_gemm.hpp"
@@ -8,6 +9,42 @@
 
 namespace basin::infer {
 namespace {
+
+// A Relu or Clip folded into the convolution before it, doing exactly what
+// the plain kernels do (kernels.cpp: Relu; kernels_elementwise.cpp: Clip).
+struct Activation {
+  enum class Kind { none, relu, clip } kind = Kind::none;
+  float lo = 0, hi = 0;
+  void apply(float* y, int64_t n) const {
+    if (kind == Kind::relu)
+      for (int64_t j = 0; j < n; ++j) y[j] = y[j] > 0 ? y[j] : 0.0f;
+    else if (kind == Kind::clip)
+      for (int64_t j = 0; j < n; ++j) y[j] = std::min(std::max(y[j], lo), hi);
+  }
+};
+
+// The activation `next` stands for, or none when it cannot be folded: a
+// Relu, or a Clip whose bounds are float scalars fixed at plan time (given
+// as inputs, opset 11 on; a Clip with min/max attributes is left alone).
+Activation activation_of(const Node* next, const std::vector<Tensor>& values,
+                         const std::vector<bool>& is_const) {
+  Activation a;
+  if (!next || next->out.empty() || next->out[0] < 0) return a;
+  if (next->op == "Relu" && next->in.size() == 1) {
+    a.kind = Activation::Kind::relu;
+  } else if (next->op == "Clip" && !next->has("min") && !next->has("max")) {
+    a.lo = -HUGE_VALF, a.hi = HUGE_VALF;
+    for (size_t k = 1; k < next->in.size() && k < 3; ++k) {
+      const int v = next->in[k];
+      if (v < 0) continue;
+      const Tensor& t = values[size_t(v)];
+      if (!is_const[size_t(v)] || t.dtype != DType::f32 || t.f.size() != 1) return a;
+      (k == 1 ? a.lo : a.hi) = t.f[0];
+    }
+    a.kind = Activation::Kind::clip;
+  }
+  return a;
+}
 
 // Gemm: Y = beta C + alpha op(A) op(B), with B constant and C constant (or
 // absent). As the plain kernel: Y starts as beta C broadcast, then the
@@ -108,8 +145,8 @@ std::unique_ptr<FastStep> matmul_step(const Node& n, Isa isa, const std::vector<
 class PackedConv : public FastStep {
  public:
   PackedConv(const Node& n, Isa isa, const Tensor& x, const Tensor& w, const Tensor* bias, int xi,
-             int yi)
-      : xi_(xi), yi_(yi) {
+             int yi, Activation act)
+      : act_(act), xi_(xi), yi_(yi) {
     win_ = kernel::window(n, x.shape, n.getints("kernel_shape", {w.shape[2], w.shape[3]}), false);
     N_ = x.shape[0], C_ = x.shape[1], H_ = x.shape[2], W_ = x.shape[3];
     M_ = w.shape[0], G_ = n.geti("group", 1);
@@ -143,6 +180,7 @@ class PackedConv : public FastStep {
         if (!bias_.empty())
           for (int64_t m = 0; m < Mg_; ++m)
             for (int64_t p = 0; p < P_; ++p) ys[m * P_ + p] += bias_[size_t(g * Mg_ + m)];
+        act_.apply(ys, Mg_ * P_);
       }
   }
 
@@ -152,6 +190,7 @@ class PackedConv : public FastStep {
   bool pointwise_ = false;             // im2col would copy the input unchanged
   std::vector<PackedMatrix> weights_;  // per group: W_g^T, KK x Mg
   std::vector<float> bias_, col_, out_;
+  Activation act_;
   int xi_, yi_;
 };
 
@@ -161,22 +200,37 @@ class PackedConv : public FastStep {
 // used) after nine copies of the input; here each input channel is copied
 // once into a buffer with its pads written as zeros, and the taps run over it
 // (portable_depthwise: the same bits), then the bias is added as the plain
-// kernel adds it.
+// kernel adds it. With a channel multiplier of 1 (MobileNet) the image is
+// instead copied once channels last, all channels run at once with the
+// lanes over channels (portable_depthwise_channels: the same bits; small
+// images and stride 2 fill the lanes too) and the result is copied back.
 class DepthwiseConv : public FastStep {
  public:
   DepthwiseConv(const Node& n, Isa isa, const Tensor& x, const Tensor& w, const Tensor* bias,
-                int xi, int yi)
-      : isa_(isa), xi_(xi), yi_(yi) {
+                int xi, int yi, Activation act)
+      : isa_(isa), act_(act), xi_(xi), yi_(yi) {
     win_ = kernel::window(n, x.shape, n.getints("kernel_shape", {w.shape[2], w.shape[3]}), false);
     N_ = x.shape[0], C_ = x.shape[1], H_ = x.shape[2], W_ = x.shape[3];
     M_ = w.shape[0], Mg_ = M_ / C_;
     HP_ = H_ + win_.pb[0] + win_.pe[0], WP_ = W_ + win_.pb[1] + win_.pe[1];
     weights_ = w.f;
     if (bias) bias_ = bias->f;
-    padded_.assign(size_t(HP_ * WP_), 0.0f);  // the pads stay zero
+    const int64_t K = win_.k[0] * win_.k[1];
+    if (Mg_ == 1) {
+      // Taps major: weights_last_[t][c] = W[c][t].
+      weights_last_.resize(size_t(K * C_));
+      for (int64_t c = 0; c < C_; ++c)
+        for (int64_t t = 0; t < K; ++t)
+          weights_last_[size_t(t * C_ + c)] = weights_[size_t(c * K + t)];
+      padded_.assign(size_t(HP_ * WP_ * C_), 0.0f);  // the pads stay zero
+      out_last_.resize(size_t(win_.out[0] * win_.out[1] * C_));
+    } else {
+      padded_.assign(size_t(HP_ * WP_), 0.0f);  // the pads stay zero
+    }
   }
 
   void run(std::vector<Tensor>& values) override {
+    if (Mg_ == 1) return run_channels_last(values);
     const float* x = values[size_t(xi_)].f.data();
     float* y = values[size_t(yi_)].f.data();
     const int64_t P = win_.out[0] * win_.out[1], K = win_.k[0] * win_.k[1];
@@ -195,20 +249,62 @@ class DepthwiseConv : public FastStep {
           portable_depthwise(isa_, a);
           if (!bias_.empty())
             for (int64_t p = 0; p < P; ++p) ym[p] += bias_[size_t(m)];
+          act_.apply(ym, P);
         }
       }
   }
 
  private:
+  void run_channels_last(std::vector<Tensor>& values) {
+    const float* x = values[size_t(xi_)].f.data();
+    float* y = values[size_t(yi_)].f.data();
+    const int64_t P = win_.out[0] * win_.out[1];
+    for (int64_t b = 0; b < N_; ++b) {
+      for (int64_t c = 0; c < C_; ++c) {
+        const float* xc = x + (b * C_ + c) * H_ * W_;
+        for (int64_t h = 0; h < H_; ++h) {
+          float* row = padded_.data() + ((h + win_.pb[0]) * WP_ + win_.pb[1]) * C_ + c;
+          for (int64_t w = 0; w < W_; ++w) row[w * C_] = xc[h * W_ + w];
+        }
+      }
+      const portable::DepthwiseChannelsArgs a{padded_.data(),
+                                              HP_,
+                                              WP_,
+                                              C_,
+                                              weights_last_.data(),
+                                              win_.k[0],
+                                              win_.k[1],
+                                              win_.s[0],
+                                              win_.s[1],
+                                              win_.d[0],
+                                              win_.d[1],
+                                              out_last_.data(),
+                                              win_.out[0],
+                                              win_.out[1]};
+      portable_depthwise_channels(isa_, a);
+      for (int64_t c = 0; c < C_; ++c) {
+        float* yc = y + (b * C_ + c) * P;
+        for (int64_t p = 0; p < P; ++p) yc[p] = out_last_[size_t(p * C_ + c)];
+        if (!bias_.empty())
+          for (int64_t p = 0; p < P; ++p) yc[p] += bias_[size_t(c)];
+        act_.apply(yc, P);
+      }
+    }
+  }
+
   Isa isa_;
   kernel::Window win_{};
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, Mg_ = 0, HP_ = 0, WP_ = 0;
-  std::vector<float> weights_, bias_, padded_;
+  // padded_: one channel (HP x WP), or with a multiplier of 1 the whole
+  // image channels last (HP x WP x C); out_last_: (OH * OW) x C.
+  std::vector<float> weights_, weights_last_, bias_, padded_, out_last_;
+  Activation act_;
   int xi_, yi_;
 };
 
 std::unique_ptr<FastStep> conv_step(const Node& n, Isa isa, const std::vector<Tensor>& values,
-                                    const std::vector<bool>& is_const) {
+                                    const std::vector<bool>& is_const, const Node* next,
+                                    bool& absorbed_next) {
   if (n.in.size() < 2 || n.in[1] < 0 || !is_const[size_t(n.in[1])]) return nullptr;
   const Tensor &x = values[size_t(n.in[0])], &w = values[size_t(n.in[1])];
   const Tensor* bias = n.in.size() > 2 && n.in[2] >= 0 ? &values[size_t(n.in[2])] : nullptr;
@@ -218,21 +314,26 @@ std::unique_ptr<FastStep> conv_step(const Node& n, Isa isa, const std::vector<Te
       w.shape.size() != 4 || (bias && !is_const[size_t(n.in[2])]))
     return nullptr;
   const int64_t groups = std::max<int64_t>(n.geti("group", 1), 1);
-  if (groups == x.shape[1] && w.shape[1] == 1 && w.shape[0] / groups < 8)
-    return std::make_unique<DepthwiseConv>(n, isa, x, w, bias, n.in[0], n.out[0]);
-  if (w.shape[0] / groups < 8) return nullptr;
-  return std::make_unique<PackedConv>(n, isa, x, w, bias, n.in[0], n.out[0]);
+  const bool depthwise = groups == x.shape[1] && w.shape[1] == 1 && w.shape[0] / groups < 8;
+  if (!depthwise && w.shape[0] / groups < 8) return nullptr;
+  const Activation act = activation_of(next, values, is_const);
+  absorbed_next = act.kind != Activation::Kind::none;
+  const int y = absorbed_next ? next->out[0] : n.out[0];
+  if (depthwise) return std::make_unique<DepthwiseConv>(n, isa, x, w, bias, n.in[0], y, act);
+  return std::make_unique<PackedConv>(n, isa, x, w, bias, n.in[0], y, act);
 }
 
 }  // namespace
 
 std::unique_ptr<FastStep> make_portable_step(const Node& node, Isa isa,
                                              const std::vector<Tensor>& values,
-                                             const std::vector<bool>& is_const) {
+                                             const std::vector<bool>& is_const, const Node* next,
+                                             bool& absorbed_next) {
+  absorbed_next = false;
   if (node.out.empty() || node.out[0] < 0 || node.in.empty() || node.in[0] < 0) return nullptr;
   if (node.op == "Gemm") return gemm_step(node, isa, values, is_const);
   if (node.op == "MatMul") return matmul_step(node, isa, values, is_const);
-  if (node.op == "Conv") return conv_step(node, isa, values, is_const);
+  if (node.op == "Conv") return conv_step(node, isa, values, is_const, next, absorbed_next);
   return nullptr;
 }
 
