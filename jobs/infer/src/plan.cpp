@@ -163,20 +163,17 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
   for (int v : g->output_ids) ++readers[size_t(v)];
   for (size_t k = 0; k < live.size(); ++k) {
     const Node* n = live[k];
-    const Node* relu = nullptr;
-    if (k + 1 < live.size() && live[k + 1]->op == "Relu" && !n->out.empty() && n->out[0] >= 0 &&
-        live[k + 1]->in.size() == 1 && live[k + 1]->in[0] == n->out[0] &&
-        readers[size_t(n->out[0])] == 1)
-      relu = live[k + 1];
-    // Portable convolutions absorb a Relu or a Clip (ReLU6) alone reading
-    // their output; oneDNN steps a Relu.
-    const Node* act = nullptr;
-    // (Before opset 11 Clip's bounds are attributes: left to the kernel.)
-    if (k + 1 < live.size() &&
-        (live[k + 1]->op == "Relu" || (live[k + 1]->op == "Clip" && g->opset >= 11)) &&
-        !n->out.empty() && n->out[0] >= 0 && !live[k + 1]->in.empty() &&
-        live[k + 1]->in[0] == n->out[0] && readers[size_t(n->out[0])] == 1)
-      act = live[k + 1];
+    // The node that alone reads this node's output, if it comes next: a
+    // oneDNN step absorbs a Relu, a portable convolution a Relu or a Clip
+    // (ReLU6; before opset 11 Clip's bounds are attributes, left to the
+    // kernel).
+    const Node* next = k + 1 < live.size() ? live[k + 1] : nullptr;
+    if (!next || n->out.empty() || n->out[0] < 0 || next->in.empty() || next->in[0] != n->out[0] ||
+        readers[size_t(n->out[0])] != 1)
+      next = nullptr;
+    const Node* relu = next && next->op == "Relu" && next->in.size() == 1 ? next : nullptr;
+    const Node* act =
+        next && (next->op == "Relu" || (next->op == "Clip" && g->opset >= 11)) ? next : nullptr;
     std::unique_ptr<FastStep> fast;
     bool absorbed = false;
     if (relabel(*n, readers))

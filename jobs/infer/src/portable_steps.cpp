@@ -213,18 +213,17 @@ class DepthwiseConv : public FastStep {
     N_ = x.shape[0], C_ = x.shape[1], H_ = x.shape[2], W_ = x.shape[3];
     M_ = w.shape[0], Mg_ = M_ / C_;
     HP_ = H_ + win_.pb[0] + win_.pe[0], WP_ = W_ + win_.pb[1] + win_.pe[1];
-    weights_ = w.f;
     if (bias) bias_ = bias->f;
     const int64_t K = win_.k[0] * win_.k[1];
     if (Mg_ == 1) {
       // Taps major: weights_last_[t][c] = W[c][t].
       weights_last_.resize(size_t(K * C_));
       for (int64_t c = 0; c < C_; ++c)
-        for (int64_t t = 0; t < K; ++t)
-          weights_last_[size_t(t * C_ + c)] = weights_[size_t(c * K + t)];
+        for (int64_t t = 0; t < K; ++t) weights_last_[size_t(t * C_ + c)] = w.f[size_t(c * K + t)];
       padded_.assign(size_t(HP_ * WP_ * C_), 0.0f);  // the pads stay zero
       out_last_.resize(size_t(win_.out[0] * win_.out[1] * C_));
     } else {
+      weights_ = w.f;
       padded_.assign(size_t(HP_ * WP_), 0.0f);  // the pads stay zero
     }
   }
@@ -295,8 +294,9 @@ class DepthwiseConv : public FastStep {
   Isa isa_;
   kernel::Window win_{};
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, Mg_ = 0, HP_ = 0, WP_ = 0;
-  // padded_: one channel (HP x WP), or with a multiplier of 1 the whole
-  // image channels last (HP x WP x C); out_last_: (OH * OW) x C.
+  // With a multiplier of 1: weights_last_ ([K][C]), padded_ the whole image
+  // channels last (HP x WP x C), out_last_ (OH * OW) x C. Otherwise weights_
+  // ([M][K]) and padded_ one channel (HP x WP).
   std::vector<float> weights_, weights_last_, bias_, padded_, out_last_;
   Activation act_;
   int xi_, yi_;
