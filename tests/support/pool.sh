@@ -17,6 +17,21 @@ BASIN="$BASIN_BUILD_DIR/cli/basin"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
+# Tests that submit as another user than root: sbatch, run as USER, loads
+# the plugin from the build tree, so every directory above it must let USER
+# through. A checkout in a mode-0700 directory (e.g. made by mktemp -d) does
+# not, and Slurm's own message comes only later, as a failed submission.
+pool_need_plugin_readable_by() {
+  local user="$1" plugin="$BASIN_BUILD_DIR/plugin/basin_spank.so"
+  runuser -u "$user" -- test -r "$plugin" && return 0
+  local d="$plugin" closed=""
+  while [ "$d" != / ]; do
+    d="$(dirname "$d")"
+    runuser -u "$user" -- test -x "$d" || closed="$d"
+  done
+  fail "user $user cannot read the plugin $plugin${closed:+ (directory $closed is closed to it)}, so sbatch run as $user could not load it; run the tests from a checkout other users can read (chmod o+x on each directory above the build tree)"
+}
+
 pool_up() {
   POOL_DIR="$(mktemp -d /tmp/basin-test-pool.XXXXXX)"
   export POOL_DIR
