@@ -7,7 +7,12 @@
 // the model's name, the SHA-256 of the model file and the result digest.
 // Outputs of a sample do not depend on batch, threads or ranks: see the
 // determinism rule in basin/infer/batch.hpp.
-#include <fcntl.h>
+//
+// It runs through the runtime's driver like every other workload: one step
+// is one batch; the driver names the output file (a temporary name until
+// the run is complete), adds the digest and publishes it, checkpoints the
+// outputs so far (a preempted job continues from there) and prints the
+// progress, the rate and the summary.
 #include <hdf5.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -20,25 +25,21 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <memory>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 
-#include "basin/common/durable_file.hpp"
 #include "basin/common/hex.hpp"
 #include "basin/common/job_contract.hpp"
 #include "basin/common/sodium.hpp"
 #include "basin/infer/batch.hpp"
 #include "basin/infer/model.hpp"
-#include "basin/runtime/digest.hpp"
 #include "basin/runtime/h5.hpp"
 #include "basin/runtime/memory.hpp"
 #include "basin/runtime/netcdf_output.hpp"
-#include "basin/runtime/progress.hpp"
-#include "basin/runtime/run.hpp"
 #include "basin/runtime/workload.hpp"
 
 namespace basin::jobs {
@@ -107,314 +108,416 @@ infer::Arithmetic choose_arithmetic(const std::string& asked) {
                                              : infer::Arithmetic::fast;
 }
 
-// The published digest names the arithmetic that made the result: replicas
-// are compared by their digest strings, so a fast result (bits of this CPU's
-// instruction set) never passes for a portable one, or the reverse.
-std::string labelled_digest(infer::Arithmetic a, const std::string& digest) {
-  return a == infer::Arithmetic::portable ? "portable-" + digest : digest;
+// The model must be a regular file of bounded size: a FIFO or a device
+// would block or never end, a huge sparse file would exhaust memory.
+void check_model_file(const std::string& path, std::int64_t max_mb) {
+  const std::uint64_t limit = std::uint64_t(max_mb) << 20;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw std::invalid_argument("--model " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    throw std::invalid_argument("--model " + path + ": not a regular file (" +
+                                (S_ISFIFO(st.st_mode)   ? "a FIFO"
+                                 : S_ISCHR(st.st_mode)  ? "a character device"
+                                 : S_ISBLK(st.st_mode)  ? "a block device"
+                                 : S_ISDIR(st.st_mode)  ? "a directory"
+                                 : S_ISSOCK(st.st_mode) ? "a socket"
+                                                        : "not a file") +
+                                "); give the path of an .onnx file");
+  if (std::uint64_t(st.st_size) > limit)
+    throw std::invalid_argument("--model " + path + ": " +
+                                std::to_string(std::uint64_t(st.st_size) >> 20) +
+                                " MiB, more than the limit of " + std::to_string(max_mb) +
+                                " MiB (--set model_max_mb=N raises it, up to 2047)");
 }
 
-RunReport run_infer(const Params& p, const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
-  common::ensure_sodium();
-  int rank = 0, ranks = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &ranks);
-  const std::string model_path = p.text("model");
-  if (model_path.empty()) throw std::invalid_argument("give the model: --model MODEL.onnx");
-  if (p.text("input").empty())
-    throw std::invalid_argument("give the samples: --input FILE.h5:/dataset");
-  if (opt.output.empty()) throw std::invalid_argument("give the result: --output FILE.h5:/dataset");
-  const DatasetPath in = split_path("--input", p.text("input"));
-  const DatasetPath out = split_path("--output", opt.output);
-  const bool f64 = p.text("precision") == "float64";
-  const std::int64_t batch = p.integer("batch");
-  const bool refuse_nonfinite = p.boolean("refuse_nonfinite");
-  const infer::Arithmetic arithmetic = choose_arithmetic(p.text("arithmetic"));
-  const infer::Isa isa = [&] {
+// Throws CollectiveError on every rank when `ok` is false on any.
+void agree(bool ok, MPI_Comm comm, const std::string& what_failed) {
+  int mine = ok ? 1 : 0, all = 0;
+  MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, comm);
+  if (!all) throw CollectiveError(what_failed);
+}
+
+// The output dataset [N, ...outputs] in the driver's temporary file, written
+// collectively a batch of rows at a time, each rank its own rows.
+class ScoresFile final : public OutputFile {
+ public:
+  ScoresFile(const OwnOutputTarget& target, MPI_Comm comm, const std::vector<hsize_t>& dims,
+             bool f64)
+      : path_(target.file), spec_(target.spec), comm_(comm), f64_(f64) {
+    MPI_Comm_rank(comm, &rank_);
+    H5Quiet quiet;
+    H5Id fapl = parallel_access(comm);
+    const hid_t f = H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+    if (f < 0)
+      throw std::invalid_argument("--output " + spec_ + ": cannot create " + path_ +
+                                  ": check that the directory exists and is writable");
+    file_ = H5Id(f, H5Fclose);
+    H5Id space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose);
+    H5Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+    H5Pset_create_intermediate_group(lcpl.get(), 1);
+    dataset_ = H5Id(H5Dcreate2(f, target.object.c_str(), f64 ? H5T_IEEE_F64LE : H5T_IEEE_F32LE,
+                               space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                    H5Dclose, "creating the output dataset");
+    transfer_ = collective_transfer();
+  }
+
+  // Rows [first, first + count) from y (count x `row` floats); collective
+  // (count 0 on a rank with nothing to write). Agreed: a failed write on
+  // any rank throws CollectiveError on all, with the free space left.
+  void write_rows(std::int64_t first, std::int64_t count, std::int64_t row, const float* y) {
+    H5Quiet quiet;
+    H5Id fs = row_selection(dataset_.get(), first, count);
+    const hsize_t m = hsize_t(std::max<std::int64_t>(count, 0) * row);
+    H5Id ms(H5Screate_simple(1, &m, nullptr), H5Sclose);
+    if (count == 0) H5Sselect_none(ms.get());
+    herr_t e = 0;
+    if (f64_) {
+      std::vector<double> wide(y, y + m);
+      e = H5Dwrite(dataset_.get(), H5T_NATIVE_DOUBLE, ms.get(), fs.get(), transfer_.get(),
+                   wide.data());
+    } else {
+      e = H5Dwrite(dataset_.get(), H5T_NATIVE_FLOAT, ms.get(), fs.get(), transfer_.get(), y);
+    }
+    agree(
+        e >= 0, comm_,
+        "--output " + spec_ + ": writing results to " + path_ + " failed" + free_space_note(path_));
+  }
+
+  void set_global_attribute(const std::string& name, const std::string& value) override {
+    write_text_attribute(dataset_.get(), name, value);
+  }
+  void close() override {
+    H5Quiet quiet;
+    const bool ok = H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) >= 0;
+    agree(ok, comm_,
+          "--output " + spec_ + ": flushing " + path_ + " failed" + free_space_note(path_));
+    dataset_.reset();
+    transfer_.reset();
+    file_.reset();
+  }
+  void discard() noexcept override {
+    if (file_.get() < 0) return;
+    H5Quiet quiet;
+    // The rows are not wanted: free their space so the close can write metadata.
+    if (rank_ == 0) (void)::truncate(path_.c_str(), 0);
+    MPI_Barrier(comm_);
+    dataset_.reset();
+    transfer_.reset();
+    file_.reset();
+    MPI_Barrier(comm_);
+    if (rank_ == 0) ::unlink(path_.c_str());
+  }
+  void abandon() noexcept override {
+    dataset_.release();
+    transfer_.release();
+    file_.release();
+    ::unlink(path_.c_str());
+  }
+
+ private:
+  std::string path_, spec_;
+  MPI_Comm comm_;
+  bool f64_;
+  int rank_ = 0;
+  H5Id file_, dataset_, transfer_;
+};
+
+// Batch inference as a stepped workload: step k scores this rank's k-th
+// batch of `batch` samples (its rows [first + k * batch, ...) of the input),
+// reading and writing them collectively; every rank takes as many steps as
+// the rank with the most batches. The state a checkpoint holds is the
+// outputs so far (kept as doubles for the digest anyway) and the counts of
+// non-finite inputs.
+class Infer final : public Workload {
+ public:
+  Infer(const Params& p, MPI_Comm comm)
+      : model_path_(p.text("model")),
+        batch_(p.integer("batch")),
+        f64_(p.text("precision") == "float64"),
+        refuse_nonfinite_(p.boolean("refuse_nonfinite")),
+        arithmetic_(choose_arithmetic(p.text("arithmetic"))),
+        isa_(parse_isa_option(p.text("isa"))),
+        // All TBB threads of the driver's arena (--set threads, BASIN_THREADS, ...).
+        threads_(tbb::this_task_arena::max_concurrency()),
+        model_(load_model(p)) {
+    common::ensure_sodium();
+    model_sha_ = sha256_file(model_path_);
+    int ranks = 1;
+    MPI_Comm_size(comm, &ranks);
+    open_input(p.text("input"), comm);
+    runner_.emplace(make_runner());
+    const std::int64_t in_size = runner_->input_sample_size();
+    out_size_ = runner_->output_sample_size();
+    if (n_ == 0) throw std::invalid_argument("--input " + in_.dataset + " holds no samples");
+    // The split and the result digest index samples and outputs with 32-bit
+    // grid coordinates: refuse what they cannot index rather than score a
+    // wrapped-around count.
+    constexpr std::int64_t kMaxIndex = std::numeric_limits<int>::max();
+    if (n_ > kMaxIndex)
+      throw std::invalid_argument(
+          "--input " + in_.file + ":" + in_.dataset + " holds " + std::to_string(n_) +
+          " samples; one run scores at most " + std::to_string(kMaxIndex) +
+          " (2^31 - 1): split the dataset and score the parts in separate runs");
+    if (out_size_ > kMaxIndex)
+      throw std::invalid_argument("the model gives " + std::to_string(out_size_) +
+                                  " outputs per sample; at most " + std::to_string(kMaxIndex) +
+                                  " are supported");
+    {
+      // Memory per rank: the batch in and out, and this rank's results kept
+      // (as doubles) for the digest and checkpoints.
+      const std::int64_t per_rank = (n_ + ranks - 1) / ranks;
+      const std::uint64_t need =
+          std::uint64_t(batch_) * std::uint64_t(in_size + 2 * out_size_) * sizeof(float) +
+          std::uint64_t(per_rank) * std::uint64_t(out_size_) * sizeof(double);
+      refuse_if_memory_short(need,
+                             "a batch of " + std::to_string(batch_) + " samples in and out and " +
+                                 std::to_string(per_rank) + " samples' results for the digest",
+                             "Use more ranks (on more nodes) or score the dataset in parts.", comm);
+    }
+    // The samples' split: rows of a (1, N, out_size) grid, whole samples per rank.
+    dec_.emplace(comm, Extent{{1, int(n_), int(out_size_)}},
+                 Decomposition::Rule{{1, 0, 1}, int(std::max<std::int64_t>(out_size_, 1)), 1});
+    first_ = dec_->local().begin[1];
+    mine_ = dec_->local().size[1];
+    const std::int64_t my_batches = (mine_ + batch_ - 1) / batch_;
+    MPI_Allreduce(&my_batches, &batches_, 1, MPI_INT64_T, MPI_MAX, dec_->comm());
+    result_.emplace("output", dec_->local(), 0);
+    xin_.resize(std::size_t(batch_ * in_size));
+    yout_.resize(std::size_t(batch_ * out_size_));
+  }
+
+  const Decomposition& decomposition() const override { return *dec_; }
+  void initialise() override { done_ = 0; }
+  std::int64_t steps_done() const override { return done_; }
+  std::int64_t total_steps() const override { return batches_; }
+  double time() const override { return double(done_); }
+  std::vector<Field*> state() override { return {&*result_}; }
+  std::map<std::string, double> scalars() const override {
+    return {{"nonfinite_values", double(nonfinite_values_)},
+            {"nonfinite_samples", double(nonfinite_samples_)},
+            {"first_nonfinite", double(first_nonfinite_)}};
+  }
+  void restore(std::int64_t steps, const std::map<std::string, double>& s) override {
+    done_ = steps;
+    nonfinite_values_ = std::int64_t(s.at("nonfinite_values"));
+    nonfinite_samples_ = std::int64_t(s.at("nonfinite_samples"));
+    first_nonfinite_ = std::int64_t(s.at("first_nonfinite"));
+  }
+  OutputLayout output_layout() const override { return {}; }  // own output
+  std::vector<const Field*> output_fields() const override { return {&*result_}; }
+  std::string digest_label() const override {
+    // Replicas are compared by their digest strings: a fast result (bits of
+    // this CPU's instruction set) never passes for a portable one.
+    return arithmetic_ == infer::Arithmetic::portable ? "portable-" : "";
+  }
+  std::string checkpoint_identity() const override {
+    // A batch's rows depend on the rank count; the outputs on the model.
+    return "ranks=" + std::to_string(dec_->ranks()) + "\nmodel_sha256=" + model_sha_ +
+           "\narithmetic_used=" + infer::arithmetic_name(arithmetic_) + "\n";
+  }
+  Work work_per_step() const override { return {double(n_) / double(batches_), "samples"}; }
+  double io_seconds() const override { return io_s_; }
+
+  std::vector<std::string> description() const override {
+    return {"model " + model_path_ + " (" + model_.name() + ", opset " +
+            std::to_string(model_.opset()) + "), " + std::to_string(n_) + " samples " +
+            shape_text(sample_shape_) + " -> " + shape_text(runner_->output_sample_shape()) + ", " +
+            std::to_string((n_ + dec_->ranks() - 1) / dec_->ranks()) + " per rank, batch " +
+            std::to_string(batch_)};
+  }
+
+  std::unique_ptr<OutputFile> open_own_output(const OwnOutputTarget& target) override {
+    if (target.final_file == in_.file)
+      throw std::invalid_argument("--output: write to another file than the input (" + in_.file +
+                                  " is opened read-only)");
+    std::vector<hsize_t> dims{hsize_t(n_)};
+    for (auto d : runner_->output_sample_shape()) dims.push_back(hsize_t(d));
+    auto out = std::make_unique<ScoresFile>(target, dec_->comm(), dims, f64_);
+    out->set_global_attribute("model_name", model_.name());
+    out->set_global_attribute("basin_arithmetic", infer::arithmetic_name(arithmetic_));
+    out->set_global_attribute("model_sha256", model_sha_);
+    out->set_global_attribute("source", in_.file + ":" + in_.dataset);
+    // A continued run writes the rows it restored from its checkpoint again.
+    const std::int64_t restored = std::min(mine_, done_ * batch_);
+    std::vector<float> rows(std::size_t(restored * out_size_));
+    for (std::int64_t s = 0; s < restored; ++s)
+      for (std::int64_t k = 0; k < out_size_; ++k)
+        rows[std::size_t(s * out_size_ + k)] = float(result_->at(0, int(s), int(k)));
+    out->write_rows(first_, restored, out_size_, rows.data());
+    scores_ = out.get();
+    return out;
+  }
+
+  void step() override {
+    const std::int64_t at = std::min(mine_, done_ * batch_), count = std::min(batch_, mine_ - at);
+    const std::int64_t in_size = runner_->input_sample_size();
+    const double t0 = MPI_Wtime();
+    {
+      H5Quiet quiet;
+      H5Id fs = row_selection(input_.get(), first_ + at, count);
+      const hsize_t m = hsize_t(count * in_size);
+      H5Id ms(H5Screate_simple(1, &m, nullptr), H5Sclose);
+      if (count == 0) H5Sselect_none(ms.get());
+      const herr_t e = H5Dread(input_.get(), H5T_NATIVE_FLOAT, ms.get(), fs.get(),
+                               read_transfer_.get(), xin_.data());
+      agree(e >= 0, dec_->comm(), "--input " + in_.file + ":" + in_.dataset + ": reading failed");
+    }
+    io_s_ += MPI_Wtime() - t0;
+    count_nonfinite(at, count, in_size);
+    if (count > 0) runner_->run(xin_.data(), count, yout_.data(), threads_, first_ + at);
+    const double t1 = MPI_Wtime();
+    if (scores_) scores_->write_rows(first_ + at, count, out_size_, yout_.data());
+    io_s_ += MPI_Wtime() - t1;
+    for (std::int64_t s = 0; s < count; ++s)
+      for (std::int64_t k = 0; k < out_size_; ++k)
+        result_->at(0, int(at + s), int(k)) = double(yout_[std::size_t(s * out_size_ + k)]);
+    ++done_;
+  }
+
+  std::vector<std::string> summary() override {
+    int concurrency = runner_->arena_concurrency(), concurrency_max = 0;
+    MPI_Allreduce(&concurrency, &concurrency_max, 1, MPI_INT, MPI_MAX, dec_->comm());
+    std::vector<std::string> lines;
+    lines.push_back(std::to_string(n_) + " samples scored");
+    lines.push_back("threads per rank " + std::to_string(threads_) +
+                    " (scoring arena max concurrency " + std::to_string(concurrency_max) + ")");
+    if (arithmetic_ == infer::Arithmetic::portable)
+      lines.push_back(std::string("arithmetic portable, ") +
+                      infer::isa_name(isa_ == infer::Isa::native ? infer::native_isa() : isa_) +
+                      " kernels (the same bits on every x86-64 CPU)");
+    else
+      lines.push_back(
+          "arithmetic fast (oneDNN; bits may differ on CPUs with other instruction sets)");
+    if (nonfinite_values_ > 0)
+      lines.push_back("WARNING: " + std::to_string(nonfinite_values_) +
+                      " non-finite input value(s) (NaN or Inf) in " +
+                      std::to_string(nonfinite_samples_) + " sample(s), the first in sample " +
+                      std::to_string(first_nonfinite_) +
+                      "; their outputs are not meaningful (--set refuse_nonfinite=true refuses "
+                      "such input)");
+    else
+      lines.push_back("non-finite input values: none");
+    lines.push_back("model sha256 " + model_sha_);
+    return lines;
+  }
+
+ private:
+  static infer::Isa parse_isa_option(const std::string& text) {
+    infer::Isa isa;
     try {
-      return infer::parse_isa(p.text("isa"));
+      isa = infer::parse_isa(text);
     } catch (const infer::ModelError& e) {
       throw std::invalid_argument(std::string("--set isa: ") + e.what());
     }
-  }();
-  if (!infer::isa_available(isa))
-    throw std::invalid_argument("--set isa=" + p.text("isa") +
-                                ": this CPU cannot run those kernels; use isa=native");
-  // All TBB threads of the driver's arena (--set threads, BASIN_THREADS, ...).
-  const int threads = tbb::this_task_arena::max_concurrency();
-
-  // The model must be a regular file of bounded size: a FIFO or a device
-  // would block or never end, a huge sparse file would exhaust memory.
-  {
-    const std::uint64_t limit = std::uint64_t(p.integer("model_max_mb")) << 20;
-    struct stat st {};
-    if (::stat(model_path.c_str(), &st) != 0)
-      throw std::invalid_argument("--model " + model_path + ": " + std::strerror(errno));
-    if (!S_ISREG(st.st_mode))
-      throw std::invalid_argument("--model " + model_path + ": not a regular file (" +
-                                  (S_ISFIFO(st.st_mode)   ? "a FIFO"
-                                   : S_ISCHR(st.st_mode)  ? "a character device"
-                                   : S_ISBLK(st.st_mode)  ? "a block device"
-                                   : S_ISDIR(st.st_mode)  ? "a directory"
-                                   : S_ISSOCK(st.st_mode) ? "a socket"
-                                                          : "not a file") +
-                                  "); give the path of an .onnx file");
-    if (std::uint64_t(st.st_size) > limit)
-      throw std::invalid_argument(
-          "--model " + model_path + ": " + std::to_string(std::uint64_t(st.st_size) >> 20) +
-          " MiB, more than the limit of " + std::to_string(p.integer("model_max_mb")) +
-          " MiB (--set model_max_mb=N raises it, up to 2047)");
+    if (!infer::isa_available(isa))
+      throw std::invalid_argument("--set isa=" + text +
+                                  ": this CPU cannot run those kernels; use isa=native");
+    return isa;
   }
 
-  // The model: every rank loads and checks it (errors are the same everywhere).
-  const infer::Model model = [&] {
+  // Every rank loads and checks the model (errors are the same everywhere).
+  static infer::Model load_model(const Params& p) {
+    const std::string path = p.text("model");
+    if (path.empty()) throw std::invalid_argument("give the model: --model MODEL.onnx");
+    if (p.text("input").empty())
+      throw std::invalid_argument("give the samples: --input FILE.h5:/dataset");
+    check_model_file(path, p.integer("model_max_mb"));
     try {
-      return infer::Model::load_file(model_path);
+      return infer::Model::load_file(path);
     } catch (const infer::ModelError& e) {
-      throw std::invalid_argument("--model " + model_path + ": " + e.what());
+      throw std::invalid_argument("--model " + path + ": " + e.what());
     }
-  }();
-  const std::string model_sha = sha256_file(model_path);
-
-  // The input: shape [N, ...] of floats.
-  H5Quiet quiet;
-  H5Id fapl = parallel_access(comm);
-  const hid_t fin = H5Fopen(in.file.c_str(), H5F_ACC_RDONLY, fapl.get());
-  if (fin < 0) throw std::invalid_argument("--input: cannot open " + in.file + " as HDF5");
-  H5Id input_file(fin, H5Fclose);
-  if (H5Lexists(fin, in.dataset.c_str(), H5P_DEFAULT) <= 0)
-    throw std::invalid_argument("--input: " + in.file + " has no dataset " + in.dataset);
-  H5Id din(H5Dopen2(fin, in.dataset.c_str(), H5P_DEFAULT), H5Dclose, "opening the input");
-  {
-    H5Id type(H5Dget_type(din.get()), H5Tclose);
-    if (H5Tget_class(type.get()) != H5T_FLOAT)
-      throw std::invalid_argument("--input " + in.dataset +
-                                  ": samples must be float32 or float64 values");
   }
-  std::vector<std::int64_t> sample_shape;
-  std::int64_t n = 0;
-  {
-    H5Id space(H5Dget_space(din.get()), H5Sclose);
+
+  // The input: a dataset [N, ...] of floats, opened for collective reads.
+  void open_input(const std::string& spec, MPI_Comm comm) {
+    in_ = split_path("--input", spec);
+    H5Quiet quiet;
+    H5Id fapl = parallel_access(comm);
+    const hid_t f = H5Fopen(in_.file.c_str(), H5F_ACC_RDONLY, fapl.get());
+    if (f < 0) throw std::invalid_argument("--input: cannot open " + in_.file + " as HDF5");
+    input_file_ = H5Id(f, H5Fclose);
+    if (H5Lexists(f, in_.dataset.c_str(), H5P_DEFAULT) <= 0)
+      throw std::invalid_argument("--input: " + in_.file + " has no dataset " + in_.dataset);
+    input_ = H5Id(H5Dopen2(f, in_.dataset.c_str(), H5P_DEFAULT), H5Dclose, "opening the input");
+    {
+      H5Id type(H5Dget_type(input_.get()), H5Tclose);
+      if (H5Tget_class(type.get()) != H5T_FLOAT)
+        throw std::invalid_argument("--input " + in_.dataset +
+                                    ": samples must be float32 or float64 values");
+    }
+    H5Id space(H5Dget_space(input_.get()), H5Sclose);
     const int nd = H5Sget_simple_extent_ndims(space.get());
     if (nd < 2)
-      throw std::invalid_argument("--input " + in.dataset +
+      throw std::invalid_argument("--input " + in_.dataset +
                                   ": expected [samples, ...] with at least 2 dimensions");
     std::vector<hsize_t> dims(static_cast<std::size_t>(nd));
     H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-    n = std::int64_t(dims[0]);
-    for (int d = 1; d < nd; ++d) sample_shape.push_back(std::int64_t(dims[std::size_t(d)]));
+    n_ = std::int64_t(dims[0]);
+    for (int d = 1; d < nd; ++d) sample_shape_.push_back(std::int64_t(dims[std::size_t(d)]));
+    read_transfer_ = collective_transfer();
   }
-  const infer::BatchRunner runner = [&] {
+
+  infer::BatchRunner make_runner() const {
     try {
-      return infer::BatchRunner(model, sample_shape, infer::kMicroBatch, {arithmetic, isa});
+      return infer::BatchRunner(model_, sample_shape_, infer::kMicroBatch, {arithmetic_, isa_});
     } catch (const infer::ModelError& e) {
-      throw std::invalid_argument("--input " + in.dataset + " samples " + shape_text(sample_shape) +
-                                  " do not fit the model: " + e.what());
+      throw std::invalid_argument("--input " + in_.dataset + " samples " +
+                                  shape_text(sample_shape_) + " do not fit the model: " + e.what());
     }
-  }();
-  const std::int64_t in_size = runner.input_sample_size(), out_size = runner.output_sample_size();
-  if (n == 0) throw std::invalid_argument("--input " + in.dataset + " holds no samples");
-  // The split and the result digest index samples and outputs with 32-bit
-  // grid coordinates: refuse what they cannot index rather than score a
-  // wrapped-around count.
-  constexpr std::int64_t kMaxIndex = std::numeric_limits<int>::max();
-  if (n > kMaxIndex)
-    throw std::invalid_argument(
-        "--input " + in.file + ":" + in.dataset + " holds " + std::to_string(n) +
-        " samples; one run scores at most " + std::to_string(kMaxIndex) +
-        " (2^31 - 1): split the dataset and score the parts in separate runs");
-  if (out_size > kMaxIndex)
-    throw std::invalid_argument("the model gives " + std::to_string(out_size) +
-                                " outputs per sample; at most " + std::to_string(kMaxIndex) +
-                                " are supported");
-  {
-    // Memory per rank: the batch in and out, and this rank's results kept
-    // (as doubles) for the digest.
-    const std::int64_t per_rank = (n + ranks - 1) / ranks;
-    const std::uint64_t need =
-        std::uint64_t(batch) * std::uint64_t(in_size + 2 * out_size) * sizeof(float) +
-        std::uint64_t(per_rank) * std::uint64_t(out_size) * sizeof(double);
-    refuse_if_memory_short(need,
-                           "a batch of " + std::to_string(batch) + " samples in and out and " +
-                               std::to_string(per_rank) + " samples' results for the digest",
-                           "Use more ranks (on more nodes) or score the dataset in parts.", comm);
   }
 
-  // The samples' split: rows of a (1, N, out_size) grid, whole samples per rank.
-  Decomposition dec(comm, Extent{{1, int(n), int(out_size)}},
-                    Decomposition::Rule{{1, 0, 1}, int(std::max<std::int64_t>(out_size, 1)), 1});
-  const std::int64_t first = dec.local().begin[1], mine = dec.local().size[1];
-  if (log)
-    std::fprintf(log,
-                 "  model %s (%s, opset %lld), %lld samples %s -> %s, %lld per rank, batch %lld\n",
-                 model_path.c_str(), model.name().c_str(), static_cast<long long>(model.opset()),
-                 static_cast<long long>(n), shape_text(sample_shape).c_str(),
-                 shape_text(runner.output_sample_shape()).c_str(),
-                 static_cast<long long>((n + ranks - 1) / ranks), static_cast<long long>(batch));
-
-  // The output dataset, created collectively.
-  const bool same_file = out.file == in.file;
-  std::optional<H5Id> output_file;
-  hid_t fout = fin;
-  // Written under a temporary name and renamed when complete: a failed job
-  // never leaves a half-written file under the name asked for.
-  const std::string tmp = out.file + ".basin-tmp";
-  if (!same_file) {
-    const hid_t f = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
-    if (f < 0)
-      throw std::invalid_argument("--output: cannot create " + tmp +
-                                  ": check that the directory exists and is writable");
-    output_file.emplace(f, H5Fclose);
-    fout = f;
-  } else {
-    throw std::invalid_argument("--output: write to another file than the input (" + in.file +
-                                " is opened read-only)");
-  }
-  // Until the rename: a failure closes the temporary file and removes it.
-  struct RemoveUnlessDone {
-    std::optional<H5Id>& file;
-    const std::string& path;
-    bool done = false;
-    ~RemoveUnlessDone() {
-      if (done) return;
-      file.reset();
-      ::unlink(path.c_str());
-    }
-  } remove_tmp{output_file, tmp};
-  std::vector<hsize_t> odims{hsize_t(n)};
-  for (auto d : runner.output_sample_shape()) odims.push_back(hsize_t(d));
-  H5Id ospace(H5Screate_simple(int(odims.size()), odims.data(), nullptr), H5Sclose);
-  H5Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
-  H5Pset_create_intermediate_group(lcpl.get(), 1);
-  H5Id dout(H5Dcreate2(fout, out.dataset.c_str(), f64 ? H5T_IEEE_F64LE : H5T_IEEE_F32LE,
-                       ospace.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
-            H5Dclose, "creating the output dataset");
-
-  // Score: every rank takes part in as many collective reads and writes as
-  // the rank with the most batches.
-  const std::int64_t my_batches = (mine + batch - 1) / batch;
-  std::int64_t batches = 0;
-  MPI_Allreduce(&my_batches, &batches, 1, MPI_INT64_T, MPI_MAX, comm);
-  H5Id xfer = collective_transfer();
-  Field result("output", dec.local(), 0);  // doubles, for the digest
-  std::vector<float> xin(std::size_t(batch * in_size)), yout(std::size_t(batch * out_size));
-  Progress progress(log, "infer", batches, batch * ranks, p.real("progress_every"));
-  double io_s = 0;
-  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
-  std::int64_t nonfinite[2] = {0, 0};  // values, samples
-  std::int64_t first_nonfinite = -1;
-  for (std::int64_t b = 0; b < batches; ++b) {
-    const std::int64_t at = std::min(mine, b * batch), count = std::min(batch, mine - at);
-    const auto t0 = MPI_Wtime();
-    {
-      H5Id fs = row_selection(din.get(), first + at, count);
-      const hsize_t m = hsize_t(std::max<std::int64_t>(count, 0) * in_size);
-      H5Id ms(H5Screate_simple(1, &m, nullptr), H5Sclose);
-      if (count == 0) H5Sselect_none(ms.get());
-      h5_check(H5Dread(din.get(), H5T_NATIVE_FLOAT, ms.get(), fs.get(), xfer.get(), xin.data()),
-               "reading samples");
-    }
-    io_s += MPI_Wtime() - t0;
-    // Non-finite inputs: counted (values and samples, the first sample's index).
-    std::int64_t bad_here = 0;
+  // Non-finite inputs of this batch, counted over all ranks (values,
+  // samples, the first sample's index); refused when asked to.
+  void count_nonfinite(std::int64_t at, std::int64_t count, std::int64_t in_size) {
+    constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
+    std::int64_t here[2] = {0, 0}, all[2] = {0, 0}, first = kNone, first_all = kNone;
     for (std::int64_t s = 0; s < count; ++s) {
       std::int64_t bad = 0;
-      const float* row = xin.data() + s * in_size;
+      const float* row = xin_.data() + s * in_size;
       for (std::int64_t k = 0; k < in_size; ++k) bad += std::isfinite(row[k]) ? 0 : 1;
       if (bad > 0) {
-        nonfinite[0] += bad;
-        nonfinite[1] += 1;
-        if (first_nonfinite < 0) first_nonfinite = first + at + s;
-        bad_here += bad;
+        here[0] += bad;
+        here[1] += 1;
+        first = std::min(first, first_ + at + s);
       }
     }
-    if (refuse_nonfinite) {
-      std::int64_t mine_first = bad_here > 0 ? first_nonfinite : kNone, any_first = kNone;
-      MPI_Allreduce(&mine_first, &any_first, 1, MPI_INT64_T, MPI_MIN, comm);
-      if (any_first != kNone)
-        throw std::invalid_argument(
-            "--input " + in.file + ":" + in.dataset + ": sample " + std::to_string(any_first) +
-            " holds a NaN or infinite value and refuse_nonfinite is set; nothing was written. "
-            "Clean the input, or run without refuse_nonfinite to score it and count them");
-    }
-    if (count > 0) runner.run(xin.data(), count, yout.data(), threads, first + at);
-    const auto t1 = MPI_Wtime();
-    {
-      H5Id fs = row_selection(dout.get(), first + at, count);
-      const hsize_t m = hsize_t(std::max<std::int64_t>(count, 0) * out_size);
-      H5Id ms(H5Screate_simple(1, &m, nullptr), H5Sclose);
-      if (count == 0) H5Sselect_none(ms.get());
-      if (f64) {
-        std::vector<double> y(yout.begin(), yout.begin() + std::ptrdiff_t(m));
-        h5_check(H5Dwrite(dout.get(), H5T_NATIVE_DOUBLE, ms.get(), fs.get(), xfer.get(), y.data()),
-                 "writing results");
-      } else {
-        h5_check(
-            H5Dwrite(dout.get(), H5T_NATIVE_FLOAT, ms.get(), fs.get(), xfer.get(), yout.data()),
-            "writing results");
-      }
-    }
-    io_s += MPI_Wtime() - t1;
-    for (std::int64_t s = 0; s < count; ++s)
-      for (std::int64_t k = 0; k < out_size; ++k)
-        result.at(0, int(at + s), int(k)) = double(yout[std::size_t(s * out_size + k)]);
-    progress.update(b + 1);
+    MPI_Allreduce(here, all, 2, MPI_INT64_T, MPI_SUM, dec_->comm());
+    MPI_Allreduce(&first, &first_all, 1, MPI_INT64_T, MPI_MIN, dec_->comm());
+    if (first_all == kNone) return;
+    if (refuse_nonfinite_)
+      throw std::invalid_argument(
+          "--input " + in_.file + ":" + in_.dataset + ": sample " + std::to_string(first_all) +
+          " holds a NaN or infinite value and refuse_nonfinite is set; nothing was written. "
+          "Clean the input, or run without refuse_nonfinite to score it and count them");
+    nonfinite_values_ += all[0];
+    nonfinite_samples_ += all[1];
+    if (first_nonfinite_ < 0 || first_all < first_nonfinite_) first_nonfinite_ = first_all;
   }
-  progress.finish();
 
-  const std::string digest = labelled_digest(arithmetic, result_digest(dec, {&result}));
-  write_text_attribute(dout.get(), "model_name", model.name());
-  write_text_attribute(dout.get(), "basin_arithmetic", infer::arithmetic_name(arithmetic));
-  write_text_attribute(dout.get(), "model_sha256", model_sha);
-  write_text_attribute(dout.get(), "basin_result_digest", digest);
-  write_text_attribute(dout.get(), "source", in.file + ":" + in.dataset);
-  dout.reset();
-  output_file.reset();
-  MPI_Barrier(comm);
-  if (rank == 0) common::publish_file(tmp, out.file);
-  MPI_Barrier(comm);
-  remove_tmp.done = true;
-  publish_digest(opt, "", digest, comm);
-
-  std::int64_t nonfinite_all[2] = {0, 0};
-  MPI_Allreduce(nonfinite, nonfinite_all, 2, MPI_INT64_T, MPI_SUM, comm);
-  std::int64_t first_bad = first_nonfinite < 0 ? kNone : first_nonfinite, first_bad_all = kNone;
-  MPI_Allreduce(&first_bad, &first_bad_all, 1, MPI_INT64_T, MPI_MIN, comm);
-  int concurrency = runner.arena_concurrency(), concurrency_max = 0;
-  MPI_Allreduce(&concurrency, &concurrency_max, 1, MPI_INT, MPI_MAX, comm);
-
-  RunReport r;
-  r.digest = digest;
-  r.steps = batches;
-  r.wall_s = progress.elapsed();
-  r.io_s = io_s;
-  if (log) {
-    std::fprintf(log,
-                 "basin run infer: done, %lld samples in %.3f s = %.4g samples/s, I/O %.3f s\n",
-                 static_cast<long long>(n), r.wall_s, double(n) / r.wall_s, io_s);
-    std::fprintf(log, "  threads per rank %d (scoring arena max concurrency %d)\n", threads,
-                 concurrency_max);
-    if (arithmetic == infer::Arithmetic::portable)
-      std::fprintf(log, "  arithmetic portable, %s kernels (the same bits on every x86-64 CPU)\n",
-                   infer::isa_name(isa == infer::Isa::native ? infer::native_isa() : isa));
-    else
-      std::fprintf(log,
-                   "  arithmetic fast (oneDNN; bits may differ on CPUs with other instruction "
-                   "sets)\n");
-    if (nonfinite_all[0] > 0)
-      std::fprintf(log,
-                   "  WARNING: %lld non-finite input value(s) (NaN or Inf) in %lld sample(s), the "
-                   "first in sample %lld; their outputs are not meaningful (--set "
-                   "refuse_nonfinite=true refuses such input)\n",
-                   static_cast<long long>(nonfinite_all[0]),
-                   static_cast<long long>(nonfinite_all[1]), static_cast<long long>(first_bad_all));
-    else
-      std::fprintf(log, "  non-finite input values: none\n");
-    std::fprintf(log, "  model sha256 %s\n  result digest %s\n  output %s\n", model_sha.c_str(),
-                 digest.c_str(), opt.output.c_str());
-  }
-  return r;
-}
+  std::string model_path_;
+  std::int64_t batch_;
+  bool f64_, refuse_nonfinite_;
+  infer::Arithmetic arithmetic_;
+  infer::Isa isa_;
+  int threads_;
+  infer::Model model_;
+  std::string model_sha_;
+  DatasetPath in_;
+  H5Id input_file_, input_, read_transfer_;
+  std::vector<std::int64_t> sample_shape_;
+  std::int64_t n_ = 0, out_size_ = 0;
+  std::optional<infer::BatchRunner> runner_;
+  std::optional<Decomposition> dec_;
+  std::int64_t first_ = 0, mine_ = 0;  // this rank's samples
+  std::int64_t batches_ = 0, done_ = 0;
+  std::optional<Field> result_;  // this rank's outputs, as doubles (digest, checkpoints)
+  std::vector<float> xin_, yout_;
+  ScoresFile* scores_ = nullptr;  // owned by the driver
+  std::int64_t nonfinite_values_ = 0, nonfinite_samples_ = 0, first_nonfinite_ = -1;
+  double io_s_ = 0;
+};
 
 WorkloadInfo infer_info() {
   WorkloadInfo w;
@@ -495,7 +598,10 @@ WorkloadInfo infer_info() {
        false},
   };
   w.options = {"model", "input"};
-  w.run = run_infer;
+  w.own_output = true;
+  w.create = [](const Params& p, MPI_Comm comm) -> std::unique_ptr<Workload> {
+    return std::make_unique<Infer>(p, comm);
+  };
   return w;
 }
 

@@ -95,6 +95,35 @@ bool fault_now(int save_number) {
   return f && std::string(f).rfind(pre, 0) == 0 && std::atoi(f + pre.size()) == save_number;
 }
 
+// The lines ("name=value") of two parameter fingerprints that differ, as
+// "name=old (this run: name=new)", one per changed name.
+std::string parameter_changes(const std::string& written, const std::string& now) {
+  auto lines = [](const std::string& text) {
+    std::map<std::string, std::string> m;
+    std::size_t at = 0;
+    while (at < text.size()) {
+      const std::size_t end = std::min(text.find('\n', at), text.size());
+      const std::string line = text.substr(at, end - at);
+      const std::size_t eq = line.find('=');
+      m[line.substr(0, eq)] = line;
+      at = end + 1;
+    }
+    return m;
+  };
+  const auto a = lines(written), b = lines(now);
+  std::string out;
+  auto add = [&](const std::string& name) {
+    const auto x = a.find(name), y = b.find(name);
+    const std::string was = x == a.end() ? name + " unset" : x->second;
+    const std::string is = y == b.end() ? name + " unset" : y->second;
+    if (was != is) out += (out.empty() ? "" : ", ") + was + " (this run: " + is + ")";
+  };
+  for (const auto& [name, line] : a) add(name);
+  for (const auto& [name, line] : b)
+    if (!a.count(name)) add(name);
+  return out;
+}
+
 // Why the open checkpoint `f` cannot continue this run ("" when it can), and
 // its state read into `state` and `fields`. Collective.
 std::string check_and_read(hid_t f, const CheckpointIdentity& id, const Decomposition& dec,
@@ -115,7 +144,7 @@ std::string check_and_read(hid_t f, const CheckpointIdentity& id, const Decompos
     return "grid " + grid + ", this run's grid is " + grid_text(id.grid);
   if (rule != my_rule) return "decomposition rule '" + rule + "', this run uses '" + my_rule + "'";
   if (params != id.parameters)
-    return "written with other parameters:\n    " + params + "  this run:\n    " + id.parameters;
+    return "written with other parameters: " + parameter_changes(params, id.parameters);
   try {
     const std::string step_text = read_text_attribute(f, "step");
     std::size_t used = 0;

@@ -4,12 +4,13 @@
 
 namespace basin::runtime {
 
-Progress::Progress(std::FILE* out, std::string label, std::int64_t total_steps, std::int64_t cells,
-                   double log_interval_s)
+Progress::Progress(std::FILE* out, std::string label, std::int64_t total_steps,
+                   double work_per_step, std::string unit, double log_interval_s)
     : out_(out),
       label_(std::move(label)),
       total_(total_steps),
-      cells_(cells),
+      work_(work_per_step),
+      unit_(std::move(unit)),
       interval_(log_interval_s),
       tty_(out && isatty(fileno(out))),
       start_(std::chrono::steady_clock::now()),
@@ -31,10 +32,10 @@ void Progress::update(std::int64_t step) {
   const double rate = t > 0 ? done / t : 0;  // steps per second
   const double eta = rate > 0 ? double(total_ - step) / rate : 0;
   const double pct = total_ > 0 ? 100.0 * double(step) / double(total_) : 0;
-  std::fprintf(
-      out_, "%s%s: step %lld/%lld (%.0f%%)  %.3g cell updates/s  elapsed %.1f s  ETA %.1f s%s",
-      tty_ ? "\r" : "", label_.c_str(), static_cast<long long>(step),
-      static_cast<long long>(total_), pct, rate * double(cells_), t, eta, tty_ ? "\033[K" : "\n");
+  std::fprintf(out_, "%s%s: step %lld/%lld (%.0f%%)  %.3g %s/s  elapsed %.1f s  ETA %.1f s%s",
+               tty_ ? "\r" : "", label_.c_str(), static_cast<long long>(step),
+               static_cast<long long>(total_), pct, rate * work_, unit_.c_str(), t, eta,
+               tty_ ? "\033[K" : "\n");
   std::fflush(out_);
   drawn_ = tty_;
 }

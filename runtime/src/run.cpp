@@ -63,6 +63,17 @@ std::string parent_of(const std::string& path) {
   return p.empty() ? "." : p;
 }
 
+// --output FILE:/OBJECT of a workload with its own output, split; the file
+// is written under a temporary name until the run is complete.
+OwnOutputTarget own_output_target(const std::string& spec) {
+  const auto at = spec.rfind(":/");
+  if (at == std::string::npos || at == 0 || at + 2 >= spec.size())
+    throw std::invalid_argument("--output " + spec +
+                                ": expected FILE.h5:/dataset (e.g. scores.h5:/y)");
+  const std::string file = spec.substr(0, at);
+  return {spec, file, file + ".basin-tmp", spec.substr(at + 1)};
+}
+
 // Every place the run will write, checked on rank 0 before the first step:
 // the directories of --output and --digest-file must exist and be writable;
 // the checkpoint directory is created if missing (its parent must exist).
@@ -70,12 +81,9 @@ std::string parent_of(const std::string& path) {
 std::string output_path_problem(const RunOptions& opt, const WorkloadInfo& info,
                                 const std::string& ckdir, bool ckdir_from_option) {
   if (!opt.output.empty()) {
-    std::string file = opt.output;
-    // Workloads that run themselves (infer) take FILE.h5:/dataset.
-    if (info.run) {
-      const auto at = file.rfind(":/");
-      if (at != std::string::npos && at > 0) file = file.substr(0, at);
-    }
+    // Workloads with their own output (infer) take FILE.h5:/dataset.
+    const std::string file =
+        info.own_output ? own_output_target(opt.output).final_file : opt.output;
     const std::string dir = parent_of(file);
     const std::string why = unwritable_dir(dir);
     if (!why.empty())
@@ -89,7 +97,7 @@ std::string output_path_problem(const RunOptions& opt, const WorkloadInfo& info,
       return "--digest-file " + opt.digest_file + ": the directory " + dir + " " + why +
              "; create it or give another path";
   }
-  if (!ckdir.empty() && !info.run) {
+  if (!ckdir.empty()) {
     const std::string what =
         ckdir_from_option ? "--checkpoint-dir " + ckdir : "BASIN_CHECKPOINT_DIR=" + ckdir;
     struct stat st {};
@@ -134,7 +142,7 @@ void publish_digest(const RunOptions& opt, const std::string& ckdir, const std::
 }
 
 std::vector<ParamSpec> driver_params(const WorkloadInfo& info) {
-  return {
+  std::vector<ParamSpec> all{
       {"threads",
        ParamKind::integer,
        "0",
@@ -191,6 +199,11 @@ std::vector<ParamSpec> driver_params(const WorkloadInfo& info) {
        9,
        false},
   };
+  // A workload writing its own output writes as it steps, uncompressed.
+  if (info.own_output)
+    std::erase_if(
+        all, [](const ParamSpec& p) { return p.name == "output_every" || p.name == "deflate"; });
+  return all;
 }
 
 namespace {
@@ -207,7 +220,15 @@ class SteppedRun {
       : info_(info), params_(params), opt_(opt), comm_(comm), log_(log) {
     MPI_Comm_rank(comm, &rank_);
     MPI_Comm_size(comm, &ranks_);
-    out_tmp_ = opt.output.empty() ? "" : opt.output + ".basin-tmp";
+    if (opt.output.empty()) return;
+    if (info.own_output) {
+      target_ = own_output_target(opt.output);
+      out_tmp_ = target_.file;
+      out_final_ = target_.final_file;
+    } else {
+      out_tmp_ = opt.output + ".basin-tmp";
+      out_final_ = opt.output;
+    }
   }
 
   RunReport run() {
@@ -248,12 +269,8 @@ class SteppedRun {
   void setup() {
     wl_ = info_.create(params_, comm_);
     dec_ = &wl_->decomposition();
-    if (log_) {
-      const auto& g = dec_->global().n;
-      const auto& p = dec_->process_grid();
-      std::fprintf(log_, "  grid %d x %d x %d (z, y, x) over a %d x %d x %d process grid\n", g[0],
-                   g[1], g[2], p[0], p[1], p[2]);
-    }
+    if (log_)
+      for (const auto& line : wl_->description()) std::fprintf(log_, "  %s\n", line.c_str());
     ckdir_ = bcast_string(
         opt_.checkpoint_dir.empty() ? env(contract::kEnvCheckpointDir) : opt_.checkpoint_dir,
         comm_);
@@ -263,7 +280,8 @@ class SteppedRun {
           "Basin plugin, which sets BASIN_CHECKPOINT_DIR)");
     if (!ckdir_.empty())
       store_.emplace(ckdir_,
-                     CheckpointIdentity{info_.name, dec_->global(), params_.state_fingerprint()},
+                     CheckpointIdentity{info_.name, dec_->global(),
+                                        params_.state_fingerprint() + wl_->checkpoint_identity()},
                      *dec_);
   }
 
@@ -290,9 +308,19 @@ class SteppedRun {
 
   // The output, under a temporary name until it is complete (or the run
   // stops for a requeue); a continued run appends to a copy of the earlier
-  // run's file, which stays whole until this one's output is complete.
+  // run's file, which stays whole until this one's output is complete. A
+  // workload with its own output opens it itself (and, continued, writes
+  // what it restored again).
   void open_output() {
+    started_ = Clock::now();  // the run's wall time counts its output from here
     if (opt_.output.empty()) return;
+    if (info_.own_output) {
+      const auto t0 = Clock::now();
+      own_out_ = wl_->open_own_output(target_);
+      out_ = own_out_.get();
+      io_s_ += seconds_since(t0);
+      return;
+    }
     OutputLayout layout = wl_->output_layout();
     layout.deflate = int(params_.integer("deflate"));
     layout.text_attributes["workload"] = info_.name;
@@ -315,11 +343,12 @@ class SteppedRun {
       }
       copied = bcast_string(copied, comm_);
       if (!copied.empty()) throw CollectiveError(copied);
-      out_.emplace(NetcdfOutput::continue_after(out_tmp_, *dec_, layout, wl_->time()));
+      grid_out_.emplace(NetcdfOutput::continue_after(out_tmp_, *dec_, layout, wl_->time()));
     } else {
-      out_.emplace(out_tmp_, *dec_, layout);
+      grid_out_.emplace(out_tmp_, *dec_, layout);
     }
-    if (out_->levels() == 0) out_->append(wl_->time(), wl_->output_fields());
+    out_ = &*grid_out_;
+    if (grid_out_->levels() == 0) grid_out_->append(wl_->time(), wl_->output_fields());
     io_s_ += seconds_since(t0);
     output_current_ = !restarted_;
   }
@@ -327,10 +356,11 @@ class SteppedRun {
   // Steps to the end; false when the run stopped early (a signal or
   // stop_after) with a checkpoint, the report then filled for a requeue.
   bool step_loop() {
-    const std::int64_t output_every = params_.integer("output_every");
+    const std::int64_t output_every = info_.own_output ? 0 : params_.integer("output_every");
     const std::int64_t stop_after = params_.integer("stop_after");
     const double checkpoint_every = params_.real("checkpoint_every");
-    progress_.emplace(log_, info_.name, wl_->total_steps(), dec_->global().cells(),
+    const Workload::Work work = wl_->work_per_step();
+    progress_.emplace(log_, info_.name, wl_->total_steps(), work.per_step, work.unit,
                       params_.real("progress_every"));
     auto last_checkpoint = Clock::now();
     while (!wl_->finished()) {
@@ -338,9 +368,9 @@ class SteppedRun {
       ++steps_here_;
       output_current_ = false;
       progress_->update(wl_->steps_done());
-      if (out_ && output_every > 0 && wl_->steps_done() % output_every == 0) {
+      if (grid_out_ && output_every > 0 && wl_->steps_done() % output_every == 0) {
         const auto t0 = Clock::now();
-        out_->append(wl_->time(), wl_->output_fields());
+        grid_out_->append(wl_->time(), wl_->output_fields());
         io_s_ += seconds_since(t0);
         output_current_ = true;
       }
@@ -384,25 +414,33 @@ class SteppedRun {
                      watch_.signalled() ? "preempted by a signal" : "stop_after reached",
                      static_cast<long long>(wl_->steps_done()), path.c_str(), kExitPreempted);
     }
-    if (out_) commit_output();
+    // The grid's levels so far are a result; a workload's own output (rows
+    // scored so far, the rest unwritten) is not: the continued run writes
+    // it again from its checkpoint.
+    if (grid_out_) {
+      commit_output();
+    } else if (out_) {
+      out_->discard();
+      out_ = nullptr;
+    }
+    report_.io_s = io_s_ + wl_->io_seconds();
     report_.exit_code = kExitPreempted;
     report_.steps = steps_here_;
-    report_.wall_s = progress_->elapsed();
-    report_.io_s = io_s_;
+    report_.wall_s = seconds_since(started_);
   }
 
   // The digest, the last output level and the summary.
   void finish() {
     const auto t0 = Clock::now();
-    const std::string digest = result_digest(*dec_, wl_->output_fields());
+    const std::string digest = wl_->digest_label() + result_digest(*dec_, wl_->output_fields());
+    if (grid_out_ && !output_current_) grid_out_->append(wl_->time(), wl_->output_fields());
     if (out_) {
-      if (!output_current_) out_->append(wl_->time(), wl_->output_fields());
       out_->set_global_attribute("basin_result_digest", digest);
       commit_output();
     }
     publish_digest(opt_, ckdir_, digest, comm_);
-    io_s_ += seconds_since(t0);
-    report_.wall_s = progress_->elapsed();  // the run, not the summary's error norms
+    io_s_ += seconds_since(t0) + wl_->io_seconds();
+    report_.wall_s = seconds_since(started_);  // the run, not the summary's error norms
     const auto lines = wl_->summary();
     report_.digest = digest;
     report_.steps = steps_here_;
@@ -412,14 +450,15 @@ class SteppedRun {
                  static_cast<long long>(steps_here_), report_.wall_s);
     // The step rate leaves out output, checkpoints and the digest.
     const double stepping = report_.wall_s - io_s_;
+    const Workload::Work work = wl_->work_per_step();
     if (stepping > 0)
-      std::fprintf(log_, ", stepping %.3f s = %.4g cell updates/s", stepping,
-                   double(steps_here_) * double(dec_->global().cells()) / stepping);
+      std::fprintf(log_, ", stepping %.3f s = %.4g %s/s", stepping,
+                   double(steps_here_) * work.per_step / stepping, work.unit.c_str());
     std::fprintf(log_, ", I/O %.3f s (%.1f%%)\n", io_s_,
                  report_.wall_s > 0 ? 100 * io_s_ / report_.wall_s : 0.0);
     for (const auto& l : lines) std::fprintf(log_, "  %s\n", l.c_str());
     std::fprintf(log_, "  result digest %s\n", digest.c_str());
-    if (out_) std::fprintf(log_, "  output %s\n", opt_.output.c_str());
+    if (!opt_.output.empty()) std::fprintf(log_, "  output %s\n", opt_.output.c_str());
     std::fflush(log_);
   }
 
@@ -434,14 +473,17 @@ class SteppedRun {
 
   void commit_output() {
     out_->close();
-    out_.reset();
+    out_ = nullptr;
+    grid_out_.reset();
+    own_out_.reset();
     MPI_Barrier(comm_);
     std::string why;
     if (rank_ == 0) {
       try {
-        common::publish_file(out_tmp_, opt_.output);
+        common::publish_file(out_tmp_, out_final_);
       } catch (const std::exception& e) {
-        why = "--output " + opt_.output + ": cannot move " + out_tmp_ + " to it: " + e.what();
+        why = "--output " + opt_.output + ": cannot move " + out_tmp_ + " to " + out_final_ + ": " +
+              e.what();
       }
     }
     why = bcast_string(why, comm_);
@@ -459,10 +501,15 @@ class SteppedRun {
   PreemptionWatch watch_;
   std::unique_ptr<Workload> wl_;
   const Decomposition* dec_ = nullptr;
-  std::string out_tmp_, ckdir_;
-  std::optional<NetcdfOutput> out_;
+  OwnOutputTarget target_;           // a workload's own output (own_output)
+  std::string out_tmp_, out_final_;  // the output's temporary and final names
+  std::string ckdir_;
+  std::optional<NetcdfOutput> grid_out_;
+  std::unique_ptr<OutputFile> own_out_;
+  OutputFile* out_ = nullptr;  // whichever of the two is open
   std::optional<CheckpointStore> store_;
   std::optional<Progress> progress_;
+  Clock::time_point started_ = Clock::now();
   bool restarted_ = false, output_current_ = false;
   double io_s_ = 0;
   std::int64_t steps_here_ = 0;
@@ -486,6 +533,13 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
   std::vector<ParamSpec> specs = info->params;
   for (auto& s : driver_params(*info)) specs.push_back(s);
   const Params params = Params::resolve(specs, opt.config, opt.sets);
+  if (info->own_output) {
+    if (opt.output.empty())
+      throw std::invalid_argument(
+          "basin run " + info->name +
+          " writes its results to a dataset: give --output FILE.h5:/dataset");
+    (void)own_output_target(opt.output);  // every rank: the form is checked here
+  }
   struct stat st {};
   if (!opt.digest_file.empty() && ::lstat(opt.digest_file.c_str(), &st) == 0 &&
       !S_ISREG(st.st_mode))
@@ -520,10 +574,6 @@ RunReport run_workload(const RunOptions& opt, MPI_Comm comm, std::FILE* log) {
   }
   ThreadArena arena(plan);
   RunReport report;
-  if (info->run) {
-    arena.run([&] { report = info->run(params, opt, comm, log); });
-    return report;
-  }
   arena.run([&] { report = SteppedRun(*info, params, opt, comm, log).run(); });
   return report;
 }

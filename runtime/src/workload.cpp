@@ -1,8 +1,9 @@
 #include "basin/runtime/workload.hpp"
 
 #include <algorithm>
-
+#include <cstdio>
 #include <stdexcept>
+
 #include "basin/runtime/memory.hpp"
 
 namespace basin::runtime {
@@ -12,6 +13,23 @@ std::vector<WorkloadInfo>& registry() {
   return r;
 }
 }  // namespace
+
+std::unique_ptr<OutputFile> Workload::open_own_output(const OwnOutputTarget&) {
+  throw std::logic_error("this workload has no output of its own (WorkloadInfo::own_output)");
+}
+
+std::vector<std::string> Workload::description() const {
+  const auto& g = decomposition().global().n;
+  const auto& p = decomposition().process_grid();
+  char line[160];
+  std::snprintf(line, sizeof line, "grid %d x %d x %d (z, y, x) over a %d x %d x %d process grid",
+                g[0], g[1], g[2], p[0], p[1], p[2]);
+  return {line};
+}
+
+Workload::Work Workload::work_per_step() const {
+  return {double(decomposition().global().cells()), "cell updates"};
+}
 
 std::vector<ParamSpec> grid_params(int points) {
   const std::string n = std::to_string(points);

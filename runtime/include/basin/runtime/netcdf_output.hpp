@@ -14,6 +14,7 @@
 #include "basin/runtime/decomposition.hpp"
 #include "basin/runtime/field.hpp"
 #include "basin/runtime/h5.hpp"
+#include "basin/runtime/output_file.hpp"
 
 namespace basin::runtime {
 
@@ -38,14 +39,7 @@ struct OutputLayout {
   int deflate = 0;                                     // 0: none, 1..9: gzip level
 };
 
-// A failure every rank of the communicator raises together (after agreeing
-// on it), so the run can end cleanly on all of them without MPI_Abort.
-class CollectiveError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-class NetcdfOutput {
+class NetcdfOutput final : public OutputFile {
  public:
   // Creates (truncates) path. Throws std::runtime_error naming the path.
   // append() and close() check every HDF5 call on every rank and agree on
@@ -60,16 +54,16 @@ class NetcdfOutput {
                                      const OutputLayout& layout, double time);
   // Appends one time level; fields[i] is variables[i].
   void append(double time, const std::vector<const Field*>& fields);
-  void set_global_attribute(const std::string& name, const std::string& value);
+  void set_global_attribute(const std::string& name, const std::string& value) override;
   // Flushes (collective, checked: CollectiveError on failure) and closes.
-  void close();
+  void close() override;
   // After a failure every rank saw: empties the file (so closing it finds
   // room for HDF5's metadata even on a full file system), closes every
   // handle and deletes the file. Collective; never throws.
-  void discard() noexcept;
+  void discard() noexcept override;
   // After a failure on this rank only (the run is about to abort): forgets
   // the handles without collective calls and deletes the file.
-  void abandon() noexcept;
+  void abandon() noexcept override;
   const std::string& path() const { return path_; }
   int levels() const { return int(nt_); }
 

@@ -13,8 +13,9 @@ namespace basin::runtime {
 class Progress {
  public:
   // out == nullptr: silent (ranks other than 0).
-  Progress(std::FILE* out, std::string label, std::int64_t total_steps, std::int64_t cells,
-           double log_interval_s);
+  // Each step does `work_per_step` of `unit` (e.g. grid cells, "cell updates").
+  Progress(std::FILE* out, std::string label, std::int64_t total_steps, double work_per_step,
+           std::string unit, double log_interval_s);
   void update(std::int64_t step);  // cheap unless a line is due
   void finish();                   // ends the live line
   double elapsed() const;
@@ -22,7 +23,9 @@ class Progress {
  private:
   std::FILE* out_;
   std::string label_;
-  std::int64_t total_, cells_;
+  std::int64_t total_;
+  double work_;
+  std::string unit_;
   double interval_;
   bool tty_;
   std::chrono::steady_clock::time_point start_, last_;

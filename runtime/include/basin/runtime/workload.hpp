@@ -17,9 +17,18 @@
 #include "basin/runtime/decomposition.hpp"
 #include "basin/runtime/field.hpp"
 #include "basin/runtime/netcdf_output.hpp"
+#include "basin/runtime/output_file.hpp"
 #include "basin/runtime/params.hpp"
 
 namespace basin::runtime {
+
+// Where a workload with its own output writes: `file` is the driver's
+// temporary name for the file the user asked for (`final_file`, the part of
+// --output before ":/"), `object` the path inside it (e.g. "/y").
+struct OwnOutputTarget {
+  std::string spec;  // --output as given, for messages
+  std::string final_file, file, object;
+};
 
 class Workload {
  public:
@@ -49,8 +58,36 @@ class Workload {
   virtual OutputLayout output_layout() const = 0;
   virtual std::vector<const Field*> output_fields() const = 0;
 
+  // Lines the driver prints (rank 0) once the workload is set up; by default
+  // the grid and the process grid.
+  virtual std::vector<std::string> description() const;
   // Collective: lines for the end-of-run report (errors, residuals, ...).
   virtual std::vector<std::string> summary() { return {}; }
+
+  // A workload whose WorkloadInfo says own_output writes its results itself
+  // as it steps (batch inference: rows of one HDF5 dataset) instead of the
+  // driver's netCDF levels of output_fields(). Called once, collectively,
+  // after initialise() or restore() (a continued run writes what it
+  // restored again). The driver adds the digest, closes and publishes the
+  // file, or removes it when the run fails or stops for a requeue.
+  virtual std::unique_ptr<OutputFile> open_own_output(const OwnOutputTarget& target);
+  // Prefixed to the result digest: inference labels results of its portable
+  // arithmetic, so that replicas made another way never match them.
+  virtual std::string digest_label() const { return {}; }
+  // What a checkpoint must match besides the workload, grid and the
+  // state-shaping parameters (inference: the model file's hash and the rank
+  // count its batches were cut for). A checkpoint that does not match is
+  // refused with both texts shown.
+  virtual std::string checkpoint_identity() const { return {}; }
+  // What progress lines and the final rate count per step: by default the
+  // grid's cells ("cell updates"); inference counts samples.
+  struct Work {
+    double per_step = 0;
+    std::string unit;
+  };
+  virtual Work work_per_step() const;
+  // Seconds step() spent reading and writing files, reported as I/O.
+  virtual double io_seconds() const { return 0; }
 };
 
 struct RunOptions {
@@ -91,10 +128,9 @@ struct WorkloadInfo {
 
   // Parameters also offered as `--NAME VALUE` command-line options (e.g. infer's --model).
   std::vector<std::string> options;
-  // Workloads that are not stepped grids (batch inference) run themselves:
-  // the driver resolves the parameters and the thread arena, then calls this
-  // instead of `create`. Collective; `log` is non-null on rank 0 only.
-  std::function<RunReport(const Params&, const RunOptions&, MPI_Comm, std::FILE*)> run;
+  // The workload writes --output FILE:/OBJECT itself (Workload::open_own_output)
+  // and needs it; output_every and deflate do not apply to it.
+  bool own_output = false;
 };
 
 // Helpers for 3-D grid workloads: the parameters nx, ny, nz (points, default
