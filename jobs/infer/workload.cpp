@@ -536,7 +536,9 @@ WorkloadInfo infer_info() {
       "differ between CPUs with other instruction sets. The digest of a portable result\n"
       "starts with 'portable-'.\n"
       "The model is checked before any work (opset, operators, shapes): an unsupported\n"
-      "operator or attribute is refused with its name and node.";
+      "operator or attribute is refused with its name and node.\n"
+      "One step is one batch of every rank. A checkpoint holds the outputs scored so far;\n"
+      "a continued run must have the same ranks, model, batch and arithmetic.";
   w.example =
       "srun -n 2 basin run infer --model mlp.onnx --input digits.h5:/x --output scores.h5:/y";
   w.params = {

@@ -5,34 +5,47 @@
 namespace basin::runtime {
 namespace {
 
-MPI_Datatype face_type(const Field& f, int dim, int start) {
-  const auto st = f.storage();
-  std::array<int, 3> sub = st;
-  std::array<int, 3> at{0, 0, 0};
-  // Faces span the owned cells of the other dimensions (no corners).
+// The face of `shape` in dimension `dim` that starts at storage index
+// `start` there: `halo` layers deep, spanning the owned cells of the other
+// dimensions (no edges or corners).
+MPI_Datatype face_type(const HaloShape& shape, int dim, int start) {
+  std::array<int, 3> storage{}, sub{}, at{};
   for (int d = 0; d < 3; ++d) {
-    if (d == dim) {
-      sub[d] = f.halo();
-      at[d] = start;
-    } else {
-      sub[d] = f.box().size[d];
-      at[d] = f.halo();
-    }
+    storage[d] = shape.owned[d] + 2 * shape.halo[d];
+    sub[d] = d == dim ? shape.halo[d] : shape.owned[d];
+    at[d] = d == dim ? start : shape.halo[d];
   }
   MPI_Datatype t;
-  MPI_Type_create_subarray(3, st.data(), sub.data(), at.data(), MPI_ORDER_C, MPI_DOUBLE, &t);
+  MPI_Type_create_subarray(3, storage.data(), sub.data(), at.data(), MPI_ORDER_C, MPI_DOUBLE, &t);
   MPI_Type_commit(&t);
   return t;
 }
 
+HaloShape shape_of(const Field& f) {
+  return {f.box().size, {f.halo(), f.halo(), f.halo()}};
+}
+
+Neighbours neighbours_of(const Decomposition& dec) {
+  Neighbours n{};
+  for (int d = 0; d < 3; ++d) n[d] = {dec.neighbour(d, 0), dec.neighbour(d, 1)};
+  return n;
+}
+
 }  // namespace
 
-HaloExchange::HaloExchange(const Decomposition& decomposition, const Field& shape)
-    : dec_(decomposition) {
-  const int h = shape.halo();
-  if (h < 1) throw std::invalid_argument("halo exchange needs a field with a halo");
+HaloExchange::HaloExchange(MPI_Comm comm, const HaloShape& shape, const Neighbours& neighbours)
+    : comm_(comm), neighbours_(neighbours) {
+  for (auto& dim : types_)
+    for (auto& side : dim) side = {MPI_DATATYPE_NULL, MPI_DATATYPE_NULL};
   for (int d = 0; d < 3; ++d) {
-    const int n = shape.box().size[d];
+    const int h = shape.halo[d], n = shape.owned[d];
+    if (h < 0 || n < 0) throw std::invalid_argument("halo exchange: negative extent");
+    if (h == 0) {
+      neighbours_[d] = {MPI_PROC_NULL, MPI_PROC_NULL};  // nothing to exchange
+      continue;
+    }
+    if (n < h && (neighbours_[d][0] != MPI_PROC_NULL || neighbours_[d][1] != MPI_PROC_NULL))
+      throw std::invalid_argument("halo exchange: fewer owned cells than halo cells to send");
     // Lower side: send my first h owned layers, receive into the h halo layers below.
     types_[d][0][0] = face_type(shape, d, h);
     types_[d][0][1] = face_type(shape, d, 0);
@@ -40,6 +53,11 @@ HaloExchange::HaloExchange(const Decomposition& decomposition, const Field& shap
     types_[d][1][0] = face_type(shape, d, n);
     types_[d][1][1] = face_type(shape, d, n + h);
   }
+}
+
+HaloExchange::HaloExchange(const Decomposition& decomposition, const Field& shape)
+    : HaloExchange(decomposition.comm(), shape_of(shape), neighbours_of(decomposition)) {
+  if (shape.halo() < 1) throw std::invalid_argument("halo exchange needs a field with a halo");
 }
 
 HaloExchange::~HaloExchange() {
@@ -52,19 +70,19 @@ HaloExchange::~HaloExchange() {
         if (t != MPI_DATATYPE_NULL) MPI_Type_free(&t);
 }
 
-void HaloExchange::start(Field& f) {
+void HaloExchange::start(double* data) {
   requests_.clear();
   for (int d = 0; d < 3; ++d)
     for (int side = 0; side < 2; ++side) {
-      const int peer = dec_.neighbour(d, side);
+      const int peer = neighbours_[d][side];
       if (peer == MPI_PROC_NULL) continue;
       // Tag by the direction the data travels, so the two faces between the
       // same pair of ranks (possible with 2 ranks in a dimension) never mix.
       const int recv_tag = d * 2 + side, send_tag = d * 2 + (1 - side);
       requests_.emplace_back();
-      MPI_Irecv(f.data(), 1, types_[d][side][1], peer, recv_tag, dec_.comm(), &requests_.back());
+      MPI_Irecv(data, 1, types_[d][side][1], peer, recv_tag, comm_, &requests_.back());
       requests_.emplace_back();
-      MPI_Isend(f.data(), 1, types_[d][side][0], peer, send_tag, dec_.comm(), &requests_.back());
+      MPI_Isend(data, 1, types_[d][side][0], peer, send_tag, comm_, &requests_.back());
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <vector>
 
 #include "basin/runtime/checkpoint.hpp"
 #include "basin/runtime/digest.hpp"
@@ -71,6 +72,48 @@ TEST_P(SplitDims, HaloHoldsTheNeighboursValues) {
   if (ranks > 1) {
     EXPECT_GT(total, 0);
   }
+}
+
+// A raw array with other halo widths per dimension (none, 2, 3) exchanged
+// along x only, periodically over a ring of all ranks (as the weather core
+// does): the x halos hold the neighbours' edge columns, every other halo
+// cell (z halos, corners) is left as it was.
+TEST(HaloShape, WidthsPerDimensionAndAPeriodicRing) {
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  const std::array<int, 3> owned{3, 5, 4}, halo{0, 2, 3};
+  const int sy = owned[1] + 2 * halo[1], sx = owned[2] + 2 * halo[2];
+  constexpr double kUntouched = -1;
+  std::vector<double> a(std::size_t(owned[0]) * sy * sx, kUntouched);
+  auto at = [&](int v, int k, int i) -> double& {
+    return a[(std::size_t(v) * sy + std::size_t(k + halo[1])) * sx + std::size_t(i + halo[2])];
+  };
+  // Owned cell (v, k, i) of rank r holds v * 1e4 + k * 1e2 + global x.
+  const int nx = owned[2];
+  auto value = [&](int v, int k, int gx) { return v * 1e4 + k * 1e2 + gx; };
+  for (int v = 0; v < owned[0]; ++v)
+    for (int k = 0; k < owned[1]; ++k)
+      for (int i = 0; i < nx; ++i) at(v, k, i) = value(v, k, rank * nx + i);
+  const int left = (rank - 1 + ranks) % ranks, right = (rank + 1) % ranks;
+  rt::HaloExchange x_faces(
+      MPI_COMM_WORLD, {owned, halo},
+      {{{MPI_PROC_NULL, MPI_PROC_NULL}, {MPI_PROC_NULL, MPI_PROC_NULL}, {left, right}}});
+  x_faces.exchange(a.data());
+  const int total = ranks * nx;
+  for (int v = 0; v < owned[0]; ++v)
+    for (int k = -halo[1]; k < owned[1] + halo[1]; ++k)
+      for (int i = -halo[2]; i < nx + halo[2]; ++i) {
+        const bool z_halo = k < 0 || k >= owned[1], x_halo = i < 0 || i >= nx;
+        if (!x_halo) continue;  // owned, or a z halo above owned cells: not exchanged
+        const double want = z_halo ? kUntouched : value(v, k, (rank * nx + i + total) % total);
+        EXPECT_EQ(at(v, k, i), want) << "rank " << rank << " v " << v << " k " << k << " i " << i;
+      }
+  for (int v = 0; v < owned[0]; ++v)
+    for (int i = 0; i < nx; ++i) {
+      EXPECT_EQ(at(v, -1, i), kUntouched);
+      EXPECT_EQ(at(v, owned[1], i), kUntouched);
+    }
 }
 
 TEST_P(SplitDims, OverlapSplitCoversEachCellOnce) {

@@ -9,9 +9,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
+#include "basin/runtime/halo_exchange.hpp"
 #include "cases.hpp"
 #include "fluxes.hpp"
 #include "physics.hpp"
@@ -46,8 +48,9 @@ struct Model::Impl {
   std::vector<double> hy_dens_int, hy_dens_theta_int, hy_pressure_int;
   // (z, x) interior: the gravity_waves case's w forcing times background density; empty otherwise.
   std::vector<double> w_forcing;
-  // (var, z, hs): halo exchange buffers.
-  std::vector<double> send_l, send_r, recv_l, recv_r;
+  // The x faces (var, z interior, hs columns) of a state array, exchanged
+  // with the ranks left and right (x is periodic); only with 2+ ranks.
+  std::optional<basin::runtime::HaloExchange> x_faces;
 
   std::size_t idx(int v, int k, int i) const {
     return (static_cast<std::size_t>(v) * sz + k) * sx + i;
@@ -76,7 +79,14 @@ void Model::Impl::init() {
   q.assign(n, 0.);
   s1.assign(n, 0.);
   s2.assign(n, 0.);
-  for (auto* b : {&send_l, &send_r, &recv_l, &recv_r}) b->assign(NUM_VARS * nz * hs, 0.);
+  if (nranks > 1) {
+    // (var, z, x): no halo over variables, hs in z (walls: halo_z fills it)
+    // and in x; only x has neighbours.
+    const basin::runtime::HaloShape shape{{NUM_VARS, nz, nx}, {0, hs, hs}};
+    const basin::runtime::Neighbours peers{
+        {{MPI_PROC_NULL, MPI_PROC_NULL}, {MPI_PROC_NULL, MPI_PROC_NULL}, {left, right}}};
+    x_faces.emplace(comm, shape, peers);
+  }
 
   // Cell averages by 3x3 Gauss-Legendre quadrature, halos included.
   for (int k = 0; k < sz; ++k) {
@@ -136,27 +146,7 @@ void Model::Impl::halo_x(std::vector<double>& s) {
           s[idx(v, k, nx + hs + h)] = s[idx(v, k, hs + h)];
         }
   } else {
-    for (int v = 0; v < NUM_VARS; ++v)
-      for (int k = 0; k < nz; ++k)
-        for (int h = 0; h < hs; ++h) {
-          const std::size_t b = (static_cast<std::size_t>(v) * nz + k) * hs + h;
-          send_l[b] = s[idx(v, k + hs, hs + h)];
-          send_r[b] = s[idx(v, k + hs, nx + h)];
-        }
-    const int count = NUM_VARS * nz * hs;
-    std::array<MPI_Request, 4> req{};
-    MPI_Irecv(recv_l.data(), count, MPI_DOUBLE, left, 0, comm, &req[0]);
-    MPI_Irecv(recv_r.data(), count, MPI_DOUBLE, right, 1, comm, &req[1]);
-    MPI_Isend(send_l.data(), count, MPI_DOUBLE, left, 1, comm, &req[2]);
-    MPI_Isend(send_r.data(), count, MPI_DOUBLE, right, 0, comm, &req[3]);
-    MPI_Waitall(4, req.data(), MPI_STATUSES_IGNORE);
-    for (int v = 0; v < NUM_VARS; ++v)
-      for (int k = 0; k < nz; ++k)
-        for (int h = 0; h < hs; ++h) {
-          const std::size_t b = (static_cast<std::size_t>(v) * nz + k) * hs + h;
-          s[idx(v, k + hs, h)] = recv_l[b];
-          s[idx(v, k + hs, nx + hs + h)] = recv_r[b];
-        }
+    x_faces->exchange(s.data());
   }
   if (cfg.test_case == Case::injection && i_beg == 0) {
     for (int k = 0; k < nz; ++k) {

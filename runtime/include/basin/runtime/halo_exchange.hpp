@@ -2,8 +2,9 @@
 // workload starts it, updates the cells that need no halo, then finishes it
 // and updates the shell next to the faces.
 //
-// Faces only (no edges or corners): enough for 7-point stencils. MPI derived
-// datatypes describe the faces in place, so nothing is packed by hand.
+// Faces only (no edges or corners): enough for 7-point stencils and for
+// sweeps one dimension at a time. MPI derived datatypes describe the faces
+// in place, so nothing is packed by hand.
 #pragma once
 
 #include <mpi.h>
@@ -16,24 +17,43 @@
 
 namespace basin::runtime {
 
+// An array of doubles, (z, y, x) row-major, with per dimension `owned`
+// cells and `halo` cells on each side of them (0: no halo, not exchanged).
+struct HaloShape {
+  std::array<int, 3> owned{};
+  std::array<int, 3> halo{};
+};
+// The rank on each side of each dimension ([d][0] below, [d][1] above);
+// MPI_PROC_NULL where there is none (a wall).
+using Neighbours = std::array<std::array<int, 2>, 3>;
+
 class HaloExchange {
  public:
-  // The datatypes depend only on the field's shape; one exchanger serves
-  // every field of the same box and halo.
+  // The datatypes depend only on the array's shape; one exchanger serves
+  // every array of that shape. `comm` must outlive the exchanger.
+  HaloExchange(MPI_Comm comm, const HaloShape& shape, const Neighbours& neighbours);
+  // A field of the decomposition: the same halo in every dimension, the
+  // decomposition's neighbours.
   HaloExchange(const Decomposition& decomposition, const Field& shape);
   ~HaloExchange();
   HaloExchange(const HaloExchange&) = delete;
   HaloExchange& operator=(const HaloExchange&) = delete;
 
-  void start(Field& f);  // posts receives and sends
-  void finish();         // waits for all of them
+  void start(double* data);  // posts receives and sends on an array of the shape
+  void start(Field& f) { start(f.data()); }
+  void finish();  // waits for all of them
   void exchange(Field& f) {
     start(f);
     finish();
   }
+  void exchange(double* data) {
+    start(data);
+    finish();
+  }
 
  private:
-  const Decomposition& dec_;
+  MPI_Comm comm_;
+  Neighbours neighbours_;
   // [dimension][side][0 = send region, 1 = receive region]
   std::array<std::array<std::array<MPI_Datatype, 2>, 2>, 3> types_{};
   std::vector<MPI_Request> requests_;
