@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "kernel_ops.hpp"
 #include "portable_gemm.hpp"
@@ -15,11 +16,50 @@ namespace {
 struct Activation {
   enum class Kind { none, relu, clip } kind = Kind::none;
   float lo = 0, hi = 0;
-  void apply(float* y, int64_t n) const {
-    if (kind == Kind::relu)
-      for (int64_t j = 0; j < n; ++j) y[j] = y[j] > 0 ? y[j] : 0.0f;
-    else if (kind == Kind::clip)
-      for (int64_t j = 0; j < n; ++j) y[j] = std::min(std::max(y[j], lo), hi);
+
+  // y[j] = act(y[j] + *bias), or act(y[j]) without a bias (adding a zero
+  // would turn -0 into +0). The addition is the plain kernel's bias
+  // addition and the comparisons are its Relu's (y > 0 ? y : 0) and Clip's
+  // (std::min(std::max(y, lo), hi)), exact, so the bits are the plain
+  // kernels' however many lanes run them.
+  void finish(float* y, int64_t n, const float* bias) const {
+    const float b = bias ? *bias : 0.0f;
+    switch (kind) {
+      case Kind::none:
+        if (bias) return lanes<Kind::none, true>(y, n, b);
+        return;
+      case Kind::relu:
+        return bias ? lanes<Kind::relu, true>(y, n, b) : lanes<Kind::relu, false>(y, n, b);
+      case Kind::clip:
+        return bias ? lanes<Kind::clip, true>(y, n, b) : lanes<Kind::clip, false>(y, n, b);
+    }
+  }
+
+ private:
+  // Four floats at a time with GCC/Clang vector extensions (SSE, which every
+  // x86-64 has: -O2 does not vectorise the scalar loop), then the rest.
+  template <Kind K, bool Bias, typename T>
+  T one(T v, T b, T l, T h) const {
+    if constexpr (Bias) v = v + b;
+    if constexpr (K == Kind::relu) v = v > T{} ? v : T{};
+    if constexpr (K == Kind::clip) {
+      v = v < l ? l : v;  // std::max(v, lo)
+      v = h < v ? h : v;  // std::min(., hi)
+    }
+    return v;
+  }
+  template <Kind K, bool Bias>
+  void lanes(float* y, int64_t n, float b) const {
+    using V = float __attribute__((vector_size(16)));
+    const V bv = V{} + b, lv = V{} + lo, hv = V{} + hi;
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      V v;
+      std::memcpy(&v, y + j, sizeof v);
+      v = one<K, Bias>(v, bv, lv, hv);
+      std::memcpy(y + j, &v, sizeof v);
+    }
+    for (; j < n; ++j) y[j] = one<K, Bias>(y[j], b, lo, hi);
   }
 };
 
@@ -146,19 +186,17 @@ class PackedConv : public FastStep {
  public:
   PackedConv(const Node& n, Isa isa, const Tensor& x, const Tensor& w, const Tensor* bias, int xi,
              int yi, Activation act)
-      : act_(act), xi_(xi), yi_(yi) {
+      : isa_(isa), act_(act), xi_(xi), yi_(yi) {
     win_ = kernel::window(n, x.shape, n.getints("kernel_shape", {w.shape[2], w.shape[3]}), false);
     N_ = x.shape[0], C_ = x.shape[1], H_ = x.shape[2], W_ = x.shape[3];
     M_ = w.shape[0], G_ = n.geti("group", 1);
     Cg_ = C_ / G_, Mg_ = M_ / G_, KK_ = Cg_ * win_.k[0] * win_.k[1];
     P_ = win_.out[0] * win_.out[1];
-    for (int64_t g = 0; g < G_; ++g)
-      weights_.emplace_back(isa, true, KK_, Mg_, w.f.data() + g * Mg_ * KK_, KK_);
+    weights_ = w.f;
     if (bias) bias_ = bias->f;
     pointwise_ = win_.k[0] == 1 && win_.k[1] == 1 && win_.s[0] == 1 && win_.s[1] == 1 &&
                  win_.pb[0] == 0 && win_.pb[1] == 0 && win_.pe[0] == 0 && win_.pe[1] == 0;
     if (!pointwise_) col_.resize(size_t(KK_ * P_));
-    out_.resize(size_t(P_ * Mg_));
   }
 
   void run(std::vector<Tensor>& values) override {
@@ -166,30 +204,32 @@ class PackedConv : public FastStep {
     float* y = values[size_t(yi_)].f.data();
     for (int64_t b = 0; b < N_; ++b)
       for (int64_t g = 0; g < G_; ++g) {
-        // The plain kernel's im2col (KK x P), read transposed: op(A) = col^T.
+        // The plain kernel's im2col (KK x P) times the group's weights
+        // (Mg x KK), written straight into the output's NCHW rows: element
+        // (m, p) is the canonical chain over k of W[m][k] * col[k][p], the
+        // plain kernel's products in its order (fma is symmetric in its
+        // factors), so the same bits as col^T W^T.
         const float* xg = x + (b * C_ + g * Cg_) * H_ * W_;
         const float* col = xg;  // pointwise: im2col is the input, [Cg, H * W]
         if (!pointwise_) {
           kernel::im2col(xg, Cg_, H_, W_, win_, col_.data());
           col = col_.data();
         }
-        portable_sgemm_packed(weights_[size_t(g)], true, P_, 1.0f, col, P_, 0.0f, out_.data(), Mg_);
         float* ys = y + (b * M_ + g * Mg_) * P_;
+        portable_sgemm(isa_, false, false, Mg_, P_, KK_, 1.0f, weights_.data() + g * Mg_ * KK_, KK_,
+                       col, P_, 0.0f, ys, P_);
         for (int64_t m = 0; m < Mg_; ++m)
-          for (int64_t p = 0; p < P_; ++p) ys[m * P_ + p] = out_[size_t(p * Mg_ + m)];
-        if (!bias_.empty())
-          for (int64_t m = 0; m < Mg_; ++m)
-            for (int64_t p = 0; p < P_; ++p) ys[m * P_ + p] += bias_[size_t(g * Mg_ + m)];
-        act_.apply(ys, Mg_ * P_);
+          act_.finish(ys + m * P_, P_, bias_.empty() ? nullptr : &bias_[size_t(g * Mg_ + m)]);
       }
   }
 
  private:
   kernel::Window win_{};
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, G_ = 1, Cg_ = 0, Mg_ = 0, KK_ = 0, P_ = 0;
-  bool pointwise_ = false;             // im2col would copy the input unchanged
-  std::vector<PackedMatrix> weights_;  // per group: W_g^T, KK x Mg
-  std::vector<float> bias_, col_, out_;
+  bool pointwise_ = false;  // im2col would copy the input unchanged
+  Isa isa_;
+  std::vector<float> weights_;  // W [M, Cg, kh, kw]: per group an Mg x KK matrix
+  std::vector<float> bias_, col_;
   Activation act_;
   int xi_, yi_;
 };
@@ -246,9 +286,7 @@ class DepthwiseConv : public FastStep {
               win_.d[0],      win_.d[1], ym,        win_.out[0],
               win_.out[1]};
           portable_depthwise(isa_, a);
-          if (!bias_.empty())
-            for (int64_t p = 0; p < P; ++p) ym[p] += bias_[size_t(m)];
-          act_.apply(ym, P);
+          act_.finish(ym, P, bias_.empty() ? nullptr : &bias_[size_t(m)]);
         }
       }
   }
@@ -284,9 +322,7 @@ class DepthwiseConv : public FastStep {
       for (int64_t c = 0; c < C_; ++c) {
         float* yc = y + (b * C_ + c) * P;
         for (int64_t p = 0; p < P; ++p) yc[p] = out_last_[size_t(p * C_ + c)];
-        if (!bias_.empty())
-          for (int64_t p = 0; p < P; ++p) yc[p] += bias_[size_t(c)];
-        act_.apply(yc, P);
+        act_.finish(yc, P, bias_.empty() ? nullptr : &bias_[size_t(c)]);
       }
     }
   }
