@@ -114,6 +114,28 @@ void portable_depthwise(Isa isa, const portable::DepthwiseArgs& a) {
   }
 }
 
+void portable_conv_direct(Isa isa, const portable::DirectConvArgs& a) {
+  switch (checked(isa)) {
+    case Isa::avx512:
+      portable::conv_direct_avx512(a);
+      break;
+    case Isa::avx2:
+      portable::conv_direct_avx2(a);
+      break;
+    default:
+      portable::conv_direct_scalar(a);
+      break;
+  }
+}
+
+std::vector<float> pack_direct_weights(const float* w, int64_t M, int64_t K) {
+  constexpr int64_t R = portable::kDirectRows;
+  std::vector<float> out(size_t((M + R - 1) / R * R * K), 0.0f);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k = 0; k < K; ++k) out[size_t((m / R * K + k) * R + m % R)] = w[m * K + k];
+  return out;
+}
+
 void portable_depthwise_channels(Isa isa, const portable::DepthwiseChannelsArgs& a) {
   switch (checked(isa)) {
     case Isa::avx512:

@@ -47,7 +47,15 @@ void portable_sgemm_packed(const PackedMatrix& B, bool trans_a, int64_t M, float
 namespace portable {
 struct DepthwiseArgs;
 struct DepthwiseChannelsArgs;
+struct DirectConvArgs;
 }  // namespace portable
+// A convolution group with unit horizontal stride from its padded input (see
+// DirectConvArgs in portable_gemm_clones.hpp): the bits of im2col +
+// portable_sgemm (W x col) without im2col's kh x kw copies of the input.
+void portable_conv_direct(Isa isa, const portable::DirectConvArgs& a);
+// W (M x K, row-major) as DirectConvArgs::w wants it: panels of 6 output
+// channels, k-major, zero rows past M.
+std::vector<float> pack_direct_weights(const float* w, int64_t M, int64_t K);
 // One output channel of a depthwise convolution (see DepthwiseArgs in
 // portable_gemm_clones.hpp): each output the canonical sum above over the
 // kernel's taps, row-major, in the order the product gives it for im2col's

@@ -5,6 +5,7 @@
 #include "portable_gemm_clones.hpp"
 
 namespace basin::infer::portable {
+#include "portable_conv_kernel.inc"
 #include "portable_depthwise_kernel.inc"
 #include "portable_gemm_kernel.inc"
 
@@ -30,6 +31,10 @@ void pack_b_avx2(const GemmArgs& g, float* out) {
 
 void depthwise_avx2(const DepthwiseArgs& a) {
   Depthwise<Avx2>::run(a);
+}
+
+void conv_direct_avx2(const DirectConvArgs& a) {
+  DirectConv<Avx2>::run(a);
 }
 
 void depthwise_channels_avx2(const DepthwiseChannelsArgs& a) {

@@ -66,6 +66,27 @@ struct DepthwiseChannelsArgs {
   float* y;
   int64_t OH, OW;
 };
+// A convolution group with unit horizontal stride computed from its input
+// (portable_conv_kernel.inc): x is the group's input [Cg][HP][WP] with the
+// pads written as zeros, readable for kDirectSlack floats past its end; w
+// the weights packed by pack_direct_weights (panels of kDirectRows output
+// channels, k-major, zero rows past M); off[k] the offset in x of tap
+// k = (c, ki, kj), c * HP * WP + ki * dh * WP + kj * dw; sh the vertical
+// stride; y the output [M][OH][OW]. The bits of im2col + the product.
+inline constexpr int kDirectRows = 6;
+inline constexpr int64_t kDirectSlack = 32;
+struct DirectConvArgs {
+  const float* x;
+  int64_t WP, sh;
+  const float* w;
+  const int64_t* off;
+  int64_t K, M;
+  float* y;
+  int64_t OH, OW;
+};
+void conv_direct_scalar(const DirectConvArgs& a);
+void conv_direct_avx2(const DirectConvArgs& a);
+void conv_direct_avx512(const DirectConvArgs& a);
 void depthwise_channels_scalar(const DepthwiseChannelsArgs& a);
 void depthwise_channels_avx2(const DepthwiseChannelsArgs& a);
 void depthwise_channels_avx512(const DepthwiseChannelsArgs& a);

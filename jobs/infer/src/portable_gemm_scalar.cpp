@@ -3,6 +3,7 @@
 #include "portable_gemm_clones.hpp"
 
 namespace basin::infer::portable {
+#include "portable_conv_kernel.inc"
 #include "portable_depthwise_kernel.inc"
 #include "portable_gemm_kernel.inc"
 
@@ -52,6 +53,10 @@ void pack_b_scalar(const GemmArgs& g, float* out) {
 
 void depthwise_scalar(const DepthwiseArgs& a) {
   Depthwise<Lanes8>::run(a);
+}
+
+void conv_direct_scalar(const DirectConvArgs& a) {
+  DirectConv<Lanes8>::run(a);
 }
 
 void depthwise_channels_scalar(const DepthwiseChannelsArgs& a) {

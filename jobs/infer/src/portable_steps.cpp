@@ -196,10 +196,24 @@ class PackedConv : public FastStep {
     if (bias) bias_ = bias->f;
     pointwise_ = win_.k[0] == 1 && win_.k[1] == 1 && win_.s[0] == 1 && win_.s[1] == 1 &&
                  win_.pb[0] == 0 && win_.pb[1] == 0 && win_.pe[0] == 0 && win_.pe[1] == 0;
-    if (!pointwise_) col_.resize(size_t(KK_ * P_));
+    direct_ = !pointwise_ && win_.s[1] == 1;
+    if (direct_) {
+      // The input's pads written once as zeros; each tap's offset in it.
+      HP_ = H_ + win_.pb[0] + win_.pe[0], WP_ = W_ + win_.pb[1] + win_.pe[1];
+      padded_.assign(size_t(Cg_ * HP_ * WP_ + portable::kDirectSlack), 0.0f);
+      for (int64_t c = 0; c < Cg_; ++c)
+        for (int64_t ki = 0; ki < win_.k[0]; ++ki)
+          for (int64_t kj = 0; kj < win_.k[1]; ++kj)
+            offsets_.push_back((c * HP_ + ki * win_.d[0]) * WP_ + kj * win_.d[1]);
+      for (int64_t g = 0; g < G_; ++g)
+        packed_.push_back(pack_direct_weights(weights_.data() + g * Mg_ * KK_, Mg_, KK_));
+    } else if (!pointwise_) {
+      col_.resize(size_t(KK_ * P_));
+    }
   }
 
   void run(std::vector<Tensor>& values) override {
+    if (direct_) return run_direct(values);
     const float* x = values[size_t(xi_)].f.data();
     float* y = values[size_t(yi_)].f.data();
     for (int64_t b = 0; b < N_; ++b)
@@ -224,12 +238,41 @@ class PackedConv : public FastStep {
   }
 
  private:
+  // Unit horizontal stride: no im2col; each group's input is copied once
+  // into the padded buffer and the taps read it where im2col would have
+  // copied from (portable_conv_direct: the same bits).
+  void run_direct(std::vector<Tensor>& values) {
+    const float* x = values[size_t(xi_)].f.data();
+    float* y = values[size_t(yi_)].f.data();
+    for (int64_t b = 0; b < N_; ++b)
+      for (int64_t g = 0; g < G_; ++g) {
+        const float* xg = x + (b * C_ + g * Cg_) * H_ * W_;
+        for (int64_t c = 0; c < Cg_; ++c)
+          for (int64_t h = 0; h < H_; ++h)
+            std::copy_n(xg + (c * H_ + h) * W_, W_,
+                        padded_.data() + (c * HP_ + h + win_.pb[0]) * WP_ + win_.pb[1]);
+        float* ys = y + (b * M_ + g * Mg_) * P_;
+        const portable::DirectConvArgs a{
+            padded_.data(),  WP_,        win_.s[0], packed_[size_t(g)].data(),
+            offsets_.data(), KK_,        Mg_,       ys,
+            win_.out[0],     win_.out[1]};
+        portable_conv_direct(isa_, a);
+        for (int64_t m = 0; m < Mg_; ++m)
+          act_.finish(ys + m * P_, P_, bias_.empty() ? nullptr : &bias_[size_t(g * Mg_ + m)]);
+      }
+  }
+
   kernel::Window win_{};
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, G_ = 1, Cg_ = 0, Mg_ = 0, KK_ = 0, P_ = 0;
   bool pointwise_ = false;  // im2col would copy the input unchanged
+  bool direct_ = false;     // unit horizontal stride: from the padded input
   Isa isa_;
   std::vector<float> weights_;  // W [M, Cg, kh, kw]: per group an Mg x KK matrix
   std::vector<float> bias_, col_;
+  int64_t HP_ = 0, WP_ = 0;                 // direct: the padded input's size
+  std::vector<float> padded_;               // direct: [Cg][HP][WP], pads zero, then slack
+  std::vector<int64_t> offsets_;            // direct: tap k's offset in padded_
+  std::vector<std::vector<float>> packed_;  // direct: per group, pack_direct_weights
   Activation act_;
   int xi_, yi_;
 };
