@@ -477,6 +477,71 @@ TEST(Portable, UnavailableInstructionSetRefusedByName) {
 // Cast between the engine's two element types: float to int64 truncates
 // toward zero, back to float exactly; other target types and values beyond
 // int64 are refused by name.
+// ConvTranspose against the definition written out here (every output its
+// bias, then y += x * w for each input channel in turn, each position and
+// tap that reaches it), bit for bit: windows that do not overlap (2 x 2
+// stride 2; 3 x 3 stride 3 with pads; 1 x 1 stride 2, leaving outputs that
+// only hold the bias; groups) take a per-tap path, overlapping ones (3 x 3
+// stride 2) the general loop.
+TEST(ModelChecks, ConvTransposeIsItsDefinitionBitForBit) {
+  struct Case {
+    int64_t C, M, groups, k, stride, pad;
+  };
+  for (const Case cs : {Case{6, 4, 1, 2, 2, 0}, Case{5, 3, 1, 3, 3, 1}, Case{4, 6, 2, 1, 2, 0},
+                        Case{4, 4, 2, 2, 2, 0}, Case{3, 5, 1, 3, 2, 1}}) {
+    const int64_t N = 2, H = 7, W = 9, Mg = cs.M / cs.groups;
+    std::mt19937 rng(5);
+    auto m = base();
+    auto& g = *m.mutable_graph();
+    add_input(g, "x", {-1, cs.C, H, W});
+    add_init(g, "w", {cs.C, Mg, cs.k, cs.k}, rng);
+    add_init(g, "b", {cs.M}, rng);
+    auto* n = add_node(g, "ConvTranspose", {"x", "w", "b"}, {"y"});
+    set_ints(n, "strides", {cs.stride, cs.stride});
+    set_ints(n, "pads", {cs.pad, cs.pad, cs.pad, cs.pad});
+    auto* a = n->add_attribute();
+    a->set_name("group"), a->set_type(onnx::AttributeProto::INT), a->set_i(cs.groups);
+    add_output(g, "y");
+    Tensor x;
+    x.shape = {N, cs.C, H, W};
+    std::uniform_real_distribution<float> u(-1, 1);
+    for (int64_t k = 0; k < x.numel(); ++k) x.f.push_back(u(rng));
+    for (const auto arith : {Arithmetic::fast, Arithmetic::portable}) {
+      Model model = Model::load_bytes(bytes(m), "convt");
+      Plan plan(model, {x.shape}, {arith});
+      const Tensor y = *plan.run({&x})[0];
+      const auto& wt = g.initializer(0).float_data();
+      const auto& bt = g.initializer(1).float_data();
+      const int64_t Ho = (H - 1) * cs.stride + cs.k - 2 * cs.pad;
+      const int64_t Wo = (W - 1) * cs.stride + cs.k - 2 * cs.pad;
+      ASSERT_EQ(y.shape, (std::vector<int64_t>{N, cs.M, Ho, Wo}));
+      std::vector<float> want(size_t(N * cs.M * Ho * Wo));
+      for (int64_t b = 0; b < N; ++b)
+        for (int64_t o = 0; o < cs.M; ++o)
+          for (int64_t p = 0; p < Ho * Wo; ++p)
+            want[size_t((b * cs.M + o) * Ho * Wo + p)] = bt[int(o)];
+      for (int64_t b = 0; b < N; ++b)
+        for (int64_t c = 0; c < cs.C; ++c)
+          for (int64_t h = 0; h < H; ++h)
+            for (int64_t xw = 0; xw < W; ++xw)
+              for (int64_t mo = 0; mo < Mg; ++mo)
+                for (int64_t i = 0; i < cs.k; ++i)
+                  for (int64_t j = 0; j < cs.k; ++j) {
+                    const int64_t oh = h * cs.stride - cs.pad + i, ow = xw * cs.stride - cs.pad + j;
+                    if (oh < 0 || oh >= Ho || ow < 0 || ow >= Wo) continue;
+                    const int64_t o = c / (cs.C / cs.groups) * Mg + mo;
+                    const float prod = x.f[size_t(((b * cs.C + c) * H + h) * W + xw)] *
+                                       wt[int(((c * Mg + mo) * cs.k + i) * cs.k + j)];
+                    float& dst = want[size_t(((b * cs.M + o) * Ho + oh) * Wo + ow)];
+                    dst = dst + prod;
+                  }
+      EXPECT_EQ(0, std::memcmp(y.f.data(), want.data(), want.size() * 4))
+          << "C " << cs.C << " M " << cs.M << " groups " << cs.groups << " k " << cs.k << " stride "
+          << cs.stride << " pad " << cs.pad;
+    }
+  }
+}
+
 TEST(ModelChecks, CastTruncatesTowardZeroAndRefusesWhatItCannotHold) {
   auto m = base();
   auto& g = *m.mutable_graph();

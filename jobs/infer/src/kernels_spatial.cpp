@@ -1,7 +1,9 @@
 // Operators over the spatial layout [N, C, spatial...]: GlobalMaxPool,
 // InstanceNormalization, DepthToSpace, Pad and ConvTranspose; and Tile.
 // Plain loops in one fixed order (the same bits for any batch or threads).
+#include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "kernel_ops.hpp"
 #include "kernel_support.hpp"
@@ -251,6 +253,41 @@ void conv_transpose(const Node& n, const Inputs& in, Tensor& y) {
   for (int64_t b = 0; b < N; ++b)
     for (int64_t m = 0; m < M; ++m)
       std::fill_n(y.f.data() + (b * M + m) * Ho * Wo, Ho * Wo, bias ? bias->f[size_t(m)] : 0.0f);
+  // The definition below: every output starts at its bias and takes
+  // y += x * w (a product, then a sum) for each input channel c in turn, and
+  // within one channel for each input position and tap that reaches it.
+  // When the windows do not overlap (stride at least the dilated kernel:
+  // a U-Net's 2 x 2 stride 2) an output takes at most one product per
+  // channel, so each tap can be run on its own as contiguous rows (the
+  // sums vectorise) and scattered: the same operations in the same order.
+  if (s[0] >= (kH - 1) * d[0] + 1 && s[1] >= (kW - 1) * d[1] + 1) {
+    const int64_t P = H * W;
+    std::vector<float> t(static_cast<size_t>(P));
+    for (int64_t b = 0; b < N; ++b)
+      for (int64_t gi = 0; gi < g; ++gi)
+        for (int64_t m = 0; m < Mg; ++m) {
+          float* yo = y.f.data() + (b * M + gi * Mg + m) * Ho * Wo;
+          for (int64_t i = 0; i < kH; ++i)
+            for (int64_t j = 0; j < kW; ++j) {
+              std::fill(t.begin(), t.end(), bias ? bias->f[size_t(gi * Mg + m)] : 0.0f);
+              for (int64_t c = gi * Cg; c < (gi + 1) * Cg; ++c) {
+                const float* xc = x.f.data() + (b * C + c) * P;
+                const float wv = w.f[size_t(((c * Mg + m) * kH + i) * kW + j)];
+                float* tp = t.data();
+                for (int64_t p = 0; p < P; ++p) tp[p] += xc[p] * wv;
+              }
+              for (int64_t h = 0; h < H; ++h) {
+                const int64_t oh = h * s[0] - pb[0] + i * d[0];
+                if (oh < 0 || oh >= Ho) continue;
+                for (int64_t xw = 0; xw < W; ++xw) {
+                  const int64_t ow = xw * s[1] - pb[1] + j * d[1];
+                  if (ow >= 0 && ow < Wo) yo[oh * Wo + ow] = t[size_t(h * W + xw)];
+                }
+              }
+            }
+        }
+    return;
+  }
   for (int64_t b = 0; b < N; ++b)
     for (int64_t gi = 0; gi < g; ++gi)
       for (int64_t c = gi * Cg; c < (gi + 1) * Cg; ++c)
