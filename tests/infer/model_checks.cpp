@@ -542,6 +542,44 @@ TEST(ModelChecks, ConvTransposeIsItsDefinitionBitForBit) {
   }
 }
 
+// MaxPool 2 x 2 stride 2 (vectorised four outputs at a time) against its
+// definition: acc = -inf, then acc = v > acc ? v : acc over the window in
+// row-major order; NaNs, infinities and signed zeros included, bit for bit.
+TEST(ModelChecks, MaxPoolIsItsDefinitionBitForBit) {
+  const int64_t C = 3, H = 6, W = 18;  // 9 outputs a row: two vectors and one more
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, C, H, W});
+  auto* n = add_node(g, "MaxPool", {"x"}, {"y"});
+  set_ints(n, "kernel_shape", {2, 2}), set_ints(n, "strides", {2, 2});
+  add_output(g, "y");
+  Tensor x;
+  x.shape = {2, C, H, W};
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(-1, 1);
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(), INFINITY, -INFINITY, -0.0f,
+                            0.0f};
+  for (int64_t k = 0; k < x.numel(); ++k)
+    x.f.push_back(rng() % 5 == 0 ? specials[rng() % 5] : u(rng));
+  Model model = Model::load_bytes(bytes(m), "pool");
+  Plan plan(model, {x.shape}, {Arithmetic::portable});
+  const Tensor y = *plan.run({&x})[0];
+  std::vector<float> want;
+  for (int64_t bc = 0; bc < 2 * C; ++bc)
+    for (int64_t oh = 0; oh < H / 2; ++oh)
+      for (int64_t ow = 0; ow < W / 2; ++ow) {
+        float acc = -INFINITY;
+        for (int64_t i = 0; i < 2; ++i)
+          for (int64_t j = 0; j < 2; ++j) {
+            const float v = x.f[size_t((bc * H + 2 * oh + i) * W + 2 * ow + j)];
+            acc = v > acc ? v : acc;
+          }
+        want.push_back(acc);
+      }
+  ASSERT_EQ(y.f.size(), want.size());
+  EXPECT_EQ(0, std::memcmp(y.f.data(), want.data(), want.size() * 4));
+}
+
 TEST(ModelChecks, CastTruncatesTowardZeroAndRefusesWhatItCannotHold) {
   auto m = base();
   auto& g = *m.mutable_graph();

@@ -16,6 +16,10 @@ struct Avx512 {
   static reg zero() { return _mm512_setzero_ps(); }
   static reg load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, reg r) { _mm512_storeu_ps(p, r); }
+  // The first n lanes (0 < n < W).
+  static void store_part(float* p, reg r, int64_t n) {
+    _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), r);
+  }
   static reg bcast(float x) { return _mm512_set1_ps(x); }
   static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
 };

@@ -22,6 +22,10 @@ struct Lanes8 {
   static void store(float* p, const reg& r) {
     for (int l = 0; l < W; ++l) p[l] = r.v[l];
   }
+  // The first n lanes (0 < n < W).
+  static void store_part(float* p, const reg& r, int64_t n) {
+    for (int64_t l = 0; l < n; ++l) p[l] = r.v[l];
+  }
   static reg bcast(float x) {
     reg r;
     for (int l = 0; l < W; ++l) r.v[l] = x;
