@@ -26,16 +26,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-failures = []
-
-
-def check(cond, what, out=None):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
-        if out is not None:
-            print(out.stdout[-2000:], out.stderr[-2000:])
+from cli_checks import ENV, check, failures
 
 
 def run(basin, ranks, *args):

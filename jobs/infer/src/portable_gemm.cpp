@@ -90,6 +90,20 @@ void product(Isa isa, portable::GemmArgs g, float alpha, float beta) {
   }
 }
 
+// Calls the clone of `isa` (checked) with a.
+template <class Args>
+void on_clone(Isa isa, void (*scalar)(const Args&), void (*avx2)(const Args&),
+              void (*avx512)(const Args&), const Args& a) {
+  switch (checked(isa)) {
+    case Isa::avx512:
+      return avx512(a);
+    case Isa::avx2:
+      return avx2(a);
+    default:
+      return scalar(a);
+  }
+}
+
 }  // namespace
 
 void portable_sgemm(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
@@ -101,31 +115,13 @@ void portable_sgemm(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, i
 }
 
 void portable_depthwise(Isa isa, const portable::DepthwiseArgs& a) {
-  switch (checked(isa)) {
-    case Isa::avx512:
-      portable::depthwise_avx512(a);
-      break;
-    case Isa::avx2:
-      portable::depthwise_avx2(a);
-      break;
-    default:
-      portable::depthwise_scalar(a);
-      break;
-  }
+  on_clone(isa, portable::depthwise_scalar, portable::depthwise_avx2, portable::depthwise_avx512,
+           a);
 }
 
 void portable_conv_direct(Isa isa, const portable::DirectConvArgs& a) {
-  switch (checked(isa)) {
-    case Isa::avx512:
-      portable::conv_direct_avx512(a);
-      break;
-    case Isa::avx2:
-      portable::conv_direct_avx2(a);
-      break;
-    default:
-      portable::conv_direct_scalar(a);
-      break;
-  }
+  on_clone(isa, portable::conv_direct_scalar, portable::conv_direct_avx2,
+           portable::conv_direct_avx512, a);
 }
 
 std::vector<float> pack_direct_weights(const float* w, int64_t M, int64_t K) {
@@ -137,17 +133,8 @@ std::vector<float> pack_direct_weights(const float* w, int64_t M, int64_t K) {
 }
 
 void portable_depthwise_channels(Isa isa, const portable::DepthwiseChannelsArgs& a) {
-  switch (checked(isa)) {
-    case Isa::avx512:
-      portable::depthwise_channels_avx512(a);
-      break;
-    case Isa::avx2:
-      portable::depthwise_channels_avx2(a);
-      break;
-    default:
-      portable::depthwise_channels_scalar(a);
-      break;
-  }
+  on_clone(isa, portable::depthwise_channels_scalar, portable::depthwise_channels_avx2,
+           portable::depthwise_channels_avx512, a);
 }
 
 PackedMatrix::PackedMatrix(Isa isa, bool trans_b, int64_t K, int64_t N, const float* B, int64_t ldb)
