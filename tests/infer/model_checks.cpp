@@ -62,15 +62,16 @@ onnx::ModelProto base() {
   m.mutable_graph()->set_name("test");
   return m;
 }
-// A 20-64-10 MLP with Gemm + Relu + Softmax.
+// A 20-160-10 MLP with Gemm + Relu + Softmax (160 columns: more than one
+// panel of every clone's product, and a partial one).
 onnx::ModelProto mlp() {
   std::mt19937 rng(7);
   auto m = base();
   auto& g = *m.mutable_graph();
   add_input(g, "x", {-1, 20});
-  add_init(g, "w1", {64, 20}, rng);
-  add_init(g, "b1", {64}, rng);
-  add_init(g, "w2", {10, 64}, rng);
+  add_init(g, "w1", {160, 20}, rng);
+  add_init(g, "b1", {160}, rng);
+  add_init(g, "w2", {10, 160}, rng);
   add_init(g, "b2", {10}, rng);
   auto* n = add_node(g, "Gemm", {"x", "w1", "b1"}, {"h"});
   auto* a = n->add_attribute();

@@ -112,7 +112,14 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
   // own row count.
   const bool pad = options_.arithmetic == Arithmetic::fast;
   const int64_t ways = std::max(threads, 1);
-  const int64_t step = pad ? micro_ : std::min(micro_, (n + ways - 1) / ways);
+  // A portable piece holds at least kMinPieceFloats of input: a piece
+  // streams all the model's weights, and a small call cut into tiny pieces
+  // (an MLP's 16 samples in two pieces of 8) makes every thread stream them
+  // for a few rows, slower than one thread alone. Large samples (a
+  // transformer's sequence) still give one piece per thread.
+  const int64_t min_rows = std::max<int64_t>(1, kMinPieceFloats / std::max<int64_t>(in_size_, 1));
+  const int64_t step =
+      pad ? micro_ : std::min(micro_, std::max((n + ways - 1) / ways, std::min(n, min_rows)));
   const int64_t base = pad ? 0 : first;
   const int64_t c0 = (first - base) / step, c1 = (first + n - 1 - base) / step + 1;
   tbb::task_arena arena{static_cast<int>(ways)};

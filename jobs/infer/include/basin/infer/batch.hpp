@@ -66,6 +66,10 @@ class BatchRunner {
   // plan for each: only the kKeptRowCounts most recently used row counts are
   // kept, the others freed.
   static constexpr std::size_t kKeptRowCounts = 4;
+  // Portable arithmetic cuts a call into pieces of at least this many input
+  // floats (64 KiB), so that each piece's pass over the weights serves
+  // enough rows.
+  static constexpr int64_t kMinPieceFloats = 16384;
   std::size_t kept_plans() const;
   std::size_t kept_row_counts() const;
 
