@@ -581,6 +581,55 @@ TEST(ModelChecks, MaxPoolIsItsDefinitionBitForBit) {
   EXPECT_EQ(0, std::memcmp(y.f.data(), want.data(), want.size() * 4));
 }
 
+// Reduce* over trailing axes (a LayerNorm's mean over the last one) against
+// the definition: a double accumulator per output taking the elements in
+// order (max/min with std::max/std::min), then rounded to float; the mean
+// divided by the count first. Bit for bit, NaN and infinities included.
+TEST(ModelChecks, TrailingReductionsAreTheirDefinitionBitForBit) {
+  for (const std::string op : {"ReduceMean", "ReduceSumSquare", "ReduceMax", "ReduceMin"}) {
+    for (const std::vector<int64_t>& axes : {std::vector<int64_t>{2}, std::vector<int64_t>{1, 2}}) {
+      auto m = base();
+      auto& g = *m.mutable_graph();
+      add_input(g, "x", {-1, 5, 7});
+      auto* n = add_node(g, op, {"x"}, {"y"});
+      set_ints(n, "axes", axes);
+      add_output(g, "y");
+      Tensor x;
+      x.shape = {3, 5, 7};
+      std::mt19937 rng(4);
+      std::uniform_real_distribution<float> u(-3, 3);
+      for (int64_t k = 0; k < x.numel(); ++k) x.f.push_back(u(rng));
+      // NaN in the middle, at the end and at the start of a row or block.
+      for (size_t k : {11u, 34u, 35u}) x.f[k] = std::numeric_limits<float>::quiet_NaN();
+      x.f[40] = INFINITY;
+      Model model = Model::load_bytes(bytes(m), "reduce");
+      Plan plan(model, {x.shape}, {Arithmetic::portable});
+      const Tensor y = *plan.run({&x})[0];
+      const int64_t inner = axes.size() == 1 ? 7 : 35, outs = x.numel() / inner;
+      std::vector<float> want;
+      for (int64_t o = 0; o < outs; ++o) {
+        double s = op == "ReduceMax"   ? -std::numeric_limits<double>::infinity()
+                   : op == "ReduceMin" ? std::numeric_limits<double>::infinity()
+                                       : 0.0;
+        for (int64_t k = 0; k < inner; ++k) {
+          const double a = x.f[size_t(o * inner + k)];
+          if (op == "ReduceMax")
+            s = std::max(s, a);
+          else if (op == "ReduceMin")
+            s = std::min(s, a);
+          else
+            s += op == "ReduceSumSquare" ? a * a : a;
+        }
+        if (op == "ReduceMean") s /= double(inner);
+        want.push_back(float(s));
+      }
+      ASSERT_EQ(y.f.size(), want.size()) << op;
+      EXPECT_EQ(0, std::memcmp(y.f.data(), want.data(), want.size() * 4))
+          << op << " over " << axes.size() << " trailing axes";
+    }
+  }
+}
+
 TEST(ModelChecks, CastTruncatesTowardZeroAndRefusesWhatItCannotHold) {
   auto m = base();
   auto& g = *m.mutable_graph();

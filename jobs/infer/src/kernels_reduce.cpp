@@ -50,9 +50,34 @@ void reduce(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
   std::vector<double> acc(size_t(m), is_max   ? -std::numeric_limits<double>::infinity()
                                      : is_min ? std::numeric_limits<double>::infinity()
                                               : 0.0);
-  const auto v = as_double(x);
+  // Reduced axes all trailing (LayerNorm's mean over the last axis): output
+  // o takes elements [o * inner, (o + 1) * inner) in order, as the general
+  // loop below gives them, so the same sums without its index arithmetic
+  // per element or the copy of the input as doubles.
+  size_t first_reduced = x.shape.size();
+  while (first_reduced > 0 && red[first_reduced - 1]) --first_reduced;
+  bool trailing = x.dtype == DType::f32;
+  for (size_t d = 0; d < first_reduced; ++d) trailing = trailing && !red[d];
+  const bool squares = op == "ReduceSumSquare";
+  if (trailing && m > 0) {
+    const int64_t inner = total / m;
+    for (int64_t o = 0; o < m; ++o) {
+      const float* p = x.f.data() + o * inner;
+      double s = acc[size_t(o)];
+      if (is_max)
+        for (int64_t k = 0; k < inner; ++k) s = std::max(s, double(p[k]));
+      else if (is_min)
+        for (int64_t k = 0; k < inner; ++k) s = std::min(s, double(p[k]));
+      else if (squares)
+        for (int64_t k = 0; k < inner; ++k) s += double(p[k]) * double(p[k]);
+      else
+        for (int64_t k = 0; k < inner; ++k) s += double(p[k]);
+      acc[size_t(o)] = s;
+    }
+  }
+  const auto v = trailing ? std::vector<double>{} : as_double(x);
   std::vector<int64_t> idx(x.shape.size(), 0);
-  for (int64_t k = 0; k < total; ++k) {
+  for (int64_t k = 0; k < (trailing ? 0 : total); ++k) {
     int64_t o = 0;
     for (size_t d = 0; d < idx.size(); ++d) o += idx[d] * ost[d];
     const double a = v[size_t(k)];
@@ -62,7 +87,7 @@ void reduce(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
     else if (is_min)
       s = std::min(s, a);
     else
-      s += op == "ReduceSumSquare" ? a * a : a;
+      s += squares ? a * a : a;
     for (size_t d = idx.size(); d-- > 0;) {
       if (++idx[d] < x.shape[d]) break;
       idx[d] = 0;
