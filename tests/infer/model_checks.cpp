@@ -165,6 +165,52 @@ onnx::ModelProto depthwise() {
   add_output(g, "y");
   return m;
 }
+// MobileNetV2-style blocks: 1x1 expand (Clip), 3x3 depthwise (Relu), 1x1
+// project, a residual Add; then 1x1, a stride-2 depthwise and 1x1 without
+// biases. Portable steps hand the tensors between the 1x1 and depthwise
+// layers over channels last.
+onnx::ModelProto mobile_blocks() {
+  std::mt19937 rng(17);
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 12, 9, 11});
+  add_init(g, "ke", {24, 12, 1, 1}, rng);
+  add_init(g, "ce", {24}, rng);
+  add_init(g, "kd", {24, 1, 3, 3}, rng);
+  add_init(g, "cd", {24}, rng);
+  add_init(g, "kp", {12, 24, 1, 1}, rng);
+  add_init(g, "cp", {12}, rng);
+  add_init(g, "ke2", {16, 12, 1, 1}, rng);
+  add_init(g, "kd2", {16, 1, 3, 3}, rng);
+  add_init(g, "kp2", {8, 16, 1, 1}, rng);
+  add_init(g, "lo", {}, rng),
+      g.mutable_initializer(g.initializer_size() - 1)->set_float_data(0, -0.2f);
+  add_init(g, "hi", {}, rng),
+      g.mutable_initializer(g.initializer_size() - 1)->set_float_data(0, 0.5f);
+  add_init(g, "w", {10, 8 * 5 * 6}, rng);
+  add_init(g, "b", {10}, rng);
+  auto group = [](onnx::NodeProto* n, int64_t groups) {
+    auto* a = n->add_attribute();
+    a->set_name("group"), a->set_type(onnx::AttributeProto::INT), a->set_i(groups);
+  };
+  add_node(g, "Conv", {"x", "ke", "ce"}, {"h1"});
+  add_node(g, "Clip", {"h1", "lo", "hi"}, {"q1"});
+  auto* n = add_node(g, "Conv", {"q1", "kd", "cd"}, {"h2"});
+  set_ints(n, "pads", {1, 1, 1, 1}), group(n, 24);
+  add_node(g, "Relu", {"h2"}, {"r2"});
+  add_node(g, "Conv", {"r2", "kp", "cp"}, {"h3"});
+  add_node(g, "Add", {"h3", "x"}, {"s3"});
+  add_node(g, "Conv", {"s3", "ke2"}, {"h4"});
+  n = add_node(g, "Conv", {"h4", "kd2"}, {"h5"});
+  set_ints(n, "pads", {1, 1, 1, 1}), set_ints(n, "strides", {2, 2}), group(n, 16);
+  add_node(g, "Conv", {"h5", "kp2"}, {"h6"});
+  add_node(g, "Flatten", {"h6"}, {"f"});
+  n = add_node(g, "Gemm", {"f", "w", "b"}, {"y"});
+  auto* a = n->add_attribute();
+  a->set_name("transB"), a->set_type(onnx::AttributeProto::INT), a->set_i(1);
+  add_output(g, "y");
+  return m;
+}
 std::string bytes(const onnx::ModelProto& m) {
   return m.SerializeAsString();
 }
@@ -319,6 +365,9 @@ TEST(PlannedSteps, AgreeWithPlainKernels) {
         std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}, Arithmetic::portable},
         std::tuple{"depthwise", depthwise(), std::vector<int64_t>{20, 21, 19}, Arithmetic::fast},
         std::tuple{"depthwise", depthwise(), std::vector<int64_t>{20, 21, 19},
+                   Arithmetic::portable},
+        std::tuple{"mobile", mobile_blocks(), std::vector<int64_t>{12, 9, 11}, Arithmetic::fast},
+        std::tuple{"mobile", mobile_blocks(), std::vector<int64_t>{12, 9, 11},
                    Arithmetic::portable}}) {
     const int64_t n = 70;
     std::vector<int64_t> shape = sample;
@@ -386,7 +435,8 @@ TEST(Portable, SameBitsHoweverCutAndOnEveryInstructionSet) {
   for (auto [name, proto, sample] :
        {std::tuple{"mlp", mlp(), std::vector<int64_t>{20}},
         std::tuple{"cnn", cnn(), std::vector<int64_t>{1, 12, 12}},
-        std::tuple{"depthwise", depthwise(), std::vector<int64_t>{20, 21, 19}}}) {
+        std::tuple{"depthwise", depthwise(), std::vector<int64_t>{20, 21, 19}},
+        std::tuple{"mobile", mobile_blocks(), std::vector<int64_t>{12, 9, 11}}}) {
     Model model = Model::load_bytes(bytes(proto), name);
     const auto native = expect_same_bits_however_cut(model, sample, {Arithmetic::portable});
     const auto fast = expect_same_bits_however_cut(model, sample);

@@ -185,6 +185,11 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
       ++k;
     steps.push_back({n, std::move(fast)});
   }
+  if (sgemm.arithmetic == Arithmetic::portable) {
+    std::vector<FastStep*> chosen;
+    for (const auto& st : steps) chosen.push_back(st.fast.get());
+    link_channels_last(chosen, readers);
+  }
 }
 
 Plan::~Plan() = default;

@@ -61,6 +61,20 @@ struct Activation {
   enum class Kind { none, relu, clip } kind = Kind::none;
   float lo = 0, hi = 0;
 
+  // A channels-last row: y[j] = act(y[j] + bias[j]) (bias per column), or
+  // act(y[j]) without a bias; the same operations as finish().
+  void finish_row(float* y, int64_t n, const float* bias) const {
+    for (int64_t j = 0; j < n; ++j) {
+      float v = y[j];
+      if (bias) v = v + bias[j];
+      if (kind == Kind::relu) v = v > 0.0f ? v : 0.0f;
+      if (kind == Kind::clip) v = h_min(l_max(v));
+      y[j] = v;
+    }
+  }
+  float l_max(float v) const { return v < lo ? lo : v; }  // std::max(v, lo)
+  float h_min(float v) const { return hi < v ? hi : v; }  // std::min(v, hi)
+
   // y[j] = act(y[j] + *bias), or act(y[j]) without a bias (adding a zero
   // would turn -0 into +0). The addition is the plain kernel's bias
   // addition and the comparisons are its Relu's (y > 0 ? y : 0) and Clip's
@@ -226,11 +240,30 @@ std::unique_ptr<FastStep> matmul_step(const Node& n, Isa isa, const std::vector<
 // stride 1, no padding: MobileNet's expansions and projections) has im2col
 // equal to its input, so the product reads the input itself: the same
 // operands, hence the same bits, without the copy.
-class PackedConv : public FastStep {
+// The convolution steps that can hand a tensor over channels last
+// ([N][H][W][C] in the buffer of a tensor whose shape says NCHW): a
+// pointwise convolution to a depthwise one, a depthwise one to a pointwise
+// one (link_channels_last), sparing the transposes around depthwise layers.
+class ConvStep : public FastStep {
+ public:
+  ConvStep(int xi, int yi) : xi_(xi), yi_(yi) {}
+  int input() const { return xi_; }
+  int output() const { return yi_; }
+  virtual bool can_read_channels_last() const { return false; }
+  virtual bool can_write_channels_last() const { return false; }
+  void read_channels_last() { in_last_ = true; }
+  void write_channels_last() { out_last_ = true; }
+
+ protected:
+  int xi_, yi_;
+  bool in_last_ = false, out_last_ = false;
+};
+
+class PackedConv : public ConvStep {
  public:
   PackedConv(const Node& n, Isa isa, const Tensor& x, const Tensor& w, const Tensor* bias, int xi,
              int yi, Activation act)
-      : isa_(isa), act_(act), xi_(xi), yi_(yi) {
+      : ConvStep(xi, yi), isa_(isa), act_(act) {
     win_ = kernel::window(n, x.shape, n.getints("kernel_shape", {w.shape[2], w.shape[3]}), false);
     N_ = x.shape[0], C_ = x.shape[1], H_ = x.shape[2], W_ = x.shape[3];
     M_ = w.shape[0], G_ = n.geti("group", 1);
@@ -256,7 +289,12 @@ class PackedConv : public FastStep {
     }
   }
 
+  // Pointwise and ungrouped: its product reads or writes either layout.
+  bool can_read_channels_last() const override { return pointwise_ && G_ == 1; }
+  bool can_write_channels_last() const override { return pointwise_ && G_ == 1; }
+
   void run(std::vector<Tensor>& values) override {
+    if (in_last_ || out_last_) return run_pointwise_last(values);
     if (direct_) return run_direct(values);
     const float* x = values[size_t(xi_)].f.data();
     float* y = values[size_t(yi_)].f.data();
@@ -282,6 +320,31 @@ class PackedConv : public FastStep {
   }
 
  private:
+  // A pointwise convolution with its input or output channels last: the
+  // same product (element (m, p) the chain over c of W[m][c] * x[c][p]),
+  // its operands read or written transposed by the product itself.
+  void run_pointwise_last(std::vector<Tensor>& values) {
+    const float* x = values[size_t(xi_)].f.data();
+    float* y = values[size_t(yi_)].f.data();
+    const float* bias = bias_.empty() ? nullptr : bias_.data();
+    for (int64_t b = 0; b < N_; ++b) {
+      const float* xb = x + b * C_ * P_;
+      float* yb = y + b * M_ * P_;
+      if (out_last_) {
+        // y [P][M] = x^T W^T: op(A) = x read transposed ([C][P], or [P][C]
+        // as it is when the input is channels last too).
+        portable_sgemm(isa_, !in_last_, true, P_, M_, C_, 1.0f, xb, in_last_ ? C_ : P_,
+                       weights_.data(), C_, 0.0f, yb, M_);
+        for (int64_t p = 0; p < P_; ++p) act_.finish_row(yb + p * M_, M_, bias);
+      } else {
+        // y [M][P] = W x, x [P][C] read transposed.
+        portable_sgemm(isa_, false, true, M_, P_, C_, 1.0f, weights_.data(), C_, xb, C_, 0.0f, yb,
+                       P_);
+        for (int64_t m = 0; m < M_; ++m) act_.finish(yb + m * P_, P_, bias ? bias + m : nullptr);
+      }
+    }
+  }
+
   // Unit horizontal stride: no im2col; each group's input is copied once
   // into the padded buffer and the taps read it where im2col would have
   // copied from (portable_conv_direct: the same bits).
@@ -318,7 +381,6 @@ class PackedConv : public FastStep {
   std::vector<int64_t> offsets_;            // direct: tap k's offset in padded_
   std::vector<std::vector<float>> packed_;  // direct: per group, pack_direct_weights
   Activation act_;
-  int xi_, yi_;
 };
 
 // Conv whose groups hold one input channel each (depthwise: MobileNet's 3x3
@@ -331,11 +393,11 @@ class PackedConv : public FastStep {
 // instead copied once channels last, all channels run at once with the
 // lanes over channels (portable_depthwise_channels: the same bits; small
 // images and stride 2 fill the lanes too) and the result is copied back.
-class DepthwiseConv : public FastStep {
+class DepthwiseConv : public ConvStep {
  public:
   DepthwiseConv(const Node& n, Isa isa, const Tensor& x, const Tensor& w, const Tensor* bias,
                 int xi, int yi, Activation act)
-      : isa_(isa), act_(act), xi_(xi), yi_(yi) {
+      : ConvStep(xi, yi), isa_(isa), act_(act) {
     win_ = kernel::window(n, x.shape, n.getints("kernel_shape", {w.shape[2], w.shape[3]}), false);
     N_ = x.shape[0], C_ = x.shape[1], H_ = x.shape[2], W_ = x.shape[3];
     M_ = w.shape[0], Mg_ = M_ / C_;
@@ -348,12 +410,16 @@ class DepthwiseConv : public FastStep {
       for (int64_t c = 0; c < C_; ++c)
         for (int64_t t = 0; t < K; ++t) weights_last_[size_t(t * C_ + c)] = w.f[size_t(c * K + t)];
       padded_.assign(size_t(HP_ * WP_ * C_), 0.0f);  // the pads stay zero
-      out_last_.resize(size_t(win_.out[0] * win_.out[1] * C_));
+      out_cl_.resize(size_t(win_.out[0] * win_.out[1] * C_));
     } else {
       weights_ = w.f;
       padded_.assign(size_t(HP_ * WP_), 0.0f);  // the pads stay zero
     }
   }
+
+  // With a channel multiplier of 1 it runs channels last anyway.
+  bool can_read_channels_last() const override { return Mg_ == 1; }
+  bool can_write_channels_last() const override { return Mg_ == 1; }
 
   void run(std::vector<Tensor>& values) override {
     if (Mg_ == 1) return run_channels_last(values);
@@ -384,10 +450,15 @@ class DepthwiseConv : public FastStep {
     float* y = values[size_t(yi_)].f.data();
     const int64_t P = win_.out[0] * win_.out[1];
     for (int64_t b = 0; b < N_; ++b) {
-      // Each image row [C][W] into the padded buffer's row [W][C].
-      for (int64_t h = 0; h < H_; ++h)
-        transpose(x + b * C_ * H_ * W_ + h * W_, C_, W_, H_ * W_,
-                  padded_.data() + ((h + win_.pb[0]) * WP_ + win_.pb[1]) * C_, C_);
+      // Each image row [C][W] into the padded buffer's row [W][C] (given
+      // channels last: copied as it is).
+      for (int64_t h = 0; h < H_; ++h) {
+        float* row = padded_.data() + ((h + win_.pb[0]) * WP_ + win_.pb[1]) * C_;
+        if (in_last_)
+          copy_row(row, x + (b * H_ + h) * W_ * C_, W_ * C_);
+        else
+          transpose(x + b * C_ * H_ * W_ + h * W_, C_, W_, H_ * W_, row, C_);
+      }
       const portable::DepthwiseChannelsArgs a{padded_.data(),
                                               HP_,
                                               WP_,
@@ -399,11 +470,16 @@ class DepthwiseConv : public FastStep {
                                               win_.s[1],
                                               win_.d[0],
                                               win_.d[1],
-                                              out_last_.data(),
+                                              out_last_ ? y + b * P * C_ : out_cl_.data(),
                                               win_.out[0],
                                               win_.out[1]};
       portable_depthwise_channels(isa_, a);
-      transpose(out_last_.data(), P, C_, C_, y + b * C_ * P, P);
+      if (out_last_) {  // handed over channels last: [P][C]
+        for (int64_t p = 0; p < P; ++p)
+          act_.finish_row(y + (b * P + p) * C_, C_, bias_.empty() ? nullptr : bias_.data());
+        continue;
+      }
+      transpose(out_cl_.data(), P, C_, C_, y + b * C_ * P, P);
       for (int64_t c = 0; c < C_; ++c)
         act_.finish(y + (b * C_ + c) * P, P, bias_.empty() ? nullptr : &bias_[size_t(c)]);
     }
@@ -414,10 +490,10 @@ class DepthwiseConv : public FastStep {
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, Mg_ = 0, HP_ = 0, WP_ = 0;
   // With a multiplier of 1: weights_last_ ([K][C]), padded_ the whole image
   // channels last (HP x WP x C), out_last_ (OH * OW) x C. Otherwise weights_
-  // ([M][K]) and padded_ one channel (HP x WP).
-  std::vector<float> weights_, weights_last_, bias_, padded_, out_last_;
+  // ([M][K]) and padded_ one channel (HP x WP). out_cl_: the output channels
+  // last, (OH * OW) x C, before its transpose.
+  std::vector<float> weights_, weights_last_, bias_, padded_, out_cl_;
   Activation act_;
-  int xi_, yi_;
 };
 
 std::unique_ptr<FastStep> conv_step(const Node& n, Isa isa, const std::vector<Tensor>& values,
@@ -442,6 +518,21 @@ std::unique_ptr<FastStep> conv_step(const Node& n, Isa isa, const std::vector<Te
 }
 
 }  // namespace
+
+void link_channels_last(const std::vector<FastStep*>& steps, const std::vector<int>& readers) {
+  for (size_t k = 0; k + 1 < steps.size(); ++k) {
+    auto* a = dynamic_cast<ConvStep*>(steps[k]);
+    auto* b = dynamic_cast<ConvStep*>(steps[k + 1]);
+    if (!a || !b || a->output() != b->input() || readers[size_t(a->output())] != 1) continue;
+    // Only between a pointwise and a depthwise step, in either order.
+    const bool a_depthwise = dynamic_cast<DepthwiseConv*>(a) != nullptr;
+    const bool b_depthwise = dynamic_cast<DepthwiseConv*>(b) != nullptr;
+    if (a_depthwise == b_depthwise) continue;
+    if (!a->can_write_channels_last() || !b->can_read_channels_last()) continue;
+    a->write_channels_last();
+    b->read_channels_last();
+  }
+}
 
 std::unique_ptr<FastStep> make_portable_step(const Node& node, Isa isa,
                                              const std::vector<Tensor>& values,

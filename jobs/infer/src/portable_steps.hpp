@@ -26,4 +26,12 @@ std::unique_ptr<FastStep> make_portable_step(const Node& node, Isa isa,
                                              const std::vector<bool>& is_const, const Node* next,
                                              bool& absorbed_next);
 
+// Once the steps are chosen (in order; nullptr for plain kernels): a
+// pointwise convolution whose output only the next step, a depthwise
+// convolution, reads hands it over channels last, and a depthwise one to a
+// pointwise one likewise (MobileNet's blocks), sparing the transposes
+// around the depthwise layer; the same bits. `readers` counts each value's
+// readers (graph outputs included).
+void link_channels_last(const std::vector<FastStep*>& steps, const std::vector<int>& readers);
+
 }  // namespace basin::infer
