@@ -88,6 +88,17 @@ void set_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> 
   a->set_name(name), a->set_type(onnx::AttributeProto::INTS);
   for (auto x : v) a->add_ints(x);
 }
+void group(onnx::NodeProto* n, int64_t groups) {
+  auto* a = n->add_attribute();
+  a->set_name("group"), a->set_type(onnx::AttributeProto::INT), a->set_i(groups);
+}
+// A float scalar initializer (Clip's bounds).
+void add_scalar(onnx::GraphProto& g, const std::string& name, float v) {
+  auto* t = g.add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->add_float_data(v);
+}
 // A small CNN as torch exports it: Conv(1->16, pad 1) Relu MaxPool
 // Conv(16->32, pad 1, stride 2, 2 groups) Relu Flatten Gemm(->10).
 onnx::ModelProto cnn() {
@@ -107,9 +118,7 @@ onnx::ModelProto cnn() {
   n = add_node(g, "MaxPool", {"r1"}, {"p1"});
   set_ints(n, "kernel_shape", {2, 2}), set_ints(n, "strides", {2, 2});
   n = add_node(g, "Conv", {"p1", "k2", "c2"}, {"h2"});
-  set_ints(n, "pads", {1, 1, 1, 1}), set_ints(n, "strides", {2, 2});
-  auto* grp = n->add_attribute();
-  grp->set_name("group"), grp->set_type(onnx::AttributeProto::INT), grp->set_i(2);
+  set_ints(n, "pads", {1, 1, 1, 1}), set_ints(n, "strides", {2, 2}), group(n, 2);
   add_node(g, "Relu", {"h2"}, {"r2"});
   add_node(g, "Flatten", {"r2"}, {"f"});
   n = add_node(g, "Gemm", {"f", "w", "b"}, {"y"});
@@ -137,17 +146,11 @@ onnx::ModelProto depthwise() {
   add_init(g, "k3", {40, 1, 3, 3}, rng);
   add_init(g, "k4", {16, 20, 1, 1}, rng);
   // Clip's bounds, scalars (ReLU6 scaled to these activations' size).
-  add_init(g, "lo", {}, rng),
-      g.mutable_initializer(g.initializer_size() - 1)->set_float_data(0, -0.1f);
-  add_init(g, "hi", {}, rng),
-      g.mutable_initializer(g.initializer_size() - 1)->set_float_data(0, 0.4f);
+  add_scalar(g, "lo", -0.1f);
+  add_scalar(g, "hi", 0.4f);
   add_init(g, "c4", {16}, rng);
   add_init(g, "w", {10, 16 * 11 * 10}, rng);
   add_init(g, "b", {10}, rng);
-  auto group = [](onnx::NodeProto* n, int64_t groups) {
-    auto* a = n->add_attribute();
-    a->set_name("group"), a->set_type(onnx::AttributeProto::INT), a->set_i(groups);
-  };
   auto* n = add_node(g, "Conv", {"x", "k1", "c1"}, {"h1"});
   set_ints(n, "pads", {1, 1, 1, 1}), group(n, 20);
   add_node(g, "Relu", {"h1"}, {"r1"});
@@ -183,16 +186,10 @@ onnx::ModelProto mobile_blocks() {
   add_init(g, "ke2", {16, 12, 1, 1}, rng);
   add_init(g, "kd2", {16, 1, 3, 3}, rng);
   add_init(g, "kp2", {8, 16, 1, 1}, rng);
-  add_init(g, "lo", {}, rng),
-      g.mutable_initializer(g.initializer_size() - 1)->set_float_data(0, -0.2f);
-  add_init(g, "hi", {}, rng),
-      g.mutable_initializer(g.initializer_size() - 1)->set_float_data(0, 0.5f);
+  add_scalar(g, "lo", -0.2f);
+  add_scalar(g, "hi", 0.5f);
   add_init(g, "w", {10, 8 * 5 * 6}, rng);
   add_init(g, "b", {10}, rng);
-  auto group = [](onnx::NodeProto* n, int64_t groups) {
-    auto* a = n->add_attribute();
-    a->set_name("group"), a->set_type(onnx::AttributeProto::INT), a->set_i(groups);
-  };
   add_node(g, "Conv", {"x", "ke", "ce"}, {"h1"});
   add_node(g, "Clip", {"h1", "lo", "hi"}, {"q1"});
   auto* n = add_node(g, "Conv", {"q1", "kd", "cd"}, {"h2"});
