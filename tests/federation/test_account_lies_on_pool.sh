@@ -15,7 +15,6 @@ chmod 1777 "$out"
 for u in basin-alice basin-bob; do
   id -u "$u" >/dev/null 2>&1 || useradd --system --no-create-home --shell /bin/bash "$u"
 done
-pool_need_plugin_readable_by basin-alice
 cd "$admin"
 pool_toml "$admin"
 "$BASIN" pool add-account --name physics --home-site campus --member basin-alice >/dev/null

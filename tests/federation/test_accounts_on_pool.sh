@@ -14,7 +14,6 @@ source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
 for u in basin-alice basin-bob; do
   id "$u" >/dev/null 2>&1 || useradd -M -s /bin/sh "$u" || fail "useradd $u"
 done
-pool_need_plugin_readable_by basin-alice
 admin="$(mktemp -d /tmp/basin-accounts-admin.XXXXXX)"
 cd "$admin"
 P=("$BASIN" pool --file "$admin/pool.toml")
