@@ -11,6 +11,18 @@ set -euo pipefail
 : "${BASIN_BUILD_DIR:?set BASIN_BUILD_DIR to the build tree}"
 # Tests use their own port range so a pool a person has up is not disturbed.
 POOL_PORT="${BASIN_TEST_POOL_PORT:-16850}"
+# A test's pools use PORT..PORT+199 (a second cluster PORT+100..). A program
+# outside the tests may already listen on one of them (a CI machine's own
+# service once took PORT+50): then the test moves its whole range up by 5000
+# (ranges of different tests stay apart: they are 200 apart and move alike).
+pool_range_taken() { ss -Hltn "sport >= :$1 and sport <= :$(($1 + 199))" 2>/dev/null; }
+for _ in 1 2 3; do
+  taken="$(pool_range_taken "$POOL_PORT")"
+  [ -n "$taken" ] || break
+  echo "note: ports $POOL_PORT..$((POOL_PORT + 199)) are partly in use ($(awk '{print $4}' <<<"$taken" | paste -sd ' ')): this test moves to $((POOL_PORT + 5000))" >&2
+  POOL_PORT=$((POOL_PORT + 5000))
+done
+unset taken
 LOCAL_POOL="$BASIN_SOURCE_DIR/scripts/local-pool"
 BASIN="$BASIN_BUILD_DIR/cli/basin"
 
