@@ -1,15 +1,18 @@
 // The portable arithmetic's parts against their definitions: the matrix
 // product against a plain loop that follows the canonical order with
 // std::fma, on every instruction set this CPU runs and across block edges;
-// the math functions against glibc in double precision.
+// the math functions against glibc in double precision, and their vector
+// clones against the scalar functions bit for bit.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <tuple>
 #include <vector>
 
 #include "portable_gemm.hpp"
+#include "portable_map.hpp"
 #include "portable_math.hpp"
 
 using namespace basin::infer;
@@ -152,4 +155,44 @@ TEST(PortableMath, CloseToLibmInDouble) {
   EXPECT_EQ(pmath::pow(-2.0, 3.0), -8.0);
   EXPECT_TRUE(std::isnan(pmath::pow(-2.0, 0.5)));
   EXPECT_EQ(pmath::pow(0.0, -1.0), INFINITY);
+}
+
+// Every clone of the array functions gives the scalar function's bits: on a
+// sweep through all float bit patterns (every 4093rd: signs, subnormals,
+// infinities, NaNs with payloads) and on the edges of each function's
+// branches, in arrays whose length leaves a tail for the scalar code.
+TEST(PortableMap, EveryCloneGivesTheScalarBits) {
+  std::vector<float> xs;
+  for (uint64_t u = 0; u < (uint64_t(1) << 32); u += 4093) {
+    float f;
+    const auto bits = uint32_t(u);
+    std::memcpy(&f, &bits, sizeof f);
+    xs.push_back(f);
+  }
+  for (float edge : {0.0f,    -0.0f,    4.0f,    -4.0f,    3.9999998f, -3.9999998f, 0.125f,
+                     0.0625f, -0.0625f, 88.72f,  88.73f,   -87.3f,     -103.9f,     -708.0f,
+                     -708.4f, -720.0f,  -745.1f, -745.2f,  -745.3f,    709.7f,      709.78f,
+                     709.8f,  1e-30f,   -1e-45f, INFINITY, -INFINITY,  NAN,         -NAN})
+    for (float d : {0.0f, 1e-7f, -1e-7f}) xs.push_back(edge + d * edge), xs.push_back(edge + d);
+  for (int k = -64; k <= 64; ++k) xs.push_back(float(k) / 16.0f);
+  xs.push_back(1.5f);  // an odd length: the last elements are a tail
+  std::vector<float> want(xs.size()), got(xs.size());
+  for (MathFn f : {MathFn::exp, MathFn::erf}) {
+    for (size_t k = 0; k < xs.size(); ++k)
+      want[k] = f == MathFn::exp ? pmath::expf(xs[k]) : pmath::erff(xs[k]);
+    for (Isa isa : available()) {
+      portable_map(isa, f, xs.data(), got.data(), int64_t(xs.size()));
+      size_t differ = 0, first = 0;
+      for (size_t k = 0; k < xs.size(); ++k)
+        if (std::memcmp(&want[k], &got[k], sizeof(float)) != 0 && differ++ == 0) first = k;
+      EXPECT_EQ(differ, 0u) << isa_name(isa) << (f == MathFn::exp ? " exp" : " erf") << ": "
+                            << differ << " values differ, first x = " << xs[first] << " ("
+                            << want[first] << " expected, " << got[first] << " found)";
+    }
+  }
+  // In place, as the kernels call it.
+  std::vector<float> inplace = xs;
+  portable_map(Isa::native, MathFn::erf, inplace.data(), inplace.data(), int64_t(inplace.size()));
+  for (size_t k = 0; k < xs.size(); ++k) want[k] = pmath::erff(xs[k]);
+  EXPECT_EQ(std::memcmp(inplace.data(), want.data(), xs.size() * sizeof(float)), 0);
 }

@@ -26,7 +26,8 @@ Window window(const Node& n, const std::vector<int64_t>& x, std::vector<int64_t>
 void im2col(const float* xs, int64_t C, int64_t H, int64_t W, const Window& w, float* col);
 
 // kernels_elementwise.cpp
-void unary_math(const Node& n, const Tensor& x, Tensor& y);  // y sized like x
+// y sized like x; Exp and Erf through portable_map with `isa`.
+void unary_math(const Node& n, const Tensor& x, Tensor& y, Isa isa);
 void power(const Node& n, const Inputs& in, Tensor& y);
 void variadic(const Node& n, const Inputs& in, Tensor& y);  // Max, Min, Sum
 void prelu(const Node& n, const Inputs& in, Tensor& y);

@@ -126,6 +126,43 @@ inline void copy(const Node& n, const Tensor& x, Tensor& y, Shape s) {
   }
 }
 
+// dst (contiguous, shape `box`) = the elements of src at offsets
+// sum_d idx[d] * stride[d]: a transpose, a slice, a split. Dimensions that
+// are contiguous in src too are merged first, so the innermost loop is as
+// long as possible and, where its stride is 1, a plain copy of runs.
+template <class T>
+void strided_copy(const T* src, Shape box, Shape stride, T* dst) {
+  Shape b, s;  // merged, outermost first
+  for (size_t d = 0; d < box.size(); ++d) {
+    if (box[d] == 0) return;
+    if (box[d] == 1) continue;
+    if (!b.empty() && s.back() == stride[d] * box[d])
+      b.back() *= box[d], s.back() = stride[d];
+    else
+      b.push_back(box[d]), s.push_back(stride[d]);
+  }
+  if (b.empty()) b.push_back(1), s.push_back(1);
+  const size_t inner = b.size() - 1;
+  const int64_t len = b[inner], step = s[inner];
+  std::vector<int64_t> idx(inner, 0);
+  int64_t off = 0;
+  for (;;) {
+    if (step == 1)
+      std::copy_n(src + off, len, dst);
+    else
+      for (int64_t j = 0; j < len; ++j) dst[j] = src[off + j * step];
+    dst += len;
+    size_t d = inner;
+    for (; d-- > 0;) {
+      off += s[d];
+      if (++idx[d] < b[d]) break;
+      off -= s[d] * b[d];
+      idx[d] = 0;
+    }
+    if (d == size_t(-1)) return;
+  }
+}
+
 inline const std::vector<int64_t>& ints_input(const Node& n, const Tensor& t) {
   if (t.dtype != DType::i64) fail(n, "expects an int64 shape/index input");
   return t.i;

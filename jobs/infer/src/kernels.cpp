@@ -5,6 +5,7 @@
 
 #include "kernel_ops.hpp"
 #include "kernel_support.hpp"
+#include "portable_map.hpp"
 #include "sgemm.hpp"
 
 #include <algorithm>
@@ -58,7 +59,7 @@ void elementwise(const Node& n, const std::vector<const Tensor*>& in, Tensor& y)
   }
 }
 
-void unary(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+void unary(const Node& n, const std::vector<const Tensor*>& in, Tensor& y, Isa isa) {
   const Tensor& x = need(n, in, 0);
   if ((n.op == "Abs" || n.op == "Neg") && x.dtype == DType::i64) {
     size_i(y, x.shape, n);
@@ -69,7 +70,7 @@ void unary(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
   need_f(n, x);
   if (n.op != "Relu" && n.op != "LeakyRelu" && n.op != "Sigmoid" && n.op != "Tanh") {
     size_f(y, x.shape, n);
-    return unary_math(n, x, y);
+    return unary_math(n, x, y, isa);
   }
   size_f(y, x.shape, n);
   const float* a = x.f.data();
@@ -87,8 +88,30 @@ void unary(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
   }
 }
 
+// The largest of a[m * inner], m < mid, by std::max's comparison (so a NaN
+// is never taken), eight running maxima at a time when the row is
+// contiguous. The maximum does not depend on the order; only a tie of -0
+// and +0 could, and subtracting either from an element gives the same
+// exponential.
+float row_max(const float* a, int64_t mid, int64_t inner) {
+  float mx = -INFINITY;
+  int64_t m = 0;
+  if (inner == 1 && mid >= 8) {
+    float part[8];
+    std::fill_n(part, 8, -INFINITY);
+    for (; m + 8 <= mid; m += 8)
+      for (int j = 0; j < 8; ++j) part[j] = std::max(part[j], a[m + j]);
+    for (float p : part) mx = std::max(mx, p);
+  }
+  for (; m < mid; ++m) mx = std::max(mx, a[m * inner]);
+  return mx;
+}
+
 // Softmax over [outer, axis, inner] blocks; opset < 13 coerces to 2-D at axis.
-void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in, Tensor& y) {
+// Each row's exponentials come from portable_map (vectorised, the bits of
+// pmath::expf); the sum runs in row order.
+void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in, Tensor& y,
+             Isa isa) {
   const Tensor& x = need(n, in, 0);
   need_f(n, x);
   const int64_t rank = int64_t(x.shape.size());
@@ -98,21 +121,26 @@ void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
     (d < axis ? outer : (d == axis || opset < 13) ? mid : inner) *= x.shape[size_t(d)];
   size_f(y, x.shape, n);
   const bool log = n.op == "LogSoftmax";
+  thread_local std::vector<float> e;
+  e.resize(size_t(mid));
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       const float* a = x.f.data() + o * mid * inner + i;
       float* r = y.f.data() + o * mid * inner + i;
-      float mx = -INFINITY;
-      for (int64_t m = 0; m < mid; ++m) mx = std::max(mx, a[m * inner]);
+      const float mx = row_max(a, mid, inner);
+      if (inner == 1)
+        for (int64_t m = 0; m < mid; ++m) e[size_t(m)] = a[m] - mx;
+      else
+        for (int64_t m = 0; m < mid; ++m) e[size_t(m)] = a[m * inner] - mx;
+      portable_map(isa, MathFn::exp, e.data(), e.data(), mid);
       float sum = 0;
-      for (int64_t m = 0; m < mid; ++m) {
-        const float e = pmath::expf(a[m * inner] - mx);
-        sum += e;
-        if (!log) r[m * inner] = e;
+      for (int64_t m = 0; m < mid; ++m) sum += e[size_t(m)];
+      if (log) {
+        const float log_sum = pmath::logf(sum);
+        for (int64_t m = 0; m < mid; ++m) r[m * inner] = a[m * inner] - mx - log_sum;
+      } else {
+        for (int64_t m = 0; m < mid; ++m) r[m * inner] = e[size_t(m)] / sum;
       }
-      const float log_sum = log ? pmath::logf(sum) : 0.0f;
-      for (int64_t m = 0; m < mid; ++m)
-        r[m * inner] = log ? a[m * inner] - mx - log_sum : r[m * inner] / sum;
     }
 }
 
@@ -516,20 +544,12 @@ void transpose(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
     size_f(y, out, n);
   else
     size_i(y, out, n);
-  const int64_t total = x.numel();
-  std::vector<int64_t> idx(r, 0);
-  for (int64_t k = 0; k < total; ++k) {
-    int64_t src = 0;
-    for (size_t d = 0; d < r; ++d) src += idx[d] * st[size_t(perm[d])];
-    if (x.dtype == DType::f32)
-      y.f[size_t(k)] = x.f[size_t(src)];
-    else
-      y.i[size_t(k)] = x.i[size_t(src)];
-    for (size_t d = r; d-- > 0;) {
-      if (++idx[d] < out[d]) break;
-      idx[d] = 0;
-    }
-  }
+  Shape from(r);  // the input stride of each output dimension
+  for (size_t k = 0; k < r; ++k) from[k] = st[size_t(perm[k])];
+  if (x.dtype == DType::f32)
+    strided_copy(x.f.data(), out, from, y.f.data());
+  else
+    strided_copy(x.i.data(), out, from, y.i.data());
 }
 
 void concat(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
@@ -709,7 +729,7 @@ void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div")
     elementwise(n, in, y);
   else if (is_unary_elementwise(op))
-    unary(n, in, y);
+    unary(n, in, y, sgemm.isa);
   else if (op == "Pow")
     power(n, in, y);
   else if (op == "Max" || op == "Min" || op == "Sum")
@@ -761,7 +781,7 @@ void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in
   else if (op == "Einsum")
     einsum(n, in, y);
   else if (op == "Softmax" || op == "LogSoftmax")
-    softmax(n, opset, in, y);
+    softmax(n, opset, in, y, sgemm.isa);
   else if (op == "Gemm")
     gemm(n, in, y, sgemm);
   else if (op == "MatMul")

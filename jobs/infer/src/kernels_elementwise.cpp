@@ -4,6 +4,7 @@
 
 #include "kernel_ops.hpp"
 #include "kernel_support.hpp"
+#include "portable_map.hpp"
 #include "portable_math.hpp"
 
 namespace basin::infer::kernel {
@@ -100,15 +101,16 @@ void clip(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
   }
 }
 
-void unary_math(const Node& n, const Tensor& x, Tensor& y) {
+void unary_math(const Node& n, const Tensor& x, Tensor& y, Isa isa) {
   const std::string& op = n.op;
+  if (op == "Exp" || op == "Erf")
+    return portable_map(isa, op == "Exp" ? MathFn::exp : MathFn::erf, x.f.data(), y.f.data(),
+                        int64_t(x.f.size()));
   if (op == "Abs") return map_f(x, y, [](float v) { return std::fabs(v); });
   if (op == "Neg") return map_f(x, y, [](float v) { return -v; });
-  if (op == "Exp") return map_f(x, y, [](float v) { return pmath::expf(v); });
   if (op == "Log") return map_f(x, y, [](float v) { return pmath::logf(v); });
   if (op == "Sqrt") return map_f(x, y, [](float v) { return std::sqrt(v); });
   if (op == "Reciprocal") return map_f(x, y, [](float v) { return 1.0f / v; });
-  if (op == "Erf") return map_f(x, y, [](float v) { return pmath::erff(v); });
   if (op == "Ceil") return map_f(x, y, [](float v) { return std::ceil(v); });
   if (op == "Floor") return map_f(x, y, [](float v) { return std::floor(v); });
   if (op == "Round")  // halves to even, as ONNX (and the default rounding mode)

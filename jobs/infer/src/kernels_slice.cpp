@@ -14,19 +14,15 @@ namespace {
 template <class T>
 void copy_box(const std::vector<T>& x, const Shape& xs, const Shape& first, const Shape& step,
               const Shape& box, std::vector<T>& y) {
-  const int64_t total = std::accumulate(box.begin(), box.end(), int64_t{1}, std::multiplies<>());
   Shape stride(xs.size(), 1);
   for (size_t d = xs.size(); d-- > 1;) stride[d - 1] = stride[d] * xs[d];
-  std::vector<int64_t> idx(box.size(), 0);
-  for (int64_t k = 0; k < total; ++k) {
-    int64_t o = 0;
-    for (size_t d = 0; d < box.size(); ++d) o += (first[d] + idx[d] * step[d]) * stride[d];
-    y[size_t(k)] = x[size_t(o)];
-    for (size_t d = box.size(); d-- > 0;) {
-      if (++idx[d] < box[d]) break;
-      idx[d] = 0;
-    }
+  int64_t o = 0;
+  Shape box_stride(xs.size());
+  for (size_t d = 0; d < xs.size(); ++d) {
+    if (box[d] > 0) o += first[d] * stride[d];
+    box_stride[d] = step[d] * stride[d];
   }
+  strided_copy(x.data() + o, box, box_stride, y.data());
 }
 
 void take_box(const Node& n, const Tensor& x, const Shape& first, const Shape& step,

@@ -133,6 +133,11 @@ struct ErfTable {
   }
   static double exp_for_table(double x);
 };
+// The one table, built on first use.
+inline const ErfTable& erf_table() {
+  static const ErfTable table;
+  return table;
+}
 }  // namespace detail
 
 // erf from the table above (1 beyond |x| = 4: erfc(4) is below half a float
@@ -141,10 +146,9 @@ inline double erf(double x) {
   if (x != x) return x;
   const double ax = x < 0 ? -x : x;
   if (ax >= 4.0) return x < 0 ? -1.0 : 1.0;
-  static const detail::ErfTable table;
   const int p = int(ax * 8.0);
   const double t = ax - (p + 0.5) / 8.0;
-  const double* c = table.coef[p];
+  const double* c = detail::erf_table().coef[p];
   double r = c[detail::ErfTable::kDegree];
   for (int n = detail::ErfTable::kDegree - 1; n >= 0; --n) r = r * t + c[n];
   return x < 0 ? -r : r;
@@ -185,14 +189,19 @@ inline double pow(double x, double y) {
   return exp(y * log(x));
 }
 
-// Float versions: computed in double, rounded once.
+// Float versions: computed in double, rounded once. expf and erff give a
+// NaN argument back as it came (a signalling NaN too: whether the double
+// round trip quiets it would be the compiler's choice), as their vector
+// clones do (portable_map.hpp).
 inline float expf(float x) {
+  if (x != x) return x;
   return float(exp(double(x)));
 }
 inline float logf(float x) {
   return float(log(double(x)));
 }
 inline float erff(float x) {
+  if (x != x) return x;
   return float(erf(double(x)));
 }
 inline float tanhf(float x) {
