@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <random>
 #include <tuple>
 
@@ -739,4 +740,92 @@ TEST(ModelChecks, EinsumImplicitOutputAndEllipsis) {
     for (int k = 0; k < 3; ++k)
       EXPECT_FLOAT_EQ(y[size_t(r * 3 + k)],
                       x[size_t(r * 2)] * w[k] + x[size_t(r * 2 + 1)] * w[3 + k]);
+}
+
+// A run of elementwise nodes is computed in one pass (elementwise_chain.hpp)
+// with the bits of the nodes run one at a time: a bias Add, GELU as PyTorch
+// exports it (Div, Erf, Add, Mul by the pre-GELU value, Mul), a residual Add
+// with the chain on the right, then Sigmoid, Sub, Tanh, Relu, a bias Mul,
+// Exp and Div with the chain as right operand; one intermediate is also a graph output
+// (the chain must stop there). The reference runs every node as a model of
+// its own. Special values included; every instruction set and both
+// arithmetics.
+TEST(ModelChecks, ElementwiseChainsAreTheirNodesBitForBit) {
+  struct Step {
+    const char* op;
+    std::vector<std::string> in;
+    std::string out;
+  };
+  const std::vector<Step> steps = {
+      {"Add", {"b", "x"}, "h"},   {"Div", {"h", "sqrt2"}, "d"}, {"Erf", {"d"}, "e"},
+      {"Add", {"e", "one"}, "a"}, {"Mul", {"h", "a"}, "m"},     {"Mul", {"m", "half"}, "g"},
+      {"Add", {"x", "g"}, "r"},   {"Sigmoid", {"r"}, "s"},      {"Sub", {"one", "s"}, "u"},
+      {"Tanh", {"u"}, "v"},       {"Relu", {"v"}, "w"},         {"Mul", {"w", "b"}, "wb"},
+      {"Exp", {"wb"}, "z"},       {"Div", {"two", "z"}, "y"}};
+  std::mt19937 rng(8);
+  std::map<std::string, Tensor> known;
+  auto tensor = [](std::vector<int64_t> shape, std::vector<float> f) {
+    Tensor t;
+    t.shape = std::move(shape), t.f = std::move(f);
+    return t;
+  };
+  std::normal_distribution<float> nd(0.0f, 2.0f);
+  std::vector<float> bias(40), xs(12 * 6 * 40);  // more than one 2048-element block
+  for (auto& v : bias) v = nd(rng);
+  for (auto& v : xs) v = nd(rng);
+  xs[7] = NAN, xs[100] = INFINITY, xs[101] = -INFINITY, xs[300] = -0.0f, xs[301] = 1e-40f;
+  known["x"] = tensor({12, 6, 40}, xs);
+  known["b"] = tensor({40}, bias);
+  known["sqrt2"] = tensor({}, {1.41421354f});
+  known["one"] = tensor({}, {1.0f});
+  known["half"] = tensor({}, {0.5f});
+  known["two"] = tensor({1}, {2.0f});
+
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 6, 40});
+  for (const char* c : {"b", "sqrt2", "one", "half", "two"}) {
+    auto* t = g.add_initializer();
+    t->set_name(c);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (auto d : known[c].shape) t->add_dims(d);
+    for (float v : known[c].f) t->add_float_data(v);
+  }
+  for (const Step& s : steps) add_node(g, s.op, s.in, {s.out});
+  add_output(g, "y");
+  add_output(g, "e");  // an intermediate read outside the chain
+  Model model = Model::load_bytes(bytes(m), "chains");
+
+  // Node by node, each its own model.
+  for (const Step& s : steps) {
+    auto one = base();
+    auto& og = *one.mutable_graph();
+    std::vector<const Tensor*> in;
+    for (const auto& name : s.in) {
+      auto* v = og.add_input();
+      v->set_name(name);
+      auto* tt = v->mutable_type()->mutable_tensor_type();
+      tt->set_elem_type(onnx::TensorProto::FLOAT);
+      for (auto d : known[name].shape) tt->mutable_shape()->add_dim()->set_dim_value(d);
+      in.push_back(&known[name]);
+    }
+    add_node(og, s.op, s.in, {s.out});
+    add_output(og, s.out);
+    Model alone = Model::load_bytes(bytes(one), s.op);
+    Plan plan(alone, in, {Arithmetic::portable});
+    known[s.out] = *plan.run(in)[0];
+  }
+  for (auto [arith, isa] :
+       {std::pair{Arithmetic::portable, Isa::scalar}, std::pair{Arithmetic::portable, Isa::avx2},
+        std::pair{Arithmetic::portable, Isa::avx512}, std::pair{Arithmetic::fast, Isa::native}}) {
+    if (!isa_available(isa)) continue;
+    Plan plan(model, {known["x"].shape}, {arith, isa});
+    const auto out = plan.run({&known["x"]});
+    for (size_t k = 0; k < 2; ++k) {
+      const Tensor& want = known[k == 0 ? "y" : "e"];
+      ASSERT_EQ(out[k]->f.size(), want.f.size());
+      EXPECT_EQ(0, std::memcmp(out[k]->f.data(), want.f.data(), want.f.size() * 4))
+          << arithmetic_name(arith) << "/" << isa_name(isa) << " output " << k;
+    }
+  }
 }

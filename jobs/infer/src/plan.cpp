@@ -3,10 +3,12 @@
 // (initializers, Constant, Shape of a planned input, ...) are folded then and
 // never run again. run() re-executes only the remaining nodes in place, a
 // Gemm or Conv with constant weights (and the Relu after it) as one oneDNN
-// step when it qualifies (fast_steps.hpp). Portable arithmetic takes no
+// step when it qualifies (fast_steps.hpp), a run of elementwise nodes as one
+// pass (elementwise_chain.hpp). Portable arithmetic takes no
 // oneDNN step: its plain kernels multiply through portable_sgemm, and a Gemm
 // or MatMul with constant weights through weights packed once
 // (portable_steps.hpp).
+#include "elementwise_chain.hpp"
 #include "fast_steps.hpp"
 #include "graph.hpp"
 #include "kernels.hpp"
@@ -176,6 +178,12 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
         next && (next->op == "Relu" || (next->op == "Clip" && g->opset >= 11)) ? next : nullptr;
     std::unique_ptr<FastStep> fast;
     bool absorbed = false;
+    size_t chained = 0;
+    if ((fast = make_elementwise_chain(live, k, values, readers, sgemm.isa, chained))) {
+      steps.push_back({n, std::move(fast)});
+      k += chained - 1;
+      continue;
+    }
     if (relabel(*n, readers))
       fast = std::make_unique<HandOver>(n->in[0], n->out[0]);
     else if (sgemm.arithmetic == Arithmetic::portable) {
