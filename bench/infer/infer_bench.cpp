@@ -33,7 +33,9 @@ int main(int argc, char** argv) {
     for (int k = 5; k < argc; ++k) shape.push_back(std::stoll(argv[k]));
     const char* arith = std::getenv("INFER_BENCH_ARITHMETIC");
     basin::infer::BatchRunner runner(
-        model, shape, basin::infer::kMicroBatch,
+        model, shape,
+        std::getenv("INFER_BENCH_MICRO") ? std::stoll(std::getenv("INFER_BENCH_MICRO"))
+                                         : basin::infer::kMicroBatch,
         {basin::infer::parse_arithmetic(arith && *arith ? arith : "fast")});
     std::vector<float> x(size_t(batch * runner.input_sample_size())),
         y(size_t(batch * runner.output_sample_size()));

@@ -91,6 +91,7 @@ BatchRunner::BatchRunner(const Model& model, const std::vector<int64_t>& sample_
                      " does not keep the batch dimension first");
   out_shape_.erase(out_shape_.begin());
   out_size_ = checked_numel(out_shape_, "output sample");
+  value_size_ = std::max<int64_t>(1, probe->plan.largest_value() / probe_rows);
   pool_->give_back(std::move(probe), probe_rows);
 }
 
@@ -118,8 +119,10 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
   // for a few rows, slower than one thread alone. Large samples (a
   // transformer's sequence) still give one piece per thread.
   const int64_t min_rows = std::max<int64_t>(1, kMinPieceFloats / std::max<int64_t>(in_size_, 1));
+  const int64_t cache_rows = std::max(min_rows, kPieceValueFloats / value_size_);
   const int64_t step =
-      pad ? micro_ : std::min(micro_, std::max((n + ways - 1) / ways, std::min(n, min_rows)));
+      pad ? micro_
+          : std::min({micro_, cache_rows, std::max((n + ways - 1) / ways, std::min(n, min_rows))});
   const int64_t base = pad ? 0 : first;
   const int64_t c0 = (first - base) / step, c1 = (first + n - 1 - base) / step + 1;
   tbb::task_arena arena{static_cast<int>(ways)};

@@ -29,6 +29,7 @@ struct Plan::State {
   };
   std::vector<Step> steps;
   std::vector<std::vector<int64_t>> in_shapes;
+  int64_t largest_value = 0;  // elements of the largest value that is not a constant
 
   void choose_fast_steps(const std::vector<const Node*>& live, const std::vector<bool>& is_const);
   bool relabel(const Node& n, const std::vector<int>& readers) const;
@@ -126,6 +127,11 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
     }
   }
   s_->choose_fast_steps(live, is_const);
+  for (size_t v = 0; v < s_->values.size(); ++v)
+    if (!is_const[v]) {
+      const Tensor& t = s_->values[v];
+      s_->largest_value = std::max(s_->largest_value, int64_t(std::max(t.f.size(), t.i.size())));
+    }
 }
 
 namespace {
@@ -241,6 +247,10 @@ std::vector<const Tensor*> Plan::run_in_place() {
   std::vector<const Tensor*> r;
   for (int v : g.output_ids) r.push_back(&s_->values[size_t(v)]);
   return r;
+}
+
+int64_t Plan::largest_value() const {
+  return s_->largest_value;
 }
 
 const std::vector<int64_t>& Plan::output_shape(size_t k) const {

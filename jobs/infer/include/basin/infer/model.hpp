@@ -108,6 +108,9 @@ class Plan {
   float* input_data(size_t k);
   std::vector<const Tensor*> run_in_place();
   const std::vector<int64_t>& output_shape(size_t k) const;
+  // The element count of the plan's largest value computed from the inputs
+  // (BatchRunner sizes its pieces by it).
+  int64_t largest_value() const;
 
  private:
   Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes,
