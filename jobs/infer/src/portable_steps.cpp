@@ -64,16 +64,16 @@ struct Activation {
   // A channels-last row: y[j] = act(y[j] + bias[j]) (bias per column), or
   // act(y[j]) without a bias; the same operations as finish().
   void finish_row(float* y, int64_t n, const float* bias) const {
-    for (int64_t j = 0; j < n; ++j) {
-      float v = y[j];
-      if (bias) v = v + bias[j];
-      if (kind == Kind::relu) v = v > 0.0f ? v : 0.0f;
-      if (kind == Kind::clip) v = h_min(l_max(v));
-      y[j] = v;
+    switch (kind) {
+      case Kind::none:
+        if (bias) row<Kind::none, true>(y, n, bias);
+        return;
+      case Kind::relu:
+        return bias ? row<Kind::relu, true>(y, n, bias) : row<Kind::relu, false>(y, n, bias);
+      case Kind::clip:
+        return bias ? row<Kind::clip, true>(y, n, bias) : row<Kind::clip, false>(y, n, bias);
     }
   }
-  float l_max(float v) const { return v < lo ? lo : v; }  // std::max(v, lo)
-  float h_min(float v) const { return hi < v ? hi : v; }  // std::min(v, hi)
 
   // y[j] = act(y[j] + *bias), or act(y[j]) without a bias (adding a zero
   // would turn -0 into +0). The addition is the plain kernel's bias
@@ -118,6 +118,10 @@ struct Activation {
       std::memcpy(y + j, &v, sizeof v);
     }
     for (; j < n; ++j) y[j] = one<K, Bias>(y[j], b, lo, hi);
+  }
+  template <Kind K, bool Bias>
+  void row(float* y, int64_t n, const float* bias) const {
+    for (int64_t j = 0; j < n; ++j) y[j] = one<K, Bias>(y[j], Bias ? bias[j] : 0.0f, lo, hi);
   }
 };
 
