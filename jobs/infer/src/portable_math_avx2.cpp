@@ -4,7 +4,9 @@
 // GCC 12 reports the intrinsics' deliberately undefined start registers
 // (_mm512_undefined_pd and the like, in cvtps_pd, roundscale, gather) as
 // maybe uninitialised once inlined at -O3: a false positive, GCC bug 105593.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "portable_math_clones.hpp"
