@@ -388,7 +388,8 @@ class Infer final : public Workload {
                       " kernels (the same bits on every x86-64 CPU)");
     else
       lines.push_back(
-          "arithmetic fast (oneDNN; bits may differ on CPUs with other instruction sets)");
+          "arithmetic fast (oneDNN convolutions; bits may differ on CPUs with other "
+          "instruction sets)");
     if (nonfinite_values_ > 0)
       lines.push_back("WARNING: " + std::to_string(nonfinite_values_) +
                       " non-finite input value(s) (NaN or Inf) in " +
@@ -532,9 +533,9 @@ WorkloadInfo infer_info() {
       "batch, threads or ranks.\n"
       "Arithmetic: portable gives the same bits on every x86-64 CPU (AVX-512, AVX2 or\n"
       "neither) and is the default for replicated jobs (--basin-replicas), whose results\n"
-      "are compared bit for bit; fast (oneDNN) is the default otherwise, and its bits may\n"
-      "differ between CPUs with other instruction sets. The digest of a portable result\n"
-      "starts with 'portable-'.\n"
+      "are compared bit for bit; fast is the default otherwise: dense spatial convolutions\n"
+      "through oneDNN, whose bits may differ between CPUs with other instruction sets, the\n"
+      "rest as portable. The digest of a portable result starts with 'portable-'.\n"
       "The model is checked before any work (opset, operators, shapes): an unsupported\n"
       "operator or attribute is refused with its name and node.\n"
       "One step is one batch of every rank. A checkpoint holds the outputs scored so far;\n"
@@ -567,7 +568,8 @@ WorkloadInfo infer_info() {
        ParamKind::choice,
        "auto",
        "",
-       "portable (same bits on every x86-64 CPU), fast (oneDNN), or auto: portable when the "
+       "portable (same bits on every x86-64 CPU), fast (oneDNN convolutions), or auto: "
+       "portable when the "
        "job runs as replicas",
        {"auto", "portable", "fast"}},
       {"isa",

@@ -426,6 +426,26 @@ TEST(Determinism, CnnSampleOutputIndependentOfBatchAndThreads) {
   EXPECT_EQ(expect_same_bits_however_cut(model, {1, 12, 12}).size(), 3000u);
 }
 
+// Fast arithmetic gives oneDNN only dense spatial convolutions (the CNN's
+// first Conv); only a plan with such a step computes a row's bits from
+// others and needs padded micro-batches, which are then sized from the
+// model: 65536 floats / the 16 x 12 x 12 first activation = 28 rows. A
+// MobileNet's pointwise and depthwise layers and an MLP stay unpadded, the
+// MLP computing a batch of one without 127 rows of zeros.
+TEST(Fast, PadsOnlyPlansWithOnednnConvolutions) {
+  Model mlp_model = Model::load_bytes(bytes(mlp()), "mlp");
+  Model cnn_model = Model::load_bytes(bytes(cnn()), "cnn");
+  Model mobile = Model::load_bytes(bytes(mobile_blocks()), "mobile");
+  EXPECT_TRUE(Plan(mlp_model, {{4, 20}}, {Arithmetic::fast}).rows_independent());
+  EXPECT_FALSE(Plan(cnn_model, {{4, 1, 12, 12}}, {Arithmetic::fast}).rows_independent());
+  EXPECT_TRUE(Plan(cnn_model, {{4, 1, 12, 12}}, {Arithmetic::portable}).rows_independent());
+  EXPECT_TRUE(Plan(mobile, {{4, 12, 9, 11}}, {Arithmetic::fast}).rows_independent());
+  EXPECT_EQ(BatchRunner(cnn_model, {1, 12, 12}, kMicroBatch, {Arithmetic::fast}).micro_batch(), 28);
+  EXPECT_EQ(BatchRunner(cnn_model, {1, 12, 12}, 16, {Arithmetic::fast}).micro_batch(), 16);
+  EXPECT_EQ(BatchRunner(mlp_model, {20}, kMicroBatch, {Arithmetic::fast}).micro_batch(),
+            kMicroBatch);
+}
+
 // Portable arithmetic: the determinism rule without padding (every slice is
 // planned for its own row count), and the same bits from every instruction
 // set this CPU runs, forced in turn; close to the fast arithmetic's values.

@@ -15,11 +15,11 @@ extern "C" void openblas_set_num_threads(int);
 namespace basin::infer {
 
 // Planned micro-batches waiting for work, by row count (always the
-// micro-batch size in fast arithmetic). A plan holds its buffers and its
+// micro-batch size when padded). A plan holds its buffers and its
 // reordered oneDNN weights, so it is built once per concurrent task and row
 // count and kept for later calls rather than planned again each batch. Only
 // the kKeptRowCounts most recently returned row counts stay (`recent`, most
-// recent first): portable arithmetic plans per row count, and a caller whose
+// recent first): unpadded plans are made per row count, and a caller whose
 // calls have ever other sizes must not grow memory without bound.
 struct BatchRunner::Pool {
   struct Worker {
@@ -81,10 +81,11 @@ BatchRunner::BatchRunner(const Model& model, const std::vector<int64_t>& sample_
   in_shape_[0] = micro_;
   in_size_ = checked_numel(sample_shape, "input sample");
   // The first worker doubles as the probe that resolves the output shape
-  // (in portable arithmetic one row: plans are per row count anyway, and a
-  // large model's full micro-batch plan is big).
-  const int64_t probe_rows = options_.arithmetic == Arithmetic::fast ? micro_ : 1;
+  // and whether plans need padding (one row: a large model's full
+  // micro-batch plan is big, and unpadded plans are per row count anyway).
+  const int64_t probe_rows = 1;
   auto probe = pool_->take(model, in_shape_, probe_rows, options_);
+  pad_ = !probe->plan.rows_independent();
   out_shape_ = probe->plan.output_shape(0);
   if (out_shape_.empty() || out_shape_[0] != probe_rows)
     throw ModelError("the model's output " + shape_text(out_shape_) +
@@ -92,7 +93,15 @@ BatchRunner::BatchRunner(const Model& model, const std::vector<int64_t>& sample_
   out_shape_.erase(out_shape_.begin());
   out_size_ = checked_numel(out_shape_, "output sample");
   value_size_ = std::max<int64_t>(1, probe->plan.largest_value() / probe_rows);
-  pool_->give_back(std::move(probe), probe_rows);
+  if (pad_) {
+    // Padded micro-batches as small as keep oneDNN's blocked copies of the
+    // largest value in a core's cache (more rows only stream them through
+    // memory), and a probe plan of one row is not kept.
+    micro_ = std::clamp(kPaddedValueFloats / value_size_, int64_t{1}, micro_);
+    in_shape_[0] = micro_;
+  } else {
+    pool_->give_back(std::move(probe), probe_rows);
+  }
 }
 
 BatchRunner::~BatchRunner() = default;
@@ -105,15 +114,15 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
   // One BLAS thread per call: parallelism comes from micro-batches, and the
   // BLAS arithmetic then never depends on how many threads exist.
   openblas_set_num_threads(1);
-  // Fast arithmetic: micro-batches aligned to global indices (the
-  // determinism rule), each planned whole with the other rows zero.
-  // Portable arithmetic: any cut gives the same bits, so the samples are cut
-  // into `step` rows from `first` (a micro-batch, or fewer so that a small
-  // call still keeps every thread busy) and each piece is planned for its
-  // own row count.
-  const bool pad = options_.arithmetic == Arithmetic::fast;
+  // Padded plans (oneDNN steps): micro-batches aligned to global indices
+  // (the determinism rule), each planned whole with the other rows zero.
+  // Otherwise any cut gives the same bits, so the samples are cut into
+  // `step` rows from `first` (a micro-batch, or fewer so that a small call
+  // still keeps every thread busy) and each piece is planned for its own
+  // row count.
+  const bool pad = pad_;
   const int64_t ways = std::max(threads, 1);
-  // A portable piece holds at least kMinPieceFloats of input: a piece
+  // An unpadded piece holds at least kMinPieceFloats of input: a piece
   // streams all the model's weights, and a small call cut into tiny pieces
   // (an MLP's 16 samples in two pieces of 8) makes every thread stream them
   // for a few rows, slower than one thread alone. Large samples (a

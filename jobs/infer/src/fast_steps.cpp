@@ -139,38 +139,6 @@ bool is_f32(const std::vector<Tensor>& v, int id) {
   return id >= 0 && v[size_t(id)].dtype == DType::f32;
 }
 
-// Y = A B' + c (torch's Linear export: transB=1, alpha=beta=1), or A B + c.
-std::unique_ptr<FastStep> gemm_step(const Node& n, int y, bool relu, const std::vector<Tensor>& v,
-                                    const std::vector<bool>& is_const) {
-  if (n.in.size() < 2 || n.geti("transA", 0) != 0 || n.getf("alpha", 1.0f) != 1.0f) return nullptr;
-  const int a = n.in[0], b = n.in[1], c = n.in.size() > 2 ? n.in[2] : -1;
-  if (!is_f32(v, a) || !is_f32(v, b) || !is_const[size_t(b)]) return nullptr;
-  const Tensor &A = v[size_t(a)], &B = v[size_t(b)];
-  if (A.shape.size() != 2 || B.shape.size() != 2) return nullptr;
-  const bool tb = n.geti("transB", 0) != 0;
-  const int64_t M = A.shape[0], K = A.shape[1], N = tb ? B.shape[0] : B.shape[1];
-  if ((tb ? B.shape[1] : B.shape[0]) != K || M < 1 || N < 1 || K < 1) return nullptr;
-  std::vector<float> bias;
-  if (c >= 0) {
-    // Only a per-column bias [N] or [1, N] with beta = 1 maps to oneDNN's bias.
-    if (!is_f32(v, c) || !is_const[size_t(c)] || n.getf("beta", 1.0f) != 1.0f) return nullptr;
-    const Tensor& C = v[size_t(c)];
-    if (!(C.shape == std::vector<int64_t>{N} || C.shape == std::vector<int64_t>{1, N}))
-      return nullptr;
-    bias = C.f;
-  }
-  dnnl::memory::desc src({M, K}, dt::f32, tag::ab), dst({M, N}, dt::f32, tag::ab),
-      w_any({K, N}, dt::f32, tag::any), w_user({K, N}, dt::f32, tb ? tag::ba : tag::ab),
-      bias_md({1, N}, dt::f32, tag::ab);
-  auto pd = dnnl::matmul::primitive_desc(
-      dnnl::matmul::desc(src, w_any, bias.empty() ? dnnl::memory::desc() : bias_md, dst),
-      step_attr(relu), cpu());
-  if (reference(pd)) return nullptr;
-  return std::make_unique<PrimitiveStep>(pd, src, dst,
-                                         packed_weights(w_user, pd.weights_desc(), B.f.data()),
-                                         std::move(bias), bias_md, a, y);
-}
-
 // 2-D convolution on plain NCHW tensors; the window (pads, output size) is
 // the one planning already resolved into the output's shape.
 std::unique_ptr<FastStep> conv_step(const Node& n, int y, bool relu, const std::vector<Tensor>& v,
@@ -222,7 +190,6 @@ std::unique_ptr<FastStep> make_fast_step(const Node& node, const Node* relu,
   // Primitives are built for the one thread they will run on.
   OneOmpThread one;
   try {
-    if (node.op == "Gemm") return gemm_step(node, y, relu != nullptr, values, is_const);
     if (node.op == "Conv") return conv_step(node, y, relu != nullptr, values, is_const);
   } catch (const dnnl::error&) {
     // oneDNN has no implementation for this case: the plain kernel runs it.

@@ -1,7 +1,9 @@
-// Fast paths chosen once at plan time: a Gemm or Conv whose weights are
-// constants runs as a oneDNN primitive with its weights reordered once into
-// the layout the primitive wants, the bias added and a following Relu fused
-// into the same pass. Anything that does not fit keeps the plain kernel.
+// Fast arithmetic's oneDNN steps, chosen once at plan time: a Conv whose
+// weights are constants runs as a oneDNN primitive with its weights
+// reordered once into the layout the primitive wants, the bias added and a
+// following Relu fused into the same pass. Anything that does not fit keeps
+// the portable step or plain kernel. (The FastStep interface is every
+// plan-time step's, portable ones included.)
 #pragma once
 
 #include <memory>

@@ -12,7 +12,7 @@ namespace basin::infer {
 // of the Conv: W' = W * a, b' = (b - mean) * a + B with a = scale /
 // sqrt(var + epsilon) per output channel (computed in double, rounded once).
 // The Conv then writes the BatchNormalization's output, and a Relu after it
-// fuses into the same oneDNN step.
+// fuses into the same step.
 void fold_batchnorm_into_conv(Graph& g);
 
 }  // namespace basin::infer

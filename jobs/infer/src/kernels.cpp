@@ -1,5 +1,5 @@
 // The operator kernels. Matrix products and convolutions (im2col) go
-// through oneDNN's sgemm (sgemm.hpp); the rest are plain loops.
+// through the portable matrix product (sgemm.hpp); the rest are plain loops.
 #include "kernels.hpp"
 #include "portable_math.hpp"
 

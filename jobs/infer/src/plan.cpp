@@ -1,13 +1,13 @@
 // Planning: input shapes are fixed, every node runs once on zeros to resolve
 // shapes and size every buffer; nodes whose inputs are all constants
 // (initializers, Constant, Shape of a planned input, ...) are folded then and
-// never run again. run() re-executes only the remaining nodes in place, a
-// Gemm or Conv with constant weights (and the Relu after it) as one oneDNN
-// step when it qualifies (fast_steps.hpp), a run of elementwise nodes as one
-// pass (elementwise_chain.hpp). Portable arithmetic takes no
-// oneDNN step: its plain kernels multiply through portable_sgemm, and a Gemm
-// or MatMul with constant weights through weights packed once
-// (portable_steps.hpp).
+// never run again. run() re-executes only the remaining nodes in place: a
+// run of elementwise nodes as one pass (elementwise_chain.hpp), a Gemm,
+// MatMul or Conv with constant weights through weights packed once
+// (portable_steps.hpp), the rest through the plain kernels, which multiply
+// through portable_sgemm. Fast arithmetic differs in one thing: a dense
+// spatial convolution with constant weights (and the Relu after it) runs as
+// a oneDNN primitive when one qualifies (fast_steps.hpp).
 #include "elementwise_chain.hpp"
 #include "fast_steps.hpp"
 #include "graph.hpp"
@@ -19,6 +19,7 @@ namespace basin::infer {
 struct Plan::State {
   const Graph* g = nullptr;
   int64_t opset = 0;
+  Arithmetic arithmetic = Arithmetic::fast;
   GemmChoice sgemm;
   std::vector<Tensor> values;
   // The nodes that depend on the inputs, in order; `fast` replaces the
@@ -29,7 +30,8 @@ struct Plan::State {
   };
   std::vector<Step> steps;
   std::vector<std::vector<int64_t>> in_shapes;
-  int64_t largest_value = 0;  // elements of the largest value that is not a constant
+  int64_t largest_value = 0;     // elements of the largest value that is not a constant
+  bool rows_independent = true;  // no oneDNN step chosen
 
   void choose_fast_steps(const std::vector<const Node*>& live, const std::vector<bool>& is_const);
   bool relabel(const Node& n, const std::vector<int>& readers) const;
@@ -52,7 +54,7 @@ Arithmetic parse_arithmetic(const std::string& text) {
   if (text == "portable") return Arithmetic::portable;
   throw ModelError("arithmetic '" + text +
                    "' is not known: use 'portable' (the same bits on every x86-64 CPU) or "
-                   "'fast' (oneDNN, bits may differ between CPUs)");
+                   "'fast' (oneDNN convolutions, bits may differ between CPUs)");
 }
 
 Isa parse_isa(const std::string& text) {
@@ -79,7 +81,8 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
   const Graph& g = model.graph();
   s_->g = &g;
   s_->opset = g.opset;
-  s_->sgemm = {options.arithmetic, options.isa};
+  s_->arithmetic = options.arithmetic;
+  s_->sgemm = {options.isa};
   s_->values.resize(g.values.size());
   if (input_shapes.size() != g.inputs.size())
     throw ModelError("the model has " + std::to_string(g.inputs.size()) + " inputs, " +
@@ -135,6 +138,18 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
 }
 
 namespace {
+// The convolutions fast arithmetic gives to oneDNN: dense (one group) with
+// a kernel larger than 1 x 1. Measured on the benchmark's nets (b256, one
+// thread, docs/performance.md): oneDNN beats the portable kernels there
+// (ResNet-20 +15%, the small CNN +5%), while depthwise and pointwise layers
+// run faster portable, where a MobileNet block's pairs of them hand over
+// channels last.
+bool spatial_dense_convolution(const Node& n, const std::vector<Tensor>& values) {
+  if (n.op != "Conv" || n.geti("group", 1) != 1 || n.in.size() < 2 || n.in[1] < 0) return false;
+  const Tensor& w = values[size_t(n.in[1])];
+  return w.shape.size() == 4 && w.shape[2] * w.shape[3] > 1;
+}
+
 // Flatten, Reshape, Identity and Dropout only relabel their input. When
 // nothing else reads that input, its data is handed over (the buffers are
 // swapped; both have the planned size) instead of copied.
@@ -190,20 +205,21 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
       k += chained - 1;
       continue;
     }
-    if (relabel(*n, readers))
+    if (relabel(*n, readers)) {
       fast = std::make_unique<HandOver>(n->in[0], n->out[0]);
-    else if (sgemm.arithmetic == Arithmetic::portable) {
-      if ((fast = make_portable_step(*n, sgemm.isa, values, is_const, act, absorbed)) && absorbed)
-        ++k;
-    } else if ((fast = make_fast_step(*n, relu, values, is_const)) && relu)
+    } else if (arithmetic == Arithmetic::fast && spatial_dense_convolution(*n, values) &&
+               (fast = make_fast_step(*n, relu, values, is_const))) {
+      rows_independent = false;
+      if (relu) ++k;
+    } else if ((fast = make_portable_step(*n, sgemm.isa, values, is_const, act, absorbed)) &&
+               absorbed) {
       ++k;
+    }
     steps.push_back({n, std::move(fast)});
   }
-  if (sgemm.arithmetic == Arithmetic::portable) {
-    std::vector<FastStep*> chosen;
-    for (const auto& st : steps) chosen.push_back(st.fast.get());
-    link_channels_last(chosen, readers);
-  }
+  std::vector<FastStep*> chosen;
+  for (const auto& st : steps) chosen.push_back(st.fast.get());
+  link_channels_last(chosen, readers);
 }
 
 Plan::~Plan() = default;
@@ -247,6 +263,10 @@ std::vector<const Tensor*> Plan::run_in_place() {
   std::vector<const Tensor*> r;
   for (int v : g.output_ids) r.push_back(&s_->values[size_t(v)]);
   return r;
+}
+
+bool Plan::rows_independent() const {
+  return s_->rows_independent;
 }
 
 int64_t Plan::largest_value() const {

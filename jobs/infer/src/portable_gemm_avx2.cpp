@@ -12,6 +12,7 @@ namespace basin::infer::portable {
 namespace {
 struct Avx2 {
   static constexpr int W = 8;
+  static constexpr int MR = 6;  // 12 accumulators of the 16 registers
   using reg = __m256;
   static reg zero() { return _mm256_setzero_ps(); }
   static reg load(const float* p) { return _mm256_loadu_ps(p); }

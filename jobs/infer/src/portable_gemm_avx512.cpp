@@ -12,6 +12,7 @@ namespace basin::infer::portable {
 namespace {
 struct Avx512 {
   static constexpr int W = 16;
+  static constexpr int MR = 12;  // 24 accumulators of the 32 registers
   using reg = __m512;
   static reg zero() { return _mm512_setzero_ps(); }
   static reg load(const float* p) { return _mm512_loadu_ps(p); }

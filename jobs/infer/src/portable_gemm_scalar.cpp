@@ -10,6 +10,7 @@ namespace basin::infer::portable {
 namespace {
 struct Lanes8 {
   static constexpr int W = 8;
+  static constexpr int MR = 6;
   struct reg {
     float v[W];
   };

@@ -149,23 +149,30 @@ Activation activation_of(const Node* next, const std::vector<Tensor>& values,
 }
 
 // Gemm: Y = beta C + alpha op(A) op(B), with B constant and C constant (or
-// absent). As the plain kernel: Y starts as beta C broadcast, then the
-// product is added (beta = 1 in the product's epilogue).
+// absent), and the Relu or Clip after it. The plain kernel starts Y as beta C
+// broadcast and adds the product in the product's epilogue (beta C +
+// alpha acc); here the product comes first and each row takes act(alpha acc
+// + beta C) in one pass: the same addition (IEEE addition commutes), without
+// the copies around the epilogue.
 class PackedGemm : public FastStep {
  public:
-  PackedGemm(PackedMatrix b, bool ta, int64_t M, float alpha, std::vector<float> start, int a,
-             int y)
-      : b_(std::move(b)), ta_(ta), M_(M), alpha_(alpha), start_(std::move(start)), a_(a), y_(y) {}
+  PackedGemm(PackedMatrix b, bool ta, int64_t M, float alpha, std::vector<float> start,
+             Activation act, int a, int y)
+      : b_(std::move(b)),
+        ta_(ta),
+        M_(M),
+        alpha_(alpha),
+        start_(std::move(start)),
+        act_(act),
+        a_(a),
+        y_(y) {}
   void run(std::vector<Tensor>& values) override {
     const Tensor& a = values[size_t(a_)];
-    Tensor& y = values[size_t(y_)];
+    float* y = values[size_t(y_)].f.data();
     const int64_t N = b_.cols(), lda = a.shape[1];
-    if (start_.empty()) {
-      portable_sgemm_packed(b_, ta_, M_, alpha_, a.f.data(), lda, 0.0f, y.f.data(), N);
-      return;
-    }
-    for (int64_t i = 0; i < M_; ++i) std::copy(start_.begin(), start_.end(), y.f.begin() + i * N);
-    portable_sgemm_packed(b_, ta_, M_, alpha_, a.f.data(), lda, 1.0f, y.f.data(), N);
+    portable_sgemm_packed(b_, ta_, M_, alpha_, a.f.data(), lda, 0.0f, y, N);
+    const float* bias = start_.empty() ? nullptr : start_.data();
+    for (int64_t i = 0; i < M_; ++i) act_.finish_row(y + i * N, N, bias);
   }
 
  private:
@@ -174,11 +181,13 @@ class PackedGemm : public FastStep {
   int64_t M_;
   float alpha_;
   std::vector<float> start_;  // beta C for one row, when C is a row vector
+  Activation act_;
   int a_, y_;
 };
 
 std::unique_ptr<FastStep> gemm_step(const Node& n, Isa isa, const std::vector<Tensor>& values,
-                                    const std::vector<bool>& is_const) {
+                                    const std::vector<bool>& is_const, const Node* next,
+                                    bool& absorbed_next) {
   if (n.in.size() < 2 || n.in[1] < 0 || !is_const[size_t(n.in[1])]) return nullptr;
   const Tensor &a = values[size_t(n.in[0])], &b = values[size_t(n.in[1])];
   const Tensor& y = values[size_t(n.out[0])];
@@ -198,8 +207,10 @@ std::unique_ptr<FastStep> gemm_step(const Node& n, Isa isa, const std::vector<Te
     for (float v : c.f) start.push_back(beta * v);
   }
   PackedMatrix packed(isa, tb, K, N, b.f.data(), b.shape[1]);
-  return std::make_unique<PackedGemm>(std::move(packed), ta, M, alpha, std::move(start), n.in[0],
-                                      n.out[0]);
+  const Activation act = activation_of(next, values, is_const);
+  absorbed_next = act.kind != Activation::Kind::none;
+  return std::make_unique<PackedGemm>(std::move(packed), ta, M, alpha, std::move(start), act,
+                                      n.in[0], absorbed_next ? next->out[0] : n.out[0]);
 }
 
 // MatMul of A [..., M, K] by a constant B [K, N]: one product with the
@@ -544,7 +555,7 @@ std::unique_ptr<FastStep> make_portable_step(const Node& node, Isa isa,
                                              bool& absorbed_next) {
   absorbed_next = false;
   if (node.out.empty() || node.out[0] < 0 || node.in.empty() || node.in[0] < 0) return nullptr;
-  if (node.op == "Gemm") return gemm_step(node, isa, values, is_const);
+  if (node.op == "Gemm") return gemm_step(node, isa, values, is_const, next, absorbed_next);
   if (node.op == "MatMul") return matmul_step(node, isa, values, is_const);
   if (node.op == "Conv") return conv_step(node, isa, values, is_const, next, absorbed_next);
   return nullptr;

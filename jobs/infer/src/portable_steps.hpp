@@ -17,7 +17,7 @@ namespace basin::infer {
 // A step for `node`, or nullptr when it does not qualify (the plain kernel
 // then runs it). `values` are sized by planning; `is_const` marks the values
 // fixed at plan time. `next`, when given, is the Relu or Clip that alone reads
-// the node's output: a convolution step applies it as it writes its output
+// the node's output: a convolution or Gemm step applies it as it writes its output
 // (the plain kernel's own comparison, so the same bits, and one pass over
 // the activations fewer) and sets `absorbed_next`; the node's own output is
 // then never written.

@@ -4,7 +4,7 @@
 // size (kMicroBatch) aligned to GLOBAL sample indices: sample g always sits in
 // row g % kMicroBatch of micro-batch g / kMicroBatch, and rows that are not
 // being scored are zeros. Every micro-batch runs on one thread, with
-// single-threaded OpenBLAS / oneDNN, through a plan of the same shapes, so a
+// single-threaded oneDNN, through a plan of the same shapes, so a
 // sample's output comes from the same sequence of floating-point operations
 // whatever the number of samples scored per call (the I/O batch size), the
 // thread count or the rank count: it is bit-for-bit the same. Rows never mix
@@ -13,10 +13,12 @@
 // (In fast arithmetic bits may differ between CPUs with different
 // instruction sets: oneDNN picks its kernels by CPU.)
 //
-// Portable arithmetic needs no padding: its kernels compute every row alone
-// in one canonical order (portable_gemm.hpp), so a micro-batch holds only the
-// rows being scored, planned for that row count, and the bits are the same
-// on every x86-64 CPU whatever the batch.
+// Padding is needed only for plans with oneDNN steps (fast arithmetic on a
+// model with dense convolutions, see Plan::rows_independent). Every other
+// plan computes each row alone in one canonical order (portable_gemm.hpp),
+// so a piece holds only the rows being scored, planned for that row count,
+// and a row's bits are the same whatever the batch (in portable arithmetic
+// on every x86-64 CPU, too).
 #pragma once
 
 #include <cstddef>
@@ -38,8 +40,8 @@ class BatchRunner {
 
   // Checks the model has one float input [N, ...] whose per-sample dims
   // equal `sample_shape` (expected vs found in the error) and one output.
-  // In fast arithmetic a micro_batch other than kMicroBatch gives other
-  // (equally valid) bits.
+  // When a plan needs padding (fast arithmetic, oneDNN steps), a
+  // micro_batch other than kMicroBatch gives other (equally valid) bits.
   BatchRunner(const Model& model, const std::vector<int64_t>& sample_shape,
               int64_t micro_batch = kMicroBatch, const PlanOptions& options = {});
   ~BatchRunner();
@@ -61,12 +63,12 @@ class BatchRunner {
   // The largest TBB arena concurrency a run() call had so far (0 before any).
   int arena_concurrency() const;
   // Planned micro-batches kept for later calls, and for how many row counts.
-  // Portable arithmetic plans a piece per row count, so callers with ever
+  // Unpadded plans are made per row count, so callers with ever
   // other sizes (a server's requests of 1..micro_batch samples) would keep a
   // plan for each: only the kKeptRowCounts most recently used row counts are
   // kept, the others freed.
   static constexpr std::size_t kKeptRowCounts = 4;
-  // Portable arithmetic cuts a call into pieces of at least this many input
+  // Unpadded plans cut a call into pieces of at least this many input
   // floats (64 KiB), so that each piece's pass over the weights serves
   // enough rows.
   static constexpr int64_t kMinPieceFloats = 16384;
@@ -76,6 +78,11 @@ class BatchRunner {
   // cache instead of memory (a MobileNet's 128-image piece holds 8 MiB per
   // activation).
   static constexpr int64_t kPieceValueFloats = 262144;
+  // Padded plans' micro-batch: at most micro_batch rows, and no more than
+  // keep the largest intermediate value within this many floats (256 KiB:
+  // oneDNN works on blocked copies beside it). Derived from the model, never
+  // from a call, so the determinism rule holds; micro_batch() reports it.
+  static constexpr int64_t kPaddedValueFloats = 65536;
   std::size_t kept_plans() const;
   std::size_t kept_row_counts() const;
 
@@ -86,6 +93,7 @@ class BatchRunner {
   std::vector<int64_t> in_shape_, out_shape_;
   int64_t micro_ = 0, in_size_ = 0, out_size_ = 0;
   int64_t value_size_ = 1;  // the largest intermediate value of one sample, in floats
+  bool pad_ = false;        // the plans' rows depend on each other (Plan::rows_independent)
   std::unique_ptr<Pool> pool_;
 };
 

@@ -39,8 +39,10 @@ struct Graph;  // internal
 
 // How a plan does its arithmetic.
 enum class Arithmetic {
-  // oneDNN primitives and sgemm, which pick their kernels by CPU: fastest,
-  // bit-identical only between CPUs with the same instruction sets.
+  // Dense convolutions through oneDNN primitives, which pick their kernels
+  // by CPU (bit-identical only between CPUs with the same instruction sets,
+  // and a row's bits may depend on the rows planned with it); everything
+  // else through the portable kernels.
   fast,
   // Basin's own kernels, every sum in one canonical order and no library
   // chosen by CPU: the same bits on every x86-64 CPU (see portable_gemm.hpp).
@@ -62,7 +64,7 @@ Isa parse_isa(const std::string& text);
 
 struct PlanOptions {
   Arithmetic arithmetic = Arithmetic::fast;
-  Isa isa = Isa::native;  // portable arithmetic only
+  Isa isa = Isa::native;  // the portable kernels' instruction set
 };
 
 class Model {
@@ -111,6 +113,11 @@ class Plan {
   // The element count of the plan's largest value computed from the inputs
   // (BatchRunner sizes its pieces by it).
   int64_t largest_value() const;
+  // Whether every row's outputs are computed from that row alone in one
+  // fixed order, so its bits do not depend on the other rows or their
+  // count: always in portable arithmetic; in fast arithmetic unless a
+  // oneDNN step was chosen (BatchRunner then pads micro-batches).
+  bool rows_independent() const;
 
  private:
   Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes,
