@@ -84,6 +84,28 @@ onnx::ModelProto mlp() {
   add_output(g, "y");
   return m;
 }
+// A token model as an encoder's pieces: 160 tokens of 16 features through
+// MatMul (a packed product of 160 rows a sample), bias + Relu (an
+// elementwise chain), Softmax over features and LayerNormalization (opset
+// 17): every kind of step that shares a piece's rows with idle threads.
+onnx::ModelProto tokens() {
+  std::mt19937 rng(5);
+  auto m = base();
+  m.mutable_opset_import(0)->set_version(17);
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 160, 16});
+  add_init(g, "w", {16, 32}, rng);
+  add_init(g, "b", {32}, rng);
+  add_init(g, "s", {32}, rng);
+  add_init(g, "c", {32}, rng);
+  add_node(g, "MatMul", {"x", "w"}, {"h"});
+  add_node(g, "Add", {"h", "b"}, {"hb"});
+  add_node(g, "Relu", {"hb"}, {"r"});
+  add_node(g, "Softmax", {"r"}, {"p"});
+  add_node(g, "LayerNormalization", {"p", "s", "c"}, {"y"});
+  add_output(g, "y");
+  return m;
+}
 void set_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
   auto* a = n->add_attribute();
   a->set_name(name), a->set_type(onnx::AttributeProto::INTS);
@@ -424,6 +446,24 @@ TEST(PlannedSteps, AgreeWithPlainKernels) {
 TEST(Determinism, CnnSampleOutputIndependentOfBatchAndThreads) {
   Model model = Model::load_bytes(bytes(cnn()), "cnn");
   EXPECT_EQ(expect_same_bits_however_cut(model, {1, 12, 12}).size(), 3000u);
+}
+
+// A call of one sample or a few is one piece, whose products, elementwise
+// passes, Softmax and LayerNorm rows are shared with idle threads in chunks:
+// the bits stay those of one thread, whatever the cut, in both arithmetics.
+TEST(Determinism, RowsSharedWithIdleThreadsChangeNoBit) {
+  Model model = Model::load_bytes(bytes(tokens()), "tokens");
+  const auto portable = expect_same_bits_however_cut(model, {160, 16}, {Arithmetic::portable});
+  EXPECT_EQ(expect_same_bits_however_cut(model, {160, 16}), portable);
+  std::vector<float> x(160 * 16), y1(160 * 32), y2(160 * 32);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-2, 2);
+  for (auto& v : x) v = u(rng);
+  BatchRunner r(model, {160, 16});
+  r.run(x.data(), 1, y1.data(), 1);
+  r.run(x.data(), 1, y2.data(), 2);
+  EXPECT_EQ(y1, y2);
+  EXPECT_GT(*std::max_element(y1.begin(), y1.end()), 0.1f);
 }
 
 // Fast arithmetic gives oneDNN only dense spatial convolutions (the CNN's

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "parallel_chunks.hpp"
 #include "portable_map.hpp"
 #include "portable_math.hpp"
 
@@ -60,16 +61,20 @@ class ElementwiseChain : public FastStep {
   void run(std::vector<Tensor>& values) override {
     const float* x = values[size_t(input_)].f.data();
     float* y = values[size_t(output_)].f.data();
-    for (int64_t j = 0; j < size_; j += kBlock) {
-      const int64_t n = std::min(kBlock, size_ - j);
-      float* t = y + j;  // the block is worked on where it ends, in cache
-      std::copy_n(x + j, n, t);
-      for (const Link& l : links_) apply(l, values, t, j, n);
-    }
+    const int64_t blocks = (size_ + kBlock - 1) / kBlock;
+    in_chunks(blocks, kChunkBlocks, [&](int64_t b0, int64_t b1) {
+      for (int64_t j = b0 * kBlock; j < std::min(b1 * kBlock, size_); j += kBlock) {
+        const int64_t n = std::min(kBlock, size_ - j);
+        float* t = y + j;  // the block is worked on where it ends, in cache
+        std::copy_n(x + j, n, t);
+        for (const Link& l : links_) apply(l, values, t, j, n);
+      }
+    });
   }
 
  private:
   static constexpr int64_t kBlock = 2048;
+  static constexpr int64_t kChunkBlocks = 8;  // per chunk shared with idle threads
 
   void apply(const Link& l, const std::vector<Tensor>& values, float* t, int64_t j,
              int64_t n) const {

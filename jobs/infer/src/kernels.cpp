@@ -5,6 +5,7 @@
 
 #include "kernel_ops.hpp"
 #include "kernel_support.hpp"
+#include "parallel_chunks.hpp"
 #include "portable_map.hpp"
 #include "sgemm.hpp"
 
@@ -121,27 +122,31 @@ void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
     (d < axis ? outer : (d == axis || opset < 13) ? mid : inner) *= x.shape[size_t(d)];
   size_f(y, x.shape, n);
   const bool log = n.op == "LogSoftmax";
-  thread_local std::vector<float> e;
-  e.resize(size_t(mid));
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i) {
-      const float* a = x.f.data() + o * mid * inner + i;
-      float* r = y.f.data() + o * mid * inner + i;
-      const float mx = row_max(a, mid, inner);
-      if (inner == 1)
-        for (int64_t m = 0; m < mid; ++m) e[size_t(m)] = a[m] - mx;
-      else
-        for (int64_t m = 0; m < mid; ++m) e[size_t(m)] = a[m * inner] - mx;
-      portable_map(isa, MathFn::exp, e.data(), e.data(), mid);
-      float sum = 0;
-      for (int64_t m = 0; m < mid; ++m) sum += e[size_t(m)];
-      if (log) {
-        const float log_sum = pmath::logf(sum);
-        for (int64_t m = 0; m < mid; ++m) r[m * inner] = a[m * inner] - mx - log_sum;
-      } else {
-        for (int64_t m = 0; m < mid; ++m) r[m * inner] = e[size_t(m)] / sum;
-      }
-    }
+  // Rows shared with idle threads (parallel_chunks.hpp): each is its own.
+  in_chunks(outer, std::max<int64_t>(1, kChunkFloats / std::max<int64_t>(mid * inner, 1)),
+            [&](int64_t o0, int64_t o1) {
+              thread_local std::vector<float> e;
+              e.resize(size_t(mid));
+              for (int64_t o = o0; o < o1; ++o)
+                for (int64_t i = 0; i < inner; ++i) {
+                  const float* a = x.f.data() + o * mid * inner + i;
+                  float* r = y.f.data() + o * mid * inner + i;
+                  const float mx = row_max(a, mid, inner);
+                  if (inner == 1)
+                    for (int64_t m = 0; m < mid; ++m) e[size_t(m)] = a[m] - mx;
+                  else
+                    for (int64_t m = 0; m < mid; ++m) e[size_t(m)] = a[m * inner] - mx;
+                  portable_map(isa, MathFn::exp, e.data(), e.data(), mid);
+                  float sum = 0;
+                  for (int64_t m = 0; m < mid; ++m) sum += e[size_t(m)];
+                  if (log) {
+                    const float log_sum = pmath::logf(sum);
+                    for (int64_t m = 0; m < mid; ++m) r[m * inner] = a[m * inner] - mx - log_sum;
+                  } else {
+                    for (int64_t m = 0; m < mid; ++m) r[m * inner] = e[size_t(m)] / sum;
+                  }
+                }
+            });
 }
 
 // ---- matrix products -----------------------------------------------------

@@ -5,6 +5,7 @@
 
 #include "kernel_ops.hpp"
 #include "kernel_support.hpp"
+#include "parallel_chunks.hpp"
 
 namespace basin::infer::kernel {
 namespace {
@@ -138,20 +139,24 @@ void layer_norm(const Node& n, const Inputs& in, const std::vector<Tensor*>& out
   Tensor* inv_out = out.size() > 2 ? out[2] : nullptr;
   if (mean_out) size_f(*mean_out, stat_shape, n);
   if (inv_out) size_f(*inv_out, stat_shape, n);
-  for (int64_t o = 0; o < outer; ++o) {
-    const float* a = x.f.data() + o * inner;
-    float* r = y.f.data() + o * inner;
-    double mean = 0, var = 0;
-    for (int64_t j = 0; j < inner; ++j) mean += a[j];
-    mean /= double(inner);
-    for (int64_t j = 0; j < inner; ++j) var += (a[j] - mean) * (a[j] - mean);
-    var /= double(inner);
-    const double inv = 1.0 / std::sqrt(var + eps);
-    if (mean_out) mean_out->f[size_t(o)] = float(mean);
-    if (inv_out) inv_out->f[size_t(o)] = float(inv);
-    for (int64_t j = 0; j < inner; ++j)
-      r[j] = float((a[j] - mean) * inv) * sc[size_t(j)] + bi[size_t(j)];
-  }
+  // Rows shared with idle threads (parallel_chunks.hpp): each is its own.
+  in_chunks(outer, std::max<int64_t>(1, kChunkFloats / std::max<int64_t>(inner, 1)),
+            [&](int64_t o0, int64_t o1) {
+              for (int64_t o = o0; o < o1; ++o) {
+                const float* a = x.f.data() + o * inner;
+                float* r = y.f.data() + o * inner;
+                double mean = 0, var = 0;
+                for (int64_t j = 0; j < inner; ++j) mean += a[j];
+                mean /= double(inner);
+                for (int64_t j = 0; j < inner; ++j) var += (a[j] - mean) * (a[j] - mean);
+                var /= double(inner);
+                const double inv = 1.0 / std::sqrt(var + eps);
+                if (mean_out) mean_out->f[size_t(o)] = float(mean);
+                if (inv_out) inv_out->f[size_t(o)] = float(inv);
+                for (int64_t j = 0; j < inner; ++j)
+                  r[j] = float((a[j] - mean) * inv) * sc[size_t(j)] + bi[size_t(j)];
+              }
+            });
 }
 
 }  // namespace basin::infer::kernel

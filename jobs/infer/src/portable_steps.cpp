@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernel_ops.hpp"
+#include "parallel_chunks.hpp"
 #include "portable_gemm.hpp"
 #include "portable_gemm_clones.hpp"
 
@@ -148,6 +149,9 @@ Activation activation_of(const Node* next, const std::vector<Tensor>& values,
   return a;
 }
 
+// Rows of a product per chunk shared with idle threads (parallel_chunks.hpp).
+constexpr int64_t kChunkRows = 64;
+
 // Gemm: Y = beta C + alpha op(A) op(B), with B constant and C constant (or
 // absent), and the Relu or Clip after it. The plain kernel starts Y as beta C
 // broadcast and adds the product in the product's epilogue (beta C +
@@ -170,9 +174,13 @@ class PackedGemm : public FastStep {
     const Tensor& a = values[size_t(a_)];
     float* y = values[size_t(y_)].f.data();
     const int64_t N = b_.cols(), lda = a.shape[1];
-    portable_sgemm_packed(b_, ta_, M_, alpha_, a.f.data(), lda, 0.0f, y, N);
     const float* bias = start_.empty() ? nullptr : start_.data();
-    for (int64_t i = 0; i < M_; ++i) act_.finish_row(y + i * N, N, bias);
+    in_chunks(M_, kChunkRows, [&](int64_t lo, int64_t hi) {
+      // Rows lo.. of op(A): row i of A, or column i when A is transposed.
+      const float* ai = a.f.data() + (ta_ ? lo : lo * lda);
+      portable_sgemm_packed(b_, ta_, hi - lo, alpha_, ai, lda, 0.0f, y + lo * N, N);
+      for (int64_t i = lo; i < hi; ++i) act_.finish_row(y + i * N, N, bias);
+    });
   }
 
  private:
@@ -220,8 +228,12 @@ class PackedMatMul : public FastStep {
   PackedMatMul(PackedMatrix b, int64_t rows, int a, int y)
       : b_(std::move(b)), rows_(rows), a_(a), y_(y) {}
   void run(std::vector<Tensor>& values) override {
-    portable_sgemm_packed(b_, false, rows_, 1.0f, values[size_t(a_)].f.data(), b_.rows(), 0.0f,
-                          values[size_t(y_)].f.data(), b_.cols());
+    const float* a = values[size_t(a_)].f.data();
+    float* y = values[size_t(y_)].f.data();
+    in_chunks(rows_, kChunkRows, [&](int64_t lo, int64_t hi) {
+      portable_sgemm_packed(b_, false, hi - lo, 1.0f, a + lo * b_.rows(), b_.rows(), 0.0f,
+                            y + lo * b_.cols(), b_.cols());
+    });
   }
 
  private:
