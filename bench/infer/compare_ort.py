@@ -18,7 +18,7 @@ ONNX Runtime is onnxruntime-node 1.20.1 from npm (its CPU library ships in
 the package), installed once under ~/.cache/basin-bench/ort:
   npm install --ignore-scripts onnxruntime-node@1.20.1
 
-Basin runs in fast arithmetic (oneDNN) and in portable arithmetic (the same
+Basin runs in fast arithmetic (oneDNN convolutions) and in portable arithmetic (the same
 bits on every x86-64 CPU), each its own column; --arithmetic picks one.
 
 usage: compare_ort.py BUILD_DIR [ROUNDS] [SECONDS] [--only NAME,...] [--threads 1,2]

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "fast_math.hpp"
 #include "parallel_chunks.hpp"
 #include "portable_map.hpp"
 #include "portable_math.hpp"
@@ -55,8 +56,14 @@ void combine_scalar(float* t, int64_t n, float c, bool left, F f) {
 
 class ElementwiseChain : public FastStep {
  public:
-  ElementwiseChain(int input, int output, int64_t size, std::vector<Link> links, Isa isa)
-      : input_(input), output_(output), size_(size), links_(std::move(links)), isa_(isa) {}
+  ElementwiseChain(int input, int output, int64_t size, std::vector<Link> links, Isa isa,
+                   Arithmetic arithmetic)
+      : input_(input),
+        output_(output),
+        size_(size),
+        links_(std::move(links)),
+        isa_(isa),
+        arithmetic_(arithmetic) {}
 
   void run(std::vector<Tensor>& values) override {
     const float* x = values[size_t(input_)].f.data();
@@ -91,6 +98,7 @@ class ElementwiseChain : public FastStep {
         for (int64_t e = 0; e < n; ++e) t[e] = t[e] > 0 ? t[e] : 0.0f;
         return;
       case Op::erf:
+        if (arithmetic_ == Arithmetic::fast) return fast_erf(isa_, t, t, n);
         return portable_map(isa_, MathFn::erf, t, t, n);
       case Op::exp:
         return portable_map(isa_, MathFn::exp, t, t, n);
@@ -130,6 +138,7 @@ class ElementwiseChain : public FastStep {
   int64_t size_;
   std::vector<Link> links_;
   Isa isa_;
+  Arithmetic arithmetic_;
 };
 
 // Whether `s` is the trailing dimensions of `shape` (numpy broadcasting then
@@ -143,7 +152,7 @@ bool trails(const std::vector<int64_t>& s, const std::vector<int64_t>& shape) {
 std::unique_ptr<FastStep> make_elementwise_chain(const std::vector<const Node*>& live, size_t first,
                                                  const std::vector<Tensor>& values,
                                                  const std::vector<int>& readers, Isa isa,
-                                                 size_t& length) {
+                                                 Arithmetic arithmetic, size_t& length) {
   length = 0;
   std::vector<Link> links;
   int input = -1, carried = -1;
@@ -192,7 +201,8 @@ std::unique_ptr<FastStep> make_elementwise_chain(const std::vector<const Node*>&
   if (links.size() < 2) return nullptr;
   length = links.size();
   const auto size = int64_t(values[size_t(carried)].f.size());
-  return std::make_unique<ElementwiseChain>(input, carried, size, std::move(links), isa);
+  return std::make_unique<ElementwiseChain>(input, carried, size, std::move(links), isa,
+                                            arithmetic);
 }
 
 }  // namespace basin::infer

@@ -5,8 +5,8 @@
 // takes a block of elements that stays in cache through every node. Each
 // element sees the same IEEE operations in the same order as the plain
 // kernels give it (the same comparisons, pmath's functions through
-// portable_map), so the bits are those of the nodes run one by one, in
-// either arithmetic.
+// portable_map), so the bits are those of the nodes run one by one (in
+// portable arithmetic; fast arithmetic takes a faster erf).
 #pragma once
 
 #include <memory>
@@ -24,10 +24,12 @@ namespace basin::infer {
 // (`readers` counts readers, graph outputs included); a second operand is a
 // value of that shape computed before the chain, a single value, or a value
 // that repeats along the trailing dimensions (a bias). `length` is set to
-// the number of nodes taken. isa: for Erf and Exp (portable_map).
+// the number of nodes taken. isa: for Erf and Exp (portable_map). In fast
+// arithmetic Erf is fast_erf (fast_math.hpp) instead of pmath's: its bits
+// are then not the plain kernel's.
 std::unique_ptr<FastStep> make_elementwise_chain(const std::vector<const Node*>& live, size_t first,
                                                  const std::vector<Tensor>& values,
                                                  const std::vector<int>& readers, Isa isa,
-                                                 size_t& length);
+                                                 Arithmetic arithmetic, size_t& length);
 
 }  // namespace basin::infer

@@ -5,9 +5,10 @@
 // run of elementwise nodes as one pass (elementwise_chain.hpp), a Gemm,
 // MatMul or Conv with constant weights through weights packed once
 // (portable_steps.hpp), the rest through the plain kernels, which multiply
-// through portable_sgemm. Fast arithmetic differs in one thing: a dense
+// through portable_sgemm. Fast arithmetic differs in two things: a dense
 // spatial convolution with constant weights (and the Relu after it) runs as
-// a oneDNN primitive when one qualifies (fast_steps.hpp).
+// a oneDNN primitive when one qualifies (fast_steps.hpp), and an elementwise
+// chain's Erf (a GELU) is single precision (fast_math.hpp).
 #include "elementwise_chain.hpp"
 #include "fast_steps.hpp"
 #include "graph.hpp"
@@ -200,7 +201,7 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
     std::unique_ptr<FastStep> fast;
     bool absorbed = false;
     size_t chained = 0;
-    if ((fast = make_elementwise_chain(live, k, values, readers, sgemm.isa, chained))) {
+    if ((fast = make_elementwise_chain(live, k, values, readers, sgemm.isa, arithmetic, chained))) {
       steps.push_back({n, std::move(fast)});
       k += chained - 1;
       continue;

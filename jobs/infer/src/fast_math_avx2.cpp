@@ -1,0 +1,8 @@
+// Fast arithmetic's erf loop vectorised for AVX2 + FMA (compiled with it on;
+// called only on CPUs that have it).
+namespace basin::infer::fastmath {
+#include "fast_math_kernel.inc"
+void erf_avx2(const float* x, float* y, long n) {
+  erf_loop(x, y, n);
+}
+}  // namespace basin::infer::fastmath
