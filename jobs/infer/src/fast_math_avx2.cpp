@@ -1,8 +1,11 @@
-// Fast arithmetic's erf loop vectorised for AVX2 + FMA (compiled with it on;
+// Fast arithmetic's erf and exp loops vectorised for AVX2 + FMA (compiled with it on;
 // called only on CPUs that have it).
 namespace basin::infer::fastmath {
 #include "fast_math_kernel.inc"
 void erf_avx2(const float* x, float* y, long n) {
   erf_loop(x, y, n);
+}
+void exp_avx2(const float* x, float* y, long n) {
+  exp_loop(x, y, n);
 }
 }  // namespace basin::infer::fastmath

@@ -3,6 +3,7 @@
 #include "kernels.hpp"
 #include "portable_math.hpp"
 
+#include "fast_math.hpp"
 #include "kernel_ops.hpp"
 #include "kernel_support.hpp"
 #include "parallel_chunks.hpp"
@@ -110,9 +111,10 @@ float row_max(const float* a, int64_t mid, int64_t inner) {
 
 // Softmax over [outer, axis, inner] blocks; opset < 13 coerces to 2-D at axis.
 // Each row's exponentials come from portable_map (vectorised, the bits of
-// pmath::expf); the sum runs in row order.
+// pmath::expf), or from fast_exp in fast arithmetic; their sum is lane_sum's.
 void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in, Tensor& y,
-             Isa isa) {
+             const KernelChoice& choice) {
+  const bool fast = choice.arithmetic == Arithmetic::fast;
   const Tensor& x = need(n, in, 0);
   need_f(n, x);
   const int64_t rank = int64_t(x.shape.size());
@@ -136,9 +138,12 @@ void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
                     for (int64_t m = 0; m < mid; ++m) e[size_t(m)] = a[m] - mx;
                   else
                     for (int64_t m = 0; m < mid; ++m) e[size_t(m)] = a[m * inner] - mx;
-                  portable_map(isa, MathFn::exp, e.data(), e.data(), mid);
-                  float sum = 0;
-                  for (int64_t m = 0; m < mid; ++m) sum += e[size_t(m)];
+                  if (fast)
+                    fast_exp(choice.isa, e.data(), e.data(), mid);
+                  else
+                    portable_map(choice.isa, MathFn::exp, e.data(), e.data(), mid);
+                  const float* ep = e.data();
+                  const float sum = lane_sum<float>(mid, [ep](int64_t m) { return ep[m]; });
                   if (log) {
                     const float log_sum = pmath::logf(sum);
                     for (int64_t m = 0; m < mid; ++m) r[m * inner] = a[m * inner] - mx - log_sum;
@@ -150,7 +155,8 @@ void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
 }
 
 // ---- matrix products -----------------------------------------------------
-void gemm(const Node& n, const std::vector<const Tensor*>& in, Tensor& y, const GemmChoice& sgemm) {
+void gemm(const Node& n, const std::vector<const Tensor*>& in, Tensor& y,
+          const KernelChoice& sgemm) {
   const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
   need_f(n, a), need_f(n, b);
   if (a.shape.size() != 2 || b.shape.size() != 2)
@@ -185,7 +191,7 @@ void gemm(const Node& n, const std::vector<const Tensor*>& in, Tensor& y, const 
 }
 
 void matmul(const Node& n, const std::vector<const Tensor*>& in, Tensor& y,
-            const GemmChoice& sgemm) {
+            const KernelChoice& sgemm) {
   const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
   need_f(n, a), need_f(n, b);
   Shape sa = a.shape, sb = b.shape;
@@ -303,7 +309,8 @@ void kernel::im2col(const float* xs, int64_t C, int64_t H, int64_t W, const Wind
 
 namespace {
 
-void conv(const Node& n, const std::vector<const Tensor*>& in, Tensor& y, const GemmChoice& sgemm) {
+void conv(const Node& n, const std::vector<const Tensor*>& in, Tensor& y,
+          const KernelChoice& sgemm) {
   const Tensor &x = need(n, in, 0), &wt = need(n, in, 1);
   need_f(n, x), need_f(n, wt);
   if (wt.shape.size() != 4)
@@ -708,7 +715,7 @@ Node as_2d(const Node& n) {
 }  // namespace
 
 void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
-              const std::vector<Tensor*>& out, const GemmChoice& sgemm) {
+              const std::vector<Tensor*>& out, const KernelChoice& sgemm) {
   const std::string& op = n.op;
   // The recurrent operators may leave their first output (Y) unused.
   if (op == "LSTM") return lstm(n, in, out);
@@ -786,7 +793,7 @@ void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in
   else if (op == "Einsum")
     einsum(n, in, y);
   else if (op == "Softmax" || op == "LogSoftmax")
-    softmax(n, opset, in, y, sgemm.isa);
+    softmax(n, opset, in, y, sgemm);
   else if (op == "Gemm")
     gemm(n, in, y, sgemm);
   else if (op == "MatMul")

@@ -16,6 +16,6 @@ bool is_unary_elementwise(const std::string& op);
 
 // Matrix products (Gemm, MatMul, Conv) go through `sgemm`.
 void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
-              const std::vector<Tensor*>& out, const GemmChoice& sgemm);
+              const std::vector<Tensor*>& out, const KernelChoice& sgemm);
 
 }  // namespace basin::infer

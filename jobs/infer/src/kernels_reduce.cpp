@@ -145,11 +145,15 @@ void layer_norm(const Node& n, const Inputs& in, const std::vector<Tensor*>& out
               for (int64_t o = o0; o < o1; ++o) {
                 const float* a = x.f.data() + o * inner;
                 float* r = y.f.data() + o * inner;
-                double mean = 0, var = 0;
-                for (int64_t j = 0; j < inner; ++j) mean += a[j];
-                mean /= double(inner);
-                for (int64_t j = 0; j < inner; ++j) var += (a[j] - mean) * (a[j] - mean);
-                var /= double(inner);
+                const double mean =
+                    lane_sum<double>(inner, [a](int64_t j) { return double(a[j]); }) /
+                    double(inner);
+                const double var = lane_sum<double>(inner,
+                                                    [a, mean](int64_t j) {
+                                                      const double d = a[j] - mean;
+                                                      return d * d;
+                                                    }) /
+                                   double(inner);
                 const double inv = 1.0 / std::sqrt(var + eps);
                 if (mean_out) mean_out->f[size_t(o)] = float(mean);
                 if (inv_out) inv_out->f[size_t(o)] = float(inv);

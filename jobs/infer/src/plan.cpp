@@ -20,8 +20,7 @@ namespace basin::infer {
 struct Plan::State {
   const Graph* g = nullptr;
   int64_t opset = 0;
-  Arithmetic arithmetic = Arithmetic::fast;
-  GemmChoice sgemm;
+  KernelChoice sgemm;  // the options' instruction set and arithmetic
   std::vector<Tensor> values;
   // The nodes that depend on the inputs, in order; `fast` replaces the
   // node's kernel (and that of the Relu it absorbed) when set.
@@ -82,8 +81,7 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
   const Graph& g = model.graph();
   s_->g = &g;
   s_->opset = g.opset;
-  s_->arithmetic = options.arithmetic;
-  s_->sgemm = {options.isa};
+  s_->sgemm = {options.isa, options.arithmetic};
   s_->values.resize(g.values.size());
   if (input_shapes.size() != g.inputs.size())
     throw ModelError("the model has " + std::to_string(g.inputs.size()) + " inputs, " +
@@ -201,14 +199,15 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
     std::unique_ptr<FastStep> fast;
     bool absorbed = false;
     size_t chained = 0;
-    if ((fast = make_elementwise_chain(live, k, values, readers, sgemm.isa, arithmetic, chained))) {
+    if ((fast = make_elementwise_chain(live, k, values, readers, sgemm.isa, sgemm.arithmetic,
+                                       chained))) {
       steps.push_back({n, std::move(fast)});
       k += chained - 1;
       continue;
     }
     if (relabel(*n, readers)) {
       fast = std::make_unique<HandOver>(n->in[0], n->out[0]);
-    } else if (arithmetic == Arithmetic::fast && spatial_dense_convolution(*n, values) &&
+    } else if (sgemm.arithmetic == Arithmetic::fast && spatial_dense_convolution(*n, values) &&
                (fast = make_fast_step(*n, relu, values, is_const))) {
       rows_independent = false;
       if (relu) ++k;

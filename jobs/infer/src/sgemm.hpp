@@ -10,10 +10,12 @@
 
 namespace basin::infer {
 
-// The matrix product a plan's plain kernels call, with the instruction set
-// its options chose.
-struct GemmChoice {
+// What a plan's options chose for its plain kernels: the instruction set of
+// the portable kernels, and the arithmetic (Softmax's exponentials differ in
+// fast arithmetic); called, the matrix product they all use.
+struct KernelChoice {
   Isa isa = Isa::native;
+  Arithmetic arithmetic = Arithmetic::portable;
   void operator()(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                   int64_t ldc) const;
