@@ -252,3 +252,56 @@ TEST(FastMath, ErfWithinThreeUlpOnEveryClone) {
     EXPECT_EQ(0, std::memcmp(y.data(), native.data(), y.size() * 4)) << isa_name(isa);
   }
 }
+
+// Fast arithmetic's exp (Softmax): within 2 ulp of exp (computed in double)
+// for every 389th float bit pattern in [-104, 89], within one step of the
+// smallest subnormal where the result is subnormal, 0 and +inf beyond, NaN
+// kept, every clone this CPU runs giving the same bits.
+TEST(FastMath, ExpWithinTwoUlpOnEveryClone) {
+  std::vector<float> x;
+  auto add_range = [&](float lo, float hi) {
+    uint32_t a, b;
+    std::memcpy(&a, &lo, 4), std::memcpy(&b, &hi, 4);
+    for (uint32_t u = a; u < b; u += 389) {
+      float f;
+      std::memcpy(&f, &u, 4);
+      x.push_back(f), x.push_back(-f);
+    }
+  };
+  add_range(0.0f, 89.0f);
+  add_range(89.0f, 104.0f);  // negative side: subnormal results
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> special = {-inf, inf, -200.0f, 100.0f, 0.0f, std::nanf("")};
+  x.insert(x.end(), special.begin(), special.end());
+  std::vector<float> native(x.size());
+  fast_exp(Isa::native, x.data(), native.data(), int64_t(x.size()));
+  double worst_ulp = 0, worst_subnormal = 0;
+  for (size_t k = 0; k + special.size() < x.size(); ++k) {
+    const double ref = std::exp(double(x[k]));
+    const double err = std::abs(double(native[k]) - ref);
+    if (ref > double(std::numeric_limits<float>::max())) {
+      EXPECT_EQ(native[k], inf) << x[k];
+    } else if (ref >= double(std::numeric_limits<float>::min())) {
+      const float r = float(ref);
+      worst_ulp = std::max(worst_ulp, err / double(std::nextafter(r, inf) - r));
+    } else {
+      worst_subnormal =
+          std::max(worst_subnormal, err / double(std::numeric_limits<float>::denorm_min()));
+    }
+  }
+  EXPECT_LE(worst_ulp, 2.0);
+  EXPECT_LE(worst_subnormal, 1.0);
+  const size_t s0 = x.size() - special.size();
+  EXPECT_EQ(native[s0], 0.0f);
+  EXPECT_EQ(native[s0 + 1], inf);
+  EXPECT_EQ(native[s0 + 2], 0.0f);
+  EXPECT_EQ(native[s0 + 3], inf);
+  EXPECT_EQ(native[s0 + 4], 1.0f);
+  EXPECT_TRUE(std::isnan(native.back()));
+  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
+    if (!isa_available(isa)) continue;
+    std::vector<float> y(x.size());
+    fast_exp(isa, x.data(), y.data(), int64_t(y.size()));
+    EXPECT_EQ(0, std::memcmp(y.data(), native.data(), y.size() * 4)) << isa_name(isa);
+  }
+}
