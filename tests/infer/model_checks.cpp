@@ -374,7 +374,7 @@ TEST(Determinism, SampleOutputIndependentOfBatchAndThreads) {
 
 // The steps chosen at plan time for constant weights agree with the plain
 // kernels, which run when the same weights come in as graph inputs instead of
-// initializers: oneDNN's (fused bias and Relu, blocked layouts) within
+// initializers: oneDNN's (fused bias, Relu and MaxPool, blocked layouts) within
 // rounding, portable arithmetic's (weights packed once, a convolution as
 // im2row x W^T) bit for bit.
 TEST(PlannedSteps, AgreeWithPlainKernels) {

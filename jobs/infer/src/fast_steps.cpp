@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -65,13 +66,17 @@ dnnl::memory packed_weights(const dnnl::memory::desc& user, const dnnl::memory::
 }
 
 // One primitive reading and writing plan values (plain row-major), through
-// its own buffers and reorders when it chose blocked layouts.
+// its own buffers and reorders when it chose blocked layouts; optionally a
+// max pooling on the primitive's output in its own layout before the reorder
+// (the CNN's Conv, Relu, MaxPool: the pooled, four times smaller tensor is
+// the one reordered, and oneDNN's pooling runs on blocked channels).
 class PrimitiveStep : public FastStep {
  public:
   template <class PrimitiveDesc>
   PrimitiveStep(const PrimitiveDesc& pd, const dnnl::memory::desc& plain_src,
                 const dnnl::memory::desc& plain_dst, dnnl::memory weights, std::vector<float> bias,
-                const dnnl::memory::desc& bias_md, int x, int y)
+                const dnnl::memory::desc& bias_md, int x, int y,
+                const dnnl::pooling_forward::primitive_desc* pool = nullptr)
       : prim_(pd),
         scratch_(pd.scratchpad_desc(), cpu()),
         user_src_(plain_src, cpu(), DNNL_MEMORY_NONE),
@@ -86,10 +91,17 @@ class PrimitiveStep : public FastStep {
       src_ = dnnl::memory(pd.src_desc(), cpu());
       to_src_ = std::make_unique<Reorder>(user_src_, src_);
     }
-    if (pd.dst_desc() != plain_dst) {
+    if (pool) {
       dst_ = dnnl::memory(pd.dst_desc(), cpu());
-      from_dst_ = std::make_unique<Reorder>(dst_, user_dst_);
+      pool_ = dnnl::pooling_forward(*pool);
+      pool_scratch_ = dnnl::memory(pool->scratchpad_desc(), cpu());
+      out_ = user_dst_;
+      if (pool->dst_desc() != plain_dst) out_ = dnnl::memory(pool->dst_desc(), cpu());
+    } else {
+      if (pd.dst_desc() != plain_dst) dst_ = dnnl::memory(pd.dst_desc(), cpu());
+      out_ = dst_;
     }
+    if (out_ != user_dst_) from_dst_ = std::make_unique<Reorder>(out_, user_dst_);
     args_ = {{DNNL_ARG_SRC, src_},
              {DNNL_ARG_WEIGHTS, weights_},
              {DNNL_ARG_DST, dst_},
@@ -105,12 +117,18 @@ class PrimitiveStep : public FastStep {
     user_dst_.set_data_handle(values[size_t(y_)].f.data());
     if (to_src_) to_src_->run(stream_, user_src_, src_);
     prim_.execute(stream_, args_);
-    if (from_dst_) from_dst_->run(stream_, dst_, user_dst_);
+    if (pool_)
+      pool_->execute(
+          stream_,
+          {{DNNL_ARG_SRC, dst_}, {DNNL_ARG_DST, out_}, {DNNL_ARG_SCRATCHPAD, pool_scratch_}});
+    if (from_dst_) from_dst_->run(stream_, out_, user_dst_);
   }
 
  private:
   dnnl::primitive prim_;
-  dnnl::memory scratch_, user_src_, user_dst_, src_, dst_, weights_, bias_;
+  std::optional<dnnl::primitive> pool_;
+  // out_: what the last stage writes (dst_, or the pooling's output).
+  dnnl::memory scratch_, user_src_, user_dst_, src_, dst_, out_, pool_scratch_, weights_, bias_;
   std::unique_ptr<Reorder> to_src_, from_dst_;
   std::vector<float> bias_data_;
   dnnl::stream stream_;
@@ -139,10 +157,40 @@ bool is_f32(const std::vector<Tensor>& v, int id) {
   return id >= 0 && v[size_t(id)].dtype == DType::f32;
 }
 
+// oneDNN's max pooling for a MaxPool node reading the convolution's output
+// in the layout `src` the convolution writes, or nothing when the node has
+// what it does not do the same (an Indices output, dilations, ceil_mode,
+// auto_pad, a column-major storage order). The window is the node's; the
+// output shape the one planning resolved.
+std::optional<dnnl::pooling_forward::primitive_desc> max_pool(const Node& p,
+                                                              const dnnl::memory::desc& src,
+                                                              const std::vector<Tensor>& v) {
+  if ((p.out.size() > 1 && p.out[1] >= 0) || p.gets("auto_pad", "NOTSET") != "NOTSET" ||
+      p.geti("ceil_mode", 0) != 0 || p.geti("storage_order", 0) != 0)
+    return std::nullopt;
+  const auto kernel = p.getints("kernel_shape", {}), strides = p.getints("strides", {1, 1}),
+             pads = p.getints("pads", {0, 0, 0, 0}), dil = p.getints("dilations", {1, 1});
+  if (kernel.size() != 2 || strides.size() != 2 || pads.size() != 4 ||
+      dil != std::vector<int64_t>{1, 1})
+    return std::nullopt;
+  const Tensor& out = v[size_t(p.out[0])];
+  if (out.shape.size() != 4) return std::nullopt;
+  auto pd = dnnl::pooling_forward::primitive_desc(
+      dnnl::pooling_forward::desc(
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, src,
+          any(dnnl::memory::desc(dims(out.shape.begin(), out.shape.end()), dt::f32, tag::nchw)),
+          {strides[0], strides[1]}, {kernel[0], kernel[1]}, {pads[0], pads[1]}, {pads[2], pads[3]}),
+      step_attr(false), cpu());
+  if (reference(pd)) return std::nullopt;
+  return pd;
+}
+
 // 2-D convolution on plain NCHW tensors; the window (pads, output size) is
-// the one planning already resolved into the output's shape.
-std::unique_ptr<FastStep> conv_step(const Node& n, int y, bool relu, const std::vector<Tensor>& v,
-                                    const std::vector<bool>& is_const) {
+// the one planning already resolved into the output's shape. `pool`, when
+// given, is a MaxPool to absorb (max_pool); `pooled` says whether it was.
+std::unique_ptr<FastStep> conv_step(const Node& n, int y, bool relu, const Node* pool,
+                                    const std::vector<Tensor>& v, const std::vector<bool>& is_const,
+                                    bool& pooled) {
   if (n.in.size() < 2) return nullptr;
   const int x = n.in[0], w = n.in[1], c = n.in.size() > 2 ? n.in[2] : -1;
   if (!is_f32(v, x) || !is_f32(v, w) || !is_const[size_t(w)]) return nullptr;
@@ -174,23 +222,32 @@ std::unique_ptr<FastStep> conv_step(const Node& n, int y, bool relu, const std::
           {pads[2], pads[3]}),
       step_attr(relu), cpu());
   if (reference(pd)) return nullptr;
-  return std::make_unique<PrimitiveStep>(pd, src, dst,
-                                         packed_weights(w_user, pd.weights_desc(), W.f.data()),
-                                         std::move(bias), bias_md, x, y);
+  std::optional<dnnl::pooling_forward::primitive_desc> pool_pd;
+  if (pool) pool_pd = max_pool(*pool, pd.dst_desc(), v);
+  pooled = pool_pd.has_value();
+  if (pooled) {
+    const Tensor& P = v[size_t(pool->out[0])];
+    dst = dnnl::memory::desc(dims(P.shape.begin(), P.shape.end()), dt::f32, tag::nchw);
+  }
+  return std::make_unique<PrimitiveStep>(
+      pd, src, dst, packed_weights(w_user, pd.weights_desc(), W.f.data()), std::move(bias), bias_md,
+      x, pooled ? pool->out[0] : y, pooled ? &*pool_pd : nullptr);
 }
 
 }  // namespace
 
-std::unique_ptr<FastStep> make_fast_step(const Node& node, const Node* relu,
+std::unique_ptr<FastStep> make_fast_step(const Node& node, const Node* relu, const Node* pool,
                                          const std::vector<Tensor>& values,
-                                         const std::vector<bool>& is_const) {
+                                         const std::vector<bool>& is_const, bool& pooled) {
+  pooled = false;
   if (node.out.empty() || node.out[0] < 0) return nullptr;
   const int y = relu ? relu->out[0] : node.out[0];
-  if (y < 0) return nullptr;
+  if (y < 0 || (pool && (pool->out.empty() || pool->out[0] < 0))) return nullptr;
   // Primitives are built for the one thread they will run on.
   OneOmpThread one;
   try {
-    if (node.op == "Conv") return conv_step(node, y, relu != nullptr, values, is_const);
+    if (node.op == "Conv")
+      return conv_step(node, y, relu != nullptr, pool, values, is_const, pooled);
   } catch (const dnnl::error&) {
     // oneDNN has no implementation for this case: the plain kernel runs it.
   }

@@ -24,9 +24,12 @@ class FastStep {
 // A fast step for `node` reading and writing `values` (already sized by
 // planning), or nullptr when the node does not qualify. `is_const` marks the
 // values fixed at plan time; `relu`, when given, is the Relu that alone
-// consumes the node's output and is folded into the step.
-std::unique_ptr<FastStep> make_fast_step(const Node& node, const Node* relu,
+// consumes the node's output and is folded into the step; `pool`, when
+// given, the MaxPool that alone reads the output after that, pooled in
+// oneDNN's layout when it can be (`pooled` then set; the step writes the
+// pool's output).
+std::unique_ptr<FastStep> make_fast_step(const Node& node, const Node* relu, const Node* pool,
                                          const std::vector<Tensor>& values,
-                                         const std::vector<bool>& is_const);
+                                         const std::vector<bool>& is_const, bool& pooled);
 
 }  // namespace basin::infer

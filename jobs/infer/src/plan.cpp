@@ -164,6 +164,20 @@ class HandOver : public FastStep {
 };
 }  // namespace
 
+namespace {
+// The MaxPool that comes right after live[k] and alone reads its output,
+// or nullptr.
+const Node* max_pool_after(const std::vector<const Node*>& live, size_t k,
+                           const std::vector<int>& readers) {
+  if (k + 1 >= live.size()) return nullptr;
+  const Node *n = live[k], *p = live[k + 1];
+  if (p->op != "MaxPool" || p->in.empty() || n->out.empty() || n->out[0] < 0 ||
+      p->in[0] != n->out[0] || readers[size_t(n->out[0])] != 1)
+    return nullptr;
+  return p;
+}
+}  // namespace
+
 bool Plan::State::relabel(const Node& n, const std::vector<int>& readers) const {
   if (n.op != "Flatten" && n.op != "Reshape" && n.op != "Identity" && n.op != "Dropout")
     return false;
@@ -208,9 +222,10 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
     if (relabel(*n, readers)) {
       fast = std::make_unique<HandOver>(n->in[0], n->out[0]);
     } else if (sgemm.arithmetic == Arithmetic::fast && spatial_dense_convolution(*n, values) &&
-               (fast = make_fast_step(*n, relu, values, is_const))) {
+               (fast = make_fast_step(*n, relu, max_pool_after(live, k + (relu ? 1 : 0), readers),
+                                      values, is_const, absorbed))) {
       rows_independent = false;
-      if (relu) ++k;
+      k += (relu ? 1 : 0) + (absorbed ? 1 : 0);
     } else if ((fast = make_portable_step(*n, sgemm.isa, values, is_const, act, absorbed)) &&
                absorbed) {
       ++k;
