@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "graph.hpp"
+#include "parallel_chunks.hpp"
 
 extern "C" void openblas_set_num_threads(int);
 
@@ -147,6 +148,9 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
       const int64_t m = hi - lo;
       const int64_t rows = pad ? micro_ : m, row = pad ? lo - start : 0;
       auto w = pool_->take(*model_, in_shape_, rows, options_);
+      // A piece shares its work with idle threads only when there are
+      // fewer pieces than threads (parallel_chunks.hpp).
+      SharingWithIdleThreads sharing(c1 - c0 < ways);
       float* x = w->plan.input_data(0);
       std::fill(x, x + row * in_size_, 0.0f);
       std::copy_n(in + (lo - first) * in_size_, m * in_size_, x + row * in_size_);
