@@ -56,12 +56,15 @@ TEST(PortableGemm, EveryCloneFollowsTheCanonicalOrder) {
     bool ta, tb;
     float alpha, beta;
   };
-  // Sizes on both sides of the micro-tile (6 x 16/32) and block (96 x 1024 x
-  // 256) edges, K = 0 and 1, transposes, alpha and beta.
+  // Sizes on both sides of the micro-tile (6 or 12 rows x 16 or 32 columns)
+  // and block (96 x 1024 x 256) edges, narrow products (5 to 16 columns),
+  // K = 0 and 1, transposes, alpha and beta.
   const Case cases[] = {{1, 1, 1, false, false, 1, 0},        {7, 17, 3, false, true, 1, 0},
                         {6, 32, 256, false, false, 1, 0},     {97, 33, 257, true, false, 1, 1},
                         {13, 1030, 40, false, true, 0.5f, 0}, {100, 70, 513, true, true, 1, 0.25f},
-                        {5, 9, 0, false, false, 1, 1},        {128, 64, 784, false, true, 1, 1}};
+                        {5, 9, 0, false, false, 1, 1},        {128, 64, 784, false, true, 1, 1},
+                        {30, 16, 300, false, false, 1, 0},    {50, 5, 257, true, true, 1, 0.5f},
+                        {25, 8, 9, false, true, 2, 0}};
   for (const Case& c : cases) {
     const int64_t lda = (c.ta ? c.M : c.K) + 3, ldb = (c.tb ? c.K : c.N) + 1, ldc = c.N + 2;
     std::vector<float> A(size_t((c.ta ? c.K : c.M) * lda + 1)),
@@ -86,8 +89,9 @@ TEST(PortableGemm, EveryCloneFollowsTheCanonicalOrder) {
 TEST(PortableGemm, PackedWeightsGiveTheSameBits) {
   std::mt19937 rng(4);
   std::uniform_real_distribution<float> u(-1, 1);
-  for (auto [M, N, K, tb] : {std::tuple{1, 512, 784, true}, std::tuple{37, 1100, 300, false},
-                             std::tuple{6, 10, 512, true}}) {
+  for (auto [M, N, K, tb] :
+       {std::tuple{1, 512, 784, true}, std::tuple{37, 1100, 300, false},
+        std::tuple{6, 10, 512, true}, std::tuple{29, 16, 100, false}, std::tuple{3, 7, 20, true}}) {
     std::vector<float> A(size_t(M * K)), B(size_t(N * K)), C0(size_t(M * N));
     for (auto& v : A) v = u(rng);
     for (auto& v : B) v = u(rng);
