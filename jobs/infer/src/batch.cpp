@@ -11,8 +11,6 @@
 #include "graph.hpp"
 #include "parallel_chunks.hpp"
 
-extern "C" void openblas_set_num_threads(int);
-
 namespace basin::infer {
 
 // Planned micro-batches waiting for work, by row count (always the
@@ -112,16 +110,12 @@ BatchRunner& BatchRunner::operator=(BatchRunner&&) noexcept = default;
 void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64_t first) const {
   if (n <= 0) return;
   if (first < 0) throw ModelError("the first sample index must not be negative");
-  // One BLAS thread per call: parallelism comes from micro-batches, and the
-  // BLAS arithmetic then never depends on how many threads exist.
-  openblas_set_num_threads(1);
   // Padded plans (oneDNN steps): micro-batches aligned to global indices
   // (the determinism rule), each planned whole with the other rows zero.
   // Otherwise any cut gives the same bits, so the samples are cut into
   // `step` rows from `first` (a micro-batch, or fewer so that a small call
   // still keeps every thread busy) and each piece is planned for its own
   // row count.
-  const bool pad = pad_;
   const int64_t ways = std::max(threads, 1);
   // An unpadded piece holds at least kMinPieceFloats of input: a piece
   // streams all the model's weights, and a small call cut into tiny pieces
@@ -131,9 +125,9 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
   const int64_t min_rows = std::max<int64_t>(1, kMinPieceFloats / std::max<int64_t>(in_size_, 1));
   const int64_t cache_rows = std::max(min_rows, kPieceValueFloats / value_size_);
   const int64_t step =
-      pad ? micro_
-          : std::min({micro_, cache_rows, std::max((n + ways - 1) / ways, std::min(n, min_rows))});
-  const int64_t base = pad ? 0 : first;
+      pad_ ? micro_
+           : std::min({micro_, cache_rows, std::max((n + ways - 1) / ways, std::min(n, min_rows))});
+  const int64_t base = pad_ ? 0 : first;
   const int64_t c0 = (first - base) / step, c1 = (first + n - 1 - base) / step + 1;
   tbb::task_arena arena{static_cast<int>(ways)};
   arena.execute([&] {
@@ -146,7 +140,7 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
       const int64_t start = base + c * step;
       const int64_t lo = std::max(start, first), hi = std::min(start + step, first + n);
       const int64_t m = hi - lo;
-      const int64_t rows = pad ? micro_ : m, row = pad ? lo - start : 0;
+      const int64_t rows = pad_ ? micro_ : m, row = pad_ ? lo - start : 0;
       auto w = pool_->take(*model_, in_shape_, rows, options_);
       // A piece shares its work with idle threads only when there are
       // fewer pieces than threads (parallel_chunks.hpp).

@@ -7,8 +7,8 @@
 // (portable_steps.hpp), the rest through the plain kernels, which multiply
 // through portable_sgemm. Fast arithmetic differs in two things: a dense
 // spatial convolution with constant weights (and the Relu after it) runs as
-// a oneDNN primitive when one qualifies (fast_steps.hpp), and an elementwise
-// chain's Erf (a GELU) is single precision (fast_math.hpp).
+// a oneDNN primitive when one qualifies (fast_steps.hpp), and a GELU's erf
+// and Softmax's exp are single precision (fast_math.hpp).
 #include "elementwise_chain.hpp"
 #include "fast_steps.hpp"
 #include "graph.hpp"
@@ -20,7 +20,7 @@ namespace basin::infer {
 struct Plan::State {
   const Graph* g = nullptr;
   int64_t opset = 0;
-  KernelChoice sgemm;  // the options' instruction set and arithmetic
+  KernelChoice kernels;  // the options' instruction set and arithmetic
   std::vector<Tensor> values;
   // The nodes that depend on the inputs, in order; `fast` replaces the
   // node's kernel (and that of the Relu it absorbed) when set.
@@ -81,7 +81,7 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
   const Graph& g = model.graph();
   s_->g = &g;
   s_->opset = g.opset;
-  s_->sgemm = {options.isa, options.arithmetic};
+  s_->kernels = {options.isa, options.arithmetic};
   s_->values.resize(g.values.size());
   if (input_shapes.size() != g.inputs.size())
     throw ModelError("the model has " + std::to_string(g.inputs.size()) + " inputs, " +
@@ -120,7 +120,7 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
     if (n.op == "Shape") all_const = true;
     std::vector<Tensor*> out;
     for (int v : n.out) out.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
-    run_node(n, g.opset, in, out, s_->sgemm);
+    run_node(n, g.opset, in, out, s_->kernels);
     if (all_const) {
       for (int v : n.out)
         if (v >= 0) is_const[size_t(v)] = true;
@@ -138,11 +138,10 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
 
 namespace {
 // The convolutions fast arithmetic gives to oneDNN: dense (one group) with
-// a kernel larger than 1 x 1. Measured on the benchmark's nets (b256, one
-// thread, docs/performance.md): oneDNN beats the portable kernels there
-// (ResNet-20 +15%, the small CNN +5%), while depthwise and pointwise layers
-// run faster portable, where a MobileNet block's pairs of them hand over
-// channels last.
+// a kernel larger than 1 x 1: there oneDNN beat the portable kernels on
+// the benchmark's ResNet-20 and CNN (docs/performance.md), while depthwise
+// and pointwise layers ran faster portable, where a MobileNet block's pairs
+// of them hand over channels last.
 bool spatial_dense_convolution(const Node& n, const std::vector<Tensor>& values) {
   if (n.op != "Conv" || n.geti("group", 1) != 1 || n.in.size() < 2 || n.in[1] < 0) return false;
   const Tensor& w = values[size_t(n.in[1])];
@@ -162,9 +161,7 @@ class HandOver : public FastStep {
  private:
   int x_, y_;
 };
-}  // namespace
 
-namespace {
 // The MaxPool that comes right after live[k] and alone reads its output,
 // or nullptr.
 const Node* max_pool_after(const std::vector<const Node*>& live, size_t k,
@@ -213,7 +210,7 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
     std::unique_ptr<FastStep> fast;
     bool absorbed = false;
     size_t chained = 0;
-    if ((fast = make_elementwise_chain(live, k, values, readers, sgemm.isa, sgemm.arithmetic,
+    if ((fast = make_elementwise_chain(live, k, values, readers, kernels.isa, kernels.arithmetic,
                                        chained))) {
       steps.push_back({n, std::move(fast)});
       k += chained - 1;
@@ -221,12 +218,12 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
     }
     if (relabel(*n, readers)) {
       fast = std::make_unique<HandOver>(n->in[0], n->out[0]);
-    } else if (sgemm.arithmetic == Arithmetic::fast && spatial_dense_convolution(*n, values) &&
+    } else if (kernels.arithmetic == Arithmetic::fast && spatial_dense_convolution(*n, values) &&
                (fast = make_fast_step(*n, relu, max_pool_after(live, k + (relu ? 1 : 0), readers),
                                       values, is_const, absorbed))) {
       rows_independent = false;
       k += (relu ? 1 : 0) + (absorbed ? 1 : 0);
-    } else if ((fast = make_portable_step(*n, sgemm.isa, values, is_const, act, absorbed)) &&
+    } else if ((fast = make_portable_step(*n, kernels.isa, values, is_const, act, absorbed)) &&
                absorbed) {
       ++k;
     }
@@ -273,7 +270,7 @@ std::vector<const Tensor*> Plan::run_in_place() {
     in.clear(), out.clear();
     for (int v : n->in) in.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
     for (int v : n->out) out.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
-    run_node(*n, s_->opset, in, out, s_->sgemm);
+    run_node(*n, s_->opset, in, out, s_->kernels);
   }
   std::vector<const Tensor*> r;
   for (int v : g.output_ids) r.push_back(&s_->values[size_t(v)]);
