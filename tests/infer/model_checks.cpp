@@ -231,6 +231,54 @@ onnx::ModelProto mobile_blocks() {
   add_output(g, "y");
   return m;
 }
+// ResNet basic blocks on 16 and 32 channels (oneDNN's blocked layout on
+// AVX-512 keeps them in 16-channel blocks): Conv Relu, an identity block
+// (Conv Relu Conv Add Relu, the residual first in the Add) and a
+// downsampling one whose 1x1 stride-2 shortcut comes last and sums the
+// block's second convolution (the residual second). Fast arithmetic keeps
+// these values in oneDNN's layout and sums residuals in place.
+onnx::ModelProto residual_blocks() {
+  std::mt19937 rng(19);
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 3, 10, 10});
+  add_init(g, "k0", {16, 3, 3, 3}, rng);
+  add_init(g, "k1", {16, 16, 3, 3}, rng);
+  add_init(g, "c1", {16}, rng);
+  add_init(g, "k2", {16, 16, 3, 3}, rng);
+  add_init(g, "k3", {32, 16, 3, 3}, rng);
+  add_init(g, "c3", {32}, rng);
+  add_init(g, "k4", {32, 32, 3, 3}, rng);
+  add_init(g, "ks", {32, 16, 1, 1}, rng);
+  add_init(g, "cs", {32}, rng);
+  add_init(g, "w", {10, 32 * 5 * 5}, rng);
+  add_init(g, "b", {10}, rng);
+  auto* n = add_node(g, "Conv", {"x", "k0"}, {"h0"});
+  set_ints(n, "pads", {1, 1, 1, 1});
+  add_node(g, "Relu", {"h0"}, {"r0"});
+  n = add_node(g, "Conv", {"r0", "k1", "c1"}, {"h1"});
+  set_ints(n, "pads", {1, 1, 1, 1});
+  add_node(g, "Relu", {"h1"}, {"r1"});
+  n = add_node(g, "Conv", {"r1", "k2"}, {"h2"});
+  set_ints(n, "pads", {1, 1, 1, 1});
+  add_node(g, "Add", {"r0", "h2"}, {"s2"});
+  add_node(g, "Relu", {"s2"}, {"r2"});
+  n = add_node(g, "Conv", {"r2", "k3", "c3"}, {"h3"});
+  set_ints(n, "pads", {1, 1, 1, 1}), set_ints(n, "strides", {2, 2});
+  add_node(g, "Relu", {"h3"}, {"r3"});
+  n = add_node(g, "Conv", {"r3", "k4"}, {"h4"});
+  set_ints(n, "pads", {1, 1, 1, 1});
+  n = add_node(g, "Conv", {"r2", "ks", "cs"}, {"hs"});
+  set_ints(n, "strides", {2, 2});
+  add_node(g, "Add", {"hs", "h4"}, {"s4"});
+  add_node(g, "Relu", {"s4"}, {"r4"});
+  add_node(g, "Flatten", {"r4"}, {"f"});
+  n = add_node(g, "Gemm", {"f", "w", "b"}, {"y"});
+  auto* a = n->add_attribute();
+  a->set_name("transB"), a->set_type(onnx::AttributeProto::INT), a->set_i(1);
+  add_output(g, "y");
+  return m;
+}
 std::string bytes(const onnx::ModelProto& m) {
   return m.SerializeAsString();
 }
@@ -388,6 +436,10 @@ TEST(PlannedSteps, AgreeWithPlainKernels) {
                    Arithmetic::portable},
         std::tuple{"mobile", mobile_blocks(), std::vector<int64_t>{12, 9, 11}, Arithmetic::fast},
         std::tuple{"mobile", mobile_blocks(), std::vector<int64_t>{12, 9, 11},
+                   Arithmetic::portable},
+        std::tuple{"residual", residual_blocks(), std::vector<int64_t>{3, 10, 10},
+                   Arithmetic::fast},
+        std::tuple{"residual", residual_blocks(), std::vector<int64_t>{3, 10, 10},
                    Arithmetic::portable}}) {
     const int64_t n = 70;
     std::vector<int64_t> shape = sample;
@@ -442,10 +494,13 @@ TEST(PlannedSteps, AgreeWithPlainKernels) {
 }
 
 // The determinism rule on the CNN path too (oneDNN convolutions with
-// blocked layouts and reorders).
+// blocked layouts and reorders), and on residual blocks whose values stay in
+// oneDNN's layout from step to step.
 TEST(Determinism, CnnSampleOutputIndependentOfBatchAndThreads) {
   Model model = Model::load_bytes(bytes(cnn()), "cnn");
   EXPECT_EQ(expect_same_bits_however_cut(model, {1, 12, 12}).size(), 3000u);
+  Model residual = Model::load_bytes(bytes(residual_blocks()), "residual");
+  EXPECT_EQ(expect_same_bits_however_cut(residual, {3, 10, 10}).size(), 3000u);
 }
 
 // A call of one sample or a few is one piece, whose products, elementwise

@@ -27,14 +27,15 @@ dnnl::engine& cpu() {
 
 // The step owns its scratchpad: oneDNN's default one is shared by every
 // primitive of the library and would be overwritten by concurrent steps.
-dnnl::primitive_attr step_attr(bool relu) {
+// `sum` adds what the output buffer holds (a residual) to the result before
+// the Relu, if any.
+dnnl::primitive_attr step_attr(bool relu, bool sum = false) {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  if (relu) {
-    dnnl::post_ops po;
-    po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-    attr.set_post_ops(po);
-  }
+  dnnl::post_ops po;
+  if (sum) po.append_sum(1.0f);
+  if (relu) po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  attr.set_post_ops(po);
   return attr;
 }
 
@@ -69,13 +70,15 @@ dnnl::memory packed_weights(const dnnl::memory::desc& user, const dnnl::memory::
 // its own buffers and reorders when it chose blocked layouts; optionally a
 // max pooling on the primitive's output in its own layout before the reorder
 // (the CNN's Conv, Relu, MaxPool: the pooled, four times smaller tensor is
-// the one reordered, and oneDNN's pooling runs on blocked channels).
+// the one reordered, and oneDNN's pooling runs on blocked channels), or a
+// residual value summed into the output (copied into the output buffer
+// first, or summed in place when link_blocked_layouts finds it there).
 class PrimitiveStep : public FastStep {
  public:
   template <class PrimitiveDesc>
   PrimitiveStep(const PrimitiveDesc& pd, const dnnl::memory::desc& plain_src,
                 const dnnl::memory::desc& plain_dst, dnnl::memory weights, std::vector<float> bias,
-                const dnnl::memory::desc& bias_md, int x, int y,
+                const dnnl::memory::desc& bias_md, int x, int y, int residual,
                 const dnnl::pooling_forward::primitive_desc* pool = nullptr)
       : prim_(pd),
         scratch_(pd.scratchpad_desc(), cpu()),
@@ -85,7 +88,8 @@ class PrimitiveStep : public FastStep {
         bias_data_(std::move(bias)),
         stream_(cpu()),
         x_(x),
-        y_(y) {
+        y_(y),
+        r_(residual) {
     src_ = user_src_, dst_ = user_dst_;
     if (pd.src_desc() != plain_src) {
       src_ = dnnl::memory(pd.src_desc(), cpu());
@@ -102,6 +106,11 @@ class PrimitiveStep : public FastStep {
       out_ = dst_;
     }
     if (out_ != user_dst_) from_dst_ = std::make_unique<Reorder>(out_, user_dst_);
+    if (r_ >= 0) {
+      // The residual has the output's shape, planned as a plain value.
+      user_res_ = dnnl::memory(plain_dst, cpu(), DNNL_MEMORY_NONE);
+      to_dst_ = std::make_unique<Reorder>(user_res_, dst_);
+    }
     args_ = {{DNNL_ARG_SRC, src_},
              {DNNL_ARG_WEIGHTS, weights_},
              {DNNL_ARG_DST, dst_},
@@ -116,6 +125,10 @@ class PrimitiveStep : public FastStep {
     user_src_.set_data_handle(values[size_t(x_)].f.data());
     user_dst_.set_data_handle(values[size_t(y_)].f.data());
     if (to_src_) to_src_->run(stream_, user_src_, src_);
+    if (to_dst_) {
+      user_res_.set_data_handle(values[size_t(r_)].f.data());
+      to_dst_->run(stream_, user_res_, dst_);
+    }
     prim_.execute(stream_, args_);
     if (pool_)
       pool_->execute(
@@ -124,16 +137,42 @@ class PrimitiveStep : public FastStep {
     if (from_dst_) from_dst_->run(stream_, out_, user_dst_);
   }
 
+  // What link_blocked_layouts needs to know and change.
+  int input() const { return x_; }
+  int output() const { return y_; }
+  int residual() const { return r_; }
+  bool writes_blocked() const { return from_dst_ != nullptr; }
+  bool reads_blocked(const PrimitiveStep& p) const {
+    return to_src_ && src_.get_desc() == p.out_.get_desc();
+  }
+  bool sums_blocked(const PrimitiveStep& p) const {
+    return to_dst_ && !pool_ && dst_.get_desc() == p.out_.get_desc();
+  }
+  // The output stays in the primitive's layout; the plan's value is not written.
+  void keep_output_blocked() { from_dst_.reset(); }
+  // The input is `p`'s output buffer, as `p` wrote it.
+  void read_from(const PrimitiveStep& p) {
+    src_ = p.out_, to_src_.reset();
+    args_[DNNL_ARG_SRC] = src_;
+  }
+  // The residual is `p`'s output buffer, which this step is the last to
+  // read: the sum is written over it.
+  void sum_into(const PrimitiveStep& p) {
+    dst_ = out_ = p.out_, to_dst_.reset();
+    args_[DNNL_ARG_DST] = dst_;
+  }
+
  private:
   dnnl::primitive prim_;
   std::optional<dnnl::primitive> pool_;
   // out_: what the last stage writes (dst_, or the pooling's output).
-  dnnl::memory scratch_, user_src_, user_dst_, src_, dst_, out_, pool_scratch_, weights_, bias_;
-  std::unique_ptr<Reorder> to_src_, from_dst_;
+  dnnl::memory scratch_, user_src_, user_dst_, user_res_, src_, dst_, out_, pool_scratch_, weights_,
+      bias_;
+  std::unique_ptr<Reorder> to_src_, to_dst_, from_dst_;
   std::vector<float> bias_data_;
   dnnl::stream stream_;
   std::unordered_map<int, dnnl::memory> args_;
-  int x_, y_;
+  int x_, y_, r_;
 };
 
 // The same tensor in whatever layout the primitive prefers.
@@ -186,9 +225,10 @@ std::optional<dnnl::pooling_forward::primitive_desc> max_pool(const Node& p,
 }
 
 // 2-D convolution on plain NCHW tensors; the window (pads, output size) is
-// the one planning already resolved into the output's shape. `pool`, when
-// given, is a MaxPool to absorb (max_pool); `pooled` says whether it was.
-std::unique_ptr<FastStep> conv_step(const Node& n, int y, bool relu, const Node* pool,
+// the one planning already resolved into the output's shape. `next.pool`,
+// when given, is a MaxPool to absorb (max_pool); `pooled` says whether it
+// was. `r`, when not -1, the residual value summed into the output.
+std::unique_ptr<FastStep> conv_step(const Node& n, int y, int r, const Absorbed& next,
                                     const std::vector<Tensor>& v, const std::vector<bool>& is_const,
                                     bool& pooled) {
   if (n.in.size() < 2) return nullptr;
@@ -196,6 +236,7 @@ std::unique_ptr<FastStep> conv_step(const Node& n, int y, bool relu, const Node*
   if (!is_f32(v, x) || !is_f32(v, w) || !is_const[size_t(w)]) return nullptr;
   const Tensor &X = v[size_t(x)], &W = v[size_t(w)], &Y = v[size_t(n.out[0])];
   if (X.shape.size() != 4 || W.shape.size() != 4 || Y.shape.size() != 4) return nullptr;
+  if (r >= 0 && (!is_f32(v, r) || v[size_t(r)].shape != Y.shape)) return nullptr;
   const int64_t g = n.geti("group", 1), M = W.shape[0];
   auto strides = n.getints("strides", {1, 1}), dil = n.getints("dilations", {1, 1});
   auto pads = n.getints("pads", {0, 0, 0, 0});
@@ -220,8 +261,9 @@ std::unique_ptr<FastStep> conv_step(const Node& n, int y, bool relu, const Node*
           bias.empty() ? dnnl::memory::desc() : bias_md, g == 1 ? blocked16(dst) : any(dst),
           {strides[0], strides[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]},
           {pads[2], pads[3]}),
-      step_attr(relu), cpu());
+      step_attr(next.relu != nullptr, r >= 0), cpu());
   if (reference(pd)) return nullptr;
+  const Node* pool = r >= 0 ? nullptr : next.pool;
   std::optional<dnnl::pooling_forward::primitive_desc> pool_pd;
   if (pool) pool_pd = max_pool(*pool, pd.dst_desc(), v);
   pooled = pool_pd.has_value();
@@ -231,27 +273,65 @@ std::unique_ptr<FastStep> conv_step(const Node& n, int y, bool relu, const Node*
   }
   return std::make_unique<PrimitiveStep>(
       pd, src, dst, packed_weights(w_user, pd.weights_desc(), W.f.data()), std::move(bias), bias_md,
-      x, pooled ? pool->out[0] : y, pooled ? &*pool_pd : nullptr);
+      x, pooled ? pool->out[0] : y, r, pooled ? &*pool_pd : nullptr);
 }
 
 }  // namespace
 
-std::unique_ptr<FastStep> make_fast_step(const Node& node, const Node* relu, const Node* pool,
+std::unique_ptr<FastStep> make_fast_step(const Node& node, const Absorbed& next,
                                          const std::vector<Tensor>& values,
                                          const std::vector<bool>& is_const, bool& pooled) {
   pooled = false;
   if (node.out.empty() || node.out[0] < 0) return nullptr;
-  const int y = relu ? relu->out[0] : node.out[0];
-  if (y < 0 || (pool && (pool->out.empty() || pool->out[0] < 0))) return nullptr;
+  const Node* last = next.relu ? next.relu : next.add ? next.add : &node;
+  const int y = last->out.empty() ? -1 : last->out[0];
+  if (y < 0 || (next.pool && (next.pool->out.empty() || next.pool->out[0] < 0))) return nullptr;
+  int r = -1;  // the Add's other operand
+  if (next.add) {
+    if (next.add->in.size() != 2) return nullptr;
+    r = next.add->in[0] == node.out[0] ? next.add->in[1] : next.add->in[0];
+    if (r < 0 || r == node.out[0]) return nullptr;
+  }
   // Primitives are built for the one thread they will run on.
   OneOmpThread one;
   try {
-    if (node.op == "Conv")
-      return conv_step(node, y, relu != nullptr, pool, values, is_const, pooled);
+    if (node.op == "Conv") return conv_step(node, y, r, next, values, is_const, pooled);
   } catch (const dnnl::error&) {
     // oneDNN has no implementation for this case: the plain kernel runs it.
   }
   return nullptr;
+}
+
+void link_blocked_layouts(const std::vector<FastStep*>& steps, const std::vector<int>& readers) {
+  for (size_t i = 0; i < steps.size(); ++i) {
+    auto* p = dynamic_cast<PrimitiveStep*>(steps[i]);
+    if (!p || !p->writes_blocked()) continue;
+    const int v = p->output();
+    // Every reader of v must be a later oneDNN step taking it in p's
+    // layout; one that sums it as its residual must be the last.
+    std::vector<PrimitiveStep*> inputs;
+    PrimitiveStep* summer = nullptr;
+    int uses = 0;
+    bool ok = true;
+    for (size_t j = i + 1; j < steps.size() && ok; ++j) {
+      auto* s = dynamic_cast<PrimitiveStep*>(steps[j]);
+      if (!s) continue;
+      const bool in = s->input() == v, res = s->residual() == v;
+      if (!in && !res) continue;
+      if (summer || (in && res))
+        ok = false;  // read after the sum, or twice
+      else if (in && s->reads_blocked(*p))
+        inputs.push_back(s), ++uses;
+      else if (res && s->sums_blocked(*p))
+        summer = s, ++uses;
+      else
+        ok = false;
+    }
+    if (!ok || uses != readers[size_t(v)]) continue;
+    p->keep_output_blocked();
+    for (auto* s : inputs) s->read_from(*p);
+    if (summer) summer->sum_into(*p);
+  }
 }
 
 }  // namespace basin::infer

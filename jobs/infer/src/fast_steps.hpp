@@ -21,15 +21,33 @@ class FastStep {
   virtual void run(std::vector<Tensor>& values) = 0;
 };
 
+// The nodes after a convolution that its oneDNN step absorbs, each the only
+// reader of the output before it: `add`, an Add of the convolution's output
+// and another value of the same shape (a residual connection), summed into
+// the primitive's output; `relu`, a Relu after the convolution or the Add;
+// `pool`, a MaxPool after that (not with `add`), pooled in oneDNN's layout
+// when it can be.
+struct Absorbed {
+  const Node* add = nullptr;
+  const Node* relu = nullptr;
+  const Node* pool = nullptr;
+};
+
 // A fast step for `node` reading and writing `values` (already sized by
 // planning), or nullptr when the node does not qualify. `is_const` marks the
-// values fixed at plan time; `relu`, when given, is the Relu that alone
-// consumes the node's output and is folded into the step; `pool`, when
-// given, the MaxPool that alone reads the output after that, pooled in
-// oneDNN's layout when it can be (`pooled` then set; the step writes the
-// pool's output).
-std::unique_ptr<FastStep> make_fast_step(const Node& node, const Node* relu, const Node* pool,
+// values fixed at plan time; `next` the nodes the step absorbs, of which
+// `pooled` says whether the pool was (the step then writes the pool's
+// output; otherwise that of the Relu, the Add or the node).
+std::unique_ptr<FastStep> make_fast_step(const Node& node, const Absorbed& next,
                                          const std::vector<Tensor>& values,
                                          const std::vector<bool>& is_const, bool& pooled);
+
+// Once the steps are chosen (in order; nullptr for plain kernels): a value
+// that a oneDNN step writes in a blocked layout and that only oneDNN steps
+// read, in that same layout, stays in it: no reorder to the plan's NCHW value
+// and back (ResNet's blocks). A residual summed by the value's last reader is
+// summed in place. `readers` counts each value's readers (graph outputs
+// included). The reorders are exact copies: the bits do not change.
+void link_blocked_layouts(const std::vector<FastStep*>& steps, const std::vector<int>& readers);
 
 }  // namespace basin::infer

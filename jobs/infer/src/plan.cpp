@@ -6,9 +6,11 @@
 // MatMul or Conv with constant weights through weights packed once
 // (portable_steps.hpp), the rest through the plain kernels, which multiply
 // through portable_sgemm. Fast arithmetic differs in two things: a dense
-// spatial convolution with constant weights (and the Relu after it) runs as
-// a oneDNN primitive when one qualifies (fast_steps.hpp), and a GELU's erf
-// and Softmax's exp are single precision (fast_math.hpp).
+// spatial convolution with constant weights (and the residual Add, Relu or
+// MaxPool after it) runs as a oneDNN primitive when one qualifies, its
+// output kept in oneDNN's layout when only such steps read it
+// (fast_steps.hpp), and a GELU's erf and Softmax's exp are single precision
+// (fast_math.hpp).
 #include "elementwise_chain.hpp"
 #include "fast_steps.hpp"
 #include "graph.hpp"
@@ -138,14 +140,50 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
 
 namespace {
 // The convolutions fast arithmetic gives to oneDNN: dense (one group) with
-// a kernel larger than 1 x 1: there oneDNN beat the portable kernels on
+// a kernel larger than 1 x 1, or a 1 x 1 one whose input a oneDNN step
+// writes (`blocked`: ResNet's shortcuts, which then read it in oneDNN's
+// layout, link_blocked_layouts): there oneDNN beat the portable kernels on
 // the benchmark's ResNet-20 and CNN (docs/performance.md), while depthwise
 // and pointwise layers ran faster portable, where a MobileNet block's pairs
 // of them hand over channels last.
-bool spatial_dense_convolution(const Node& n, const std::vector<Tensor>& values) {
+bool onednn_convolution(const Node& n, const std::vector<Tensor>& values,
+                        const std::vector<bool>& blocked) {
   if (n.op != "Conv" || n.geti("group", 1) != 1 || n.in.size() < 2 || n.in[1] < 0) return false;
   const Tensor& w = values[size_t(n.in[1])];
-  return w.shape.size() == 4 && w.shape[2] * w.shape[3] > 1;
+  return w.shape.size() == 4 && (w.shape[2] * w.shape[3] > 1 || blocked[size_t(n.in[0])]);
+}
+
+// The node that comes right after live[k] and alone reads its output, or
+// nullptr.
+const Node* sole_reader_next(const std::vector<const Node*>& live, size_t k,
+                             const std::vector<int>& readers) {
+  if (k + 1 >= live.size()) return nullptr;
+  const Node *n = live[k], *p = live[k + 1];
+  if (p->in.empty() || n->out.empty() || n->out[0] < 0 || readers[size_t(n->out[0])] != 1)
+    return nullptr;
+  for (int v : p->in)
+    if (v == n->out[0]) return p;
+  return nullptr;
+}
+
+// What a oneDNN convolution at live[k] absorbs (fast_steps.hpp: Absorbed):
+// an Add right after it of its output and another value of its shape, a
+// Relu after that or after the convolution, and otherwise a MaxPool after
+// the Relu or the convolution; `count` is how many nodes that is.
+Absorbed absorbed_after(const std::vector<const Node*>& live, size_t k,
+                        const std::vector<int>& readers, const std::vector<Tensor>& values,
+                        size_t& count) {
+  Absorbed a;
+  count = 0;
+  const Node* next = sole_reader_next(live, k, readers);
+  if (next && next->op == "Add" && next->in.size() == 2 && next->in[0] != next->in[1] &&
+      !next->out.empty() && next->out[0] >= 0 &&
+      values[size_t(next->in[0])].shape == values[size_t(next->in[1])].shape)
+    a.add = next, next = sole_reader_next(live, k + ++count, readers);
+  if (next && next->op == "Relu" && next->in.size() == 1)
+    a.relu = next, next = sole_reader_next(live, k + ++count, readers);
+  if (!a.add && next && next->op == "MaxPool") a.pool = next;
+  return a;
 }
 
 // Flatten, Reshape, Identity and Dropout only relabel their input. When
@@ -162,17 +200,6 @@ class HandOver : public FastStep {
   int x_, y_;
 };
 
-// The MaxPool that comes right after live[k] and alone reads its output,
-// or nullptr.
-const Node* max_pool_after(const std::vector<const Node*>& live, size_t k,
-                           const std::vector<int>& readers) {
-  if (k + 1 >= live.size()) return nullptr;
-  const Node *n = live[k], *p = live[k + 1];
-  if (p->op != "MaxPool" || p->in.empty() || n->out.empty() || n->out[0] < 0 ||
-      p->in[0] != n->out[0] || readers[size_t(n->out[0])] != 1)
-    return nullptr;
-  return p;
-}
 }  // namespace
 
 bool Plan::State::relabel(const Node& n, const std::vector<int>& readers) const {
@@ -187,51 +214,56 @@ bool Plan::State::relabel(const Node& n, const std::vector<int>& readers) const 
 
 void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
                                     const std::vector<bool>& is_const) {
-  // A Relu folds into the step before it only when it alone reads that
-  // step's output (which is then never written).
+  // A step absorbs the nodes after it only when each alone reads the
+  // output before it (which is then never written).
   std::vector<int> readers(values.size(), 0);
   for (const Node& n : g->nodes)
     for (int v : n.in)
       if (v >= 0) ++readers[size_t(v)];
   for (int v : g->output_ids) ++readers[size_t(v)];
+  std::vector<bool> blocked(values.size(), false);  // written by a oneDNN step
   for (size_t k = 0; k < live.size(); ++k) {
     const Node* n = live[k];
-    // The node that alone reads this node's output, if it comes next: a
-    // oneDNN step absorbs a Relu, a portable convolution a Relu or a Clip
-    // (ReLU6; before opset 11 Clip's bounds are attributes, left to the
-    // kernel).
-    const Node* next = k + 1 < live.size() ? live[k + 1] : nullptr;
-    if (!next || n->out.empty() || n->out[0] < 0 || next->in.empty() || next->in[0] != n->out[0] ||
-        readers[size_t(n->out[0])] != 1)
-      next = nullptr;
-    const Node* relu = next && next->op == "Relu" && next->in.size() == 1 ? next : nullptr;
-    const Node* act =
-        next && (next->op == "Relu" || (next->op == "Clip" && g->opset >= 11)) ? next : nullptr;
-    std::unique_ptr<FastStep> fast;
-    bool absorbed = false;
     size_t chained = 0;
-    if ((fast = make_elementwise_chain(live, k, values, readers, kernels.isa, kernels.arithmetic,
-                                       chained))) {
-      steps.push_back({n, std::move(fast)});
+    if (auto chain = make_elementwise_chain(live, k, values, readers, kernels.isa,
+                                            kernels.arithmetic, chained)) {
+      steps.push_back({n, std::move(chain)});
       k += chained - 1;
       continue;
     }
     if (relabel(*n, readers)) {
-      fast = std::make_unique<HandOver>(n->in[0], n->out[0]);
-    } else if (kernels.arithmetic == Arithmetic::fast && spatial_dense_convolution(*n, values) &&
-               (fast = make_fast_step(*n, relu, max_pool_after(live, k + (relu ? 1 : 0), readers),
-                                      values, is_const, absorbed))) {
-      rows_independent = false;
-      k += (relu ? 1 : 0) + (absorbed ? 1 : 0);
-    } else if ((fast = make_portable_step(*n, kernels.isa, values, is_const, act, absorbed)) &&
-               absorbed) {
-      ++k;
+      steps.push_back({n, std::make_unique<HandOver>(n->in[0], n->out[0])});
+      continue;
     }
-    steps.push_back({n, std::move(fast)});
+    if (kernels.arithmetic == Arithmetic::fast && onednn_convolution(*n, values, blocked)) {
+      size_t count = 0;
+      bool pooled = false;
+      const Absorbed next = absorbed_after(live, k, readers, values, count);
+      if (auto step = make_fast_step(*n, next, values, is_const, pooled)) {
+        rows_independent = false;
+        steps.push_back({n, std::move(step)});
+        k += count + (pooled ? 1 : 0);
+        blocked[size_t(live[k]->out[0])] = true;
+        continue;
+      }
+    }
+    // A portable convolution or Gemm absorbs the Relu or Clip (ReLU6; before
+    // opset 11 Clip's bounds are attributes, left to the kernel) that alone
+    // reads its output, if it comes next.
+    const Node* next = sole_reader_next(live, k, readers);
+    const Node* act = next && next->in[0] == n->out[0] &&
+                              (next->op == "Relu" || (next->op == "Clip" && g->opset >= 11))
+                          ? next
+                          : nullptr;
+    bool absorbed = false;
+    auto step = make_portable_step(*n, kernels.isa, values, is_const, act, absorbed);
+    steps.push_back({n, std::move(step)});
+    if (absorbed) ++k;
   }
   std::vector<FastStep*> chosen;
   for (const auto& st : steps) chosen.push_back(st.fast.get());
   link_channels_last(chosen, readers);
+  link_blocked_layouts(chosen, readers);
 }
 
 Plan::~Plan() = default;
