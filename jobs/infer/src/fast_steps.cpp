@@ -8,6 +8,7 @@
 
 #include <omp.h>
 
+#include <limits>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
 #include <string>
@@ -28,15 +29,32 @@ dnnl::engine& cpu() {
 // The step owns its scratchpad: oneDNN's default one is shared by every
 // primitive of the library and would be overwritten by concurrent steps.
 // `sum` adds what the output buffer holds (a residual) to the result before
-// the Relu, if any.
-dnnl::primitive_attr step_attr(bool relu, bool sum = false) {
+// the activation `act`, if any.
+struct Activation {
+  dnnl::algorithm alg = dnnl::algorithm::undef;
+  float alpha = 0, beta = 0;
+};
+dnnl::primitive_attr step_attr(const Activation& act = {}, bool sum = false) {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   dnnl::post_ops po;
   if (sum) po.append_sum(1.0f);
-  if (relu) po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  if (act.alg != dnnl::algorithm::undef) po.append_eltwise(1.0f, act.alg, act.alpha, act.beta);
   attr.set_post_ops(po);
   return attr;
+}
+
+// oneDNN's post-op for a Relu, HardSwish or Clip node (whose bounds, when
+// inputs, planning found constant).
+Activation activation(const Node* n, const std::vector<Tensor>& v) {
+  if (!n) return {};
+  if (n->op == "Relu") return {dnnl::algorithm::eltwise_relu, 0, 0};
+  if (n->op == "HardSwish") return {dnnl::algorithm::eltwise_hardswish, 0, 0};
+  float lo = n->getf("min", -std::numeric_limits<float>::infinity()),
+        hi = n->getf("max", std::numeric_limits<float>::infinity());
+  if (n->in.size() > 1 && n->in[1] >= 0) lo = v[size_t(n->in[1])].f.at(0);
+  if (n->in.size() > 2 && n->in[2] >= 0) hi = v[size_t(n->in[2])].f.at(0);
+  return {dnnl::algorithm::eltwise_clip, lo, hi};
 }
 
 // A reorder between a plan value's plain layout and a primitive's blocked
@@ -45,7 +63,7 @@ struct Reorder {
   dnnl::reorder prim;
   dnnl::memory scratch;
   Reorder(const dnnl::memory& from, const dnnl::memory& to) {
-    auto pd = dnnl::reorder::primitive_desc(from, to, step_attr(false));
+    auto pd = dnnl::reorder::primitive_desc(from, to, step_attr());
     prim = dnnl::reorder(pd);
     scratch = dnnl::memory(pd.scratchpad_desc(), cpu());
   }
@@ -142,6 +160,7 @@ class PrimitiveStep : public FastStep {
   int output() const { return y_; }
   int residual() const { return r_; }
   bool writes_blocked() const { return from_dst_ != nullptr; }
+  dnnl::memory::desc out_desc() const { return out_.get_desc(); }
   bool reads_blocked(const PrimitiveStep& p) const {
     return to_src_ && src_.get_desc() == p.out_.get_desc();
   }
@@ -180,11 +199,12 @@ dnnl::memory::desc any(const dnnl::memory::desc& d) {
   return dnnl::memory::desc(d.dims(), dt::f32, tag::any);
 }
 
-// Channels blocked by 16 when they divide: the layout oneDNN's direct
-// AVX-512 convolutions write fastest (left to oneDNN, a one-channel input
-// gets a much slower kernel).
-dnnl::memory::desc blocked16(const dnnl::memory::desc& d) {
-  return dnnl::memory::desc(d.dims(), dt::f32, d.dims()[1] % 16 == 0 ? tag::nChw16c : tag::any);
+// Channels in blocks of a vector register's width (zero-padded to a whole
+// block): the layout oneDNN's direct, 1x1 and depthwise convolutions read
+// and write fastest, so a chain of them stays in it (link_blocked_layouts).
+dnnl::memory::desc blocked(const dnnl::memory::desc& d) {
+  const bool avx512 = dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core;
+  return dnnl::memory::desc(d.dims(), dt::f32, avx512 ? tag::nChw16c : tag::nChw8c);
 }
 
 // oneDNN's reference implementations are slower than the plain kernels.
@@ -219,7 +239,7 @@ std::optional<dnnl::pooling_forward::primitive_desc> max_pool(const Node& p,
           dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, src,
           any(dnnl::memory::desc(dims(out.shape.begin(), out.shape.end()), dt::f32, tag::nchw)),
           {strides[0], strides[1]}, {kernel[0], kernel[1]}, {pads[0], pads[1]}, {pads[2], pads[3]}),
-      step_attr(false), cpu());
+      step_attr(), cpu());
   if (reference(pd)) return std::nullopt;
   return pd;
 }
@@ -229,8 +249,8 @@ std::optional<dnnl::pooling_forward::primitive_desc> max_pool(const Node& p,
 // when given, is a MaxPool to absorb (max_pool); `pooled` says whether it
 // was. `r`, when not -1, the residual value summed into the output.
 std::unique_ptr<FastStep> conv_step(const Node& n, int y, int r, const Absorbed& next,
-                                    const std::vector<Tensor>& v, const std::vector<bool>& is_const,
-                                    bool& pooled) {
+                                    const PrimitiveStep* producer, const std::vector<Tensor>& v,
+                                    const std::vector<bool>& is_const, bool& pooled) {
   if (n.in.size() < 2) return nullptr;
   const int x = n.in[0], w = n.in[1], c = n.in.size() > 2 ? n.in[2] : -1;
   if (!is_f32(v, x) || !is_f32(v, w) || !is_const[size_t(w)]) return nullptr;
@@ -255,13 +275,16 @@ std::unique_ptr<FastStep> conv_step(const Node& n, int y, int r, const Absorbed&
                    : dims{g, M / g, W.shape[1], W.shape[2], W.shape[3]};
   dnnl::memory::desc w_any(wd, dt::f32, tag::any),
       w_user(wd, dt::f32, g == 1 ? tag::oihw : tag::goihw);
+  // The input in the layout its producer writes, when a oneDNN step does
+  // (else oneDNN's choice: plain for a first layer's few channels); the
+  // output blocked.
   auto pd = dnnl::convolution_forward::primitive_desc(
       dnnl::convolution_forward::desc(
-          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, any(src), w_any,
-          bias.empty() ? dnnl::memory::desc() : bias_md, g == 1 ? blocked16(dst) : any(dst),
-          {strides[0], strides[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]},
-          {pads[2], pads[3]}),
-      step_attr(next.relu != nullptr, r >= 0), cpu());
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+          producer ? producer->out_desc() : any(src), w_any,
+          bias.empty() ? dnnl::memory::desc() : bias_md, blocked(dst), {strides[0], strides[1]},
+          {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]}),
+      step_attr(activation(next.act, v), r >= 0), cpu());
   if (reference(pd)) return nullptr;
   const Node* pool = r >= 0 ? nullptr : next.pool;
   std::optional<dnnl::pooling_forward::primitive_desc> pool_pd;
@@ -280,10 +303,11 @@ std::unique_ptr<FastStep> conv_step(const Node& n, int y, int r, const Absorbed&
 
 std::unique_ptr<FastStep> make_fast_step(const Node& node, const Absorbed& next,
                                          const std::vector<Tensor>& values,
-                                         const std::vector<bool>& is_const, bool& pooled) {
+                                         const std::vector<bool>& is_const,
+                                         const std::vector<FastStep*>& earlier, bool& pooled) {
   pooled = false;
   if (node.out.empty() || node.out[0] < 0) return nullptr;
-  const Node* last = next.relu ? next.relu : next.add ? next.add : &node;
+  const Node* last = next.act ? next.act : next.add ? next.add : &node;
   const int y = last->out.empty() ? -1 : last->out[0];
   if (y < 0 || (next.pool && (next.pool->out.empty() || next.pool->out[0] < 0))) return nullptr;
   int r = -1;  // the Add's other operand
@@ -295,7 +319,20 @@ std::unique_ptr<FastStep> make_fast_step(const Node& node, const Absorbed& next,
   // Primitives are built for the one thread they will run on.
   OneOmpThread one;
   try {
-    if (node.op == "Conv") return conv_step(node, y, r, next, values, is_const, pooled);
+    // The oneDNN step that writes the input, if one does.
+    const PrimitiveStep* producer = nullptr;
+    for (FastStep* s : earlier)
+      if (auto* p = dynamic_cast<const PrimitiveStep*>(s); p && p->output() == node.in[0])
+        producer = p;
+    if (node.op == "Conv") {
+      if (producer) try {
+          if (auto step = conv_step(node, y, r, next, producer, values, is_const, pooled))
+            return step;
+        } catch (const dnnl::error&) {
+          // Not in that layout: in the one oneDNN prefers, reordered.
+        }
+      return conv_step(node, y, r, next, nullptr, values, is_const, pooled);
+    }
   } catch (const dnnl::error&) {
     // oneDNN has no implementation for this case: the plain kernel runs it.
   }

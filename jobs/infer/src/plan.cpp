@@ -5,8 +5,8 @@
 // run of elementwise nodes as one pass (elementwise_chain.hpp), a Gemm,
 // MatMul or Conv with constant weights through weights packed once
 // (portable_steps.hpp), the rest through the plain kernels, which multiply
-// through portable_sgemm. Fast arithmetic differs in two things: a dense
-// spatial convolution with constant weights (and the residual Add, Relu or
+// through portable_sgemm. Fast arithmetic differs in two things: a 2-D
+// convolution with constant weights (and the residual Add, activation or
 // MaxPool after it) runs as a oneDNN primitive when one qualifies, its
 // output kept in oneDNN's layout when only such steps read it
 // (fast_steps.hpp), and a GELU's erf and Softmax's exp are single precision
@@ -139,18 +139,14 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
 }
 
 namespace {
-// The convolutions fast arithmetic gives to oneDNN: dense (one group) with
-// a kernel larger than 1 x 1, or a 1 x 1 one whose input a oneDNN step
-// writes (`blocked`: ResNet's shortcuts, which then read it in oneDNN's
-// layout, link_blocked_layouts): there oneDNN beat the portable kernels on
-// the benchmark's ResNet-20 and CNN (docs/performance.md), while depthwise
-// and pointwise layers ran faster portable, where a MobileNet block's pairs
-// of them hand over channels last.
-bool onednn_convolution(const Node& n, const std::vector<Tensor>& values,
-                        const std::vector<bool>& blocked) {
-  if (n.op != "Conv" || n.geti("group", 1) != 1 || n.in.size() < 2 || n.in[1] < 0) return false;
-  const Tensor& w = values[size_t(n.in[1])];
-  return w.shape.size() == 4 && (w.shape[2] * w.shape[3] > 1 || blocked[size_t(n.in[0])]);
+// The convolutions fast arithmetic gives to oneDNN: every 2-D one. With
+// the values between them kept in oneDNN's blocked layout
+// (link_blocked_layouts), oneDNN's direct, 1x1 and depthwise kernels beat
+// the portable ones on every benchmark model (docs/performance.md); when
+// each was reordered to NCHW and back, depthwise and 1x1 layers did not.
+bool onednn_convolution(const Node& n, const std::vector<Tensor>& values) {
+  if (n.op != "Conv" || n.in.size() < 2 || n.in[1] < 0) return false;
+  return values[size_t(n.in[1])].shape.size() == 4;
 }
 
 // The node that comes right after live[k] and alone reads its output, or
@@ -166,13 +162,29 @@ const Node* sole_reader_next(const std::vector<const Node*>& live, size_t k,
   return nullptr;
 }
 
+// An activation a oneDNN step applies as it writes: Relu, HardSwish, or
+// Clip whose bounds are constant scalars (or attributes, before opset 11).
+bool onednn_activation(const Node* n, const std::vector<Tensor>& values,
+                       const std::vector<bool>& is_const) {
+  if (!n || n->in.empty()) return false;
+  if (n->op == "Relu" || n->op == "HardSwish") return n->in.size() == 1;
+  if (n->op != "Clip") return false;
+  for (size_t k = 1; k < n->in.size(); ++k) {
+    const int b = n->in[k];
+    if (b >= 0 && (!is_const[size_t(b)] || values[size_t(b)].dtype != DType::f32 ||
+                   values[size_t(b)].f.size() != 1))
+      return false;
+  }
+  return true;
+}
+
 // What a oneDNN convolution at live[k] absorbs (fast_steps.hpp: Absorbed):
-// an Add right after it of its output and another value of its shape, a
-// Relu after that or after the convolution, and otherwise a MaxPool after
-// the Relu or the convolution; `count` is how many nodes that is.
+// an Add right after it of its output and another value of its shape, an
+// activation after that or after the convolution, and otherwise a MaxPool
+// after those; `count` is how many nodes that is without the MaxPool.
 Absorbed absorbed_after(const std::vector<const Node*>& live, size_t k,
                         const std::vector<int>& readers, const std::vector<Tensor>& values,
-                        size_t& count) {
+                        const std::vector<bool>& is_const, size_t& count) {
   Absorbed a;
   count = 0;
   const Node* next = sole_reader_next(live, k, readers);
@@ -180,8 +192,8 @@ Absorbed absorbed_after(const std::vector<const Node*>& live, size_t k,
       !next->out.empty() && next->out[0] >= 0 &&
       values[size_t(next->in[0])].shape == values[size_t(next->in[1])].shape)
     a.add = next, next = sole_reader_next(live, k + ++count, readers);
-  if (next && next->op == "Relu" && next->in.size() == 1)
-    a.relu = next, next = sole_reader_next(live, k + ++count, readers);
+  if (next && next->in[0] == live[k + count]->out[0] && onednn_activation(next, values, is_const))
+    a.act = next, next = sole_reader_next(live, k + ++count, readers);
   if (!a.add && next && next->op == "MaxPool") a.pool = next;
   return a;
 }
@@ -221,7 +233,7 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
     for (int v : n.in)
       if (v >= 0) ++readers[size_t(v)];
   for (int v : g->output_ids) ++readers[size_t(v)];
-  std::vector<bool> blocked(values.size(), false);  // written by a oneDNN step
+  std::vector<FastStep*> onednn_steps;
   for (size_t k = 0; k < live.size(); ++k) {
     const Node* n = live[k];
     size_t chained = 0;
@@ -235,15 +247,15 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
       steps.push_back({n, std::make_unique<HandOver>(n->in[0], n->out[0])});
       continue;
     }
-    if (kernels.arithmetic == Arithmetic::fast && onednn_convolution(*n, values, blocked)) {
+    if (kernels.arithmetic == Arithmetic::fast && onednn_convolution(*n, values)) {
       size_t count = 0;
       bool pooled = false;
-      const Absorbed next = absorbed_after(live, k, readers, values, count);
-      if (auto step = make_fast_step(*n, next, values, is_const, pooled)) {
+      const Absorbed next = absorbed_after(live, k, readers, values, is_const, count);
+      if (auto step = make_fast_step(*n, next, values, is_const, onednn_steps, pooled)) {
         rows_independent = false;
+        onednn_steps.push_back(step.get());
         steps.push_back({n, std::move(step)});
         k += count + (pooled ? 1 : 0);
-        blocked[size_t(live[k]->out[0])] = true;
         continue;
       }
     }
