@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "elementwise_loops.hpp"
 #include "fast_math.hpp"
 #include "portable_gemm.hpp"
 #include "portable_map.hpp"
@@ -203,6 +204,72 @@ TEST(PortableMap, EveryCloneGivesTheScalarBits) {
   portable_map(Isa::native, MathFn::erf, inplace.data(), inplace.data(), int64_t(inplace.size()));
   for (size_t k = 0; k < xs.size(); ++k) want[k] = pmath::erff(xs[k]);
   EXPECT_EQ(std::memcmp(inplace.data(), want.data(), xs.size() * sizeof(float)), 0);
+}
+
+// The elementwise loops (Add/Sub/Mul/Div with an array, a scalar on
+// either side, in place either way round, and Relu) give on every clone the
+// bits of the scalar operation, NaNs, infinities, signed zeros, subnormals
+// and division by zero included; lengths that leave every partial vector.
+TEST(ElementwiseLoops, EveryCloneGivesTheScalarOperationsBits) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> a, b;
+  std::mt19937 rng(29);
+  std::uniform_real_distribution<float> u(-3, 3);
+  for (int k = 0; k < 1000; ++k) a.push_back(u(rng)), b.push_back(u(rng));
+  const std::vector<float> special = {0.0f,   -0.0f,   inf,   -inf,   std::nanf(""),
+                                      1e-40f, -1e-42f, 3e38f, -3e38f, 1.0f};
+  for (float p : special)
+    for (float q : special) a.push_back(p), b.push_back(q);
+  auto same = [](const std::vector<float>& x, const std::vector<float>& y) {
+    return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * 4) == 0;
+  };
+  auto scalar_op = [](BinaryOp op, float p, float q) {
+    switch (op) {
+      case BinaryOp::add:
+        return p + q;
+      case BinaryOp::sub:
+        return p - q;
+      case BinaryOp::mul:
+        return p * q;
+      default:
+        return p / q;
+    }
+  };
+  int checked = 0;
+  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
+    if (!isa_available(isa)) continue;
+    for (int64_t n : {int64_t(a.size()), int64_t(37), int64_t(1), int64_t(0)})
+      for (BinaryOp op : {BinaryOp::add, BinaryOp::sub, BinaryOp::mul, BinaryOp::div}) {
+        std::vector<float> want(static_cast<size_t>(n)), got(static_cast<size_t>(n));
+        for (int64_t e = 0; e < n; ++e) want[size_t(e)] = scalar_op(op, a[size_t(e)], b[size_t(e)]);
+        binary_loop(isa, op, a.data(), 1, b.data(), 1, got.data(), n);
+        EXPECT_TRUE(same(got, want)) << isa_name(isa) << " array op array, n " << n;
+        std::vector<float> t(a.begin(), a.begin() + n);
+        binary_in_place(isa, op, true, t.data(), b.data(), 1, n);
+        EXPECT_TRUE(same(t, want)) << isa_name(isa) << " in place, left, n " << n;
+        for (int64_t e = 0; e < n; ++e) want[size_t(e)] = scalar_op(op, b[size_t(e)], a[size_t(e)]);
+        t.assign(a.begin(), a.begin() + n);
+        binary_in_place(isa, op, false, t.data(), b.data(), 1, n);
+        EXPECT_TRUE(same(t, want)) << isa_name(isa) << " in place, right, n " << n;
+        for (float c : special) {
+          for (int64_t e = 0; e < n; ++e) want[size_t(e)] = scalar_op(op, a[size_t(e)], c);
+          binary_loop(isa, op, a.data(), 1, &c, 0, got.data(), n);
+          EXPECT_TRUE(same(got, want)) << isa_name(isa) << " array op scalar " << c;
+          t.assign(a.begin(), a.begin() + n);
+          binary_in_place(isa, op, true, t.data(), &c, 0, n);
+          EXPECT_TRUE(same(t, want)) << isa_name(isa) << " in place op scalar " << c;
+          for (int64_t e = 0; e < n; ++e) want[size_t(e)] = scalar_op(op, c, a[size_t(e)]);
+          binary_loop(isa, op, &c, 0, a.data(), 1, got.data(), n);
+          EXPECT_TRUE(same(got, want)) << isa_name(isa) << " scalar op array " << c;
+        }
+      }
+    std::vector<float> t = a, want = a;
+    for (auto& v : want) v = v > 0 ? v : 0.0f;
+    relu_in_place(isa, t.data(), int64_t(t.size()));
+    EXPECT_TRUE(same(t, want)) << isa_name(isa) << " relu";
+    ++checked;
+  }
+  EXPECT_GE(checked, 2);
 }
 
 // x with `special` appended, through fn on the widest clone; every other

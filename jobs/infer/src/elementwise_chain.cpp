@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "elementwise_loops.hpp"
 #include "fast_math.hpp"
 #include "parallel_chunks.hpp"
 #include "portable_map.hpp"
@@ -38,22 +39,6 @@ struct Link {
   int64_t period = 1;        // trailing: the operand's element count
 };
 
-// The plain kernels' operations (kernels.cpp: elementwise, unary).
-template <class F>
-void combine(float* t, int64_t n, const float* o, bool left, F f) {
-  if (left)
-    for (int64_t e = 0; e < n; ++e) t[e] = f(t[e], o[e]);
-  else
-    for (int64_t e = 0; e < n; ++e) t[e] = f(o[e], t[e]);
-}
-template <class F>
-void combine_scalar(float* t, int64_t n, float c, bool left, F f) {
-  if (left)
-    for (int64_t e = 0; e < n; ++e) t[e] = f(t[e], c);
-  else
-    for (int64_t e = 0; e < n; ++e) t[e] = f(c, t[e]);
-}
-
 class ElementwiseChain : public FastStep {
  public:
   ElementwiseChain(int input, int output, int64_t size, std::vector<Link> links, Isa isa,
@@ -87,16 +72,15 @@ class ElementwiseChain : public FastStep {
              int64_t n) const {
     switch (l.op) {
       case Op::add:
-        return with(l, values, t, j, n, [](float p, float q) { return p + q; });
+        return with(l, BinaryOp::add, values, t, j, n);
       case Op::sub:
-        return with(l, values, t, j, n, [](float p, float q) { return p - q; });
+        return with(l, BinaryOp::sub, values, t, j, n);
       case Op::mul:
-        return with(l, values, t, j, n, [](float p, float q) { return p * q; });
+        return with(l, BinaryOp::mul, values, t, j, n);
       case Op::div:
-        return with(l, values, t, j, n, [](float p, float q) { return p / q; });
+        return with(l, BinaryOp::div, values, t, j, n);
       case Op::relu:
-        for (int64_t e = 0; e < n; ++e) t[e] = t[e] > 0 ? t[e] : 0.0f;
-        return;
+        return relu_in_place(isa_, t, n);
       case Op::erf:
         if (arithmetic_ == Arithmetic::fast) return fast_erf(isa_, t, t, n);
         return portable_map(isa_, MathFn::erf, t, t, n);
@@ -111,22 +95,21 @@ class ElementwiseChain : public FastStep {
     }
   }
 
-  // t[e] = f(t[e], other at element j + e) (or f(other, t[e])).
-  template <class F>
-  static void with(const Link& l, const std::vector<Tensor>& values, float* t, int64_t j, int64_t n,
-                   F f) {
+  // t[e] = t[e] op (other at element j + e) (or the other way round).
+  void with(const Link& l, BinaryOp op, const std::vector<Tensor>& values, float* t, int64_t j,
+            int64_t n) const {
     const float* o = values[size_t(l.other)].f.data();
     switch (l.form) {
       case Other::full:
-        return combine(t, n, o + j, l.carried_left, f);
+        return binary_in_place(isa_, op, l.carried_left, t, o + j, 1, n);
       case Other::scalar:
-        return combine_scalar(t, n, o[0], l.carried_left, f);
+        return binary_in_place(isa_, op, l.carried_left, t, o, 0, n);
       case Other::trailing: {
         // The operand repeats every `period` elements: in runs up to its end.
         int64_t e = 0, r = j % l.period;
         while (e < n) {
           const int64_t len = std::min(n - e, l.period - r);
-          combine(t + e, len, o + r, l.carried_left, f);
+          binary_in_place(isa_, op, l.carried_left, t + e, o + r, 1, len);
           e += len, r = 0;
         }
         return;

@@ -3,6 +3,7 @@
 #include "kernels.hpp"
 #include "portable_math.hpp"
 
+#include "elementwise_loops.hpp"
 #include "fast_math.hpp"
 #include "kernel_ops.hpp"
 #include "kernel_support.hpp"
@@ -22,13 +23,44 @@ namespace {
 
 using namespace kernel;
 
-void elementwise(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
+// Float Add/Sub/Mul/Div through the vectorised loops when one operand is
+// the output's shape and the other the same, a scalar or repeated along the
+// trailing dimensions (a bias); false for other broadcasts.
+bool float_binary_loops(const std::string& op, const Tensor& a, const Tensor& b, const Shape& r,
+                        Tensor& y, Isa isa) {
+  const BinaryOp o = op == "Add"   ? BinaryOp::add
+                     : op == "Sub" ? BinaryOp::sub
+                     : op == "Mul" ? BinaryOp::mul
+                                   : BinaryOp::div;
+  const auto total = int64_t(y.f.size()), na = int64_t(a.f.size()), nb = int64_t(b.f.size());
+  auto trails = [&](const Shape& s) {
+    return s.size() <= r.size() && std::equal(s.rbegin(), s.rend(), r.rbegin());
+  };
+  if (total == 0) return true;
+  if (a.shape == r && (b.shape == r || nb == 1)) {
+    binary_loop(isa, o, a.f.data(), 1, b.f.data(), b.shape == r ? 1 : 0, y.f.data(), total);
+  } else if (b.shape == r && na == 1) {
+    binary_loop(isa, o, a.f.data(), 0, b.f.data(), 1, y.f.data(), total);
+  } else if (a.shape == r && nb > 0 && trails(b.shape)) {
+    for (int64_t k = 0; k < total; k += nb)
+      binary_loop(isa, o, a.f.data() + k, 1, b.f.data(), 1, y.f.data() + k, nb);
+  } else if (b.shape == r && na > 0 && trails(a.shape)) {
+    for (int64_t k = 0; k < total; k += na)
+      binary_loop(isa, o, a.f.data(), 1, b.f.data() + k, 1, y.f.data() + k, na);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void elementwise(const Node& n, const std::vector<const Tensor*>& in, Tensor& y, Isa isa) {
   const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
   if (a.dtype != b.dtype) fail(n, "inputs have different element types");
   Shape r = broadcast(n, a.shape, b.shape);
   const std::string& op = n.op;
   if (a.dtype == DType::f32) {
     size_f(y, r, n);
+    if (float_binary_loops(op, a, b, r, y, isa)) return;
     if (op == "Add")
       binary(r, a.f.data(), a.shape, b.f.data(), b.shape, y.f.data(),
              [](float p, float q) { return p + q; });
@@ -739,7 +771,7 @@ void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in
     return;
   }
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div")
-    elementwise(n, in, y);
+    elementwise(n, in, y, sgemm.isa);
   else if (is_unary_elementwise(op))
     unary(n, in, y, sgemm.isa);
   else if (op == "Pow")

@@ -1,0 +1,28 @@
+// The four arithmetic operations and Relu over arrays, vectorised for the
+// CPU: each element is one IEEE 754 operation, so every clone (baseline,
+// AVX2, AVX-512; elementwise_loops_kernel.inc) gives the same bits as the
+// plain scalar loop, in either arithmetic. Elementwise chains and the plain
+// Add/Sub/Mul/Div kernels run through these instead of the baseline's
+// four-float vectors.
+#pragma once
+
+#include <cstdint>
+
+#include "basin/infer/model.hpp"
+
+namespace basin::infer {
+
+enum class BinaryOp { add, sub, mul, div };
+
+// y[e] = a[e * sa] op b[e * sb] for e < n, where a stride of 0 repeats a
+// scalar and 1 walks an array; y does not overlap a or b. isa as for
+// portable_sgemm (native: the widest this CPU has).
+void binary_loop(Isa isa, BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb,
+                 float* y, int64_t n);
+// t[e] = t[e] op o[e * so] (`left`) or o[e * so] op t[e], o not overlapping t.
+void binary_in_place(Isa isa, BinaryOp op, bool left, float* t, const float* o, int64_t so,
+                     int64_t n);
+// t[e] = t[e] > 0 ? t[e] : 0 (Relu as the plain kernel computes it: NaN gives 0).
+void relu_in_place(Isa isa, float* t, int64_t n);
+
+}  // namespace basin::infer
