@@ -267,6 +267,18 @@ TEST(ElementwiseLoops, EveryCloneGivesTheScalarOperationsBits) {
     for (auto& v : want) v = v > 0 ? v : 0.0f;
     relu_in_place(isa, t.data(), int64_t(t.size()));
     EXPECT_TRUE(same(t, want)) << isa_name(isa) << " relu";
+    // LayerNorm: 11 rows of 100 (a partial group of eight lanes), the last
+    // with an infinity; the same bits as the scalar clone.
+    std::vector<float> ln(1100), ln_scalar(1100), mean(11), mean_scalar(11), inv(11),
+        inv_scalar(11);
+    const float* sc = b.data();
+    const float* bi = b.data() + 100;
+    a[1050] = inf;
+    layer_norm_rows(Isa::scalar, a.data(), 11, 100, sc, bi, 1e-5, ln_scalar.data(),
+                    mean_scalar.data(), inv_scalar.data());
+    layer_norm_rows(isa, a.data(), 11, 100, sc, bi, 1e-5, ln.data(), mean.data(), inv.data());
+    EXPECT_TRUE(same(ln, ln_scalar) && same(mean, mean_scalar) && same(inv, inv_scalar))
+        << isa_name(isa) << " layer norm";
     ++checked;
   }
   EXPECT_GE(checked, 2);

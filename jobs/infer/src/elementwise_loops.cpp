@@ -12,6 +12,10 @@ void in_place_avx2(int op, bool left, float* t, const float* o, long so, long n)
 void in_place_avx512(int op, bool left, float* t, const float* o, long so, long n);
 void relu_avx2(float* t, long n);
 void relu_avx512(float* t, long n);
+void layer_norm_avx2(const float* x, long rows, long inner, const float* sc, const float* bi,
+                     double eps, float* y, float* mean_out, float* inv_out);
+void layer_norm_avx512(const float* x, long rows, long inner, const float* sc, const float* bi,
+                       double eps, float* y, float* mean_out, float* inv_out);
 }  // namespace loops
 
 namespace {
@@ -55,6 +59,18 @@ void relu_in_place(Isa isa, float* t, int64_t n) {
       return loops::relu_avx2(t, n);
     default:
       return loops::relu_loop(t, n);
+  }
+}
+
+void layer_norm_rows(Isa isa, const float* x, int64_t rows, int64_t inner, const float* sc,
+                     const float* bi, double eps, float* y, float* mean_out, float* inv_out) {
+  switch (clone(isa)) {
+    case Isa::avx512:
+      return loops::layer_norm_avx512(x, rows, inner, sc, bi, eps, y, mean_out, inv_out);
+    case Isa::avx2:
+      return loops::layer_norm_avx2(x, rows, inner, sc, bi, eps, y, mean_out, inv_out);
+    default:
+      return loops::layer_norm_loop(x, rows, inner, sc, bi, eps, y, mean_out, inv_out);
   }
 }
 

@@ -1,9 +1,10 @@
-// The four arithmetic operations and Relu over arrays, vectorised for the
-// CPU: each element is one IEEE 754 operation, so every clone (baseline,
-// AVX2, AVX-512; elementwise_loops_kernel.inc) gives the same bits as the
-// plain scalar loop, in either arithmetic. Elementwise chains and the plain
-// Add/Sub/Mul/Div kernels run through these instead of the baseline's
-// four-float vectors.
+// The four arithmetic operations and Relu over arrays, and LayerNorm's
+// rows, vectorised for the CPU: each element is one IEEE 754 operation (a
+// row's sums in eight lanes, each lane's order fixed), so every clone
+// (baseline, AVX2, AVX-512; elementwise_loops_kernel.inc) gives the same
+// bits as the plain scalar loop, in either arithmetic. Elementwise chains
+// and the plain Add/Sub/Mul/Div and LayerNormalization kernels run through
+// these instead of the baseline's four-float vectors.
 #pragma once
 
 #include <cstdint>
@@ -24,5 +25,11 @@ void binary_in_place(Isa isa, BinaryOp op, bool left, float* t, const float* o, 
                      int64_t n);
 // t[e] = t[e] > 0 ? t[e] : 0 (Relu as the plain kernel computes it: NaN gives 0).
 void relu_in_place(Isa isa, float* t, int64_t n);
+// LayerNormalization of `rows` rows of `inner` floats from x into y: mean
+// and variance in double (lane_sum<double>'s order), y = float((x - mean) *
+// inv) * sc + bi with inv = 1 / sqrt(var + eps); each row's mean and inv
+// into mean_out and inv_out when given.
+void layer_norm_rows(Isa isa, const float* x, int64_t rows, int64_t inner, const float* sc,
+                     const float* bi, double eps, float* y, float* mean_out, float* inv_out);
 
 }  // namespace basin::infer

@@ -11,4 +11,8 @@ void in_place_avx2(int op, bool left, float* t, const float* o, long so, long n)
 void relu_avx2(float* t, long n) {
   relu_loop(t, n);
 }
+void layer_norm_avx2(const float* x, long rows, long inner, const float* sc, const float* bi,
+                     double eps, float* y, float* mean_out, float* inv_out) {
+  layer_norm_loop(x, rows, inner, sc, bi, eps, y, mean_out, inv_out);
+}
 }  // namespace basin::infer::loops

@@ -11,4 +11,8 @@ void in_place_avx512(int op, bool left, float* t, const float* o, long so, long 
 void relu_avx512(float* t, long n) {
   relu_loop(t, n);
 }
+void layer_norm_avx512(const float* x, long rows, long inner, const float* sc, const float* bi,
+                       double eps, float* y, float* mean_out, float* inv_out) {
+  layer_norm_loop(x, rows, inner, sc, bi, eps, y, mean_out, inv_out);
+}
 }  // namespace basin::infer::loops

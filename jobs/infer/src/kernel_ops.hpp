@@ -35,7 +35,7 @@ void clip(const Node& n, int64_t opset, const Inputs& in, Tensor& y);
 
 // kernels_reduce.cpp
 void reduce(const Node& n, int64_t opset, const Inputs& in, Tensor& y);  // Reduce*
-void layer_norm(const Node& n, const Inputs& in, const std::vector<Tensor*>& out);
+void layer_norm(const Node& n, const Inputs& in, const std::vector<Tensor*>& out, Isa isa);
 
 // kernels_slice.cpp
 void slice(const Node& n, int64_t opset, const Inputs& in, Tensor& y);

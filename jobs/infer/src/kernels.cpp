@@ -786,7 +786,7 @@ void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in
            op == "ReduceMax" || op == "ReduceMin")
     reduce(n, opset, in, y);
   else if (op == "LayerNormalization")
-    layer_norm(n, in, out);
+    layer_norm(n, in, out, sgemm.isa);
   else if (op == "Slice")
     slice(n, opset, in, y);
   else if (op == "Squeeze")

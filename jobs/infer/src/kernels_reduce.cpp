@@ -3,6 +3,7 @@
 // its own order, one fixed order whatever the batch or threads.
 #include <limits>
 
+#include "elementwise_loops.hpp"
 #include "kernel_ops.hpp"
 #include "kernel_support.hpp"
 #include "parallel_chunks.hpp"
@@ -106,7 +107,7 @@ void reduce(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
   }
 }
 
-void layer_norm(const Node& n, const Inputs& in, const std::vector<Tensor*>& out) {
+void layer_norm(const Node& n, const Inputs& in, const std::vector<Tensor*>& out, Isa isa) {
   const Tensor &x = need(n, in, 0), &scale = need(n, in, 1);
   need_f(n, x);
   need_f(n, scale);
@@ -142,24 +143,10 @@ void layer_norm(const Node& n, const Inputs& in, const std::vector<Tensor*>& out
   // Rows shared with idle threads (parallel_chunks.hpp): each is its own.
   in_chunks(outer, std::max<int64_t>(1, kChunkFloats / std::max<int64_t>(inner, 1)),
             [&](int64_t o0, int64_t o1) {
-              for (int64_t o = o0; o < o1; ++o) {
-                const float* a = x.f.data() + o * inner;
-                float* r = y.f.data() + o * inner;
-                const double mean =
-                    lane_sum<double>(inner, [a](int64_t j) { return double(a[j]); }) /
-                    double(inner);
-                const double var = lane_sum<double>(inner,
-                                                    [a, mean](int64_t j) {
-                                                      const double d = a[j] - mean;
-                                                      return d * d;
-                                                    }) /
-                                   double(inner);
-                const double inv = 1.0 / std::sqrt(var + eps);
-                if (mean_out) mean_out->f[size_t(o)] = float(mean);
-                if (inv_out) inv_out->f[size_t(o)] = float(inv);
-                for (int64_t j = 0; j < inner; ++j)
-                  r[j] = float((a[j] - mean) * inv) * sc[size_t(j)] + bi[size_t(j)];
-              }
+              layer_norm_rows(isa, x.f.data() + o0 * inner, o1 - o0, inner, sc.data(), bi.data(),
+                              eps, y.f.data() + o0 * inner,
+                              mean_out ? mean_out->f.data() + o0 : nullptr,
+                              inv_out ? inv_out->f.data() + o0 : nullptr);
             });
 }
 
