@@ -859,7 +859,9 @@ TEST(ModelChecks, EinsumImplicitOutputAndEllipsis) {
 }
 
 // A run of elementwise nodes is computed in one pass (elementwise_chain.hpp)
-// with the bits of the nodes run one at a time: a bias Add, GELU as PyTorch
+// with the bits of the nodes run one at a time: a bias minus the input (a
+// chain's first node reads its input itself, here as the right operand) plus
+// one, GELU as PyTorch
 // exports it (Div, Erf, Add, Mul by the pre-GELU value, Mul), a residual Add
 // with the chain on the right, then Sigmoid, Sub, Tanh, Relu, a bias Mul,
 // Exp and Div with the chain as right operand; one intermediate is also a graph output
@@ -874,11 +876,11 @@ TEST(ModelChecks, ElementwiseChainsAreTheirNodesBitForBit) {
     std::string out;
   };
   const std::vector<Step> steps = {
-      {"Add", {"b", "x"}, "h"},   {"Div", {"h", "sqrt2"}, "d"}, {"Erf", {"d"}, "e"},
-      {"Add", {"e", "one"}, "a"}, {"Mul", {"h", "a"}, "m"},     {"Mul", {"m", "half"}, "g"},
-      {"Add", {"x", "g"}, "r"},   {"Sigmoid", {"r"}, "s"},      {"Sub", {"one", "s"}, "u"},
-      {"Tanh", {"u"}, "v"},       {"Relu", {"v"}, "w"},         {"Mul", {"w", "b"}, "wb"},
-      {"Exp", {"wb"}, "z"},       {"Div", {"two", "z"}, "y"}};
+      {"Sub", {"b", "x"}, "hb"},   {"Add", {"hb", "one"}, "h"}, {"Div", {"h", "sqrt2"}, "d"},
+      {"Erf", {"d"}, "e"},         {"Add", {"e", "one"}, "a"},  {"Mul", {"h", "a"}, "m"},
+      {"Mul", {"m", "half"}, "g"}, {"Add", {"x", "g"}, "r"},    {"Sigmoid", {"r"}, "s"},
+      {"Sub", {"one", "s"}, "u"},  {"Tanh", {"u"}, "v"},        {"Relu", {"v"}, "w"},
+      {"Mul", {"w", "b"}, "wb"},   {"Exp", {"wb"}, "z"},        {"Div", {"two", "z"}, "y"}};
   std::mt19937 rng(8);
   std::map<std::string, Tensor> known;
   auto tensor = [](std::vector<int64_t> shape, std::vector<float> f) {

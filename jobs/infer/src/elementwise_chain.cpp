@@ -58,8 +58,13 @@ class ElementwiseChain : public FastStep {
       for (int64_t j = b0 * kBlock; j < std::min(b1 * kBlock, size_); j += kBlock) {
         const int64_t n = std::min(kBlock, size_ - j);
         float* t = y + j;  // the block is worked on where it ends, in cache
-        std::copy_n(x + j, n, t);
-        for (const Link& l : links_) apply(l, values, t, j, n);
+        // A binary first link reads the input block itself, sparing a copy.
+        const bool read = binary(links_[0].op);
+        if (read)
+          with(links_[0], binary_op(links_[0].op), values, x + j, t, j, n);
+        else
+          std::copy_n(x + j, n, t);
+        for (size_t k = read ? 1 : 0; k < links_.size(); ++k) apply(links_[k], values, t, j, n);
       }
     });
   }
@@ -72,13 +77,10 @@ class ElementwiseChain : public FastStep {
              int64_t n) const {
     switch (l.op) {
       case Op::add:
-        return with(l, BinaryOp::add, values, t, j, n);
       case Op::sub:
-        return with(l, BinaryOp::sub, values, t, j, n);
       case Op::mul:
-        return with(l, BinaryOp::mul, values, t, j, n);
       case Op::div:
-        return with(l, BinaryOp::div, values, t, j, n);
+        return with(l, binary_op(l.op), values, t, t, j, n);
       case Op::relu:
         return relu_in_place(isa_, t, n);
       case Op::erf:
@@ -95,21 +97,38 @@ class ElementwiseChain : public FastStep {
     }
   }
 
-  // t[e] = t[e] op (other at element j + e) (or the other way round).
-  void with(const Link& l, BinaryOp op, const std::vector<Tensor>& values, float* t, int64_t j,
-            int64_t n) const {
+  static BinaryOp binary_op(Op op) {
+    return op == Op::add   ? BinaryOp::add
+           : op == Op::sub ? BinaryOp::sub
+           : op == Op::mul ? BinaryOp::mul
+                           : BinaryOp::div;
+  }
+
+  // t[e] = s[e] op (other at element j + e) (or the other way round); s is
+  // t (in place) or the chain's input block.
+  void with(const Link& l, BinaryOp op, const std::vector<Tensor>& values, const float* s, float* t,
+            int64_t j, int64_t n) const {
     const float* o = values[size_t(l.other)].f.data();
+    // One run of the other operand from element r of it (stride 0: a scalar).
+    auto run = [&](int64_t e, const float* p, int64_t so, int64_t len) {
+      if (s == t)
+        binary_in_place(isa_, op, l.carried_left, t + e, p, so, len);
+      else if (l.carried_left)
+        binary_loop(isa_, op, s + e, 1, p, so, t + e, len);
+      else
+        binary_loop(isa_, op, p, so, s + e, 1, t + e, len);
+    };
     switch (l.form) {
       case Other::full:
-        return binary_in_place(isa_, op, l.carried_left, t, o + j, 1, n);
+        return run(0, o + j, 1, n);
       case Other::scalar:
-        return binary_in_place(isa_, op, l.carried_left, t, o, 0, n);
+        return run(0, o, 0, n);
       case Other::trailing: {
         // The operand repeats every `period` elements: in runs up to its end.
         int64_t e = 0, r = j % l.period;
         while (e < n) {
           const int64_t len = std::min(n - e, l.period - r);
-          binary_in_place(isa_, op, l.carried_left, t + e, o + r, 1, len);
+          run(e, o + r, 1, len);
           e += len, r = 0;
         }
         return;
