@@ -494,6 +494,45 @@ TEST(PlannedSteps, AgreeWithPlainKernels) {
   }
 }
 
+// Attention's products of computed tensors read their operands through the
+// Transposes that make them (one the operand itself, one transposed) and
+// write through the Transpose after them (transposed_matmul.hpp): the bits
+// of the Transposes run as copies, which they are when each transposed
+// value is also a graph output. Both arithmetics (the product is the
+// portable one in each).
+TEST(PlannedSteps, MatMulsThroughTransposesAreBitForBit) {
+  auto model = [](bool transposes_run) {
+    auto m = base();
+    auto& g = *m.mutable_graph();
+    add_input(g, "x", {-1, 5, 2, 4});  // [batch, sequence, heads, head size]
+    set_ints(add_node(g, "Transpose", {"x"}, {"q"}), "perm", {0, 2, 1, 3});
+    set_ints(add_node(g, "Transpose", {"x"}, {"kt"}), "perm", {0, 2, 3, 1});
+    add_node(g, "MatMul", {"q", "kt"}, {"s"});  // [batch, heads, 5, 5]
+    add_node(g, "Softmax", {"s"}, {"p"});
+    set_ints(add_node(g, "Transpose", {"x"}, {"v"}), "perm", {0, 2, 1, 3});
+    add_node(g, "MatMul", {"p", "v"}, {"o"});  // [batch, heads, 5, 4]
+    set_ints(add_node(g, "Transpose", {"o"}, {"y"}), "perm", {0, 2, 1, 3});
+    add_output(g, "y");
+    if (transposes_run)
+      for (const char* v : {"q", "kt", "v", "o"}) add_output(g, v);
+    return Model::load_bytes(bytes(m), "attention");
+  };
+  const Model through = model(false), copies = model(true);
+  const int64_t n = 7;
+  Tensor x;
+  x.shape = {n, 5, 2, 4};
+  std::mt19937 rng(23);
+  std::uniform_real_distribution<float> u(-2, 2);
+  for (int64_t k = 0; k < x.numel(); ++k) x.f.push_back(u(rng));
+  for (Arithmetic arith : {Arithmetic::portable, Arithmetic::fast}) {
+    Plan a(through, {x.shape}, {arith}), b(copies, {x.shape}, {arith});
+    const Tensor ya = *a.run({&x})[0], yb = *b.run({&x})[0];
+    ASSERT_EQ(ya.shape, (std::vector<int64_t>{n, 5, 2, 4}));
+    EXPECT_EQ(ya.f, yb.f) << arithmetic_name(arith);
+    EXPECT_GT(*std::max_element(ya.f.begin(), ya.f.end()), 0.5f);
+  }
+}
+
 // The determinism rule on the CNN path too (oneDNN convolutions with
 // blocked layouts and reorders), and on residual blocks whose values stay in
 // oneDNN's layout from step to step.

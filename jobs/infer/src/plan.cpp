@@ -16,6 +16,10 @@
 #include "graph.hpp"
 #include "kernels.hpp"
 #include "portable_steps.hpp"
+#include "transposed_matmul.hpp"
+
+#include <map>
+#include <set>
 
 namespace basin::infer {
 
@@ -234,8 +238,41 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
       if (v >= 0) ++readers[size_t(v)];
   for (int v : g->output_ids) ++readers[size_t(v)];
   std::vector<FastStep*> onednn_steps;
+  // MatMuls of computed tensors that read or write through the Transposes
+  // next to them (transposed_matmul.hpp); those Transposes get no step.
+  std::map<const Node*, ThroughTransposes> through;
+  std::set<const Node*> elided;
+  std::vector<const Node*> producer(values.size(), nullptr);
+  for (const Node* n : live)
+    for (int v : n->out)
+      if (v >= 0) producer[size_t(v)] = n;
+  auto sole_transpose = [&](int v) -> const Node* {
+    const Node* p = v >= 0 ? producer[size_t(v)] : nullptr;
+    return p && p->op == "Transpose" && readers[size_t(v)] == 1 ? p : nullptr;
+  };
   for (size_t k = 0; k < live.size(); ++k) {
     const Node* n = live[k];
+    if (n->op != "MatMul" || n->in.size() != 2 || n->in[1] < 0 || is_const[size_t(n->in[1])])
+      continue;
+    const Node* next = sole_reader_next(live, k, readers);
+    const ThroughTransposes t =
+        usable_transposes(*n,
+                          {sole_transpose(n->in[0]), sole_transpose(n->in[1]),
+                           next && next->op == "Transpose" ? next : nullptr},
+                          values);
+    if (!t.a && !t.b && !t.out) continue;
+    through[n] = t;
+    if (t.a) elided.insert(t.a);
+    if (t.b) elided.insert(t.b);
+  }
+  for (size_t k = 0; k < live.size(); ++k) {
+    const Node* n = live[k];
+    if (elided.count(n)) continue;  // read through by its MatMul
+    if (auto it = through.find(n); it != through.end()) {
+      steps.push_back({n, make_transposed_matmul(*n, it->second, values, kernels.isa)});
+      if (it->second.out) ++k;
+      continue;
+    }
     size_t chained = 0;
     if (auto chain = make_elementwise_chain(live, k, values, readers, kernels.isa,
                                             kernels.arithmetic, chained)) {
