@@ -73,11 +73,14 @@ class BatchRunner {
   // enough rows.
   static constexpr int64_t kMinPieceFloats = 16384;
   // ... and, above that, of at most as many rows as keep the largest
-  // intermediate value within this many floats (1 MiB, a core's L2 cache):
-  // a convolutional net's layers then pass their activations through the
-  // cache instead of memory (a MobileNet's 128-image piece holds 8 MiB per
-  // activation).
-  static constexpr int64_t kPieceValueFloats = 262144;
+  // intermediate value within this many floats (768 KiB, three quarters of
+  // a core's 1 MiB L2 cache, leaving room for the layer's input and
+  // weights): a convolutional net's layers then pass their activations
+  // through the cache instead of memory (a MobileNet's 128-image piece
+  // holds 8 MiB per activation), and a transformer runs one sequence a
+  // piece (two filled the whole 1 MiB with the feed-forward activation
+  // alone and ran 8-17% slower).
+  static constexpr int64_t kPieceValueFloats = 196608;
   // Padded plans' micro-batch: at most micro_batch rows, and no more than
   // keep the largest intermediate value within this many floats (256 KiB:
   // oneDNN works on blocked copies beside it). Derived from the model, never
