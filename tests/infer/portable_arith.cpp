@@ -279,6 +279,30 @@ TEST(ElementwiseLoops, EveryCloneGivesTheScalarOperationsBits) {
     layer_norm_rows(isa, a.data(), 11, 100, sc, bi, 1e-5, ln.data(), mean.data(), inv.data());
     EXPECT_TRUE(same(ln, ln_scalar) && same(mean, mean_scalar) && same(inv, inv_scalar))
         << isa_name(isa) << " layer norm";
+    // Softmax's row around its exponentials: 100 floats (a NaN among them,
+    // passed over by the maximum) and 5 (fewer than the eight lanes).
+    for (int64_t n : {int64_t(100), int64_t(5)}) {
+      const auto len = static_cast<size_t>(n);
+      std::vector<float> row(b.begin() + 300, b.begin() + 300 + n), e(len), e_scalar(len), r(len),
+          r_scalar(len);
+      row[3] = std::nanf("");
+      softmax_shift(Isa::scalar, row.data(), n, e_scalar.data());
+      softmax_shift(isa, row.data(), n, e.data());
+      EXPECT_TRUE(same(e, e_scalar)) << isa_name(isa) << " softmax shift " << n;
+      for (auto& v : e_scalar) v = std::exp(std::min(v, 0.0f));
+      e_scalar[3] = 0.25f;  // not the NaN: a NaN sum would hide every bit
+      softmax_scale(Isa::scalar, e_scalar.data(), n, r_scalar.data());
+      softmax_scale(isa, e_scalar.data(), n, r.data());
+      EXPECT_TRUE(same(r, r_scalar)) << isa_name(isa) << " softmax scale " << n;
+      // The definition itself: the sum in eight lanes (term m in lane m % 8,
+      // the lanes added in order), then each term divided by it.
+      float part[8] = {}, sum = 0;
+      for (int64_t m = 0; m < n; ++m) part[m % 8] += e_scalar[size_t(m)];
+      for (float p : part) sum += p;
+      for (int64_t m = 0; m < n; ++m) want[size_t(m)] = e_scalar[size_t(m)] / sum;
+      EXPECT_TRUE(same(r_scalar, std::vector<float>(want.begin(), want.begin() + n)))
+          << "softmax scale " << n;
+    }
     ++checked;
   }
   EXPECT_GE(checked, 2);

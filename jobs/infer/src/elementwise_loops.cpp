@@ -16,6 +16,10 @@ void layer_norm_avx2(const float* x, long rows, long inner, const float* sc, con
                      double eps, float* y, float* mean_out, float* inv_out);
 void layer_norm_avx512(const float* x, long rows, long inner, const float* sc, const float* bi,
                        double eps, float* y, float* mean_out, float* inv_out);
+void softmax_shift_avx2(const float* a, long n, float* e);
+void softmax_shift_avx512(const float* a, long n, float* e);
+void softmax_scale_avx2(const float* e, long n, float* r);
+void softmax_scale_avx512(const float* e, long n, float* r);
 }  // namespace loops
 
 namespace {
@@ -71,6 +75,28 @@ void layer_norm_rows(Isa isa, const float* x, int64_t rows, int64_t inner, const
       return loops::layer_norm_avx2(x, rows, inner, sc, bi, eps, y, mean_out, inv_out);
     default:
       return loops::layer_norm_loop(x, rows, inner, sc, bi, eps, y, mean_out, inv_out);
+  }
+}
+
+void softmax_shift(Isa isa, const float* a, int64_t n, float* e) {
+  switch (clone(isa)) {
+    case Isa::avx512:
+      return loops::softmax_shift_avx512(a, n, e);
+    case Isa::avx2:
+      return loops::softmax_shift_avx2(a, n, e);
+    default:
+      return loops::softmax_shift_loop(a, n, e);
+  }
+}
+
+void softmax_scale(Isa isa, const float* e, int64_t n, float* r) {
+  switch (clone(isa)) {
+    case Isa::avx512:
+      return loops::softmax_scale_avx512(e, n, r);
+    case Isa::avx2:
+      return loops::softmax_scale_avx2(e, n, r);
+    default:
+      return loops::softmax_scale_loop(e, n, r);
   }
 }
 

@@ -1,9 +1,10 @@
-// The four arithmetic operations and Relu over arrays, and LayerNorm's
-// rows, vectorised for the CPU: each element is one IEEE 754 operation (a
+// The four arithmetic operations and Relu over arrays, and LayerNorm's and
+// Softmax's rows, vectorised for the CPU: each element is one IEEE 754 operation (a
 // row's sums in eight lanes, each lane's order fixed), so every clone
 // (baseline, AVX2, AVX-512; elementwise_loops_kernel.inc) gives the same
 // bits as the plain scalar loop, in either arithmetic. Elementwise chains
-// and the plain Add/Sub/Mul/Div and LayerNormalization kernels run through
+// and the plain Add/Sub/Mul/Div, LayerNormalization and Softmax kernels run
+// through
 // these instead of the baseline's four-float vectors.
 #pragma once
 
@@ -31,5 +32,11 @@ void relu_in_place(Isa isa, float* t, int64_t n);
 // into mean_out and inv_out when given.
 void layer_norm_rows(Isa isa, const float* x, int64_t rows, int64_t inner, const float* sc,
                      const float* bi, double eps, float* y, float* mean_out, float* inv_out);
+
+// Softmax of one contiguous row around its exponentials: e = a - max(a)
+// (softmax_shift), then r = e / sum(e) (softmax_scale), as the plain kernel
+// computes them (kernels.cpp: row_max, lane_sum<float>).
+void softmax_shift(Isa isa, const float* a, int64_t n, float* e);
+void softmax_scale(Isa isa, const float* e, int64_t n, float* r);
 
 }  // namespace basin::infer

@@ -15,4 +15,10 @@ void layer_norm_avx2(const float* x, long rows, long inner, const float* sc, con
                      double eps, float* y, float* mean_out, float* inv_out) {
   layer_norm_loop(x, rows, inner, sc, bi, eps, y, mean_out, inv_out);
 }
+void softmax_shift_avx2(const float* a, long n, float* e) {
+  softmax_shift_loop(a, n, e);
+}
+void softmax_scale_avx2(const float* e, long n, float* r) {
+  softmax_scale_loop(e, n, r);
+}
 }  // namespace basin::infer::loops

@@ -165,6 +165,16 @@ void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
                 for (int64_t i = 0; i < inner; ++i) {
                   const float* a = x.f.data() + o * mid * inner + i;
                   float* r = y.f.data() + o * mid * inner + i;
+                  if (inner == 1 && !log) {
+                    // A contiguous row: the vectorised loops, the same bits.
+                    softmax_shift(choice.isa, a, mid, e.data());
+                    if (fast)
+                      fast_exp(choice.isa, e.data(), e.data(), mid);
+                    else
+                      portable_map(choice.isa, MathFn::exp, e.data(), e.data(), mid);
+                    softmax_scale(choice.isa, e.data(), mid, r);
+                    continue;
+                  }
                   const float mx = row_max(a, mid, inner);
                   if (inner == 1)
                     for (int64_t m = 0; m < mid; ++m) e[size_t(m)] = a[m] - mx;
