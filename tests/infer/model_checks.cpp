@@ -152,8 +152,9 @@ onnx::ModelProto cnn() {
 }
 // Depthwise convolutions (groups of one input channel, MobileNet's kind) on
 // 20 channels (a 16-lane vector and a rest): stride 1 with rows wider than a
-// 16-lane vector, a channel multiplier of 2 at stride 2, and a dilated 3x3
-// without bias; a Relu and a Clip after two of them (portable arithmetic
+// 16-lane vector, a channel multiplier of 2 at stride 2, a dilated 3x3
+// without bias and a 5x3 window (not portable arithmetic's 3x3 loop); a
+// Relu and a Clip after two of them (portable arithmetic
 // folds both into the convolution); then a pointwise 1x1
 // convolution in 2 groups (MobileNet's projection; portable arithmetic reads
 // its input without im2col).
@@ -167,6 +168,8 @@ onnx::ModelProto depthwise() {
   add_init(g, "k2", {40, 1, 3, 3}, rng);
   add_init(g, "c2", {40}, rng);
   add_init(g, "k3", {40, 1, 3, 3}, rng);
+  add_init(g, "k5", {40, 1, 5, 3}, rng);
+  add_init(g, "c5", {40}, rng);
   add_init(g, "k4", {16, 20, 1, 1}, rng);
   // Clip's bounds, scalars (ReLU6 scaled to these activations' size).
   add_scalar(g, "lo", -0.1f);
@@ -182,7 +185,10 @@ onnx::ModelProto depthwise() {
   add_node(g, "Clip", {"h2", "lo", "hi"}, {"q2"});
   n = add_node(g, "Conv", {"q2", "k3"}, {"h3"});
   set_ints(n, "pads", {2, 2, 2, 2}), set_ints(n, "dilations", {2, 2}), group(n, 40);
-  n = add_node(g, "Conv", {"h3", "k4", "c4"}, {"h4"});
+  n = add_node(g, "Conv", {"h3", "k5", "c5"}, {"h35"});
+  set_ints(n, "pads", {2, 1, 2, 1}), group(n, 40);
+  add_node(g, "Relu", {"h35"}, {"r35"});
+  n = add_node(g, "Conv", {"r35", "k4", "c4"}, {"h4"});
   group(n, 2);
   add_node(g, "Flatten", {"h4"}, {"f"});
   n = add_node(g, "Gemm", {"f", "w", "b"}, {"y"});

@@ -24,6 +24,11 @@ struct Avx2 {
   }
   static reg bcast(float x) { return _mm256_set1_ps(x); }
   static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
+  // a > b ? a : b and a < b ? a : b, lane by lane (MAXPS and MINPS return
+  // the second operand for NaNs and for two zeros).
+  static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
+  static reg min(reg a, reg b) { return _mm256_min_ps(a, b); }
 };
 }  // namespace
 

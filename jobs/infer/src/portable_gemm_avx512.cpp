@@ -23,6 +23,13 @@ struct Avx512 {
   }
   static reg bcast(float x) { return _mm512_set1_ps(x); }
   static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+  static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
+  // a > b ? a : b and a < b ? a : b, lane by lane (VMAXPS and VMINPS return
+  // the second operand for NaNs and for two zeros).
+  // (The masked forms, all lanes: GCC 12 warns that the unmasked ones'
+  // undefined pass-through may be used uninitialised.)
+  static reg max(reg a, reg b) { return _mm512_mask_max_ps(a, __mmask16(0xffff), a, b); }
+  static reg min(reg a, reg b) { return _mm512_mask_min_ps(a, __mmask16(0xffff), a, b); }
 };
 }  // namespace
 

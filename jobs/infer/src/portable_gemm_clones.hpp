@@ -55,16 +55,24 @@ struct DepthwiseArgs {
   int64_t OH, OW;
 };
 // All channels of one image of a depthwise convolution with a channel
-// multiplier of 1, channels last: x is [HP][WP][C] with the pads written as
-// zeros, w is [kh * kw][C] (tap-major), y is [OH * OW][C]; the same sums as
-// DepthwiseArgs gives channel by channel.
+// multiplier of 1, channels last: x is the image [H][W][C] itself, without
+// pads (a tap that falls in the pads multiplies a +0, as it would from a
+// padded copy: the same operation); w is [kh * kw][C] (tap-major), y is
+// [OH * OW][C]; the same sums as DepthwiseArgs gives channel by channel.
+// Then, as the step's plain kernels would in turn: y = y + bias[c] when
+// bias is given, and the activation `act` (kActNone, kActRelu: y > 0 ? y :
+// 0, kActClip: min(max(y, lo), hi) as std::min and std::max compare).
+inline constexpr int kActNone = 0, kActRelu = 1, kActClip = 2;
 struct DepthwiseChannelsArgs {
   const float* x;
-  int64_t HP, WP, C;
+  int64_t H, W, C, pt, pl;
   const float* w;
   int64_t kh, kw, sh, sw, dh, dw;
   float* y;
   int64_t OH, OW;
+  const float* bias;
+  int act;
+  float lo, hi;
 };
 // A convolution group with unit horizontal stride computed from its input
 // (portable_conv_kernel.inc): x is the group's input [Cg][HP][WP] with the

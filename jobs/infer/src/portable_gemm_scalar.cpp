@@ -37,6 +37,22 @@ struct Lanes8 {
     for (int l = 0; l < W; ++l) r.v[l] = __builtin_fmaf(a.v[l], b.v[l], c.v[l]);
     return r;
   }
+  static reg add(const reg& a, const reg& b) {
+    reg r;
+    for (int l = 0; l < W; ++l) r.v[l] = a.v[l] + b.v[l];
+    return r;
+  }
+  // a > b ? a : b and a < b ? a : b, lane by lane, as MAXPS and MINPS.
+  static reg max(const reg& a, const reg& b) {
+    reg r;
+    for (int l = 0; l < W; ++l) r.v[l] = a.v[l] > b.v[l] ? a.v[l] : b.v[l];
+    return r;
+  }
+  static reg min(const reg& a, const reg& b) {
+    reg r;
+    for (int l = 0; l < W; ++l) r.v[l] = a.v[l] < b.v[l] ? a.v[l] : b.v[l];
+    return r;
+  }
 };
 }  // namespace
 

@@ -122,7 +122,17 @@ struct Activation {
   }
   template <Kind K, bool Bias>
   void row(float* y, int64_t n, const float* bias) const {
-    for (int64_t j = 0; j < n; ++j) y[j] = one<K, Bias>(y[j], Bias ? bias[j] : 0.0f, lo, hi);
+    using V = float __attribute__((vector_size(16)));
+    const V lv = V{} + lo, hv = V{} + hi;
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      V v, b{};
+      std::memcpy(&v, y + j, sizeof v);
+      if constexpr (Bias) std::memcpy(&b, bias + j, sizeof b);
+      v = one<K, Bias>(v, b, lv, hv);
+      std::memcpy(y + j, &v, sizeof v);
+    }
+    for (; j < n; ++j) y[j] = one<K, Bias>(y[j], Bias ? bias[j] : 0.0f, lo, hi);
   }
 };
 
@@ -313,6 +323,11 @@ class PackedConv : public ConvStep {
         packed_.push_back(pack_direct_weights(weights_.data() + g * Mg_ * KK_, Mg_, KK_));
     } else if (!pointwise_) {
       col_.resize(size_t(KK_ * P_));
+    } else if (G_ == 1) {
+      // For a channels-last neighbour (link_channels_last): W^T (C x M)
+      // packed once, the right-hand side of every product that writes or
+      // reads pixels as rows.
+      weights_t_ = std::make_unique<PackedMatrix>(isa, true, C_, M_, weights_.data(), C_);
     }
   }
 
@@ -348,25 +363,27 @@ class PackedConv : public ConvStep {
 
  private:
   // A pointwise convolution with its input or output channels last: the
-  // same product (element (m, p) the chain over c of W[m][c] * x[c][p]),
-  // its operands read or written transposed by the product itself.
+  // same product (element (m, p) the chain over c of W[m][c] * x[c][p]) as
+  // pixels times W^T, W^T packed at plan time: x read as it is ([P][C]) or
+  // transposed ([C][P]). Written channels first, the product goes to a
+  // [P][M] buffer and is transposed (moving floats: the same bits), which
+  // costs a quarter of transposing x as the product's right-hand side
+  // (a projection's M is a quarter of its C) and packs nothing per image.
   void run_pointwise_last(std::vector<Tensor>& values) {
     const float* x = values[size_t(xi_)].f.data();
     float* y = values[size_t(yi_)].f.data();
     const float* bias = bias_.empty() ? nullptr : bias_.data();
+    if (!out_last_) pixels_.resize(size_t(P_ * M_));
     for (int64_t b = 0; b < N_; ++b) {
       const float* xb = x + b * C_ * P_;
       float* yb = y + b * M_ * P_;
+      float* rows = out_last_ ? yb : pixels_.data();  // [P][M]
+      portable_sgemm_packed(*weights_t_, !in_last_, P_, 1.0f, xb, in_last_ ? C_ : P_, 0.0f, rows,
+                            M_);
       if (out_last_) {
-        // y [P][M] = x^T W^T: op(A) = x read transposed ([C][P], or [P][C]
-        // as it is when the input is channels last too).
-        portable_sgemm(isa_, !in_last_, true, P_, M_, C_, 1.0f, xb, in_last_ ? C_ : P_,
-                       weights_.data(), C_, 0.0f, yb, M_);
         for (int64_t p = 0; p < P_; ++p) act_.finish_row(yb + p * M_, M_, bias);
       } else {
-        // y [M][P] = W x, x [P][C] read transposed.
-        portable_sgemm(isa_, false, true, M_, P_, C_, 1.0f, weights_.data(), C_, xb, C_, 0.0f, yb,
-                       P_);
+        transpose(rows, P_, M_, M_, yb, P_);
         for (int64_t m = 0; m < M_; ++m) act_.finish(yb + m * P_, P_, bias ? bias + m : nullptr);
       }
     }
@@ -403,10 +420,12 @@ class PackedConv : public ConvStep {
   Isa isa_;
   std::vector<float> weights_;  // W [M, Cg, kh, kw]: per group an Mg x KK matrix
   std::vector<float> bias_, col_;
-  int64_t HP_ = 0, WP_ = 0;                 // direct: the padded input's size
-  std::vector<float> padded_;               // direct: [Cg][HP][WP], pads zero, then slack
-  std::vector<int64_t> offsets_;            // direct: tap k's offset in padded_
-  std::vector<std::vector<float>> packed_;  // direct: per group, pack_direct_weights
+  int64_t HP_ = 0, WP_ = 0;                  // direct: the padded input's size
+  std::vector<float> padded_;                // direct: [Cg][HP][WP], pads zero, then slack
+  std::vector<int64_t> offsets_;             // direct: tap k's offset in padded_
+  std::vector<std::vector<float>> packed_;   // direct: per group, pack_direct_weights
+  std::unique_ptr<PackedMatrix> weights_t_;  // pointwise, one group: W^T (C x M) packed
+  std::vector<float> pixels_;                // pointwise, input channels last: one image's [P][M]
   Activation act_;
 };
 
@@ -416,10 +435,12 @@ class PackedConv : public ConvStep {
 // used) after nine copies of the input; here each input channel is copied
 // once into a buffer with its pads written as zeros, and the taps run over it
 // (portable_depthwise: the same bits), then the bias is added as the plain
-// kernel adds it. With a channel multiplier of 1 (MobileNet) the image is
-// instead copied once channels last, all channels run at once with the
-// lanes over channels (portable_depthwise_channels: the same bits; small
-// images and stride 2 fill the lanes too) and the result is copied back.
+// kernel adds it. With a channel multiplier of 1 (MobileNet) all channels
+// run at once channels last, the lanes over channels, the bias and the
+// activation applied as each output is stored (portable_depthwise_channels:
+// the same bits; small images and stride 2 fill the lanes too): on the
+// input as it is when handed over channels last, else on a transposed copy,
+// and the result transposed back unless handed on channels last.
 class DepthwiseConv : public ConvStep {
  public:
   DepthwiseConv(const Node& n, Isa isa, const Tensor& x, const Tensor& w, const Tensor* bias,
@@ -436,7 +457,7 @@ class DepthwiseConv : public ConvStep {
       weights_last_.resize(size_t(K * C_));
       for (int64_t c = 0; c < C_; ++c)
         for (int64_t t = 0; t < K; ++t) weights_last_[size_t(t * C_ + c)] = w.f[size_t(c * K + t)];
-      padded_.assign(size_t(HP_ * WP_ * C_), 0.0f);  // the pads stay zero
+      in_cl_.resize(size_t(H_ * W_ * C_));
       out_cl_.resize(size_t(win_.out[0] * win_.out[1] * C_));
     } else {
       weights_ = w.f;
@@ -476,20 +497,22 @@ class DepthwiseConv : public ConvStep {
     const float* x = values[size_t(xi_)].f.data();
     float* y = values[size_t(yi_)].f.data();
     const int64_t P = win_.out[0] * win_.out[1];
+    const int act = act_.kind == Activation::Kind::relu   ? portable::kActRelu
+                    : act_.kind == Activation::Kind::clip ? portable::kActClip
+                                                          : portable::kActNone;
     for (int64_t b = 0; b < N_; ++b) {
-      // Each image row [C][W] into the padded buffer's row [W][C] (given
-      // channels last: copied as it is).
-      for (int64_t h = 0; h < H_; ++h) {
-        float* row = padded_.data() + ((h + win_.pb[0]) * WP_ + win_.pb[1]) * C_;
-        if (in_last_)
-          copy_row(row, x + (b * H_ + h) * W_ * C_, W_ * C_);
-        else
-          transpose(x + b * C_ * H_ * W_ + h * W_, C_, W_, H_ * W_, row, C_);
+      const float* image = x + b * C_ * H_ * W_;  // [H][W][C] given channels last
+      if (!in_last_) {
+        transpose(image, C_, H_ * W_, H_ * W_, in_cl_.data(), C_);
+        image = in_cl_.data();
       }
-      const portable::DepthwiseChannelsArgs a{padded_.data(),
-                                              HP_,
-                                              WP_,
+      float* out = out_last_ ? y + b * P * C_ : out_cl_.data();  // [P][C]
+      const portable::DepthwiseChannelsArgs a{image,
+                                              H_,
+                                              W_,
                                               C_,
+                                              win_.pb[0],
+                                              win_.pb[1],
                                               weights_last_.data(),
                                               win_.k[0],
                                               win_.k[1],
@@ -497,29 +520,26 @@ class DepthwiseConv : public ConvStep {
                                               win_.s[1],
                                               win_.d[0],
                                               win_.d[1],
-                                              out_last_ ? y + b * P * C_ : out_cl_.data(),
+                                              out,
                                               win_.out[0],
-                                              win_.out[1]};
+                                              win_.out[1],
+                                              bias_.empty() ? nullptr : bias_.data(),
+                                              act,
+                                              act_.lo,
+                                              act_.hi};
       portable_depthwise_channels(isa_, a);
-      if (out_last_) {  // handed over channels last: [P][C]
-        for (int64_t p = 0; p < P; ++p)
-          act_.finish_row(y + (b * P + p) * C_, C_, bias_.empty() ? nullptr : bias_.data());
-        continue;
-      }
-      transpose(out_cl_.data(), P, C_, C_, y + b * C_ * P, P);
-      for (int64_t c = 0; c < C_; ++c)
-        act_.finish(y + (b * C_ + c) * P, P, bias_.empty() ? nullptr : &bias_[size_t(c)]);
+      if (!out_last_) transpose(out_cl_.data(), P, C_, C_, y + b * C_ * P, P);
     }
   }
 
   Isa isa_;
   kernel::Window win_{};
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, Mg_ = 0, HP_ = 0, WP_ = 0;
-  // With a multiplier of 1: weights_last_ ([K][C]), padded_ the whole image
-  // channels last (HP x WP x C), out_last_ (OH * OW) x C. Otherwise weights_
-  // ([M][K]) and padded_ one channel (HP x WP). out_cl_: the output channels
-  // last, (OH * OW) x C, before its transpose.
-  std::vector<float> weights_, weights_last_, bias_, padded_, out_cl_;
+  // With a multiplier of 1: weights_last_ ([K][C]); in_cl_ the image
+  // channels last (H x W x C) when given channels first, out_cl_ the output
+  // channels last ((OH * OW) x C) before its transpose. Otherwise weights_
+  // ([M][K]) and padded_ one channel (HP x WP).
+  std::vector<float> weights_, weights_last_, bias_, padded_, in_cl_, out_cl_;
   Activation act_;
 };
 
