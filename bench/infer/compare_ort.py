@@ -127,8 +127,28 @@ def run_json(cmd, env):
     return json.loads(out.stdout.strip().splitlines()[-1])["samples_per_s"]
 
 
+def set_blas_threads(threads):
+    """PyTorch runs in this process, whose OpenBLAS started before any
+    OPENBLAS_NUM_THREADS could be set for it (that variable reaches only the
+    child processes), and torch.set_num_threads does not reach OpenBLAS: set
+    its threads through every OpenBLAS this process has loaded. Without this
+    PyTorch's "1 thread" ran its products on two."""
+    import ctypes
+    paths = {line.split()[-1] for line in open("/proc/self/maps")
+             if "blas" in line and line.split()[-1].startswith("/")}
+    done = 0
+    for path in sorted(paths):
+        lib = ctypes.CDLL(path)
+        if hasattr(lib, "openblas_set_num_threads"):
+            lib.openblas_set_num_threads(threads)
+            done += 1
+    if done == 0:
+        raise RuntimeError("no OpenBLAS loaded by PyTorch: cannot pin its threads")
+
+
 def torch_rate(torch, model, shape, batch, threads, seconds):
     torch.set_num_threads(threads)
+    set_blas_threads(threads)
     x = torch.rand([batch] + shape)
     with torch.no_grad():
         model(x)
