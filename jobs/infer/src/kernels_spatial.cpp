@@ -2,6 +2,7 @@
 // InstanceNormalization, DepthToSpace, Pad and ConvTranspose; and Tile.
 // Plain loops in one fixed order (the same bits for any batch or threads).
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -261,31 +262,62 @@ void conv_transpose(const Node& n, const Inputs& in, Tensor& y) {
   // channel, so each tap can be run on its own as contiguous rows (the
   // sums vectorise) and scattered: the same operations in the same order.
   if (s[0] >= (kH - 1) * d[0] + 1 && s[1] >= (kW - 1) * d[1] + 1) {
-    const int64_t P = H * W;
-    std::vector<float> t(static_cast<size_t>(P));
+    // Rows r = (m, i, j) of a group (output channel, tap), kRows at a time
+    // over 8 input positions: the accumulators stay in registers while the
+    // input channels stream past, each input vector serving kRows rows.
+    constexpr int64_t kRows = 4, kCols = 8;
+    using V4 = float __attribute__((vector_size(16)));
+    const int64_t P = H * W, taps = kH * kW, rows = Mg * taps;
+    auto load = [](const float* q) {
+      V4 v;
+      std::memcpy(&v, q, sizeof v);
+      return v;
+    };
+    // Row r's value t at input position p goes to its output position
+    // (input row and column of p: the window's corner at oh0[p], ow0[p]).
+    std::vector<int64_t> oh0(static_cast<size_t>(P)), ow0(static_cast<size_t>(P));
+    for (int64_t p = 0; p < P; ++p)
+      oh0[size_t(p)] = p / W * s[0] - pb[0], ow0[size_t(p)] = p % W * s[1] - pb[1];
+    auto scatter = [&](float* yg, int64_t r, int64_t p, float t) {
+      const int64_t m = r / taps, i = r % taps / kW, j = r % kW;
+      const int64_t oh = oh0[size_t(p)] + i * d[0], ow = ow0[size_t(p)] + j * d[1];
+      if (oh >= 0 && oh < Ho && ow >= 0 && ow < Wo) yg[(m * Ho + oh) * Wo + ow] = t;
+    };
     for (int64_t b = 0; b < N; ++b)
-      for (int64_t gi = 0; gi < g; ++gi)
-        for (int64_t m = 0; m < Mg; ++m) {
-          float* yo = y.f.data() + (b * M + gi * Mg + m) * Ho * Wo;
-          for (int64_t i = 0; i < kH; ++i)
-            for (int64_t j = 0; j < kW; ++j) {
-              std::fill(t.begin(), t.end(), bias ? bias->f[size_t(gi * Mg + m)] : 0.0f);
-              for (int64_t c = gi * Cg; c < (gi + 1) * Cg; ++c) {
-                const float* xc = x.f.data() + (b * C + c) * P;
-                const float wv = w.f[size_t(((c * Mg + m) * kH + i) * kW + j)];
-                float* tp = t.data();
-                for (int64_t p = 0; p < P; ++p) tp[p] += xc[p] * wv;
-              }
-              for (int64_t h = 0; h < H; ++h) {
-                const int64_t oh = h * s[0] - pb[0] + i * d[0];
-                if (oh < 0 || oh >= Ho) continue;
-                for (int64_t xw = 0; xw < W; ++xw) {
-                  const int64_t ow = xw * s[1] - pb[1] + j * d[1];
-                  if (ow >= 0 && ow < Wo) yo[oh * Wo + ow] = t[size_t(h * W + xw)];
-                }
+      for (int64_t gi = 0; gi < g; ++gi) {
+        const float* xg = x.f.data() + (b * C + gi * Cg) * P;
+        float* yg = y.f.data() + (b * M + gi * Mg) * Ho * Wo;
+        // Weight of row r for the group's input channel c.
+        auto wt = [&](int64_t c, int64_t r) {
+          return w.f[size_t(((gi * Cg + c) * Mg + r / taps) * taps + r % taps)];
+        };
+        auto start = [&](int64_t r) { return bias ? bias->f[size_t(gi * Mg + r / taps)] : 0.0f; };
+        for (int64_t r0 = 0; r0 < rows; r0 += kRows) {
+          const int64_t nr = std::min(kRows, rows - r0);
+          int64_t p0 = 0;
+          for (; nr == kRows && p0 + kCols <= P; p0 += kCols) {
+            V4 acc[kRows][2];
+            for (int64_t k = 0; k < kRows; ++k) acc[k][0] = acc[k][1] = V4{} + start(r0 + k);
+            for (int64_t c = 0; c < Cg; ++c) {
+              const V4 x0 = load(xg + c * P + p0), x1 = load(xg + c * P + p0 + 4);
+              for (int64_t k = 0; k < kRows; ++k) {
+                const float wv = wt(c, r0 + k);
+                acc[k][0] = acc[k][0] + x0 * wv;  // a product, then a sum
+                acc[k][1] = acc[k][1] + x1 * wv;
               }
             }
+            for (int64_t k = 0; k < kRows; ++k)
+              for (int64_t q = 0; q < kCols; ++q) scatter(yg, r0 + k, p0 + q, acc[k][q / 4][q % 4]);
+          }
+          // The last positions (and rows), one at a time: the same operations.
+          for (int64_t k = 0; k < nr; ++k)
+            for (int64_t p = nr == kRows ? p0 : 0; p < P; ++p) {
+              float t = start(r0 + k);
+              for (int64_t c = 0; c < Cg; ++c) t = t + xg[c * P + p] * wt(c, r0 + k);
+              scatter(yg, r0 + k, p, t);
+            }
         }
+      }
     return;
   }
   for (int64_t b = 0; b < N; ++b)
