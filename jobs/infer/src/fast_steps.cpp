@@ -364,6 +364,53 @@ std::unique_ptr<FastStep> conv_step(const Node& n, int y, int r, const Absorbed&
           pool->getints("pads", {0, 0, 0, 0}) == std::vector<int64_t>{0, 0, 0, 0});
 }
 
+// ConvTranspose (2-D, one group) as oneDNN's deconvolution: the ONNX
+// weights [C, M, kH, kW] are oneDNN's iohw. Explicit pads only (no
+// output_padding, output_shape or auto_pad: the output shape is then the
+// one planning resolved); the absorbed Add and activation as for a
+// convolution. The plain kernel (the definition, mul then add per input
+// channel) ran a U-Net's upsampling at a sixth of its convolutions' rate.
+std::unique_ptr<FastStep> deconv_step(const Node& n, int y, int r, const Absorbed& next,
+                                      const PrimitiveStep* producer, const std::vector<Tensor>& v,
+                                      const std::vector<bool>& is_const) {
+  if (n.in.size() < 2) return nullptr;
+  const int x = n.in[0], w = n.in[1], c = n.in.size() > 2 ? n.in[2] : -1;
+  if (!is_f32(v, x) || !is_f32(v, w) || !is_const[size_t(w)]) return nullptr;
+  const Tensor &X = v[size_t(x)], &W = v[size_t(w)], &Y = v[size_t(n.out[0])];
+  if (X.shape.size() != 4 || W.shape.size() != 4 || Y.shape.size() != 4) return nullptr;
+  if (r >= 0 && (!is_f32(v, r) || v[size_t(r)].shape != Y.shape)) return nullptr;
+  if (n.geti("group", 1) != 1 || n.gets("auto_pad", "NOTSET") != "NOTSET" ||
+      n.has("output_shape") || n.getints("output_padding", {0, 0}) != std::vector<int64_t>{0, 0})
+    return nullptr;
+  const int64_t C = X.shape[1], M = W.shape[1];
+  if (W.shape[0] != C || Y.shape[1] != M) return nullptr;
+  auto strides = n.getints("strides", {1, 1}), dil = n.getints("dilations", {1, 1});
+  auto pads = n.getints("pads", {0, 0, 0, 0});
+  if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4) return nullptr;
+  std::vector<float> bias;
+  dnnl::memory::desc bias_md({M}, dt::f32, tag::a);
+  if (c >= 0) {
+    if (!is_f32(v, c) || !is_const[size_t(c)] || v[size_t(c)].shape != std::vector<int64_t>{M})
+      return nullptr;
+    bias = v[size_t(c)].f;
+  }
+  dnnl::memory::desc src(dims(X.shape.begin(), X.shape.end()), dt::f32, tag::nchw),
+      dst(dims(Y.shape.begin(), Y.shape.end()), dt::f32, tag::nchw);
+  const dims wd{M, C, W.shape[2], W.shape[3]};
+  auto pd = dnnl::deconvolution_forward::primitive_desc(
+      dnnl::deconvolution_forward::desc(
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
+          producer ? producer->out_desc() : any(src), dnnl::memory::desc(wd, dt::f32, tag::any),
+          bias.empty() ? dnnl::memory::desc() : bias_md, any(dst), {strides[0], strides[1]},
+          {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]}),
+      step_attr(activation(next.act, v), r >= 0), cpu());
+  if (reference(pd)) return nullptr;
+  return std::make_unique<PrimitiveStep>(
+      pd, src, dst,
+      packed_weights(dnnl::memory::desc(wd, dt::f32, tag::iohw), pd.weights_desc(), W.f.data()),
+      std::move(bias), bias_md, x, y, r);
+}
+
 }  // namespace
 
 std::unique_ptr<FastStep> make_fast_step(const Node& node, const Absorbed& next,
@@ -397,6 +444,14 @@ std::unique_ptr<FastStep> make_fast_step(const Node& node, const Absorbed& next,
           // Not in that layout: in the one oneDNN prefers, reordered.
         }
       return conv_step(node, y, r, next, nullptr, values, is_const, pooled);
+    }
+    if (node.op == "ConvTranspose") {
+      if (producer) try {
+          if (auto step = deconv_step(node, y, r, next, producer, values, is_const)) return step;
+        } catch (const dnnl::error&) {
+          // Not in that layout: in the one oneDNN prefers, reordered.
+        }
+      return deconv_step(node, y, r, next, nullptr, values, is_const);
     }
   } catch (const dnnl::error&) {
     // oneDNN has no implementation for this case: the plain kernel runs it.

@@ -148,8 +148,9 @@ namespace {
 // (link_blocked_layouts), oneDNN's direct, 1x1 and depthwise kernels beat
 // the portable ones on every benchmark model (docs/performance.md); when
 // each was reordered to NCHW and back, depthwise and 1x1 layers did not.
+// And every 2-D ConvTranspose oneDNN's deconvolution takes (deconv_step).
 bool onednn_convolution(const Node& n, const std::vector<Tensor>& values) {
-  if (n.op != "Conv" || n.in.size() < 2 || n.in[1] < 0) return false;
+  if ((n.op != "Conv" && n.op != "ConvTranspose") || n.in.size() < 2 || n.in[1] < 0) return false;
   return values[size_t(n.in[1])].shape.size() == 4;
 }
 
