@@ -5,6 +5,7 @@
 #include "fast_steps.hpp"
 
 #include "one_omp_thread.hpp"
+#include "tiling_conv_transpose.hpp"
 
 #include <omp.h>
 
@@ -446,6 +447,10 @@ std::unique_ptr<FastStep> make_fast_step(const Node& node, const Absorbed& next,
       return conv_step(node, y, r, next, nullptr, values, is_const, pooled);
     }
     if (node.op == "ConvTranspose") {
+      // Windows tiling the output: one product (the step writes the node's
+      // own output, so nothing after it may have been absorbed).
+      if (!next.add && !next.act)
+        if (auto step = make_tiling_conv_transpose(node, values, is_const)) return step;
       if (producer) try {
           if (auto step = deconv_step(node, y, r, next, producer, values, is_const)) return step;
         } catch (const dnnl::error&) {
