@@ -307,6 +307,25 @@ std::optional<dnnl::pooling_forward::primitive_desc> max_pool(const Node& p,
   return pd;
 }
 
+// A 2-D convolution's (or transposed convolution's) operands when they
+// qualify for a oneDNN step: float input, constant float weights, 4-D
+// input, weights and output, and a residual `r` (when not -1) of the
+// output's shape. `c` is the bias input or -1.
+struct ConvOperands {
+  int x, c;
+  const Tensor *X, *W, *Y;
+};
+std::optional<ConvOperands> conv_operands(const Node& n, int r, const std::vector<Tensor>& v,
+                                          const std::vector<bool>& is_const) {
+  if (n.in.size() < 2) return std::nullopt;
+  const int x = n.in[0], w = n.in[1], c = n.in.size() > 2 ? n.in[2] : -1;
+  if (!is_f32(v, x) || !is_f32(v, w) || !is_const[size_t(w)]) return std::nullopt;
+  const Tensor &X = v[size_t(x)], &W = v[size_t(w)], &Y = v[size_t(n.out[0])];
+  if (X.shape.size() != 4 || W.shape.size() != 4 || Y.shape.size() != 4) return std::nullopt;
+  if (r >= 0 && (!is_f32(v, r) || v[size_t(r)].shape != Y.shape)) return std::nullopt;
+  return ConvOperands{x, c, &X, &W, &Y};
+}
+
 // 2-D convolution on plain NCHW tensors; the window (pads, output size) is
 // the one planning already resolved into the output's shape. `next.pool`,
 // when given, is a MaxPool to absorb (max_pool); `pooled` says whether it
@@ -314,12 +333,10 @@ std::optional<dnnl::pooling_forward::primitive_desc> max_pool(const Node& p,
 std::unique_ptr<FastStep> conv_step(const Node& n, int y, int r, const Absorbed& next,
                                     const PrimitiveStep* producer, const std::vector<Tensor>& v,
                                     const std::vector<bool>& is_const, bool& pooled) {
-  if (n.in.size() < 2) return nullptr;
-  const int x = n.in[0], w = n.in[1], c = n.in.size() > 2 ? n.in[2] : -1;
-  if (!is_f32(v, x) || !is_f32(v, w) || !is_const[size_t(w)]) return nullptr;
-  const Tensor &X = v[size_t(x)], &W = v[size_t(w)], &Y = v[size_t(n.out[0])];
-  if (X.shape.size() != 4 || W.shape.size() != 4 || Y.shape.size() != 4) return nullptr;
-  if (r >= 0 && (!is_f32(v, r) || v[size_t(r)].shape != Y.shape)) return nullptr;
+  const auto ops = conv_operands(n, r, v, is_const);
+  if (!ops) return nullptr;
+  const int x = ops->x, c = ops->c;
+  const Tensor &X = *ops->X, &W = *ops->W, &Y = *ops->Y;
   const int64_t g = n.geti("group", 1), M = W.shape[0];
   auto strides = n.getints("strides", {1, 1}), dil = n.getints("dilations", {1, 1});
   auto pads = n.getints("pads", {0, 0, 0, 0});
@@ -374,12 +391,10 @@ std::unique_ptr<FastStep> conv_step(const Node& n, int y, int r, const Absorbed&
 std::unique_ptr<FastStep> deconv_step(const Node& n, int y, int r, const Absorbed& next,
                                       const PrimitiveStep* producer, const std::vector<Tensor>& v,
                                       const std::vector<bool>& is_const) {
-  if (n.in.size() < 2) return nullptr;
-  const int x = n.in[0], w = n.in[1], c = n.in.size() > 2 ? n.in[2] : -1;
-  if (!is_f32(v, x) || !is_f32(v, w) || !is_const[size_t(w)]) return nullptr;
-  const Tensor &X = v[size_t(x)], &W = v[size_t(w)], &Y = v[size_t(n.out[0])];
-  if (X.shape.size() != 4 || W.shape.size() != 4 || Y.shape.size() != 4) return nullptr;
-  if (r >= 0 && (!is_f32(v, r) || v[size_t(r)].shape != Y.shape)) return nullptr;
+  const auto ops = conv_operands(n, r, v, is_const);
+  if (!ops) return nullptr;
+  const int x = ops->x, c = ops->c;
+  const Tensor &X = *ops->X, &W = *ops->W, &Y = *ops->Y;
   if (n.geti("group", 1) != 1 || n.gets("auto_pad", "NOTSET") != "NOTSET" ||
       n.has("output_shape") || n.getints("output_padding", {0, 0}) != std::vector<int64_t>{0, 0})
     return nullptr;
