@@ -233,9 +233,12 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
                                     const std::vector<bool>& is_const) {
   // A step absorbs the nodes after it only when each alone reads the
   // output before it (which is then never written).
+  // Readers at run time: a folded node (a Shape of an attention's slice)
+  // never reads its input again, and counting it would keep the Reshape
+  // after that slice from handing the slice's buffer over.
   std::vector<int> readers(values.size(), 0);
-  for (const Node& n : g->nodes)
-    for (int v : n.in)
+  for (const Node* n : live)
+    for (int v : n->in)
       if (v >= 0) ++readers[size_t(v)];
   for (int v : g->output_ids) ++readers[size_t(v)];
   std::vector<FastStep*> onednn_steps;

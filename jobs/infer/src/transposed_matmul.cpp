@@ -1,5 +1,6 @@
 #include "transposed_matmul.hpp"
 
+#include "parallel_chunks.hpp"
 #include "portable_gemm.hpp"
 
 namespace basin::infer {
@@ -118,18 +119,20 @@ class TransposedMatMul : public FastStep {
     if (M == 0 || N == 0) return;
     int64_t nbatch = 1;
     for (size_t d = 0; d + 2 < r; ++d) nbatch *= l_.c.shape[d];
-    Dims idx(r - 2, 0);
-    for (int64_t k = 0; k < nbatch; ++k) {
-      int64_t oa = 0, ob = 0, oc = 0;
-      for (size_t d = 0; d + 2 < r; ++d)
-        oa += idx[d] * l_.a.stride[d], ob += idx[d] * l_.b.stride[d], oc += idx[d] * l_.c.stride[d];
-      portable_sgemm(isa_, l_.oa.trans, l_.ob.trans, M, N, K, 1.0f, A + oa, l_.oa.ld, B + ob,
-                     l_.ob.ld, 0.0f, C + oc, l_.oc.ld);
-      for (size_t d = r - 2; d-- > 0;) {
-        if (++idx[d] < l_.c.shape[d]) break;
-        idx[d] = 0;
+    // The batch's products are computed alone, so sharing them with idle
+    // threads (one attention's heads, batch 1) changes no bit.
+    in_chunks(nbatch, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t k = lo; k < hi; ++k) {
+        int64_t oa = 0, ob = 0, oc = 0, rest = k;
+        for (size_t d = r - 2; d-- > 0;) {
+          const int64_t i = rest % l_.c.shape[d];
+          rest /= l_.c.shape[d];
+          oa += i * l_.a.stride[d], ob += i * l_.b.stride[d], oc += i * l_.c.stride[d];
+        }
+        portable_sgemm(isa_, l_.oa.trans, l_.ob.trans, M, N, K, 1.0f, A + oa, l_.oa.ld, B + ob,
+                       l_.ob.ld, 0.0f, C + oc, l_.oc.ld);
       }
-    }
+    });
   }
 
  private:
