@@ -24,6 +24,12 @@ Window window(const Node& n, const std::vector<int64_t>& x, std::vector<int64_t>
 // col is [C * kh * kw, OH * OW], k in the order (c, ki, kj), zero where the
 // window reads padding.
 void im2col(const float* xs, int64_t C, int64_t H, int64_t W, const Window& w, float* col);
+// Outputs [ow0, ow1) of one row of a 2x2 max pool with horizontal stride 2
+// from input rows row0 and row1 (output ow reads columns 2 ow, 2 ow + 1):
+// each the MaxPool kernel's comparisons, from -inf, v > acc ? v : acc over
+// the window row by row. The plain kernel's loop, also run by a portable
+// convolution step that absorbed the pool.
+void max_pool_2x2_row(const float* row0, const float* row1, float* out, int64_t ow0, int64_t ow1);
 
 // kernels_elementwise.cpp
 // y sized like x; Exp and Erf through portable_map with `isa`.

@@ -349,6 +349,48 @@ void kernel::im2col(const float* xs, int64_t C, int64_t H, int64_t W, const Wind
       }
 }
 
+void kernel::max_pool_2x2_row(const float* row0, const float* row1, float* out, int64_t ow0,
+                              int64_t ow1) {
+  // (v > a ? v : a) is std::max(a, v) for every input, NaN included, and
+  // compiles to maxss/maxps instead of a mispredicted branch.
+  auto mx2 = [](float a, float v) { return v > a ? v : a; };
+  int64_t ow = ow0;
+  // Four outputs at a time (SSE, any x86-64): the even and odd columns of
+  // each row pair, the same comparisons in the same order.
+  using V4 = float __attribute__((vector_size(16)));
+  using I4 [[maybe_unused]] = int __attribute__((vector_size(16)));
+  const V4 lowest = V4{} - INFINITY;
+  auto load8 = [](const float* p, V4& even, V4& odd) {
+    V4 a, b;
+    std::memcpy(&a, p, sizeof a);
+    std::memcpy(&b, p + 4, sizeof b);
+#if defined(__clang__)
+    even = __builtin_shufflevector(a, b, 0, 2, 4, 6);
+    odd = __builtin_shufflevector(a, b, 1, 3, 5, 7);
+#else
+    even = __builtin_shuffle(a, b, I4{0, 2, 4, 6});
+    odd = __builtin_shuffle(a, b, I4{1, 3, 5, 7});
+#endif
+  };
+  for (; ow + 4 <= ow1; ow += 4) {
+    V4 e0, o0, e1, o1;
+    load8(row0 + ow * 2, e0, o0);
+    load8(row1 + ow * 2, e1, o1);
+    V4 acc = e0 > lowest ? e0 : lowest;
+    acc = o0 > acc ? o0 : acc;
+    acc = e1 > acc ? e1 : acc;
+    acc = o1 > acc ? o1 : acc;
+    std::memcpy(out + ow, &acc, sizeof acc);
+  }
+  for (; ow < ow1; ++ow) {
+    const int64_t c = ow * 2;
+    float acc = mx2(-INFINITY, row0[c]);
+    acc = mx2(acc, row0[c + 1]);
+    acc = mx2(acc, row1[c]);
+    out[ow] = mx2(acc, row1[c + 1]);
+  }
+}
+
 namespace {
 
 void conv(const Node& n, const std::vector<const Tensor*>& in, Tensor& y,
@@ -416,40 +458,12 @@ void pool(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
       float* out = ys + oh * OW;
       if (two_by_two) {  // the common 2x2 max-pool, unrolled, branch-free
         const float* row1 = row0 + W;
-        // (v > a ? v : a) is std::max(a, v) for every input, NaN included,
-        // and compiles to maxss/maxps instead of a mispredicted branch.
-        auto mx2 = [](float a, float v) { return v > a ? v : a; };
-        int64_t ow = ow0;
         if (w.s[1] == 2) {
-          // Four outputs at a time (SSE, any x86-64): the even and odd
-          // columns of each row pair, the same comparisons in the same order.
-          using V4 = float __attribute__((vector_size(16)));
-          using I4 [[maybe_unused]] = int __attribute__((vector_size(16)));
-          const V4 lowest = V4{} - INFINITY;
-          auto load8 = [](const float* p, V4& even, V4& odd) {
-            V4 a, b;
-            std::memcpy(&a, p, sizeof a);
-            std::memcpy(&b, p + 4, sizeof b);
-#if defined(__clang__)
-            even = __builtin_shufflevector(a, b, 0, 2, 4, 6);
-            odd = __builtin_shufflevector(a, b, 1, 3, 5, 7);
-#else
-            even = __builtin_shuffle(a, b, I4{0, 2, 4, 6});
-            odd = __builtin_shuffle(a, b, I4{1, 3, 5, 7});
-#endif
-          };
-          for (; ow + 4 <= ow1; ow += 4) {
-            V4 e0, o0, e1, o1;
-            load8(row0 + ow * 2, e0, o0);
-            load8(row1 + ow * 2, e1, o1);
-            V4 acc = e0 > lowest ? e0 : lowest;
-            acc = o0 > acc ? o0 : acc;
-            acc = e1 > acc ? e1 : acc;
-            acc = o1 > acc ? o1 : acc;
-            std::memcpy(out + ow, &acc, sizeof acc);
-          }
+          kernel::max_pool_2x2_row(row0, row1, out, ow0, ow1);
+          continue;
         }
-        for (; ow < ow1; ++ow) {
+        auto mx2 = [](float a, float v) { return v > a ? v : a; };
+        for (int64_t ow = ow0; ow < ow1; ++ow) {
           const int64_t c = ow * w.s[1];
           float acc = mx2(-INFINITY, row0[c]);
           acc = mx2(acc, row0[c + 1]);

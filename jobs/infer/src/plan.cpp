@@ -310,8 +310,12 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
                           : nullptr;
     bool absorbed = false;
     auto step = make_portable_step(*n, kernels.isa, values, is_const, act, absorbed);
-    steps.push_back({n, std::move(step)});
     if (absorbed) ++k;
+    // ... and a 2x2 MaxPool after that (absorb_max_pool).
+    if (const Node* pool = step ? sole_reader_next(live, k, readers) : nullptr;
+        pool && absorb_max_pool(*step, *pool, values))
+      ++k;
+    steps.push_back({n, std::move(step)});
   }
   std::vector<FastStep*> chosen;
   for (const auto& st : steps) chosen.push_back(st.fast.get());

@@ -333,14 +333,39 @@ class PackedConv : public ConvStep {
 
   // Pointwise and ungrouped: its product reads or writes either layout.
   bool can_read_channels_last() const override { return pointwise_ && G_ == 1; }
-  bool can_write_channels_last() const override { return pointwise_ && G_ == 1; }
+  bool can_write_channels_last() const override { return pointwise_ && G_ == 1 && pool_y_ < 0; }
+
+  // MaxPool 2x2 / stride 2 / no pads over this step's output, which it
+  // alone reads: each image is pooled as soon as it is computed, from a
+  // buffer of one image that is still in cache (the small CNN's pooling
+  // read the whole piece's activations back from memory: 17% of its time).
+  // Not for a pointwise convolution, which may hand its output over
+  // channels last instead.
+  bool absorb_max_pool(const Node& pool, const std::vector<Tensor>& values) {
+    if (pointwise_ || pool.out.empty() || pool.out[0] < 0 || pool.in.size() != 1 ||
+        (pool.out.size() > 1 && pool.out[1] >= 0))
+      return false;
+    const Tensor& y = values[size_t(pool.out[0])];
+    const int64_t OH = win_.out[0], OW = win_.out[1];
+    const kernel::Window w = kernel::window(
+        pool, {N_, M_, OH, OW}, pool.getints("kernel_shape", {}), pool.geti("ceil_mode", 0) != 0);
+    if (y.dtype != DType::f32 || y.shape != std::vector<int64_t>{N_, M_, OH / 2, OW / 2})
+      return false;
+    for (int j = 0; j < 2; ++j)
+      if (w.k[j] != 2 || w.s[j] != 2 || w.d[j] != 1 || w.pb[j] != 0 || w.pe[j] != 0 ||
+          w.out[j] != y.shape[size_t(2 + j)])
+        return false;
+    pool_y_ = pool.out[0];
+    image_.assign(size_t(M_ * P_), 0.0f);
+    return true;
+  }
 
   void run(std::vector<Tensor>& values) override {
     if (in_last_ || out_last_) return run_pointwise_last(values);
     if (direct_) return run_direct(values);
     const float* x = values[size_t(xi_)].f.data();
-    float* y = values[size_t(yi_)].f.data();
-    for (int64_t b = 0; b < N_; ++b)
+    for (int64_t b = 0; b < N_; ++b) {
+      float* yb = image_out(values, b);
       for (int64_t g = 0; g < G_; ++g) {
         // The plain kernel's im2col (KK x P) times the group's weights
         // (Mg x KK), written straight into the output's NCHW rows: element
@@ -353,12 +378,14 @@ class PackedConv : public ConvStep {
           kernel::im2col(xg, Cg_, H_, W_, win_, col_.data());
           col = col_.data();
         }
-        float* ys = y + (b * M_ + g * Mg_) * P_;
+        float* ys = yb + g * Mg_ * P_;
         portable_sgemm(isa_, false, false, Mg_, P_, KK_, 1.0f, weights_.data() + g * Mg_ * KK_, KK_,
                        col, P_, 0.0f, ys, P_);
         for (int64_t m = 0; m < Mg_; ++m)
           act_.finish(ys + m * P_, P_, bias_.empty() ? nullptr : &bias_[size_t(g * Mg_ + m)]);
       }
+      pool_image(values, b);
+    }
   }
 
  private:
@@ -394,15 +421,15 @@ class PackedConv : public ConvStep {
   // copied from (portable_conv_direct: the same bits).
   void run_direct(std::vector<Tensor>& values) {
     const float* x = values[size_t(xi_)].f.data();
-    float* y = values[size_t(yi_)].f.data();
-    for (int64_t b = 0; b < N_; ++b)
+    for (int64_t b = 0; b < N_; ++b) {
+      float* yb = image_out(values, b);
       for (int64_t g = 0; g < G_; ++g) {
         const float* xg = x + (b * C_ + g * Cg_) * H_ * W_;
         for (int64_t c = 0; c < Cg_; ++c)
           for (int64_t h = 0; h < H_; ++h)
             copy_row(padded_.data() + (c * HP_ + h + win_.pb[0]) * WP_ + win_.pb[1],
                      xg + (c * H_ + h) * W_, W_);
-        float* ys = y + (b * M_ + g * Mg_) * P_;
+        float* ys = yb + g * Mg_ * P_;
         const portable::DirectConvArgs a{
             padded_.data(),  WP_,        win_.s[0], packed_[size_t(g)].data(),
             offsets_.data(), KK_,        Mg_,       ys,
@@ -410,6 +437,26 @@ class PackedConv : public ConvStep {
         portable_conv_direct(isa_, a);
         for (int64_t m = 0; m < Mg_; ++m)
           act_.finish(ys + m * P_, P_, bias_.empty() ? nullptr : &bias_[size_t(g * Mg_ + m)]);
+      }
+      pool_image(values, b);
+    }
+  }
+
+  // Where image b's convolution goes: the output, or the one-image buffer
+  // the absorbed pool reads.
+  float* image_out(std::vector<Tensor>& values, int64_t b) {
+    return pool_y_ >= 0 ? image_.data() : values[size_t(yi_)].f.data() + b * M_ * P_;
+  }
+
+  // Image b's pooled planes from image_, when a pool was absorbed.
+  void pool_image(std::vector<Tensor>& values, int64_t b) {
+    if (pool_y_ < 0) return;
+    const int64_t OW = win_.out[1], PH = win_.out[0] / 2, PW = OW / 2;
+    float* out = values[size_t(pool_y_)].f.data() + b * M_ * PH * PW;
+    for (int64_t m = 0; m < M_; ++m)
+      for (int64_t oh = 0; oh < PH; ++oh) {
+        const float* row0 = image_.data() + m * P_ + 2 * oh * OW;
+        kernel::max_pool_2x2_row(row0, row0 + OW, out + (m * PH + oh) * PW, 0, PW);
       }
   }
 
@@ -426,6 +473,8 @@ class PackedConv : public ConvStep {
   std::vector<std::vector<float>> packed_;   // direct: per group, pack_direct_weights
   std::unique_ptr<PackedMatrix> weights_t_;  // pointwise, one group: W^T (C x M) packed
   std::vector<float> pixels_;                // pointwise, input channels last: one image's [P][M]
+  int pool_y_ = -1;                          // the absorbed MaxPool's output, or -1
+  std::vector<float> image_;                 // pooled: one image's output [M][P]
   Activation act_;
 };
 
@@ -565,6 +614,11 @@ std::unique_ptr<FastStep> conv_step(const Node& n, Isa isa, const std::vector<Te
 }
 
 }  // namespace
+
+bool absorb_max_pool(FastStep& step, const Node& pool, const std::vector<Tensor>& values) {
+  auto* conv = dynamic_cast<PackedConv*>(&step);
+  return pool.op == "MaxPool" && conv && conv->absorb_max_pool(pool, values);
+}
 
 void link_channels_last(const std::vector<FastStep*>& steps, const std::vector<int>& readers) {
   for (size_t k = 0; k + 1 < steps.size(); ++k) {

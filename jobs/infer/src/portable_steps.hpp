@@ -26,6 +26,15 @@ std::unique_ptr<FastStep> make_portable_step(const Node& node, Isa isa,
                                              const std::vector<bool>& is_const, const Node* next,
                                              bool& absorbed_next);
 
+// A MaxPool with 2x2 windows, stride 2 and no pads that alone reads the
+// output of `step`, a convolution step from make_portable_step: the step
+// then pools each image as soon as it has computed it, while the image is in
+// cache, and writes the pool's output instead of its own (never written).
+// The pool's comparisons are the MaxPool kernel's (max_pool_2x2_row in
+// kernel_ops.hpp), so the bits are those of the two steps. False, and the
+// step unchanged, when the step or the pool does not qualify.
+bool absorb_max_pool(FastStep& step, const Node& pool, const std::vector<Tensor>& values);
+
 // Once the steps are chosen (in order; nullptr for plain kernels): a
 // pointwise convolution whose output only the next step, a depthwise
 // convolution, reads hands it over channels last, and a depthwise one to a
