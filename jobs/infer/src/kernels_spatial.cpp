@@ -263,26 +263,28 @@ void conv_transpose(const Node& n, const Inputs& in, Tensor& y) {
   // sums vectorise) and scattered: the same operations in the same order.
   if (s[0] >= (kH - 1) * d[0] + 1 && s[1] >= (kW - 1) * d[1] + 1) {
     // Rows r = (m, i, j) of a group (output channel, tap), kRows at a time
-    // over 8 input positions: the accumulators stay in registers while the
-    // input channels stream past, each input vector serving kRows rows.
+    // over kCols input positions: the accumulators stay in registers while
+    // the input channels stream past, each input vector serving kRows rows.
     constexpr int64_t kRows = 4, kCols = 8;
     using V4 = float __attribute__((vector_size(16)));
     const int64_t P = H * W, taps = kH * kW, rows = Mg * taps;
-    auto load = [](const float* q) {
-      V4 v;
-      std::memcpy(&v, q, sizeof v);
-      return v;
-    };
     // Row r's value t at input position p goes to its output position
     // (input row and column of p: the window's corner at oh0[p], ow0[p]).
     std::vector<int64_t> oh0(static_cast<size_t>(P)), ow0(static_cast<size_t>(P));
     for (int64_t p = 0; p < P; ++p)
       oh0[size_t(p)] = p / W * s[0] - pb[0], ow0[size_t(p)] = p % W * s[1] - pb[1];
-    auto scatter = [&](float* yg, int64_t r, int64_t p, float t) {
-      const int64_t m = r / taps, i = r % taps / kW, j = r % kW;
-      const int64_t oh = oh0[size_t(p)] + i * d[0], ow = ow0[size_t(p)] + j * d[1];
-      if (oh >= 0 && oh < Ho && ow >= 0 && ow < Wo) yg[(m * Ho + oh) * Wo + ow] = t;
+    // Row r's output plane and tap offset, worked out once a row.
+    struct RowAt {
+      int64_t plane, di, dj;
     };
+    std::vector<RowAt> row_at(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r)
+      row_at[size_t(r)] = {r / taps * Ho * Wo, r % taps / kW * d[0], r % kW * d[1]};
+    auto scatter = [&](float* yg, const RowAt& at, int64_t p, float t) {
+      const int64_t oh = oh0[size_t(p)] + at.di, ow = ow0[size_t(p)] + at.dj;
+      if (oh >= 0 && oh < Ho && ow >= 0 && ow < Wo) yg[at.plane + oh * Wo + ow] = t;
+    };
+    std::vector<float> wrow(static_cast<size_t>(Cg * kRows));  // [c][k]: a block's weights
     for (int64_t b = 0; b < N; ++b)
       for (int64_t gi = 0; gi < g; ++gi) {
         const float* xg = x.f.data() + (b * C + gi * Cg) * P;
@@ -295,26 +297,33 @@ void conv_transpose(const Node& n, const Inputs& in, Tensor& y) {
         for (int64_t r0 = 0; r0 < rows; r0 += kRows) {
           const int64_t nr = std::min(kRows, rows - r0);
           int64_t p0 = 0;
+          if (nr == kRows)
+            for (int64_t c = 0; c < Cg; ++c)
+              for (int64_t k = 0; k < kRows; ++k) wrow[size_t(c * kRows + k)] = wt(c, r0 + k);
           for (; nr == kRows && p0 + kCols <= P; p0 += kCols) {
             V4 acc[kRows][2];
             for (int64_t k = 0; k < kRows; ++k) acc[k][0] = acc[k][1] = V4{} + start(r0 + k);
-            for (int64_t c = 0; c < Cg; ++c) {
-              const V4 x0 = load(xg + c * P + p0), x1 = load(xg + c * P + p0 + 4);
+            const float* wc = wrow.data();
+            for (int64_t c = 0; c < Cg; ++c, wc += kRows) {
+              V4 x0, x1;
+              std::memcpy(&x0, xg + c * P + p0, sizeof x0);
+              std::memcpy(&x1, xg + c * P + p0 + 4, sizeof x1);
               for (int64_t k = 0; k < kRows; ++k) {
-                const float wv = wt(c, r0 + k);
-                acc[k][0] = acc[k][0] + x0 * wv;  // a product, then a sum
-                acc[k][1] = acc[k][1] + x1 * wv;
+                acc[k][0] = acc[k][0] + x0 * wc[k];  // a product, then a sum
+                acc[k][1] = acc[k][1] + x1 * wc[k];
               }
             }
-            for (int64_t k = 0; k < kRows; ++k)
-              for (int64_t q = 0; q < kCols; ++q) scatter(yg, r0 + k, p0 + q, acc[k][q / 4][q % 4]);
+            for (int64_t k = 0; k < kRows; ++k) {
+              const RowAt& at = row_at[size_t(r0 + k)];
+              for (int64_t q = 0; q < kCols; ++q) scatter(yg, at, p0 + q, acc[k][q / 4][q % 4]);
+            }
           }
           // The last positions (and rows), one at a time: the same operations.
           for (int64_t k = 0; k < nr; ++k)
             for (int64_t p = nr == kRows ? p0 : 0; p < P; ++p) {
               float t = start(r0 + k);
               for (int64_t c = 0; c < Cg; ++c) t = t + xg[c * P + p] * wt(c, r0 + k);
-              scatter(yg, r0 + k, p, t);
+              scatter(yg, row_at[size_t(r0 + k)], p, t);
             }
         }
       }
