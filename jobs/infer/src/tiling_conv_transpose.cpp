@@ -19,26 +19,37 @@ class TilingConvTranspose : public FastStep {
         M_(w.shape[1]),
         kh_(w.shape[2]),
         kw_(w.shape[3]),
-        weights_(native_isa(), false, C_, M_ * kh_ * kw_, w.f.data(), M_ * kh_ * kw_),
         bias_(std::move(bias)),
-        z_(static_cast<size_t>(H_ * W_ * M_ * kh_ * kw_)) {}
+        zt_(static_cast<size_t>(H_ * W_ * M_ * kh_ * kw_)) {
+    // W^T [M kh kw][C] from the weights [C][M kh kw].
+    const int64_t cols = M_ * kh_ * kw_;
+    wt_.resize(static_cast<size_t>(cols * C_));
+    for (int64_t c = 0; c < C_; ++c)
+      for (int64_t r = 0; r < cols; ++r) wt_[size_t(r * C_ + c)] = w.f[size_t(c * cols + r)];
+  }
 
   void run(std::vector<Tensor>& values) override {
     const float* x = values[size_t(x_)].f.data();
     float* y = values[size_t(y_)].f.data();
     const int64_t P = H_ * W_, cols = M_ * kh_ * kw_, Ho = H_ * kh_, Wo = W_ * kw_;
     for (int64_t b = 0; b < N_; ++b) {
-      // Z [P][cols]: x's image read transposed.
-      portable_sgemm_packed(weights_, true, P, 1.0f, x + b * C_ * P, P, 0.0f, z_.data(), cols);
+      // Z^T [cols][P] = W^T x: row (m, i, j) holds tap (i, j) of output
+      // channel m at every input position, so the scatter below reads rows
+      // in order and writes output rows kw apart (the [P][cols] product it
+      // replaced was read a column at a time: 11% of the U-Net).
+      portable_sgemm(native_isa(), false, false, cols, P, C_, 1.0f, wt_.data(), C_, x + b * C_ * P,
+                     P, 0.0f, zt_.data(), P);
       float* yb = y + b * M_ * Ho * Wo;
       for (int64_t m = 0; m < M_; ++m) {
         const float add = bias_.empty() ? 0.0f : bias_[size_t(m)];
-        for (int64_t h = 0; h < H_; ++h)
-          for (int64_t i = 0; i < kh_; ++i) {
-            float* out = yb + (m * Ho + h * kh_ + i) * Wo;
-            const float* z = z_.data() + h * W_ * cols + (m * kh_ + i) * kw_;
-            for (int64_t w = 0; w < W_; ++w)
-              for (int64_t j = 0; j < kw_; ++j) out[w * kw_ + j] = z[w * cols + j] + add;
+        for (int64_t i = 0; i < kh_; ++i)
+          for (int64_t j = 0; j < kw_; ++j) {
+            const float* z = zt_.data() + ((m * kh_ + i) * kw_ + j) * P;
+            for (int64_t h = 0; h < H_; ++h) {
+              float* out = yb + (m * Ho + h * kh_ + i) * Wo + j;
+              const float* zh = z + h * W_;
+              for (int64_t w = 0; w < W_; ++w) out[w * kw_] = zh[w] + add;
+            }
           }
       }
     }
@@ -47,9 +58,9 @@ class TilingConvTranspose : public FastStep {
  private:
   int x_, y_;
   int64_t N_, C_, H_, W_, M_, kh_, kw_;
-  PackedMatrix weights_;
+  std::vector<float> wt_;  // W^T, [M kh kw][C]
   std::vector<float> bias_;
-  std::vector<float> z_;  // one image's product, [P][M kh kw]
+  std::vector<float> zt_;  // one image's product, [M kh kw][P]
 };
 
 }  // namespace

@@ -2,10 +2,10 @@
 // (stride equal to the kernel, no pads, dilations or output padding, one
 // group: a U-Net's 2x2 stride-2 upsampling). Every output pixel then takes
 // one product per input channel, so per image the layer is one matrix
-// product, Z [P][M kH kW] = x^T [P][C] times W [C][M kH kW] (the ONNX
-// weights as they are, packed at plan time), scattered to the output
-// pixels with the bias added. oneDNN's AVX2 deconvolution ran these at
-// 8 GFLOP/s, a third of a U-Net's time.
+// product, Z^T [M kH kW][P] = W^T [M kH kW][C] times x [C][P] (W^T made at
+// plan time), whose rows are scattered to the output pixels with the bias
+// added. oneDNN's AVX2 deconvolution ran these at 8 GFLOP/s, a third of a
+// U-Net's time.
 #pragma once
 
 #include <memory>
