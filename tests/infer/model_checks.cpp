@@ -84,6 +84,23 @@ onnx::ModelProto mlp() {
   add_output(g, "y");
   return m;
 }
+// An MLP layer wide enough (512 inputs, 384 outputs) that a product of a
+// few dozen rows shares its columns with idle threads (ColumnParts in
+// portable_steps.cpp), in parts of 128 columns.
+onnx::ModelProto wide_mlp() {
+  std::mt19937 rng(9);
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 512});
+  add_init(g, "w1", {384, 512}, rng);
+  add_init(g, "b1", {384}, rng);
+  auto* n = add_node(g, "Gemm", {"x", "w1", "b1"}, {"h"});
+  auto* a = n->add_attribute();
+  a->set_name("transB"), a->set_type(onnx::AttributeProto::INT), a->set_i(1);
+  add_node(g, "Relu", {"h"}, {"y"});
+  add_output(g, "y");
+  return m;
+}
 // A token model as an encoder's pieces: 160 tokens of 16 features through
 // MatMul (a packed product of 160 rows a sample), bias + Relu (an
 // elementwise chain), Softmax over features and LayerNormalization (opset
@@ -424,6 +441,14 @@ TEST(Determinism, SampleOutputIndependentOfBatchAndThreads) {
   float s = 0;
   for (int k = 0; k < 10; ++k) s += all[size_t(k)];
   EXPECT_NEAR(s, 1.0f, 1e-5f);
+}
+
+TEST(Determinism, ProductsSharedByColumnsKeepTheirBits) {
+  for (Arithmetic arith : {Arithmetic::portable, Arithmetic::fast}) {
+    Model model = Model::load_bytes(bytes(wide_mlp()), "wide");
+    const auto all = expect_same_bits_however_cut(model, {512}, {arith});
+    ASSERT_EQ(all.size(), 300u * 384u);
+  }
 }
 
 // The steps chosen at plan time for constant weights agree with the plain

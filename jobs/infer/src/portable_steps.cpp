@@ -162,6 +162,56 @@ Activation activation_of(const Node* next, const std::vector<Tensor>& values,
 // Rows of a product per chunk shared with idle threads (parallel_chunks.hpp).
 constexpr int64_t kChunkRows = 64;
 
+// A constant right-hand side packed as parts of kPartCols columns, so that a
+// product of too few rows to cut (an MLP's batch of 16) shares its columns
+// with idle threads instead: cut by rows, every thread would stream all the
+// weights for a few rows each, slower than one thread alone; cut by columns,
+// each streams its own part. Each element of C is still computed alone
+// (portable_gemm.hpp), so however the work is cut the bits are the same.
+class ColumnParts {
+ public:
+  // op(B) is K x N (B [N][K] when tb), as for PackedMatrix.
+  ColumnParts(Isa isa, bool tb, int64_t K, int64_t N, const float* B, int64_t ldb) : K_(K), N_(N) {
+    for (int64_t j = 0; j < N || j == 0; j += kPartCols)
+      parts_.emplace_back(isa, tb, K, std::min(kPartCols, N - j), tb ? B + j * ldb : B + j, ldb);
+  }
+  int64_t rows() const { return K_; }
+  int64_t cols() const { return N_; }
+
+  // C (M x N, row stride ldc) = alpha op(A) B, A as for portable_sgemm_packed
+  // (its rows at A + i lda, or its columns at A + i when ta). Each chunk of
+  // rows, or each part of the columns when there are too few rows to cut,
+  // then goes through `done(lo, hi)` for rows [lo, hi) of C once they are
+  // complete (the caller's bias and activation).
+  template <class Done>
+  void multiply(bool ta, int64_t M, float alpha, const float* A, int64_t lda, float* C, int64_t ldc,
+                Done&& done) const {
+    auto part = [&](size_t p, int64_t lo, int64_t hi) {
+      portable_sgemm_packed(parts_[p], ta, hi - lo, alpha, A + (ta ? lo : lo * lda), lda, 0.0f,
+                            C + lo * ldc + int64_t(p) * kPartCols, ldc);
+    };
+    if (M < 2 * kChunkRows && parts_.size() > 1 && M * K_ * N_ >= kMinSharedMacs) {
+      in_chunks(int64_t(parts_.size()), 1, [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p) part(size_t(p), 0, M);
+      });
+      return done(int64_t{0}, M);
+    }
+    in_chunks(M, kChunkRows, [&](int64_t lo, int64_t hi) {
+      for (size_t p = 0; p < parts_.size(); ++p) part(p, lo, hi);
+      done(lo, hi);
+    });
+  }
+
+ private:
+  static constexpr int64_t kPartCols = 128;  // whole panels for every clone (16 or 32 columns)
+  // Fewer multiply-adds than this (tens of microseconds) are not worth
+  // waking another thread for: the MLP at batch 1 on two threads ran at a
+  // quarter of its one-thread speed with every layer shared.
+  static constexpr int64_t kMinSharedMacs = int64_t{1} << 21;
+  int64_t K_, N_;
+  std::vector<PackedMatrix> parts_;
+};
+
 // Gemm: Y = beta C + alpha op(A) op(B), with B constant and C constant (or
 // absent), and the Relu or Clip after it. The plain kernel starts Y as beta C
 // broadcast and adds the product in the product's epilogue (beta C +
@@ -170,7 +220,7 @@ constexpr int64_t kChunkRows = 64;
 // the copies around the epilogue.
 class PackedGemm : public FastStep {
  public:
-  PackedGemm(PackedMatrix b, bool ta, int64_t M, float alpha, std::vector<float> start,
+  PackedGemm(ColumnParts b, bool ta, int64_t M, float alpha, std::vector<float> start,
              Activation act, int a, int y)
       : b_(std::move(b)),
         ta_(ta),
@@ -185,16 +235,13 @@ class PackedGemm : public FastStep {
     float* y = values[size_t(y_)].f.data();
     const int64_t N = b_.cols(), lda = a.shape[1];
     const float* bias = start_.empty() ? nullptr : start_.data();
-    in_chunks(M_, kChunkRows, [&](int64_t lo, int64_t hi) {
-      // Rows lo.. of op(A): row i of A, or column i when A is transposed.
-      const float* ai = a.f.data() + (ta_ ? lo : lo * lda);
-      portable_sgemm_packed(b_, ta_, hi - lo, alpha_, ai, lda, 0.0f, y + lo * N, N);
+    b_.multiply(ta_, M_, alpha_, a.f.data(), lda, y, N, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) act_.finish_row(y + i * N, N, bias);
     });
   }
 
  private:
-  PackedMatrix b_;
+  ColumnParts b_;
   bool ta_;
   int64_t M_;
   float alpha_;
@@ -224,7 +271,7 @@ std::unique_ptr<FastStep> gemm_step(const Node& n, Isa isa, const std::vector<Te
       return nullptr;
     for (float v : c.f) start.push_back(beta * v);
   }
-  PackedMatrix packed(isa, tb, K, N, b.f.data(), b.shape[1]);
+  ColumnParts packed(isa, tb, K, N, b.f.data(), b.shape[1]);
   const Activation act = activation_of(next, values, is_const);
   absorbed_next = act.kind != Activation::Kind::none;
   return std::make_unique<PackedGemm>(std::move(packed), ta, M, alpha, std::move(start), act,
@@ -235,19 +282,16 @@ std::unique_ptr<FastStep> gemm_step(const Node& n, Isa isa, const std::vector<Te
 // leading dims folded into M, as the plain kernel does.
 class PackedMatMul : public FastStep {
  public:
-  PackedMatMul(PackedMatrix b, int64_t rows, int a, int y)
+  PackedMatMul(ColumnParts b, int64_t rows, int a, int y)
       : b_(std::move(b)), rows_(rows), a_(a), y_(y) {}
   void run(std::vector<Tensor>& values) override {
     const float* a = values[size_t(a_)].f.data();
     float* y = values[size_t(y_)].f.data();
-    in_chunks(rows_, kChunkRows, [&](int64_t lo, int64_t hi) {
-      portable_sgemm_packed(b_, false, hi - lo, 1.0f, a + lo * b_.rows(), b_.rows(), 0.0f,
-                            y + lo * b_.cols(), b_.cols());
-    });
+    b_.multiply(false, rows_, 1.0f, a, b_.rows(), y, b_.cols(), [](int64_t, int64_t) {});
   }
 
  private:
-  PackedMatrix b_;
+  ColumnParts b_;
   int64_t rows_;
   int a_, y_;
 };
@@ -260,7 +304,7 @@ std::unique_ptr<FastStep> matmul_step(const Node& n, Isa isa, const std::vector<
       a.shape.back() != b.shape[0])
     return nullptr;
   const int64_t K = b.shape[0], N = b.shape[1], rows = a.numel() / K;
-  PackedMatrix packed(isa, false, K, N, b.f.data(), N);
+  ColumnParts packed(isa, false, K, N, b.f.data(), N);
   return std::make_unique<PackedMatMul>(std::move(packed), rows, n.in[0], n.out[0]);
 }
 
