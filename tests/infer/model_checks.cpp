@@ -63,6 +63,14 @@ onnx::ModelProto base() {
   m.mutable_graph()->set_name("test");
   return m;
 }
+// y = x W^T + b (a Gemm with transB), W [out][in] and b [out] drawn from rng.
+void add_dense(onnx::GraphProto& g, const std::string& x, const std::string& layer, int64_t in,
+               int64_t out, std::mt19937& rng, const std::string& y) {
+  add_init(g, "w" + layer, {out, in}, rng);
+  add_init(g, "b" + layer, {out}, rng);
+  auto* a = add_node(g, "Gemm", {x, "w" + layer, "b" + layer}, {y})->add_attribute();
+  a->set_name("transB"), a->set_type(onnx::AttributeProto::INT), a->set_i(1);
+}
 // A 20-160-10 MLP with Gemm + Relu + Softmax (160 columns: more than one
 // panel of every clone's product, and a partial one).
 onnx::ModelProto mlp() {
@@ -70,16 +78,9 @@ onnx::ModelProto mlp() {
   auto m = base();
   auto& g = *m.mutable_graph();
   add_input(g, "x", {-1, 20});
-  add_init(g, "w1", {160, 20}, rng);
-  add_init(g, "b1", {160}, rng);
-  add_init(g, "w2", {10, 160}, rng);
-  add_init(g, "b2", {10}, rng);
-  auto* n = add_node(g, "Gemm", {"x", "w1", "b1"}, {"h"});
-  auto* a = n->add_attribute();
-  a->set_name("transB"), a->set_type(onnx::AttributeProto::INT), a->set_i(1);
+  add_dense(g, "x", "1", 20, 160, rng, "h");
   add_node(g, "Relu", {"h"}, {"r"});
-  n = add_node(g, "Gemm", {"r", "w2", "b2"}, {"z"});
-  *n->add_attribute() = *a;
+  add_dense(g, "r", "2", 160, 10, rng, "z");
   add_node(g, "Softmax", {"z"}, {"y"});
   add_output(g, "y");
   return m;
@@ -92,11 +93,7 @@ onnx::ModelProto wide_mlp() {
   auto m = base();
   auto& g = *m.mutable_graph();
   add_input(g, "x", {-1, 512});
-  add_init(g, "w1", {384, 512}, rng);
-  add_init(g, "b1", {384}, rng);
-  auto* n = add_node(g, "Gemm", {"x", "w1", "b1"}, {"h"});
-  auto* a = n->add_attribute();
-  a->set_name("transB"), a->set_type(onnx::AttributeProto::INT), a->set_i(1);
+  add_dense(g, "x", "1", 512, 384, rng, "h");
   add_node(g, "Relu", {"h"}, {"y"});
   add_output(g, "y");
   return m;
