@@ -349,11 +349,20 @@ void kernel::im2col(const float* xs, int64_t C, int64_t H, int64_t W, const Wind
       }
 }
 
+namespace {
+// The 2x2 window whose top-left input is column c of row0 (row1 below it):
+// from -inf, v > acc ? v : acc (std::max(acc, v) for every input, NaN
+// included, compiled to maxss instead of a mispredicted branch) over the
+// window row by row.
+float max_of_2x2(const float* row0, const float* row1, int64_t c) {
+  auto mx2 = [](float a, float v) { return v > a ? v : a; };
+  const float acc = mx2(mx2(-INFINITY, row0[c]), row0[c + 1]);
+  return mx2(mx2(acc, row1[c]), row1[c + 1]);
+}
+}  // namespace
+
 void kernel::max_pool_2x2_row(const float* row0, const float* row1, float* out, int64_t ow0,
                               int64_t ow1) {
-  // (v > a ? v : a) is std::max(a, v) for every input, NaN included, and
-  // compiles to maxss/maxps instead of a mispredicted branch.
-  auto mx2 = [](float a, float v) { return v > a ? v : a; };
   int64_t ow = ow0;
   // Four outputs at a time (SSE, any x86-64): the even and odd columns of
   // each row pair, the same comparisons in the same order.
@@ -387,13 +396,7 @@ void kernel::max_pool_2x2_row(const float* row0, const float* row1, float* out, 
   // computed twice get the same value (a CNN's rows of 14 and 7 outputs
   // spent a third of their time in the scalar loop below).
   if (ow < ow1 && ow1 - ow0 >= 4) return four(ow1 - 4);
-  for (; ow < ow1; ++ow) {
-    const int64_t c = ow * 2;
-    float acc = mx2(-INFINITY, row0[c]);
-    acc = mx2(acc, row0[c + 1]);
-    acc = mx2(acc, row1[c]);
-    out[ow] = mx2(acc, row1[c + 1]);
-  }
+  for (; ow < ow1; ++ow) out[ow] = max_of_2x2(row0, row1, ow * 2);
 }
 
 namespace {
@@ -467,14 +470,7 @@ void pool(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
           kernel::max_pool_2x2_row(row0, row1, out, ow0, ow1);
           continue;
         }
-        auto mx2 = [](float a, float v) { return v > a ? v : a; };
-        for (int64_t ow = ow0; ow < ow1; ++ow) {
-          const int64_t c = ow * w.s[1];
-          float acc = mx2(-INFINITY, row0[c]);
-          acc = mx2(acc, row0[c + 1]);
-          acc = mx2(acc, row1[c]);
-          out[ow] = mx2(acc, row1[c + 1]);
-        }
+        for (int64_t ow = ow0; ow < ow1; ++ow) out[ow] = max_of_2x2(row0, row1, ow * w.s[1]);
         continue;
       }
       for (int64_t ow = ow0; ow < ow1; ++ow) {
