@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "blocked_conv.hpp"
 #include "elementwise_loops.hpp"
 #include "fast_math.hpp"
 #include "portable_gemm.hpp"
@@ -414,4 +415,90 @@ TEST(FastMath, ExpWithinTwoUlpOnEveryClone) {
   EXPECT_EQ(native[s0 + 3], inf);
   EXPECT_EQ(native[s0 + 4], 1.0f);
   EXPECT_TRUE(std::isnan(native.back()));
+}
+
+// Fast arithmetic's own blocked convolution (blocked_conv.hpp) against the
+// convolution's definition in double precision, on channels in blocks of 8:
+// tiles that span output rows and rows that do not divide into tiles,
+// strides of 1 and 2, a tall window, pads on one side only, several channel
+// blocks in and pairs of blocks out, with and without bias, residual and
+// Relu; a NaN input makes its outputs NaN, and 0 after the Relu (as the
+// plain Relu makes it).
+TEST(FastConv, BlockedLoopIsTheConvolutionWithinRounding) {
+  struct Case {
+    BlockedConvShape s;
+    int64_t PB, PR;  // bottom and right pads
+    bool bias, sum, relu;
+  };
+  const Case cases[] = {
+      {{16, 7, 7, 32, 7, 7, 3, 3, 1, 1, 1, 1}, 1, 1, true, true, true},
+      {{24, 9, 11, 16, 5, 6, 3, 3, 2, 2, 1, 1}, 1, 1, false, false, true},
+      {{8, 5, 13, 16, 5, 6, 5, 3, 1, 2, 2, 0}, 2, 1, true, false, false},
+      {{8, 1, 9, 48, 1, 9, 1, 1, 1, 1, 0, 0}, 0, 0, true, true, false},
+  };
+  if (!BlockedConv::supports(cases[0].s)) GTEST_SKIP() << "no AVX2 + FMA on this CPU";
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (const Case& k : cases) {
+    const BlockedConvShape& s = k.s;
+    ASSERT_TRUE(BlockedConv::supports(s));
+    ASSERT_EQ(s.OH, (s.H + s.PT + k.PB - s.KH) / s.SH + 1);
+    ASSERT_EQ(s.OW, (s.W + s.PL + k.PR - s.KW) / s.SW + 1);
+    const int64_t N = 2;
+    std::vector<float> w(size_t(s.M * s.C * s.KH * s.KW)), bias, x(size_t(N * s.C * s.H * s.W));
+    for (auto& v : w) v = u(rng);
+    for (auto& v : x) v = u(rng);
+    if (k.bias)
+      bias.resize(size_t(s.M)), std::generate(bias.begin(), bias.end(), [&] { return u(rng); });
+    // Blocked offsets: channel c of image n at ((n C/8 + c/8) H + h) W + w, lane c % 8.
+    auto xat = [&](int64_t n, int64_t c, int64_t h, int64_t ww) {
+      return size_t((((n * (s.C / 8) + c / 8) * s.H + h) * s.W + ww) * 8 + c % 8);
+    };
+    auto yat = [&](int64_t n, int64_t m, int64_t h, int64_t ww) {
+      return size_t((((n * (s.M / 8) + m / 8) * s.OH + h) * s.OW + ww) * 8 + m % 8);
+    };
+    // A NaN in image 1, channel 3, row 0, column 1.
+    x[xat(1, 3, 0, 1)] = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> y(size_t(N * s.M * s.OH * s.OW));
+    for (auto& v : y) v = u(rng);
+    const std::vector<float> residual = y;
+    BlockedConv conv(s, w.data(), bias, k.relu);
+    conv.run(x.data(), y.data(), N, k.sum);
+    int64_t checked = 0, nans = 0;
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t m = 0; m < s.M; ++m)
+        for (int64_t oh = 0; oh < s.OH; ++oh)
+          for (int64_t ow = 0; ow < s.OW; ++ow) {
+            double acc = 0, size = 0;
+            bool nan = false;
+            for (int64_t c = 0; c < s.C; ++c)
+              for (int64_t kh = 0; kh < s.KH; ++kh)
+                for (int64_t kw = 0; kw < s.KW; ++kw) {
+                  const int64_t h = oh * s.SH + kh - s.PT, ww = ow * s.SW + kw - s.PL;
+                  if (h < 0 || h >= s.H || ww < 0 || ww >= s.W) continue;
+                  const double xv = x[xat(n, c, h, ww)];
+                  const double term = xv * w[size_t(((m * s.C + c) * s.KH + kh) * s.KW + kw)];
+                  nan = nan || std::isnan(xv);
+                  acc += term, size += std::abs(term);
+                }
+            double want = acc + (k.bias ? bias[size_t(m)] : 0.0);
+            if (k.sum) want += residual[yat(n, m, oh, ow)];
+            const float got = y[yat(n, m, oh, ow)];
+            if (nan) {
+              ++nans;
+              if (k.relu)
+                EXPECT_EQ(got, 0.0f);
+              else
+                EXPECT_TRUE(std::isnan(got));
+              continue;
+            }
+            if (k.relu) want = std::max(want, 0.0);
+            ASSERT_NEAR(got, want, 1e-5 * (size + 1))
+                << "case C=" << s.C << " at image " << n << ", channel " << m << ", (" << oh << ", "
+                << ow << ")";
+            ++checked;
+          }
+    EXPECT_GT(nans, 0);
+    EXPECT_GT(checked, N * s.M * s.OH * s.OW / 2);
+  }
 }

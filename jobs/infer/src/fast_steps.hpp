@@ -3,7 +3,9 @@
 // reordered once into the layout the primitive wants, the bias added and a
 // following residual Add, activation and MaxPool fused (Absorbed); a value
 // that only such steps read stays in their blocked layout
-// (link_blocked_layouts). Anything that does not fit keeps
+// (link_blocked_layouts); on AVX2, where those blocks are 8 channels wide,
+// Basin's own loop replaces the convolution primitive when it covers the
+// case (blocked_conv.hpp). Anything that does not fit keeps
 // the portable step or plain kernel. (The FastStep interface is every
 // plan-time step's, portable ones included.)
 #pragma once
