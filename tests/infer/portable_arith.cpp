@@ -105,6 +105,15 @@ TEST(PortableGemm, PackedWeightsGiveTheSameBits) {
       const PackedMatrix packed(isa, tb, K, N, B.data(), ldb);
       portable_sgemm_packed(packed, false, M, 1, A.data(), K, 1, got.data(), N);
       EXPECT_EQ(got, want) << isa_name(isa) << " M=" << M << " N=" << N << " K=" << K;
+      // A row added as the product stores it (a bias): the product, then
+      // the addition, bit for bit (whole tiles and the narrow last one).
+      std::vector<float> bias(static_cast<size_t>(N)), with(static_cast<size_t>(M * N));
+      for (auto& v : bias) v = u(rng);
+      portable_sgemm(isa, false, tb, M, N, K, 1, A.data(), K, B.data(), ldb, 0, want.data(), N);
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) want[size_t(i * N + j)] += bias[size_t(j)];
+      portable_sgemm_packed(packed, false, M, 1, A.data(), K, 0, with.data(), N, bias.data());
+      EXPECT_EQ(with, want) << isa_name(isa) << " with a row added, M=" << M << " N=" << N;
     }
   }
 }

@@ -302,12 +302,13 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
     }
     // A portable convolution or Gemm absorbs the Relu or Clip (ReLU6; before
     // opset 11 Clip's bounds are attributes, left to the kernel) that alone
-    // reads its output, if it comes next.
+    // reads its output, if it comes next; a MatMul the Add of a bias.
     const Node* next = sole_reader_next(live, k, readers);
     const Node* act = next && next->in[0] == n->out[0] &&
                               (next->op == "Relu" || (next->op == "Clip" && g->opset >= 11))
                           ? next
-                          : nullptr;
+                      : next && next->op == "Add" && n->op == "MatMul" ? next
+                                                                       : nullptr;
     bool absorbed = false;
     auto step = make_portable_step(*n, kernels.isa, values, is_const, act, absorbed);
     if (absorbed) ++k;

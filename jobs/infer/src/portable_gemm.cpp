@@ -1,5 +1,6 @@
 #include "portable_gemm.hpp"
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -156,10 +157,14 @@ PackedMatrix::PackedMatrix(Isa isa, bool trans_b, int64_t K, int64_t N, const fl
 }
 
 void portable_sgemm_packed(const PackedMatrix& B, bool trans_a, int64_t M, float alpha,
-                           const float* A, int64_t lda, float beta, float* C, int64_t ldc) {
+                           const float* A, int64_t lda, float beta, float* C, int64_t ldc,
+                           const float* add_row) {
+  if (add_row && (alpha != 1.0f || beta != 0.0f))
+    throw std::logic_error("portable_sgemm_packed: a row to add needs alpha 1 and beta 0");
   if (M <= 0 || B.cols() <= 0) return;
   portable::GemmArgs g{trans_a, false, M, B.cols(), B.rows(), A, lda, nullptr, 0, C, ldc};
   g.packed_b = B.data();
+  g.add_row = add_row;
   product(B.isa(), g, alpha, beta);
 }
 

@@ -41,8 +41,13 @@ class PackedMatrix {
 };
 
 // C = beta C + alpha op(A) B, B packed (M x B.rows() times B.rows() x B.cols()).
+// add_row (B.cols() floats), when given, is added to every row of C as the
+// product stores it: C[i][j] = acc + add_row[j], the bits of the product
+// followed by that addition (a bias) as a pass of its own; alpha must then be
+// 1 and beta 0.
 void portable_sgemm_packed(const PackedMatrix& B, bool trans_a, int64_t M, float alpha,
-                           const float* A, int64_t lda, float beta, float* C, int64_t ldc);
+                           const float* A, int64_t lda, float beta, float* C, int64_t ldc,
+                           const float* add_row = nullptr);
 
 namespace portable {
 struct DepthwiseArgs;

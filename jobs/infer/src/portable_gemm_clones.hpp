@@ -22,6 +22,10 @@ struct GemmArgs {
   // B already packed by pack_b_* of the same clone (the whole matrix, block
   // after block in the order the product visits them), or nullptr.
   const float* packed_b = nullptr;
+  // A row vector of N floats added to every row of C as it is stored:
+  // C[i][j] = acc + add_row[j], the bits of the product followed by that
+  // addition as a pass of its own (only with alpha 1 and beta 0), or nullptr.
+  const float* add_row = nullptr;
 };
 
 // Packing space each clone needs, in floats (its largest block sizes).

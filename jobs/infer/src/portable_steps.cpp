@@ -179,16 +179,18 @@ class ColumnParts {
   int64_t cols() const { return N_; }
 
   // C (M x N, row stride ldc) = alpha op(A) B, A as for portable_sgemm_packed
-  // (its rows at A + i lda, or its columns at A + i when ta). Each chunk of
-  // rows, or each part of the columns when there are too few rows to cut,
-  // then goes through `done(lo, hi)` for rows [lo, hi) of C once they are
-  // complete (the caller's bias and activation).
+  // (its rows at A + i lda, or its columns at A + i when ta), plus add_row
+  // (N floats, or nullptr; alpha must then be 1) added to every row as it is
+  // stored. Each chunk of rows, or each part of the columns when there are
+  // too few rows to cut, then goes through `done(lo, hi)` for rows [lo, hi)
+  // of C once they are complete (the caller's activation).
   template <class Done>
   void multiply(bool ta, int64_t M, float alpha, const float* A, int64_t lda, float* C, int64_t ldc,
-                Done&& done) const {
+                const float* add_row, Done&& done) const {
     auto part = [&](size_t p, int64_t lo, int64_t hi) {
+      const int64_t j = int64_t(p) * kPartCols;
       portable_sgemm_packed(parts_[p], ta, hi - lo, alpha, A + (ta ? lo : lo * lda), lda, 0.0f,
-                            C + lo * ldc + int64_t(p) * kPartCols, ldc);
+                            C + lo * ldc + j, ldc, add_row ? add_row + j : nullptr);
     };
     if (M < 2 * kChunkRows && parts_.size() > 1 && M * K_ * N_ >= kMinSharedMacs) {
       in_chunks(int64_t(parts_.size()), 1, [&](int64_t p0, int64_t p1) {
@@ -216,8 +218,9 @@ class ColumnParts {
 // absent), and the Relu or Clip after it. The plain kernel starts Y as beta C
 // broadcast and adds the product in the product's epilogue (beta C +
 // alpha acc); here the product comes first and each row takes act(alpha acc
-// + beta C) in one pass: the same addition (IEEE addition commutes), without
-// the copies around the epilogue.
+// + beta C): the same addition (IEEE addition commutes), without the copies
+// around the epilogue. With alpha 1 (a layer's Gemm) the product adds beta C
+// as it stores each tile, and only the activation is a pass of its own.
 class PackedGemm : public FastStep {
  public:
   PackedGemm(ColumnParts b, bool ta, int64_t M, float alpha, std::vector<float> start,
@@ -235,7 +238,9 @@ class PackedGemm : public FastStep {
     float* y = values[size_t(y_)].f.data();
     const int64_t N = b_.cols(), lda = a.shape[1];
     const float* bias = start_.empty() ? nullptr : start_.data();
-    b_.multiply(ta_, M_, alpha_, a.f.data(), lda, y, N, [&](int64_t lo, int64_t hi) {
+    const float* in_product = alpha_ == 1.0f ? bias : nullptr;
+    if (in_product) bias = nullptr;
+    b_.multiply(ta_, M_, alpha_, a.f.data(), lda, y, N, in_product, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) act_.finish_row(y + i * N, N, bias);
     });
   }
@@ -279,25 +284,49 @@ std::unique_ptr<FastStep> gemm_step(const Node& n, Isa isa, const std::vector<Te
 }
 
 // MatMul of A [..., M, K] by a constant B [K, N]: one product with the
-// leading dims folded into M, as the plain kernel does.
+// leading dims folded into M, as the plain kernel does; and the Add of a
+// constant row of N values (a bias) after it, added by the product as it
+// stores each tile (bias + y is y + bias: IEEE addition commutes), so that
+// the Add is not a pass of its own.
 class PackedMatMul : public FastStep {
  public:
-  PackedMatMul(ColumnParts b, int64_t rows, int a, int y)
-      : b_(std::move(b)), rows_(rows), a_(a), y_(y) {}
+  PackedMatMul(ColumnParts b, int64_t rows, std::vector<float> add, int a, int y)
+      : b_(std::move(b)), rows_(rows), add_(std::move(add)), a_(a), y_(y) {}
   void run(std::vector<Tensor>& values) override {
     const float* a = values[size_t(a_)].f.data();
     float* y = values[size_t(y_)].f.data();
-    b_.multiply(false, rows_, 1.0f, a, b_.rows(), y, b_.cols(), [](int64_t, int64_t) {});
+    b_.multiply(false, rows_, 1.0f, a, b_.rows(), y, b_.cols(),
+                add_.empty() ? nullptr : add_.data(), [](int64_t, int64_t) {});
   }
 
  private:
   ColumnParts b_;
   int64_t rows_;
+  std::vector<float> add_;  // the absorbed Add's row, or empty
   int a_, y_;
 };
 
+// The constant row of N floats that `next`, an Add of the MatMul's output y
+// and a constant of shape [N] (or [1, ..., 1, N]), adds to y, with y's shape
+// as its output; empty when `next` is not such an Add.
+std::vector<float> bias_row(const Node& n, const Node* next, const std::vector<Tensor>& values,
+                            const std::vector<bool>& is_const, int64_t N) {
+  if (!next || next->op != "Add" || next->in.size() != 2 || next->out.empty() || next->out[0] < 0)
+    return {};
+  const int y = n.out[0], other = next->in[0] == y ? next->in[1] : next->in[0];
+  if (other < 0 || other == y || (next->in[0] != y && next->in[1] != y) || !is_const[size_t(other)])
+    return {};
+  const Tensor &c = values[size_t(other)], &out = values[size_t(next->out[0])];
+  if (c.dtype != DType::f32 || out.dtype != DType::f32 || out.shape != values[size_t(y)].shape ||
+      c.f.size() != size_t(N) || c.shape.size() > out.shape.size() ||
+      (!c.shape.empty() && c.shape.back() != N))
+    return {};
+  return c.f;
+}
+
 std::unique_ptr<FastStep> matmul_step(const Node& n, Isa isa, const std::vector<Tensor>& values,
-                                      const std::vector<bool>& is_const) {
+                                      const std::vector<bool>& is_const, const Node* next,
+                                      bool& absorbed_next) {
   if (n.in.size() < 2 || n.in[1] < 0 || !is_const[size_t(n.in[1])]) return nullptr;
   const Tensor &a = values[size_t(n.in[0])], &b = values[size_t(n.in[1])];
   if (a.dtype != DType::f32 || b.dtype != DType::f32 || a.shape.size() < 2 || b.shape.size() != 2 ||
@@ -305,7 +334,10 @@ std::unique_ptr<FastStep> matmul_step(const Node& n, Isa isa, const std::vector<
     return nullptr;
   const int64_t K = b.shape[0], N = b.shape[1], rows = a.numel() / K;
   ColumnParts packed(isa, false, K, N, b.f.data(), N);
-  return std::make_unique<PackedMatMul>(std::move(packed), rows, n.in[0], n.out[0]);
+  std::vector<float> add = bias_row(n, next, values, is_const, N);
+  absorbed_next = !add.empty();
+  return std::make_unique<PackedMatMul>(std::move(packed), rows, std::move(add), n.in[0],
+                                        absorbed_next ? next->out[0] : n.out[0]);
 }
 
 // Conv (2-D, NCHW) with constant weights W [M, C/g, kh, kw] and bias, and at
@@ -684,7 +716,7 @@ std::unique_ptr<FastStep> make_portable_step(const Node& node, Isa isa,
   absorbed_next = false;
   if (node.out.empty() || node.out[0] < 0 || node.in.empty() || node.in[0] < 0) return nullptr;
   if (node.op == "Gemm") return gemm_step(node, isa, values, is_const, next, absorbed_next);
-  if (node.op == "MatMul") return matmul_step(node, isa, values, is_const);
+  if (node.op == "MatMul") return matmul_step(node, isa, values, is_const, next, absorbed_next);
   if (node.op == "Conv") return conv_step(node, isa, values, is_const, next, absorbed_next);
   return nullptr;
 }

@@ -16,11 +16,12 @@ namespace basin::infer {
 
 // A step for `node`, or nullptr when it does not qualify (the plain kernel
 // then runs it). `values` are sized by planning; `is_const` marks the values
-// fixed at plan time. `next`, when given, is the Relu or Clip that alone reads
-// the node's output: a convolution or Gemm step applies it as it writes its output
-// (the plain kernel's own comparison, so the same bits, and one pass over
-// the activations fewer) and sets `absorbed_next`; the node's own output is
-// then never written.
+// fixed at plan time. `next`, when given, is the node right after that alone
+// reads the node's output: a convolution or Gemm step applies a Relu or Clip
+// there as it writes its output (the plain kernel's own comparison, so the
+// same bits, and one pass over the activations fewer), a MatMul step an Add
+// of a constant row (a bias), and sets `absorbed_next`; the node's own
+// output is then never written.
 std::unique_ptr<FastStep> make_portable_step(const Node& node, Isa isa,
                                              const std::vector<Tensor>& values,
                                              const std::vector<bool>& is_const, const Node* next,
