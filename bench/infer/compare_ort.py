@@ -161,6 +161,14 @@ def torch_rate(torch, model, shape, batch, threads, seconds):
 
 def main():
     args = [a for a in sys.argv[1:]]
+    if not args or args[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        print("\nmodels (--only): mlp, cnn, resnet20, mobilenetv2, encoder, unet")
+        print("example: compare_ort.py build 4 1 --only resnet20,encoder --threads 1")
+        sys.exit(0 if args else 2)
+    if not os.path.isfile(os.path.join(args[0], "bench", "infer", "infer_bench")):
+        sys.exit(f"compare_ort.py: {args[0]}/bench/infer/infer_bench not found: build it first "
+                 f"(cmake --build {args[0]} --target infer_bench)")
     only = threads_list = None
     if "--only" in args:
         k = args.index("--only"); only = set(args[k + 1].split(",")); del args[k:k + 2]
