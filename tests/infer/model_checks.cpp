@@ -688,6 +688,36 @@ TEST(Plan, ReluAfterReshapeRuns) {
   }
 }
 
+// A Transpose that moves only axes of size 1 keeps the elements in order and
+// is handed over like a Reshape; one that moves longer axes still moves the
+// data. y[n][w][0][c] = relu(x[n][c][0][w]) through both kinds, at batch 1
+// (where [1, 4, 1, 6] -> [4, 1, 1, 6] moves only unit axes) and batch 3.
+TEST(Plan, TransposeOfUnitAxesHandsOverAndOthersMove) {
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 4, 1, 6});
+  set_ints(add_node(g, "Transpose", {"x"}, {"t"}), "perm", {2, 1, 0, 3});
+  add_node(g, "Relu", {"t"}, {"r"});
+  set_ints(add_node(g, "Transpose", {"r"}, {"y"}), "perm", {2, 3, 0, 1});
+  add_output(g, "y");
+  Model model = Model::load_bytes(bytes(m), "unit_transpose");
+  for (int64_t n : {1, 3})
+    for (Arithmetic a : {Arithmetic::fast, Arithmetic::portable}) {
+      Plan plan(model, {{n, 4, 1, 6}}, {a});
+      Tensor x;
+      x.shape = {n, 4, 1, 6};
+      for (int64_t k = 0; k < n * 24; ++k) x.f.push_back(float(k % 7) - 3.0f + 0.25f * float(k));
+      const Tensor& y = *plan.run({&x})[0];
+      ASSERT_EQ(y.shape, (std::vector<int64_t>{n, 6, 1, 4}));
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t w = 0; w < 6; ++w)
+          for (int64_t c = 0; c < 4; ++c)
+            EXPECT_EQ(y.f[size_t((i * 6 + w) * 4 + c)],
+                      std::max(0.0f, x.f[size_t((i * 4 + c) * 6 + w)]))
+                << "batch " << n << " at " << i << ", " << w << ", " << c;
+    }
+}
+
 TEST(Portable, UnavailableInstructionSetRefusedByName) {
   Model model = Model::load_bytes(bytes(mlp()), "mlp");
   for (Isa isa : {Isa::avx2, Isa::avx512}) {

@@ -203,9 +203,11 @@ Absorbed absorbed_after(const std::vector<const Node*>& live, size_t k,
   return a;
 }
 
-// Flatten, Reshape, Identity and Dropout only relabel their input. When
-// nothing else reads that input, its data is handed over (the buffers are
-// swapped; both have the planned size) instead of copied.
+// Flatten, Reshape, Identity and Dropout only relabel their input, and so
+// does a Transpose that moves only axes of size 1 (a sequence's [S, 1, D]
+// to [1, S, D] at batch 1: the elements keep their order). When nothing
+// else reads that input, its data is handed over (the buffers are swapped;
+// both have the planned size) instead of copied.
 class HandOver : public FastStep {
  public:
   HandOver(int x, int y) : x_(x), y_(y) {}
@@ -219,10 +221,31 @@ class HandOver : public FastStep {
 
 }  // namespace
 
+namespace {
+// Whether Transpose node n (its input planned) keeps its elements in order:
+// the axes longer than 1 come out in the order they went in.
+bool keeps_order(const Node& n, const std::vector<Tensor>& values) {
+  const std::vector<int64_t>& shape = values[size_t(n.in[0])].shape;
+  std::vector<int64_t> def(shape.size());
+  for (size_t k = 0; k < shape.size(); ++k) def[k] = int64_t(shape.size() - 1 - k);
+  const std::vector<int64_t> perm = n.getints("perm", def);
+  if (perm.size() != shape.size()) return false;
+  int64_t last = -1;
+  for (int64_t p : perm) {
+    if (p < 0 || size_t(p) >= shape.size()) return false;
+    if (shape[size_t(p)] == 1) continue;
+    if (p < last) return false;
+    last = p;
+  }
+  return true;
+}
+}  // namespace
+
 bool Plan::State::relabel(const Node& n, const std::vector<int>& readers) const {
-  if (n.op != "Flatten" && n.op != "Reshape" && n.op != "Identity" && n.op != "Dropout")
-    return false;
   if (n.in.empty() || n.in[0] < 0 || n.out.empty() || n.out[0] < 0) return false;
+  if (n.op != "Flatten" && n.op != "Reshape" && n.op != "Identity" && n.op != "Dropout" &&
+      !(n.op == "Transpose" && keeps_order(n, values)))
+    return false;
   if (n.out.size() > 1 && n.out[1] >= 0) return false;  // Dropout's mask
   const Tensor &x = values[size_t(n.in[0])], &y = values[size_t(n.out[0])];
   return readers[size_t(n.in[0])] == 1 && x.dtype == DType::f32 && y.dtype == DType::f32 &&
