@@ -37,7 +37,7 @@ class BlockedConv {
 
  private:
   BlockedConvShape s_;
-  int64_t HP, WP;              // the padded input's size
+  int64_t hp_, wp_;            // the padded input's size
   std::vector<float> w_;       // [M/16][C/8][KH][KW][8][16]
   std::vector<float> bias_;    // [M], zeros when the node has none
   std::vector<int64_t> taps_;  // offset of tap (c/8, kh, kw) in the padded image

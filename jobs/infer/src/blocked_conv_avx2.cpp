@@ -73,14 +73,13 @@ void tile_of(int64_t r, const BlockedConvArgs& a, const float* x, const int64_t*
 void blocked_conv_avx2(const BlockedConvArgs& a) {
   // The OH x OW output positions, row after row, in tiles of at most 6
   // that may span rows (an 8-wide row is not cut into 6 + 2), as even as
-  // they go (a tile of one or two has too few accumulators to hide the
-  // fma's latency).
+  // they go (even_tiles.hpp).
   const int64_t P = a.OH * a.OW, tiles = (P + 5) / 6, plane = P * 8;
   for (int64_t g = 0; g < a.M / 16; ++g) {
     const float* w = a.w + g * a.ntaps * 128;
     float* y0 = a.y + 2 * g * plane;
     for (int64_t t = 0, q = 0; t < tiles; ++t) {
-      const int64_t r = P / tiles + (t >= tiles - P % tiles ? 1 : 0);
+      const int64_t r = tile_rows(P, t, tiles);
       int64_t at[6];
       for (int64_t i = 0; i < r; ++i) {
         const int64_t oh = (q + i) / a.OW, ow = (q + i) % a.OW;

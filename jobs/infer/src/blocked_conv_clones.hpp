@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "even_tiles.hpp"
+
 namespace basin::infer {
 
 // One image: x the padded input [C/8][HP][WP][8]; w [M/16][taps][8][16];

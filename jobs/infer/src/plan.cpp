@@ -219,9 +219,6 @@ class HandOver : public FastStep {
   int x_, y_;
 };
 
-}  // namespace
-
-namespace {
 // Whether Transpose node n (its input planned) keeps its elements in order:
 // the axes longer than 1 come out in the order they went in.
 bool keeps_order(const Node& n, const std::vector<Tensor>& values) {
@@ -327,13 +324,12 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
     // opset 11 Clip's bounds are attributes, left to the kernel) that alone
     // reads its output, if it comes next; a MatMul the Add of a bias.
     const Node* next = sole_reader_next(live, k, readers);
-    const Node* act = next && next->in[0] == n->out[0] &&
-                              (next->op == "Relu" || (next->op == "Clip" && g->opset >= 11))
-                          ? next
-                      : next && next->op == "Add" && n->op == "MatMul" ? next
-                                                                       : nullptr;
+    const bool activation = next && next->in[0] == n->out[0] &&
+                            (next->op == "Relu" || (next->op == "Clip" && g->opset >= 11));
+    const bool bias = next && next->op == "Add" && n->op == "MatMul";
     bool absorbed = false;
-    auto step = make_portable_step(*n, kernels.isa, values, is_const, act, absorbed);
+    auto step = make_portable_step(*n, kernels.isa, values, is_const,
+                                   activation || bias ? next : nullptr, absorbed);
     if (absorbed) ++k;
     // ... and a 2x2 MaxPool after that (absorb_max_pool).
     if (const Node* pool = step ? sole_reader_next(live, k, readers) : nullptr;

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "even_tiles.hpp"
+
 namespace basin::infer::portable {
 
 // Row-major operands; element (i, k) of op(A) is A[i*lda + k], or A[k*lda + i]

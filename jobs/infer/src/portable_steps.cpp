@@ -238,11 +238,12 @@ class PackedGemm : public FastStep {
     float* y = values[size_t(y_)].f.data();
     const int64_t N = b_.cols(), lda = a.shape[1];
     const float* bias = start_.empty() ? nullptr : start_.data();
-    const float* in_product = alpha_ == 1.0f ? bias : nullptr;
-    if (in_product) bias = nullptr;
-    b_.multiply(ta_, M_, alpha_, a.f.data(), lda, y, N, in_product, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) act_.finish_row(y + i * N, N, bias);
-    });
+    const bool in_product = alpha_ == 1.0f;  // else alpha acc + beta C after it
+    b_.multiply(ta_, M_, alpha_, a.f.data(), lda, y, N, in_product ? bias : nullptr,
+                [&](int64_t lo, int64_t hi) {
+                  for (int64_t i = lo; i < hi; ++i)
+                    act_.finish_row(y + i * N, N, in_product ? nullptr : bias);
+                });
   }
 
  private:
