@@ -1070,3 +1070,56 @@ TEST(ModelChecks, ElementwiseChainsAreTheirNodesBitForBit) {
     }
   }
 }
+
+// Fast arithmetic takes GELU as PyTorch exports it (Div, Erf, Add, Mul by
+// the input, Mul; here after a bias and followed by a residual Add) in one
+// pass (fast_math.hpp's fast_gelu). Its bits must be those of the same
+// nodes computed apart: the reference model also outputs the Erf, which
+// stops the fusion there and leaves the nodes to two chains of their own.
+// Either form of the first node (Div by sqrt 2, Mul by its inverse),
+// several batch sizes (blocks and tails), special values.
+TEST(ModelChecks, FusedGeluIsItsNodesBitForBit) {
+  for (const char* first : {"Div", "Mul"}) {
+    auto model_of = [&](bool erf_out) {
+      auto m = base();
+      auto& g = *m.mutable_graph();
+      add_input(g, "x", {-1, 3, 37});
+      std::mt19937 rng(3);
+      add_init(g, "bias", {37}, rng);
+      auto scalar = [&](const char* name, float v) {
+        auto* t = g.add_initializer();
+        t->set_name(name), t->set_data_type(onnx::TensorProto::FLOAT), t->add_float_data(v);
+      };
+      scalar("c", first[0] == 'D' ? 1.41421354f : 0.707106769f);
+      scalar("one", 1.0f);
+      scalar("half", 0.5f);
+      add_node(g, "Add", {"x", "bias"}, {"h"});
+      add_node(g, first, {"h", "c"}, {"d"});
+      add_node(g, "Erf", {"d"}, {"e"});
+      add_node(g, "Add", {"e", "one"}, {"a"});
+      add_node(g, "Mul", {"h", "a"}, {"m"});
+      add_node(g, "Mul", {"m", "half"}, {"gelu"});
+      add_node(g, "Add", {"x", "gelu"}, {"y"});
+      add_output(g, "y");
+      if (erf_out) add_output(g, "e");
+      return Model::load_bytes(bytes(m), erf_out ? "gelu apart" : "gelu");
+    };
+    const Model fused = model_of(false), apart = model_of(true);
+    for (int64_t batch : {1, 7, 40}) {
+      std::mt19937 rng{unsigned(batch)};
+      std::normal_distribution<float> nd(0.0f, 2.0f);
+      Tensor x;
+      x.shape = {batch, 3, 37};
+      x.f.resize(size_t(batch * 3 * 37));
+      for (auto& v : x.f) v = nd(rng);
+      const float inf = std::numeric_limits<float>::infinity();
+      x.f[1] = NAN, x.f[2] = inf, x.f[3] = -inf, x.f[4] = -0.0f, x.f[5] = 1e30f;
+      Plan a(fused, {x.shape}, {Arithmetic::fast}), b(apart, {x.shape}, {Arithmetic::fast});
+      const Tensor& ya = *a.run({&x})[0];
+      const Tensor& yb = *b.run({&x})[0];
+      ASSERT_EQ(ya.f.size(), yb.f.size());
+      EXPECT_EQ(0, std::memcmp(ya.f.data(), yb.f.data(), ya.f.size() * 4))
+          << first << ", batch " << batch;
+    }
+  }
+}

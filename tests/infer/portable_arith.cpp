@@ -426,6 +426,45 @@ TEST(FastMath, ExpWithinTwoUlpOnEveryClone) {
   EXPECT_TRUE(std::isnan(native.back()));
 }
 
+// Fast arithmetic's GELU in one pass (fast_gelu) has the bits of its nodes
+// run one by one: x / c (or x * c), fast_erf, + a, times x, times h, each
+// rounded to float; on every clone, in place and not, for both forms, on a
+// length that leaves a tail after the blocks, with special values.
+TEST(FastMath, GeluInOnePassIsItsNodesBitForBit) {
+  std::mt19937 rng(16);
+  std::normal_distribution<float> nd(0.0f, 3.0f);
+  std::vector<float> x(4096 + 29);
+  for (auto& v : x) v = nd(rng);
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> special = {0.0f,
+                                      -0.0f,
+                                      inf,
+                                      -inf,
+                                      1e30f,
+                                      -1e30f,
+                                      std::nanf(""),
+                                      1e-40f,
+                                      3.925f * 1.41421354f,
+                                      0.921875f * 1.41421354f};
+  std::copy(special.begin(), special.end(), x.begin() + 100);
+  for (const GeluForm form :
+       {GeluForm{}, GeluForm{false, 0.70710677f, 1.0f, 0.5f}, GeluForm{true, 1.5f, 2.0f, 0.25f}}) {
+    std::vector<float> want(x.size());
+    for (size_t k = 0; k < x.size(); ++k)
+      want[k] = form.divide ? x[k] / form.scale : x[k] * form.scale;
+    fast_erf(Isa::native, want.data(), want.data(), int64_t(want.size()));
+    for (size_t k = 0; k < x.size(); ++k) want[k] = ((want[k] + form.add) * x[k]) * form.half;
+    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
+      if (!isa_available(isa)) continue;
+      std::vector<float> y(x.size()), in_place = x;
+      fast_gelu(isa, form, x.data(), y.data(), int64_t(x.size()));
+      fast_gelu(isa, form, in_place.data(), in_place.data(), int64_t(x.size()));
+      EXPECT_EQ(0, std::memcmp(y.data(), want.data(), y.size() * 4)) << isa_name(isa);
+      EXPECT_EQ(0, std::memcmp(in_place.data(), want.data(), y.size() * 4)) << isa_name(isa);
+    }
+  }
+}
+
 // Fast arithmetic's own blocked convolution (blocked_conv.hpp) against the
 // convolution's definition in double precision, on channels in blocks of 8:
 // tiles that span output rows and rows that do not divide into tiles,

@@ -12,7 +12,8 @@
 namespace basin::infer {
 namespace {
 
-enum class Op { add, sub, mul, div, relu, erf, exp, sigmoid, tanh };
+// gelu: five nodes taken as one (fast arithmetic; see fused_gelu).
+enum class Op { add, sub, mul, div, relu, erf, exp, sigmoid, tanh, gelu };
 
 bool op_of(const std::string& name, Op& op) {
   static const std::pair<const char*, Op> known[] = {
@@ -37,6 +38,10 @@ struct Link {
   Other form = Other::full;
   bool carried_left = true;  // the chain's value is the left operand
   int64_t period = 1;        // trailing: the operand's element count
+  // gelu: the scalars' value ids (GeluForm's scale, add, half) and whether
+  // the first node divides by its scalar.
+  int gelu_scalars[3] = {-1, -1, -1};
+  bool gelu_divides = true;
 };
 
 class ElementwiseChain : public FastStep {
@@ -58,9 +63,12 @@ class ElementwiseChain : public FastStep {
       for (int64_t j = b0 * kBlock; j < std::min(b1 * kBlock, size_); j += kBlock) {
         const int64_t n = std::min(kBlock, size_ - j);
         float* t = y + j;  // the block is worked on where it ends, in cache
-        // A binary first link reads the input block itself, sparing a copy.
-        const bool read = binary(links_[0].op);
-        if (read)
+        // A binary or GELU first link reads the input block itself,
+        // sparing a copy.
+        const bool read = binary(links_[0].op) || links_[0].op == Op::gelu;
+        if (links_[0].op == Op::gelu)
+          fast_gelu(isa_, gelu_form(links_[0], values), x + j, t, n);
+        else if (read)
           with(links_[0], binary_op(links_[0].op), values, x + j, t, j, n);
         else
           std::copy_n(x + j, n, t);
@@ -94,7 +102,18 @@ class ElementwiseChain : public FastStep {
       case Op::tanh:
         for (int64_t e = 0; e < n; ++e) t[e] = pmath::tanhf(t[e]);
         return;
+      case Op::gelu:
+        return;  // only ever a chain's first link, which run() applies
     }
+  }
+
+  static GeluForm gelu_form(const Link& l, const std::vector<Tensor>& values) {
+    GeluForm f;
+    f.divide = l.gelu_divides;
+    f.scale = values[size_t(l.gelu_scalars[0])].f[0];
+    f.add = values[size_t(l.gelu_scalars[1])].f[0];
+    f.half = values[size_t(l.gelu_scalars[2])].f[0];
+    return f;
   }
 
   static BinaryOp binary_op(Op op) {
@@ -147,6 +166,29 @@ class ElementwiseChain : public FastStep {
 // repeats it along the leading ones).
 bool trails(const std::vector<int64_t>& s, const std::vector<int64_t>& shape) {
   return s.size() <= shape.size() && std::equal(s.rbegin(), s.rend(), shape.rbegin());
+}
+
+// Whether links [0, 5) are GELU as PyTorch exports it from the chain's
+// input x: x / c (or x * c), Erf, + a, times x, times h (c, a, h single
+// values); if so they become one gelu link (fast_math.hpp's fast_gelu, the
+// same operations in one pass instead of five). Multiplication and
+// addition commute bit for bit, so either operand order qualifies.
+bool fused_gelu(std::vector<Link>& links, int x) {
+  auto scalar = [](const Link& l, Op op) { return l.op == op && l.form == Other::scalar; };
+  if (links.size() < 5 || !(scalar(links[0], Op::div) || scalar(links[0], Op::mul)) ||
+      (links[0].op == Op::div && !links[0].carried_left) || links[1].op != Op::erf ||
+      !scalar(links[2], Op::add) || links[3].op != Op::mul || links[3].form != Other::full ||
+      links[3].other != x || !scalar(links[4], Op::mul))
+    return false;
+  Link g{};
+  g.op = Op::gelu;
+  g.gelu_divides = links[0].op == Op::div;
+  g.gelu_scalars[0] = links[0].other;
+  g.gelu_scalars[1] = links[2].other;
+  g.gelu_scalars[2] = links[4].other;
+  links.erase(links.begin(), links.begin() + 5);
+  links.insert(links.begin(), g);
+  return true;
 }
 
 }  // namespace
@@ -202,6 +244,7 @@ std::unique_ptr<FastStep> make_elementwise_chain(const std::vector<const Node*>&
   }
   if (links.size() < 2) return nullptr;
   length = links.size();
+  if (arithmetic == Arithmetic::fast) fused_gelu(links, input);
   const auto size = int64_t(values[size_t(carried)].f.size());
   return std::make_unique<ElementwiseChain>(input, carried, size, std::move(links), isa,
                                             arithmetic);

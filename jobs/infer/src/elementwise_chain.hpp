@@ -26,7 +26,9 @@ namespace basin::infer {
 // that repeats along the trailing dimensions (a bias). `length` is set to
 // the number of nodes taken. isa: for Erf and Exp (portable_map). In fast
 // arithmetic Erf is fast_erf (fast_math.hpp) instead of pmath's: its bits
-// are then not the plain kernel's.
+// are then not the plain kernel's; and a chain that starts with GELU as
+// PyTorch exports it (Div, Erf, Add, Mul by the chain's input, Mul) runs
+// those five as fast_gelu, one pass with the same operations.
 std::unique_ptr<FastStep> make_elementwise_chain(const std::vector<const Node*>& live, size_t first,
                                                  const std::vector<Tensor>& values,
                                                  const std::vector<int>& readers, Isa isa,

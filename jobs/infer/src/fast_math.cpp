@@ -10,22 +10,24 @@ void erf_avx2(const float* x, float* y, long n);
 void erf_avx512(const float* x, float* y, long n);
 void exp_avx2(const float* x, float* y, long n);
 void exp_avx512(const float* x, float* y, long n);
+void gelu_avx2(const float* x, float* y, long n, bool divide, float scale, float add, float half);
+void gelu_avx512(const float* x, float* y, long n, bool divide, float scale, float add, float half);
 }  // namespace fastmath
 
 namespace {
-using Loop = void (*)(const float*, float*, long);
-void on_clone(Isa isa, Loop scalar, Loop avx2, Loop avx512, const float* x, float* y, int64_t n) {
+// The clone for isa (native: the widest this CPU has); one this CPU lacks
+// throws.
+template <class Loop>
+Loop clone_for(Isa isa, Loop scalar, Loop avx2, Loop avx512) {
   if (isa == Isa::native) isa = native_isa();
   if (!isa_available(isa))
     throw ModelError(std::string("the ") + isa_name(isa) + " kernels cannot run on this CPU");
-  switch (isa) {
-    case Isa::avx512:
-      return avx512(x, y, n);
-    case Isa::avx2:
-      return avx2(x, y, n);
-    default:
-      return scalar(x, y, n);
-  }
+  return isa == Isa::avx512 ? avx512 : isa == Isa::avx2 ? avx2 : scalar;
+}
+
+using Loop = void (*)(const float*, float*, long);
+void on_clone(Isa isa, Loop scalar, Loop avx2, Loop avx512, const float* x, float* y, int64_t n) {
+  clone_for(isa, scalar, avx2, avx512)(x, y, n);
 }
 }  // namespace
 
@@ -35,6 +37,11 @@ void fast_erf(Isa isa, const float* x, float* y, int64_t n) {
 
 void fast_exp(Isa isa, const float* x, float* y, int64_t n) {
   on_clone(isa, fastmath::exp_loop, fastmath::exp_avx2, fastmath::exp_avx512, x, y, n);
+}
+
+void fast_gelu(Isa isa, const GeluForm& form, const float* x, float* y, int64_t n) {
+  clone_for(isa, fastmath::gelu_loop, fastmath::gelu_avx2, fastmath::gelu_avx512)(
+      x, y, n, form.divide, form.scale, form.add, form.half);
 }
 
 }  // namespace basin::infer

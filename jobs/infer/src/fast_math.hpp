@@ -21,4 +21,16 @@ void fast_erf(Isa isa, const float* x, float* y, int64_t n);
 // +inf above 88.75), for Softmax in fast arithmetic.
 void fast_exp(Isa isa, const float* x, float* y, int64_t n);
 
+// GELU as exporters spell it (Div or Mul by a scalar, Erf, Add a scalar, Mul
+// by the GELU's input, Mul by a scalar) in one pass:
+//   y[i] = ((fast_erf(x[i] / scale) + add) * x[i]) * half   (divide)
+//   y[i] = ((fast_erf(x[i] * scale) + add) * x[i]) * half   (!divide)
+// each element the nodes' operations in their order (so the bits of the
+// nodes run one by one with fast_erf); y may be x.
+struct GeluForm {
+  bool divide = true;
+  float scale = 1.41421354f, add = 1.0f, half = 0.5f;
+};
+void fast_gelu(Isa isa, const GeluForm& form, const float* x, float* y, int64_t n);
+
 }  // namespace basin::infer

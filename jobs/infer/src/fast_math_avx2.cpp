@@ -8,4 +8,7 @@ void erf_avx2(const float* x, float* y, long n) {
 void exp_avx2(const float* x, float* y, long n) {
   exp_loop(x, y, n);
 }
+void gelu_avx2(const float* x, float* y, long n, bool divide, float scale, float add, float half) {
+  gelu_loop(x, y, n, divide, scale, add, half);
+}
 }  // namespace basin::infer::fastmath

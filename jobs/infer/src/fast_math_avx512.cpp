@@ -8,4 +8,8 @@ void erf_avx512(const float* x, float* y, long n) {
 void exp_avx512(const float* x, float* y, long n) {
   exp_loop(x, y, n);
 }
+void gelu_avx512(const float* x, float* y, long n, bool divide, float scale, float add,
+                 float half) {
+  gelu_loop(x, y, n, divide, scale, add, half);
+}
 }  // namespace basin::infer::fastmath
