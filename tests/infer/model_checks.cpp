@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <thread>
 #include <tuple>
 
 #include "basin/infer/batch.hpp"
@@ -446,6 +447,34 @@ TEST(Determinism, ProductsSharedByColumnsKeepTheirBits) {
     const auto all = expect_same_bits_however_cut(model, {512}, {arith});
     ASSERT_EQ(all.size(), 300u * 384u);
   }
+}
+
+// A runner is safe to call from several threads at once, and its calls
+// share one TBB arena per thread count (batch.cpp): three threads scoring
+// their own samples through one runner, each call on two threads, while the
+// runner is also called with one thread, give each sample the bits of a
+// call made alone.
+TEST(Determinism, RunnerCalledFromSeveralThreadsAtOnce) {
+  Model model = Model::load_bytes(bytes(wide_mlp()), "wide");
+  BatchRunner runner(model, {512});
+  constexpr int kCallers = 3, kRows = 48, kOut = 384;
+  std::vector<std::vector<float>> x(kCallers, std::vector<float>(kRows * 512));
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (auto& xs : x)
+    for (auto& v : xs) v = u(rng);
+  std::vector<std::vector<float>> alone(kCallers, std::vector<float>(kRows * kOut));
+  for (int c = 0; c < kCallers; ++c)
+    runner.run(x[size_t(c)].data(), kRows, alone[size_t(c)].data(), 2);
+  std::vector<std::vector<float>> together(kCallers, std::vector<float>(kRows * kOut));
+  std::vector<std::thread> callers;
+  for (int c = 0; c < kCallers; ++c)
+    callers.emplace_back([&, c] {
+      for (int k = 0; k < 5; ++k)
+        runner.run(x[size_t(c)].data(), kRows, together[size_t(c)].data(), c == 0 ? 1 : 2);
+    });
+  for (auto& t : callers) t.join();
+  for (int c = 0; c < kCallers; ++c) EXPECT_EQ(alone[size_t(c)], together[size_t(c)]) << c;
 }
 
 // The steps chosen at plan time for constant weights agree with the plain
