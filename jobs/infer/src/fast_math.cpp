@@ -10,6 +10,8 @@ void erf_avx2(const float* x, float* y, long n);
 void erf_avx512(const float* x, float* y, long n);
 void exp_avx2(const float* x, float* y, long n);
 void exp_avx512(const float* x, float* y, long n);
+void softmax_avx2(const float* a, float* r, long rows, long n);
+void softmax_avx512(const float* a, float* r, long rows, long n);
 void gelu_avx2(const float* x, float* y, long n, bool divide, float scale, float add, float half);
 void gelu_avx512(const float* x, float* y, long n, bool divide, float scale, float add, float half);
 }  // namespace fastmath
@@ -37,6 +39,11 @@ void fast_erf(Isa isa, const float* x, float* y, int64_t n) {
 
 void fast_exp(Isa isa, const float* x, float* y, int64_t n) {
   on_clone(isa, fastmath::exp_loop, fastmath::exp_avx2, fastmath::exp_avx512, x, y, n);
+}
+
+void fast_softmax(Isa isa, const float* a, float* r, int64_t rows, int64_t n) {
+  clone_for(isa, fastmath::softmax_loop, fastmath::softmax_avx2, fastmath::softmax_avx512)(a, r,
+                                                                                           rows, n);
 }
 
 void fast_gelu(Isa isa, const GeluForm& form, const float* x, float* y, int64_t n) {

@@ -21,6 +21,13 @@ void fast_erf(Isa isa, const float* x, float* y, int64_t n);
 // +inf above 88.75), for Softmax in fast arithmetic.
 void fast_exp(Isa isa, const float* x, float* y, int64_t n);
 
+// Softmax of `rows` contiguous rows of n floats, each r = exp(a - max(a)) / sum, in fast
+// arithmetic: the exponentials with fast_exp's bits, the division one
+// multiplication by the sum's reciprocal (within an ulp more of the quotient;
+// ONNX Runtime divides so too), the maximum and sum in a fixed order, so the
+// bits do not depend on the clone either. A NaN makes its row NaN; r may be a.
+void fast_softmax(Isa isa, const float* a, float* r, int64_t rows, int64_t n);
+
 // GELU as exporters spell it (Div or Mul by a scalar, Erf, Add a scalar, Mul
 // by the GELU's input, Mul by a scalar) in one pass:
 //   y[i] = ((fast_erf(x[i] / scale) + add) * x[i]) * half   (divide)

@@ -8,6 +8,9 @@ void erf_avx2(const float* x, float* y, long n) {
 void exp_avx2(const float* x, float* y, long n) {
   exp_loop(x, y, n);
 }
+void softmax_avx2(const float* a, float* r, long rows, long n) {
+  softmax_loop(a, r, rows, n);
+}
 void gelu_avx2(const float* x, float* y, long n, bool divide, float scale, float add, float half) {
   gelu_loop(x, y, n, divide, scale, add, half);
 }

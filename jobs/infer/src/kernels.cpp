@@ -144,6 +144,7 @@ float row_max(const float* a, int64_t mid, int64_t inner) {
 // Softmax over [outer, axis, inner] blocks; opset < 13 coerces to 2-D at axis.
 // Each row's exponentials come from portable_map (vectorised, the bits of
 // pmath::expf), or from fast_exp in fast arithmetic; their sum is lane_sum's.
+// Contiguous rows in fast arithmetic are fast_softmax's (one pass a row).
 void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in, Tensor& y,
              const KernelChoice& choice) {
   const bool fast = choice.arithmetic == Arithmetic::fast;
@@ -159,6 +160,11 @@ void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
   // Rows shared with idle threads (parallel_chunks.hpp): each is its own.
   in_chunks(outer, std::max<int64_t>(1, kChunkFloats / std::max<int64_t>(mid * inner, 1)),
             [&](int64_t o0, int64_t o1) {
+              if (fast && inner == 1 && !log) {
+                // Contiguous rows in fast arithmetic: one pass a row.
+                const int64_t at = o0 * mid;
+                return fast_softmax(choice.isa, x.f.data() + at, y.f.data() + at, o1 - o0, mid);
+              }
               thread_local std::vector<float> e;
               e.resize(size_t(mid));
               for (int64_t o = o0; o < o1; ++o)
@@ -168,10 +174,7 @@ void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
                   if (inner == 1 && !log) {
                     // A contiguous row: the vectorised loops, the same bits.
                     softmax_shift(choice.isa, a, mid, e.data());
-                    if (fast)
-                      fast_exp(choice.isa, e.data(), e.data(), mid);
-                    else
-                      portable_map(choice.isa, MathFn::exp, e.data(), e.data(), mid);
+                    portable_map(choice.isa, MathFn::exp, e.data(), e.data(), mid);
                     softmax_scale(choice.isa, e.data(), mid, r);
                     continue;
                   }
