@@ -15,6 +15,8 @@
 
 #include "basin/infer/batch.hpp"
 #include "basin/infer/model.hpp"
+#include "fast_math.hpp"
+#include "portable_map.hpp"
 
 using namespace basin::infer;
 
@@ -882,9 +884,11 @@ TEST(ModelChecks, MaxPoolIsItsDefinitionBitForBit) {
 }
 
 // Reduce* over trailing axes (a LayerNorm's mean over the last one) against
-// the definition: a double accumulator per output taking the elements in
-// order (max/min with std::max/std::min), then rounded to float; the mean
-// divided by the count first. Bit for bit, NaN and infinities included.
+// the definition: a double accumulator per output taking the elements
+// (max/min with std::max/std::min), then rounded to float; the mean divided
+// by the count first. Bit for bit, NaN and infinities included. (These sums
+// are exact in double, whatever their order; the order of sums that round is
+// TrailingReductionsSumInEightLanes's.)
 TEST(ModelChecks, TrailingReductionsAreTheirDefinitionBitForBit) {
   for (const std::string op : {"ReduceMean", "ReduceSumSquare", "ReduceMax", "ReduceMin"}) {
     for (const std::vector<int64_t>& axes : {std::vector<int64_t>{2}, std::vector<int64_t>{1, 2}}) {
@@ -1149,6 +1153,170 @@ TEST(ModelChecks, FusedGeluIsItsNodesBitForBit) {
       ASSERT_EQ(ya.f.size(), yb.f.size());
       EXPECT_EQ(0, std::memcmp(ya.f.data(), yb.f.data(), ya.f.size() * 4))
           << first << ", batch " << batch;
+    }
+  }
+}
+
+// Erf and Exp nodes, alone and in an elementwise chain, take fast
+// arithmetic's single-precision erf and exp (fast_math.hpp) in fast
+// arithmetic and the portable ones otherwise, bit for bit; the two differ on
+// some of these inputs, so each side is told apart.
+TEST(ModelChecks, ErfAndExpNodesFollowTheArithmetic) {
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 300});
+  auto* t = g.add_initializer();
+  t->set_name("c"), t->set_data_type(onnx::TensorProto::FLOAT), t->add_float_data(0.75f);
+  add_node(g, "Exp", {"x"}, {"e"});
+  add_node(g, "Erf", {"x"}, {"f"});
+  add_node(g, "Exp", {"x"}, {"u"});
+  add_node(g, "Mul", {"u", "c"}, {"chained"});
+  for (const char* out : {"e", "f", "chained"}) add_output(g, out);
+  const Model model = Model::load_bytes(bytes(m), "erf and exp");
+  Tensor x;
+  x.shape = {3, 300};
+  x.f.resize(900);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 4.0f);
+  for (auto& v : x.f) v = nd(rng);
+  const int64_t n = int64_t(x.f.size());
+  std::vector<float> fast_e(x.f.size()), fast_f(x.f.size()), port_e(x.f.size()), port_f(x.f.size());
+  fast_exp(Isa::native, x.f.data(), fast_e.data(), n);
+  fast_erf(Isa::native, x.f.data(), fast_f.data(), n);
+  portable_map(Isa::native, MathFn::exp, x.f.data(), port_e.data(), n);
+  portable_map(Isa::native, MathFn::erf, x.f.data(), port_f.data(), n);
+  EXPECT_NE(0, std::memcmp(fast_e.data(), port_e.data(), size_t(n) * 4));
+  EXPECT_NE(0, std::memcmp(fast_f.data(), port_f.data(), size_t(n) * 4));
+  for (const Arithmetic arithmetic : {Arithmetic::fast, Arithmetic::portable}) {
+    const bool fast = arithmetic == Arithmetic::fast;
+    Plan plan(model, {x.shape}, {arithmetic});
+    const auto y = plan.run({&x});
+    const std::vector<float>& e = fast ? fast_e : port_e;
+    std::vector<float> chained(e);
+    for (auto& v : chained) v *= 0.75f;
+    EXPECT_EQ(0, std::memcmp(y[0]->f.data(), e.data(), size_t(n) * 4)) << fast;
+    EXPECT_EQ(0, std::memcmp(y[1]->f.data(), (fast ? fast_f : port_f).data(), size_t(n) * 4))
+        << fast;
+    EXPECT_EQ(0, std::memcmp(y[2]->f.data(), chained.data(), size_t(n) * 4)) << fast;
+  }
+}
+
+namespace {
+// A float initializer of `dims` filled with v (or the values of `vs`).
+void add_filled(onnx::GraphProto& g, const std::string& name, std::vector<int64_t> dims,
+                std::vector<float> vs) {
+  auto* t = g.add_initializer();
+  t->set_name(name), t->set_data_type(onnx::TensorProto::FLOAT);
+  for (auto d : dims) t->add_dims(d);
+  for (float v : vs) t->add_float_data(v);
+}
+Tensor random_input(std::vector<int64_t> shape, unsigned seed) {
+  Tensor x;
+  x.shape = shape;
+  int64_t n = 1;
+  for (auto d : shape) n *= d;
+  x.f.resize(size_t(n));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 3.0f);
+  for (auto& v : x.f) v = nd(rng);
+  return x;
+}
+bool same_bits(const Tensor& a, const Tensor& b) {
+  return a.shape == b.shape && a.f.size() == b.f.size() &&
+         std::memcmp(a.f.data(), b.f.data(), a.f.size() * 4) == 0;
+}
+}  // namespace
+
+// Exports before opset 17 spell LayerNorm as ReduceMean, Sub, Pow(2),
+// ReduceMean, Add, Sqrt, Div, whose kernels take shortcuts: Pow by one
+// exponent element by element (x^2 as x * x), Sub and Div by one value a row
+// as the vectorised loop. Each gives the bits of its general path, here
+// reached by giving the same exponent or row values as a full tensor; special
+// values included, each operand on either side.
+TEST(ModelChecks, LayerNormPiecesGiveTheGeneralPathsBits) {
+  const std::vector<int64_t> shape = {2, 3, 37};
+  Tensor x = random_input(shape, 8), v = random_input({2, 3, 1}, 9);
+  const float inf = std::numeric_limits<float>::infinity();
+  x.f[0] = NAN, x.f[1] = inf, x.f[2] = -inf, x.f[3] = -0.0f, x.f[4] = 0.0f, x.f[5] = 1e-30f;
+  x.f[6] = 3e19f, v.f[1] = 0.0f;
+  auto run = [&](const onnx::ModelProto& m, std::vector<const Tensor*> in) {
+    const Model model = Model::load_bytes(bytes(m), "pieces");
+    std::vector<std::vector<int64_t>> shapes;
+    for (auto* t : in) shapes.push_back(t->shape);
+    Plan plan(model, shapes, {Arithmetic::portable});
+    return *plan.run(in)[0];
+  };
+  for (const float q : {2.0f, 3.0f, 0.5f, -1.5f, 1.0f}) {
+    auto one = base(), full = base();
+    for (auto* m : {&one, &full}) {
+      auto& g = *m->mutable_graph();
+      add_input(g, "x", shape);
+      if (m == &one)
+        add_filled(g, "q", {}, {q});
+      else
+        add_filled(g, "q", shape, std::vector<float>(2 * 3 * 37, q));
+      add_node(g, "Pow", {"x", "q"}, {"y"});
+      add_output(g, "y");
+    }
+    EXPECT_TRUE(same_bits(run(one, {&x}), run(full, {&x}))) << "Pow " << q;
+  }
+  for (const char* op : {"Sub", "Div"})
+    for (const bool row_first : {false, true}) {
+      auto rows = base(), full = base();
+      for (auto* m : {&rows, &full}) {
+        auto& g = *m->mutable_graph();
+        add_input(g, "x", shape);
+        add_input(g, "v", {2, 3, 1});
+        std::string other = "v";
+        if (m == &full) {
+          // v spread to x's shape first (v + zeros, exact), so the node
+          // itself sees two operands of one shape.
+          add_filled(g, "zeros", shape, std::vector<float>(2 * 3 * 37, 0.0f));
+          add_node(g, "Add", {"v", "zeros"}, {"spread"});
+          other = "spread";
+        }
+        add_node(
+            g, op,
+            row_first ? std::vector<std::string>{other, "x"} : std::vector<std::string>{"x", other},
+            {"y"});
+        add_output(g, "y");
+      }
+      EXPECT_TRUE(same_bits(run(rows, {&x, &v}), run(full, {&x, &v})))
+          << op << (row_first ? " row first" : " row second");
+    }
+}
+
+// ReduceMean and ReduceSumSquare over trailing axes sum in lane_sum's eight
+// lanes in double (lane k % 8, the lanes then added in order), then divide
+// and round once; whatever the rows around them.
+TEST(ModelChecks, TrailingReductionsSumInEightLanes) {
+  // Each row starts 2^60, six small values, ..., -2^60 (lane 0 both): taken
+  // in order, the small values vanish into 2^60 before it cancels; in the
+  // lanes they stay. (A double sum of floats otherwise rounds too little to
+  // show its order in float.)
+  Tensor x = random_input({5, 3, 101}, 10);
+  for (size_t o = 0; o < 15; ++o) x.f[o * 101] = 0x1p60f, x.f[o * 101 + 8] = -0x1p60f;
+  for (const char* op : {"ReduceMean", "ReduceSumSquare"}) {
+    auto m = base();
+    auto& g = *m.mutable_graph();
+    add_input(g, "x", {5, 3, 101});
+    auto* a = add_node(g, op, {"x"}, {"y"})->add_attribute();
+    a->set_name("axes"), a->set_type(onnx::AttributeProto::INTS), a->add_ints(-1);
+    add_output(g, "y");
+    const Model model = Model::load_bytes(bytes(m), op);
+    Plan plan(model, {x.shape}, {Arithmetic::portable});
+    const Tensor& y = *plan.run({&x})[0];
+    ASSERT_EQ(y.f.size(), 15u);
+    const bool mean = op[6] == 'M';
+    for (int64_t o = 0; o < 15; ++o) {
+      double lane[8] = {};
+      for (int64_t k = 0; k < 101; ++k) {
+        const double v = x.f[size_t(o * 101 + k)];
+        lane[k % 8] += mean ? v : v * v;
+      }
+      double sum = 0;
+      for (double l : lane) sum += l;
+      EXPECT_EQ(y.f[size_t(o)], float(mean ? sum / 101 : sum)) << op << " " << o;
     }
   }
 }

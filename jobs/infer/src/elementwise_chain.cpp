@@ -95,6 +95,7 @@ class ElementwiseChain : public FastStep {
         if (arithmetic_ == Arithmetic::fast) return fast_erf(isa_, t, t, n);
         return portable_map(isa_, MathFn::erf, t, t, n);
       case Op::exp:
+        if (arithmetic_ == Arithmetic::fast) return fast_exp(isa_, t, t, n);
         return portable_map(isa_, MathFn::exp, t, t, n);
       case Op::sigmoid:
         for (int64_t e = 0; e < n; ++e) t[e] = pmath::sigmoidf(t[e]);

@@ -32,8 +32,10 @@ void im2col(const float* xs, int64_t C, int64_t H, int64_t W, const Window& w, f
 void max_pool_2x2_row(const float* row0, const float* row1, float* out, int64_t ow0, int64_t ow1);
 
 // kernels_elementwise.cpp
-// y sized like x; Exp and Erf through portable_map with `isa`.
-void unary_math(const Node& n, const Tensor& x, Tensor& y, Isa isa);
+// y sized like x; Exp and Erf through portable_map with `isa`, or in fast
+// arithmetic through fast_exp and fast_erf (single precision, as Softmax's
+// and GELU's).
+void unary_math(const Node& n, const Tensor& x, Tensor& y, Isa isa, Arithmetic arithmetic);
 void power(const Node& n, const Inputs& in, Tensor& y);
 void variadic(const Node& n, const Inputs& in, Tensor& y);  // Max, Min, Sum
 void prelu(const Node& n, const Inputs& in, Tensor& y);

@@ -36,6 +36,18 @@ bool float_binary_loops(const std::string& op, const Tensor& a, const Tensor& b,
   auto trails = [&](const Shape& s) {
     return s.size() <= r.size() && std::equal(s.rbegin(), s.rend(), r.rbegin());
   };
+  // Elements of r per value of s when s is r with its trailing dimensions
+  // 1 (LayerNorm's x - mean and d / sqrt(var) in exports before opset 17:
+  // one value a row), else 0.
+  auto per_value = [&](const Shape& s) -> int64_t {
+    if (s.size() != r.size()) return 0;
+    size_t d = s.size();
+    while (d > 0 && s[d - 1] == 1) --d;
+    if (!std::equal(s.begin(), s.begin() + std::ptrdiff_t(d), r.begin())) return 0;
+    int64_t inner = 1;
+    for (size_t k = d; k < r.size(); ++k) inner *= r[k];
+    return inner;
+  };
   if (total == 0) return true;
   if (a.shape == r && (b.shape == r || nb == 1)) {
     binary_loop(isa, o, a.f.data(), 1, b.f.data(), b.shape == r ? 1 : 0, y.f.data(), total);
@@ -47,6 +59,12 @@ bool float_binary_loops(const std::string& op, const Tensor& a, const Tensor& b,
   } else if (b.shape == r && na > 0 && trails(a.shape)) {
     for (int64_t k = 0; k < total; k += na)
       binary_loop(isa, o, a.f.data(), 1, b.f.data() + k, 1, y.f.data() + k, na);
+  } else if (const int64_t m = a.shape == r && nb > 0 ? per_value(b.shape) : 0; m > 1) {
+    for (int64_t k = 0; k < nb; ++k)
+      binary_loop(isa, o, a.f.data() + k * m, 1, b.f.data() + k, 0, y.f.data() + k * m, m);
+  } else if (const int64_t m = b.shape == r && na > 0 ? per_value(a.shape) : 0; m > 1) {
+    for (int64_t k = 0; k < na; ++k)
+      binary_loop(isa, o, a.f.data() + k, 0, b.f.data() + k * m, 1, y.f.data() + k * m, m);
   } else {
     return false;
   }
@@ -93,7 +111,8 @@ void elementwise(const Node& n, const std::vector<const Tensor*>& in, Tensor& y,
   }
 }
 
-void unary(const Node& n, const std::vector<const Tensor*>& in, Tensor& y, Isa isa) {
+void unary(const Node& n, const std::vector<const Tensor*>& in, Tensor& y,
+           const KernelChoice& choice) {
   const Tensor& x = need(n, in, 0);
   if ((n.op == "Abs" || n.op == "Neg") && x.dtype == DType::i64) {
     size_i(y, x.shape, n);
@@ -104,7 +123,7 @@ void unary(const Node& n, const std::vector<const Tensor*>& in, Tensor& y, Isa i
   need_f(n, x);
   if (n.op != "Relu" && n.op != "LeakyRelu" && n.op != "Sigmoid" && n.op != "Tanh") {
     size_f(y, x.shape, n);
-    return unary_math(n, x, y, isa);
+    return unary_math(n, x, y, choice.isa, choice.arithmetic);
   }
   size_f(y, x.shape, n);
   const float* a = x.f.data();
@@ -801,7 +820,7 @@ void run_node(const Node& n, int64_t opset, const std::vector<const Tensor*>& in
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div")
     elementwise(n, in, y, sgemm.isa);
   else if (is_unary_elementwise(op))
-    unary(n, in, y, sgemm.isa);
+    unary(n, in, y, sgemm);
   else if (op == "Pow")
     power(n, in, y);
   else if (op == "Max" || op == "Min" || op == "Sum")

@@ -9,8 +9,8 @@
 // convolution with constant weights (and the residual Add, activation or
 // MaxPool after it) runs as a oneDNN primitive when one qualifies, its
 // output kept in oneDNN's layout when only such steps read it
-// (fast_steps.hpp), and a GELU's erf and Softmax's exp are single precision
-// (fast_math.hpp).
+// (fast_steps.hpp), and erf and exp (Erf, Exp, GELU's, Softmax's) are single
+// precision (fast_math.hpp).
 #include "elementwise_chain.hpp"
 #include "fast_steps.hpp"
 #include "graph.hpp"

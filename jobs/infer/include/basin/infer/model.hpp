@@ -41,8 +41,9 @@ struct Graph;  // internal
 enum class Arithmetic {
   // Dense convolutions through oneDNN primitives, which pick their kernels
   // by CPU (bit-identical only between CPUs with the same instruction sets,
-  // and a row's bits may depend on the rows planned with it), GELU's erf in
-  // single precision (within 3 ulp); everything else as portable.
+  // and a row's bits may depend on the rows planned with it), erf and exp in
+  // single precision (within 3 and 2 ulp), Softmax dividing by one
+  // reciprocal; everything else as portable.
   fast,
   // Basin's own kernels, every sum in one canonical order and no library
   // chosen by CPU: the same bits on every x86-64 CPU (see portable_gemm.hpp).
