@@ -21,8 +21,12 @@ the package), installed once under ~/.cache/basin-bench/ort:
 Basin runs in fast arithmetic (oneDNN convolutions) and in portable arithmetic (the same
 bits on every x86-64 CPU), each its own column; --arithmetic picks one.
 
+The models are exported with ONNX opset 17 (LayerNormalization as one node);
+--opset 14 exports them as PyTorch 1.13's default does (LayerNorm as
+ReduceMean, Sub, Pow, Sqrt, Div: each engine fuses or runs those itself).
+
 usage: compare_ort.py BUILD_DIR [ROUNDS] [SECONDS] [--only NAME,...] [--threads 1,2]
-                      [--batches 1,16,256] [--arithmetic fast,portable]
+                      [--batches 1,16,256] [--arithmetic fast,portable] [--opset 13..17]
 """
 import json
 import os
@@ -178,6 +182,11 @@ def main():
     if "--batches" in args:
         k = args.index("--batches"); batch_filter = {int(b) for b in args[k + 1].split(",")}
         del args[k:k + 2]
+    opset = 17
+    if "--opset" in args:
+        k = args.index("--opset"); opset = int(args[k + 1]); del args[k:k + 2]
+        if not 13 <= opset <= 17:
+            sys.exit(f"compare_ort.py: --opset {opset}: the engine reads opsets 13 to 17")
     if "--threads" in args:
         k = args.index("--threads"); threads_list = [int(t) for t in args[k + 1].split(",")]
         del args[k:k + 2]
@@ -194,7 +203,8 @@ def main():
     import torch
     from torch import nn
     tmp = tempfile.mkdtemp(prefix="basin-compare-ort-")
-    print(f"rounds={rounds} seconds={seconds} (medians; ratio = Basin / engine, per-round range)")
+    print(f"rounds={rounds} seconds={seconds} opset={opset} (medians; ratio = Basin / engine, "
+          f"per-round range)")
     print(f"env: OPENBLAS_CORETYPE unset, OMP_WAIT_POLICY=PASSIVE, malloc thresholds 1 GiB; "
           f"torch {torch.__version__}, onnxruntime-node 1.20.1")
     for name, model, shape, batches in models(torch, nn):
@@ -207,7 +217,7 @@ def main():
         # folds them itself.
         keep = ({"training": torch.onnx.TrainingMode.PRESERVE}
                 if name in ("resnet20", "mobilenetv2", "unet") else {})
-        torch.onnx.export(model, torch.rand([1] + shape), path, opset_version=17,
+        torch.onnx.export(model, torch.rand([1] + shape), path, opset_version=opset,
                           input_names=["x"], output_names=["y"],
                           dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, **keep)
         for batch in batches:
