@@ -1320,3 +1320,64 @@ TEST(ModelChecks, TrailingReductionsSumInEightLanes) {
     }
   }
 }
+
+// Attention's heads cut from one projection (Slice on the last axis,
+// Reshape to heads, Transpose) are read where the projection wrote them:
+// K and V by their products, Q by its Transpose's copy before the Div
+// (transposed_matmul.hpp: CutHeads). Bit for bit the plain kernels', which
+// run when every slice is also a graph output; a Slice with a step of 2,
+// which reads every other column, is read in place likewise.
+TEST(PlannedSteps, AttentionHeadsReadWhereTheProjectionWroteThem) {
+  for (const int64_t step : {1, 2}) {
+    auto model = [&](bool slices_run) {
+      auto m = base();
+      auto& g = *m.mutable_graph();
+      add_input(g, "x", {-1, 5, 24 * step});  // [batch, sequence, 3 x heads x head size]
+      auto ints = [&](const char* name, std::vector<int64_t> v) {
+        auto* t = g.add_initializer();
+        t->set_name(name), t->set_data_type(onnx::TensorProto::INT64),
+            t->add_dims(int64_t(v.size()));
+        for (auto x : v) t->add_int64_data(x);
+      };
+      ints("axes", {2}), ints("steps", {step}), ints("heads", {0, 5, 2, 4});
+      const char* names[] = {"q", "k", "v"};
+      for (int64_t h = 0; h < 3; ++h) {
+        const std::string s = names[h];
+        ints(("from_" + s).c_str(), {h * 8 * step}),
+            ints(("to_" + s).c_str(), {(h + 1) * 8 * step});
+        add_node(g, "Slice", {"x", "from_" + s, "to_" + s, "axes", "steps"}, {s + "_cut"});
+        add_node(g, "Reshape", {s + "_cut", "heads"}, {s + "_heads"});
+      }
+      set_ints(add_node(g, "Transpose", {"q_heads"}, {"qt"}), "perm", {0, 2, 1, 3});
+      auto* two = g.add_initializer();
+      two->set_name("two"), two->set_data_type(onnx::TensorProto::FLOAT), two->add_float_data(2.0f);
+      add_node(g, "Div", {"qt", "two"}, {"q_scaled"});
+      set_ints(add_node(g, "Transpose", {"k_heads"}, {"kt"}), "perm", {0, 2, 3, 1});
+      add_node(g, "MatMul", {"q_scaled", "kt"}, {"s"});
+      add_node(g, "Softmax", {"s"}, {"p"});
+      set_ints(add_node(g, "Transpose", {"v_heads"}, {"vt"}), "perm", {0, 2, 1, 3});
+      add_node(g, "MatMul", {"p", "vt"}, {"o"});
+      set_ints(add_node(g, "Transpose", {"o"}, {"y"}), "perm", {0, 2, 1, 3});
+      add_output(g, "y");
+      if (slices_run)
+        for (const char* v : {"q_cut", "k_cut", "v_cut"}) add_output(g, v);
+      return Model::load_bytes(bytes(m), "attention heads");
+    };
+    const Model in_place = model(false), copies = model(true);
+    for (const int64_t n : {1, 3}) {
+      Tensor x = random_input({n, 5, 24 * step}, unsigned(7 + n));
+      x.f[3] = NAN;
+      for (Arithmetic arith : {Arithmetic::portable, Arithmetic::fast}) {
+        Plan a(in_place, {x.shape}, {arith}), b(copies, {x.shape}, {arith});
+        const Tensor ya = *a.run({&x})[0], yb = *b.run({&x})[0];
+        ASSERT_EQ(ya.shape, (std::vector<int64_t>{n, 5, 2, 4}));
+        EXPECT_TRUE(same_bits(ya, yb))
+            << arithmetic_name(arith) << " batch " << n << " step " << step;
+        float largest = 0;
+        for (float v : ya.f)
+          if (std::isfinite(v)) largest = std::max(largest, v);
+        EXPECT_GT(largest, 0.5f);
+      }
+    }
+  }
+}

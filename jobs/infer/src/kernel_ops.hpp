@@ -46,6 +46,13 @@ void reduce(const Node& n, int64_t opset, const Inputs& in, Tensor& y);  // Redu
 void layer_norm(const Node& n, const Inputs& in, const std::vector<Tensor*>& out, Isa isa);
 
 // kernels_slice.cpp
+// What a Slice takes of its input x: along each dimension `box` elements
+// from `first`, `step` apart (ONNX's clamping applied). Throws ModelError
+// for a bad Slice.
+struct SliceBox {
+  std::vector<int64_t> first, step, box;
+};
+SliceBox slice_box(const Node& n, int64_t opset, const Inputs& in);
 void slice(const Node& n, int64_t opset, const Inputs& in, Tensor& y);
 void squeeze(const Node& n, int64_t opset, const Inputs& in, Tensor& y);
 void expand(const Node& n, const Inputs& in, Tensor& y);

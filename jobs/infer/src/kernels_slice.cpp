@@ -38,7 +38,7 @@ void take_box(const Node& n, const Tensor& x, const Shape& first, const Shape& s
 
 }  // namespace
 
-void slice(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
+SliceBox slice_box(const Node& n, int64_t opset, const Inputs& in) {
   const Tensor& x = need(n, in, 0);
   std::vector<int64_t> starts, ends, axes, steps;
   if (opset >= 10) {
@@ -78,7 +78,12 @@ void slice(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
         st > 0 ? (e > s ? (e - s + st - 1) / st : 0) : (s > e ? (s - e + (-st) - 1) / (-st) : 0);
     first[d] = s, step[d] = st, box[d] = count;
   }
-  take_box(n, x, first, step, box, y);
+  return {first, step, box};
+}
+
+void slice(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
+  const SliceBox b = slice_box(n, opset, in);
+  take_box(n, need(n, in, 0), b.first, b.step, b.box, y);
 }
 
 void squeeze(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {

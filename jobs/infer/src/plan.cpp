@@ -14,6 +14,7 @@
 #include "elementwise_chain.hpp"
 #include "fast_steps.hpp"
 #include "graph.hpp"
+#include "kernel_ops.hpp"
 #include "kernels.hpp"
 #include "portable_steps.hpp"
 #include "transposed_matmul.hpp"
@@ -274,24 +275,66 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
     const Node* p = v >= 0 ? producer[size_t(v)] : nullptr;
     return p && p->op == "Transpose" && readers[size_t(v)] == 1 ? p : nullptr;
   };
+  // The Slice and Reshape before Transpose t, each alone reading the one
+  // before (attention's heads cut from the input projection), the Slice's
+  // bounds constants: what t may read in the Slice's input in place.
+  auto sole_producer = [&](int v, const char* op) -> const Node* {
+    const Node* p = v >= 0 ? producer[size_t(v)] : nullptr;
+    return p && p->op == op && readers[size_t(v)] == 1 && !p->in.empty() && p->in[0] >= 0 &&
+                   !p->out.empty() && p->out[0] >= 0 && values[size_t(p->in[0])].dtype == DType::f32
+               ? p
+               : nullptr;
+  };
+  auto cut_before = [&](const Node* t) -> CutHeads {
+    const Node* r = t && !t->in.empty() ? sole_producer(t->in[0], "Reshape") : nullptr;
+    const Node* s = r ? sole_producer(r->in[0], "Slice") : nullptr;
+    if (!s) return {};
+    kernel::Inputs in;
+    for (size_t k = 0; k < s->in.size(); ++k) {
+      const int v = s->in[k];
+      if (k > 0 && v >= 0 && !is_const[size_t(v)]) return {};
+      in.push_back(v >= 0 ? &values[size_t(v)] : nullptr);
+    }
+    try {
+      const kernel::SliceBox box = kernel::slice_box(*s, opset, in);
+      return {s, r, box.first, box.step};
+    } catch (const ModelError&) {
+      return {};
+    }
+  };
   for (size_t k = 0; k < live.size(); ++k) {
     const Node* n = live[k];
     if (n->op != "MatMul" || n->in.size() != 2 || n->in[1] < 0 || is_const[size_t(n->in[1])])
       continue;
     const Node* next = sole_reader_next(live, k, readers);
-    const ThroughTransposes t =
-        usable_transposes(*n,
-                          {sole_transpose(n->in[0]), sole_transpose(n->in[1]),
-                           next && next->op == "Transpose" ? next : nullptr},
-                          values);
+    const Node *ta = sole_transpose(n->in[0]), *tb = sole_transpose(n->in[1]);
+    const ThroughTransposes t = usable_transposes(
+        *n,
+        {ta, tb, next && next->op == "Transpose" ? next : nullptr, cut_before(ta), cut_before(tb)},
+        values);
     if (!t.a && !t.b && !t.out) continue;
     through[n] = t;
-    if (t.a) elided.insert(t.a);
-    if (t.b) elided.insert(t.b);
+    for (const Node* e : {t.a, t.b, t.a_cut.slice, t.a_cut.reshape, t.b_cut.slice, t.b_cut.reshape})
+      if (e) elided.insert(e);
+  }
+  // Other Transposes of cut heads (Q, which a Div reads before its MatMul)
+  // copy out of the Slice's input; the Slice and Reshape get no step.
+  std::map<const Node*, std::unique_ptr<FastStep>> cut_copies;
+  for (const Node* n : live) {
+    if (n->op != "Transpose" || elided.count(n)) continue;
+    const CutHeads cut = cut_before(n);
+    if (auto step = cut.slice ? make_transpose_of_cut(*n, cut, values) : nullptr) {
+      cut_copies[n] = std::move(step);
+      elided.insert(cut.slice), elided.insert(cut.reshape);
+    }
   }
   for (size_t k = 0; k < live.size(); ++k) {
     const Node* n = live[k];
-    if (elided.count(n)) continue;  // read through by its MatMul
+    if (elided.count(n)) continue;  // read through by its MatMul or a cut's Transpose
+    if (auto it = cut_copies.find(n); it != cut_copies.end()) {
+      steps.push_back({n, std::move(it->second)});
+      continue;
+    }
     if (auto it = through.find(n); it != through.end()) {
       steps.push_back({n, make_transposed_matmul(*n, it->second, values, kernels.isa)});
       if (it->second.out) ++k;
