@@ -1381,3 +1381,57 @@ TEST(PlannedSteps, AttentionHeadsReadWhereTheProjectionWroteThem) {
     }
   }
 }
+
+// LayerNorm as exported before opset 17 (ReduceMean, Sub, Pow 2,
+// ReduceMean, Add eps, Sqrt, Div) runs as one pass a row
+// (decomposed_layer_norm.hpp) with the bits of its nodes, which run one by
+// one when the difference d is also a graph output. Rows of -0.0, of one
+// value repeated (variance 0), with a NaN or an infinity; the exponent as a
+// float or an int64; both arithmetics; several batches (rows shared with
+// threads alike).
+TEST(PlannedSteps, DecomposedLayerNormIsItsNodesBitForBit) {
+  for (const bool int_exponent : {false, true}) {
+    auto model = [&](bool apart) {
+      auto m = base();
+      auto& g = *m.mutable_graph();
+      add_input(g, "x", {-1, 3, 37});
+      if (int_exponent) {
+        auto* t = g.add_initializer();
+        t->set_name("two"), t->set_data_type(onnx::TensorProto::INT64), t->add_int64_data(2);
+      } else {
+        add_filled(g, "two", {}, {2.0f});
+      }
+      add_filled(g, "eps", {}, {1e-5f});
+      std::mt19937 rng(12);
+      add_init(g, "gamma", {37}, rng);
+      add_init(g, "beta", {37}, rng);
+      auto* mean = add_node(g, "ReduceMean", {"x"}, {"m"})->add_attribute();
+      mean->set_name("axes"), mean->set_type(onnx::AttributeProto::INTS), mean->add_ints(-1);
+      add_node(g, "Sub", {"x", "m"}, {"d"});
+      add_node(g, "Pow", {"d", "two"}, {"p"});
+      auto* mean_sq = add_node(g, "ReduceMean", {"p"}, {"v"})->add_attribute();
+      mean_sq->set_name("axes"), mean_sq->set_type(onnx::AttributeProto::INTS),
+          mean_sq->add_ints(2);
+      add_node(g, "Add", {"v", "eps"}, {"e"});
+      add_node(g, "Sqrt", {"e"}, {"s"});
+      add_node(g, "Div", {"d", "s"}, {"n"});
+      add_node(g, "Mul", {"n", "gamma"}, {"scaled"});
+      add_node(g, "Add", {"scaled", "beta"}, {"y"});
+      add_output(g, "y");
+      if (apart) add_output(g, "d");
+      return Model::load_bytes(bytes(m), apart ? "layer norm apart" : "layer norm");
+    };
+    const Model fused = model(false), apart = model(true);
+    for (const int64_t n : {1, 4, 50}) {
+      Tensor x = random_input({n, 3, 37}, unsigned(20 + n));
+      for (int64_t k = 0; k < 37; ++k) x.f[size_t(k)] = -0.0f, x.f[size_t(37 + k)] = 1.5f;
+      if (n > 1) x.f[size_t(3 * 37 + 5)] = NAN, x.f[size_t(4 * 37 + 6)] = INFINITY;
+      for (Arithmetic arith : {Arithmetic::portable, Arithmetic::fast}) {
+        Plan a(fused, {x.shape}, {arith}), b(apart, {x.shape}, {arith});
+        const Tensor ya = *a.run({&x})[0], yb = *b.run({&x})[0];
+        EXPECT_TRUE(same_bits(ya, yb))
+            << arithmetic_name(arith) << " batch " << n << " int exponent " << int_exponent;
+      }
+    }
+  }
+}

@@ -11,6 +11,7 @@
 // output kept in oneDNN's layout when only such steps read it
 // (fast_steps.hpp), and erf and exp (Erf, Exp, GELU's, Softmax's) are single
 // precision (fast_math.hpp).
+#include "decomposed_layer_norm.hpp"
 #include "elementwise_chain.hpp"
 #include "fast_steps.hpp"
 #include "graph.hpp"
@@ -341,6 +342,12 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
       continue;
     }
     size_t chained = 0;
+    if (auto norm =
+            make_decomposed_layer_norm(live, k, values, readers, is_const, kernels.isa, chained)) {
+      steps.push_back({n, std::move(norm)});
+      k += chained - 1;
+      continue;
+    }
     if (auto chain = make_elementwise_chain(live, k, values, readers, kernels.isa,
                                             kernels.arithmetic, chained)) {
       steps.push_back({n, std::move(chain)});
