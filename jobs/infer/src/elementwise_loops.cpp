@@ -1,7 +1,6 @@
 #include "elementwise_loops.hpp"
 
-#include <string>
-#include <utility>
+#include "clone_choice.hpp"
 
 namespace basin::infer {
 namespace loops {
@@ -23,56 +22,36 @@ void softmax_scale_avx2(const float* e, long n, float* r);
 void softmax_scale_avx512(const float* e, long n, float* r);
 }  // namespace loops
 
-namespace {
-// Calls the clone of `isa` (native: the widest this CPU has; one it lacks
-// is refused) with the arguments.
-template <class... P, class... A>
-void on_clone(Isa isa, void (*scalar)(P...), void (*avx2)(P...), void (*avx512)(P...),
-              A&&... args) {
-  if (isa == Isa::native) isa = native_isa();
-  if (!isa_available(isa))
-    throw ModelError(std::string("the ") + isa_name(isa) + " kernels cannot run on this CPU");
-  switch (isa) {
-    case Isa::avx512:
-      return avx512(std::forward<A>(args)...);
-    case Isa::avx2:
-      return avx2(std::forward<A>(args)...);
-    default:
-      return scalar(std::forward<A>(args)...);
-  }
-}
-}  // namespace
-
 void binary_loop(Isa isa, BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb,
                  float* y, int64_t n) {
-  on_clone(isa, loops::binary_any, loops::binary_avx2, loops::binary_avx512, int(op), a, long(sa),
-           b, long(sb), y, long(n));
+  pick_clone(isa, loops::binary_any, loops::binary_avx2, loops::binary_avx512)(
+      int(op), a, long(sa), b, long(sb), y, long(n));
 }
 
 void binary_in_place(Isa isa, BinaryOp op, bool left, float* t, const float* o, int64_t so,
                      int64_t n) {
-  on_clone(isa, loops::in_place_any, loops::in_place_avx2, loops::in_place_avx512, int(op), left, t,
-           o, long(so), long(n));
+  pick_clone(isa, loops::in_place_any, loops::in_place_avx2, loops::in_place_avx512)(
+      int(op), left, t, o, long(so), long(n));
 }
 
 void relu_in_place(Isa isa, float* t, int64_t n) {
-  on_clone(isa, loops::relu_loop, loops::relu_avx2, loops::relu_avx512, t, long(n));
+  pick_clone(isa, loops::relu_loop, loops::relu_avx2, loops::relu_avx512)(t, long(n));
 }
 
 void layer_norm_rows(Isa isa, const float* x, int64_t rows, int64_t inner, const float* sc,
                      const float* bi, double eps, float* y, float* mean_out, float* inv_out) {
-  on_clone(isa, loops::layer_norm_loop, loops::layer_norm_avx2, loops::layer_norm_avx512, x,
-           long(rows), long(inner), sc, bi, eps, y, mean_out, inv_out);
+  pick_clone(isa, loops::layer_norm_loop, loops::layer_norm_avx2, loops::layer_norm_avx512)(
+      x, long(rows), long(inner), sc, bi, eps, y, mean_out, inv_out);
 }
 
 void softmax_shift(Isa isa, const float* a, int64_t n, float* e) {
-  on_clone(isa, loops::softmax_shift_loop, loops::softmax_shift_avx2, loops::softmax_shift_avx512,
-           a, long(n), e);
+  pick_clone(isa, loops::softmax_shift_loop, loops::softmax_shift_avx2,
+             loops::softmax_shift_avx512)(a, long(n), e);
 }
 
 void softmax_scale(Isa isa, const float* e, int64_t n, float* r) {
-  on_clone(isa, loops::softmax_scale_loop, loops::softmax_scale_avx2, loops::softmax_scale_avx512,
-           e, long(n), r);
+  pick_clone(isa, loops::softmax_scale_loop, loops::softmax_scale_avx2,
+             loops::softmax_scale_avx512)(e, long(n), r);
 }
 
 }  // namespace basin::infer

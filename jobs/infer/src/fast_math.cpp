@@ -1,6 +1,6 @@
 #include "fast_math.hpp"
 
-#include <string>
+#include "clone_choice.hpp"
 
 namespace basin::infer {
 namespace fastmath {
@@ -16,38 +16,21 @@ void gelu_avx2(const float* x, float* y, long n, bool divide, float scale, float
 void gelu_avx512(const float* x, float* y, long n, bool divide, float scale, float add, float half);
 }  // namespace fastmath
 
-namespace {
-// The clone for isa (native: the widest this CPU has); one this CPU lacks
-// throws.
-template <class Loop>
-Loop clone_for(Isa isa, Loop scalar, Loop avx2, Loop avx512) {
-  if (isa == Isa::native) isa = native_isa();
-  if (!isa_available(isa))
-    throw ModelError(std::string("the ") + isa_name(isa) + " kernels cannot run on this CPU");
-  return isa == Isa::avx512 ? avx512 : isa == Isa::avx2 ? avx2 : scalar;
-}
-
-using Loop = void (*)(const float*, float*, long);
-void on_clone(Isa isa, Loop scalar, Loop avx2, Loop avx512, const float* x, float* y, int64_t n) {
-  clone_for(isa, scalar, avx2, avx512)(x, y, n);
-}
-}  // namespace
-
 void fast_erf(Isa isa, const float* x, float* y, int64_t n) {
-  on_clone(isa, fastmath::erf_loop, fastmath::erf_avx2, fastmath::erf_avx512, x, y, n);
+  pick_clone(isa, fastmath::erf_loop, fastmath::erf_avx2, fastmath::erf_avx512)(x, y, n);
 }
 
 void fast_exp(Isa isa, const float* x, float* y, int64_t n) {
-  on_clone(isa, fastmath::exp_loop, fastmath::exp_avx2, fastmath::exp_avx512, x, y, n);
+  pick_clone(isa, fastmath::exp_loop, fastmath::exp_avx2, fastmath::exp_avx512)(x, y, n);
 }
 
 void fast_softmax(Isa isa, const float* a, float* r, int64_t rows, int64_t n) {
-  clone_for(isa, fastmath::softmax_loop, fastmath::softmax_avx2, fastmath::softmax_avx512)(a, r,
-                                                                                           rows, n);
+  pick_clone(isa, fastmath::softmax_loop, fastmath::softmax_avx2, fastmath::softmax_avx512)(
+      a, r, rows, n);
 }
 
 void fast_gelu(Isa isa, const GeluForm& form, const float* x, float* y, int64_t n) {
-  clone_for(isa, fastmath::gelu_loop, fastmath::gelu_avx2, fastmath::gelu_avx512)(
+  pick_clone(isa, fastmath::gelu_loop, fastmath::gelu_avx2, fastmath::gelu_avx512)(
       x, y, n, form.divide, form.scale, form.add, form.half);
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "clone_choice.hpp"
 #include "portable_gemm_clones.hpp"
 
 namespace basin::infer {
@@ -42,14 +43,14 @@ Isa native_isa() {
   return best;
 }
 
-namespace {
-
-Isa checked(Isa isa) {
+Isa runnable_isa(Isa isa) {
   if (isa == Isa::native) isa = native_isa();
   if (!isa_available(isa))
     throw ModelError(std::string("the ") + isa_name(isa) + " kernels cannot run on this CPU");
   return isa;
 }
+
+namespace {
 
 // Runs the clone on g (C receives the accumulators), then the epilogue
 // C = beta C_old + alpha acc, element by element (multiplying by 1 is exact,
@@ -67,17 +68,8 @@ void product(Isa isa, portable::GemmArgs g, float alpha, float beta) {
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) old_c[size_t(i * N + j)] = C[i * ldc + j];
   }
-  switch (isa) {
-    case Isa::avx512:
-      portable::gemm_avx512(g, packed_a.data(), packed_b.data());
-      break;
-    case Isa::avx2:
-      portable::gemm_avx2(g, packed_a.data(), packed_b.data());
-      break;
-    default:
-      portable::gemm_scalar(g, packed_a.data(), packed_b.data());
-      break;
-  }
+  pick_clone(isa, portable::gemm_scalar, portable::gemm_avx2, portable::gemm_avx512)(
+      g, packed_a.data(), packed_b.data());
   for (int64_t i = 0; i < M; ++i) {
     float* c = C + i * ldc;
     if (alpha != 1.0f)
@@ -91,38 +83,24 @@ void product(Isa isa, portable::GemmArgs g, float alpha, float beta) {
   }
 }
 
-// Calls the clone of `isa` (checked) with a.
-template <class Args>
-void on_clone(Isa isa, void (*scalar)(const Args&), void (*avx2)(const Args&),
-              void (*avx512)(const Args&), const Args& a) {
-  switch (checked(isa)) {
-    case Isa::avx512:
-      return avx512(a);
-    case Isa::avx2:
-      return avx2(a);
-    default:
-      return scalar(a);
-  }
-}
-
 }  // namespace
 
 void portable_sgemm(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                     float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
                     float beta, float* C, int64_t ldc) {
-  isa = checked(isa);
+  isa = runnable_isa(isa);
   if (M <= 0 || N <= 0) return;
   product(isa, {trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc}, alpha, beta);
 }
 
 void portable_depthwise(Isa isa, const portable::DepthwiseArgs& a) {
-  on_clone(isa, portable::depthwise_scalar, portable::depthwise_avx2, portable::depthwise_avx512,
-           a);
+  pick_clone(isa, portable::depthwise_scalar, portable::depthwise_avx2,
+             portable::depthwise_avx512)(a);
 }
 
 void portable_conv_direct(Isa isa, const portable::DirectConvArgs& a) {
-  on_clone(isa, portable::conv_direct_scalar, portable::conv_direct_avx2,
-           portable::conv_direct_avx512, a);
+  pick_clone(isa, portable::conv_direct_scalar, portable::conv_direct_avx2,
+             portable::conv_direct_avx512)(a);
 }
 
 std::vector<float> pack_direct_weights(const float* w, int64_t M, int64_t K) {
@@ -134,26 +112,17 @@ std::vector<float> pack_direct_weights(const float* w, int64_t M, int64_t K) {
 }
 
 void portable_depthwise_channels(Isa isa, const portable::DepthwiseChannelsArgs& a) {
-  on_clone(isa, portable::depthwise_channels_scalar, portable::depthwise_channels_avx2,
-           portable::depthwise_channels_avx512, a);
+  pick_clone(isa, portable::depthwise_channels_scalar, portable::depthwise_channels_avx2,
+             portable::depthwise_channels_avx512)(a);
 }
 
 PackedMatrix::PackedMatrix(Isa isa, bool trans_b, int64_t K, int64_t N, const float* B, int64_t ldb)
-    : isa_(checked(isa)), K_(K), N_(N) {
+    : isa_(runnable_isa(isa)), K_(K), N_(N) {
   const int64_t panel = isa_ == Isa::avx512 ? 32 : 16;
   data_.resize(size_t(portable::packed_b_size(panel, K, N)));
   const portable::GemmArgs g{false, trans_b, 0, N, K, nullptr, 0, B, ldb, nullptr, 0};
-  switch (isa_) {
-    case Isa::avx512:
-      portable::pack_b_avx512(g, data_.data());
-      break;
-    case Isa::avx2:
-      portable::pack_b_avx2(g, data_.data());
-      break;
-    default:
-      portable::pack_b_scalar(g, data_.data());
-      break;
-  }
+  pick_clone(isa_, portable::pack_b_scalar, portable::pack_b_avx2, portable::pack_b_avx512)(
+      g, data_.data());
 }
 
 void portable_sgemm_packed(const PackedMatrix& B, bool trans_a, int64_t M, float alpha,

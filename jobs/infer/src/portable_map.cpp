@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "clone_choice.hpp"
 #include "portable_math.hpp"
 #include "portable_math_clones.hpp"
 
@@ -26,7 +27,7 @@ const double* erf_columns() {
 }  // namespace
 
 void portable_map(Isa isa, MathFn f, const float* x, float* y, int64_t n) {
-  if (isa == Isa::native) isa = native_isa();
+  isa = runnable_isa(isa);
   int64_t done = 0;
   if (f == MathFn::exp) {
     if (isa == Isa::avx512)
