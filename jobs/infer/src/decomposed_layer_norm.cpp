@@ -25,18 +25,13 @@ class DecomposedLayerNorm : public FastStep {
       const float *dp = d.data(), *sp = squares.data();
       for (int64_t r = r0; r < r1; ++r) {
         const float* a = x + r * w;
-        // ReduceMean's sum: 0.0 + the lanes' sum (which keeps a -0.0 sum
-        // +0.0, as the kernel's accumulator does), then / count.
-        const float mean =
-            float((0.0 + kernel::lane_sum<double>(w, [a](int64_t k) { return double(a[k]); })) /
-                  double(w));
+        // ReduceMean's value, from the function its kernel uses.
+        const float mean = kernel::row_mean(a, w);
         // Sub, Pow and Div through the vectorised loops the nodes' kernels
         // use (one IEEE operation an element).
         binary_loop(isa_, BinaryOp::sub, a, 1, &mean, 0, d.data(), w);
         binary_loop(isa_, BinaryOp::mul, dp, 1, dp, 1, squares.data(), w);
-        const float var =
-            float((0.0 + kernel::lane_sum<double>(w, [sp](int64_t k) { return double(sp[k]); })) /
-                  double(w));
+        const float var = kernel::row_mean(sp, w);
         const float s = std::sqrt(var + eps_);
         binary_loop(isa_, BinaryOp::div, dp, 1, &s, 0, y + r * w, w);
       }

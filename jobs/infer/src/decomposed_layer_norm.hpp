@@ -3,9 +3,9 @@
 //   m = ReduceMean(x)      d = Sub(x, m)      p = Pow(d, 2)
 //   v = ReduceMean(p)      e = Add(v, eps)    s = Sqrt(e)      y = Div(d, s)
 // run as one pass a row instead of seven passes over the activations. Each
-// element gets its nodes' operations in their order: the two means as the
-// ReduceMean kernel takes them (kernel_support.hpp's lane_sum in double,
-// divided by the count in double, rounded to float), d, d * d (Pow's 2: the
+// element gets its nodes' operations in their order: the two means from
+// kernel_support.hpp's row_mean, which the ReduceMean kernel's trailing path
+// also calls (lane_sum in double, / count, rounded to float), d, d * d (Pow's 2: the
 // same bits), v + eps, the square root and the division in float; so the
 // bits of the nodes run one by one. The scale and bias after it (Mul, Add)
 // stay an elementwise chain.

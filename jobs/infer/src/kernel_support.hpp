@@ -34,6 +34,22 @@ T lane_sum(int64_t n, F term) {
   return sum;
 }
 
+// A row of n floats summed as ReduceSum and ReduceMean sum trailing axes:
+// in double, in lane_sum's order, added to the kernel's accumulator 0.0
+// (which turns a -0.0 sum into +0.0). ReduceMean's trailing path and the
+// fused pre-opset-17 LayerNorm (decomposed_layer_norm.cpp) both call these,
+// so the two give the same bits by construction.
+inline double row_sum(const float* p, int64_t n) {
+  return 0.0 + lane_sum<double>(n, [p](int64_t k) { return double(p[k]); });
+}
+inline double row_sum_of_squares(const float* p, int64_t n) {
+  return 0.0 + lane_sum<double>(n, [p](int64_t k) { return double(p[k]) * double(p[k]); });
+}
+// ReduceMean's value for a row: its sum / its count, rounded to float once.
+inline float row_mean(const float* p, int64_t n) {
+  return float(row_sum(p, n) / double(n));
+}
+
 inline void size_f(Tensor& t, Shape s, const Node& n) {
   const int64_t k = checked_numel(s, n.where() + " output");
   t.dtype = DType::f32;

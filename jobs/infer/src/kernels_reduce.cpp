@@ -67,16 +67,13 @@ void reduce(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
     const int64_t inner = total / m;
     for (int64_t o = 0; o < m; ++o) {
       const float* p = x.f.data() + o * inner;
-      double s = acc[size_t(o)];
+      double& s = acc[size_t(o)];
       if (is_max)
         for (int64_t k = 0; k < inner; ++k) s = std::max(s, double(p[k]));
       else if (is_min)
         for (int64_t k = 0; k < inner; ++k) s = std::min(s, double(p[k]));
-      else if (squares)
-        s += lane_sum<double>(inner, [p](int64_t k) { return double(p[k]) * double(p[k]); });
-      else
-        s += lane_sum<double>(inner, [p](int64_t k) { return double(p[k]); });
-      acc[size_t(o)] = s;
+      else  // s is the accumulator's 0.0, which row_sum adds too
+        s = squares ? row_sum_of_squares(p, inner) : row_sum(p, inner);
     }
   }
   const auto v = trailing ? std::vector<double>{} : as_double(x);
