@@ -143,9 +143,9 @@ class PrimitiveStep : public FastStep {
   PrimitiveStep(const PrimitiveDesc& pd, const dnnl::memory::desc& plain_src,
                 const dnnl::memory::desc& plain_dst, dnnl::memory weights, std::vector<float> bias,
                 const dnnl::memory::desc& bias_md, int x, int y, int residual,
-                const dnnl::pooling_forward::primitive_desc* pool = nullptr, bool pool_2x2 = false)
-      : prim_(pd),
-        scratch_(pd.scratchpad_desc(), cpu()),
+                const dnnl::pooling_forward::primitive_desc* pool = nullptr, bool pool_2x2 = false,
+                std::unique_ptr<BlockedConv> own_conv = nullptr)
+      : own_conv_(std::move(own_conv)),
         user_src_(plain_src, cpu(), DNNL_MEMORY_NONE),
         user_dst_(plain_dst, cpu(), DNNL_MEMORY_NONE),
         weights_(std::move(weights)),
@@ -155,6 +155,13 @@ class PrimitiveStep : public FastStep {
         y_(y),
         r_(residual) {
     images_ = plain_src.dims().empty() ? 0 : plain_src.dims()[0];
+    // Basin's own convolution, when given, runs instead of the primitive
+    // (same layouts, bias, residual and activation): then the primitive
+    // (JIT code) and its scratchpad are never made, and `weights` is empty.
+    if (!own_conv_) {
+      prim_ = dnnl::primitive(pd);
+      scratch_ = dnnl::memory(pd.scratchpad_desc(), cpu());
+    }
     src_ = user_src_, dst_ = user_dst_;
     if (pd.src_desc() != plain_src) {
       src_ = dnnl::memory(pd.src_desc(), cpu());
@@ -219,10 +226,6 @@ class PrimitiveStep : public FastStep {
     }
     if (from_dst_) from_dst_->run(stream_, out_, user_dst_);
   }
-
-  // Runs `conv` instead of the primitive (same layouts, bias, residual and
-  // activation).
-  void use_own_convolution(std::unique_ptr<BlockedConv> conv) { own_conv_ = std::move(conv); }
 
   // What link_blocked_layouts needs to know and change.
   int input() const { return x_; }
@@ -398,14 +401,16 @@ std::unique_ptr<FastStep> conv_step(const Node& n, int y, int r, const Absorbed&
       channel_block(pd.src_desc()) == 8 && channel_block(pd.dst_desc()) == 8 &&
       W.shape[1] == X.shape[1] && W.shape[2] * W.shape[3] > 1 && BlockedConv::supports(shape))
     own = std::make_unique<BlockedConv>(shape, W.f.data(), bias, next.act != nullptr);
-  auto step = std::make_unique<PrimitiveStep>(
-      pd, src, dst, packed_weights(w_user, pd.weights_desc(), W.f.data()), std::move(bias), bias_md,
-      x, pooled ? pool->out[0] : y, r, pooled ? &*pool_pd : nullptr,
+  // oneDNN's packing of the weights only for its primitive (BlockedConv
+  // packs its own copy).
+  auto weights = own ? dnnl::memory() : packed_weights(w_user, pd.weights_desc(), W.f.data());
+  return std::make_unique<PrimitiveStep>(
+      pd, src, dst, std::move(weights), std::move(bias), bias_md, x, pooled ? pool->out[0] : y, r,
+      pooled ? &*pool_pd : nullptr,
       pooled && pool->getints("kernel_shape", {}) == std::vector<int64_t>{2, 2} &&
           pool->getints("strides", {1, 1}) == std::vector<int64_t>{2, 2} &&
-          pool->getints("pads", {0, 0, 0, 0}) == std::vector<int64_t>{0, 0, 0, 0});
-  if (own) step->use_own_convolution(std::move(own));
-  return step;
+          pool->getints("pads", {0, 0, 0, 0}) == std::vector<int64_t>{0, 0, 0, 0},
+      std::move(own));
 }
 
 // ConvTranspose (2-D, one group) as oneDNN's deconvolution: the ONNX
