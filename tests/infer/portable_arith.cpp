@@ -399,7 +399,10 @@ TEST(FastMath, ExpWithinTwoUlpOnEveryClone) {
   add_range(0.0f, 89.0f);
   add_range(89.0f, 104.0f);  // negative side: subnormal results
   const float inf = std::numeric_limits<float>::infinity();
-  const std::vector<float> special = {-inf, inf, -200.0f, 100.0f, 0.0f, std::nanf("")};
+  // The clamp's ends and just beyond (exp_bounds: [-104, 89], no select
+  // after it, so these must round to 0 and overflow to +inf by themselves).
+  const std::vector<float> special = {-inf,   inf,   -200.0f, 100.0f, -104.0f, -104.5f,
+                                      88.75f, 88.8f, 89.0f,   89.5f,  0.0f,    std::nanf("")};
   const std::vector<float> native = fast_math_on_every_clone(fast_exp, x, special);
   double worst_ulp = 0, worst_subnormal = 0;
   for (size_t k = 0; k + special.size() < x.size(); ++k) {
@@ -422,7 +425,9 @@ TEST(FastMath, ExpWithinTwoUlpOnEveryClone) {
   EXPECT_EQ(native[s0 + 1], inf);
   EXPECT_EQ(native[s0 + 2], 0.0f);
   EXPECT_EQ(native[s0 + 3], inf);
-  EXPECT_EQ(native[s0 + 4], 1.0f);
+  for (size_t k = 4; k < 6; ++k) EXPECT_EQ(native[s0 + k], 0.0f) << special[k];
+  for (size_t k = 6; k < 10; ++k) EXPECT_EQ(native[s0 + k], inf) << special[k];
+  EXPECT_EQ(native[s0 + 10], 1.0f);
   EXPECT_TRUE(std::isnan(native.back()));
 }
 
