@@ -13,7 +13,9 @@ median of the per-round ratios.
 
 usage: compare_ops.py BUILD_DIR [ROUNDS] [SECONDS] [--threads N] [--batch N]
                       [--arithmetic fast|portable] [--only NAME,...]
-models: relu, softmax, gelu, layernorm, erf, exp
+models: relu, softmax, gelu, layernorm, erf, exp, matmul_qkv, matmul_ffn1,
+matmul_ffn2 (a product's ns are per element of its input, so compare only
+its ratio; the default runs the elementwise ones, --only names others)
 """
 import os
 import statistics
@@ -64,6 +66,14 @@ def build_models(out_dir):
                            const("b", rng.standard_normal(256))], [128, 256]),
         "erf": save("erf", [helper.make_node("Erf", ["x"], ["t"])], [], [128, 1024]),
         "exp": save("exp", [helper.make_node("Exp", ["x"], ["t"])], [], [128, 1024]),
+        # The encoder's layer products alone (a sequence of 128 by a constant
+        # weight: attention's input projection, the feed-forward's two).
+        "matmul_qkv": save("matmul_qkv", [helper.make_node("MatMul", ["x", "w"], ["t"])],
+                           [const("w", rng.standard_normal((256, 768)) / 16)], [128, 256]),
+        "matmul_ffn1": save("matmul_ffn1", [helper.make_node("MatMul", ["x", "w"], ["t"])],
+                            [const("w", rng.standard_normal((256, 1024)) / 16)], [128, 256]),
+        "matmul_ffn2": save("matmul_ffn2", [helper.make_node("MatMul", ["x", "w"], ["t"])],
+                            [const("w", rng.standard_normal((1024, 256)) / 32)], [128, 1024]),
     }
 
 
@@ -108,7 +118,7 @@ def main():
           f"median and range of the rounds)")
     with tempfile.TemporaryDirectory(prefix="basin-compare-ops-") as tmp:
         for name, (path, dims) in build_models(tmp).items():
-            if only and name not in only.split(","):
+            if (only and name not in only.split(",")) or (not only and name.startswith("matmul")):
                 continue
             elements = batch
             for d in dims:
