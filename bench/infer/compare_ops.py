@@ -49,6 +49,12 @@ def build_models(out_dir):
         return numpy_helper.from_array(np.array(value, dtype=np.float32), name)
 
     rng = np.random.default_rng(0)
+
+    def product(name, k, n):
+        """[N, 128, k] x a constant [k, n], weights scaled to keep sums near 1."""
+        weight = const("w", rng.standard_normal((k, n)) / np.sqrt(k))
+        return save(name, [helper.make_node("MatMul", ["x", "w"], ["t"])], [weight], [128, k])
+
     return {
         "relu": save("relu", [helper.make_node("Relu", ["x"], ["t"])], [], [128, 1024]),
         "softmax": save("softmax", [helper.make_node("Softmax", ["x"], ["t"], axis=-1)], [],
@@ -68,12 +74,8 @@ def build_models(out_dir):
         "exp": save("exp", [helper.make_node("Exp", ["x"], ["t"])], [], [128, 1024]),
         # The encoder's layer products alone (a sequence of 128 by a constant
         # weight: attention's input projection, the feed-forward's two).
-        "matmul_qkv": save("matmul_qkv", [helper.make_node("MatMul", ["x", "w"], ["t"])],
-                           [const("w", rng.standard_normal((256, 768)) / 16)], [128, 256]),
-        "matmul_ffn1": save("matmul_ffn1", [helper.make_node("MatMul", ["x", "w"], ["t"])],
-                            [const("w", rng.standard_normal((256, 1024)) / 16)], [128, 256]),
-        "matmul_ffn2": save("matmul_ffn2", [helper.make_node("MatMul", ["x", "w"], ["t"])],
-                            [const("w", rng.standard_normal((1024, 256)) / 32)], [128, 1024]),
+        **{name: product(name, k, n) for name, k, n in
+           [("matmul_qkv", 256, 768), ("matmul_ffn1", 256, 1024), ("matmul_ffn2", 1024, 256)]},
     }
 
 
