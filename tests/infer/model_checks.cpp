@@ -719,6 +719,47 @@ TEST(Plan, ReluAfterReshapeRuns) {
   }
 }
 
+// run_timed gives run_in_place's outputs bit for bit; step_times has one
+// entry a step, named by the node the step starts at, before any timed run
+// (at zero) and after (time added run after run).
+TEST(Plan, RunTimedReportsEveryStepAndKeepsTheBits) {
+  Model model = Model::load_bytes(bytes(mlp()), "mlp");
+  for (Arithmetic a : {Arithmetic::fast, Arithmetic::portable}) {
+    Plan plan(model, {{3, 20}}, {a});
+    const std::vector<StepTime> before = plan.step_times();
+    // Dense 1 (Gemm, Relu: absorbed or not), dense 2, Softmax.
+    ASSERT_GE(before.size(), 3u) << arithmetic_name(a);
+    ASSERT_LE(before.size(), 6u) << arithmetic_name(a);
+    EXPECT_EQ(before.front().op, "Gemm") << arithmetic_name(a);
+    EXPECT_EQ(before.back().op, "Softmax") << arithmetic_name(a);
+    for (const StepTime& t : before) {
+      EXPECT_FALSE(t.node.empty());
+      EXPECT_EQ(t.seconds, 0.0);
+    }
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(-1, 1);
+    float* x = plan.input_data(0);
+    for (int k = 0; k < 60; ++k) x[k] = u(rng);
+    const std::vector<float> plain = plan.run_in_place()[0]->f;
+    EXPECT_EQ(plan.step_times()[0].seconds, 0.0) << "an untimed run was timed";
+    const std::vector<float> timed = plan.run_timed()[0]->f;
+    ASSERT_EQ(plain.size(), timed.size());
+    EXPECT_EQ(std::memcmp(plain.data(), timed.data(), plain.size() * sizeof(float)), 0)
+        << arithmetic_name(a);
+    const std::vector<StepTime> once = plan.step_times();
+    double total = 0;
+    for (const StepTime& t : once) total += t.seconds;
+    EXPECT_GT(total, 0.0);
+    for (int r = 0; r < 3; ++r) plan.run_timed();
+    const std::vector<StepTime>& later = plan.step_times();
+    ASSERT_EQ(later.size(), before.size());
+    for (size_t k = 0; k < later.size(); ++k) {
+      EXPECT_EQ(later[k].node, before[k].node);
+      EXPECT_GE(later[k].seconds, once[k].seconds);
+    }
+  }
+}
+
 // A Transpose that moves only axes of size 1 keeps the elements in order and
 // is handed over like a Reshape; one that moves longer axes still moves the
 // data. y[n][w][0][c] = relu(x[n][c][0][w]) through both kinds, at batch 1

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <cstdint>
 
@@ -39,11 +40,15 @@ class SharingWithIdleThreads {
 };
 
 // f(lo, hi) over [0, n), in chunks of at least `grain` items (one call
-// f(0, n) when n is below two grains or sharing is off).
+// f(0, n) when n is below two grains, sharing is off or the caller's arena
+// has one thread: there the chunks would only run one after another, and a
+// plan run directly in such an arena (step_profile) then cuts its work as
+// BatchRunner's one-thread calls do, not at all).
 template <class F>
 void in_chunks(int64_t n, int64_t grain, F&& f) {
   const int64_t chunks = n / grain;
-  if (chunks < 2 || !sharing_with_idle_threads()) return f(int64_t{0}, n);
+  if (chunks < 2 || !sharing_with_idle_threads() || tbb::this_task_arena::max_concurrency() < 2)
+    return f(int64_t{0}, n);
   tbb::parallel_for(int64_t{0}, chunks,
                     [&](int64_t c) { f(c * n / chunks, (c + 1) * n / chunks); });
 }

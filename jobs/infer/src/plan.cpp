@@ -20,6 +20,7 @@
 #include "portable_steps.hpp"
 #include "transposed_matmul.hpp"
 
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -37,6 +38,7 @@ struct Plan::State {
     std::unique_ptr<FastStep> fast;
   };
   std::vector<Step> steps;
+  std::vector<StepTime> times;  // run_timed's, one a step once named
   std::vector<std::vector<int64_t>> in_shapes;
   int64_t largest_value = 0;     // elements of the largest value that is not a constant
   bool rows_independent = true;  // no oneDNN step chosen
@@ -417,19 +419,38 @@ float* Plan::input_data(size_t k) {
 }
 
 std::vector<const Tensor*> Plan::run_in_place() {
+  return run_steps(false);
+}
+
+std::vector<const Tensor*> Plan::run_timed() {
+  step_times();  // named before the first timed run
+  return run_steps(true);
+}
+
+const std::vector<StepTime>& Plan::step_times() const {
+  if (s_->times.empty())
+    for (const auto& step : s_->steps) s_->times.push_back({step.node->name, step.node->op, 0.0});
+  return s_->times;
+}
+
+std::vector<const Tensor*> Plan::run_steps(bool timed) {
+  using clock = std::chrono::steady_clock;
   const Graph& g = *s_->g;
   std::vector<const Tensor*> in;
   std::vector<Tensor*> out;
-  for (const auto& step : s_->steps) {
+  for (size_t k = 0; k < s_->steps.size(); ++k) {
+    const auto& step = s_->steps[k];
+    const clock::time_point start = timed ? clock::now() : clock::time_point{};
     if (step.fast) {
       step.fast->run(s_->values);
-      continue;
+    } else {
+      const Node* n = step.node;
+      in.clear(), out.clear();
+      for (int v : n->in) in.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
+      for (int v : n->out) out.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
+      run_node(*n, s_->opset, in, out, s_->kernels);
     }
-    const Node* n = step.node;
-    in.clear(), out.clear();
-    for (int v : n->in) in.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
-    for (int v : n->out) out.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
-    run_node(*n, s_->opset, in, out, s_->kernels);
+    if (timed) s_->times[k].seconds += std::chrono::duration<double>(clock::now() - start).count();
   }
   std::vector<const Tensor*> r;
   for (int v : g.output_ids) r.push_back(&s_->values[size_t(v)]);

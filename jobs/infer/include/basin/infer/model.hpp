@@ -90,6 +90,14 @@ class Model {
 // A model planned for fixed input shapes: shapes are resolved and constant
 // subgraphs (Shape/Gather/Unsqueeze/...) folded once, every buffer is
 // allocated once and reused by each run(). Not thread-safe: one per thread.
+// One step of a plan as Plan::step_times reports it: the node it starts at
+// (a fused step runs the nodes it absorbed as well) and the time it took,
+// summed over the timed runs.
+struct StepTime {
+  std::string node, op;
+  double seconds = 0;
+};
+
 class Plan {
  public:
   // Throws ModelError when options.isa is not available on this CPU.
@@ -110,6 +118,12 @@ class Plan {
   // the planned shape, every element) and call run_in_place().
   float* input_data(size_t k);
   std::vector<const Tensor*> run_in_place();
+  // run_in_place, adding each step's wall time to step_times(): where a
+  // model's time goes, step by step (bench/infer/step_profile.cpp).
+  std::vector<const Tensor*> run_timed();
+  // One entry a step, in the order they run: the node the step starts at
+  // and the time of the timed runs so far (zero before the first).
+  const std::vector<StepTime>& step_times() const;
   const std::vector<int64_t>& output_shape(size_t k) const;
   // The element count of the plan's largest value computed from the inputs
   // (BatchRunner sizes its pieces by it).
@@ -123,6 +137,7 @@ class Plan {
  private:
   Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_shapes,
        const std::vector<const Tensor*>* examples, const PlanOptions& options);
+  std::vector<const Tensor*> run_steps(bool timed);
   struct State;
   std::unique_ptr<State> s_;
 };
