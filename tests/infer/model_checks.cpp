@@ -740,9 +740,9 @@ TEST(Plan, RunTimedReportsEveryStepAndKeepsTheBits) {
     std::uniform_real_distribution<float> u(-1, 1);
     float* x = plan.input_data(0);
     for (int k = 0; k < 60; ++k) x[k] = u(rng);
-    const std::vector<float> plain = plan.run_in_place()[0]->f;
+    const FloatBuffer plain = plan.run_in_place()[0]->f;
     EXPECT_EQ(plan.step_times()[0].seconds, 0.0) << "an untimed run was timed";
-    const std::vector<float> timed = plan.run_timed()[0]->f;
+    const FloatBuffer timed = plan.run_timed()[0]->f;
     ASSERT_EQ(plain.size(), timed.size());
     EXPECT_EQ(std::memcmp(plain.data(), timed.data(), plain.size() * sizeof(float)), 0)
         << arithmetic_name(a);
@@ -1066,7 +1066,7 @@ TEST(ModelChecks, ElementwiseChainsAreTheirNodesBitForBit) {
   std::map<std::string, Tensor> known;
   auto tensor = [](std::vector<int64_t> shape, std::vector<float> f) {
     Tensor t;
-    t.shape = std::move(shape), t.f = std::move(f);
+    t.shape = std::move(shape), t.f.assign(f.begin(), f.end());
     return t;
   };
   std::normal_distribution<float> nd(0.0f, 2.0f);

@@ -362,7 +362,7 @@ std::unique_ptr<FastStep> conv_step(const Node& n, int y, int r, const Absorbed&
   if (c >= 0) {
     if (!is_f32(v, c) || !is_const[size_t(c)] || v[size_t(c)].shape != std::vector<int64_t>{M})
       return nullptr;
-    bias = v[size_t(c)].f;
+    bias.assign(v[size_t(c)].f.begin(), v[size_t(c)].f.end());
   }
   dnnl::memory::desc src(dims(X.shape.begin(), X.shape.end()), dt::f32, tag::nchw),
       dst(dims(Y.shape.begin(), Y.shape.end()), dt::f32, tag::nchw), bias_md({M}, dt::f32, tag::a);
@@ -439,7 +439,7 @@ std::unique_ptr<FastStep> deconv_step(const Node& n, int y, int r, const Absorbe
   if (c >= 0) {
     if (!is_f32(v, c) || !is_const[size_t(c)] || v[size_t(c)].shape != std::vector<int64_t>{M})
       return nullptr;
-    bias = v[size_t(c)].f;
+    bias.assign(v[size_t(c)].f.begin(), v[size_t(c)].f.end());
   }
   dnnl::memory::desc src(dims(X.shape.begin(), X.shape.end()), dt::f32, tag::nchw),
       dst(dims(Y.shape.begin(), Y.shape.end()), dt::f32, tag::nchw);

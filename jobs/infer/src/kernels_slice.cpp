@@ -11,9 +11,9 @@ namespace {
 
 // Copies the strided box of `x` (per dimension: first index, step, count)
 // into `y`, sized `box` beforehand.
-template <class T>
-void copy_box(const std::vector<T>& x, const Shape& xs, const Shape& first, const Shape& step,
-              const Shape& box, std::vector<T>& y) {
+template <class Buffer>
+void copy_box(const Buffer& x, const Shape& xs, const Shape& first, const Shape& step,
+              const Shape& box, Buffer& y) {
   Shape stride(xs.size(), 1);
   for (size_t d = xs.size(); d-- > 1;) stride[d - 1] = stride[d] * xs[d];
   int64_t o = 0;

@@ -322,7 +322,7 @@ std::vector<float> bias_row(const Node& n, const Node* next, const std::vector<T
       c.f.size() != size_t(N) || c.shape.size() > out.shape.size() ||
       (!c.shape.empty() && c.shape.back() != N))
     return {};
-  return c.f;
+  return {c.f.begin(), c.f.end()};
 }
 
 std::unique_ptr<FastStep> matmul_step(const Node& n, Isa isa, const std::vector<Tensor>& values,
@@ -383,8 +383,8 @@ class PackedConv : public ConvStep {
     M_ = w.shape[0], G_ = n.geti("group", 1);
     Cg_ = C_ / G_, Mg_ = M_ / G_, KK_ = Cg_ * win_.k[0] * win_.k[1];
     P_ = win_.out[0] * win_.out[1];
-    weights_ = w.f;
-    if (bias) bias_ = bias->f;
+    weights_.assign(w.f.begin(), w.f.end());
+    if (bias) bias_.assign(bias->f.begin(), bias->f.end());
     pointwise_ = win_.k[0] == 1 && win_.k[1] == 1 && win_.s[0] == 1 && win_.s[1] == 1 &&
                  win_.pb[0] == 0 && win_.pb[1] == 0 && win_.pe[0] == 0 && win_.pe[1] == 0;
     direct_ = !pointwise_ && win_.s[1] == 1;
@@ -574,7 +574,7 @@ class DepthwiseConv : public ConvStep {
     N_ = x.shape[0], C_ = x.shape[1], H_ = x.shape[2], W_ = x.shape[3];
     M_ = w.shape[0], Mg_ = M_ / C_;
     HP_ = H_ + win_.pb[0] + win_.pe[0], WP_ = W_ + win_.pb[1] + win_.pe[1];
-    if (bias) bias_ = bias->f;
+    if (bias) bias_.assign(bias->f.begin(), bias->f.end());
     const int64_t K = win_.k[0] * win_.k[1];
     if (Mg_ == 1) {
       // Taps major: weights_last_[t][c] = W[c][t].
@@ -584,7 +584,7 @@ class DepthwiseConv : public ConvStep {
       in_cl_.resize(size_t(H_ * W_ * C_));
       out_cl_.resize(size_t(win_.out[0] * win_.out[1] * C_));
     } else {
-      weights_ = w.f;
+      weights_.assign(w.f.begin(), w.f.end());
       padded_.assign(size_t(HP_ * WP_), 0.0f);  // the pads stay zero
     }
   }

@@ -90,7 +90,7 @@ std::unique_ptr<FastStep> make_tiling_conv_transpose(const Node& n, const std::v
     if (b.dtype != DType::f32 || !is_const[size_t(n.in[2])] ||
         b.shape != std::vector<int64_t>{w.shape[1]})
       return nullptr;
-    bias = b.f;
+    bias.assign(b.f.begin(), b.f.end());
   }
   return std::make_unique<TilingConvTranspose>(n.in[0], n.out[0], x.shape, w, std::move(bias));
 }
