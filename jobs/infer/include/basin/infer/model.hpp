@@ -25,9 +25,9 @@ enum class DType { f32, i64 };
 // Storage whose first element starts a 64-byte cache line (glibc's malloc
 // gives 16 bytes): a product's rows of 16 output floats then fill whole
 // lines instead of splitting every other store across two, which cost the
-// encoder's feed-forward product 5-6% (bench/infer/step_profile), and a
-// tensor's speed no longer depends on where the allocator happened to put
-// it.
+// encoder's first feed-forward product 6-12% (bench/infer/profile_steps.py,
+// docs/performance.md), and a tensor's speed no longer depends on where
+// the allocator happened to put it.
 template <class T>
 struct CacheLineAllocator {
   using value_type = T;
@@ -120,9 +120,6 @@ class Model {
   std::shared_ptr<const Graph> graph_;
 };
 
-// A model planned for fixed input shapes: shapes are resolved and constant
-// subgraphs (Shape/Gather/Unsqueeze/...) folded once, every buffer is
-// allocated once and reused by each run(). Not thread-safe: one per thread.
 // One step of a plan as Plan::step_times reports it: the node it starts at
 // (a fused step runs the nodes it absorbed as well) and the time it took,
 // summed over the timed runs.
@@ -131,6 +128,9 @@ struct StepTime {
   double seconds = 0;
 };
 
+// A model planned for fixed input shapes: shapes are resolved and constant
+// subgraphs (Shape/Gather/Unsqueeze/...) folded once, every buffer is
+// allocated once and reused by each run(). Not thread-safe: one per thread.
 class Plan {
  public:
   // Throws ModelError when options.isa is not available on this CPU.
