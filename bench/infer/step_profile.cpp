@@ -39,7 +39,13 @@ std::string json_string(const std::string& s) {
 
 int main(int argc, char** argv) {
   if (argc < 6) {
-    std::fprintf(stderr, "usage: step_profile MODEL.onnx THREADS BATCH SECONDS DIM...\n");
+    std::fprintf(stderr,
+                 "usage: step_profile MODEL.onnx THREADS BATCH SECONDS DIM...\n"
+                 "  times every step of MODEL at BATCH samples of shape [DIM...] (the input\n"
+                 "  is [BATCH, DIM...]) on THREADS threads for SECONDS; prints JSON: each\n"
+                 "  step's node, operator and microseconds a run.\n"
+                 "  INFER_BENCH_ARITHMETIC=portable for portable arithmetic (default fast).\n"
+                 "  example: step_profile m.onnx 1 16 3 20\n");
     return 2;
   }
   try {
