@@ -124,6 +124,28 @@ def models(torch, nn):
             ("unet", UNet(), [3, 64, 64], (256,))]
 
 
+def engine_env(env):
+    """`env` set up alike for every engine (module docstring): OpenBLAS's own
+    CPU detection, ENV's settings."""
+    env = dict(env)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.update({k: v for k, v in ENV.items() if v is not None})
+    return env
+
+
+def export(torch, name, model, shape, path, opset):
+    """`model` (family `name`, samples of `shape`) as ONNX at `path`, batch
+    dimension dynamic. The BatchNorm models keep their BatchNormalization
+    nodes (as exporters other than PyTorch's eval mode leave them): each
+    engine folds them itself."""
+    keep = ({"training": torch.onnx.TrainingMode.PRESERVE}
+            if name in ("resnet20", "mobilenetv2", "unet") else {})
+    torch.onnx.export(model, torch.rand([1] + shape), path, opset_version=opset,
+                      input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, **keep)
+    return path
+
+
 def run_json(cmd, env):
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode != 0:
@@ -195,9 +217,7 @@ def main():
     seconds = float(args[2]) if len(args) > 2 else 1.0
     threads_list = threads_list or [1, 2]
     if os.environ.get("BASIN_COMPARE_ORT_ENV") != "1":
-        env = dict(os.environ, BASIN_COMPARE_ORT_ENV="1")
-        env.pop("OPENBLAS_CORETYPE", None)
-        env.update({k: v for k, v in ENV.items() if v is not None})
+        env = engine_env(dict(os.environ, BASIN_COMPARE_ORT_ENV="1"))
         os.execve(sys.executable, [sys.executable] + sys.argv, env)
     ensure_ort()
     import torch
@@ -211,15 +231,7 @@ def main():
         if only and name not in only:
             continue
         model.eval()
-        path = f"{tmp}/{name}.onnx"
-        # The BatchNorm models keep their BatchNormalization nodes (as
-        # exporters other than PyTorch's eval mode leave them): each engine
-        # folds them itself.
-        keep = ({"training": torch.onnx.TrainingMode.PRESERVE}
-                if name in ("resnet20", "mobilenetv2", "unet") else {})
-        torch.onnx.export(model, torch.rand([1] + shape), path, opset_version=opset,
-                          input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, **keep)
+        path = export(torch, name, model, shape, f"{tmp}/{name}.onnx", opset)
         for batch in batches:
             if batch_filter and batch not in batch_filter:
                 continue

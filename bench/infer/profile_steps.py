@@ -36,7 +36,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_ort import ENV, ORT_DIR, ensure_ort, models  # noqa: E402
+from compare_ort import ORT_DIR, engine_env, ensure_ort, export, models  # noqa: E402
 
 ORT_LIB = f"{ORT_DIR}/node_modules/onnxruntime-node/bin/napi-v3/linux/x64/libonnxruntime.so.1.20.1"
 
@@ -85,19 +85,14 @@ def parse(argv):
 
 
 def export_family(name, tmp):
-    """compare_ort.py's model `name` as ONNX (opset 17, BatchNorm kept as
-    compare_ort.py keeps it), and its sample dimensions."""
+    """compare_ort.py's model `name` as ONNX (opset 17, as compare_ort.py
+    exports it), and its sample dimensions."""
     import torch
     from torch import nn
     for family, model, shape, _ in models(torch, nn):
         if family == name:
             model.eval()
-            path = os.path.join(tmp, f"{name}.onnx")
-            keep = ({"training": torch.onnx.TrainingMode.PRESERVE}
-                    if name in ("resnet20", "mobilenetv2", "unet") else {})
-            torch.onnx.export(model, torch.rand([1] + shape), path, opset_version=17,
-                              input_names=["x"], output_names=["y"],
-                              dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, **keep)
+            path = export(torch, name, model, shape, os.path.join(tmp, f"{name}.onnx"), 17)
             return path, [str(d) for d in shape]
     sys.exit(f"profile_steps.py: no model file or family named {name} (families: mlp, cnn, "
              f"resnet20, mobilenetv2, encoder, unet)")
@@ -116,9 +111,7 @@ def main():
     if model.endswith(".onnx") and not os.path.isfile(model):
         sys.exit(f"profile_steps.py: no model file {model}")
     ensure_ort()
-    env = dict(os.environ)
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.update({k: v for k, v in ENV.items() if v is not None})
+    env = engine_env(os.environ)
     env["OPENBLAS_NUM_THREADS"] = o["--threads"]
     env["INFER_BENCH_ARITHMETIC"] = o["--arithmetic"]
     here = os.path.dirname(os.path.abspath(__file__))
