@@ -6,7 +6,8 @@
 #  2. heat: 7-point stencil, 16 bytes per cell update (read T, write T_next
 #     with streaming stores; the neighbours come from cache), roofline =
 #     Bs / 16 cell updates/s: the same kind of stores as the triad it is
-#     held against;
+#     held against; and against a streaming-store copy (C, one read a write:
+#     heat's own mix), roofline C / 16;
 #  3. poisson (Jacobi preconditioner): one CG iteration touches 136 bytes per
 #     cell counted as STREAM counts (q = A p: 16; p.q: 16; u += a p, r -= a q
 #     with r.r: 48; z = r / diag: 16; r.z: 16; p = z + b p: 24), all with
@@ -28,11 +29,12 @@ rate() { sed -n "s#.* = \([0-9.e+]*\) cell updates/s.*#\1#p"; }
 # Three alternating rounds, best of each: on a shared machine the best round
 # is the one least disturbed, and triad and stencils see the same conditions.
 best() { sort -g | tail -1; }
-triads=() ntriads=() heats=() cgs=()
+triads=() ntriads=() copies=() heats=() cgs=()
 for round in 1 2 3; do
   line="$("$build/bench/runtime/basin_stream_triad" 256 $((ranks * threads)))"
   triads+=("$(awk '{print $2}' <<<"$line")")
   ntriads+=("$(awk '{print $8}' <<<"$line")")
+  copies+=("$(awk '{print $10}' <<<"$line")")
   heats+=("$(run heat --set nx=256 --set ny=256 --set nz=256 --set sim_time=4 \
     --set threads="$threads" --digest-file "$work/d" | rate)")
   cgs+=("$(run poisson --set nx=192 --set ny=192 --set nz=192 --set tolerance=1e-300 \
@@ -40,25 +42,29 @@ for round in 1 2 3; do
 done
 triad="$(printf '%s\n' "${triads[@]}" | best)"
 ntriad="$(printf '%s\n' "${ntriads[@]}" | best)"
+copy="$(printf '%s\n' "${copies[@]}" | best)"
 heat="$(printf '%s\n' "${heats[@]}" | best)"
 cg="$(printf '%s\n' "${cgs[@]}" | best)"
 echo "rounds: triad ${triads[*]} GB/s; streaming triad ${ntriads[*]} GB/s;" \
+  "streaming copy ${copies[*]} GB/s;" \
   "heat ${heats[*]}; poisson ${cgs[*]} cell updates/s"
 io="$(cd "$work" && run heat --set threads="$threads" --set sim_time=500 --output heat.nc \
   --checkpoint-dir ck --set checkpoint_every=2 --digest-file d |
   sed -n 's/.*I\/O \([0-9.]*\) s (\([0-9.]*\)%).*/\1 s, \2%/p')"
 
-python3 - "$triad" "$heat" "$cg" "$io" "$ranks" "$threads" "$ntriad" <<'PY'
+python3 - "$triad" "$heat" "$cg" "$io" "$ranks" "$threads" "$ntriad" "$copy" <<'PY'
 import sys
 triad, heat, cg = (float(x) for x in sys.argv[1:4])
-io, ranks, threads, ntriad = sys.argv[4], sys.argv[5], sys.argv[6], float(sys.argv[7])
+io, ranks, threads = sys.argv[4], sys.argv[5], sys.argv[6]
+ntriad, copy = float(sys.argv[7]), float(sys.argv[8])
 print(f"ranks x threads            {ranks} x {threads}")
 print(f"triad bandwidth            {triad:.2f} GB/s (ordinary stores), "
-      f"{ntriad:.2f} GB/s (streaming stores)")
+      f"{ntriad:.2f} GB/s (streaming stores); streaming copy {copy:.2f} GB/s")
 h_bw = heat * 16 / 1e9
 print(f"heat  256^3                {heat:.4g} cell updates/s = {h_bw:.2f} GB/s "
       f"= {100 * h_bw / ntriad:.0f}% of the streaming-store roofline ({ntriad * 1e9 / 16:.4g}/s); "
-      f"{100 * h_bw / triad:.0f}% of the ordinary-store one")
+      f"{100 * h_bw / triad:.0f}% of the ordinary-store one; "
+      f"{100 * h_bw / copy:.0f}% of the streaming copy ({copy * 1e9 / 16:.4g}/s)")
 c_bw = cg * 136 / 1e9
 print(f"poisson CG 192^3           {cg:.4g} cell iterations/s = {c_bw:.2f} GB/s "
       f"= {100 * c_bw / triad:.0f}% of the ordinary-store roofline ({triad * 1e9 / 136:.4g}/s); "
