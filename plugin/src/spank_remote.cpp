@@ -168,17 +168,33 @@ std::string read_result_digest() {
   return *digest;
 }
 
+// Whether task_init refused the job's tasks on this node (its decision,
+// not a second one).
 bool is_refused() {
   const auto& s = state();
-  if (!s.node.complete_for_node()) return true;
-  return tier_refusal(requested_tier(s.options, s.node.config), *s.node.config.tier, "")
-      .has_value();
+  return !s.refusal_checked || !s.task_refusal.empty();
 }
 
 }  // namespace
 
+// The message task_init refuses a job with on this node, "" if none.
+std::string task_refusal_message() {
+  const auto& s = state();
+  const auto node = s.node.config.node.empty() ? s.facts.node : s.node.config.node;
+  // Fail closed: a node that cannot account for jobs does not run them.
+  if (!s.node.complete_for_node())
+    return "basin: node " + node +
+           " has an invalid Basin configuration (see its slurmd log); the job was refused. Ask "
+           "the site's admins.\n";
+  const auto refusal =
+      tier_refusal(requested_tier(s.options, s.node.config), *s.node.config.tier, node);
+  return refusal ? *refusal + "\n" : std::string();
+}
+
 int remote_init_post_opt(spank_t sp) {
   gather_facts(sp);
+  state().task_refusal = task_refusal_message();
+  state().refusal_checked = true;
   prepare_checkpoint_dir();
   return ESPANK_SUCCESS;
 }
@@ -200,28 +216,20 @@ extern "C" int slurm_spank_user_init(spank_t sp, int, char**) {
 
 // Slurm treats only a negative return from task_init as failure (a positive
 // spank_err_t is logged but the task still runs), so refusals return -1.
+// It runs in the forked task: no allocation, no stdio lock, one write(2) of
+// the message init_post_opt prepared.
 extern "C" int slurm_spank_task_init(spank_t, int, char**) {
-  return guard("slurm_spank_task_init", -1, [&]() -> int {
-    auto& s = state();
-    if (!s.facts_ready) return ESPANK_SUCCESS;
-    const auto node = s.node.config.node.empty() ? s.facts.node : s.node.config.node;
-    if (!s.node.complete_for_node()) {
-      // Fail closed: a node that cannot account for jobs does not run them.
-      std::fprintf(stderr,
-                   "basin: node %s has an invalid Basin configuration (see its slurmd log); "
-                   "the job was refused. Ask the site's admins.\n",
-                   node.c_str());
-      return -1;
-    }
-    const auto refusal =
-        tier_refusal(requested_tier(s.options, s.node.config), *s.node.config.tier, node);
-    if (refusal) {
-      std::fprintf(stderr, "%s\n", refusal->c_str());
-      std::fflush(stderr);
-      return -1;
-    }
-    return ESPANK_SUCCESS;
-  });
+  const auto& s = state();
+  if (!s.facts_ready) return ESPANK_SUCCESS;
+  static constexpr char kUnchecked[] =
+      "basin: this node could not check the job against its tier (see its slurmd log); the job "
+      "was refused. Ask the site's admins.\n";
+  const char* msg = s.refusal_checked ? s.task_refusal.c_str() : kUnchecked;
+  const std::size_t len = s.refusal_checked ? s.task_refusal.size() : sizeof kUnchecked - 1;
+  if (len == 0) return ESPANK_SUCCESS;
+  // A short or failed write changes nothing: the job is refused either way.
+  [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, msg, len);
+  return -1;
 }
 
 extern "C" int slurm_spank_task_exit(spank_t sp, int, char**) {

@@ -25,6 +25,14 @@ struct PluginState {
   StepUsage usage;
   std::string checkpoint_dir;
   bool facts_ready = false;
+  // What task_init writes to the job's stderr before refusing it ("" when the
+  // job may run on this node), decided in init_post_opt: task_init runs in
+  // the task's process right after slurmstepd forks it, where only
+  // async-signal-safe calls are safe (a lock another thread of slurmstepd
+  // held at the fork, the allocator's among them, is never released there).
+  // refusal_checked is false until it is decided: task_init then refuses.
+  std::string task_refusal;
+  bool refusal_checked = false;
 };
 
 PluginState& state();
