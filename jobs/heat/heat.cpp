@@ -65,7 +65,7 @@ __attribute__((target("avx2"))) void stencil_row_avx2(const double* __restrict t
   for (; i + 4 <= n; i += 4) {
     const double* p = t + i;
     // The planes k+1 and k a few rows ahead: the hardware prefetcher alone
-    // left a core waiting on them (heat 256^3 1.5x faster with these on an
+    // left a core waiting on them (heat 256^3 1.3-1.4x faster with these on an
     // AMD EPYC with 96 GB/s; docs/performance.md). A prefetch changes no
     // value, and one past the array's end is dropped, not faulted.
     _mm_prefetch(reinterpret_cast<const char*>(p + sz + kPrefetchAhead), _MM_HINT_T0);

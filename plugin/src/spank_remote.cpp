@@ -168,15 +168,6 @@ std::string read_result_digest() {
   return *digest;
 }
 
-// Whether task_init refused the job's tasks on this node (its decision,
-// not a second one).
-bool is_refused() {
-  const auto& s = state();
-  return !s.refusal_checked || !s.task_refusal.empty();
-}
-
-}  // namespace
-
 // The message task_init refuses a job with on this node, "" if none.
 std::string task_refusal_message() {
   const auto& s = state();
@@ -190,6 +181,15 @@ std::string task_refusal_message() {
       tier_refusal(requested_tier(s.options, s.node.config), *s.node.config.tier, node);
   return refusal ? *refusal + "\n" : std::string();
 }
+
+// Whether task_init refused the job's tasks on this node (its decision,
+// not a second one).
+bool is_refused() {
+  const auto& s = state();
+  return !s.refusal_checked || !s.task_refusal.empty();
+}
+
+}  // namespace
 
 int remote_init_post_opt(spank_t sp) {
   gather_facts(sp);
