@@ -320,6 +320,46 @@ TEST(ElementwiseLoops, EveryCloneGivesTheScalarOperationsBits) {
   EXPECT_GE(checked, 2);
 }
 
+// The blocked 2x2 max pooling against its definition (from -inf, v > acc ?
+// v : acc over the window row by row) on every clone, for the block sizes
+// oneDNN's layouts use (16, 8) and one the clones take generically (4), odd
+// input sizes (the last row and column dropped) and NaN, infinities and
+// signed zeros among the values.
+TEST(ElementwiseLoops, BlockedMaxPoolIsTheWindowsMaximumOnEveryClone) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::mt19937 rng(31);
+  std::uniform_real_distribution<float> u(-3, 3);
+  int checked = 0;
+  for (int64_t B : {int64_t(16), int64_t(8), int64_t(4)}) {
+    const int64_t planes = 3, H = 7, W = 9, OH = 3, OW = 4;
+    std::vector<float> x(size_t(planes * H * W * B));
+    for (auto& v : x) v = u(rng);
+    const std::vector<float> special = {std::nanf(""), inf, -inf, 0.0f, -0.0f};
+    for (size_t e = 0; e < x.size(); e += 7) x[e] = special[(e / 7) % special.size()];
+    std::vector<float> want(size_t(planes * OH * OW * B));
+    for (int64_t p = 0; p < planes; ++p)
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow)
+          for (int64_t l = 0; l < B; ++l) {
+            float acc = -inf;
+            for (int64_t dh = 0; dh < 2; ++dh)
+              for (int64_t dw = 0; dw < 2; ++dw) {
+                const float v = x[size_t(((p * H + 2 * oh + dh) * W + 2 * ow + dw) * B + l)];
+                acc = v > acc ? v : acc;
+              }
+            want[size_t(((p * OH + oh) * OW + ow) * B + l)] = acc;
+          }
+    for (Isa isa : available()) {
+      std::vector<float> got(want.size(), 42.0f);
+      max_pool_2x2_blocked(isa, x.data(), got.data(), planes, H, W, OH, OW, B);
+      EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * 4))
+          << isa_name(isa) << " block " << B;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 6);
+}
+
 // x with `special` appended, through fn on the widest clone; every other
 // clone this CPU runs must give the same bits.
 static std::vector<float> fast_math_on_every_clone(void (*fn)(Isa, const float*, float*, int64_t),

@@ -20,6 +20,10 @@ void softmax_shift_avx2(const float* a, long n, float* e);
 void softmax_shift_avx512(const float* a, long n, float* e);
 void softmax_scale_avx2(const float* e, long n, float* r);
 void softmax_scale_avx512(const float* e, long n, float* r);
+void max_pool_2x2_avx2(const float* x, float* y, long planes, long H, long W, long OH, long OW,
+                       long B);
+void max_pool_2x2_avx512(const float* x, float* y, long planes, long H, long W, long OH, long OW,
+                         long B);
 }  // namespace loops
 
 void binary_loop(Isa isa, BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb,
@@ -52,6 +56,12 @@ void softmax_shift(Isa isa, const float* a, int64_t n, float* e) {
 void softmax_scale(Isa isa, const float* e, int64_t n, float* r) {
   pick_clone(isa, loops::softmax_scale_loop, loops::softmax_scale_avx2,
              loops::softmax_scale_avx512)(e, long(n), r);
+}
+
+void max_pool_2x2_blocked(Isa isa, const float* x, float* y, int64_t planes, int64_t H, int64_t W,
+                          int64_t OH, int64_t OW, int64_t B) {
+  pick_clone(isa, loops::max_pool_2x2_loop, loops::max_pool_2x2_avx2, loops::max_pool_2x2_avx512)(
+      x, y, long(planes), long(H), long(W), long(OH), long(OW), long(B));
 }
 
 }  // namespace basin::infer

@@ -1,11 +1,11 @@
-// The four arithmetic operations and Relu over arrays, and LayerNorm's and
-// Softmax's rows, vectorised for the CPU: each element is one IEEE 754 operation (a
-// row's sums in eight lanes, each lane's order fixed), so every clone
-// (baseline, AVX2, AVX-512; elementwise_loops_kernel.inc) gives the same
-// bits as the plain scalar loop, in either arithmetic. Elementwise chains
-// and the plain Add/Sub/Mul/Div, LayerNormalization and Softmax kernels run
-// through
-// these instead of the baseline's four-float vectors.
+// The four arithmetic operations and Relu over arrays, LayerNorm's and
+// Softmax's rows and a blocked 2x2 max pooling, vectorised for the CPU: each
+// element is one IEEE 754 operation (a row's sums in eight lanes, each
+// lane's order fixed), so every clone (baseline, AVX2, AVX-512;
+// elementwise_loops_kernel.inc) gives the same bits as the plain scalar
+// loop, in either arithmetic. Elementwise chains and the plain
+// Add/Sub/Mul/Div, LayerNormalization and Softmax kernels run through these
+// instead of the baseline's four-float vectors.
 #pragma once
 
 #include <cstdint>
@@ -38,5 +38,13 @@ void layer_norm_rows(Isa isa, const float* x, int64_t rows, int64_t inner, const
 // computes them (kernels.cpp: row_max, lane_sum<float>).
 void softmax_shift(Isa isa, const float* a, int64_t n, float* e);
 void softmax_scale(Isa isa, const float* e, int64_t n, float* r);
+
+// MaxPool with 2x2 windows, stride 2 and no pads, on channels in blocks of
+// B (x: planes [H][W][B] of an image's channel block, y: [OH][OW][B]), each
+// output from -inf by v > acc ? v : acc over the window row by row, as the
+// plain kernel compares (exact: the same values in every clone). The fast
+// Conv, Relu, MaxPool step's pooling in oneDNN's blocked layout.
+void max_pool_2x2_blocked(Isa isa, const float* x, float* y, int64_t planes, int64_t H, int64_t W,
+                          int64_t OH, int64_t OW, int64_t B);
 
 }  // namespace basin::infer

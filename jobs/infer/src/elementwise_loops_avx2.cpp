@@ -21,4 +21,8 @@ void softmax_shift_avx2(const float* a, long n, float* e) {
 void softmax_scale_avx2(const float* e, long n, float* r) {
   softmax_scale_loop(e, n, r);
 }
+void max_pool_2x2_avx2(const float* x, float* y, long planes, long H, long W, long OH, long OW,
+                       long B) {
+  max_pool_2x2_loop(x, y, planes, H, W, OH, OW, B);
+}
 }  // namespace basin::infer::loops

@@ -5,6 +5,7 @@
 #include "fast_steps.hpp"
 
 #include "blocked_conv.hpp"
+#include "elementwise_loops.hpp"
 #include "one_omp_thread.hpp"
 #include "tiling_conv_transpose.hpp"
 
@@ -96,40 +97,6 @@ int64_t channel_block(const dnnl::memory::desc& d) {
   return 0;
 }
 
-// MaxPool with 2x2 windows, stride 2 and no pads on channels in blocks of
-// B (x: planes [H][W][B] of an image's channel block, y: [OH][OW][B]): each
-// output the plain kernel's comparisons (from -inf, v > acc ? v : acc over
-// the window row by row), four lanes at a time. oneDNN's pooling cost a
-// third of the small CNN on AVX2 at five images a piece (a call per output
-// row).
-void max_pool_2x2_blocked(const float* x, float* y, int64_t planes, int64_t H, int64_t W,
-                          int64_t OH, int64_t OW, int64_t B) {
-  using V4 = float __attribute__((vector_size(16)));
-  const V4 lowest = V4{} - INFINITY;
-  auto take = [](V4 acc, const float* p) {
-    V4 v;
-    std::memcpy(&v, p, sizeof v);
-    return v > acc ? v : acc;
-  };
-  for (int64_t plane = 0; plane < planes; ++plane) {
-    const float* xs = x + plane * H * W * B;
-    float* ys = y + plane * OH * OW * B;
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        const float* p00 = xs + (2 * oh * W + 2 * ow) * B;
-        const float* p10 = p00 + W * B;
-        float* out = ys + (oh * OW + ow) * B;
-        for (int64_t l = 0; l < B; l += 4) {
-          V4 acc = take(lowest, p00 + l);
-          acc = take(acc, p00 + B + l);
-          acc = take(acc, p10 + l);
-          acc = take(acc, p10 + B + l);
-          std::memcpy(out + l, &acc, sizeof acc);
-        }
-      }
-  }
-}
-
 // One primitive reading and writing plan values (plain row-major), through
 // its own buffers and reorders when it chose blocked layouts; optionally a
 // max pooling on the primitive's output in its own layout before the reorder
@@ -174,7 +141,9 @@ class PrimitiveStep : public FastStep {
       out_ = user_dst_;
       if (pool->dst_desc() != plain_dst) out_ = dnnl::memory(pool->dst_desc(), cpu());
       // A 2x2 window, stride 2, between blocked layouts of one block size:
-      // max_pool_2x2_blocked instead of the primitive.
+      // max_pool_2x2_blocked instead of the primitive (oneDNN's pooling,
+      // a call per output row, cost a third of the small CNN on AVX2 at
+      // five images a piece).
       const int64_t b = channel_block(pd.dst_desc());
       if (pool_2x2 && b > 0 && channel_block(pool->dst_desc()) == b) {
         const auto in = pd.dst_desc().dims(), out = pool->dst_desc().dims();
@@ -216,7 +185,7 @@ class PrimitiveStep : public FastStep {
       prim_.execute(stream_, args_);
     if (own_pool_) {
       const OwnPool& p = *own_pool_;
-      max_pool_2x2_blocked(static_cast<const float*>(dst_.get_data_handle()),
+      max_pool_2x2_blocked(Isa::native, static_cast<const float*>(dst_.get_data_handle()),
                            static_cast<float*>(out_.get_data_handle()), p.planes, p.H, p.W, p.OH,
                            p.OW, p.block);
     } else if (pool_) {
