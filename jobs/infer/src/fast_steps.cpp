@@ -11,8 +11,6 @@
 
 #include <omp.h>
 
-#include <cmath>
-#include <cstring>
 #include <limits>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
