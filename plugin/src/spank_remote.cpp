@@ -186,7 +186,7 @@ std::string task_refusal_message() {
 // not a second one).
 bool is_refused() {
   const auto& s = state();
-  return !s.refusal_checked || !s.task_refusal.empty();
+  return !s.task_refusal || !s.task_refusal->empty();
 }
 
 }  // namespace
@@ -194,7 +194,6 @@ bool is_refused() {
 int remote_init_post_opt(spank_t sp) {
   gather_facts(sp);
   state().task_refusal = task_refusal_message();
-  state().refusal_checked = true;
   prepare_checkpoint_dir();
   return ESPANK_SUCCESS;
 }
@@ -224,8 +223,8 @@ extern "C" int slurm_spank_task_init(spank_t, int, char**) {
   static constexpr char kUnchecked[] =
       "basin: this node could not check the job against its tier (see its slurmd log); the job "
       "was refused. Ask the site's admins.\n";
-  const char* msg = s.refusal_checked ? s.task_refusal.c_str() : kUnchecked;
-  const std::size_t len = s.refusal_checked ? s.task_refusal.size() : sizeof kUnchecked - 1;
+  const char* msg = s.task_refusal ? s.task_refusal->c_str() : kUnchecked;
+  const std::size_t len = s.task_refusal ? s.task_refusal->size() : sizeof kUnchecked - 1;
   if (len == 0) return ESPANK_SUCCESS;
   // A short or failed write changes nothing: the job is refused either way.
   [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, msg, len);

@@ -30,9 +30,8 @@ struct PluginState {
   // the task's process right after slurmstepd forks it, where only
   // async-signal-safe calls are safe (a lock another thread of slurmstepd
   // held at the fork, the allocator's among them, is never released there).
-  // refusal_checked is false until it is decided: task_init then refuses.
-  std::string task_refusal;
-  bool refusal_checked = false;
+  // Empty until it is decided: task_init then refuses.
+  std::optional<std::string> task_refusal;
 };
 
 PluginState& state();
