@@ -1,9 +1,31 @@
 #!/usr/bin/env bash
 # The local pool end to end: three real slurmd, Basin's plugin registering
 # --basin-tier, a job on the volunteer tier with an srun step, a bad value
-# refused before submission, and nothing left running after `down`.
+# refused before submission, and nothing left running after `down`. First,
+# a port of the test's range taken after it was checked: the pool moves.
 source "$BASIN_SOURCE_DIR/tests/support/pool.sh"
+
+# A socket bound to slurmdbd's port and not listening is invisible to `ss -l`
+# (as the program that took a CI machine's PORT+50 between the check and
+# slurmdbd's start was): slurmdbd cannot bind, `local-pool up` exits 3 and
+# pool_up brings that pool down and moves the whole range up by 5000.
+first_port=$POOL_PORT
+holder_log="$(mktemp)"
+timeout 300 python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+print("bound", flush=True)
+time.sleep(300)' $((POOL_PORT + 50)) >"$holder_log" 2>&1 &
+holder=$!
+for _ in $(seq 50); do grep -q bound "$holder_log" && break; sleep 0.1; done
+grep -q bound "$holder_log" || fail "could not bind port $((POOL_PORT + 50)) for the test: $(cat "$holder_log")"
 pool_up
+kill "$holder" 2>/dev/null || true
+rm -f "$holder_log"
+[ "$POOL_PORT" -eq $((first_port + 5000)) ] ||
+  fail "the pool stayed at port base $POOL_PORT with port $((first_port + 50)) taken"
+grep -qx "SlurmctldPort=$POOL_PORT" "$SLURM_CONF" || fail "slurm.conf is not on the moved port base $POOL_PORT"
+pass "slurmdbd's port taken under it: the pool came up on ports $POOL_PORT.. instead"
 
 nodes="$(sinfo -h -N -o '%N %t %f' | sort)"
 grep -q '^inst1 idle tier_institutional,site_campus$' <<<"$nodes" || fail "inst1 not idle: $nodes"
