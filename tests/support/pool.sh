@@ -48,9 +48,10 @@ pool_up() {
     rc=0
     "$LOCAL_POOL" up --dir "$POOL_DIR" --port-base "$POOL_PORT" \
       --plugin "$plugin" --timeout 90 "$@" >/dev/null || rc=$?
-    # Exit 3: a daemon found its port taken by a program that began to
-    # listen after the range was checked (CI machines run services of their
-    # own). Not this test's failure: down, and the whole range moves up.
+    # Exit 3: a daemon found its port taken by a program that bound it after
+    # the range was checked, or by a socket `ss -l` does not show (CI machines
+    # run services of their own). Not this test's failure: down, and the
+    # whole range moves up.
     if [ $rc -eq 3 ] && [ $attempt -lt 3 ]; then
       echo "note: a port of $POOL_PORT..$((POOL_PORT + 199)) was taken while the pool came up: this test moves to $((POOL_PORT + 5000))" >&2
       trap - EXIT
