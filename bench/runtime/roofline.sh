@@ -7,7 +7,10 @@
 #     with streaming stores; the neighbours come from cache), roofline =
 #     Bs / 16 cell updates/s: the same kind of stores as the triad it is
 #     held against; and against a streaming-store copy (C, one read a write:
-#     heat's own mix), roofline C / 16;
+#     heat's own mix), roofline C / 16. Heat keeps ordinary stores where they
+#     step faster (its summary says which); then a cell update moves 24
+#     bytes (the write-allocate read of T_next too), and the script also
+#     gives that traffic as a share of Bs, the bandwidth nothing hides from;
 #  3. poisson (Jacobi preconditioner): one CG iteration touches 136 bytes per
 #     cell counted as STREAM counts (q = A p: 16; p.q: 16; u += a p, r -= a q
 #     with r.r: 48; z = r / diag: 16; r.z: 16; p = z + b p: 24), all with
@@ -29,14 +32,16 @@ rate() { sed -n "s#.* = \([0-9.e+]*\) cell updates/s.*#\1#p"; }
 # Three alternating rounds, best of each: on a shared machine the best round
 # is the one least disturbed, and triad and stencils see the same conditions.
 best() { sort -g | tail -1; }
-triads=() ntriads=() copies=() heats=() cgs=()
+triads=() ntriads=() copies=() heats=() stores=() cgs=()
 for round in 1 2 3; do
   line="$("$build/bench/runtime/basin_stream_triad" 256 $((ranks * threads)))"
   triads+=("$(awk '{print $2}' <<<"$line")")
   ntriads+=("$(awk '{print $8}' <<<"$line")")
   copies+=("$(awk '{print $10}' <<<"$line")")
-  heats+=("$(run heat --set nx=256 --set ny=256 --set nz=256 --set sim_time=4 \
-    --set threads="$threads" --digest-file "$work/d" | rate)")
+  out="$(run heat --set nx=256 --set ny=256 --set nz=256 --set sim_time=4 \
+    --set threads="$threads" --digest-file "$work/d")"
+  heats+=("$(rate <<<"$out")")
+  stores+=("$(sed -n 's#.*stores: streaming on \([0-9]*\) of \([0-9]*\) rank.*#\1/\2#p' <<<"$out")")
   cgs+=("$(run poisson --set nx=192 --set ny=192 --set nz=192 --set tolerance=1e-300 \
     --set preconditioner=jacobi --set max_iterations=60 --set threads="$threads" --digest-file "$work/d" | rate)")
 done
@@ -44,6 +49,9 @@ triad="$(printf '%s\n' "${triads[@]}" | best)"
 ntriad="$(printf '%s\n' "${ntriads[@]}" | best)"
 copy="$(printf '%s\n' "${copies[@]}" | best)"
 heat="$(printf '%s\n' "${heats[@]}" | best)"
+# The stores of the round that gave the best heat rate.
+heat_stores=""
+for i in "${!heats[@]}"; do [ "${heats[$i]}" = "$heat" ] && heat_stores="${stores[$i]}"; done
 cg="$(printf '%s\n' "${cgs[@]}" | best)"
 echo "rounds: triad ${triads[*]} GB/s; streaming triad ${ntriads[*]} GB/s;" \
   "streaming copy ${copies[*]} GB/s;" \
@@ -52,11 +60,12 @@ io="$(cd "$work" && run heat --set threads="$threads" --set sim_time=500 --outpu
   --checkpoint-dir ck --set checkpoint_every=2 --digest-file d |
   sed -n 's/.*I\/O \([0-9.]*\) s (\([0-9.]*\)%).*/\1 s, \2%/p')"
 
-python3 - "$triad" "$heat" "$cg" "$io" "$ranks" "$threads" "$ntriad" "$copy" <<'PY'
+python3 - "$triad" "$heat" "$cg" "$io" "$ranks" "$threads" "$ntriad" "$copy" "$heat_stores" <<'PY'
 import sys
 triad, heat, cg = (float(x) for x in sys.argv[1:4])
 io, ranks, threads = sys.argv[4], sys.argv[5], sys.argv[6]
 ntriad, copy = float(sys.argv[7]), float(sys.argv[8])
+streaming, of = (int(x) for x in sys.argv[9].split("/"))
 print(f"ranks x threads            {ranks} x {threads}")
 print(f"triad bandwidth            {triad:.2f} GB/s (ordinary stores), "
       f"{ntriad:.2f} GB/s (streaming stores); streaming copy {copy:.2f} GB/s")
@@ -65,6 +74,10 @@ print(f"heat  256^3                {heat:.4g} cell updates/s = {h_bw:.2f} GB/s "
       f"= {100 * h_bw / ntriad:.0f}% of the streaming-store roofline ({ntriad * 1e9 / 16:.4g}/s); "
       f"{100 * h_bw / triad:.0f}% of the ordinary-store one; "
       f"{100 * h_bw / copy:.0f}% of the streaming copy ({copy * 1e9 / 16:.4g}/s)")
+h_bytes = 16 + 8 * (of - streaming) / of
+print(f"heat's own traffic         stores streaming on {streaming} of {of} rank(s): "
+      f"{h_bytes:.0f} B a cell update = {heat * h_bytes / 1e9:.2f} GB/s "
+      f"= {100 * heat * h_bytes / 1e9 / ntriad:.0f}% of the streaming-store triad")
 c_bw = cg * 136 / 1e9
 print(f"poisson CG 192^3           {cg:.4g} cell iterations/s = {c_bw:.2f} GB/s "
       f"= {100 * c_bw / triad:.0f}% of the ordinary-store roofline ({triad * 1e9 / 136:.4g}/s); "

@@ -35,9 +35,10 @@ using namespace basin::runtime;
 // give the same bits. It writes with streaming stores, which skip reading
 // T_next into the cache before overwriting it (a third less memory traffic),
 // or with ordinary stores: streaming was the faster by 2x on one AMD EPYC VM
-// and the slower by 2-3x on another, so the workload times both on its first
-// steps and keeps the faster (the bits do not depend on it). AVX-512 was
-// measured slower and is not used.
+// and the slower by 2-3x on another (by 5-10% on a third, with AVX-512), so
+// the workload times both on its first steps and keeps the faster (the bits
+// do not depend on it; the summary says which). AVX-512 was measured slower
+// and is not used.
 inline double stencil_cell(const double* t, std::ptrdiff_t sy, std::ptrdiff_t sz,
                            const std::array<double, 4>& c) {
   return c[0] * t[0] + c[1] * (t[-1] + t[1]) + c[2] * (t[-sy] + t[sy]) + c[3] * (t[-sz] + t[sz]);
@@ -172,7 +173,14 @@ class Heat final : public Workload {
         }
     double max_err[2];
     MPI_Allreduce(err, max_err, 2, MPI_DOUBLE, MPI_MAX, dec_.comm());
-    char line[2][200];
+    // Which stores the ranks kept: the memory traffic a cell update costs
+    // (streaming 16 B, ordinary 24 B with the write-allocate read), which
+    // bench/runtime/roofline.sh needs to hold heat against the bandwidth.
+    const int streaming = (kHaveAvx2 && stream_) ? 1 : 0;
+    int streaming_ranks = 0, ranks = 1;
+    MPI_Allreduce(&streaming, &streaming_ranks, 1, MPI_INT, MPI_SUM, dec_.comm());
+    MPI_Comm_size(dec_.comm(), &ranks);
+    char line[3][200];
     std::snprintf(line[0], sizeof line[0],
                   "t = %.6g s, dt = %.6g s: max |T - discrete exact| / A = %.3e (discrete "
                   "decay %.12f)",
@@ -180,7 +188,11 @@ class Heat final : public Workload {
     std::snprintf(line[1], sizeof line[1],
                   "max |T - continuous exact| / A = %.6e (continuous decay %.12f)",
                   max_err[1] / amplitude_, continuous);
-    return {line[0], line[1]};
+    std::snprintf(line[2], sizeof line[2],
+                  "stores: streaming on %d of %d rank(s), ordinary on the rest (each rank times "
+                  "both on its first steps and keeps the faster)",
+                  streaming_ranks, ranks);
+    return {line[0], line[1], line[2]};
   }
 
  private:

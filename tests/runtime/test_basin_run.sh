@@ -36,6 +36,9 @@ pass "heat and poisson digests equal for 1, 2, 4 ranks, 1 and 2 threads, split_d
 # --- heat: exact discrete answer, second-order convergence --------------------
 grep -Eq 'max \|T - discrete exact\| / A = [0-9.]+e-1[4-9]' heat.1.log ||
   fail "heat is not the exact discrete solution: $(cat heat.1.log)"
+# The stores each rank kept (what a cell update costs in memory traffic).
+grep -Eq 'stores: streaming on [01] of 1 rank\(s\), ordinary on the rest' heat.1.log ||
+  fail "heat's summary does not say which stores it kept: $(cat heat.1.log)"
 err() { sed -n "s#.*$1 = \([0-9.e+-]*\).*#\1#p" "$2" | head -1; }
 for n in 16 32; do
   run 1 heat --set nx=$n --set ny=$n --set nz=$n --digest-file /tmp/basin-ignore.$$ >"conv$n.log"
