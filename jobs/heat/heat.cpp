@@ -177,9 +177,8 @@ class Heat final : public Workload {
     // (streaming 16 B, ordinary 24 B with the write-allocate read), which
     // bench/runtime/roofline.sh needs to hold heat against the bandwidth.
     const int streaming = (kHaveAvx2 && stream_) ? 1 : 0;
-    int streaming_ranks = 0, ranks = 1;
+    int streaming_ranks = 0;
     MPI_Allreduce(&streaming, &streaming_ranks, 1, MPI_INT, MPI_SUM, dec_.comm());
-    MPI_Comm_size(dec_.comm(), &ranks);
     char line[3][200];
     std::snprintf(line[0], sizeof line[0],
                   "t = %.6g s, dt = %.6g s: max |T - discrete exact| / A = %.3e (discrete "
@@ -191,7 +190,7 @@ class Heat final : public Workload {
     std::snprintf(line[2], sizeof line[2],
                   "stores: streaming on %d of %d rank(s), ordinary on the rest (each rank times "
                   "both on its first steps and keeps the faster)",
-                  streaming_ranks, ranks);
+                  streaming_ranks, dec_.ranks());
     return {line[0], line[1], line[2]};
   }
 

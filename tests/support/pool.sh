@@ -16,11 +16,15 @@ POOL_PORT="${BASIN_TEST_POOL_PORT:-16850}"
 # service once took PORT+50): then the test moves its whole range up by 5000
 # (ranges of different tests stay apart: they are 200 apart and move alike).
 pool_range_taken() { ss -Hltn "sport >= :$1 and sport <= :$(($1 + 199))" 2>/dev/null; }
+# move_pool_range WHY: the test's whole range up by 5000, saying why.
+move_pool_range() {
+  echo "note: ports $POOL_PORT..$((POOL_PORT + 199)): $1: this test moves to $((POOL_PORT + 5000))" >&2
+  POOL_PORT=$((POOL_PORT + 5000))
+}
 for _ in 1 2 3; do
   taken="$(pool_range_taken "$POOL_PORT")"
   [ -n "$taken" ] || break
-  echo "note: ports $POOL_PORT..$((POOL_PORT + 199)) are partly in use ($(awk '{print $4}' <<<"$taken" | paste -sd ' ')): this test moves to $((POOL_PORT + 5000))" >&2
-  POOL_PORT=$((POOL_PORT + 5000))
+  move_pool_range "partly in use ($(awk '{print $4}' <<<"$taken" | paste -sd ' '))"
 done
 unset taken
 LOCAL_POOL="$BASIN_SOURCE_DIR/scripts/local-pool"
@@ -53,12 +57,11 @@ pool_up() {
     # run services of their own). Not this test's failure: down, and the
     # whole range moves up.
     if [ $rc -eq 3 ] && [ $attempt -lt 3 ]; then
-      echo "note: a port of $POOL_PORT..$((POOL_PORT + 199)) was taken while the pool came up: this test moves to $((POOL_PORT + 5000))" >&2
       trap - EXIT
       "$LOCAL_POOL" down --dir "$POOL_DIR" >/dev/null 2>&1 || true
       [ -z "$(pool_leftovers)" ] || pool_down 1
       rm -rf "$POOL_DIR"
-      POOL_PORT=$((POOL_PORT + 5000))
+      move_pool_range "one was taken while the pool came up"
       continue
     fi
     [ $rc -eq 0 ] || exit $rc
