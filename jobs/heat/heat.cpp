@@ -35,10 +35,12 @@ using namespace basin::runtime;
 // give the same bits. It writes with streaming stores, which skip reading
 // T_next into the cache before overwriting it (a third less memory traffic),
 // or with ordinary stores: streaming was the faster by 2x on one AMD EPYC VM
-// and the slower by 2-3x on another (by 5-10% on a third, with AVX-512), so
-// the workload times both on its first steps and keeps the faster (the bits
-// do not depend on it; the summary says which). AVX-512 was measured slower
-// and is not used.
+// and the slower by 2-3x on another; on a third (AVX-512) it was 5-10% slower
+// while rows of 258 doubles started at a different offset within a cache
+// line each, and 10% faster since Field pads rows to whole lines. So the
+// workload times both on its first steps and keeps the faster (the bits do
+// not depend on it; the summary says which). AVX-512 was measured slower and
+// is not used.
 inline double stencil_cell(const double* t, std::ptrdiff_t sy, std::ptrdiff_t sz,
                            const std::array<double, 4>& c) {
   return c[0] * t[0] + c[1] * (t[-1] + t[1]) + c[2] * (t[-sy] + t[sy]) + c[3] * (t[-sz] + t[sz]);

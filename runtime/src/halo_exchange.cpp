@@ -12,6 +12,7 @@ MPI_Datatype face_type(const HaloShape& shape, int dim, int start) {
   std::array<int, 3> storage{}, sub{}, at{};
   for (int d = 0; d < 3; ++d) {
     storage[d] = shape.owned[d] + 2 * shape.halo[d];
+    if (d == 2 && shape.row > 0) storage[d] = shape.row;
     sub[d] = d == dim ? shape.halo[d] : shape.owned[d];
     at[d] = d == dim ? start : shape.halo[d];
   }
@@ -22,7 +23,7 @@ MPI_Datatype face_type(const HaloShape& shape, int dim, int start) {
 }
 
 HaloShape shape_of(const Field& f) {
-  return {f.box().size, {f.halo(), f.halo(), f.halo()}};
+  return {f.box().size, {f.halo(), f.halo(), f.halo()}, f.storage()[2]};
 }
 
 Neighbours neighbours_of(const Decomposition& dec) {
@@ -37,6 +38,8 @@ HaloExchange::HaloExchange(MPI_Comm comm, const HaloShape& shape, const Neighbou
     : comm_(comm), neighbours_(neighbours) {
   for (auto& dim : types_)
     for (auto& side : dim) side = {MPI_DATATYPE_NULL, MPI_DATATYPE_NULL};
+  if (shape.row != 0 && shape.row < shape.owned[2] + 2 * shape.halo[2])
+    throw std::invalid_argument("halo exchange: a stored row shorter than its cells and halo");
   for (int d = 0; d < 3; ++d) {
     const int h = shape.halo[d], n = shape.owned[d];
     if (h < 0 || n < 0) throw std::invalid_argument("halo exchange: negative extent");

@@ -1,5 +1,7 @@
 #include "basin/runtime/memory.hpp"
 
+#include "basin/runtime/field.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -116,7 +118,8 @@ MemoryLimit available_memory(int ranks_on_node) {
 
 std::uint64_t field_bytes(const Box& local, int halo, int fields) {
   std::uint64_t cells = 1;
-  for (int d = 0; d < 3; ++d) cells *= std::uint64_t(local.size[d] + 2 * halo);
+  for (int d = 0; d < 2; ++d) cells *= std::uint64_t(local.size[d] + 2 * halo);
+  cells *= std::uint64_t(stored_row_length(local.size[2] + 2 * halo));
   return cells * sizeof(double) * std::uint64_t(fields);
 }
 

@@ -36,7 +36,9 @@ int world_rank() {
   return r;
 }
 
-const rt::Extent kGrid{{9, 13, 70}};
+// x = 125: unsplit or split in two, the rows (127, 64 or 65 doubles with the
+// halo) are padded to whole cache lines (stored_row_length); in four, not.
+const rt::Extent kGrid{{9, 13, 125}};
 
 }  // namespace
 
@@ -46,9 +48,20 @@ TEST_P(SplitDims, HaloHoldsTheNeighboursValues) {
   rt::Decomposition dec(MPI_COMM_WORLD, kGrid, GetParam());
   rt::Field f("f", dec.local(), 1);
   fill(f);
+  const auto& b = dec.local();
+  // A row's padding (if any) is never written: mark it and check it after.
+  const int row = f.storage()[2];
+  EXPECT_EQ(row, rt::stored_row_length(b.size[2] + 2));
+  EXPECT_EQ(f.stride_y(), row);
+  const double mark = -12345.5;
+  for (int k = -1; k <= b.size[0]; ++k)
+    for (int j = -1; j <= b.size[1]; ++j)
+      for (int i = b.size[2] + 1; i < row - 1; ++i) f.at(k, j, i) = mark;
   rt::HaloExchange halo(dec, f);
   halo.exchange(f);
-  const auto& b = dec.local();
+  for (int k = -1; k <= b.size[0]; ++k)
+    for (int j = -1; j <= b.size[1]; ++j)
+      for (int i = b.size[2] + 1; i < row - 1; ++i) ASSERT_EQ(f.at(k, j, i), mark);
   // Every face cell of the halo next to a neighbour holds that neighbour's value.
   int checked = 0;
   for (int d = 0; d < 3; ++d)

@@ -9,6 +9,7 @@
 
 #include "basin/runtime/decomposition.hpp"
 #include "basin/runtime/exact_sum.hpp"
+#include "basin/runtime/field.hpp"
 #include "basin/runtime/memory.hpp"
 #include "basin/runtime/params.hpp"
 
@@ -170,10 +171,32 @@ TEST(Memory, SlurmJobMemoryIsALimit) {
   EXPECT_FALSE(m.source.empty());
 }
 
+TEST(Field, LongRowsArePaddedToWholeCacheLines) {
+  EXPECT_EQ(rt::stored_row_length(10), 10);  // short rows: not padded
+  EXPECT_EQ(rt::stored_row_length(63), 63);
+  EXPECT_EQ(rt::stored_row_length(64), 64);
+  EXPECT_EQ(rt::stored_row_length(65), 72);
+  EXPECT_EQ(rt::stored_row_length(258), 264);
+  rt::Box b;
+  b.size = {3, 4, 256};
+  rt::Field f("f", b, 1);
+  EXPECT_EQ(f.stride_y(), 264);
+  EXPECT_EQ(f.stride_z(), 264 * 6);
+  EXPECT_EQ(f.storage(), (std::array<int, 3>{5, 6, 264}));
+  // Values round-trip through the packed interior; the padding is not in it.
+  std::vector<double> v(std::size_t(b.cells()));
+  for (std::size_t q = 0; q < v.size(); ++q) v[q] = double(q);
+  f.set_interior(v);
+  EXPECT_EQ(f.at(2, 3, 255), double(v.size() - 1));
+  EXPECT_EQ(f.interior(), v);
+}
+
 TEST(Memory, FieldBytesCountHalos) {
   rt::Box b;
   b.size = {10, 20, 30};
   EXPECT_EQ(rt::field_bytes(b, 1, 2), 2ull * 12 * 22 * 32 * 8);
+  b.size = {10, 20, 100};  // rows of 102 doubles are stored as 104 (whole cache lines)
+  EXPECT_EQ(rt::field_bytes(b, 1, 1), 12ull * 22 * 104 * 8);
   b.size = {1 << 20, 1 << 20, 1 << 20};  // the largest grid allowed: 2^63 bytes, no overflow
   EXPECT_EQ(rt::field_bytes(b, 0, 1), (1ull << 60) * 8);
   EXPECT_EQ(rt::bytes_text(3ull << 30), "3.00 GiB");

@@ -19,9 +19,12 @@ namespace basin::runtime {
 
 // An array of doubles, (z, y, x) row-major, with per dimension `owned`
 // cells and `halo` cells on each side of them (0: no halo, not exchanged).
+// `row`: the doubles a stored x row takes if it is padded beyond
+// owned[2] + 2 halo[2] (a Field's rows are, see stored_row_length); 0: not padded.
 struct HaloShape {
   std::array<int, 3> owned{};
   std::array<int, 3> halo{};
+  int row = 0;
 };
 // The rank on each side of each dimension ([d][0] below, [d][1] above);
 // MPI_PROC_NULL where there is none (a wall).
