@@ -2,9 +2,10 @@
 //
 // Storage: (size[0] + 2h) x (size[1] + 2h) x stored_row_length(size[2] + 2h)
 // doubles, row-major in (z, y, x), x contiguous; a row may end in a few unused
-// doubles of padding (see stored_row_length). Local index (k, j, i) of an owned cell runs over
-// [0, size) in each dimension; the halo is at -h..-1 and size..size+h-1. At a
-// global wall the halo holds the boundary values the workload sets.
+// doubles of padding (see stored_row_length). Local index (k, j, i) of an
+// owned cell runs over [0, size) in each dimension; the halo is at -h..-1 and
+// size..size+h-1. At a global wall the halo holds the boundary values the
+// workload sets.
 #pragma once
 
 #include <cstddef>
@@ -45,11 +46,12 @@ void FieldAllocator<T>::deallocate(T* p, std::size_t n) noexcept {
 
 // The doubles a stored x row takes for `doubles` values (owned cells and
 // halo): rows of at least 64 doubles are rounded up to whole 64-byte cache
-// lines, so every row starts at the same offset within a line. A stencil's
-// streaming stores then write whole lines on every row: heat 256^3 with rows
-// of 258 doubles lost a fifth of its rate to them, with 264 it gains on
-// ordinary stores (docs/performance.md). The padding costs at most 7 doubles
-// a row (under 11%); shorter rows (an inference result's 10 scores) are not
+// lines, so every row starts at the same offset within a line and a
+// stencil's streaming stores write whole lines. Heat 256^3 on an AVX-512 EPYC:
+// with rows of 258 doubles its streaming stores were slower than ordinary
+// ones (it kept those), with rows of 264 they are faster and heat steps 10%
+// faster (docs/performance.md). The padding costs at most 7 doubles a row
+// (under 11%); shorter rows (an inference result's 10 scores) are not
 // padded. The padding is never read or written.
 constexpr int stored_row_length(int doubles) {
   return doubles >= 64 ? (doubles + 7) / 8 * 8 : doubles;
