@@ -11,6 +11,9 @@
 #     step faster (its summary says which); then a cell update moves 24
 #     bytes (the write-allocate read of T_next too), and the script also
 #     gives that traffic as a share of Bs, the bandwidth nothing hides from;
+#     and, round by round, heat against the triad of the same round (the
+#     best of each may come from different rounds when others share the
+#     memory);
 #  3. poisson (Jacobi preconditioner): one CG iteration touches 136 bytes per
 #     cell counted as STREAM counts (q = A p: 16; p.q: 16; u += a p, r -= a q
 #     with r.r: 48; z = r / diag: 16; r.z: 16; p = z + b p: 24), all with
@@ -60,12 +63,18 @@ io="$(cd "$work" && run heat --set threads="$threads" --set sim_time=500 --outpu
   --checkpoint-dir ck --set checkpoint_every=2 --digest-file d |
   sed -n 's/.*I\/O \([0-9.]*\) s (\([0-9.]*\)%).*/\1 s, \2%/p')"
 
-python3 - "$triad" "$heat" "$cg" "$io" "$ranks" "$threads" "$ntriad" "$copy" "$heat_stores" <<'PY'
+python3 - "$triad" "$heat" "$cg" "$io" "$ranks" "$threads" "$ntriad" "$copy" "$heat_stores" \
+  "${ntriads[*]}" "${heats[*]}" <<'PY'
 import sys
 triad, heat, cg = (float(x) for x in sys.argv[1:4])
 io, ranks, threads = sys.argv[4], sys.argv[5], sys.argv[6]
 ntriad, copy = float(sys.argv[7]), float(sys.argv[8])
 streaming, of = (int(x) for x in sys.argv[9].split("/"))
+# Each round's heat against the streaming triad of the same round: on a
+# machine whose memory others share, the best of each (below) may come from
+# different rounds; these ratios show the spread under like conditions.
+rounds = [f"{100 * float(h) * 16 / 1e9 / float(t):.0f}%"
+          for t, h in zip(sys.argv[10].split(), sys.argv[11].split())]
 print(f"ranks x threads            {ranks} x {threads}")
 print(f"triad bandwidth            {triad:.2f} GB/s (ordinary stores), "
       f"{ntriad:.2f} GB/s (streaming stores); streaming copy {copy:.2f} GB/s")
@@ -74,6 +83,7 @@ print(f"heat  256^3                {heat:.4g} cell updates/s = {h_bw:.2f} GB/s "
       f"= {100 * h_bw / ntriad:.0f}% of the streaming-store roofline ({ntriad * 1e9 / 16:.4g}/s); "
       f"{100 * h_bw / triad:.0f}% of the ordinary-store one; "
       f"{100 * h_bw / copy:.0f}% of the streaming copy ({copy * 1e9 / 16:.4g}/s)")
+print(f"heat, round by round       {', '.join(rounds)} of that round's streaming-store roofline")
 h_bytes = 16 + 8 * (of - streaming) / of
 print(f"heat's own traffic         stores streaming on {streaming} of {of} rank(s): "
       f"{h_bytes:.0f} B a cell update = {heat * h_bytes / 1e9:.2f} GB/s "
