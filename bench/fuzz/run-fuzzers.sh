@@ -17,7 +17,7 @@ build="${BUILD:-/tmp/build-fuzz}"
 corpus="${CORPUS:-/tmp/basin-fuzz-corpus}"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(receipt usage_record keyring pool_toml enrolment sacct tlog_text statement bundle opening
-  decode_many)
+  decode_many onnx_model)
 
 # BASIN_FUZZ instruments every library for coverage; BASIN_SANITIZE adds
 # ASan and UBSan to all of it.
@@ -32,8 +32,11 @@ run() {  # run NAME BINARY [SEED_WRITER]
   local name=$1 bin=$2 seeds=${3:-}
   mkdir -p "$corpus/$name"
   [ -z "$seeds" ] || "$seeds" --write-seeds "$corpus/$name"
+  # A model may legitimately declare tensors of up to 2^28 elements (1-2 GiB).
+  local rss=2048
+  [ "$name" != onnx_model ] || rss=8192
   echo "== $name: $secs s"
-  if ! "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 \
+  if ! "$bin" -max_total_time="$secs" -rss_limit_mb="$rss" -print_final_stats=1 \
       -artifact_prefix="$corpus/$name-" "$corpus/$name" 2>"$corpus/$name.log"; then
     echo "   CRASH: see $corpus/$name.log and $corpus/$name-crash-*"
     rc=1
