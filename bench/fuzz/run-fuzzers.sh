@@ -35,8 +35,11 @@ run() {  # run NAME BINARY [SEED_WRITER]
   # A model may legitimately declare tensors of up to 2^28 elements (1-2 GiB).
   local rss=2048
   [ "$name" != onnx_model ] || rss=8192
+  # A target's dictionary (tests/fuzz/NAME.dict: names it knows) if it has one.
+  local dict=()
+  [ ! -f "$src/tests/fuzz/$name.dict" ] || dict=(-dict="$src/tests/fuzz/$name.dict")
   echo "== $name: $secs s"
-  if ! "$bin" -max_total_time="$secs" -rss_limit_mb="$rss" -print_final_stats=1 \
+  if ! "$bin" "${dict[@]}" -max_total_time="$secs" -rss_limit_mb="$rss" -print_final_stats=1 \
       -artifact_prefix="$corpus/$name-" "$corpus/$name" 2>"$corpus/$name.log"; then
     echo "   CRASH: see $corpus/$name.log and $corpus/$name-crash-*"
     rc=1

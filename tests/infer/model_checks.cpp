@@ -975,6 +975,67 @@ TEST(ModelChecks, TrailingReductionsAreTheirDefinitionBitForBit) {
   }
 }
 
+// A reduced axis of length 0 (found by fuzz_onnx_model: a mean over it was
+// 0/0, converted to int64). The sum of nothing is 0; a mean, a maximum or a
+// minimum of nothing is refused, naming the node.
+TEST(ModelChecks, ReductionsOverAnEmptyAxis) {
+  for (const std::string op : {"ReduceSumSquare", "ReduceMean", "ReduceMax", "ReduceMin"}) {
+    auto m = base();
+    auto& g = *m.mutable_graph();
+    add_input(g, "x", {-1, 0, 3});
+    set_ints(add_node(g, op, {"x"}, {"y"}), "axes", {1});
+    add_output(g, "y");
+    Model model = Model::load_bytes(bytes(m), "reduce");
+    Tensor x;
+    x.shape = {2, 0, 3};
+    if (op == "ReduceSumSquare") {
+      Plan plan(model, {x.shape}, {Arithmetic::portable});
+      const Tensor y = *plan.run({&x})[0];
+      EXPECT_EQ(y.shape, (std::vector<int64_t>{2, 1, 3}));
+      EXPECT_EQ(y.f, std::vector<float>(6, 0.0f));
+      continue;
+    }
+    std::string why;
+    try {
+      Plan plan(model, {x.shape}, {Arithmetic::portable});
+      plan.run({&x});
+    } catch (const ModelError& e) {
+      why = e.what();
+    }
+    EXPECT_NE(why.find("reduces an empty axis"), std::string::npos) << op << ": " << why;
+    EXPECT_NE(why.find(op), std::string::npos) << why;
+  }
+}
+
+// An int64 reduction whose double sum leaves int64's range is refused, not
+// converted (undefined behaviour).
+TEST(ModelChecks, Int64ReductionBeyondInt64Refused) {
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 4});
+  auto* c = add_node(g, "Cast", {"x"}, {"i"})->add_attribute();
+  c->set_name("to"), c->set_type(onnx::AttributeProto::INT), c->set_i(onnx::TensorProto::INT64);
+  add_node(g, "ReduceSumSquare", {"i"}, {"s"});
+  auto* back = add_node(g, "Cast", {"s"}, {"y"})->add_attribute();
+  back->set_name("to"), back->set_type(onnx::AttributeProto::INT),
+      back->set_i(onnx::TensorProto::FLOAT);
+  add_output(g, "y");
+  Model model = Model::load_bytes(bytes(m), "reduce");
+  Tensor x;
+  x.shape = {1, 4};
+  x.f = {1e18f, 1.0f, 2.0f, 3.0f};
+  Plan plan(model, {x.shape}, {Arithmetic::portable});
+  std::string why;
+  try {
+    plan.run({&x});
+  } catch (const ModelError& e) {
+    why = e.what();
+  }
+  EXPECT_NE(why.find("beyond int64"), std::string::npos) << why;
+  x.f = {1.0f, 2.0f, 3.0f, 4.0f};
+  EXPECT_EQ(plan.run({&x})[0]->f, (std::vector<float>{30.0f}));
+}
+
 TEST(ModelChecks, CastTruncatesTowardZeroAndRefusesWhatItCannotHold) {
   auto m = base();
   auto& g = *m.mutable_graph();

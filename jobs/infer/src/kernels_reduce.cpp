@@ -24,6 +24,12 @@ std::vector<bool> reduced_dims(const Node& n, const std::vector<int64_t>& axes, 
   return r;
 }
 
+// Whether a reduction over no elements has no value: a mean, a maximum or a
+// minimum (a sum of nothing is 0).
+bool op_has_no_empty_value(const std::string& op) {
+  return op != "ReduceSum" && op != "ReduceSumSquare";
+}
+
 }  // namespace
 
 void reduce(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
@@ -46,7 +52,10 @@ void reduce(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
   }
   const int64_t total = checked_numel(x.shape, n.where() + " input");
   const int64_t m = checked_numel(out_keep, n.where() + " output");
-  if (total > 0 && m > 0 && total / m == 0) fail(n, "reduces an empty axis");
+  // Output cells but no input elements: a reduced axis is empty. Its sum is
+  // 0; its mean, maximum or minimum has no value (NaN or an infinity, which
+  // an int64 result cannot even hold), so those are refused.
+  if (m > 0 && total == 0 && op_has_no_empty_value(n.op)) fail(n, "reduces an empty axis");
   const auto ost = bstrides(out_keep, x.shape);  // 0 along reduced dims
   const std::string& op = n.op;
   const bool is_max = op == "ReduceMax", is_min = op == "ReduceMin";
@@ -102,7 +111,12 @@ void reduce(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
     std::transform(acc.begin(), acc.end(), y.f.begin(), [](double s) { return float(s); });
   } else {
     size_i(y, std::move(shape), n);
-    std::transform(acc.begin(), acc.end(), y.i.begin(), [](double s) { return int64_t(s); });
+    // Summed as doubles: a sum of large int64 values can leave int64's range,
+    // where the conversion would be undefined.
+    for (size_t k = 0; k < acc.size(); ++k) {
+      if (!(acc[k] >= -0x1p63 && acc[k] < 0x1p63)) fail(n, "an int64 result beyond int64");
+      y.i[k] = int64_t(acc[k]);
+    }
   }
 }
 
