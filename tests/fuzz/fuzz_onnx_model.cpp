@@ -1,8 +1,9 @@
 // ONNX models as a user brings them: bytes from outside, loaded, planned and
-// run in both arithmetics. The only acceptable failure is a ModelError (the
-// message `basin run infer` prints); any other exception, a crash, a
-// sanitizer report or a hang is a bug in the loader, the constant folding,
-// the planner or a kernel's checks of its node.
+// run in both arithmetics, and scored in batches as `basin run infer` does.
+// The only acceptable failure is a ModelError (the message `basin run infer`
+// prints); any other exception, a crash, a sanitizer report or a hang is a
+// bug in the loader, the constant folding, the planner, the batch runner or
+// a kernel's checks of its node.
 //
 // Seeds: the official ONNX backend node tests' models (libonnx-testdata,
 // which the inference tests need too), one or more for each operator family
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "basin/infer/batch.hpp"
 #include "basin/infer/model.hpp"
 #include "fuzz_target.hpp"
 
@@ -121,6 +123,30 @@ void plan_and_run(const basin::infer::Model& m, const std::vector<basin::infer::
     BASIN_FUZZ_CHECK(outs[k]->shape == plan.output_shape(k));
 }
 
+// As `basin run infer` scores: a model of one float input [N, ...] through
+// the BatchRunner, 5 samples from global index 3 in micro-batches of 2 on two
+// threads (pieces, padding, kept plans).
+void score_batch(const basin::infer::Model& m, basin::infer::Arithmetic arithmetic) {
+  if (m.inputs().size() != 1 || m.inputs()[0].dtype != basin::infer::DType::f32 ||
+      m.inputs()[0].dims.empty())
+    return;
+  std::vector<std::int64_t> sample;
+  std::int64_t n = 1;
+  for (std::size_t d = 1; d < m.inputs()[0].dims.size(); ++d) {
+    const std::int64_t v = m.inputs()[0].dims[d];
+    sample.push_back(v < 0 ? 1 : v);
+    n *= sample.back();
+    if (n > kMaxRunElements) return;
+  }
+  basin::infer::BatchRunner runner(m, sample, 2, {arithmetic, basin::infer::Isa::native});
+  if (runner.output_sample_size() > kMaxRunElements) return;
+  constexpr std::int64_t kSamples = 5;
+  std::vector<float> in(std::size_t(kSamples * runner.input_sample_size()));
+  for (std::size_t k = 0; k < in.size(); ++k) in[k] = float(int(k % 5) - 2) * 0.25f;
+  std::vector<float> out(std::size_t(kSamples * runner.output_sample_size()));
+  runner.run(in.data(), kSamples, out.data(), 2, 3);
+}
+
 }  // namespace
 
 std::vector<std::vector<std::uint8_t>> basin_fuzz_seeds() {
@@ -149,10 +175,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<basin::infer::Tensor> inputs;
     if (!example_inputs(model, inputs)) return 0;
     // Both arithmetics: they plan different steps (oneDNN, fused chains).
-    for (auto a : {basin::infer::Arithmetic::portable, basin::infer::Arithmetic::fast}) try {
+    for (auto a : {basin::infer::Arithmetic::portable, basin::infer::Arithmetic::fast}) {
+      try {
         plan_and_run(model, inputs, a);
       } catch (const basin::infer::ModelError&) {
       }
+      try {
+        score_batch(model, a);
+      } catch (const basin::infer::ModelError&) {
+      }
+    }
   } catch (const basin::infer::ModelError&) {
   }
   return 0;
