@@ -17,7 +17,7 @@ build="${BUILD:-/tmp/build-fuzz}"
 corpus="${CORPUS:-/tmp/basin-fuzz-corpus}"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(receipt usage_record keyring pool_toml enrolment sacct tlog_text statement bundle opening
-  decode_many onnx_model)
+  decode_many onnx_model plugin_args)
 
 # BASIN_FUZZ instruments every library for coverage; BASIN_SANITIZE adds
 # ASan and UBSan to all of it.
