@@ -1007,6 +1007,30 @@ TEST(ModelChecks, ReductionsOverAnEmptyAxis) {
   }
 }
 
+// Softmax of an empty tensor (found by fuzz_onnx_model: row offsets taken
+// from an empty tensor's null data pointer, undefined behaviour that the
+// sanitizer build of this test reports): an empty result of the same shape,
+// whichever axis is empty, in both arithmetics.
+TEST(ModelChecks, SoftmaxOfAnEmptyTensor) {
+  for (const std::string op : {"Softmax", "LogSoftmax"})
+    for (int64_t axis : {1, 2})
+      for (Arithmetic a : {Arithmetic::portable, Arithmetic::fast}) {
+        auto m = base();
+        auto& g = *m.mutable_graph();
+        add_input(g, "x", {-1, 0, 3});
+        auto* at = add_node(g, op, {"x"}, {"y"})->add_attribute();
+        at->set_name("axis"), at->set_type(onnx::AttributeProto::INT), at->set_i(axis);
+        add_output(g, "y");
+        Model model = Model::load_bytes(bytes(m), "softmax");
+        Tensor x;
+        x.shape = {2, 0, 3};
+        Plan plan(model, {x.shape}, {a});
+        const Tensor y = *plan.run({&x})[0];
+        EXPECT_EQ(y.shape, x.shape) << op << " axis " << axis;
+        EXPECT_TRUE(y.f.empty());
+      }
+}
+
 // An int64 reduction whose double sum leaves int64's range is refused, not
 // converted (undefined behaviour).
 TEST(ModelChecks, Int64ReductionBeyondInt64Refused) {

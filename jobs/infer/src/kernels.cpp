@@ -175,6 +175,9 @@ void softmax(const Node& n, int64_t opset, const std::vector<const Tensor*>& in,
   for (int64_t d = 0; d < rank; ++d)
     (d < axis ? outer : (d == axis || opset < 13) ? mid : inner) *= x.shape[size_t(d)];
   size_f(y, x.shape, n);
+  // An empty tensor (a dim of length 0) has no rows: nothing to compute, and
+  // its data pointer is null (no row offsets from it).
+  if (x.numel() == 0) return;
   const bool log = n.op == "LogSoftmax";
   // Rows shared with idle threads (parallel_chunks.hpp): each is its own.
   in_chunks(outer, std::max<int64_t>(1, kChunkFloats / std::max<int64_t>(mid * inner, 1)),
