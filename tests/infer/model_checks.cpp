@@ -404,6 +404,42 @@ TEST(ModelChecks, InputShapeMismatchNamesExpectedAndFound) {
   }
 }
 
+// Found by fuzz_onnx_model: the batch runner copied scores from the model's
+// output without checking it held floats or followed the row count, so an
+// int64 output read from a null pointer and an output that ignores the batch
+// (a mean over the samples) was read past its end. Both are refused.
+TEST(ModelChecks, BatchRunnerRefusesOutputsThatAreNotPerSampleScores) {
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 4});
+  auto* c = add_node(g, "Cast", {"x"}, {"y"})->add_attribute();
+  c->set_name("to"), c->set_type(onnx::AttributeProto::INT), c->set_i(onnx::TensorProto::INT64);
+  add_output(g, "y");
+  std::string why;
+  try {
+    BatchRunner r(Model::load_bytes(bytes(m), "cast"), {4});
+  } catch (const ModelError& e) {
+    why = e.what();
+  }
+  EXPECT_NE(why.find("output is int64"), std::string::npos) << why;
+
+  auto mean = base();
+  auto& h = *mean.mutable_graph();
+  add_input(h, "x", {-1, 4});
+  set_ints(add_node(h, "ReduceMean", {"x"}, {"y"}), "axes", {0});
+  add_output(h, "y");
+  BatchRunner r(Model::load_bytes(bytes(mean), "mean"), {4}, kMicroBatch, {Arithmetic::portable});
+  const std::vector<float> x(5 * 4, 1.0f);
+  std::vector<float> y(5 * 4);
+  why.clear();
+  try {
+    r.run(x.data(), 5, y.data(), 1);
+  } catch (const ModelError& e) {
+    why = e.what();
+  }
+  EXPECT_NE(why.find("for 5 samples is not 4 floats a sample"), std::string::npos) << why;
+}
+
 // Scores 300 random samples at once on one thread, then in uneven slices (as
 // ranks would) with 1, 2 and 3 threads, then as two ranks through score():
 // every way must give the same bits. Returns the outputs.

@@ -78,7 +78,7 @@ struct BatchRunner::Pool {
 
 BatchRunner::BatchRunner(const Model& model, const std::vector<int64_t>& sample_shape,
                          int64_t micro_batch, const PlanOptions& options)
-    : model_(&model), options_(options), micro_(micro_batch), pool_(std::make_unique<Pool>()) {
+    : model_(model), options_(options), micro_(micro_batch), pool_(std::make_unique<Pool>()) {
   if (model.inputs().size() != 1 || model.outputs().size() != 1)
     throw ModelError("model '" + model.name() + "' must have exactly one input and one output");
   if (micro_ < 1) throw ModelError("micro-batch size must be positive");
@@ -98,6 +98,11 @@ BatchRunner::BatchRunner(const Model& model, const std::vector<int64_t>& sample_
   auto probe = pool_->take(model, in_shape_, probe_rows, options_);
   pad_ = !probe->plan.rows_independent();
   out_shape_ = probe->plan.output_shape(0);
+  // Scores are floats: an int64 output (a Shape, an ArgMax) is not a score.
+  if (probe->plan.output_dtype(0) != DType::f32)
+    throw ModelError(
+        "the model's output is int64; scores must be float (end the model with a "
+        "Cast to float)");
   if (out_shape_.empty() || out_shape_[0] != probe_rows)
     throw ModelError("the model's output " + shape_text(out_shape_) +
                      " does not keep the batch dimension first");
@@ -153,7 +158,7 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
       const int64_t lo = std::max(start, first), hi = std::min(start + step, first + n);
       const int64_t m = hi - lo;
       const int64_t rows = pad_ ? micro_ : m, row = pad_ ? lo - start : 0;
-      auto w = pool_->take(*model_, in_shape_, rows, options_);
+      auto w = pool_->take(model_, in_shape_, rows, options_);
       // A piece shares its work with idle threads only when there are
       // fewer pieces than threads (parallel_chunks.hpp).
       SharingWithIdleThreads sharing(c1 - c0 < ways);
@@ -162,6 +167,13 @@ void BatchRunner::run(const float* in, int64_t n, float* out, int threads, int64
       std::copy_n(in + (lo - first) * in_size_, m * in_size_, x + row * in_size_);
       std::fill(x + (row + m) * in_size_, x + rows * in_size_, 0.0f);
       const Tensor* y = w->plan.run_in_place()[0];
+      // The probe saw one row; a model whose output does not follow the row
+      // count (a Shape of a Shape is [1] for any batch) is refused here, not
+      // read past its end.
+      if (y->dtype != DType::f32 || int64_t(y->f.size()) != rows * out_size_)
+        throw ModelError("the model's output " + shape_text(y->shape) + " for " +
+                         std::to_string(rows) + " samples is not " + std::to_string(out_size_) +
+                         " floats a sample");
       std::copy_n(y->f.data() + row * out_size_, m * out_size_, out + (lo - first) * out_size_);
       pool_->give_back(std::move(w), rows);
     });

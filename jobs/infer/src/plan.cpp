@@ -469,4 +469,8 @@ const std::vector<int64_t>& Plan::output_shape(size_t k) const {
   return s_->values[size_t(s_->g->output_ids.at(k))].shape;
 }
 
+DType Plan::output_dtype(size_t k) const {
+  return s_->values[size_t(s_->g->output_ids.at(k))].dtype;
+}
+
 }  // namespace basin::infer

@@ -91,7 +91,9 @@ class BatchRunner {
 
  private:
   struct Pool;
-  const Model* model_;
+  // A copy (a Model shares its graph): a runner outlives the Model it was
+  // made from, even a temporary, and the pool's plans point into the graph.
+  Model model_;
   PlanOptions options_;
   std::vector<int64_t> in_shape_, out_shape_;
   int64_t micro_ = 0, in_size_ = 0, out_size_ = 0;

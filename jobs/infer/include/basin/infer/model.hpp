@@ -158,6 +158,7 @@ class Plan {
   // and the time of the timed runs so far (zero before the first).
   const std::vector<StepTime>& step_times() const;
   const std::vector<int64_t>& output_shape(size_t k) const;
+  DType output_dtype(size_t k) const;
   // The element count of the plan's largest value computed from the inputs
   // (BatchRunner sizes its pieces by it).
   int64_t largest_value() const;
