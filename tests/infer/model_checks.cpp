@@ -128,6 +128,11 @@ void set_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> 
   a->set_name(name), a->set_type(onnx::AttributeProto::INTS);
   for (auto x : v) a->add_ints(x);
 }
+// A Cast node's target element type (its `to` attribute).
+void cast_to(onnx::NodeProto* n, int64_t type) {
+  auto* a = n->add_attribute();
+  a->set_name("to"), a->set_type(onnx::AttributeProto::INT), a->set_i(type);
+}
 void group(onnx::NodeProto* n, int64_t groups) {
   auto* a = n->add_attribute();
   a->set_name("group"), a->set_type(onnx::AttributeProto::INT), a->set_i(groups);
@@ -412,8 +417,7 @@ TEST(ModelChecks, BatchRunnerRefusesOutputsThatAreNotPerSampleScores) {
   auto m = base();
   auto& g = *m.mutable_graph();
   add_input(g, "x", {-1, 4});
-  auto* c = add_node(g, "Cast", {"x"}, {"y"})->add_attribute();
-  c->set_name("to"), c->set_type(onnx::AttributeProto::INT), c->set_i(onnx::TensorProto::INT64);
+  cast_to(add_node(g, "Cast", {"x"}, {"y"}), onnx::TensorProto::INT64);
   add_output(g, "y");
   std::string why;
   try {
@@ -1073,12 +1077,9 @@ TEST(ModelChecks, Int64ReductionBeyondInt64Refused) {
   auto m = base();
   auto& g = *m.mutable_graph();
   add_input(g, "x", {-1, 4});
-  auto* c = add_node(g, "Cast", {"x"}, {"i"})->add_attribute();
-  c->set_name("to"), c->set_type(onnx::AttributeProto::INT), c->set_i(onnx::TensorProto::INT64);
+  cast_to(add_node(g, "Cast", {"x"}, {"i"}), onnx::TensorProto::INT64);
   add_node(g, "ReduceSumSquare", {"i"}, {"s"});
-  auto* back = add_node(g, "Cast", {"s"}, {"y"})->add_attribute();
-  back->set_name("to"), back->set_type(onnx::AttributeProto::INT),
-      back->set_i(onnx::TensorProto::FLOAT);
+  cast_to(add_node(g, "Cast", {"s"}, {"y"}), onnx::TensorProto::FLOAT);
   add_output(g, "y");
   Model model = Model::load_bytes(bytes(m), "reduce");
   Tensor x;
@@ -1100,12 +1101,8 @@ TEST(ModelChecks, CastTruncatesTowardZeroAndRefusesWhatItCannotHold) {
   auto m = base();
   auto& g = *m.mutable_graph();
   add_input(g, "x", {-1, 4});
-  auto to = [](onnx::NodeProto* n, int64_t type) {
-    auto* a = n->add_attribute();
-    a->set_name("to"), a->set_type(onnx::AttributeProto::INT), a->set_i(type);
-  };
-  to(add_node(g, "Cast", {"x"}, {"i"}), onnx::TensorProto::INT64);
-  to(add_node(g, "Cast", {"i"}, {"y"}), onnx::TensorProto::FLOAT);
+  cast_to(add_node(g, "Cast", {"x"}, {"i"}), onnx::TensorProto::INT64);
+  cast_to(add_node(g, "Cast", {"i"}, {"y"}), onnx::TensorProto::FLOAT);
   add_output(g, "y");
   auto model = Model::load_bytes(bytes(m), "cast");
   BatchRunner runner(model, {4});
