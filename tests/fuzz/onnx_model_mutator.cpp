@@ -63,10 +63,10 @@ std::int64_t some_int(std::int64_t old, std::mt19937_64& rng) {
                                         std::numeric_limits<std::int64_t>::max(),
                                         std::numeric_limits<std::int64_t>::min()};
   switch (rng() % 3) {
-    case 0:
-      return old + 1;
+    case 0:  // wrapping (old may be an edge value already)
+      return std::int64_t(std::uint64_t(old) + 1);
     case 1:
-      return old - 1;
+      return std::int64_t(std::uint64_t(old) - 1);
     default:
       return kEdges[rng() % std::size(kEdges)];
   }
