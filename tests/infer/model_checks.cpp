@@ -1071,6 +1071,29 @@ TEST(ModelChecks, SoftmaxOfAnEmptyTensor) {
       }
 }
 
+// An LSTM whose hidden_size is near int64's limit (found by
+// fuzz_onnx_model: gates x hidden_size overflowed before W's shape was
+// compared) is refused naming the attribute.
+TEST(ModelChecks, LstmHiddenSizeOutOfRangeRefused) {
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {2, 1, 3});
+  std::mt19937 rng(3);
+  add_init(g, "w", {1, 8, 3}, rng);
+  add_init(g, "r", {1, 8, 2}, rng);
+  auto* a = add_node(g, "LSTM", {"x", "w", "r"}, {"y"})->add_attribute();
+  a->set_name("hidden_size"), a->set_type(onnx::AttributeProto::INT);
+  a->set_i(std::numeric_limits<int64_t>::max());
+  add_output(g, "y");
+  std::string why;
+  try {
+    Plan plan(Model::load_bytes(bytes(m), "lstm"), {{2, 1, 3}});
+  } catch (const ModelError& e) {
+    why = e.what();
+  }
+  EXPECT_NE(why.find("hidden_size 9223372036854775807 out of range"), std::string::npos) << why;
+}
+
 // An int64 reduction whose double sum leaves int64's range is refused, not
 // converted (undefined behaviour).
 TEST(ModelChecks, Int64ReductionBeyondInt64Refused) {
