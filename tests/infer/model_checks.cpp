@@ -1073,7 +1073,9 @@ TEST(ModelChecks, SoftmaxOfAnEmptyTensor) {
 
 // An LSTM whose hidden_size is near int64's limit (found by
 // fuzz_onnx_model: gates x hidden_size overflowed before W's shape was
-// compared) is refused naming the attribute.
+// compared) is refused at load naming the attribute, as is any size
+// attribute (kernel_shape, strides, pads, blocksize, ...) beyond 2^28; a
+// negative hidden_size by the LSTM itself.
 TEST(ModelChecks, LstmHiddenSizeOutOfRangeRefused) {
   auto m = base();
   auto& g = *m.mutable_graph();
@@ -1091,7 +1093,16 @@ TEST(ModelChecks, LstmHiddenSizeOutOfRangeRefused) {
   } catch (const ModelError& e) {
     why = e.what();
   }
-  EXPECT_NE(why.find("hidden_size 9223372036854775807 out of range"), std::string::npos) << why;
+  EXPECT_NE(why.find("attribute 'hidden_size' holds a size beyond 268435456"), std::string::npos)
+      << why;
+  g.mutable_node(0)->mutable_attribute(0)->set_i(-4);
+  why.clear();
+  try {
+    Plan plan(Model::load_bytes(bytes(m), "lstm"), {{2, 1, 3}});
+  } catch (const ModelError& e) {
+    why = e.what();
+  }
+  EXPECT_NE(why.find("hidden_size -4 out of range"), std::string::npos) << why;
 }
 
 // An int64 reduction whose double sum leaves int64's range is refused, not

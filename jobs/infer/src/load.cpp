@@ -3,6 +3,7 @@
 // connectivity (Kahn's algorithm refuses cycles and undefined values).
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -230,6 +231,19 @@ Attr to_attr(const onnx::AttributeProto& a, const std::string& what) {
       break;
     default:
       throw ModelError(what + ": attribute '" + a.name() + "' has an unsupported type");
+  }
+  // Sizes the kernels multiply and add (a window's (k - 1) x d + 1, a
+  // block's b x b, gates x hidden_size): bounded here, once, so that no
+  // product of two of them can overflow. (Slice's starts and ends, whose
+  // INT64_MAX means "to the end", are not among them.)
+  static const std::set<std::string> kSizes = {"kernel_shape", "strides",        "dilations",
+                                               "pads",         "group",          "blocksize",
+                                               "hidden_size",  "output_padding", "output_shape"};
+  if (kSizes.count(a.name())) {
+    const auto bad = [](int64_t v) { return v < -kMaxElements || v > kMaxElements; };
+    if ((r.kind == Attr::i && bad(r.iv)) || std::any_of(r.ints_v.begin(), r.ints_v.end(), bad))
+      throw ModelError(what + ": attribute '" + a.name() + "' holds a size beyond " +
+                       std::to_string(kMaxElements));
   }
   return r;
 }
