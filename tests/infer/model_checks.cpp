@@ -319,6 +319,18 @@ std::string refusal(const onnx::ModelProto& m) {
   return "";
 }
 
+// The message a model gives when planned for `x` and run on it in portable
+// arithmetic ("" when it runs).
+std::string refusal_at_run(const Model& model, const Tensor& x) {
+  try {
+    Plan plan(model, {x.shape}, {Arithmetic::portable});
+    plan.run({&x});
+  } catch (const ModelError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 }  // namespace
 
 TEST(ModelChecks, GarbageIsRefused) {
@@ -1035,13 +1047,7 @@ TEST(ModelChecks, ReductionsOverAnEmptyAxis) {
       EXPECT_EQ(y.f, std::vector<float>(6, 0.0f));
       continue;
     }
-    std::string why;
-    try {
-      Plan plan(model, {x.shape}, {Arithmetic::portable});
-      plan.run({&x});
-    } catch (const ModelError& e) {
-      why = e.what();
-    }
+    const std::string why = refusal_at_run(model, x);
     EXPECT_NE(why.find("reduces an empty axis"), std::string::npos) << op << ": " << why;
     EXPECT_NE(why.find(op), std::string::npos) << why;
   }
@@ -1069,6 +1075,30 @@ TEST(ModelChecks, SoftmaxOfAnEmptyTensor) {
         EXPECT_EQ(y.shape, x.shape) << op << " axis " << axis;
         EXPECT_TRUE(y.f.empty());
       }
+}
+
+// Pooling an input with a spatial dim of 0 (found by fuzz_onnx_model: row
+// pointers offset from the empty tensor's null data): refused, whether
+// padding gives windows over nothing or there is no window at all.
+TEST(ModelChecks, PoolingOfAnEmptyInput) {
+  for (const std::string op : {"MaxPool", "AveragePool"})
+    for (int64_t pad : {0, 1}) {
+      auto m = base();
+      auto& g = *m.mutable_graph();
+      add_input(g, "x", {-1, 2, 0, 4});
+      auto* p = add_node(g, op, {"x"}, {"y"});
+      set_ints(p, "kernel_shape", {1, 1});
+      set_ints(p, "pads", {pad, 0, pad, 0});
+      add_output(g, "y");
+      Model model = Model::load_bytes(bytes(m), "pool");
+      Tensor x;
+      x.shape = {1, 2, 0, 4};
+      const std::string why = refusal_at_run(model, x);
+      EXPECT_NE(
+          why.find(pad ? "pools an empty input [1,2,0,4]" : "kernel larger than padded input"),
+          std::string::npos)
+          << op << ": " << why;
+    }
 }
 
 // An LSTM whose hidden_size is near int64's limit (found by

@@ -470,6 +470,12 @@ void pool(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3], OH = w.out[0],
                 OW = w.out[1];
   size_f(y, {N, C, OH, OW}, n);
+  // An empty input (a spatial dim of 0) has no rows to offset into; windows
+  // over padding alone have no value to take.
+  if (x.numel() == 0) {
+    if (y.numel() > 0) fail(n, "pools an empty input " + str(x.shape));
+    return;
+  }
   // Outputs whose window lies wholly inside the input: [oh0, oh1) x [ow0,
   // ow1). They take the same values in the same order as the general loop
   // below, without its bounds checks (the hot loop of a CNN's pooling).
