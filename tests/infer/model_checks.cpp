@@ -50,6 +50,14 @@ void add_init(onnx::GraphProto& g, const std::string& name, std::vector<int64_t>
   std::normal_distribution<float> nd(0.0f, 0.3f);
   for (int64_t k = 0; k < n; ++k) t->add_float_data(nd(rng));
 }
+// An int64 initializer of rank 1 (a Slice's bounds, a Split's sizes).
+void add_ints_init(onnx::GraphProto& g, const std::string& name, std::vector<int64_t> v) {
+  auto* t = g.add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::INT64);
+  t->add_dims(int64_t(v.size()));
+  for (auto x : v) t->add_int64_data(x);
+}
 onnx::NodeProto* add_node(onnx::GraphProto& g, const std::string& op, std::vector<std::string> in,
                           std::vector<std::string> out) {
   auto* n = g.add_node();
@@ -1101,6 +1109,73 @@ TEST(ModelChecks, PoolingOfAnEmptyInput) {
     }
 }
 
+// Split and Slice of a tensor with an empty axis (found by fuzz_onnx_model:
+// the box's first element offset from the empty tensor's null data): empty
+// results of the right shapes, in both arithmetics.
+TEST(ModelChecks, SplitAndSliceOfAnEmptyTensor) {
+  for (Arithmetic a : {Arithmetic::portable, Arithmetic::fast}) {
+    auto m = base();
+    auto& g = *m.mutable_graph();
+    add_input(g, "x", {-1, 0, 6});
+    add_ints_init(g, "parts", {2, 4});
+    add_node(g, "Split", {"x", "parts"}, {"y1", "y2"})->add_attribute()->set_name("axis");
+    auto* axis = g.mutable_node(0)->mutable_attribute(0);
+    axis->set_type(onnx::AttributeProto::INT), axis->set_i(2);
+    add_ints_init(g, "starts", {1}), add_ints_init(g, "ends", {4}), add_ints_init(g, "axes", {2});
+    add_node(g, "Slice", {"x", "starts", "ends", "axes"}, {"y3"});
+    for (const char* y : {"y1", "y2", "y3"}) add_output(g, y);
+    Model model = Model::load_bytes(bytes(m), "split");
+    Tensor x;
+    x.shape = {2, 0, 6};
+    Plan plan(model, {x.shape}, {a});
+    const auto y = plan.run({&x});
+    ASSERT_EQ(y.size(), 3u);
+    EXPECT_EQ(y[0]->shape, (std::vector<int64_t>{2, 0, 2}));
+    EXPECT_EQ(y[1]->shape, (std::vector<int64_t>{2, 0, 4}));
+    EXPECT_EQ(y[2]->shape, (std::vector<int64_t>{2, 0, 3}));
+    for (const Tensor* t : y) EXPECT_TRUE(t->f.empty());
+  }
+}
+
+// Sizes and steps near int64's limits (each overflowed an addition or a
+// product before): a Split whose sizes pass the axis is refused, a Slice
+// with a step of +-2^63 takes the one element it reaches.
+TEST(ModelChecks, SplitSizesAndSliceStepsAtInt64Limits) {
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  const int64_t min = std::numeric_limits<int64_t>::min();
+  {
+    auto m = base();
+    auto& g = *m.mutable_graph();
+    add_input(g, "x", {-1, 6});
+    add_ints_init(g, "parts", {1, max});
+    add_node(g, "Split", {"x", "parts"}, {"y1", "y2"})->add_attribute()->set_name("axis");
+    auto* axis = g.mutable_node(0)->mutable_attribute(0);
+    axis->set_type(onnx::AttributeProto::INT), axis->set_i(1);
+    add_output(g, "y1"), add_output(g, "y2");
+    Tensor x;
+    x.shape = {1, 6}, x.f.assign(6, 1.0f);
+    const std::string why = refusal_at_run(Model::load_bytes(bytes(m), "split"), x);
+    EXPECT_NE(why.find("split sizes exceed the axis"), std::string::npos) << why;
+  }
+  for (const int64_t step : {max, max - 1, min, min + 1}) {
+    auto m = base();
+    auto& g = *m.mutable_graph();
+    add_input(g, "x", {-1, 3, 6});
+    add_ints_init(g, "starts", {step > 0 ? 2 : 4}), add_ints_init(g, "ends", {step > 0 ? 6 : 0});
+    add_ints_init(g, "axes", {2}), add_ints_init(g, "steps", {step});
+    add_node(g, "Slice", {"x", "starts", "ends", "axes", "steps"}, {"y"});
+    add_output(g, "y");
+    Tensor x;
+    x.shape = {1, 3, 6};
+    for (int k = 0; k < 18; ++k) x.f.push_back(float(k));
+    Plan plan(Model::load_bytes(bytes(m), "slice"), {x.shape}, {Arithmetic::portable});
+    const Tensor y = *plan.run({&x})[0];
+    EXPECT_EQ(y.shape, (std::vector<int64_t>{1, 3, 1})) << step;
+    const float at = step > 0 ? 2.0f : 4.0f;
+    EXPECT_EQ(y.f, (std::vector<float>{at, 6 + at, 12 + at})) << step;
+  }
+}
+
 // An LSTM whose hidden_size is near int64's limit (found by
 // fuzz_onnx_model: gates x hidden_size overflowed before W's shape was
 // compared) is refused at load naming the attribute, as is any size
@@ -1449,6 +1524,19 @@ bool same_bits(const Tensor& a, const Tensor& b) {
          std::memcmp(a.f.data(), b.f.data(), a.f.size() * 4) == 0;
 }
 }  // namespace
+
+// A Plan made from a temporary Model (writing the Slice test above showed
+// its steps pointed into the freed graph) keeps the graph: it runs, with
+// the bits of a plan made from a Model that lives on.
+TEST(Plan, OutlivesTheModelItWasMadeFrom) {
+  const Tensor x = random_input({3, 20}, 5);
+  for (Arithmetic a : {Arithmetic::portable, Arithmetic::fast}) {
+    Plan from_temporary(Model::load_bytes(bytes(mlp()), "mlp"), {x.shape}, {a});
+    const Model model = Model::load_bytes(bytes(mlp()), "mlp");
+    Plan from_named(model, {x.shape}, {a});
+    EXPECT_TRUE(same_bits(*from_temporary.run({&x})[0], *from_named.run({&x})[0]));
+  }
+}
 
 // Exports before opset 17 spell LayerNorm as ReduceMean, Sub, Pow(2),
 // ReduceMean, Add, Sqrt, Div, whose kernels take shortcuts: Pow by one

@@ -14,12 +14,16 @@ namespace {
 template <class Buffer>
 void copy_box(const Buffer& x, const Shape& xs, const Shape& first, const Shape& step,
               const Shape& box, Buffer& y) {
+  // An empty box copies nothing; its first index may lie in an empty
+  // tensor, whose data pointer must not be offset (found by fuzz_onnx_model).
+  for (int64_t b : box)
+    if (b == 0) return;
   Shape stride(xs.size(), 1);
   for (size_t d = xs.size(); d-- > 1;) stride[d - 1] = stride[d] * xs[d];
   int64_t o = 0;
   Shape box_stride(xs.size());
   for (size_t d = 0; d < xs.size(); ++d) {
-    if (box[d] > 0) o += first[d] * stride[d];
+    o += first[d] * stride[d];
     box_stride[d] = step[d] * stride[d];
   }
   strided_copy(x.data() + o, box, box_stride, y.data());
@@ -74,9 +78,13 @@ SliceBox slice_box(const Node& n, int64_t opset, const Inputs& in) {
     };
     const int64_t s = st > 0 ? clamp(starts[k], 0, dim) : clamp(starts[k], 0, dim - 1);
     const int64_t e = st > 0 ? clamp(ends[k], 0, dim) : clamp(ends[k], -1, dim - 1);
+    // Written so that no step (up to int64's limits either way) overflows:
+    // |e - s| <= dim, and the quotient truncates toward zero.
     const int64_t count =
-        st > 0 ? (e > s ? (e - s + st - 1) / st : 0) : (s > e ? (s - e + (-st) - 1) / (-st) : 0);
-    first[d] = s, step[d] = st, box[d] = count;
+        st > 0 ? (e > s ? (e - s - 1) / st + 1 : 0) : (s > e ? (e - s + 1) / st + 1 : 0);
+    // A step matters only between two elements taken; with one or none it
+    // is 1, so that no reader multiplies a stride by a step of 2^62.
+    first[d] = s, step[d] = count > 1 ? st : 1, box[d] = count;
   }
   return {first, step, box};
 }
@@ -142,7 +150,7 @@ void split(const Node& n, int64_t opset, const Inputs& in, const std::vector<Ten
   if (parts.size() != out.size()) fail(n, "split sizes and outputs differ in number");
   int64_t at = 0;
   for (size_t k = 0; k < parts.size(); ++k) {
-    if (parts[k] < 0 || at + parts[k] > dim) fail(n, "split sizes exceed the axis");
+    if (parts[k] < 0 || parts[k] > dim - at) fail(n, "split sizes exceed the axis");
     Shape first(x.shape.size(), 0), step(x.shape.size(), 1), box = x.shape;
     first[axis] = at, box[axis] = parts[k];
     if (out[k]) take_box(n, x, first, step, box, *out[k]);

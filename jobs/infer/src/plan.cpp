@@ -27,6 +27,9 @@
 namespace basin::infer {
 
 struct Plan::State {
+  // The plan's own copy of the model (a Model shares its graph): a Plan made
+  // from a temporary Model keeps the graph its steps point into.
+  Model model;
   const Graph* g = nullptr;
   int64_t opset = 0;
   KernelChoice kernels;  // the options' instruction set and arithmetic
@@ -88,7 +91,8 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
     throw ModelError(std::string("the ") + isa_name(options.isa) +
                      " kernels cannot run on this CPU: choose native, or an instruction set it "
                      "has");
-  const Graph& g = model.graph();
+  s_->model = model;
+  const Graph& g = s_->model.graph();
   s_->g = &g;
   s_->opset = g.opset;
   s_->kernels = {options.isa, options.arithmetic};

@@ -131,6 +131,8 @@ struct StepTime {
 // A model planned for fixed input shapes: shapes are resolved and constant
 // subgraphs (Shape/Gather/Unsqueeze/...) folded once, every buffer is
 // allocated once and reused by each run(). Not thread-safe: one per thread.
+// A plan shares the model's graph, so it may outlive the Model it was made
+// from.
 class Plan {
  public:
   // Throws ModelError when options.isa is not available on this CPU.
