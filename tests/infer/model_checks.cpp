@@ -1746,3 +1746,124 @@ TEST(PlannedSteps, DecomposedLayerNormIsItsNodesBitForBit) {
     }
   }
 }
+
+// A MatMul or Gemm over an inner dimension of length 0 (x [4, 0] times a
+// constant W [0, 3]) is a sum of nothing: zeros, in both arithmetics, run
+// after run. The planned product step divided by that length (SIGFPE); a
+// plan with an empty computed tensor now runs every node's plain kernel.
+TEST(ModelChecks, ProductsOverAnEmptyInnerDimensionAreZero) {
+  for (const std::string op : {"MatMul", "Gemm"})
+    for (Arithmetic a : {Arithmetic::portable, Arithmetic::fast}) {
+      auto m = base();
+      auto& g = *m.mutable_graph();
+      add_input(g, "x", {-1, 0});
+      auto* t = g.add_initializer();
+      t->set_name("w"), t->set_data_type(onnx::TensorProto::FLOAT), t->add_dims(0), t->add_dims(3);
+      add_node(g, op, {"x", "w"}, {"y"});
+      add_output(g, "y");
+      Tensor x;
+      x.shape = {4, 0};
+      Plan plan(Model::load_bytes(bytes(m), "k0"), {x.shape}, {a});
+      for (int run = 0; run < 2; ++run) {
+        const Tensor y = *plan.run({&x})[0];
+        EXPECT_EQ(y.shape, (std::vector<int64_t>{4, 3})) << op;
+        EXPECT_EQ(y.f, std::vector<float>(12, 0.0f)) << op;
+      }
+    }
+}
+
+// Resize scales that would make an axis longer than int64 holds (1e30) or
+// are infinite are refused before the conversion to int64, which had no
+// defined result. An empty axis scaled stays empty (nothing to read); sizes
+// that ask values of an empty axis are refused (found by
+// OnnxNodeTests.EmptyAxesRunOrAreRefused: it read past the input).
+TEST(ModelChecks, ResizeScalesBeyondRangeAndEmptyAxes) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const bool by_sizes : {false, true})
+    for (const std::vector<int64_t>& shape : {std::vector<int64_t>{1, 1, 4, 4}, {1, 1, 0, 4}})
+      for (const float scale : {2.0f, 1e30f, inf}) {
+        if (by_sizes && scale != 2.0f) continue;
+        auto m = base();
+        auto& g = *m.mutable_graph();
+        add_input(g, "x", {-1, 1, shape[2], shape[3]});
+        auto* roi = g.add_initializer();
+        roi->set_name("roi"), roi->set_data_type(onnx::TensorProto::FLOAT), roi->add_dims(0);
+        auto* sc = g.add_initializer();
+        sc->set_name("scales"), sc->set_data_type(onnx::TensorProto::FLOAT);
+        if (by_sizes) {
+          sc->add_dims(0);
+          add_ints_init(g, "sizes", {1, 1, 3, 8});
+          add_node(g, "Resize", {"x", "roi", "scales", "sizes"}, {"y"});
+        } else {
+          sc->add_dims(4);
+          for (float v : {1.0f, 1.0f, scale, scale}) sc->add_float_data(v);
+          add_node(g, "Resize", {"x", "roi", "scales"}, {"y"});
+        }
+        add_output(g, "y");
+        Tensor x;
+        x.shape = shape, x.f.assign(size_t(shape[2] * shape[3]), 1.0f);
+        const Model model = Model::load_bytes(bytes(m), "resize");
+        const std::string why = refusal_at_run(model, x);
+        const std::string what = (by_sizes ? "sizes " : "scale ") + std::to_string(scale) + " of " +
+                                 std::to_string(shape[2]);
+        if (scale == 1e30f)
+          EXPECT_NE(why.find("scales make an axis longer than 268435456"), std::string::npos)
+              << what << ": " << why;
+        else if (scale == inf)
+          EXPECT_NE(why.find("scales must be positive and finite"), std::string::npos)
+              << what << ": " << why;
+        else if (by_sizes && shape[2] == 0)
+          EXPECT_NE(why.find("resizes an empty axis to 3 (input [1,1,0,4])"), std::string::npos)
+              << what << ": " << why;
+        else
+          EXPECT_EQ(why, "") << what;
+      }
+}
+
+// int64 arithmetic at int64's limits. A Pow of int64s whose power has no
+// int64 (10^100, or 0 to a negative power: inf) is refused, as Cast refuses
+// such a value (found by fuzz_onnx_model: UBSan, inf converted to int64).
+// Range over int64 counts its elements exactly (doubles round bounds beyond
+// 2^53: one element from 2^63 - 2 was none) and makes no intermediate that
+// overflows (i * delta from -2^63 by 2^62).
+TEST(ModelChecks, Int64PowAndRangeAtInt64Limits) {
+  for (const int64_t exponent : {100, -1}) {
+    auto m = base();
+    auto& g = *m.mutable_graph();
+    add_input(g, "x", {-1, 2});
+    cast_to(add_node(g, "Cast", {"x"}, {"i"}), onnx::TensorProto::INT64);
+    add_ints_init(g, "e", {exponent});
+    add_node(g, "Pow", {"i", "e"}, {"p"});
+    cast_to(add_node(g, "Cast", {"p"}, {"y"}), onnx::TensorProto::FLOAT);
+    add_output(g, "y");
+    Tensor x;
+    x.shape = {1, 2}, x.f = {exponent > 0 ? 10.0f : 0.0f, 2.0f};
+    const std::string why = refusal_at_run(Model::load_bytes(bytes(m), "pow"), x);
+    EXPECT_NE(why.find("an int64 power beyond int64"), std::string::npos)
+        << exponent << ": " << why;
+  }
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  const int64_t min = std::numeric_limits<int64_t>::min();
+  struct Case {
+    int64_t start, limit, delta;
+    std::vector<int64_t> want;
+  };
+  for (const Case& c : {Case{max - 2, max, 1, {max - 2, max - 1}},
+                        Case{min, max, int64_t{1} << 62, {min, min / 2, 0, max / 2 + 1}},
+                        Case{max, min, min, {max, -1}}, Case{0, 5, 2, {0, 2, 4}},
+                        Case{5, 0, -2, {5, 3, 1}}, Case{0, 5, -1, {}}}) {
+    auto m = base();
+    auto& g = *m.mutable_graph();
+    add_input(g, "x", {-1, 2});
+    add_ints_init(g, "s", {c.start}), add_ints_init(g, "l", {c.limit});
+    add_ints_init(g, "d", {c.delta});
+    add_node(g, "Range", {"s", "l", "d"}, {"r"});
+    add_node(g, "Identity", {"x"}, {"y"});
+    add_output(g, "r"), add_output(g, "y");
+    Tensor x;
+    x.shape = {1, 2}, x.f = {1.0f, 2.0f};
+    Plan plan(Model::load_bytes(bytes(m), "range"), {x.shape}, {Arithmetic::portable});
+    const Tensor r = *plan.run({&x})[0];
+    EXPECT_EQ(r.i, c.want) << c.start << " " << c.limit << " " << c.delta;
+  }
+}

@@ -106,13 +106,24 @@ void resize(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
     need_f(n, *sc);
     if (sc->f.size() != rank) fail(n, "scales has the wrong length");
     for (size_t d = 0; d < rank; ++d) {
-      if (!(sc->f[d] > 0)) fail(n, "scales must be positive");
+      if (!(sc->f[d] > 0) || !std::isfinite(sc->f[d]))
+        fail(n, "scales must be positive and finite");
       scales.push_back(sc->f[d]);
-      out[d] = int64_t(std::floor(double(x.shape[d]) * double(sc->f[d])));
+      // Bounded before the conversion: a double beyond int64 has no int64.
+      const double len = std::floor(double(x.shape[d]) * double(sc->f[d]));
+      if (len > double(kMaxElements))
+        fail(n, "scales make an axis longer than " + std::to_string(kMaxElements));
+      out[d] = int64_t(len);
     }
   } else {
     fail(n, "needs scales or sizes");
   }
+  // Output values interpolate input ones: an empty axis has none to give
+  // (found by OnnxNodeTests.EmptyAxesRunOrAreRefused: read past the input).
+  for (size_t d = 0; d < rank; ++d)
+    if (x.shape[d] == 0 && out[d] > 0)
+      fail(n,
+           "resizes an empty axis to " + std::to_string(out[d]) + " (input " + str(x.shape) + ")");
   size_f(y, out, n);
   std::vector<std::vector<std::vector<Tap>>> taps;
   for (size_t d = 0; d < rank; ++d) taps.push_back(taps_of(n, x.shape[d], out[d], scales[d]));

@@ -208,7 +208,16 @@ void range(const Node& n, const Inputs& in, Tensor& y) {
   if (start.size() != 1 || limit.size() != 1 || delta.size() != 1)
     fail(n, "start, limit and delta must be scalars");
   if (delta[0] == 0) fail(n, "delta is 0");
-  const double count = std::max(0.0, std::ceil((limit[0] - start[0]) / delta[0]));
+  // int64 bounds counted exactly (doubles round them beyond 2^53), in 128
+  // bits so that neither limit - start nor i * delta overflows; every
+  // element lies between start and limit, so it fits int64.
+  using Wide = __int128;
+  double count = std::max(0.0, std::ceil((limit[0] - start[0]) / delta[0]));
+  if (a.dtype == DType::i64) {
+    const Wide span = Wide(b.i[0]) - Wide(a.i[0]), d = c.i[0];
+    const Wide q = span / d + ((span % d != 0 && (span > 0) == (d > 0)) ? 1 : 0);  // ceil
+    count = q > 0 ? double(q) : 0.0;
+  }
   if (!(count <= double(std::numeric_limits<int32_t>::max())))
     fail(n, "would hold more than 2^31 elements");
   const auto k = int64_t(count);
@@ -218,7 +227,7 @@ void range(const Node& n, const Inputs& in, Tensor& y) {
     for (int64_t i = 0; i < k; ++i) y.f[size_t(i)] = a.f[0] + float(i) * c.f[0];
   } else {
     size_i(y, {k}, n);
-    for (int64_t i = 0; i < k; ++i) y.i[size_t(i)] = a.i[0] + i * c.i[0];
+    for (int64_t i = 0; i < k; ++i) y.i[size_t(i)] = int64_t(Wide(a.i[0]) + Wide(i) * c.i[0]);
   }
 }
 

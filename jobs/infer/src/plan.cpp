@@ -259,6 +259,19 @@ bool Plan::State::relabel(const Node& n, const std::vector<int>& readers) const 
 
 void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
                                     const std::vector<bool>& is_const) {
+  // Planned steps are for tensors that hold data: they divide by row
+  // lengths and offset into rows (a MatMul with K = 0 divided by zero, found
+  // reading the code after fuzz_onnx_model's empty-tensor findings). When a
+  // computed tensor is empty every node runs its plain kernel, which says
+  // what an empty tensor gives; the steps give the plain kernels' bits, so
+  // only speed is lost, on a model that computes nothing.
+  for (const Node* n : live)
+    for (const auto& vs : {n->in, n->out})
+      for (int v : vs)
+        if (v >= 0 && !is_const[size_t(v)] && values[size_t(v)].numel() == 0) {
+          for (const Node* m : live) steps.push_back({m, nullptr});
+          return;
+        }
   // A step absorbs the nodes after it only when each alone reads the
   // output before it (which is then never written).
   // Readers at run time: a folded node (a Shape of an attention's slice)
