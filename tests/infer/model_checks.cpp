@@ -1867,3 +1867,40 @@ TEST(ModelChecks, Int64PowAndRangeAtInt64Limits) {
     EXPECT_EQ(r.i, c.want) << c.start << " " << c.limit << " " << c.delta;
   }
 }
+
+// Sizes a model computes in tensors rather than attributes (bounded at
+// load) are bounded by the kernel before any sum or product of them: a
+// Reshape to [2^40, 2^40, -1], a Tile by 2^62, a Pad of 2^62 on both sides,
+// an int64 Pad's constant_value of 1e30. Each is refused by name, where the
+// sums and products overflowed before.
+TEST(ModelChecks, SizesFromTensorsAtInt64Limits) {
+  const int64_t big = int64_t{1} << 62;
+  struct Case {
+    std::string op;
+    std::vector<int64_t> ints;
+    std::string why;
+  };
+  for (const Case& c :
+       {Case{"Reshape", {int64_t{1} << 40, int64_t{1} << 40, -1}, "holds more elements than int64"},
+        Case{"Tile", {1, big}, "repeats make axis 1 longer than 268435456"},
+        Case{"Pad", {0, big, 0, big}, "a pad of 4611686018427387904"},
+        Case{"PadInt", {0, 1, 0, 1}, "constant_value beyond int64"}}) {
+    auto m = base();
+    auto& g = *m.mutable_graph();
+    add_input(g, "x", {-1, 4});
+    add_ints_init(g, "s", c.ints);
+    std::string x = "x";
+    if (c.op == "PadInt") {
+      cast_to(add_node(g, "Cast", {"x"}, {"xi"}), onnx::TensorProto::INT64);
+      add_scalar(g, "v", 1e30f);
+      add_node(g, "Pad", {"xi", "s", "v"}, {"y"});
+    } else {
+      add_node(g, c.op, {"x", "s"}, {"y"});
+    }
+    add_output(g, "y");
+    Tensor in;
+    in.shape = {1, 4}, in.f.assign(4, 1.0f);
+    const std::string why = refusal_at_run(Model::load_bytes(bytes(m), c.op), in);
+    EXPECT_NE(why.find(c.why), std::string::npos) << c.op << ": " << why;
+  }
+}

@@ -603,8 +603,8 @@ void reshape(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
       infer = int64_t(k);
     } else if (s[k] < 0) {
       fail(n, "invalid shape " + str(s));
-    } else {
-      known *= s[k];
+    } else if (__builtin_mul_overflow(known, s[k], &known)) {
+      fail(n, "shape " + str(s) + " holds more elements than int64 counts");
     }
   }
   if (infer >= 0) s[size_t(infer)] = known ? x.numel() / known : 0;

@@ -70,6 +70,10 @@ void tile(const Node& n, const Inputs& in, Tensor& y) {
   Shape out;
   for (size_t d = 0; d < reps.size(); ++d) {
     if (reps[d] < 0) fail(n, "a negative repeat");
+    // Bounded before the product, which could leave int64.
+    if (x.shape[d] > 0 && reps[d] > kMaxElements / x.shape[d])
+      fail(n, "repeats make axis " + std::to_string(d) + " longer than " +
+                  std::to_string(kMaxElements));
     out.push_back(x.shape[d] * reps[d]);
   }
   const int64_t total = checked_numel(out, n.where() + " output");
@@ -139,6 +143,12 @@ void pad(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
   const std::string mode = n.gets("mode", "constant");
   if (mode != "constant" && mode != "reflect" && mode != "edge")
     fail(n, "mode '" + mode + "' (constant, reflect or edge)");
+  // Pads come from a tensor, not an attribute bounded at load: bounded
+  // here before they are added.
+  for (int64_t p : pads)
+    if (p < -kMaxElements || p > kMaxElements)
+      fail(n, "a pad of " + std::to_string(p) + " (at most " + std::to_string(kMaxElements) +
+                  " either way)");
   Shape out(rank);
   for (size_t d = 0; d < rank; ++d) {
     out[d] = x.shape[d] + pads[d] + pads[d + rank];
@@ -148,6 +158,9 @@ void pad(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
     if (mode != "constant" && x.shape[d] == 0 && out[d] > 0) fail(n, "pads an empty axis");
   }
   const int64_t total = checked_numel(out, n.where() + " output");
+  if (x.dtype == DType::i64 && !(std::fabs(value) < 9.2e18))
+    fail(n, "constant_value beyond int64 for an int64 tensor");
+  const auto int_value = x.dtype == DType::i64 ? int64_t(value) : 0;
   Shape stride(rank, 1);
   for (size_t d = rank; d-- > 1;) stride[d - 1] = stride[d] * x.shape[d];
   if (x.dtype == DType::f32)
@@ -174,7 +187,7 @@ void pad(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
     if (x.dtype == DType::f32)
       y.f[size_t(k)] = inside ? x.f[size_t(o)] : float(value);
     else
-      y.i[size_t(k)] = inside ? x.i[size_t(o)] : int64_t(value);
+      y.i[size_t(k)] = inside ? x.i[size_t(o)] : int_value;
     for (size_t d = rank; d-- > 0;) {
       if (++idx[d] < out[d]) break;
       idx[d] = 0;
