@@ -1904,3 +1904,43 @@ TEST(ModelChecks, SizesFromTensorsAtInt64Limits) {
     EXPECT_NE(why.find(c.why), std::string::npos) << c.op << ": " << why;
   }
 }
+
+// A node naming more outputs than its operator has (found by
+// fuzz_onnx_model: a Flatten with three outputs, the unwritten ones fed to a
+// LayerNormalization as its scale, read from a null pointer) is refused at
+// load; omitted optional outputs ("") do not count, and operators with
+// several outputs keep them.
+TEST(ModelChecks, OutputsBeyondTheOperatorsRefused) {
+  auto flatten = base();
+  {
+    auto& g = *flatten.mutable_graph();
+    add_input(g, "x", {-1, 4});
+    add_node(g, "Flatten", {"x"}, {"y", "extra", "more"});
+    add_output(g, "y");
+  }
+  EXPECT_NE(refusal(flatten).find("(Flatten): names 3 outputs; Flatten has 1"), std::string::npos)
+      << refusal(flatten);
+  auto omitted = base();
+  {
+    auto& g = *omitted.mutable_graph();
+    add_input(g, "x", {-1, 4});
+    add_node(g, "Dropout", {"x"}, {"y", ""});
+    add_output(g, "y");
+  }
+  EXPECT_EQ(refusal(omitted), "");
+  auto layer_norm = base();
+  {
+    auto& g = *layer_norm.mutable_graph();
+    layer_norm.mutable_opset_import(0)->set_version(17);
+    add_input(g, "x", {-1, 4});
+    std::mt19937 rng(1);
+    add_init(g, "s", {4}, rng);
+    add_node(g, "LayerNormalization", {"x", "s"}, {"y", "mean", "inv"});
+    add_output(g, "y"), add_output(g, "mean"), add_output(g, "inv");
+  }
+  EXPECT_EQ(refusal(layer_norm), "");
+  add_node(*layer_norm.mutable_graph(), "LayerNormalization", {"x", "s"}, {"a", "b", "c", "d"});
+  EXPECT_NE(refusal(layer_norm).find("names 4 outputs; LayerNormalization has 3"),
+            std::string::npos)
+      << refusal(layer_norm);
+}

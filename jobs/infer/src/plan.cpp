@@ -135,6 +135,12 @@ Plan::Plan(const Model& model, const std::vector<std::vector<int64_t>>& input_sh
     std::vector<Tensor*> out;
     for (int v : n.out) out.push_back(v < 0 ? nullptr : &s_->values[size_t(v)]);
     run_node(n, g.opset, in, out, s_->kernels);
+    // Every output a node names holds its shape's data: a kernel that left
+    // one unwritten would hand its readers a tensor without data.
+    for (const Tensor* t : out)
+      if (t && (t->dtype == DType::f32 ? t->f.size() : t->i.size()) != size_t(t->numel()))
+        throw ModelError(n.where() + ": an output was not computed (" + std::to_string(out.size()) +
+                         " outputs named)");
     if (all_const) {
       for (int v : n.out)
         if (v >= 0) is_const[size_t(v)] = true;
