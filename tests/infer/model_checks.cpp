@@ -1944,3 +1944,36 @@ TEST(ModelChecks, OutputsBeyondTheOperatorsRefused) {
             std::string::npos)
       << refusal(layer_norm);
 }
+
+// int64 arithmetic at int64's limits wraps around in two's complement, as
+// numpy and ONNX Runtime do, where it was a signed overflow (undefined):
+// Add, Sub, Mul, Div (-2^63 / -1), Neg, Abs, Sum. An int64 Clip takes its
+// bounds as int64 (int64's limits made 2^63 through double).
+TEST(ModelChecks, Int64ArithmeticWrapsAtItsLimits) {
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  const int64_t min = std::numeric_limits<int64_t>::min();
+  struct Case {
+    std::string op;
+    std::vector<int64_t> a, b, want;
+  };
+  for (const Case& c :
+       {Case{"Add", {max, 1}, {1, 1}, {min, 2}}, Case{"Sub", {min, 5}, {1, 2}, {max, 3}},
+        Case{"Mul", {int64_t{1} << 62, -3}, {4, 3}, {0, -9}},
+        Case{"Div", {min, 7}, {-1, -2}, {min, -3}}, Case{"Neg", {min, 3}, {}, {min, -3}},
+        Case{"Abs", {min, -3}, {}, {min, 3}}, Case{"Sum", {max, 2}, {1, 2}, {min, 4}},
+        Case{"Clip", {min, max}, {min}, {min, max}}}) {
+    auto m = base();
+    auto& g = *m.mutable_graph();
+    add_input(g, "x", {-1, 2});
+    add_ints_init(g, "a", c.a);
+    std::vector<std::string> ins = {"a"};
+    if (!c.b.empty()) add_ints_init(g, "b", c.b), ins.push_back("b");
+    add_node(g, c.op, ins, {"r"});
+    add_node(g, "Identity", {"x"}, {"y"});
+    add_output(g, "r"), add_output(g, "y");
+    Tensor x;
+    x.shape = {1, 2}, x.f = {1.0f, 2.0f};
+    Plan plan(Model::load_bytes(bytes(m), c.op), {x.shape}, {Arithmetic::portable});
+    EXPECT_EQ(plan.run({&x})[0]->i, c.want) << c.op;
+  }
+}

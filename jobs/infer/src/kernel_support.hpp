@@ -64,6 +64,18 @@ inline void size_i(Tensor& t, Shape s, const Node& n) {
   t.i.resize(size_t(k));
   t.f.clear();
 }
+// int64 arithmetic wraps around in two's complement, as in numpy and ONNX
+// Runtime, where C++ would leave a signed overflow undefined (a model's
+// int64 tensors are its own data; results beyond int64 are not refused).
+inline int64_t wrap_add(int64_t p, int64_t q) {
+  return int64_t(uint64_t(p) + uint64_t(q));
+}
+inline int64_t wrap_sub(int64_t p, int64_t q) {
+  return int64_t(uint64_t(p) - uint64_t(q));
+}
+inline int64_t wrap_mul(int64_t p, int64_t q) {
+  return int64_t(uint64_t(p) * uint64_t(q));
+}
 [[noreturn]] inline void fail(const Node& n, const std::string& msg) {
   throw ModelError(n.where() + ": " + msg);
 }

@@ -95,18 +95,15 @@ void elementwise(const Node& n, const std::vector<const Tensor*>& in, Tensor& y,
     size_i(y, r, n);
     using I = int64_t;
     if (op == "Add")
-      binary(r, a.i.data(), a.shape, b.i.data(), b.shape, y.i.data(),
-             [](I p, I q) { return p + q; });
+      binary(r, a.i.data(), a.shape, b.i.data(), b.shape, y.i.data(), wrap_add);
     else if (op == "Sub")
-      binary(r, a.i.data(), a.shape, b.i.data(), b.shape, y.i.data(),
-             [](I p, I q) { return p - q; });
+      binary(r, a.i.data(), a.shape, b.i.data(), b.shape, y.i.data(), wrap_sub);
     else if (op == "Mul")
-      binary(r, a.i.data(), a.shape, b.i.data(), b.shape, y.i.data(),
-             [](I p, I q) { return p * q; });
+      binary(r, a.i.data(), a.shape, b.i.data(), b.shape, y.i.data(), wrap_mul);
     else
       binary(r, a.i.data(), a.shape, b.i.data(), b.shape, y.i.data(), [&](I p, I q) {
         if (q == 0) fail(n, "integer division by zero");
-        return p / q;
+        return q == -1 ? wrap_sub(0, p) : p / q;  // -2^63 / -1 wraps to -2^63
       });
   }
 }
@@ -117,7 +114,7 @@ void unary(const Node& n, const std::vector<const Tensor*>& in, Tensor& y,
   if ((n.op == "Abs" || n.op == "Neg") && x.dtype == DType::i64) {
     size_i(y, x.shape, n);
     std::transform(x.i.begin(), x.i.end(), y.i.begin(),
-                   [&](int64_t v) { return n.op == "Abs" ? (v < 0 ? -v : v) : -v; });
+                   [&](int64_t v) { return n.op == "Abs" && v >= 0 ? v : wrap_sub(0, v); });
     return;
   }
   need_f(n, x);

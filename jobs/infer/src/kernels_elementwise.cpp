@@ -1,6 +1,7 @@
 // Elementwise operators beyond the four arithmetic ones: functions of one
 // input as ONNX defines them, Pow, the variadic Max/Min/Sum, PRelu and Clip.
 #include <cmath>
+#include <limits>
 
 #include "fast_math.hpp"
 #include "kernel_ops.hpp"
@@ -79,7 +80,7 @@ void variadic(const Node& n, const Inputs& in, Tensor& y) {
       int64_t (*f)(int64_t, int64_t) =
           n.op == "Max"   ? +[](int64_t p, int64_t q) { return std::max(p, q); }
           : n.op == "Min" ? +[](int64_t p, int64_t q) { return std::min(p, q); }
-                          : +[](int64_t p, int64_t q) { return p + q; };
+                          : wrap_add;
       binary(r, acc.i.data(), acc.shape, b.i.data(), b.shape, next.i.data(), f);
     }
     acc = std::move(next);
@@ -117,10 +118,20 @@ void clip(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
     std::transform(x.f.begin(), x.f.end(), y.f.begin(),
                    [&](float v) { return std::min(std::max(v, lo), hi); });
   } else {
-    const auto lo = bound(1, "min", -9.2e18), hi = bound(2, "max", 9.2e18);
+    // Bounds read as int64 (through double, int64's limits would round to
+    // 2^63, which has no int64); Clip before opset 11 is for floats only.
+    if (opset < 11) fail(n, "Clip of int64 values needs opset 11 or later");
+    auto int_bound = [&](size_t k, int64_t def) {
+      if (k >= in.size() || !in[k]) return def;
+      if (in[k]->dtype != DType::i64 || in[k]->i.size() != 1)
+        fail(n, "the bounds of an int64 Clip must be int64 scalars");
+      return in[k]->i[0];
+    };
+    const int64_t lo = int_bound(1, std::numeric_limits<int64_t>::min()),
+                  hi = int_bound(2, std::numeric_limits<int64_t>::max());
     size_i(y, x.shape, n);
     std::transform(x.i.begin(), x.i.end(), y.i.begin(),
-                   [&](int64_t v) { return std::min(std::max(v, int64_t(lo)), int64_t(hi)); });
+                   [&](int64_t v) { return std::min(std::max(v, lo), hi); });
   }
 }
 
