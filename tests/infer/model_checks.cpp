@@ -1176,6 +1176,38 @@ TEST(ModelChecks, SplitSizesAndSliceStepsAtInt64Limits) {
   }
 }
 
+// A convolution of an input with a spatial dim of 0, padded so that there
+// are windows (found by fuzz_onnx_model: im2col offset a row pointer from
+// the empty tensor's null data): refused, as pooling one is, in both
+// arithmetics.
+TEST(ModelChecks, ConvolutionOfAnEmptyInput) {
+  for (const bool rows : {true, false})
+    for (Arithmetic a : {Arithmetic::portable, Arithmetic::fast}) {
+      auto m = base();
+      auto& g = *m.mutable_graph();
+      const std::vector<int64_t> shape =
+          rows ? std::vector<int64_t>{1, 2, 0, 4} : std::vector<int64_t>{1, 2, 4, 0};
+      add_input(g, "x", {-1, 2, shape[2], shape[3]});
+      std::mt19937 rng(2);
+      add_init(g, "w", {3, 2, 1, 1}, rng);
+      set_ints(add_node(g, "Conv", {"x", "w"}, {"y"}), "pads", {1, 1, 1, 1});
+      add_output(g, "y");
+      Tensor x;
+      x.shape = shape;
+      std::string why;
+      try {
+        Plan plan(Model::load_bytes(bytes(m), "conv"), {x.shape}, {a});
+        plan.run({&x});
+      } catch (const ModelError& e) {
+        why = e.what();
+      }
+      EXPECT_NE(
+          why.find("convolves an empty input " + std::string(rows ? "[1,2,0,4]" : "[1,2,4,0]")),
+          std::string::npos)
+          << why;
+    }
+}
+
 // An LSTM whose hidden_size is near int64's limit (found by
 // fuzz_onnx_model: gates x hidden_size overflowed before W's shape was
 // compared) is refused at load naming the attribute, as is any size

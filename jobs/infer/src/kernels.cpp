@@ -442,6 +442,10 @@ void conv(const Node& n, const std::vector<const Tensor*>& in, Tensor& y,
     fail(n, "bias must be float [" + std::to_string(M) + "]");
   const int64_t H = x.shape[2], W = x.shape[3], OH = w.out[0], OW = w.out[1];
   size_f(y, {N, M, OH, OW}, n);
+  // An empty input has no rows to offset into (found by fuzz_onnx_model: a
+  // row pointer offset from null); windows over padding alone would give
+  // the bias. Refused, as pooling one is.
+  if (x.numel() == 0 && y.numel() > 0) fail(n, "convolves an empty input " + str(x.shape));
   const int64_t Cg = C / g, Mg = M / g, KK = Cg * w.k[0] * w.k[1], P = OH * OW;
   std::vector<float> col(size_t(checked_numel({KK, P}, n.where() + " im2col")));
   for (int64_t b = 0; b < N; ++b)
