@@ -1208,6 +1208,36 @@ TEST(ModelChecks, ConvolutionOfAnEmptyInput) {
     }
 }
 
+// A BatchNormalization after a Conv with no output channels (weight
+// [0, 2, 1, 1], every BN parameter empty) loads and runs, giving an empty
+// result: folding the BN into the Conv divided the weight's size by its 0
+// channels (SIGFPE at load, found reading the folding code).
+TEST(ModelChecks, BatchNormAfterAConvWithNoOutputChannels) {
+  auto m = base();
+  auto& g = *m.mutable_graph();
+  add_input(g, "x", {-1, 2, 3, 3});
+  auto* w = g.add_initializer();
+  w->set_name("w"), w->set_data_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : {0, 2, 1, 1}) w->add_dims(d);
+  std::vector<std::string> bn_in = {"c"};
+  for (const char* p : {"scale", "shift", "mean", "var"}) {
+    auto* t = g.add_initializer();
+    t->set_name(p), t->set_data_type(onnx::TensorProto::FLOAT), t->add_dims(0);
+    bn_in.push_back(p);
+  }
+  add_node(g, "Conv", {"x", "w"}, {"c"});
+  add_node(g, "BatchNormalization", bn_in, {"y"});
+  add_output(g, "y");
+  Tensor x;
+  x.shape = {1, 2, 3, 3}, x.f.assign(18, 1.0f);
+  for (Arithmetic a : {Arithmetic::portable, Arithmetic::fast}) {
+    Plan plan(Model::load_bytes(bytes(m), "bn"), {x.shape}, {a});
+    const Tensor y = *plan.run({&x})[0];
+    EXPECT_EQ(y.shape, (std::vector<int64_t>{1, 0, 3, 3}));
+    EXPECT_TRUE(y.f.empty());
+  }
+}
+
 // An LSTM whose hidden_size is near int64's limit (found by
 // fuzz_onnx_model: gates x hidden_size overflowed before W's shape was
 // compared) is refused at load naming the attribute, as is any size

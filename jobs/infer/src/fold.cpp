@@ -55,6 +55,7 @@ void fold_batchnorm_into_conv(Graph& g) {
     const Tensor* b = conv.in.size() > 2 ? constant_f32(g, conv.in[2], producer) : nullptr;
     if (!w || w->shape.size() < 3 || (conv.in.size() > 2 && conv.in[2] >= 0 && !b)) continue;
     const int64_t M = w->shape[0];
+    if (M <= 0) continue;  // no channels to fold into (and none to divide by)
     const Tensor *scale = constant_f32(g, bn.in[1], producer),
                  *shift = constant_f32(g, bn.in[2], producer),
                  *mean = constant_f32(g, bn.in[3], producer),
