@@ -7,8 +7,9 @@
 #
 #   bench/fuzz/run-fuzzers.sh [SECONDS_PER_TARGET=60] [TARGET...]
 #   env: BUILD=/tmp/build-fuzz  CORPUS=/tmp/basin-fuzz-corpus  JOBS=2
-# Exit status non-zero if any target finds a crash (its reproducer is left in
-# $CORPUS/<target>-crash-*).
+#        TIMEOUT=120 (seconds one input may take before it counts as a hang)
+# Exit status non-zero if any target finds a crash or a hang (its reproducer
+# is left in $CORPUS/<target>-crash-* or -timeout-*).
 set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 secs="${1:-60}"
@@ -39,9 +40,10 @@ run() {  # run NAME BINARY [SEED_WRITER]
   local dict=()
   [ ! -f "$src/tests/fuzz/$name.dict" ] || dict=(-dict="$src/tests/fuzz/$name.dict")
   echo "== $name: $secs s"
-  if ! "$bin" "${dict[@]}" -max_total_time="$secs" -rss_limit_mb="$rss" -print_final_stats=1 \
+  if ! "$bin" "${dict[@]}" -max_total_time="$secs" -rss_limit_mb="$rss" -timeout="${TIMEOUT:-120}" \
+      -print_final_stats=1 \
       -artifact_prefix="$corpus/$name-" "$corpus/$name" 2>"$corpus/$name.log"; then
-    echo "   CRASH: see $corpus/$name.log and $corpus/$name-crash-*"
+    echo "   CRASH or HANG: see $corpus/$name.log and $corpus/$name-{crash,timeout}-*"
     rc=1
   fi
   grep -E "stat::number_of_executed_units|cov:" "$corpus/$name.log" | tail -n 2 | sed 's/^/   /'

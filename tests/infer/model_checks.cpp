@@ -1095,7 +1095,7 @@ TEST(ModelChecks, PoolingOfAnEmptyInput) {
       auto& g = *m.mutable_graph();
       add_input(g, "x", {-1, 2, 0, 4});
       auto* p = add_node(g, op, {"x"}, {"y"});
-      set_ints(p, "kernel_shape", {1, 1});
+      set_ints(p, "kernel_shape", {2, 1});
       set_ints(p, "pads", {pad, 0, pad, 0});
       add_output(g, "y");
       Model model = Model::load_bytes(bytes(m), "pool");
@@ -1236,6 +1236,33 @@ TEST(ModelChecks, BatchNormAfterAConvWithNoOutputChannels) {
     EXPECT_EQ(y.shape, (std::vector<int64_t>{1, 0, 3, 3}));
     EXPECT_TRUE(y.f.empty());
   }
+}
+
+// Pooling pads as wide as the window are invalid ONNX (ONNX Runtime refuses
+// them: "Pad should be smaller than kernel"); fuzz_onnx_model's pads of 2^20
+// around a 28 x 28 input took minutes on an output of padding. Refused
+// naming pads and kernel; pads one narrower run.
+TEST(ModelChecks, PoolingPadsAsWideAsTheKernelRefused) {
+  for (const std::string op : {"MaxPool", "AveragePool"})
+    for (int64_t pad : {int64_t{2}, int64_t{3}, int64_t{1} << 20}) {
+      auto m = base();
+      auto& g = *m.mutable_graph();
+      add_input(g, "x", {-1, 1, 5, 5});
+      auto* p = add_node(g, op, {"x"}, {"y"});
+      set_ints(p, "kernel_shape", {3, 3});
+      set_ints(p, "pads", {0, pad, 0, 0});
+      add_output(g, "y");
+      Tensor x;
+      x.shape = {1, 1, 5, 5}, x.f.assign(25, 1.0f);
+      const std::string why = refusal_at_run(Model::load_bytes(bytes(m), "pool"), x);
+      if (pad < 3)
+        EXPECT_EQ(why, "") << op;
+      else
+        EXPECT_NE(
+            why.find("pads (" + std::to_string(pad) + ", 0) must be smaller than the kernel (3)"),
+            std::string::npos)
+            << op << ": " << why;
+    }
 }
 
 // An LSTM whose hidden_size is near int64's limit (found by

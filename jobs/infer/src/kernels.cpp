@@ -467,6 +467,15 @@ void pool(const Node& n, const std::vector<const Tensor*>& in, Tensor& y) {
   const bool mx = n.op == "MaxPool";
   if (!mx && n.has("dilations")) fail(n, "dilations are not supported");
   Window w = window(n, x.shape, n.getints("kernel_shape", {}), n.geti("ceil_mode", 0) != 0);
+  // Pads as wide as the window are invalid ONNX, refused by ONNX Runtime
+  // too ("Pad should be smaller than kernel"): windows of padding alone,
+  // and with large pads hours spent on an output of almost nothing (found
+  // by fuzz_onnx_model: pads of 2^20 around a 28 x 28 input).
+  if (n.gets("auto_pad", "NOTSET") == "NOTSET")
+    for (int j = 0; j < 2; ++j)
+      if (w.pb[j] >= w.k[j] || w.pe[j] >= w.k[j])
+        fail(n, "pads (" + std::to_string(w.pb[j]) + ", " + std::to_string(w.pe[j]) +
+                    ") must be smaller than the kernel (" + std::to_string(w.k[j]) + ")");
   const bool incl = n.geti("count_include_pad", 0) != 0;
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3], OH = w.out[0],
                 OW = w.out[1];
