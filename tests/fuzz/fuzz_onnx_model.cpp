@@ -7,9 +7,14 @@
 //
 // Seeds: the official ONNX backend node tests' models (libonnx-testdata,
 // which the inference tests need too), one or more for each operator family
-// Basin runs, including the shape subgraphs exporters emit.
+// Basin runs, including the shape subgraphs exporters emit; and every input
+// that once crashed this target (onnx_model_regressions/, named by libFuzzer's
+// hash; docs/accounting-guide.md says what each found), replayed with their
+// mutations in every build.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -151,20 +156,27 @@ void score_batch(const basin::infer::Model& m, basin::infer::Arithmetic arithmet
 
 std::vector<std::vector<std::uint8_t>> basin_fuzz_seeds() {
   std::vector<std::vector<std::uint8_t>> seeds;
-  for (const char* test : kSeedTests) {
-    const std::string path = std::string(BASIN_ONNX_NODE_DIR) + "/" + test + "/model.onnx";
+  auto add = [&](const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
     if (!in || ss.str().empty()) {
       std::fprintf(stderr,
-                   "fuzz_onnx_model: cannot read the seed model %s (install libonnx-testdata: "
-                   "apt-get install libonnx-testdata)\n",
+                   "fuzz_onnx_model: cannot read the seed model %s (the node tests' models come "
+                   "with libonnx-testdata: apt-get install libonnx-testdata)\n",
                    path.c_str());
       std::exit(2);
     }
     seeds.push_back(fuzz_bytes(ss.str()));
-  }
+  };
+  for (const char* test : kSeedTests)
+    add(std::string(BASIN_ONNX_NODE_DIR) + "/" + test + "/model.onnx");
+  // In name order, so that every run replays the same mutations.
+  std::vector<std::filesystem::path> found;
+  for (const auto& e : std::filesystem::directory_iterator(BASIN_ONNX_REGRESSIONS))
+    if (e.path().extension() == ".onnx") found.push_back(e.path());
+  std::sort(found.begin(), found.end());
+  for (const auto& path : found) add(path.string());
   return seeds;
 }
 
