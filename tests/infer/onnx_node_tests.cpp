@@ -4,16 +4,15 @@
 // each skipped case is listed with the engine's reason.
 #include <gtest/gtest.h>
 
+#include <onnx/onnx_pb.h>
 #include <algorithm>
+
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
-
-#include <onnx/onnx_pb.h>
-
-#include <fstream>
 
 #include "basin/infer/model.hpp"
 

@@ -35,9 +35,9 @@ Recurrence setup(const Node& n, const Inputs& in, int64_t gates) {
     fail(n, "direction '" + dir + "'");
   s.dirs = dir == "bidirectional" ? 2 : 1;
   s.hidden = n.geti("hidden_size", w.shape.size() == 3 ? w.shape[1] / gates : 0);
-  // From the model: bounded before it is multiplied (gates x hidden).
-  if (s.hidden < 0 || s.hidden > kMaxElements)
-    fail(n, "hidden_size " + std::to_string(s.hidden) + " out of range");
+  // The loader bounds size attributes to 2^28 (so gates x hidden cannot
+  // overflow); a negative one is this operator's to refuse.
+  if (s.hidden < 0) fail(n, "hidden_size " + std::to_string(s.hidden) + " out of range");
   if (w.shape != Shape{s.dirs, gates * s.hidden, s.input} ||
       r.shape != Shape{s.dirs, gates * s.hidden, s.hidden})
     fail(n, "W " + str(w.shape) + " and R " + str(r.shape) + " do not fit hidden_size " +

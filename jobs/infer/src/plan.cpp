@@ -20,6 +20,7 @@
 #include "portable_steps.hpp"
 #include "transposed_matmul.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -271,13 +272,15 @@ void Plan::State::choose_fast_steps(const std::vector<const Node*>& live,
   // computed tensor is empty every node runs its plain kernel, which says
   // what an empty tensor gives; the steps give the plain kernels' bits, so
   // only speed is lost, on a model that computes nothing.
+  const auto empty = [&](int v) {
+    return v >= 0 && !is_const[size_t(v)] && values[size_t(v)].numel() == 0;
+  };
   for (const Node* n : live)
-    for (const auto& vs : {n->in, n->out})
-      for (int v : vs)
-        if (v >= 0 && !is_const[size_t(v)] && values[size_t(v)].numel() == 0) {
-          for (const Node* m : live) steps.push_back({m, nullptr});
-          return;
-        }
+    if (std::any_of(n->in.begin(), n->in.end(), empty) ||
+        std::any_of(n->out.begin(), n->out.end(), empty)) {
+      for (const Node* m : live) steps.push_back({m, nullptr});
+      return;
+    }
   // A step absorbs the nodes after it only when each alone reads the
   // output before it (which is then never written).
   // Readers at run time: a folded node (a Shape of an attention's slice)
