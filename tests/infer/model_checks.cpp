@@ -1346,6 +1346,19 @@ TEST(ModelChecks, CastTruncatesTowardZeroAndRefusesWhatItCannotHold) {
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("beyond int64"), std::string::npos) << e.what();
   }
+  // The edges of int64 itself: -2^63 and the largest float below 2^63
+  // convert exactly (they were refused under a bound of 9.2e18); 2^63 has
+  // no int64.
+  const std::vector<float> edges = {-0x1p63f, 0x1.fffffep62f, 0, 0};
+  runner.run(edges.data(), 1, out.data(), 1);
+  EXPECT_EQ(out, edges);
+  const std::vector<float> beyond = {0x1p63f, 0, 0, 0};
+  try {
+    runner.run(beyond.data(), 1, out.data(), 1);
+    ADD_FAILURE() << "2^63 cast to int64";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("beyond int64"), std::string::npos) << e.what();
+  }
   // A cast to double is refused at load or plan, naming the type.
   g.mutable_node(1)->mutable_attribute(0)->set_i(onnx::TensorProto::DOUBLE);
   std::string why;

@@ -12,6 +12,12 @@ namespace basin::infer {
 // Limits that keep a hostile model from exhausting memory: no tensor may
 // exceed this many elements (1 GiB of floats), checked before allocation.
 inline constexpr int64_t kMaxElements = int64_t{1} << 28;
+// Whether a size, pad or repeat read from a model (which may be negative:
+// pads) lies within kMaxElements either way, so sums and products of a few
+// of them cannot overflow int64 before the element count is checked.
+inline constexpr bool size_in_range(int64_t v) {
+  return v >= -kMaxElements && v <= kMaxElements;
+}
 
 struct Attr {
   enum Kind { none, i, f, ints, floats, s, t } kind = none;

@@ -53,7 +53,7 @@ void power(const Node& n, const Inputs& in, Tensor& y) {
     // As Cast's bound: a power beyond int64 (or a NaN, 0 to a negative
     // power is inf) has no int64 (found by fuzz_onnx_model: UBSan).
     std::transform(out.begin(), out.end(), y.i.begin(), [&](double v) {
-      if (!(std::fabs(v) < 9.2e18)) fail(n, "an int64 power beyond int64 (or not a number)");
+      if (!fits_int64(v)) fail(n, "an int64 power beyond int64 (or not a number)");
       return int64_t(v);
     });
   }

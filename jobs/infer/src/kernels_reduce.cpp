@@ -114,7 +114,7 @@ void reduce(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
     // Summed as doubles: a sum of large int64 values can leave int64's range,
     // where the conversion would be undefined.
     for (size_t k = 0; k < acc.size(); ++k) {
-      if (!(acc[k] >= -0x1p63 && acc[k] < 0x1p63)) fail(n, "an int64 result beyond int64");
+      if (!fits_int64(acc[k])) fail(n, "an int64 result beyond int64");
       y.i[k] = int64_t(acc[k]);
     }
   }

@@ -176,7 +176,7 @@ void cast(const Node& n, const Inputs& in, Tensor& y) {
       std::copy(x.i.begin(), x.i.end(), y.i.begin());
     else
       std::transform(x.f.begin(), x.f.end(), y.i.begin(), [&](float v) {
-        if (!(std::fabs(v) < 9.2e18f)) fail(n, "a value beyond int64 (or NaN) cast to int");
+        if (!fits_int64(v)) fail(n, "a value beyond int64 (or NaN) cast to int");
         return int64_t(v);  // toward zero, as C and numpy
       });
   } else {

@@ -146,7 +146,7 @@ void pad(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
   // Pads come from a tensor, not an attribute bounded at load: bounded
   // here before they are added.
   for (int64_t p : pads)
-    if (p < -kMaxElements || p > kMaxElements)
+    if (!size_in_range(p))
       fail(n, "a pad of " + std::to_string(p) + " (at most " + std::to_string(kMaxElements) +
                   " either way)");
   Shape out(rank);
@@ -158,7 +158,7 @@ void pad(const Node& n, int64_t opset, const Inputs& in, Tensor& y) {
     if (mode != "constant" && x.shape[d] == 0 && out[d] > 0) fail(n, "pads an empty axis");
   }
   const int64_t total = checked_numel(out, n.where() + " output");
-  if (x.dtype == DType::i64 && !(std::fabs(value) < 9.2e18))
+  if (x.dtype == DType::i64 && !fits_int64(value))
     fail(n, "constant_value beyond int64 for an int64 tensor");
   const auto int_value = x.dtype == DType::i64 ? int64_t(value) : 0;
   Shape stride(rank, 1);
