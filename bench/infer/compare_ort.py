@@ -25,8 +25,17 @@ The models are exported with ONNX opset 17 (LayerNormalization as one node);
 --opset 14 exports them as PyTorch 1.13's default does (LayerNorm as
 ReduceMean, Sub, Pow, Sqrt, Div: each engine fuses or runs those itself).
 
+--basin-isa avx2 runs Basin as it would run on an AVX2 CPU: its own kernels'
+AVX2 clones (INFER_BENCH_ISA) and oneDNN capped to AVX2 (ONEDNN_MAX_CPU_ISA).
+ONNX Runtime has no such setting; --ort-dir DIR runs the onnxruntime-node
+package in DIR instead of the one installed here, and
+bench/infer/ort_without_avx512.py makes one (~/.cache/basin-bench/ort-avx2)
+whose CPU probes see no AVX-512, so that both engines run their AVX2 kernels.
+PyTorch keeps every instruction this CPU has.
+
 usage: compare_ort.py BUILD_DIR [ROUNDS] [SECONDS] [--only NAME,...] [--threads 1,2]
                       [--batches 1,16,256] [--arithmetic fast,portable] [--opset 13..17]
+                      [--basin-isa native|avx2|avx512|scalar] [--ort-dir DIR]
 """
 import json
 import os
@@ -38,10 +47,16 @@ import time
 
 ENV = {"OPENBLAS_NUM_THREADS": None, "OMP_WAIT_POLICY": "PASSIVE",
        "MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
-ORT_DIR = os.path.expanduser("~/.cache/basin-bench/ort")
+DEFAULT_ORT_DIR = os.path.expanduser("~/.cache/basin-bench/ort")
+ORT_DIR = DEFAULT_ORT_DIR
 
 
 def ensure_ort():
+    if ORT_DIR != DEFAULT_ORT_DIR:
+        if not os.path.isdir(f"{ORT_DIR}/node_modules/onnxruntime-node"):
+            sys.exit(f"compare_ort.py: --ort-dir {ORT_DIR} holds no node_modules/onnxruntime-node "
+                     f"(bench/infer/ort_without_avx512.py makes ~/.cache/basin-bench/ort-avx2)")
+        return
     if not os.path.isdir(f"{ORT_DIR}/node_modules/onnxruntime-node"):
         os.makedirs(ORT_DIR, exist_ok=True)
         subprocess.run(["npm", "install", "--silent", "--ignore-scripts", "--prefix", ORT_DIR,
@@ -209,6 +224,17 @@ def main():
         k = args.index("--opset"); opset = int(args[k + 1]); del args[k:k + 2]
         if not 13 <= opset <= 17:
             sys.exit(f"compare_ort.py: --opset {opset}: the engine reads opsets 13 to 17")
+    global ORT_DIR
+    if "--ort-dir" in args:
+        k = args.index("--ort-dir"); ORT_DIR = os.path.abspath(args[k + 1]); del args[k:k + 2]
+    basin_isa = "native"
+    if "--basin-isa" in args:
+        k = args.index("--basin-isa"); basin_isa = args[k + 1]; del args[k:k + 2]
+        if basin_isa not in ("native", "avx2", "avx512", "scalar"):
+            sys.exit(f"compare_ort.py: --basin-isa {basin_isa}: one of native, avx2, avx512, scalar")
+    basin_env = {"INFER_BENCH_ISA": basin_isa}
+    if basin_isa in ("avx2", "scalar"):  # oneDNN has no scalar level: SSE4.1 is its lowest
+        basin_env["ONEDNN_MAX_CPU_ISA"] = "AVX2" if basin_isa == "avx2" else "SSE41"
     if "--threads" in args:
         k = args.index("--threads"); threads_list = [int(t) for t in args[k + 1].split(",")]
         del args[k:k + 2]
@@ -226,7 +252,8 @@ def main():
     print(f"rounds={rounds} seconds={seconds} opset={opset} (medians; ratio = Basin / engine, "
           f"per-round range)")
     print(f"env: OPENBLAS_CORETYPE unset, OMP_WAIT_POLICY=PASSIVE, malloc thresholds 1 GiB; "
-          f"torch {torch.__version__}, onnxruntime-node 1.20.1")
+          f"torch {torch.__version__}, onnxruntime-node 1.20.1 from {ORT_DIR}; Basin's "
+          f"instruction set: {basin_isa} {basin_env}")
     for name, model, shape, batches in models(torch, nn):
         if only and name not in only:
             continue
@@ -246,7 +273,7 @@ def main():
                             basin[a].append(run_json(
                                 [f"{build}/bench/infer/infer_bench", path, str(threads),
                                  str(batch), str(seconds)] + dims,
-                                dict(env, INFER_BENCH_ARITHMETIC=a)))
+                                dict(env, INFER_BENCH_ARITHMETIC=a, **basin_env)))
                         ort.append(run_json(["node", os.path.join(os.path.dirname(
                             os.path.abspath(__file__)), "ort_bench.js"), path, str(threads),
                             str(batch), str(seconds)] + dims, env))

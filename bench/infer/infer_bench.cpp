@@ -4,6 +4,9 @@
 // the MLP's first matrix product shape at the full batch (the ceiling the
 // engine's products share; left out with INFER_BENCH_NO_SGEMM set).
 // INFER_BENCH_ARITHMETIC=portable runs the portable arithmetic (default fast).
+// INFER_BENCH_ISA=avx2 (or scalar, avx512) runs Basin's own kernels' clones
+// for that instruction set (default native); with ONEDNN_MAX_CPU_ISA=AVX2
+// beside it, the fast arithmetic runs as it would on an AVX2 CPU.
 #include <cblas.h>
 
 #include <chrono>
@@ -32,11 +35,13 @@ int main(int argc, char** argv) {
     std::vector<int64_t> shape;
     for (int k = 5; k < argc; ++k) shape.push_back(std::stoll(argv[k]));
     const char* arith = std::getenv("INFER_BENCH_ARITHMETIC");
+    const char* isa = std::getenv("INFER_BENCH_ISA");
     basin::infer::BatchRunner runner(
         model, shape,
         std::getenv("INFER_BENCH_MICRO") ? std::stoll(std::getenv("INFER_BENCH_MICRO"))
                                          : basin::infer::kMicroBatch,
-        {basin::infer::parse_arithmetic(arith && *arith ? arith : "fast")});
+        {basin::infer::parse_arithmetic(arith && *arith ? arith : "fast"),
+         basin::infer::parse_isa(isa && *isa ? isa : "native")});
     std::vector<float> x(size_t(batch * runner.input_sample_size())),
         y(size_t(batch * runner.output_sample_size()));
     std::mt19937 rng(1);
