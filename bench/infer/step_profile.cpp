@@ -5,8 +5,9 @@
 // warm-up run, then timed runs for SECONDS (Plan::run_timed, step_times). Prints one
 // JSON object: the runs, the mean time a run, and each step's node, operator
 // and mean microseconds a run. INFER_BENCH_ARITHMETIC=portable profiles the
-// portable arithmetic (default fast). Driver: profile_steps.py, beside
-// ONNX Runtime's own per-node profile.
+// portable arithmetic (default fast); INFER_BENCH_ISA=avx2 (scalar, avx512)
+// Basin's own kernels' clones for that instruction set (infer_bench.cpp). Driver: profile_steps.py,
+// beside ONNX Runtime's own per-node profile.
 #include <tbb/task_arena.h>
 
 #include <chrono>
@@ -44,7 +45,8 @@ int main(int argc, char** argv) {
                  "  times every step of MODEL at BATCH samples of shape [DIM...] (the input\n"
                  "  is [BATCH, DIM...]) on THREADS threads for SECONDS; prints JSON: each\n"
                  "  step's node, operator and microseconds a run.\n"
-                 "  INFER_BENCH_ARITHMETIC=portable for portable arithmetic (default fast).\n"
+                 "  INFER_BENCH_ARITHMETIC=portable for portable arithmetic (default fast);\n"
+                 "  INFER_BENCH_ISA=avx2 (scalar, avx512) for those clones of Basin's kernels.\n"
                  "  example: step_profile m.onnx 1 16 3 20\n");
     return 2;
   }
@@ -59,7 +61,10 @@ int main(int argc, char** argv) {
     std::vector<int64_t> shape{batch};
     for (int k = 5; k < argc; ++k) shape.push_back(std::stoll(argv[k]));
     const char* arith = std::getenv("INFER_BENCH_ARITHMETIC");
-    Plan plan(model, {shape}, {basin::infer::parse_arithmetic(arith && *arith ? arith : "fast")});
+    const char* isa = std::getenv("INFER_BENCH_ISA");
+    Plan plan(model, {shape},
+              {basin::infer::parse_arithmetic(arith && *arith ? arith : "fast"),
+               basin::infer::parse_isa(isa && *isa ? isa : "native")});
     float* x = plan.input_data(0);
     int64_t n = 1;
     for (int64_t d : shape) n *= d;
