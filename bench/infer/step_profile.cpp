@@ -6,8 +6,8 @@
 // JSON object: the runs, the mean time a run, and each step's node, operator
 // and mean microseconds a run. INFER_BENCH_ARITHMETIC=portable profiles the
 // portable arithmetic (default fast); INFER_BENCH_ISA=avx2 (scalar, avx512)
-// Basin's own kernels' clones for that instruction set (infer_bench.cpp). Driver: profile_steps.py,
-// beside ONNX Runtime's own per-node profile.
+// the clones of Basin's own kernels for that instruction set. Driver:
+// profile_steps.py, beside ONNX Runtime's own per-node profile.
 #include <tbb/task_arena.h>
 
 #include <chrono>

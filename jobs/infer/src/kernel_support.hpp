@@ -64,9 +64,7 @@ inline void size_i(Tensor& t, Shape s, const Node& n) {
   t.i.resize(size_t(k));
   t.f.clear();
 }
-// int64 arithmetic wraps around in two's complement, as in numpy and ONNX
-// Runtime, where C++ would leave a signed overflow undefined (a model's
-// int64 tensors are its own data; results beyond int64 are not refused).
+
 // Whether a double converts to int64 (truncated toward zero) with a defined
 // result: [-2^63, 2^63), not NaN. Every float-to-int64 conversion a model
 // asks for (Cast, an int64 Pow, an int64 Pad's constant, int64 reductions
@@ -75,6 +73,9 @@ inline bool fits_int64(double v) {
   return v >= -0x1p63 && v < 0x1p63;
 }
 
+// int64 arithmetic wraps around in two's complement, as in numpy and ONNX
+// Runtime, where C++ would leave a signed overflow undefined (a model's
+// int64 tensors are its own data; results beyond int64 are not refused).
 inline int64_t wrap_add(int64_t p, int64_t q) {
   return int64_t(uint64_t(p) + uint64_t(q));
 }
