@@ -9,13 +9,14 @@ CPU-feature probes choose their kernels from CPUID and XGETBV alone.
 
 This script makes a second copy of the onnxruntime-node 1.20.1 package that
 compare_ort.py installs (~/.cache/basin-bench/ort) in
-~/.cache/basin-bench/ort-avx2, in which each of ONNX Runtime's three XGETBV
-probes (MLAS's platform set-up, its CPUIDInfo, the bundled cpuinfo) sees the
-processor's extended state without the AVX-512 bits (XCR0 bits 5-7: opmask,
-ZMM_Hi256, Hi16_ZMM). That is what an operating system or hypervisor that does
-not enable AVX-512 state presents, and every probe then reports AVX2 + FMA,
-so ONNX Runtime runs the kernels it runs on an AVX2 CPU (MLAS's FMA3 GEMM and
-convolution kernels). Nothing else changes: two bytes at each probe
+~/.cache/basin-bench/ort-avx2, in which each of the three places the library
+reads XGETBV (MLAS's platform set-up, which picks the GEMM and convolution
+kernels, and two feature tables) sees the processor's extended state without
+the AVX-512 bits (XCR0 bits 5-7: opmask, ZMM_Hi256, Hi16_ZMM). That is what
+an operating system or hypervisor that does not enable AVX-512 state
+presents, and ONNX Runtime then runs the kernels it runs on an AVX2 CPU
+(MLAS's FMA3 kernels on ymm registers; docs/performance.md, fifteenth run,
+shows the check). Nothing else changes: one or two bytes at each probe
 (`mov eax, eax` becomes `and al, 0x1f`; the two `and r, 0xe6` masks become
 0x06), each found by its surrounding bytes and checked to occur exactly once,
 in a file whose SHA-256 is the one npm installs.
@@ -37,11 +38,11 @@ SHA256 = "b7ccdd4204a273d0f2812958c7b074f3632d1de3ab91252a8791fe6da7046d19"
 PATCHES = [
     # MLAS platform: xgetbv; mov eax,eax; shl rdx,32; or rdx,rax; and eax,6
     ("0f01d089c048c1e2204809c283e006", 3, "241f"),
-    # CPUIDInfo: and r10d,0xe6; test r8d,0x10000000 (AVX-512 needs all of 0xe6)
+    # a feature table: and r10d,0xe6; test r8d,0x10000000 (AVX-512 needs all of 0xe6)
     ("4181e2e600000041f7c000000010", 3, "06"),
-    # CPUIDInfo, the other branch: and eax,0xe6; xor r9d,r9d; xor r8d,r8d
+    # the same table, its other branch: and eax,0xe6; xor r9d,r9d; xor r8d,r8d
     ("25e60000004531c94531c0", 1, "06"),
-    # cpuinfo: xgetbv; shl rdx,32; mov eax,eax; or rbx,r12
+    # another table: xgetbv; shl rdx,32; mov eax,eax; or rbx,r12
     ("0f01d048c1e22089c04c09e3", 7, "241f"),
 ]
 
