@@ -1208,6 +1208,32 @@ TEST(ModelChecks, ConvolutionOfAnEmptyInput) {
     }
 }
 
+// A Conv whose output is empty computes nothing, even where windows would
+// start inside the input: an input [1,1,5,0] with auto_pad SAME_LOWER and
+// strides [64,1] gives [1,3,1,0], and im2col offset the empty input's
+// null data pointer by the left pad (found by fuzz_onnx_model: UBSan).
+TEST(ModelChecks, ConvolutionToAnEmptyOutputComputesNothing) {
+  for (Arithmetic a : {Arithmetic::portable, Arithmetic::fast}) {
+    auto m = base();
+    auto& g = *m.mutable_graph();
+    add_input(g, "x", {-1, 1, 5, 0});
+    std::mt19937 rng(2);
+    add_init(g, "w", {3, 1, 3, 3}, rng);
+    auto* conv = add_node(g, "Conv", {"x", "w"}, {"y"});
+    set_ints(conv, "strides", {64, 1});
+    auto* pad = conv->add_attribute();
+    pad->set_name("auto_pad"), pad->set_type(onnx::AttributeProto::STRING);
+    pad->set_s("SAME_LOWER");
+    add_output(g, "y");
+    Tensor x;
+    x.shape = {1, 1, 5, 0};
+    Plan plan(Model::load_bytes(bytes(m), "conv"), {x.shape}, {a});
+    const Tensor& y = *plan.run({&x})[0];
+    EXPECT_EQ(y.shape, (std::vector<int64_t>{1, 3, 1, 0})) << arithmetic_name(a);
+    EXPECT_TRUE(y.f.empty());
+  }
+}
+
 // A BatchNormalization after a Conv with no output channels (weight
 // [0, 2, 1, 1], every BN parameter empty) loads and runs, giving an empty
 // result: folding the BN into the Conv divided the weight's size by its 0

@@ -446,6 +446,10 @@ void conv(const Node& n, const std::vector<const Tensor*>& in, Tensor& y,
   // row pointer offset from null); windows over padding alone would give
   // the bias. Refused, as pooling one is.
   if (x.numel() == 0 && y.numel() > 0) fail(n, "convolves an empty input " + str(x.shape));
+  // Nothing to compute: an empty input's windows would still be cut from
+  // its null data (found by fuzz_onnx_model: [1,1,5,0] with SAME padding
+  // and a stride of 64 gives [1,M,1,0]).
+  if (y.numel() == 0) return;
   const int64_t Cg = C / g, Mg = M / g, KK = Cg * w.k[0] * w.k[1], P = OH * OW;
   std::vector<float> col(size_t(checked_numel({KK, P}, n.where() + " im2col")));
   for (int64_t b = 0; b < N; ++b)
