@@ -52,12 +52,10 @@ ORT_DIR = DEFAULT_ORT_DIR
 
 
 def ensure_ort():
-    if ORT_DIR != DEFAULT_ORT_DIR:
-        if not os.path.isdir(f"{ORT_DIR}/node_modules/onnxruntime-node"):
+    if not os.path.isdir(f"{ORT_DIR}/node_modules/onnxruntime-node"):
+        if ORT_DIR != DEFAULT_ORT_DIR:  # --ort-dir: a package made elsewhere, not installed here
             sys.exit(f"compare_ort.py: --ort-dir {ORT_DIR} holds no node_modules/onnxruntime-node "
                      f"(bench/infer/ort_without_avx512.py makes ~/.cache/basin-bench/ort-avx2)")
-        return
-    if not os.path.isdir(f"{ORT_DIR}/node_modules/onnxruntime-node"):
         os.makedirs(ORT_DIR, exist_ok=True)
         subprocess.run(["npm", "install", "--silent", "--ignore-scripts", "--prefix", ORT_DIR,
                         "onnxruntime-node@1.20.1"], check=True)

@@ -3,10 +3,9 @@
 // (rtol 1e-3, atol 1e-7). Prints per operator how many cases ran and passed;
 // each skipped case is listed with the engine's reason.
 #include <gtest/gtest.h>
-
 #include <onnx/onnx_pb.h>
-#include <algorithm>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>

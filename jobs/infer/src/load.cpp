@@ -240,8 +240,8 @@ Attr to_attr(const onnx::AttributeProto& a, const std::string& what) {
                                                "pads",         "group",          "blocksize",
                                                "hidden_size",  "output_padding", "output_shape"};
   if (kSizes.count(a.name())) {
-    const auto bad = [](int64_t v) { return !size_in_range(v); };
-    if ((r.kind == Attr::i && bad(r.iv)) || std::any_of(r.ints_v.begin(), r.ints_v.end(), bad))
+    if ((r.kind == Attr::i && !size_in_range(r.iv)) ||
+        !std::all_of(r.ints_v.begin(), r.ints_v.end(), size_in_range))
       throw ModelError(what + ": attribute '" + a.name() + "' holds a size beyond " +
                        std::to_string(kMaxElements));
   }
